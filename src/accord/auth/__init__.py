@@ -1,0 +1,1 @@
+"""People, roles, permissions, sessions, API tokens and the audit log."""

@@ -1,0 +1,32 @@
+"""Password hashing with argon2id (argon2-cffi's defaults follow RFC 9106)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from accord.errors import Problem
+
+_hasher = PasswordHasher()
+MIN_LENGTH = 10
+
+# Verifying against this keeps the time of a login for an unknown user the same as for a
+# known one, so response times do not reveal which usernames exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_problems(password: str) -> list[Problem]:
+    if len(password) < MIN_LENGTH:
+        return [Problem("password", f"Use at least {MIN_LENGTH} characters.")]
+    return []

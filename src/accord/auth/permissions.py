@@ -1,0 +1,46 @@
+"""The one permission table: which roles may perform which action.
+
+Every page, API route and CLI command names one action from here; the web layer enforces it
+with a single dependency and the CLI with ``check``. Tests walk the table and the routes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from accord.auth.actor import Actor
+from accord.auth.roles import Role
+from accord.errors import PermissionDenied
+
+
+class Action(StrEnum):
+    VIEW_HOME = "home.view"
+    MANAGE_OWN_TOKENS = "tokens.manage_own"
+    VIEW_USERS = "users.view"
+    MANAGE_USERS = "users.manage"
+    VIEW_AUDIT = "audit.view"
+    VERIFY_AUDIT = "audit.verify"
+    SEED_DEMO = "demo.seed"
+
+
+EVERYONE = frozenset(Role)
+
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.VIEW_HOME: EVERYONE,
+    Action.MANAGE_OWN_TOKENS: EVERYONE,
+    Action.VIEW_USERS: frozenset({Role.ADMIN, Role.AUDITOR, Role.DATA_COORDINATOR}),
+    Action.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Action.VIEW_AUDIT: frozenset({Role.ADMIN, Role.AUDITOR}),
+    Action.VERIFY_AUDIT: frozenset({Role.ADMIN, Role.AUDITOR}),
+    Action.SEED_DEMO: frozenset({Role.ADMIN}),
+}
+
+
+def can(actor: Actor, action: Action) -> bool:
+    return bool(actor.roles & PERMISSIONS[action])
+
+
+def check(actor: Actor, action: Action) -> None:
+    """Raise PermissionDenied unless one of the actor's roles grants the action."""
+    if not can(actor, action):
+        raise PermissionDenied(f"Your roles do not allow this ({action.value}).")

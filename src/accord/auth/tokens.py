@@ -1,0 +1,151 @@
+"""Login sessions (for the browser) and API tokens (for the API and CLI).
+
+Both are random secrets handed out once; only their SHA-256 is stored, so a copy of the
+database does not let anyone sign in. (The secrets carry 256 bits of entropy, so a fast hash
+is enough; argon2 is for the low-entropy passwords people choose.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from accord.auth import audit
+from accord.auth.actor import Actor, actor_for
+from accord.auth.models import ApiToken, LoginSession, User
+from accord.auth.permissions import Action, check
+from accord.db.base import utcnow
+from accord.errors import NotAuthenticated, NotFound, Problem, ValidationFailed
+
+TOKEN_PREFIX = "acc_"
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewSession:
+    cookie: str
+    csrf_token: str
+
+
+def start_session(session: Session, user: User, *, hours: int, client: str) -> NewSession:
+    cookie = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    session.add(
+        LoginSession(
+            token_hash=_digest(cookie),
+            user_id=user.id,
+            csrf_token=csrf,
+            expires_at=utcnow() + timedelta(hours=hours),
+        )
+    )
+    session.flush()
+    audit.record(session, actor_for(user), "auth.login", "user", user.id, after={"client": client})
+    return NewSession(cookie, csrf)
+
+
+def resolve_session(session: Session, cookie: str) -> tuple[User, LoginSession] | None:
+    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(cookie)))
+    if row is None or row.ended_at is not None or row.expires_at <= utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    return user, row
+
+
+def end_session(session: Session, actor: Actor, cookie: str) -> None:
+    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(cookie)))
+    if row is None or row.ended_at is not None:
+        return
+    row.ended_at = utcnow()
+    audit.record(session, actor, "auth.logout", "user", row.user_id)
+
+
+def end_all_for(session: Session, user_id: int) -> None:
+    now = utcnow()
+    session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def create_token(
+    session: Session, actor: Actor, user: User, *, name: str, days: int
+) -> tuple[ApiToken, str]:
+    """Issue a token for ``user``; the secret is returned once and never stored."""
+    if user.id != actor.user_id:
+        check(actor, Action.MANAGE_USERS)
+    check(actor, Action.MANAGE_OWN_TOKENS)
+    problems = []
+    if not name.strip():
+        problems.append(Problem("name", "Name the token after what will use it."))
+    if not 1 <= days <= 366:
+        problems.append(Problem("days", "A token lives between 1 and 366 days."))
+    if not user.is_active:
+        problems.append(Problem("user", f"User {user.username} is disabled."))
+    if problems:
+        raise ValidationFailed(problems)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        name=name.strip()[:100],
+        token_hash=_digest(secret),
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    session.add(token)
+    session.flush()
+    audit.record(session, actor, "token.create", "api_token", token.id,
+                 after={"user": user.username, "name": token.name,
+                        "expires_at": token.expires_at.isoformat()})
+    return token, secret
+
+
+def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"No token {token_id}.")
+    if token.user_id != actor.user_id:
+        check(actor, Action.MANAGE_USERS)
+    check(actor, Action.MANAGE_OWN_TOKENS)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(session, actor, "token.revoke", "api_token", token.id,
+                     after={"revoked_at": token.revoked_at.isoformat()})
+    return token
+
+
+def resolve_token(session: Session, secret: str, *, via: str) -> Actor:
+    """The actor behind a bearer token, or NotAuthenticated saying why not."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    if token is None:
+        raise NotAuthenticated("Unknown API token.")
+    if token.revoked_at is not None:
+        raise NotAuthenticated("This API token has been revoked.")
+    if token.expires_at <= utcnow():
+        raise NotAuthenticated("This API token has expired; create a new one.")
+    user = session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        raise NotAuthenticated("The account of this API token is disabled.")
+    return actor_for(user, via=via)

@@ -1,0 +1,72 @@
+"""Who the CLI acts as, and how service errors become messages and exit codes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.auth.actor import Actor, actor_for
+from accord.auth.models import User
+from accord.auth.tokens import resolve_token
+from accord.auth.users import get_user
+from accord.config import Settings, get_settings
+from accord.db.engine import transaction
+from accord.db.migrate import pending_revisions
+from accord.errors import AccordError, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+
+err = Console(stderr=True)
+out = Console()
+
+EXIT_CODES: dict[type[AccordError], int] = {
+    ValidationFailed: 2,
+    NotAuthenticated: 3,
+    PermissionDenied: 3,
+    NotFound: 4,
+}
+
+
+def resolve_actor(session: Session, as_user: str | None) -> Actor:
+    """ACCORD_TOKEN, else --as (an operator with database access), else the installer.
+
+    The installer (system) identity is only given while no user exists, so the first admin
+    can be created; after that every command names who runs it and is checked like the web.
+    """
+    token = os.environ.get("ACCORD_TOKEN")
+    if token:
+        return resolve_token(session, token, via="cli")
+    if as_user:
+        user = get_user(session, as_user)
+        if not user.is_active:
+            raise NotAuthenticated(f"User {user.username} is disabled.")
+        return actor_for(user, via="cli")
+    if session.scalar(select(User.id).limit(1)) is None:
+        return Actor.system()
+    raise NotAuthenticated("Say who you are: --as USERNAME, or set ACCORD_TOKEN.")
+
+
+@contextmanager
+def unit_of_work(as_user: str | None = None) -> Iterator[tuple[Session, Actor, Settings]]:
+    """A transaction with the acting user; errors are printed and end the command."""
+    settings = get_settings()
+    try:
+        if pending_revisions(settings.resolved_database_url):
+            raise ValidationFailed([], "The database is not up to date: run `accord db upgrade`.")
+        with transaction(settings) as session:
+            yield session, resolve_actor(session, as_user), settings
+    except AccordError as exc:
+        fail(exc)
+
+
+def fail(exc: AccordError) -> None:
+    err.print(f"[bold red]Error:[/] {exc.message}")
+    if isinstance(exc, ValidationFailed):
+        for problem in exc.problems:
+            err.print(f"  - {problem.field}: {problem.message}")
+    code = next((c for kind, c in EXIT_CODES.items() if isinstance(exc, kind)), 1)
+    raise typer.Exit(code)

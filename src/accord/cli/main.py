@@ -1,0 +1,209 @@
+"""Commands. Each calls a service inside ``unit_of_work``; no rules live here."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from accord.auth import audit
+from accord.auth.tokens import create_token, revoke_token
+from accord.auth.users import (
+    create_department,
+    create_user,
+    disable_user,
+    get_user,
+    list_departments,
+    list_users,
+)
+from accord.cli.context import err, out, unit_of_work
+from accord.config import Settings, get_settings
+from accord.db.engine import transaction
+from accord.db.migrate import upgrade_database
+
+app = typer.Typer(help="Accord: data sharing under the CalHHS Data-Sharing Guidebook.",
+                  no_args_is_help=True)
+db_app = typer.Typer(help="The application database.", no_args_is_help=True)
+user_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for scripts and the CLI.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo department (California Department of Wellness).",
+                       no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+app.add_typer(demo_app, name="demo")
+
+AsUser = Annotated[
+    str | None,
+    typer.Option("--as", envvar="ACCORD_USER", help="Act as this user (or set ACCORD_TOKEN)."),
+]
+
+
+def _upgrade(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_database(settings.resolved_database_url)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (all or nothing)."""
+    settings = get_settings()
+    _upgrade(settings)
+    out.print("Database is up to date.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    demo: Annotated[bool, typer.Option(help="Seed the demo department on first start.")] = True,
+) -> None:
+    """Migrate the database, seed the demo on first start, and serve the web UI and API."""
+    import uvicorn
+
+    from accord.web.app import create_app
+
+    settings = get_settings()
+    _upgrade(settings)
+    if demo:
+        _seed_demo(settings, events=5_000, as_user=None, quiet_if_seeded=True)
+    host = host or settings.host
+    port = port or settings.port
+    out.print(f"Accord is running at [bold]http://{host}:{port}[/] (Ctrl+C to stop).")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@demo_app.command("seed")
+def demo_seed(
+    as_user: AsUser = None,
+    events: Annotated[int, typer.Option(min=100, max=10_000_000,
+                                        help="Activity events per program database.")] = 5_000,
+) -> None:
+    """Create the demo department, a user for every role, and the program source databases."""
+    settings = get_settings()
+    _seed_demo(settings, events=events, as_user=as_user, quiet_if_seeded=False)
+
+
+def _seed_demo(settings: Settings, *, events: int, as_user: str | None,
+               quiet_if_seeded: bool) -> None:
+    from accord.demo.seed import DEMO_PASSWORD, DEMO_USERS, is_seeded, seed_demo
+
+    with transaction(settings) as session:
+        seeded = is_seeded(session)
+    if seeded and quiet_if_seeded:
+        out.print("Demo department already present; sign in with a demo login (see README).")
+        return
+    with unit_of_work(as_user) as (session, actor, _), Progress(console=err) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(program: str, done: int, total: int) -> None:
+            if program not in tasks:
+                tasks[program] = progress.add_task(f"Generating {program}", total=total)
+            progress.update(tasks[program], completed=done)
+
+        sources = seed_demo(session, actor, settings.data_dir, events=events, progress=report)
+    for source in sources:
+        out.print(f"Source {source.program}: {source.path}")
+    table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
+    table.add_column("username")
+    table.add_column("role")
+    for user in DEMO_USERS:
+        table.add_row(user.username, ", ".join(r.label for r in user.roles))
+    out.print(table)
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    full_name: Annotated[str, typer.Option("--name", help="Full name.")],
+    department: Annotated[str, typer.Option(help="Department code, e.g. CDW.")],
+    role: Annotated[list[str], typer.Option(help="A role; repeat for several.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True)],
+    email: str = "",
+    as_user: AsUser = None,
+) -> None:
+    """Create a user (the first user may be created before anyone exists)."""
+    with unit_of_work(as_user) as (session, actor, _):
+        # Bootstrap: the installer creating the first admin may name a new department.
+        if actor.user_id is None and department not in {d.code for d in list_departments(session)}:
+            create_department(session, actor, department, department)
+        user = create_user(session, actor, username=username, full_name=full_name,
+                           password=password, department_code=department, roles=role,
+                           email=email)
+        out.print(f"Created user {user.username} ({', '.join(user.role_names)}).")
+
+
+@user_app.command("list")
+def user_list(as_user: AsUser = None) -> None:
+    """List users, their department and roles."""
+    with unit_of_work(as_user) as (session, actor, _):
+        table = Table("username", "name", "department", "roles", "status")
+        for user in list_users(session, actor):
+            table.add_row(user.username, user.full_name, user.department.code,
+                          ", ".join(user.role_names), "active" if user.is_active else "disabled")
+        out.print(table)
+
+
+@user_app.command("disable")
+def user_disable(username: str, as_user: AsUser = None) -> None:
+    """Disable a user and end their sessions and tokens."""
+    with unit_of_work(as_user) as (session, actor, _):
+        disable_user(session, actor, username)
+        out.print(f"Disabled {username}.")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="What will use the token.")],
+    user: Annotated[str | None, typer.Option(help="For this user (admins); default: you.")] = None,
+    days: Annotated[int, typer.Option(help="Days until it expires.")] = 30,
+    as_user: AsUser = None,
+) -> None:
+    """Create an API token; it is printed once."""
+    with unit_of_work(as_user) as (session, actor, _):
+        owner = get_user(session, user or actor.username)
+        token, secret = create_token(session, actor, owner, name=name, days=days)
+        err.print(f"Token {token.id} for {owner.username}, expires {token.expires_at:%Y-%m-%d}. "
+                  "Store it now; it is not shown again.")
+        out.print(secret)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int, as_user: AsUser = None) -> None:
+    """Revoke an API token by its number."""
+    with unit_of_work(as_user) as (session, actor, _):
+        revoke_token(session, actor, token_id)
+        out.print(f"Revoked token {token_id}.")
+
+
+@audit_app.command("verify")
+def audit_verify(as_user: AsUser = None) -> None:
+    """Check the audit log's hash chain; exit 1 and name the first broken link if any."""
+    with unit_of_work(as_user) as (session, actor, settings):
+        result = audit.verify(session, actor, settings.key)
+    if result.ok:
+        out.print(f"Audit log intact: {result.checked} entries verified.")
+        return
+    err.print(f"[bold red]Audit log broken at entry {result.broken_seq}:[/] {result.reason} "
+              f"({result.checked} entries before it are intact).")
+    raise typer.Exit(1)
+
+
+def _mount_optional() -> None:
+    try:
+        from accord.cli.deid import app as deid_app
+    except ImportError:
+        return
+    app.add_typer(deid_app, name="deid", help="De-identification under the DDG.")
+
+
+_mount_optional()
+
+
+def main() -> None:
+    app()

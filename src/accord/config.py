@@ -1,0 +1,69 @@
+"""Settings: the one place where Accord's defaults live.
+
+Values come from the environment (``ACCORD_*``) or a ``.env`` file in the working directory.
+The secret key is never stored in the repository: when none is given, one is generated on
+first use and kept in the data directory, readable by its owner only.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret.key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ACCORD_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(default=Path("data"), description="Files, demo sources, the key.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; SQLite in data_dir if empty.")
+    secret_key: SecretStr = Field(
+        default=SecretStr(""), description="Keys the audit chain; generated if empty."
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    session_hours: int = Field(default=8, ge=1)
+    secure_cookies: bool = Field(default=False, description="Set behind HTTPS.")
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    token_days: int = Field(default=30, ge=1, le=366)
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'accord.sqlite').resolve()}"
+
+    @cached_property
+    def key(self) -> bytes:
+        """The secret key, generated and stored owner-only on first use if none was given."""
+        if self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
+        return load_or_create_key(self.data_dir / SECRET_KEY_FILE)
+
+
+def load_or_create_key(path: Path) -> bytes:
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48).encode()
+    # O_EXCL: if two processes start together, one creates the file and the other reads it.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    return key
+
+
+def get_settings() -> Settings:
+    return Settings()

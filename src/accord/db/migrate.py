@@ -1,0 +1,44 @@
+"""Apply Alembic migrations from the installed package (no alembic.ini needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from accord.db.engine import get_engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _config(script_location: Path) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    return config
+
+
+def upgrade_database(url: str, revision: str = "head", script_location: Path = MIGRATIONS) -> None:
+    """Migrate to ``revision`` in one transaction: all of it applies, or none of it."""
+    config = _config(script_location)
+    with get_engine(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def pending_revisions(url: str, script_location: Path = MIGRATIONS) -> bool:
+    """True if the database is behind the newest migration."""
+    script = ScriptDirectory.from_config(_config(script_location))
+    with get_engine(url).connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    return set(current) != set(script.get_heads())
+
+
+def make_revision(url: str, message: str) -> None:
+    """Developer helper: autogenerate a migration from the models."""
+    config = _config(MIGRATIONS)
+    with get_engine(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.revision(config, message=message, autogenerate=True)

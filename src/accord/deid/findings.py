@@ -1,0 +1,68 @@
+"""Typed findings: every decision and every data problem names the rule and the DDG section.
+
+The engine never raises on bad data; it collects findings so a reviewer sees the whole list at
+once (DDG.md §15: "problems are returned as lists of typed findings").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """`error` blocks a release; `warning` needs a reviewer's eye; `info` is a recorded decision."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem or decision, tied to the rule and the DDG.md section that caused it."""
+
+    rule: str
+    section: str
+    message: str
+    severity: Severity = Severity.ERROR
+    cell: Mapping[str, str] | None = None
+    row: int | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "section": self.section,
+            "severity": self.severity.value,
+            "message": self.message,
+        }
+        if self.cell is not None:
+            out["cell"] = dict(self.cell)
+        if self.row is not None:
+            out["row"] = self.row
+        if self.details:
+            out["details"] = dict(self.details)
+        return out
+
+    def __str__(self) -> str:
+        where = f" (row {self.row})" if self.row is not None else ""
+        return f"[{self.severity.value}] {self.rule} §{self.section}{where}: {self.message}"
+
+
+def errors(findings: Iterable[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity is Severity.ERROR]
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    return any(f.severity is Severity.ERROR for f in findings)
+
+
+class DeidError(Exception):
+    """Raised only at the edges (CLI, file loading) to carry a list of blocking findings."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        super().__init__("; ".join(str(f) for f in findings))

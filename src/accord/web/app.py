@@ -1,0 +1,58 @@
+"""The FastAPI application: pages, the JSON API, static files, and error rendering."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from accord import __version__
+from accord.config import Settings
+from accord.web import api, errors, pages
+
+STATIC = Path(__file__).parent / "static"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+}
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="Accord",
+        version=__version__,
+        description="Data sharing under the CalHHS Data-Sharing Guidebook.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    errors.install(app)
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.request_id = uuid.uuid4().hex
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        new_csrf = getattr(request.state, "new_csrf_cookie", None)
+        if new_csrf and request.cookies.get("accord_csrf") != new_csrf:
+            response.set_cookie(
+                "accord_csrf", new_csrf, httponly=True, samesite="strict",
+                secure=settings.secure_cookies,
+            )
+        return response
+
+    return app

@@ -1,0 +1,142 @@
+"""Request-scoped dependencies: the database session, the caller, the permission check, CSRF.
+
+``require(action)`` is the one dependency that guards every page and API route; ``public()``
+marks the few routes anyone may reach. A test walks the routes and fails on any route with
+neither.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from accord.auth.actor import Actor, actor_for
+from accord.auth.permissions import Action, check
+from accord.auth.tokens import resolve_session, resolve_token
+from accord.config import Settings
+from accord.db.engine import transaction
+from accord.errors import NotAuthenticated, PermissionDenied
+
+SESSION_COOKIE = "accord_session"
+CSRF_COOKIE = "accord_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class LoginRequired(NotAuthenticated):
+    """A page needs a signed-in user: the browser is sent to the login page."""
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    with transaction(get_settings(request)) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(db_session)]
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def optional_actor(request: Request, session: DbSession) -> Actor | None:
+    """The caller: a bearer token on the API, else the session cookie; None if neither."""
+    request_id: str = request.state.request_id
+    header = request.headers.get("authorization", "")
+    if is_api(request) and header.lower().startswith("bearer "):
+        actor = resolve_token(session, header[7:].strip(), via="api")
+        return Actor(actor.user_id, actor.username, actor.roles, actor.department_id,
+                     request_id, "api")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    found = resolve_session(session, cookie)
+    if found is None:
+        return None
+    user, login = found
+    request.state.csrf_token = login.csrf_token
+    return actor_for(user, via="api" if is_api(request) else "web", request_id=request_id)
+
+
+def require(action: Action) -> Callable[..., Actor]:
+    """The permission check of one route: the caller must be signed in and allowed ``action``."""
+
+    def dependency(
+        request: Request, actor: Annotated[Actor | None, Depends(optional_actor)]
+    ) -> Actor:
+        if actor is None:
+            if is_api(request):
+                raise NotAuthenticated("Sign in or send an API token (Authorization: Bearer …).")
+            raise LoginRequired("Please sign in.")
+        check(actor, action)
+        request.state.actor = actor
+        return actor
+
+    dependency.accord_action = action  # type: ignore[attr-defined]
+    return dependency
+
+
+def public() -> Callable[..., None]:
+    """Marks a route anyone may reach (login, health, the public pages)."""
+
+    def dependency() -> None:
+        return None
+
+    dependency.accord_public = True  # type: ignore[attr-defined]
+    return dependency
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse an unsafe request whose CSRF token does not match.
+
+    Signed-in browsers must echo their session's token (form field or header); the sign-in
+    form, before any session exists, uses a double-submit cookie. Bearer-token API calls carry
+    no ambient credentials and need no token.
+    """
+    if request.method not in UNSAFE:
+        return
+    if is_api(request) and request.headers.get("authorization", "").lower().startswith("bearer "):
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and not is_api(request):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    expected = await _session_csrf(request) if SESSION_COOKIE in request.cookies else None
+    if expected is None:
+        expected = request.cookies.get(CSRF_COOKIE)
+    if not sent or not expected or not hmac.compare_digest(sent, expected):
+        raise PermissionDenied(
+            "This form has expired or did not come from Accord (CSRF check). Reload the page "
+            "and try again."
+        )
+
+
+async def _session_csrf(request: Request) -> str | None:
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+
+    def lookup() -> str | None:
+        with transaction(get_settings(request)) as session:
+            found = resolve_session(session, cookie)
+            return found[1].csrf_token if found else None
+
+    return await run_in_threadpool(lookup)
+
+
+def anonymous_csrf(request: Request) -> str:
+    """The double-submit token for forms shown before sign-in (set as a cookie by the page)."""
+    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    request.state.new_csrf_cookie = token
+    return token

@@ -1,0 +1,29 @@
+"""The navigation: each entry shows only to roles allowed its action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accord.auth.actor import Actor
+from accord.auth.permissions import Action, can
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    action: Action
+
+
+NAV = [
+    NavItem("Home", "/", Action.VIEW_HOME),
+    NavItem("Users", "/admin/users", Action.VIEW_USERS),
+    NavItem("Audit log", "/audit", Action.VIEW_AUDIT),
+    NavItem("API tokens", "/account/tokens", Action.MANAGE_OWN_TOKENS),
+]
+
+
+def nav_for(actor: Actor | None) -> list[NavItem]:
+    if actor is None:
+        return []
+    return [item for item in NAV if can(actor, item.action)]

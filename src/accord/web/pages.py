@@ -1,0 +1,216 @@
+"""HTML pages. Handlers only translate between forms and services; rules live in services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from accord.auth import audit
+from accord.auth.actor import Actor
+from accord.auth.permissions import Action
+from accord.auth.tokens import create_token, end_session, list_tokens, revoke_token, start_session
+from accord.auth.users import authenticate, create_user, disable_user, get_user, list_departments, list_users
+from accord.auth.roles import Role
+from accord.db.engine import transaction
+from accord.errors import NotAuthenticated, TooManyAttempts, ValidationFailed
+from accord.web.deps import (
+    SESSION_COOKIE,
+    DbSession,
+    csrf_protect,
+    get_settings,
+    public,
+    require,
+)
+
+from accord.web.render import render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+NOTICES = {
+    "user_created": "The user was created.",
+    "user_disabled": "The user was disabled; their sessions and tokens were ended.",
+    "token_revoked": "The token was revoked.",
+    "signed_out": "You are signed out.",
+}
+
+
+def notice(request: Request) -> str | None:
+    return NOTICES.get(request.query_params.get("notice", ""))
+
+
+def safe_next(target: str) -> str:
+    """Only same-site paths, so the login page cannot be used to redirect elsewhere."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/health", dependencies=[Depends(public())])
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/login", dependencies=[Depends(public())])
+def login_page(request: Request, next: str = "/") -> Response:
+    return render(request, "login.html", {"next": safe_next(next), "notice": notice(request)})
+
+
+@router.post("/login", dependencies=[Depends(public())])
+def login(
+    request: Request,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    settings = get_settings(request)
+    client = request.client.host if request.client else ""
+    error = None
+    # Its own transaction: a failed attempt must be kept (for throttling) while we answer 401.
+    with transaction(settings) as session:
+        try:
+            user = authenticate(
+                session, username, password, client=client,
+                max_failures=settings.login_max_failures,
+                window_minutes=settings.login_window_minutes,
+            )
+            new = start_session(session, user, hours=settings.session_hours, client=client)
+        except (NotAuthenticated, TooManyAttempts) as exc:
+            error = exc
+    if error is not None:
+        return render(
+            request, "login.html",
+            {"next": safe_next(next), "error": error.message, "username": username},
+            status_code=error.status,
+        )
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, new.cookie, max_age=settings.session_hours * 3600, httponly=True,
+        samesite="lax", secure=settings.secure_cookies,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.VIEW_HOME))],
+) -> Response:
+    end_session(session, actor, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login?notice=signed_out", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/")
+def home(
+    request: Request, actor: Annotated[Actor, Depends(require(Action.VIEW_HOME))]
+) -> Response:
+    return render(request, "home.html", {"roles": sorted(r.value for r in actor.roles)})
+
+
+@router.get("/admin/users")
+def users_page(
+    request: Request, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.VIEW_USERS))],
+) -> Response:
+    return _users(request, session, actor)
+
+
+def _users(request: Request, session: DbSession, actor: Actor, status: int = 200,
+           problems: ValidationFailed | None = None, form: dict[str, object] | None = None
+           ) -> Response:
+    return render(
+        request, "users.html",
+        {"users": list_users(session, actor), "departments": list_departments(session),
+         "all_roles": list(Role), "notice": notice(request),
+         "problems": problems.problems if problems else [], "form": form or {}},
+        status_code=status,
+    )
+
+
+@router.post("/admin/users")
+def users_create(
+    request: Request, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.MANAGE_USERS))],
+    username: Annotated[str, Form()] = "",
+    full_name: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    department: Annotated[str, Form()] = "",
+    roles: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    try:
+        with session.begin_nested():
+            create_user(session, actor, username=username, full_name=full_name, email=email,
+                        password=password, department_code=department, roles=roles or [])
+    except ValidationFailed as exc:
+        form = {"username": username, "full_name": full_name, "email": email,
+                "department": department, "roles": roles or []}
+        return _users(request, session, actor, 422, exc, form)
+    return RedirectResponse("/admin/users?notice=user_created", status_code=303)
+
+
+@router.post("/admin/users/{username}/disable")
+def users_disable(
+    username: str, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.MANAGE_USERS))],
+) -> Response:
+    disable_user(session, actor, username)
+    return RedirectResponse("/admin/users?notice=user_disabled", status_code=303)
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.VIEW_AUDIT))],
+    before: int | None = None,
+) -> Response:
+    entries = audit.list_entries(session, actor, before=before, limit=50)
+    return render(request, "audit.html", {"entries": entries})
+
+
+@router.get("/audit/verify")
+def audit_verify_page(
+    request: Request, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.VERIFY_AUDIT))],
+) -> Response:
+    result = audit.verify(session, actor, get_settings(request).key)
+    return render(request, "audit_verify.html", {"result": result})
+
+
+@router.get("/account/tokens")
+def tokens_page(
+    request: Request, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.MANAGE_OWN_TOKENS))],
+) -> Response:
+    assert actor.user_id is not None
+    return render(request, "tokens.html", {"tokens": list_tokens(session, actor.user_id),
+                                           "notice": notice(request)})
+
+
+@router.post("/account/tokens")
+def tokens_create(
+    request: Request, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.MANAGE_OWN_TOKENS))],
+    name: Annotated[str, Form()] = "",
+    days: Annotated[int, Form()] = 30,
+) -> Response:
+    user = get_user(session, actor.username)
+    try:
+        with session.begin_nested():
+            _token, secret = create_token(session, actor, user, name=name, days=days)
+    except ValidationFailed as exc:
+        return render(request, "tokens.html",
+                      {"tokens": list_tokens(session, user.id), "problems": exc.problems},
+                      status_code=422)
+    return render(request, "tokens.html",
+                  {"tokens": list_tokens(session, user.id), "new_secret": secret})
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def tokens_revoke(
+    token_id: int, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.MANAGE_OWN_TOKENS))],
+) -> Response:
+    revoke_token(session, actor, token_id)
+    return RedirectResponse("/account/tokens?notice=token_revoked", status_code=303)

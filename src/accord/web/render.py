@@ -1,0 +1,36 @@
+"""Template rendering with the context every page needs (caller, navigation, CSRF token)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from accord import __version__
+from accord.auth.permissions import Action, can
+from accord.auth.roles import ROLE_LABELS, Role
+from accord.web.deps import anonymous_csrf
+from accord.web.nav import nav_for
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals["version"] = __version__
+templates.env.globals["role_label"] = lambda name: ROLE_LABELS.get(Role(name), name)
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> Response:
+    actor = getattr(request.state, "actor", None)
+    csrf = getattr(request.state, "csrf_token", None) or anonymous_csrf(request)
+    full = {
+        "actor": actor,
+        "nav": nav_for(actor),
+        "csrf_token": csrf,
+        "path": request.url.path,
+        "can": lambda action: actor is not None and can(actor, Action(action)),
+    }
+    full.update(context or {})
+    return templates.TemplateResponse(request, template, full, status_code=status_code)

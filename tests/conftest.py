@@ -1,0 +1,81 @@
+"""Fixtures shared by the suite.
+
+The application database is chosen by ACCORD_TEST_DB: ``sqlite`` (default; a fresh file per
+test) or ``postgresql`` (a throw-away database created for the run on the server named by
+ACCORD_TEST_PG_URL, dropped at the end, with tables emptied between tests). In the PostgreSQL
+pass only tests that use the database run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from accord.config import Settings
+from accord.db.engine import get_engine
+from accord.db.migrate import upgrade_database
+from accord.db.models import Base
+
+BACKEND = os.environ.get("ACCORD_TEST_DB", "sqlite")
+PG_SERVER = os.environ.get("ACCORD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DB_FIXTURES = {"settings", "db_url", "app_client", "server", "seeded"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep, drop = [], []
+    for item in items:
+        uses_db = bool(DB_FIXTURES & set(getattr(item, "fixturenames", ())))
+        if uses_db:
+            item.add_marker(pytest.mark.db)
+        (keep if uses_db or BACKEND == "sqlite" else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    server = make_url(PG_SERVER)
+    name = f"accord_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    upgrade_database(url)
+    try:
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if BACKEND == "sqlite":
+        url = f"sqlite:///{tmp_path / 'accord.sqlite'}"
+        upgrade_database(url)
+        yield url
+        get_engine(url).dispose()
+        return
+    url = request.getfixturevalue("pg_database")
+    yield url
+    # Fresh state for the next test: empty every table (the audit trigger blocks DELETE only).
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with get_engine(url).begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=db_url, data_dir=tmp_path / "data", secret_key="test-secret-key-" + "x" * 32,
+        _env_file=None,  # type: ignore[call-arg]
+    )
