@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -23,7 +24,9 @@ from accord.db.migrate import upgrade_database
 from accord.db.models import Base
 
 BACKEND = os.environ.get("ACCORD_TEST_DB", "sqlite")
-PG_SERVER = os.environ.get("ACCORD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SERVER = os.environ.get(
+    "ACCORD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 DB_FIXTURES = {"settings", "db_url", "app_client", "server", "seeded"}
 
 
@@ -76,6 +79,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        database_url=db_url, data_dir=tmp_path / "data", secret_key="test-secret-key-" + "x" * 32,
+        database_url=db_url,
+        data_dir=tmp_path / "data",
+        secret_key="test-secret-key-" + "x" * 32,
         _env_file=None,  # type: ignore[call-arg]
     )
+
+
+@pytest.fixture
+def app_client(settings: Settings) -> Iterator[TestClient]:
+    from accord.web.app import create_app
+
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client

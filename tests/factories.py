@@ -19,7 +19,12 @@ def make_user(settings: Settings, username: str, *roles: str, department: str = 
         if session.scalar(select(Department).where(Department.code == department)) is None:
             create_department(session, Actor.system(), department, f"Department {department}")
         user = create_user(
-            session, Actor.system(), username=username, full_name=username.title(),
-            password=PASSWORD, department_code=department, roles=list(roles),
+            session,
+            Actor.system(),
+            username=username,
+            full_name=username.title(),
+            password=PASSWORD,
+            department_code=department,
+            roles=list(roles),
         )
         return actor_for(user)

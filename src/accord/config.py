@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SECRET_KEY_FILE = "secret.key"
+SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name
 
 
 class Settings(BaseSettings):
@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default=Path("data"), description="Files, demo sources, the key.")
-    database_url: str = Field(default="", description="SQLAlchemy URL; SQLite in data_dir if empty.")
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; SQLite in data_dir if empty."
+    )
     secret_key: SecretStr = Field(
         default=SecretStr(""), description="Keys the audit chain; generated if empty."
     )

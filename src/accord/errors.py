@@ -55,6 +55,8 @@ class ValidationFailed(AccordError):
     status = 422
     code = "validation_failed"
 
-    def __init__(self, problems: list[Problem], message: str = "The input was not accepted.") -> None:
+    def __init__(
+        self, problems: list[Problem], message: str = "The input was not accepted."
+    ) -> None:
         super().__init__(message)
         self.problems = problems

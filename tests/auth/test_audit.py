@@ -51,7 +51,11 @@ def test_entry_records_who_what_when_before_after(settings: Settings) -> None:
     with transaction(settings) as session:
         (entry,) = audit.list_entries(session, Actor.system())
     assert (entry.actor, entry.action, entry.object_type, entry.object_id) == (
-        "system", "test.event", "thing", "0")
+        "system",
+        "test.event",
+        "thing",
+        "0",
+    )
     assert json.loads(entry.after or "") == {"i": 0}
     assert entry.prev_hash == audit.GENESIS and len(entry.hash) == 64 and entry.request_id
 

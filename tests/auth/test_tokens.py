@@ -18,7 +18,7 @@ from tests.factories import make_user
 def test_token_round_trip_and_stored_hashed(settings: Settings) -> None:
     actor = make_user(settings, "bo", "steward")
     with transaction(settings) as session:
-        token, secret = create_token(session, actor, get_user(session, "bo"), name="ci", days=3)
+        _, secret = create_token(session, actor, get_user(session, "bo"), name="ci", days=3)
     with transaction(settings) as session:
         assert resolve_token(session, secret, via="api").username == "bo"
         stored = session.scalars(select(ApiToken.token_hash)).all()

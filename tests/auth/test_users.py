@@ -5,12 +5,16 @@ from sqlalchemy import func, select
 
 from accord.auth.actor import Actor
 from accord.auth.models import AuditEntry, LoginFailure, User
-from accord.auth.tokens import create_token, resolve_token, start_session, resolve_session
+from accord.auth.tokens import create_token, resolve_session, resolve_token, start_session
 from accord.auth.users import authenticate, create_user, disable_user, get_user
 from accord.config import Settings
 from accord.db.engine import transaction
 from accord.errors import (
-    Conflict, NotAuthenticated, PermissionDenied, TooManyAttempts, ValidationFailed,
+    Conflict,
+    NotAuthenticated,
+    PermissionDenied,
+    TooManyAttempts,
+    ValidationFailed,
 )
 from tests.factories import PASSWORD, make_user
 
@@ -31,8 +35,15 @@ def test_invalid_user_lists_every_problem_and_writes_nothing(settings: Settings)
     make_user(settings, "ana", "admin")
     users, entries = _count(settings, User), _count(settings, AuditEntry)
     with pytest.raises(ValidationFailed) as caught, transaction(settings) as session:
-        create_user(session, Actor.system(), username="Bad Name!", full_name=" ",
-                    password="short", department_code="NOPE", roles=["wizard"])
+        create_user(
+            session,
+            Actor.system(),
+            username="Bad Name!",
+            full_name=" ",
+            password="short",
+            department_code="NOPE",
+            roles=["wizard"],
+        )
     fields = {p.field for p in caught.value.problems}
     assert fields == {"username", "full_name", "password", "roles", "department"}
     assert (_count(settings, User), _count(settings, AuditEntry)) == (users, entries)
@@ -47,8 +58,15 @@ def test_duplicate_username_conflicts(settings: Settings) -> None:
 def test_non_admin_cannot_create_users(settings: Settings) -> None:
     steward = make_user(settings, "sam", "steward")
     with pytest.raises(PermissionDenied), transaction(settings) as session:
-        create_user(session, steward, username="eve", full_name="Eve", password=PASSWORD,
-                    department_code="CDW", roles=["admin"])
+        create_user(
+            session,
+            steward,
+            username="eve",
+            full_name="Eve",
+            password=PASSWORD,
+            department_code="CDW",
+            roles=["admin"],
+        )
 
 
 def test_user_with_several_roles(settings: Settings) -> None:

@@ -30,6 +30,10 @@ class Actor:
 def actor_for(user: User, *, via: str = "web", request_id: str | None = None) -> Actor:
     roles = frozenset(Role(r) for r in user.role_names)
     return Actor(
-        user.id, user.username, roles, user.department_id,
-        request_id=request_id or uuid.uuid4().hex, via=via,
+        user.id,
+        user.username,
+        roles,
+        user.department_id,
+        request_id=request_id or uuid.uuid4().hex,
+        via=via,
     )

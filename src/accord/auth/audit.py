@@ -63,7 +63,7 @@ def record(
     before: Any = None,
     after: Any = None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction, so the change and its record commit together."""
+    """Append one entry in the caller's transaction: the change and its record commit together."""
     key: bytes = session.info[KEY_INFO]
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar()
     if head is None:
@@ -106,7 +106,10 @@ def verify(session: Session, actor: Actor, key: bytes, batch: int = 5000) -> Ver
             return Verification(False, checked, expected_seq, f"entry {expected_seq} is missing")
         if entry.prev_hash != expected_prev:
             return Verification(
-                False, checked, entry.seq, "link to the previous entry is broken (deleted or edited)"
+                False,
+                checked,
+                entry.seq,
+                "link to the previous entry is broken (deleted or edited)",
             )
         if not hmac.compare_digest(entry.hash, entry_hash(key, entry)):
             return Verification(False, checked, entry.seq, "entry content does not match its hash")

@@ -31,9 +31,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     department: Mapped[Department] = relationship(lazy="joined")
-    role_rows: Mapped[list[UserRole]] = relationship(
-        lazy="selectin", cascade="all, delete-orphan"
-    )
+    role_rows: Mapped[list[UserRole]] = relationship(lazy="selectin", cascade="all, delete-orphan")
 
     @property
     def role_names(self) -> list[str]:

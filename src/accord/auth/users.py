@@ -16,7 +16,14 @@ from accord.auth.permissions import Action, check
 from accord.auth.roles import parse_roles
 from accord.auth.tokens import end_all_for
 from accord.db.base import utcnow
-from accord.errors import Conflict, NotAuthenticated, NotFound, Problem, TooManyAttempts, ValidationFailed
+from accord.errors import (
+    Conflict,
+    NotAuthenticated,
+    NotFound,
+    Problem,
+    TooManyAttempts,
+    ValidationFailed,
+)
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
@@ -35,8 +42,14 @@ def create_department(session: Session, actor: Actor, code: str, name: str) -> D
     department = Department(code=code, name=name.strip())
     session.add(department)
     session.flush()
-    audit.record(session, actor, "department.create", "department", department.id,
-                 after={"code": code, "name": department.name})
+    audit.record(
+        session,
+        actor,
+        "department.create",
+        "department",
+        department.id,
+        after={"code": code, "name": department.name},
+    )
     return department
 
 
@@ -60,7 +73,9 @@ def create_user(
     problems: list[Problem] = []
     username = username.strip().lower()
     if not USERNAME.match(username):
-        problems.append(Problem("username", "Use 2–64 lower-case letters, digits, '.', '_' or '-'."))
+        problems.append(
+            Problem("username", "Use 2–64 lower-case letters, digits, '.', '_' or '-'.")
+        )
     if not full_name.strip():
         problems.append(Problem("full_name", "Give the person's name."))
     problems += password_problems(password)
@@ -127,20 +142,30 @@ def disable_user(session: Session, actor: Actor, username: str) -> User:
     user.is_active = False
     end_all_for(session, user.id)
     session.flush()
-    audit.record(session, actor, "user.disable", "user", user.id, before=before, after=describe(user))
+    audit.record(
+        session, actor, "user.disable", "user", user.id, before=before, after=describe(user)
+    )
     return user
 
 
 def authenticate(
-    session: Session, username: str, password: str, *, client: str, max_failures: int,
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    client: str,
+    max_failures: int,
     window_minutes: int,
 ) -> User:
     """Check a password, refusing early when this username has failed too often recently."""
     name = username.strip().lower()[:64]
     since = utcnow() - timedelta(minutes=window_minutes)
-    failures = session.scalar(
-        select(func.count()).where(LoginFailure.username == name, LoginFailure.at >= since)
-    ) or 0
+    failures = (
+        session.scalar(
+            select(func.count()).where(LoginFailure.username == name, LoginFailure.at >= since)
+        )
+        or 0
+    )
     if failures >= max_failures:
         raise TooManyAttempts(
             f"Too many failed sign-ins for this account. Try again in {window_minutes} minutes."

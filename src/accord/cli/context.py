@@ -18,7 +18,13 @@ from accord.auth.users import get_user
 from accord.config import Settings, get_settings
 from accord.db.engine import transaction
 from accord.db.migrate import pending_revisions
-from accord.errors import AccordError, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from accord.errors import (
+    AccordError,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 
 err = Console(stderr=True)
 out = Console()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from accord.auth import audit
@@ -23,14 +23,16 @@ from accord.config import Settings, get_settings
 from accord.db.engine import transaction
 from accord.db.migrate import upgrade_database
 
-app = typer.Typer(help="Accord: data sharing under the CalHHS Data-Sharing Guidebook.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Accord: data sharing under the CalHHS Data-Sharing Guidebook.", no_args_is_help=True
+)
 db_app = typer.Typer(help="The application database.", no_args_is_help=True)
 user_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for scripts and the CLI.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
-demo_app = typer.Typer(help="The demo department (California Department of Wellness).",
-                       no_args_is_help=True)
+demo_app = typer.Typer(
+    help="The demo department (California Department of Wellness).", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
@@ -80,16 +82,18 @@ def serve(
 @demo_app.command("seed")
 def demo_seed(
     as_user: AsUser = None,
-    events: Annotated[int, typer.Option(min=100, max=10_000_000,
-                                        help="Activity events per program database.")] = 5_000,
+    events: Annotated[
+        int, typer.Option(min=100, max=10_000_000, help="Activity events per program database.")
+    ] = 5_000,
 ) -> None:
     """Create the demo department, a user for every role, and the program source databases."""
     settings = get_settings()
     _seed_demo(settings, events=events, as_user=as_user, quiet_if_seeded=False)
 
 
-def _seed_demo(settings: Settings, *, events: int, as_user: str | None,
-               quiet_if_seeded: bool) -> None:
+def _seed_demo(
+    settings: Settings, *, events: int, as_user: str | None, quiet_if_seeded: bool
+) -> None:
     from accord.demo.seed import DEMO_PASSWORD, DEMO_USERS, is_seeded, seed_demo
 
     with transaction(settings) as session:
@@ -98,7 +102,7 @@ def _seed_demo(settings: Settings, *, events: int, as_user: str | None,
         out.print("Demo department already present; sign in with a demo login (see README).")
         return
     with unit_of_work(as_user) as (session, actor, _), Progress(console=err) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def report(program: str, done: int, total: int) -> None:
             if program not in tasks:
@@ -122,8 +126,7 @@ def user_create(
     full_name: Annotated[str, typer.Option("--name", help="Full name.")],
     department: Annotated[str, typer.Option(help="Department code, e.g. CDW.")],
     role: Annotated[list[str], typer.Option(help="A role; repeat for several.")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
-                                          confirmation_prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
     email: str = "",
     as_user: AsUser = None,
 ) -> None:
@@ -132,9 +135,16 @@ def user_create(
         # Bootstrap: the installer creating the first admin may name a new department.
         if actor.user_id is None and department not in {d.code for d in list_departments(session)}:
             create_department(session, actor, department, department)
-        user = create_user(session, actor, username=username, full_name=full_name,
-                           password=password, department_code=department, roles=role,
-                           email=email)
+        user = create_user(
+            session,
+            actor,
+            username=username,
+            full_name=full_name,
+            password=password,
+            department_code=department,
+            roles=role,
+            email=email,
+        )
         out.print(f"Created user {user.username} ({', '.join(user.role_names)}).")
 
 
@@ -144,8 +154,13 @@ def user_list(as_user: AsUser = None) -> None:
     with unit_of_work(as_user) as (session, actor, _):
         table = Table("username", "name", "department", "roles", "status")
         for user in list_users(session, actor):
-            table.add_row(user.username, user.full_name, user.department.code,
-                          ", ".join(user.role_names), "active" if user.is_active else "disabled")
+            table.add_row(
+                user.username,
+                user.full_name,
+                user.department.code,
+                ", ".join(user.role_names),
+                "active" if user.is_active else "disabled",
+            )
         out.print(table)
 
 
@@ -168,8 +183,10 @@ def token_create(
     with unit_of_work(as_user) as (session, actor, _):
         owner = get_user(session, user or actor.username)
         token, secret = create_token(session, actor, owner, name=name, days=days)
-        err.print(f"Token {token.id} for {owner.username}, expires {token.expires_at:%Y-%m-%d}. "
-                  "Store it now; it is not shown again.")
+        err.print(
+            f"Token {token.id} for {owner.username}, expires {token.expires_at:%Y-%m-%d}. "
+            "Store it now; it is not shown again."
+        )
         out.print(secret)
 
 
@@ -189,8 +206,10 @@ def audit_verify(as_user: AsUser = None) -> None:
     if result.ok:
         out.print(f"Audit log intact: {result.checked} entries verified.")
         return
-    err.print(f"[bold red]Audit log broken at entry {result.broken_seq}:[/] {result.reason} "
-              f"({result.checked} entries before it are intact).")
+    err.print(
+        f"[bold red]Audit log broken at entry {result.broken_seq}:[/] {result.reason} "
+        f"({result.checked} entries before it are intact)."
+    )
     raise typer.Exit(1)
 
 

@@ -75,8 +75,13 @@ def seed_demo(
     for demo in DEMO_USERS:
         if session.scalar(select(User.id).where(User.username == demo.username)) is None:
             create_user(
-                session, actor, username=demo.username, full_name=demo.full_name,
-                password=DEMO_PASSWORD, department_code=demo.department,
-                roles=[r.value for r in demo.roles], email=f"{demo.username}@wellness.example",
+                session,
+                actor,
+                username=demo.username,
+                full_name=demo.full_name,
+                password=DEMO_PASSWORD,
+                department_code=demo.department,
+                roles=[r.value for r in demo.roles],
+                email=f"{demo.username}@wellness.example",
             )
     return sources

@@ -36,8 +36,14 @@ class UserPublic(BaseModel):
 
     @classmethod
     def of(cls, user: User) -> UserPublic:
-        return cls(username=user.username, full_name=user.full_name, email=user.email,
-                   department=user.department.code, roles=user.role_names, active=user.is_active)
+        return cls(
+            username=user.username,
+            full_name=user.full_name,
+            email=user.email,
+            department=user.department.code,
+            roles=user.role_names,
+            active=user.is_active,
+        )
 
 
 class UserCreate(BaseModel):
@@ -102,18 +108,27 @@ def api_list_users(
 
 @router.post("/users", status_code=201)
 def api_create_user(
-    body: UserCreate, session: DbSession,
+    body: UserCreate,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.MANAGE_USERS))],
 ) -> UserPublic:
-    user = create_user(session, actor, username=body.username, full_name=body.full_name,
-                       password=body.password, department_code=body.department,
-                       roles=body.roles, email=body.email)
+    user = create_user(
+        session,
+        actor,
+        username=body.username,
+        full_name=body.full_name,
+        password=body.password,
+        department_code=body.department,
+        roles=body.roles,
+        email=body.email,
+    )
     return UserPublic.of(user)
 
 
 @router.post("/users/{username}/disable")
 def api_disable_user(
-    username: str, session: DbSession,
+    username: str,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.MANAGE_USERS))],
 ) -> UserPublic:
     return UserPublic.of(disable_user(session, actor, username))
@@ -129,17 +144,20 @@ def api_list_tokens(
 
 @router.post("/tokens", status_code=201)
 def api_create_token(
-    body: TokenCreate, session: DbSession,
+    body: TokenCreate,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.MANAGE_OWN_TOKENS))],
 ) -> TokenCreated:
-    token, secret = create_token(session, actor, get_user(session, actor.username),
-                                 name=body.name, days=body.days)
+    token, secret = create_token(
+        session, actor, get_user(session, actor.username), name=body.name, days=body.days
+    )
     return TokenCreated(token=secret, **TokenPublic.model_validate(token).model_dump())
 
 
 @router.delete("/tokens/{token_id}")
 def api_revoke_token(
-    token_id: int, session: DbSession,
+    token_id: int,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.MANAGE_OWN_TOKENS))],
 ) -> TokenPublic:
     token: ApiToken = revoke_token(session, actor, token_id)
@@ -148,8 +166,10 @@ def api_revoke_token(
 
 @router.get("/audit")
 def api_audit(
-    session: DbSession, actor: Annotated[Actor, Depends(require(Action.VIEW_AUDIT))],
-    before: int | None = None, limit: int = 50,
+    session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.VIEW_AUDIT))],
+    before: int | None = None,
+    limit: int = 50,
 ) -> list[AuditEntryPublic]:
     entries: list[AuditEntry] = audit.list_entries(session, actor, before=before, limit=limit)
     return [AuditEntryPublic.model_validate(e) for e in entries]
@@ -157,9 +177,11 @@ def api_audit(
 
 @router.get("/audit/verify")
 def api_audit_verify(
-    request: Request, session: DbSession,
+    request: Request,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.VERIFY_AUDIT))],
 ) -> VerificationPublic:
     result = audit.verify(session, actor, get_settings(request).key)
-    return VerificationPublic(ok=result.ok, checked=result.checked, broken_seq=result.broken_seq,
-                              reason=result.reason)
+    return VerificationPublic(
+        ok=result.ok, checked=result.checked, broken_seq=result.broken_seq, reason=result.reason
+    )

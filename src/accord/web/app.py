@@ -50,7 +50,10 @@ def create_app(settings: Settings) -> FastAPI:
         new_csrf = getattr(request.state, "new_csrf_cookie", None)
         if new_csrf and request.cookies.get("accord_csrf") != new_csrf:
             response.set_cookie(
-                "accord_csrf", new_csrf, httponly=True, samesite="strict",
+                "accord_csrf",
+                new_csrf,
+                httponly=True,
+                samesite="strict",
                 secure=settings.secure_cookies,
             )
         return response

@@ -44,7 +44,8 @@ def db_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+# scope="function": commit before the response is sent, so a redirect never outruns its write.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def is_api(request: Request) -> bool:
@@ -57,8 +58,9 @@ def optional_actor(request: Request, session: DbSession) -> Actor | None:
     header = request.headers.get("authorization", "")
     if is_api(request) and header.lower().startswith("bearer "):
         actor = resolve_token(session, header[7:].strip(), via="api")
-        return Actor(actor.user_id, actor.username, actor.roles, actor.department_id,
-                     request_id, "api")
+        return Actor(
+            actor.user_id, actor.username, actor.roles, actor.department_id, request_id, "api"
+        )
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
@@ -80,8 +82,8 @@ def require(action: Action) -> Callable[..., Actor]:
             if is_api(request):
                 raise NotAuthenticated("Sign in or send an API token (Authorization: Bearer …).")
             raise LoginRequired("Please sign in.")
+        request.state.actor = actor  # so that even a refusal page shows the user's navigation
         check(actor, action)
-        request.state.actor = actor
         return actor
 
     dependency.accord_action = action  # type: ignore[attr-defined]

@@ -44,8 +44,12 @@ def respond(
     return render(
         request,
         "error.html",
-        {"title": TITLES.get(status, "Error"), "message": message, "problems": problems or [],
-         "status": status},
+        {
+            "title": TITLES.get(status, "Error"),
+            "message": message,
+            "problems": problems or [],
+            "status": status,
+        },
         status_code=status,
     )
 
@@ -75,17 +79,25 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        messages = {404: "There is nothing at this address.", 405: "That method is not allowed here."}
+        messages = {
+            404: "There is nothing at this address.",
+            405: "That method is not allowed here.",
+        }
         message = messages.get(exc.status_code, str(exc.detail))
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return respond(request, exc.status_code, code, message)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s (request %s)", request.url.path,
-                      getattr(request.state, "request_id", "?"))
+        log.exception(
+            "unhandled error on %s (request %s)",
+            request.url.path,
+            getattr(request.state, "request_id", "?"),
+        )
         return respond(
-            request, 500, "internal_error",
+            request,
+            500,
+            "internal_error",
             "Accord hit an unexpected problem; nothing was changed. The request id "
             f"{getattr(request.state, 'request_id', '')} identifies it in the server log.",
         )

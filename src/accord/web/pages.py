@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -10,9 +11,16 @@ from fastapi.responses import RedirectResponse, Response
 from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
-from accord.auth.tokens import create_token, end_session, list_tokens, revoke_token, start_session
-from accord.auth.users import authenticate, create_user, disable_user, get_user, list_departments, list_users
 from accord.auth.roles import Role
+from accord.auth.tokens import create_token, end_session, list_tokens, revoke_token, start_session
+from accord.auth.users import (
+    authenticate,
+    create_user,
+    disable_user,
+    get_user,
+    list_departments,
+    list_users,
+)
 from accord.db.engine import transaction
 from accord.errors import NotAuthenticated, TooManyAttempts, ValidationFailed
 from accord.web.deps import (
@@ -23,7 +31,6 @@ from accord.web.deps import (
     public,
     require,
 )
-
 from accord.web.render import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -69,7 +76,10 @@ def login(
     with transaction(settings) as session:
         try:
             user = authenticate(
-                session, username, password, client=client,
+                session,
+                username,
+                password,
+                client=client,
                 max_failures=settings.login_max_failures,
                 window_minutes=settings.login_window_minutes,
             )
@@ -78,21 +88,27 @@ def login(
             error = exc
     if error is not None:
         return render(
-            request, "login.html",
+            request,
+            "login.html",
             {"next": safe_next(next), "error": error.message, "username": username},
             status_code=error.status,
         )
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, new.cookie, max_age=settings.session_hours * 3600, httponly=True,
-        samesite="lax", secure=settings.secure_cookies,
+        SESSION_COOKIE,
+        new.cookie,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
     )
     return response
 
 
 @router.post("/logout")
 def logout(
-    request: Request, session: DbSession,
+    request: Request,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.VIEW_HOME))],
 ) -> Response:
     end_session(session, actor, request.cookies.get(SESSION_COOKIE, ""))
@@ -102,35 +118,46 @@ def logout(
 
 
 @router.get("/")
-def home(
-    request: Request, actor: Annotated[Actor, Depends(require(Action.VIEW_HOME))]
-) -> Response:
+def home(request: Request, actor: Annotated[Actor, Depends(require(Action.VIEW_HOME))]) -> Response:
     return render(request, "home.html", {"roles": sorted(r.value for r in actor.roles)})
 
 
 @router.get("/admin/users")
 def users_page(
-    request: Request, session: DbSession,
+    request: Request,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.VIEW_USERS))],
 ) -> Response:
     return _users(request, session, actor)
 
 
-def _users(request: Request, session: DbSession, actor: Actor, status: int = 200,
-           problems: ValidationFailed | None = None, form: dict[str, object] | None = None
-           ) -> Response:
+def _users(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    status: int = 200,
+    problems: ValidationFailed | None = None,
+    form: Mapping[str, object] | None = None,
+) -> Response:
     return render(
-        request, "users.html",
-        {"users": list_users(session, actor), "departments": list_departments(session),
-         "all_roles": list(Role), "notice": notice(request),
-         "problems": problems.problems if problems else [], "form": form or {}},
+        request,
+        "users.html",
+        {
+            "users": list_users(session, actor),
+            "departments": list_departments(session),
+            "all_roles": list(Role),
+            "notice": notice(request),
+            "problems": problems.problems if problems else [],
+            "form": form or {},
+        },
         status_code=status,
     )
 
 
 @router.post("/admin/users")
 def users_create(
-    request: Request, session: DbSession,
+    request: Request,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.MANAGE_USERS))],
     username: Annotated[str, Form()] = "",
     full_name: Annotated[str, Form()] = "",
@@ -141,18 +168,32 @@ def users_create(
 ) -> Response:
     try:
         with session.begin_nested():
-            create_user(session, actor, username=username, full_name=full_name, email=email,
-                        password=password, department_code=department, roles=roles or [])
+            create_user(
+                session,
+                actor,
+                username=username,
+                full_name=full_name,
+                email=email,
+                password=password,
+                department_code=department,
+                roles=roles or [],
+            )
     except ValidationFailed as exc:
-        form = {"username": username, "full_name": full_name, "email": email,
-                "department": department, "roles": roles or []}
+        form = {
+            "username": username,
+            "full_name": full_name,
+            "email": email,
+            "department": department,
+            "roles": roles or [],
+        }
         return _users(request, session, actor, 422, exc, form)
     return RedirectResponse("/admin/users?notice=user_created", status_code=303)
 
 
 @router.post("/admin/users/{username}/disable")
 def users_disable(
-    username: str, session: DbSession,
+    username: str,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.MANAGE_USERS))],
 ) -> Response:
     disable_user(session, actor, username)
@@ -161,7 +202,8 @@ def users_disable(
 
 @router.get("/audit")
 def audit_page(
-    request: Request, session: DbSession,
+    request: Request,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.VIEW_AUDIT))],
     before: int | None = None,
 ) -> Response:
@@ -171,7 +213,8 @@ def audit_page(
 
 @router.get("/audit/verify")
 def audit_verify_page(
-    request: Request, session: DbSession,
+    request: Request,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.VERIFY_AUDIT))],
 ) -> Response:
     result = audit.verify(session, actor, get_settings(request).key)
@@ -180,17 +223,22 @@ def audit_verify_page(
 
 @router.get("/account/tokens")
 def tokens_page(
-    request: Request, session: DbSession,
+    request: Request,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.MANAGE_OWN_TOKENS))],
 ) -> Response:
     assert actor.user_id is not None
-    return render(request, "tokens.html", {"tokens": list_tokens(session, actor.user_id),
-                                           "notice": notice(request)})
+    return render(
+        request,
+        "tokens.html",
+        {"tokens": list_tokens(session, actor.user_id), "notice": notice(request)},
+    )
 
 
 @router.post("/account/tokens")
 def tokens_create(
-    request: Request, session: DbSession,
+    request: Request,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.MANAGE_OWN_TOKENS))],
     name: Annotated[str, Form()] = "",
     days: Annotated[int, Form()] = 30,
@@ -200,16 +248,21 @@ def tokens_create(
         with session.begin_nested():
             _token, secret = create_token(session, actor, user, name=name, days=days)
     except ValidationFailed as exc:
-        return render(request, "tokens.html",
-                      {"tokens": list_tokens(session, user.id), "problems": exc.problems},
-                      status_code=422)
-    return render(request, "tokens.html",
-                  {"tokens": list_tokens(session, user.id), "new_secret": secret})
+        return render(
+            request,
+            "tokens.html",
+            {"tokens": list_tokens(session, user.id), "problems": exc.problems},
+            status_code=422,
+        )
+    return render(
+        request, "tokens.html", {"tokens": list_tokens(session, user.id), "new_secret": secret}
+    )
 
 
 @router.post("/account/tokens/{token_id}/revoke")
 def tokens_revoke(
-    token_id: int, session: DbSession,
+    token_id: int,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.MANAGE_OWN_TOKENS))],
 ) -> Response:
     revoke_token(session, actor, token_id)

@@ -1,0 +1,227 @@
+"""Disclosure audit (DDG.md §10.5): how far can a reader narrow each suppressed cell?
+
+The reader knows every published cell, every known total, that suppressed cells are >= 1, and —
+when reasons are disclosed — that primary cells lie in 1..T-1 and complementary cells are >= T.
+For each suppressed cell the smallest and largest feasible integer value is computed. A
+perturbation proof (hypercube.py) settles most primary cells without a solver; the rest are
+solved as linear programs with SciPy's HiGHS, and a program whose optimum is not integral is
+re-solved as an integer program, because in three or more dimensions the linear relaxation can
+report a wider interval than integers allow (the optimistic error a safety check must not make).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.optimize import Bounds as LpBounds
+from scipy.optimize import LinearConstraint, linprog, milp
+from scipy.sparse.csgraph import connected_components
+
+from accord.deid.cube import Cube
+from accord.deid.findings import Finding, Severity
+from accord.deid.groups import Groups
+from accord.deid.hypercube import Bounds, search
+from accord.deid.params import Parameters
+
+PUBLISHED, PRIMARY, COMPLEMENTARY = 0, 1, 2
+StatusArray = npt.NDArray[np.int8]
+
+
+@dataclass(frozen=True)
+class CellInterval:
+    """Feasible values of one suppressed cell as a reader can bound them."""
+
+    cell: int
+    lo: float
+    hi: float
+    method: str
+    exact: bool
+
+    @property
+    def feasible_values(self) -> float:
+        return self.hi - self.lo + 1
+
+
+@dataclass
+class AuditReport:
+    intervals: dict[int, CellInterval] = field(default_factory=dict)
+    failing: list[int] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failing
+
+
+def attacker_bounds(
+    values: npt.NDArray[np.float64],
+    status: StatusArray,
+    params: Parameters,
+    extra: Bounds | None = None,
+) -> Bounds:
+    """Bounds of DDG.md §10.5. Unknown unsuppressed cells (NaN) are free above zero."""
+    t = params.small_cell_threshold
+    distinct = params.reason_disclosure == "distinct"
+    lb = values.copy()
+    ub = values.copy()
+    unknown = np.isnan(values)
+    lb[unknown], ub[unknown] = 0.0, np.inf
+    prim, comp = status == PRIMARY, status == COMPLEMENTARY
+    lb[prim], ub[prim] = 1.0, (t - 1.0) if distinct else np.inf
+    lb[comp], ub[comp] = (float(t) if distinct else 1.0), np.inf
+    if extra is not None:
+        lb = np.maximum(lb, extra.lb)
+        ub = np.minimum(ub, extra.ub)
+    return Bounds(lb, ub)
+
+
+def _components(groups: Groups, free: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], sp.csr_matrix]:
+    """Label free cells by connected component of the "shares a group" relation."""
+    a = groups.matrix
+    sub = a[:, np.flatnonzero(free)]
+    active = np.flatnonzero(np.diff(sub.indptr) > 0)
+    sub = sub[active]
+    n_groups, n_free = sub.shape
+    adj = sp.bmat([[None, sub], [sub.T, None]], format="csr") if n_groups else sp.csr_matrix(
+        (n_free, n_free)
+    )
+    _, labels = connected_components(adj, directed=False)
+    return np.asarray(labels[n_groups:], dtype=np.int64), a[active]
+
+
+def _solve(
+    a_eq: sp.csr_matrix, b_eq: npt.NDArray[np.float64], lb: npt.NDArray[np.float64],
+    ub: npt.NDArray[np.float64], target: int, sense: float,
+) -> tuple[float, bool]:
+    """Optimise sense * x[target]; returns the integer-exact extreme and whether it was exact."""
+    n = a_eq.shape[1]
+    c = np.zeros(n)
+    c[target] = sense
+    ub_lp = np.where(np.isinf(ub), None, ub)
+    res = linprog(c, A_eq=a_eq if a_eq.shape[0] else None,
+                  b_eq=b_eq if a_eq.shape[0] else None,
+                  bounds=list(zip(lb, ub_lp, strict=True)), method="highs")
+    if res.status == 3:  # unbounded
+        return (np.inf if sense < 0 else -np.inf), True
+    if res.status != 0:
+        return (np.nan, False)
+    x = np.asarray(res.x)
+    if np.all(np.abs(x - np.round(x)) < 1e-7):
+        return float(np.round(x[target])), True
+    cons = [LinearConstraint(a_eq, b_eq, b_eq)] if a_eq.shape[0] else []
+    mres = milp(c, constraints=cons, integrality=np.ones(n), bounds=LpBounds(lb, ub))
+    if mres.status == 0 and mres.x is not None:
+        return float(np.round(mres.x[target])), True
+    bound = float(res.fun) * sense
+    return (float(np.ceil(bound - 1e-9)) if sense > 0 else float(np.floor(bound + 1e-9))), False
+
+
+def solve_intervals(
+    cube: Cube, groups: Groups, bounds: Bounds, targets: Iterable[int]
+) -> dict[int, CellInterval]:
+    """Exact [lo, hi] for each target cell by linear (and if needed integer) programming."""
+    free = bounds.lb != bounds.ub
+    targets = [int(c) for c in targets if free[c]]
+    out: dict[int, CellInterval] = {}
+    if not targets:
+        return out
+    labels, a = _components(groups, free)
+    free_cells = np.flatnonzero(free)
+    position = np.full(cube.size, -1, dtype=np.int64)
+    position[free_cells] = np.arange(len(free_cells))
+    fixed_vals = np.where(free, 0.0, np.nan_to_num(cube.values, nan=0.0))
+    rhs_all = -(a @ np.where(free, 0.0, fixed_vals))
+    a_free = a[:, free_cells].tocsc()
+    a_free_rows = a_free.tocsr()
+    by_comp: dict[int, list[int]] = {}
+    for c in targets:
+        by_comp.setdefault(int(labels[position[c]]), []).append(c)
+    for comp, cells in sorted(by_comp.items()):
+        cols = np.flatnonzero(labels == comp)
+        sub = a_free_rows[:, cols]
+        rows = np.flatnonzero(np.diff(sub.indptr) > 0)
+        a_eq = sub[rows]
+        b_eq = np.asarray(rhs_all[rows], dtype=np.float64)
+        lb = bounds.lb[free_cells[cols]]
+        ub = bounds.ub[free_cells[cols]]
+        local = {int(free_cells[c]): i for i, c in enumerate(cols)}
+        for cell in cells:
+            lo, lo_exact = _solve(a_eq, b_eq, lb, ub, local[cell], 1.0)
+            hi, hi_exact = _solve(a_eq, b_eq, lb, ub, local[cell], -1.0)
+            method = "lp" if lo_exact and hi_exact else "lp-bound"
+            out[cell] = CellInterval(cell, lo, hi, method, lo_exact and hi_exact)
+    return out
+
+
+def audit_pattern(
+    cube: Cube,
+    groups: Groups,
+    status: StatusArray,
+    params: Parameters,
+    extra: Bounds | None = None,
+    cells: Iterable[int] | None = None,
+    exact_intervals: bool = False,
+    proofs: bool = True,
+) -> AuditReport:
+    """Audit primary cells (or `cells`); with `exact_intervals` every suppressed cell is solved.
+
+    Without `exact_intervals`, a cell proved safe by a perturbation is not sent to the solver —
+    the proof is a pair of integer tables the reader cannot tell apart, which is all the
+    acceptance test needs.
+    """
+    bounds = attacker_bounds(cube.values, status, params, extra)
+    need = params.min_feasible_values - 1
+    suppressed = status > 0
+    report = AuditReport()
+    if cells is None:
+        targets = np.flatnonzero(status == PRIMARY)
+    else:
+        targets = np.asarray(sorted(set(cells)), dtype=np.int64)
+    if exact_intervals:
+        targets = np.flatnonzero(suppressed)
+    to_solve: list[int] = []
+    known = ~np.isnan(cube.values)
+    for cell in targets.tolist():
+        if not exact_intervals and proofs and known.all():
+            lo, hi, _ = search(cube, cell, suppressed, suppressed, bounds, need, allow_new=False)
+            if hi - lo >= need:
+                v = float(cube.values[cell])
+                report.intervals[cell] = CellInterval(cell, v + lo, v + hi, "proof", False)
+                continue
+        to_solve.append(cell)
+    report.intervals.update(solve_intervals(cube, groups, bounds, to_solve))
+    for cell in targets.tolist():
+        if status[cell] != PRIMARY:
+            continue
+        iv = report.intervals.get(cell)
+        if iv is None:
+            continue
+        if iv.feasible_values < params.min_feasible_values:
+            report.failing.append(cell)
+            report.findings.append(
+                Finding(
+                    "R4-audit", "10.5",
+                    f"suppressed cell can be narrowed to {int(iv.feasible_values)} value(s) "
+                    f"({_fmt(iv.lo)}..{_fmt(iv.hi)}); at least {params.min_feasible_values} "
+                    "are required",
+                    Severity.ERROR,
+                    cell=cube.labels(cell),
+                    row=int(cube.row[cell]) if cube.row[cell] >= 0 else None,
+                    details={"lo": _num(iv.lo), "hi": _num(iv.hi)},
+                )
+            )
+    return report
+
+
+def _num(x: float) -> float | int | None:
+    if np.isinf(x) or np.isnan(x):
+        return None
+    return int(x) if float(x).is_integer() else float(x)
+
+
+def _fmt(x: float) -> str:
+    return "∞" if np.isinf(x) else str(_num(x))

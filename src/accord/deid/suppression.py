@@ -1,0 +1,295 @@
+"""Primary and complementary suppression (DDG.md §10.2, §10.4 R1–R5).
+
+Design for scale: group rules R1–R3 are enforced with a worklist over additive groups, keeping
+per-group tallies (count, sum, largest suppressed value) so each step is O(group size); the
+choice of complement minimises the number of groups it newly breaks, then follows the
+department's strategy (least interesting, smallest, most similar). The audit (R4) is then run;
+a primary cell it cannot prove safe gets the cheapest perturbation that protects it
+(hypercube.py), and R1–R3 are re-enforced — repeated until nothing changes (R5).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from accord.deid.audit import (
+    COMPLEMENTARY,
+    PRIMARY,
+    PUBLISHED,
+    AuditReport,
+    CellInterval,
+    StatusArray,
+    attacker_bounds,
+    audit_pattern,
+)
+from accord.deid.cube import Cube
+from accord.deid.findings import Finding, Severity
+from accord.deid.groups import Groups
+from accord.deid.hypercube import search
+from accord.deid.params import Parameters
+
+
+@dataclass
+class SuppressionResult:
+    status: StatusArray
+    audit: AuditReport
+    findings: list[Finding] = field(default_factory=list)
+    rounds: int = 0
+
+    @property
+    def primary_count(self) -> int:
+        return int((self.status == PRIMARY).sum())
+
+    @property
+    def suppressed_count(self) -> int:
+        return int((self.status > 0).sum())
+
+    @property
+    def information_loss(self) -> float:
+        """Suppressed cells per primary cell (project goal: <= 1.5 on large tables)."""
+        p = self.primary_count
+        return self.suppressed_count / p if p else 1.0
+
+
+def primary_status(cube: Cube, params: Parameters) -> StatusArray:
+    """DDG 4.4.1 (1), (3): values from 1..T-1 contributors are withheld; zeros never."""
+    v = cube.values
+    small = (v > 0) & (v < params.small_cell_threshold)
+    if params.zero_is_small:
+        small |= v == 0
+    status = np.zeros(cube.size, dtype=np.int8)
+    status[small] = PRIMARY
+    return status
+
+
+class _Closure:
+    """Worklist enforcement of R1 (never alone) and R2 (small-sum) over all groups."""
+
+    def __init__(self, cube: Cube, groups: Groups, status: StatusArray, params: Parameters):
+        self.cube, self.groups, self.status, self.params = cube, groups, status, params
+        self.t = params.small_cell_threshold
+        self.values = np.nan_to_num(cube.values, nan=0.0)
+        g = groups
+        sup = (status > 0)[g.cells]
+        val = np.where(sup, self.values[g.cells], 0.0)
+        is_total = np.zeros(len(g.cells), dtype=bool)
+        is_total[g.ptr[:-1]] = True
+        child_sup = sup & ~is_total
+        starts = g.ptr[:-1]
+        nonempty = np.diff(g.ptr) > 0
+        self.cnt = np.zeros(g.count, dtype=np.int64)
+        self.sum = np.zeros(g.count, dtype=np.float64)
+        self.mx = np.zeros(g.count, dtype=np.float64)
+        if g.count:
+            self.cnt[nonempty] = np.add.reduceat(child_sup.astype(np.int64), starts[nonempty])
+            self.sum[nonempty] = np.add.reduceat(np.where(child_sup, val, 0.0), starts[nonempty])
+            self.mx[nonempty] = np.maximum.reduceat(np.where(child_sup, val, 0.0), starts[nonempty])
+        self.tot = sup[starts] if g.count else np.zeros(0, dtype=bool)
+        grand = np.all([c == 0 for c in cube.coord_arrays], axis=0)
+        self.usable = (status == PUBLISHED) & (self.values >= 1) & ~np.isnan(cube.values) & ~grand
+        self.least = self._least_interesting()
+        self.unfixable: list[int] = []
+
+    def _least_interesting(self) -> npt.NDArray[np.bool_]:
+        labels = {s.casefold() for s in self.params.least_interesting_labels}
+        mask = np.zeros(self.cube.size, dtype=bool)
+        for j, d in enumerate(self.cube.dims):
+            hits = np.array([c.casefold() in labels for c in d.codes], dtype=bool)
+            mask |= hits[self.cube.coord_arrays[j]]
+        return mask
+
+    def needs(self, g: int) -> bool:
+        cnt = int(self.cnt[g])
+        if self.tot[g]:
+            return cnt == 0
+        if cnt == 0:
+            return False
+        return cnt == 1 or self.mx[g] <= 3 or self.sum[g] < self.t
+
+    def _needs_after(self, g: int, cell: int, value: float) -> bool:
+        if self.groups.total(g) == cell:
+            return int(self.cnt[g]) == 0
+        cnt, s, mx = int(self.cnt[g]) + 1, self.sum[g] + value, max(self.mx[g], value)
+        if self.tot[g]:
+            return False
+        return cnt == 1 or mx <= 3 or s < self.t
+
+    def add(self, cell: int, code: int) -> list[int]:
+        """Suppress `cell`; return the groups that may now break a rule."""
+        self.status[cell] = code
+        self.usable[cell] = False
+        v = float(self.values[cell])
+        touched = []
+        for g in self.groups.groups_of(cell).tolist():
+            if self.groups.total(g) == cell:
+                self.tot[g] = True
+            else:
+                self.cnt[g] += 1
+                self.sum[g] += v
+                self.mx[g] = max(self.mx[g], v)
+            touched.append(g)
+        return touched
+
+    def _key(self, g: int, cell: int) -> tuple[float, ...]:
+        v = float(self.values[cell])
+        delta = 0
+        for h in self.groups.groups_of(cell).tolist():
+            if h != g:
+                delta += int(self._needs_after(h, cell, v)) - int(self.needs(h))
+        keys: list[float] = [float(delta), float(not self.cube.is_interior[cell])]
+        for strategy in self.params.complementary_strategy:
+            if strategy == "least_interesting":
+                keys.append(0.0 if self.least[cell] else 1.0)
+            elif strategy == "smallest":
+                keys.append(v)
+            else:
+                keys.append(self._distance(g, cell))
+        keys.append(float(cell))
+        return tuple(keys)
+
+    def _distance(self, g: int, cell: int) -> float:
+        j = int(self.groups.dim[g])
+        coords = self.cube.coord_arrays[j]
+        members = self.groups.members(g)[1:]
+        sup = members[self.status[members] > 0]
+        if not len(sup):
+            return 0.0
+        return float(np.abs(coords[sup] - coords[cell]).min())
+
+    def pick(self, g: int) -> int | None:
+        members = self.groups.members(g)
+        kids = members[1:]
+        candidates = kids[self.usable[kids]]
+        if not len(candidates) and self.params.complement_totals and self.usable[members[0]]:
+            candidates = members[:1]
+        if not len(candidates):
+            return None
+        return min(candidates.tolist(), key=lambda c: self._key(g, c))
+
+    def run(self, start: list[int] | None = None) -> int:
+        """Enforce R1/R2 to a fixed point; returns the number of complements added."""
+        if start is None:
+            start = np.flatnonzero(self.cnt + self.tot > 0).tolist()
+        heap = list(start)
+        heapq.heapify(heap)
+        queued = set(heap)
+        added = 0
+        while heap:
+            g = heapq.heappop(heap)
+            queued.discard(g)
+            if not self.needs(g):
+                continue
+            cell = self.pick(g)
+            if cell is None:
+                self.unfixable.append(g)
+                continue
+            added += 1
+            for h in self.add(cell, COMPLEMENTARY):
+                if h not in queued and self.needs(h):
+                    heapq.heappush(heap, h)
+                    queued.add(h)
+        return added
+
+
+def suppress_cube(
+    cube: Cube,
+    groups: Groups,
+    params: Parameters,
+    audit: bool = True,
+    solver_limit: int = 200_000,
+    max_rounds: int = 50,
+) -> SuppressionResult:
+    """Primary suppression, then R1–R5 to a fixed point; the audit is part of the loop.
+
+    Cells in components the solver would not handle (`solver_limit` cells in the table) are
+    accepted only with a perturbation proof — the exact-derivability check at large sizes.
+    """
+    status = primary_status(cube, params)
+    closure = _Closure(cube, groups, status, params)
+    closure.run()
+    findings: list[Finding] = []
+    report = AuditReport()
+    rounds = 0
+    pending = np.flatnonzero(status == PRIMARY).tolist() if audit else []
+    proven: dict[int, CellInterval] = {}
+    while pending and rounds < max_rounds:
+        rounds += 1
+        use_solver = cube.size <= solver_limit
+        report = audit_pattern(cube, groups, status, params, cells=pending,
+                               proofs=True) if use_solver else _proof_only(
+            cube, status, params, pending)
+        for cell, iv in report.intervals.items():
+            if iv.feasible_values >= params.min_feasible_values:
+                proven[cell] = iv
+        failing = report.failing
+        if not failing:
+            break
+        touched: list[int] = []
+        fixed_any = False
+        for cell in failing:
+            if _fix_cell(cube, status, params, closure, cell, touched):
+                fixed_any = True
+        closure.run(sorted(set(touched)))
+        pending = failing
+        if not fixed_any:
+            break
+    final = audit_pattern(cube, groups, status, params, cells=pending, proofs=True) if (
+        audit and pending and cube.size <= solver_limit) else (
+        _proof_only(cube, status, params, pending) if audit and pending else AuditReport())
+    final.intervals = {**proven, **final.intervals}
+    for g in sorted(set(closure.unfixable)):
+        if closure.needs(g):
+            total = groups.total(g)
+            findings.append(
+                Finding("R1-unprotectable", "10.4",
+                        "no cell is available to complete this group's suppression; aggregate "
+                        "categories or split the table (§10.1)",
+                        Severity.ERROR, cell=cube.labels(total))
+            )
+    findings.extend(final.findings)
+    return SuppressionResult(status, final, findings, rounds)
+
+
+def _proof_only(cube: Cube, status: StatusArray, params: Parameters, cells: list[int]) -> AuditReport:
+    """At sizes beyond the solver, a cell passes only with a perturbation proof."""
+    bounds = attacker_bounds(cube.values, status, params)
+    need = params.min_feasible_values - 1
+    sup = status > 0
+    report = AuditReport()
+    for cell in cells:
+        if status[cell] != PRIMARY:
+            continue
+        lo, hi, _ = search(cube, cell, sup, sup, bounds, need, allow_new=False)
+        v = float(cube.values[cell])
+        report.intervals[cell] = CellInterval(cell, v + lo, v + hi, "proof", False)
+        if hi - lo < need:
+            report.failing.append(cell)
+            report.findings.append(
+                Finding("R4-exact-check", "10.5",
+                        "no proof that this suppressed cell keeps enough feasible values",
+                        Severity.ERROR, cell=cube.labels(cell))
+            )
+    return report
+
+
+def _fix_cell(
+    cube: Cube, status: StatusArray, params: Parameters, closure: _Closure, cell: int,
+    touched: list[int],
+) -> bool:
+    """Add the cheapest perturbation that protects `cell`; False when none exists."""
+    trial = status.copy()
+    trial[closure.usable] = COMPLEMENTARY
+    bounds = attacker_bounds(cube.values, trial, params)
+    sup = status > 0
+    need = params.min_feasible_values - 1
+    _, _, pert = search(cube, cell, sup, closure.usable, bounds, need, allow_new=True)
+    if pert is None:
+        return False
+    fresh = [int(c) for c in pert.cells if status[c] == PUBLISHED]
+    for c in fresh:
+        touched.extend(closure.add(c, COMPLEMENTARY))
+    return bool(fresh)

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from accord.cli import app
+from accord.config import Settings
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("ACCORD_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("ACCORD_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("ACCORD_SECRET_KEY", settings.key.decode())
+    monkeypatch.delenv("ACCORD_TOKEN", raising=False)
+    monkeypatch.delenv("ACCORD_USER", raising=False)
+    return settings
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def test_bootstrap_then_everything_needs_an_identity(cli_env: Settings) -> None:
+    code, out = run(
+        "user",
+        "create",
+        "root",
+        "--name",
+        "Root",
+        "--department",
+        "CDW",
+        "--role",
+        "admin",
+        "--password",
+        "long-enough-pw",
+    )
+    assert code == 0, out
+    code, out = run("user", "list")
+    assert code == 3 and "--as" in out
+    code, out = run(
+        "user",
+        "create",
+        "sam",
+        "--name",
+        "Sam",
+        "--department",
+        "CDW",
+        "--role",
+        "steward",
+        "--password",
+        "long-enough-pw",
+        "--as",
+        "root",
+    )
+    assert code == 0, out
+    code, out = run("user", "list", "--as", "sam")
+    assert code == 3 and "not allow" in out
+    code, out = run("user", "list", "--as", "root")
+    assert code == 0 and "steward" in out
+
+
+def test_token_create_use_and_revoke(cli_env: Settings) -> None:
+    run(
+        "user",
+        "create",
+        "root",
+        "--name",
+        "Root",
+        "--department",
+        "CDW",
+        "--role",
+        "admin",
+        "--role",
+        "auditor",
+        "--password",
+        "long-enough-pw",
+    )
+    code, out = run("token", "create", "--name", "ci", "--as", "root")
+    secret = out.strip().splitlines()[-1]
+    assert code == 0 and secret.startswith("acc_")
+    code, out = run("audit", "verify", env={"ACCORD_TOKEN": secret})
+    assert code == 0 and "intact" in out
+    code, out = run("token", "revoke", "1", "--as", "root")
+    assert code == 0
+    code, out = run("audit", "verify", env={"ACCORD_TOKEN": secret})
+    assert code == 3 and "revoked" in out
+
+
+def test_invalid_input_lists_problems_exit_2(cli_env: Settings) -> None:
+    code, out = run(
+        "user",
+        "create",
+        "Bad Name",
+        "--name",
+        "X",
+        "--department",
+        "CDW",
+        "--role",
+        "wizard",
+        "--password",
+        "short",
+    )
+    assert code == 2 and "roles" in out and "password" in out
+
+
+def test_audit_verify_reports_break(cli_env: Settings) -> None:
+    from sqlalchemy import text
+
+    from accord.db.engine import get_engine
+
+    run(
+        "user",
+        "create",
+        "root",
+        "--name",
+        "Root",
+        "--department",
+        "CDW",
+        "--role",
+        "admin",
+        "--password",
+        "long-enough-pw",
+    )
+    engine = get_engine(cli_env.resolved_database_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only"))
+            conn.execute(text("UPDATE audit_entry SET actor = 'x' WHERE seq = 1"))
+            conn.execute(text("ALTER TABLE audit_entry ENABLE TRIGGER audit_entry_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_entry_no_update"))
+            conn.execute(text("UPDATE audit_entry SET actor = 'x' WHERE seq = 1"))
+    code, out = run("audit", "verify", "--as", "root")
+    assert code == 1 and "broken at entry 1" in out
+
+
+def test_db_upgrade_is_idempotent(cli_env: Settings) -> None:
+    assert run("db", "upgrade") == (0, "Database is up to date.\n")

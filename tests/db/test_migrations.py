@@ -1,0 +1,59 @@
+"""Migrations apply from scratch, and a failing one leaves the database as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from accord.db.engine import get_engine
+from accord.db.migrate import MIGRATIONS, pending_revisions, upgrade_database
+from accord.db.models import Base
+
+BROKEN = """
+from alembic import op
+import sqlalchemy as sa
+
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))
+    op.add_column("department", sa.Column("extra", sa.String(10)))
+    raise RuntimeError("migration failed half-way")
+
+
+def downgrade() -> None:
+    pass
+"""
+
+
+def test_models_match_migrations(db_url: str) -> None:
+    assert not pending_revisions(db_url)
+    tables = set(inspect(get_engine(db_url)).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+
+
+def test_failed_migration_changes_nothing(db_url: str, tmp_path: Path) -> None:
+    scripts = tmp_path / "migrations"
+    (scripts / "versions").mkdir(parents=True)
+    for name in ("env.py", "script.py.mako"):
+        (scripts / name).write_text((MIGRATIONS / name).read_text())
+    heads = []
+    for version in (MIGRATIONS / "versions").glob("*.py"):
+        (scripts / "versions" / version.name).write_text(version.read_text())
+        heads.append(version.stem.split("_")[0])
+    (scripts / "versions" / "9999_broken.py").write_text(BROKEN.format(head=max(heads)))
+    before = inspect(get_engine(db_url))
+    columns_before = [c["name"] for c in before.get_columns("department")]
+    with pytest.raises(RuntimeError, match="half-way"):
+        upgrade_database(db_url, script_location=scripts)
+    get_engine(db_url).dispose()
+    after = inspect(get_engine(db_url))
+    assert "half_done" not in after.get_table_names()
+    assert [c["name"] for c in after.get_columns("department")] == columns_before
+    assert not pending_revisions(db_url)
