@@ -27,6 +27,7 @@ BACKEND = os.environ.get("ACCORD_TEST_DB", "sqlite")
 PG_SERVER = os.environ.get(
     "ACCORD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+SEEDED_BY_MIGRATIONS = {"catalog_classification"}
 DB_FIXTURES = {"settings", "db_url", "app_client", "server", "seeded"}
 
 
@@ -70,8 +71,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     url = request.getfixturevalue("pg_database")
     yield url
-    # Fresh state for the next test: empty every table (the audit trigger blocks DELETE only).
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    # Fresh state for the next test: empty every table (the audit trigger blocks DELETE only)
+    # except the vocabularies that migrations seed.
+    tables = ", ".join(
+        f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name not in SEEDED_BY_MIGRATIONS
+    )
     with get_engine(url).begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 

@@ -21,6 +21,15 @@ class Action(StrEnum):
     VIEW_AUDIT = "audit.view"
     VERIFY_AUDIT = "audit.verify"
     SEED_DEMO = "demo.seed"
+    VIEW_CATALOG = "catalog.view"
+    MANAGE_SOURCES = "catalog.sources.manage"
+    HARVEST = "catalog.harvest"
+    EDIT_INVENTORY = "catalog.inventory.edit"
+    DESCRIBE_FIELDS = "catalog.fields.describe"
+    CLASSIFY_FIELDS = "catalog.fields.classify"
+    CITE_STATUTES = "catalog.statutes.cite"
+    EDIT_GLOSSARY = "catalog.glossary.edit"
+    WRITE_BACK = "catalog.write_back"
 
 
 EVERYONE = frozenset(Role)
@@ -33,6 +42,19 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_AUDIT: frozenset({Role.ADMIN, Role.AUDITOR}),
     Action.VERIFY_AUDIT: frozenset({Role.ADMIN, Role.AUDITOR}),
     Action.SEED_DEMO: frozenset({Role.ADMIN}),
+    Action.VIEW_CATALOG: EVERYONE,
+    Action.MANAGE_SOURCES: frozenset({Role.DATA_ENGINEER, Role.ADMIN}),
+    Action.HARVEST: frozenset({Role.DATA_ENGINEER, Role.DATA_COORDINATOR, Role.ADMIN}),
+    Action.EDIT_INVENTORY: frozenset(
+        {Role.DATA_COORDINATOR, Role.STEWARD, Role.PROGRAM_OWNER, Role.ADMIN}
+    ),
+    Action.DESCRIBE_FIELDS: frozenset({Role.STEWARD, Role.DATA_COORDINATOR, Role.DATA_ENGINEER}),
+    Action.CLASSIFY_FIELDS: frozenset({Role.SECURITY_OFFICER, Role.PRIVACY_OFFICER}),
+    Action.CITE_STATUTES: frozenset(
+        {Role.STEWARD, Role.LEGAL, Role.PRIVACY_OFFICER, Role.SECURITY_OFFICER, Role.DATA_ENGINEER}
+    ),
+    Action.EDIT_GLOSSARY: frozenset({Role.STEWARD, Role.DATA_COORDINATOR}),
+    Action.WRITE_BACK: frozenset({Role.DATA_ENGINEER, Role.ADMIN}),
 }
 
 

@@ -1,6 +1,7 @@
 """Every model module, imported so that the metadata (and Alembic) sees all tables."""
 
 from accord.auth import models as auth_models
+from accord.catalog import models as catalog_models
 from accord.db.base import Base
 
-__all__ = ["Base", "auth_models"]
+__all__ = ["Base", "auth_models", "catalog_models"]

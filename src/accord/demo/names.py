@@ -7,6 +7,8 @@ surnames drawn at random and combined at random, so no record describes a real p
 
 from __future__ import annotations
 
+# Tables of data read best packed, one record to a line or two.
+# fmt: off
 # (FIPS code, county, region, 2020 population, cities as (city, first ZIP, last ZIP, area code))
 County = tuple[str, str, str, int, tuple[tuple[str, int, int, str], ...]]
 
@@ -279,3 +281,4 @@ FACILITY_TYPES: tuple[tuple[str, str], ...] = (
     ("Distribution warehouse", "Distribution Center"), ("Composting facility", "Organics"),
     ("Concrete batch plant", "Ready Mix"), ("Rail yard", "Rail Yard"),
 )
+# fmt: on

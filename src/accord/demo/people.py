@@ -18,6 +18,7 @@ from accord.demo import names
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
 Row = tuple[object, ...]
 
 # The programs' reporting window: state fiscal years 2022-23 to 2024-25.
@@ -167,10 +168,22 @@ def build_population(rng: np.random.Generator, size: int) -> Population:
     cin_slot = (ids * _CIN_STEP + int(rng.integers(0, _CIN_SPACE))) % _CIN_SPACE
     cin_slot[~on_medi_cal] = -1
     return Population(
-        birth_day=birth_day, sex=sex, race=race, language=language, first_name=first_name,
-        last_name=last_name, city=city, zip_code=zip_code, house_number=house_number,
-        street=street, suffix=suffix, unit=unit, phone_line=phone_line,
-        email_domain=email_domain, email_number=email_number, ssn_slot=ssn_slot,
+        birth_day=birth_day,
+        sex=sex,
+        race=race,
+        language=language,
+        first_name=first_name,
+        last_name=last_name,
+        city=city,
+        zip_code=zip_code,
+        house_number=house_number,
+        street=street,
+        suffix=suffix,
+        unit=unit,
+        phone_line=phone_line,
+        email_domain=email_domain,
+        email_number=email_number,
+        ssn_slot=ssn_slot,
         cin_slot=cin_slot,
     )
 
@@ -203,8 +216,12 @@ def _format_cin(slot: int) -> str | None:
 _EMAIL_SAFE = re.compile(r"[^a-z]")
 
 
-def person_rows(population: Population, members: IntArray) -> list[Row]:
-    """Rows of the ``person`` table for the enrolled members; person_id is the program's own."""
+def person_rows(population: Population, members: IntArray, first_id: int = 1) -> list[Row]:
+    """Rows of the ``person`` table for these members, numbered from ``first_id``.
+
+    person_id is the program's own number, as in real program systems; the SSN-like number
+    and the CIN are the person's across programs.
+    """
     p = population
     first = _FIRST[p.first_name[members]].tolist()
     last = _LAST[p.last_name[members]].tolist()
@@ -229,12 +246,25 @@ def person_rows(population: Population, members: IntArray) -> list[Row]:
             family = _EMAIL_SAFE.sub("", last[i].lower())
             email = f"{given}.{family}{p.email_number[k]}@{names.EMAIL_DOMAINS[domain]}"
         language = int(p.language[k])
-        rows.append((
-            i + 1, first[i], last[i], birth[i], SEX_CODES[p.sex[k]], _RACE_LABELS[p.race[k]],
-            names.LANGUAGES[language] if language >= 0 else None, street, city_names[i],
-            fips[i], f"{p.zip_code[k]:05d}", phone, email, _format_ssn(int(p.ssn_slot[k])),
-            _format_cin(int(p.cin_slot[k])),
-        ))
+        rows.append(
+            (
+                first_id + i,
+                first[i],
+                last[i],
+                birth[i],
+                SEX_CODES[p.sex[k]],
+                _RACE_LABELS[p.race[k]],
+                names.LANGUAGES[language] if language >= 0 else None,
+                street,
+                city_names[i],
+                fips[i],
+                f"{p.zip_code[k]:05d}",
+                phone,
+                email,
+                _format_ssn(int(p.ssn_slot[k])),
+                _format_cin(int(p.cin_slot[k])),
+            )
+        )
     return rows
 
 

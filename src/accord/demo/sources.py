@@ -17,9 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from accord.demo.environment import YOUR_ENVIRONMENT
-from accord.demo.people import Population, build_population, enrol
-from accord.demo.programs import HEALTHY_HABITS, WALK2WORK, ProgramDesign
+from accord.demo.healthy_habits import HEALTHY_HABITS
+from accord.demo.people import PERSON_DDL, Population, build_population, enrol
+from accord.demo.programs import ProgramDesign
+from accord.demo.walk2work import WALK2WORK
+from accord.demo.your_environment import YOUR_ENVIRONMENT
+from accord.errors import Problem, ValidationFailed
 
 Progress = Callable[[str, int, int], None]
 
@@ -55,10 +58,15 @@ def generate_sources(
 
     The same seed and events always give the same table contents. ``progress`` receives the
     program name, the activity-event rows written so far and the total, after each chunk.
-    Raises ValueError when ``events`` or ``seed`` is negative.
+    Raises ValidationFailed when ``events`` or ``seed`` is negative.
     """
-    if events < 0 or seed < 0:
-        raise ValueError("seed and events must not be negative")
+    problems = [
+        Problem(name, "must be zero or more")
+        for name, value in (("seed", seed), ("events", events))
+        if value < 0
+    ]
+    if problems:
+        raise ValidationFailed(problems, "The demo sources cannot be generated.")
     target_dir = Path(target_dir)
     target_dir.mkdir(parents=True, exist_ok=True)
     people = people_for(events)
@@ -115,8 +123,7 @@ def _load(
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA cache_size = -262144")
-        conn.execute("PRAGMA temp_store = MEMORY")
-        conn.executescript(design.schema)
+        conn.executescript(PERSON_DDL + design.schema)
         tables = {
             name: 0
             for (name,) in conn.execute(
@@ -163,7 +170,7 @@ _SHARED_DEFINITIONS: dict[str, dict[str, str]] = {
         "zip_code": "The five-digit USPS ZIP Code of the person's residential address.",
         "ssn": "The person's Social Security number as reported at enrolment, formatted "
         "NNN-NN-NNNN.",
-        "medi_cal_cin": "The person's Medi-Cal Client Index Number: eight digits and a check "
+        "medi_cal_cin": "The person's Medi-Cal Client Index Number: eight digits followed by a "
         "letter. Empty when the person is not a Medi-Cal beneficiary.",
         "race_ethnicity": "The race or ethnicity the person self-identified at enrolment.",
     },

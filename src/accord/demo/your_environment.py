@@ -14,7 +14,6 @@ from accord.demo import names
 from accord.demo.people import (
     CITY_COUNTY,
     COUNTY_REGIONS,
-    PERSON_DDL,
     WINDOW_END,
     WINDOW_START,
     IntArray,
@@ -35,6 +34,7 @@ from accord.demo.programs import (
     sequential_ids,
 )
 
+# fmt: off
 # code, name, unit, averaging period, federal standard (NAAQS), typical daily value,
 # day of year of the seasonal peak, seasonal amplitude, decimals reported, share of sites
 POLLUTANTS: tuple[tuple[str, str, str, str, float, float, int, float, int, float], ...] = (
@@ -62,11 +62,12 @@ _REGION_FACTOR = {
     "Sacramento Area": 1.1, "San Diego-Imperial": 1.05, "Bay Area": 0.95, "Central Coast": 0.8,
     "North Coast": 0.7,
 }
+# fmt: on
 _COUNTY_FACTOR = np.array([_REGION_FACTOR.get(region, 0.85) for region in COUNTY_REGIONS])
 _RESULTS = ("In compliance", "Minor violation corrected on site", "Notice of violation")
 _CHANNELS = ("sms", "email", "voice")
 
-YOUR_ENVIRONMENT_DDL = PERSON_DDL + """
+YOUR_ENVIRONMENT_DDL = """
 CREATE TABLE pollutant (
     pollutant_code VARCHAR(6) PRIMARY KEY,
     pollutant_name VARCHAR(60) NOT NULL,
@@ -139,14 +140,22 @@ def _sites(rng: Rng, count: int) -> tuple[list[tuple[object, ...]], IntArray, In
     city, streets, cities, county, zips = draw_places(rng, count)
     new = rng.random(count) < 0.12
     opened = np.where(
-        new, rng.integers(WINDOW_START, WINDOW_START + 365, size=count),
+        new,
+        rng.integers(WINDOW_START, WINDOW_START + 365, size=count),
         rng.integers(WINDOW_START - 20 * 365, WINDOW_START, size=count),
     )
     opened_on = iso_dates(opened)
     rows: list[tuple[object, ...]] = [
-        (i + 1, f"06-{county[i][2:]}-{1001 + i:04d}",
-         f"{cities[i]} - {streets[i].split(' ', 1)[1]}", streets[i], cities[i], county[i],
-         zips[i], opened_on[i])
+        (
+            i + 1,
+            f"06-{county[i][2:]}-{1001 + i:04d}",
+            f"{cities[i]} - {streets[i].split(' ', 1)[1]}",
+            streets[i],
+            cities[i],
+            county[i],
+            zips[i],
+            opened_on[i],
+        )
         for i in range(count)
     ]
     return rows, CITY_COUNTY[city], np.maximum(opened, WINDOW_START)
@@ -156,12 +165,22 @@ def _facilities(rng: Rng, count: int) -> Iterator[TableBatch]:
     _, streets, cities, county, zips = draw_places(rng, count)
     kind = rng.integers(0, len(names.FACILITY_TYPES), size=count).tolist()
     adjective = rng.integers(0, len(names.NAME_ADJECTIVES), size=count).tolist()
-    yield TableBatch("facility", [
-        (i + 1, f"{names.NAME_ADJECTIVES[adjective[i]]} {names.FACILITY_TYPES[kind[i]][1]}",
-         names.FACILITY_TYPES[kind[i]][0], f"YE-{county[i][2:]}-{i + 1:06d}", streets[i],
-         cities[i], county[i], zips[i])
-        for i in range(count)
-    ])
+    yield TableBatch(
+        "facility",
+        [
+            (
+                i + 1,
+                f"{names.NAME_ADJECTIVES[adjective[i]]} {names.FACILITY_TYPES[kind[i]][1]}",
+                names.FACILITY_TYPES[kind[i]][0],
+                f"YE-{county[i][2:]}-{i + 1:06d}",
+                streets[i],
+                cities[i],
+                county[i],
+                zips[i],
+            )
+            for i in range(count)
+        ],
+    )
     visits = rng.poisson(2.5, count) + 1
     facility = np.repeat(np.arange(1, count + 1), visits)
     total = facility.shape[0]
@@ -172,12 +191,23 @@ def _facilities(rng: Rng, count: int) -> Iterator[TableBatch]:
     # The pollutant behind a finding: particulates or a combustion gas.
     concern = rng.integers(0, 4, size=total)
     follow_up = np.array(iso_dates(np.minimum(day + 30, WINDOW_END)), dtype=object)
-    yield TableBatch("site_inspection", list(zip(
-        sequential_ids(0, total), facility.tolist(), iso_dates(day),
-        with_nulls(np.array([("PM25", "PM10", "NO2", "CO")[c] for c in concern.tolist()]),
-                   result == 0),
-        [_RESULTS[r] for r in result.tolist()], with_nulls(follow_up, result != 2), strict=True,
-    )))
+    yield TableBatch(
+        "site_inspection",
+        list(
+            zip(
+                sequential_ids(0, total),
+                facility.tolist(),
+                iso_dates(day),
+                with_nulls(
+                    np.array([("PM25", "PM10", "NO2", "CO")[c] for c in concern.tolist()]),
+                    result == 0,
+                ),
+                [_RESULTS[r] for r in result.tolist()],
+                with_nulls(follow_up, result != 2),
+                strict=True,
+            )
+        ),
+    )
 
 
 def _build_your_environment(
@@ -195,11 +225,21 @@ def _build_your_environment(
     channel = rng.choice(len(_CHANNELS), size=n, p=[0.55, 0.35, 0.10]).tolist()
     child = population.age_on(WINDOW_END)[members] < 18
     asthma = (rng.random(n) < np.where(child, 0.14, 0.09)).astype(np.int64).tolist()
-    yield TableBatch("enrollment", [
-        (i + 1, i + 1, int(home[i]), spans.enrolled_on[i], spans.exited_on[i],
-         _CHANNELS[channel[i]], asthma[i])
-        for i in range(n)
-    ])
+    yield TableBatch(
+        "enrollment",
+        [
+            (
+                i + 1,
+                i + 1,
+                int(home[i]),
+                spans.enrolled_on[i],
+                spans.exited_on[i],
+                _CHANNELS[channel[i]],
+                asthma[i],
+            )
+            for i in range(n)
+        ],
+    )
     # Every site measures PM2.5; other pollutants only at some sites.
     measured = rng.random((len(POLLUTANTS), site_count)) < _SITE_SHARE[:, None]
     pollutant, site = np.nonzero(measured)
@@ -217,15 +257,31 @@ def _build_your_environment(
         smoke = (p <= 1) & (day_of_year >= 213) & (day_of_year < 305) & (rng.random(size) < 0.03)
         level = np.where(smoke, level * rng.uniform(3, 8, size), level)
         value = np.round(level * _SCALE[p]) / _SCALE[p]
-        yield TableBatch("air_quality_reading", list(zip(
-            sequential_ids(start, size), (s + 1).tolist(), _CODES[p].tolist(), iso_dates(day),
-            value.tolist(), _UNITS[p].tolist(), (value > _STANDARD[p]).astype(np.int64).tolist(),
-            strict=True,
-        )))
+        yield TableBatch(
+            "air_quality_reading",
+            list(
+                zip(
+                    sequential_ids(start, size),
+                    (s + 1).tolist(),
+                    _CODES[p].tolist(),
+                    iso_dates(day),
+                    value.tolist(),
+                    _UNITS[p].tolist(),
+                    (value > _STANDARD[p]).astype(np.int64).tolist(),
+                    strict=True,
+                )
+            ),
+        )
 
 
 YOUR_ENVIRONMENT = ProgramDesign(
-    program="Your Environment", slug="yourenvironment", stream=3, min_age=0, max_age=94,
-    event_table="air_quality_reading", schema=YOUR_ENVIRONMENT_DDL,
-    finish=YOUR_ENVIRONMENT_FINISH, build=_build_your_environment,
+    program="Your Environment",
+    slug="yourenvironment",
+    stream=3,
+    min_age=0,
+    max_age=94,
+    event_table="air_quality_reading",
+    schema=YOUR_ENVIRONMENT_DDL,
+    finish=YOUR_ENVIRONMENT_FINISH,
+    build=_build_your_environment,
 )

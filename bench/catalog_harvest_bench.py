@@ -1,0 +1,165 @@
+"""Benchmark: harvest a PostgreSQL database of 2,000 tables × 26 commented columns.
+
+Builds a throw-away database on the server (dropped at the end), then times
+``harvest_database`` on it against a bare catalog query that returns the same metadata (every
+column with its type, nullability and comment, plus the table comments) in the same process,
+and prints the ratio. Memory: the Python peak seen by tracemalloc during a separate harvest run
+(tracemalloc slows the code it watches, so timing runs go without it) and the process peak RSS.
+
+Target (issue 3): harvest + merge into the catalog ≤ 2 s wall and ≤ 150 MiB; the merge step is
+added by the catalog's own benchmark.
+
+    .venv/bin/python bench/catalog_harvest_bench.py [--tables 2000] [--columns 26] [--inspector]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from accord.catalog.harvest.sql import harvest_database
+
+SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TYPES = ["integer", "text", "varchar(40)", "numeric(10,2)", "date", "timestamp", "boolean"]
+BATCH = 100  # tables per multi-statement execute: few round trips, modest statement size
+
+BARE_QUERY = """
+SELECT n.nspname, c.relname, td.description, a.attnum, a.attname,
+       format_type(a.atttypid, a.atttypmod), a.attnotnull, d.description
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_description d
+       ON d.objoid = a.attrelid AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum
+LEFT JOIN pg_description td
+       ON td.objoid = c.oid AND td.classoid = 'pg_class'::regclass AND td.objsubid = 0
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v')
+  AND n.nspname = 'public'
+ORDER BY n.nspname, c.relname, a.attnum
+"""
+
+
+def schema_sql(first: int, last: int, columns: int) -> str:
+    """DDL for tables first..last-1: id + (columns-1) typed columns, every one commented."""
+    out: list[str] = []
+    for t in range(first, last):
+        name = f"t{t:05d}"
+        cols = ["id bigint PRIMARY KEY"]
+        if t > 0:
+            cols.append(f"ref_id bigint REFERENCES t{t - 1:05d}(id)")
+        while len(cols) < columns:
+            i = len(cols)
+            cols.append(f"c{i:02d} {TYPES[(t + i) % len(TYPES)]}")
+        out.append(f"CREATE TABLE {name} ({', '.join(cols)});")
+        out.append(f"COMMENT ON TABLE {name} IS 'Table {t} of the benchmark program.';")
+        for col in cols:
+            column = col.split(" ", 1)[0]
+            out.append(
+                f"COMMENT ON COLUMN {name}.{column} IS "
+                f"'Column {column} of table {t}: what it records, who fills it, its meaning.';"
+            )
+    return "\n".join(out)
+
+
+def build(url: str, tables: int, columns: int) -> None:
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:
+        for first in range(0, tables, BATCH):
+            conn.exec_driver_sql(schema_sql(first, min(first + BATCH, tables), columns))
+        conn.exec_driver_sql("ANALYZE")
+    engine.dispose()
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return times, result
+
+
+def bare_query(url: str) -> int:
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(BARE_QUERY).fetchall()
+    engine.dispose()
+    return len(rows)
+
+
+def inspector_multi(url: str) -> int:
+    """SQLAlchemy's bulk reflection, for the record of why sql_catalogs queries directly."""
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as conn:
+        insp = inspect(conn)
+        cols = insp.get_multi_columns(schema="public")
+        insp.get_multi_pk_constraint(schema="public")
+        insp.get_multi_foreign_keys(schema="public")
+        insp.get_multi_table_comment(schema="public")
+    engine.dispose()
+    return sum(len(c) for c in cols.values())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--server", default=SERVER)
+    parser.add_argument("--tables", type=int, default=2000)
+    parser.add_argument("--columns", type=int, default=26)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--inspector", action="store_true", help="also time get_multi_*")
+    args = parser.parse_args()
+
+    server = make_url(args.server)
+    name = f"accord_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        start = time.perf_counter()
+        build(url, args.tables, args.columns)
+        print(f"built {args.tables} tables × {args.columns} columns in "
+              f"{time.perf_counter() - start:.1f} s")
+
+        bare_times, bare_rows = timed(lambda: bare_query(url), args.runs)
+        harvest_times, harvest = timed(lambda: harvest_database(url), args.runs)
+        fields = sum(len(d.fields) for d in harvest.datasets)
+        commented = sum(1 for d in harvest.datasets for f in d.fields if f.comment)
+        assert fields == bare_rows == args.tables * args.columns, (fields, bare_rows)
+
+        tracemalloc.start()
+        harvest_database(url)
+        _, traced_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+        bare, took = statistics.median(bare_times), statistics.median(harvest_times)
+        print(f"datasets {len(harvest.datasets)}, fields {fields}, commented {commented}")
+        print(f"bare catalog query : median {bare * 1000:7.1f} ms  (runs: "
+              + ", ".join(f"{t * 1000:.0f}" for t in bare_times) + ")")
+        print(f"harvest_database   : median {took * 1000:7.1f} ms  (runs: "
+              + ", ".join(f"{t * 1000:.0f}" for t in harvest_times) + ")")
+        print(f"ratio harvest / bare query: {took / bare:.2f}")
+        print(f"harvest Python peak (tracemalloc): {traced_peak / 2**20:.1f} MiB; "
+              f"process peak RSS: {peak_rss:.1f} MiB")
+        if args.inspector:
+            insp_times, insp_fields = timed(lambda: inspector_multi(url), 1)
+            print(f"Inspector.get_multi_* : {insp_times[0] * 1000:7.1f} ms for {insp_fields} "
+                  f"columns ({insp_times[0] / took:.1f}× harvest_database)")
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

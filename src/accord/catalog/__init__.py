@@ -1,0 +1,1 @@
+"""The catalog: sources, datasets, field metadata, glossary, statutes, dictionaries, search."""

@@ -1,0 +1,1 @@
+"""Reading the technical baseline of datasets from real sources, one module per kind."""

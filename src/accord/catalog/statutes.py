@@ -1,0 +1,193 @@
+"""The statute library, citing statutes on fields, and the roll-up of restrictions.
+
+A citation is written the way lawyers write it: ``WIC 10850(a)(1)``, ``HSC § 121025``,
+``45 CFR 164.514(b)(2)``: code, section, then optional subdivision and paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from accord.auth import audit
+from accord.auth.actor import Actor
+from accord.auth.permissions import Action, check
+from accord.catalog.models import (
+    CatalogField,
+    Classification,
+    Dataset,
+    FieldClassification,
+    FieldStatute,
+    Statute,
+)
+from accord.catalog.search import reindex_datasets
+from accord.errors import Conflict, NotFound, Problem, ValidationFailed
+
+CITATION = re.compile(
+    r"^(?P<code>[A-Za-z0-9 .]+?)\s*§?\s+(?P<section>\d[\d.]*[A-Za-z]?)"
+    r"(?:\((?P<subdivision>[^()]+)\))?(?:\((?P<paragraph>[^()]+)\))?$"
+)
+
+
+@dataclass(frozen=True)
+class Citation:
+    code: str
+    section: str
+    subdivision: str = ""
+    paragraph: str = ""
+
+
+def parse_citation(text: str) -> Citation:
+    match = CITATION.match(" ".join(text.replace("§", " § ").split()))
+    if not match:
+        raise ValidationFailed(
+            [Problem("citation", f"{text!r} is not a citation like 'WIC 10850(a)(1)'.")]
+        )
+    return Citation(
+        match["code"].strip().upper(), match["section"], match["subdivision"] or "",
+        match["paragraph"] or "",
+    )
+
+
+def find_statute(session: Session, citation: Citation) -> Statute | None:
+    return session.scalar(
+        select(Statute).where(
+            Statute.code == citation.code, Statute.section == citation.section,
+            Statute.subdivision == citation.subdivision, Statute.paragraph == citation.paragraph,
+        )
+    )
+
+
+def add_statute(
+    session: Session, actor: Actor, citation: str, *, title: str = "", url: str = ""
+) -> Statute:
+    check(actor, Action.CITE_STATUTES)
+    parsed = parse_citation(citation)
+    if url and not url.startswith(("https://", "http://")):
+        raise ValidationFailed([Problem("url", "Give a web address starting with https://.")])
+    if find_statute(session, parsed):
+        raise Conflict(f"{citation} is already in the library.")
+    statute = Statute(code=parsed.code, section=parsed.section, subdivision=parsed.subdivision,
+                      paragraph=parsed.paragraph, title=title.strip(), url=url.strip())
+    session.add(statute)
+    session.flush()
+    audit.record(session, actor, "statute.add", "statute", statute.id,
+                 after={"citation": statute.citation, "title": statute.title, "url": statute.url})
+    return statute
+
+
+def get_or_add_statute(session: Session, actor: Actor, citation: str) -> Statute:
+    existing = find_statute(session, parse_citation(citation))
+    return existing if existing is not None else add_statute(session, actor, citation)
+
+
+def list_statutes(session: Session, actor: Actor) -> list[Statute]:
+    check(actor, Action.VIEW_CATALOG)
+    return list(session.scalars(
+        select(Statute).order_by(Statute.code, Statute.section, Statute.subdivision)))
+
+
+def set_field_statutes(
+    session: Session, actor: Actor, field_id: int, citations: list[str]
+) -> list[Statute]:
+    """Replace the statutes cited on one field (all parsed first: a bad one changes nothing)."""
+    check(actor, Action.CITE_STATUTES)
+    target = session.get(CatalogField, field_id)
+    if target is None:
+        raise NotFound(f"No field {field_id}.")
+    problems: list[Problem] = []
+    parsed = []
+    for text in citations:
+        try:
+            parsed.append(parse_citation(text))
+        except ValidationFailed as exc:
+            problems += exc.problems
+    if problems:
+        raise ValidationFailed(problems)
+    statutes = [find_statute(session, c) or add_statute(session, actor, _format(c)) for c in parsed]
+    before = sorted(s.citation for s in field_statutes(session, [field_id])[field_id])
+    session.execute(delete(FieldStatute).where(FieldStatute.field_id == field_id))
+    for statute in {s.id: s for s in statutes}.values():
+        session.add(FieldStatute(field_id=field_id, statute_id=statute.id))
+    session.flush()
+    audit.record(session, actor, "field.statutes", "field", field_id, before=before,
+                 after=sorted(s.citation for s in statutes))
+    reindex_datasets(session, [target.dataset_id])
+    return statutes
+
+
+def _format(c: Citation) -> str:
+    sub = f"({c.subdivision})" if c.subdivision else ""
+    par = f"({c.paragraph})" if c.paragraph else ""
+    return f"{c.code} {c.section}{sub}{par}"
+
+
+def field_statutes(session: Session, field_ids: list[int]) -> dict[int, list[Statute]]:
+    found: dict[int, list[Statute]] = defaultdict(list)
+    if field_ids:
+        rows = session.execute(
+            select(FieldStatute.field_id, Statute).join(Statute)
+            .where(FieldStatute.field_id.in_(field_ids))
+        )
+        for field_id, statute in rows:
+            found[field_id].append(statute)
+    return found
+
+
+@dataclass
+class RollupGroup:
+    """One classification or statute, and the fields it governs."""
+
+    key: str
+    label: str
+    url: str = ""
+    fields: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Rollup:
+    classifications: list[RollupGroup]
+    statutes: list[RollupGroup]
+    unclassified: list[str]
+
+
+def rollup(session: Session, actor: Actor, field_ids: list[int]) -> Rollup:
+    """Every classification and statute that governs a set of fields, with the fields behind each.
+
+    Sub-types roll up under their parent too (a PII:ssn field appears under PII), so the
+    top-level restrictions are visible at a glance.
+    """
+    check(actor, Action.VIEW_CATALOG)
+    names = dict(session.execute(
+        select(CatalogField.id, Dataset.name + "." + CatalogField.name)
+        .join(Dataset).where(CatalogField.id.in_(field_ids))
+    ).all())
+    labels = dict(session.execute(select(Classification.code, Classification.label)).all())
+    by_class: dict[str, RollupGroup] = {}
+    classified: set[int] = set()
+    rows = session.execute(
+        select(FieldClassification.field_id, FieldClassification.code)
+        .where(FieldClassification.field_id.in_(field_ids))
+    )
+    for field_id, code in rows:
+        classified.add(field_id)
+        for key in {code, code.split(":")[0]}:
+            group = by_class.setdefault(key, RollupGroup(key, labels.get(key, key)))
+            if names[field_id] not in group.fields:
+                group.fields.append(names[field_id])
+    by_statute: dict[int, RollupGroup] = {}
+    for field_id, statutes in field_statutes(session, field_ids).items():
+        for s in statutes:
+            group = by_statute.setdefault(s.id, RollupGroup(s.citation, s.title, s.url))
+            group.fields.append(names[field_id])
+    for group in [*by_class.values(), *by_statute.values()]:
+        group.fields.sort()
+    return Rollup(
+        classifications=sorted(by_class.values(), key=lambda g: g.key),
+        statutes=sorted(by_statute.values(), key=lambda g: g.key),
+        unclassified=sorted(names[i] for i in names if i not in classified),
+    )
