@@ -9,6 +9,7 @@ pass only tests that use the database run.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,11 +62,32 @@ def pg_database() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_argon2() -> None:
+    """Real argon2id, with the cheapest parameters: the suite creates hundreds of users."""
+    from argon2 import PasswordHasher
+
+    from accord.auth import passwords
+
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated once; each test gets a copy (fresh state without re-running migrations)."""
+    path = tmp_path_factory.mktemp("template") / "accord.sqlite"
+    url = f"sqlite:///{path}"
+    upgrade_database(url)
+    get_engine(url).dispose()
+    return path
+
+
 @pytest.fixture
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if BACKEND == "sqlite":
-        url = f"sqlite:///{tmp_path / 'accord.sqlite'}"
-        upgrade_database(url)
+        path = tmp_path / "accord.sqlite"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
         yield url
         get_engine(url).dispose()
         return

@@ -146,3 +146,13 @@ def test_declared_classifications_and_statutes_applied(settings, people, source)
         summary = rollup(session, people["auditor"], [cin.id])
     assert [g.key for g in summary.classifications] == ["PII", "PII:health_plan"]
     assert [g.key for g in summary.statutes] == ["WIC § 14100.2(a)"]
+
+
+def test_bulk_inserted_timestamps_read_back_aware(settings, people, source) -> None:
+    harvest(settings, people["engineer"], source, person_table())
+    with transaction(settings) as session:
+        from accord.catalog.models import Dataset
+
+        dataset = session.scalars(select(Dataset)).one()
+        assert dataset.harvested_at is not None and dataset.harvested_at.utcoffset() is not None
+        assert abs((dataset.harvested_at - source.created_at).total_seconds()) < 60

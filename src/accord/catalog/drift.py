@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from accord.auth import audit
@@ -24,6 +24,7 @@ from accord.catalog.models import CatalogField, Dataset, Source
 from accord.catalog.search import reindex_datasets
 from accord.catalog.tagging import attach_declared_metadata
 from accord.db.base import utcnow
+from accord.db.bulk import insert_rows
 
 TECHNICAL = ("position", "data_type", "nullable", "primary_key", "foreign_key", "source_comment")
 
@@ -103,7 +104,7 @@ def apply_harvest(session: Session, actor: Actor, source: Source, harvest: Harve
                     updates.append(_removed(old, now))
                     report.fields_removed.append(f"{name}.{old['name']}")
     if inserts:
-        session.execute(insert(CatalogField), inserts)
+        insert_rows(session.connection(), CatalogField.__table__, inserts)
     if updates:
         session.execute(update(CatalogField), updates)
     session.flush()
@@ -139,10 +140,13 @@ def _insert_datasets(
          "owner": "", "contacts": "", "related_programs": "", "objectives": ""}
         for d in new
     ]
-    result = session.execute(
-        insert(Dataset).returning(Dataset.id, Dataset.name, sort_by_parameter_order=True), rows
-    )
-    return {name: id_ for id_, name in result.all()}
+    # No RETURNING: SQLite would then insert row by row; one SELECT afterwards is cheaper.
+    insert_rows(session.connection(), Dataset.__table__, rows)
+    names = {d.name for d in new}
+    found = session.execute(
+        select(Dataset.id, Dataset.name).where(Dataset.source_id == source.id)
+    ).all()
+    return {name: id_ for id_, name in found if name in names}
 
 
 def _refresh_dataset(dataset: Dataset, h: HarvestedDataset, now: datetime) -> None:

@@ -88,7 +88,7 @@ def execute_harvest(
             report = apply_harvest(session, actor, source, harvest)
             _finish(session, run_id, "succeeded", "", report)
         return report
-    except HarvestCancelled:
+    except (HarvestCancelled, KeyboardInterrupt):
         _finish_alone(settings, run_id, "cancelled", "Cancelled; the catalog was not changed.")
         raise
     except AccordError as exc:
@@ -149,3 +149,23 @@ def _finish(session: Session, run_id: int, status: str, message: str,
 def _finish_alone(settings: Settings, run_id: int, status: str, message: str) -> None:
     with transaction(settings) as session:
         _finish(session, run_id, status, message)
+
+
+def get_harvest_run(session: Session, actor: Actor, run_id: int) -> HarvestRun:
+    """One run, for the pages that show its progress and drift report."""
+    check(actor, Action.VIEW_CATALOG)
+    run = session.get(HarvestRun, run_id)
+    if run is None:
+        raise NotFound(f"No harvest run {run_id}.")
+    return run
+
+
+def list_harvest_runs(
+    session: Session, actor: Actor, source_id: int, limit: int = 20
+) -> list[HarvestRun]:
+    """The latest runs of one source, newest first."""
+    check(actor, Action.VIEW_CATALOG)
+    return list(session.scalars(
+        select(HarvestRun).where(HarvestRun.source_id == source_id)
+        .order_by(HarvestRun.id.desc()).limit(limit)
+    ))

@@ -12,11 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
+from accord.db.bulk import insert_rows
 from accord.catalog.models import (
     CatalogField,
     Dataset,
@@ -114,9 +115,33 @@ def _chunks(items: list[int], size: int) -> list[list[int]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _fts_sync(session: Session, where: str, params: dict[str, Any], *, remove: bool) -> None:
+    """Bring SQLite's external-content FTS index in step with catalog_search_doc rows.
+
+    (PostgreSQL's tsvector is a generated column and needs nothing.)
+    """
+    if not _is_sqlite(session):
+        return
+    columns = "catalog_search_fts, rowid, title, body" if remove else "rowid, title, body"
+    values = "'delete', id, title, body" if remove else "id, title, body"
+    session.execute(text(
+        f"INSERT INTO catalog_search_fts({columns}) SELECT {values} "  # noqa: S608 - fixed text
+        f"FROM catalog_search_doc WHERE {where}"), params)
+
+
 def _reindex_chunk(session: Session, dataset_ids: list[int]) -> None:
+    where = f"dataset_id IN ({', '.join(str(int(i)) for i in dataset_ids)})"
+    _fts_sync(session, where, {}, remove=True)
     session.execute(delete(SearchDoc).where(SearchDoc.dataset_id.in_(dataset_ids)))
-    datasets = {d.id: d for d in session.scalars(select(Dataset).where(Dataset.id.in_(dataset_ids)))}
+    datasets = {d.id: d for d in session.execute(
+        select(Dataset.id, Dataset.name, Dataset.title, Dataset.description, Dataset.program,
+               Dataset.system, Dataset.owner, Dataset.lifecycle, Dataset.removed_at)
+        .where(Dataset.id.in_(dataset_ids))
+    )}
     fields = session.execute(
         select(CatalogField.id, CatalogField.dataset_id, CatalogField.name, CatalogField.label,
                CatalogField.definition, CatalogField.data_type, CatalogField.standard_element,
@@ -144,7 +169,7 @@ def _reindex_chunk(session: Session, dataset_ids: list[int]) -> None:
             "kind": "field", "ref_id": f.id, "dataset_id": d.id, "program": d.program,
             "lifecycle": d.lifecycle, "classifications": _joined(classes[f.id]),
             "statutes": _joined(cites[f.id]), "title": f"{f.name} {f.label}".strip(),
-            "body": " ".join(x for x in (f.definition, d.display_name, f.data_type,
+            "body": " ".join(x for x in (f.definition, d.title or d.name, f.data_type,
                                           f.standard_element, f.tags) if x),
         })
     for d in datasets.values():
@@ -160,7 +185,8 @@ def _reindex_chunk(session: Session, dataset_ids: list[int]) -> None:
             "body": " ".join(x for x in (d.description, d.program, d.system, d.owner) if x),
         })
     if docs:
-        session.execute(insert(SearchDoc), docs)
+        insert_rows(session.connection(), SearchDoc.__table__, docs)
+        _fts_sync(session, where, {}, remove=False)
 
 
 def _joined(values: list[str]) -> str:
@@ -169,7 +195,10 @@ def _joined(values: list[str]) -> str:
 
 
 def reindex_term(session: Session, term: GlossaryTerm) -> None:
+    where, params = "kind = 'term' AND ref_id = :ref", {"ref": term.id}
+    _fts_sync(session, where, params, remove=True)
     session.execute(delete(SearchDoc).where(SearchDoc.kind == "term", SearchDoc.ref_id == term.id))
     session.add(SearchDoc(kind="term", ref_id=term.id, dataset_id=None, title=term.term,
                           body=f"{term.acronym} {term.definition}".strip()))
     session.flush()
+    _fts_sync(session, where, params, remove=False)

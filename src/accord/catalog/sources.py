@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
@@ -59,7 +59,10 @@ def add_source(
         else:
             if url.password:
                 encrypted = secrets.encrypt(key, str(url.password))
-            stored = url.set(password=None).render_as_string(hide_password=False)
+            # URL.set() treats None as "unchanged", so build the URL without a password.
+            stored = URL.create(
+                url.drivername, url.username, None, url.host, url.port, url.database, url.query
+            ).render_as_string(hide_password=False)
     elif kind in ("files", "openapi") and not Path(stored).exists():
         problems.append(Problem("location", f"Nothing found at {stored}."))
     if problems:

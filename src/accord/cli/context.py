@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -25,6 +26,11 @@ from accord.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+
+AsUser = Annotated[
+    str | None,
+    typer.Option("--as", envvar="ACCORD_USER", help="Act as this user (or set ACCORD_TOKEN)."),
+]
 
 err = Console(stderr=True)
 out = Console()

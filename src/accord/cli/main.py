@@ -18,10 +18,12 @@ from accord.auth.users import (
     list_departments,
     list_users,
 )
-from accord.cli.context import err, out, unit_of_work
+from accord.cli import catalog
+from accord.cli.context import AsUser, err, fail, out, unit_of_work
 from accord.config import Settings, get_settings
 from accord.db.engine import transaction
 from accord.db.migrate import upgrade_database
+from accord.errors import AccordError
 
 app = typer.Typer(
     help="Accord: data sharing under the CalHHS Data-Sharing Guidebook.", no_args_is_help=True
@@ -39,10 +41,6 @@ app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 
-AsUser = Annotated[
-    str | None,
-    typer.Option("--as", envvar="ACCORD_USER", help="Act as this user (or set ACCORD_TOKEN)."),
-]
 
 
 def _upgrade(settings: Settings) -> None:
@@ -101,7 +99,9 @@ def _seed_demo(
     if seeded and quiet_if_seeded:
         out.print("Demo department already present; sign in with a demo login (see README).")
         return
-    with unit_of_work(as_user) as (session, actor, _), Progress(console=err) as progress:
+    with unit_of_work(as_user) as (_session, actor, _):
+        pass
+    with Progress(console=err) as progress:
         tasks: dict[str, TaskID] = {}
 
         def report(program: str, done: int, total: int) -> None:
@@ -109,7 +109,10 @@ def _seed_demo(
                 tasks[program] = progress.add_task(f"Generating {program}", total=total)
             progress.update(tasks[program], completed=done)
 
-        sources = seed_demo(session, actor, settings.data_dir, events=events, progress=report)
+        try:
+            sources = seed_demo(settings, actor, events=events, progress=report)
+        except AccordError as exc:
+            fail(exc)
     for source in sources:
         out.print(f"Source {source.program}: {source.path}")
     table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
@@ -222,6 +225,7 @@ def _mount_optional() -> None:
 
 
 _mount_optional()
+catalog.register(app)
 
 
 def main() -> None:

@@ -1,25 +1,32 @@
 """The demo department: the guidebook's fictional California Department of Wellness.
 
 Seeding creates the department (and one partner department that requests data), a demo user
-for every role, and one generated source database per program. It runs once, on an empty
-installation; running it again changes nothing.
+for every role, one generated source database per program, and harvests those sources into the
+catalog with their program and a few business definitions, each step done by the demo user
+whose role it is. It runs once, on an empty installation; running it again changes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.auth.actor import Actor
+from accord.auth.actor import Actor, actor_for
 from accord.auth.models import Department, User
 from accord.auth.permissions import Action, check
 from accord.auth.roles import Role
-from accord.auth.users import create_department, create_user
-from accord.demo.sources import ProgramSource, generate_sources
+from accord.auth.users import create_department, create_user, get_user
+from accord.catalog.datasets import Inventory, list_datasets, update_inventory
+from accord.catalog.fields import Description, describe_field
+from accord.catalog.harvesting import harvest_now
+from accord.catalog.models import CatalogField, Dataset, Source
+from accord.catalog.sources import add_source
+from accord.config import Settings
+from accord.db.engine import transaction
+from accord.demo.sources import PROGRAM_DESCRIPTIONS, ProgramSource, describe_sources, generate_sources
 
 DEMO_PASSWORD = "wellness-demo"  # noqa: S105 - published demo credential, demo data only
 
@@ -57,31 +64,63 @@ def is_seeded(session: Session) -> bool:
 
 
 def seed_demo(
-    session: Session,
+    settings: Settings,
     actor: Actor,
-    data_dir: Path,
     *,
     events: int = 5_000,
     seed: int = 2024,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[ProgramSource]:
-    """Create the demo department, its users and its program sources, once."""
+    """Create the demo department, its users, its program sources and their catalog, once."""
     check(actor, Action.SEED_DEMO)
-    sources = generate_sources(data_dir / "sources", seed=seed, events=events, progress=progress)
-    if is_seeded(session):
-        return sources
+    sources = generate_sources(settings.data_dir / "sources", seed=seed, events=events,
+                               progress=progress)
+    with transaction(settings) as session:
+        if is_seeded(session):
+            return sources
+        _people(session, actor)
+    for program in sources:
+        _catalog(settings, program)
+    return sources
+
+
+def _people(session: Session, actor: Actor) -> None:
     for code, name in DEPARTMENTS.items():
         create_department(session, actor, code, name)
     for demo in DEMO_USERS:
         if session.scalar(select(User.id).where(User.username == demo.username)) is None:
             create_user(
-                session,
-                actor,
-                username=demo.username,
-                full_name=demo.full_name,
-                password=DEMO_PASSWORD,
-                department_code=demo.department,
-                roles=[r.value for r in demo.roles],
-                email=f"{demo.username}@wellness.example",
+                session, actor, username=demo.username, full_name=demo.full_name,
+                password=DEMO_PASSWORD, department_code=demo.department,
+                roles=[r.value for r in demo.roles], email=f"{demo.username}@wellness.example",
             )
-    return sources
+
+
+def _demo_actor(session: Session, username: str) -> Actor:
+    return actor_for(get_user(session, username), via="demo")
+
+
+def _catalog(settings: Settings, program: ProgramSource) -> None:
+    with transaction(settings) as session:
+        engineer = _demo_actor(session, "engineer")
+        add_source(session, engineer, settings.key, name=program.slug,
+                   location=f"sqlite:///{program.path.resolve()}", kind="database",
+                   description=PROGRAM_DESCRIPTIONS[program.slug])
+    harvest_now(settings, engineer, program.slug)
+    definitions = describe_sources()[program.slug]
+    with transaction(settings) as session:
+        coordinator = _demo_actor(session, "coordinator")
+        steward = _demo_actor(session, "steward")
+        source_id = session.scalar(select(Source.id).where(Source.name == program.slug))
+        for row in list_datasets(session, coordinator, source_id=source_id):
+            update_inventory(session, coordinator, row.dataset.id, Inventory(
+                program=program.program, system=f"{program.program} enrollment system",
+                owner=f"{program.program} program office", retention_months=84))
+        fields = session.execute(
+            select(CatalogField.id, Dataset.name, CatalogField.name).join(Dataset)
+            .where(Dataset.source_id == source_id)
+        ).all()
+        for field_id, table, column in fields:
+            text = definitions.get(table.split(".", 1)[-1], {}).get(column)
+            if text:
+                describe_field(session, steward, field_id, Description(definition=text))

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from accord import __version__
 from accord.config import Settings
-from accord.web import api, errors, pages
+from accord.web import api, catalog_api, catalog_pages, errors, pages
 
 STATIC = Path(__file__).parent / "static"
 
@@ -35,7 +35,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
+    app.include_router(catalog_pages.router)
     app.include_router(api.router)
+    app.include_router(catalog_api.router)
     errors.install(app)
 
     @app.middleware("http")

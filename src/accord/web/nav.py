@@ -17,6 +17,11 @@ class NavItem:
 
 NAV = [
     NavItem("Home", "/", Action.VIEW_HOME),
+    NavItem("Catalog", "/catalog", Action.VIEW_CATALOG),
+    NavItem("Search", "/catalog/search", Action.VIEW_CATALOG),
+    NavItem("Sources", "/catalog/sources", Action.VIEW_CATALOG),
+    NavItem("Glossary", "/catalog/glossary", Action.VIEW_CATALOG),
+    NavItem("Statutes", "/catalog/statutes", Action.VIEW_CATALOG),
     NavItem("Users", "/admin/users", Action.VIEW_USERS),
     NavItem("Audit log", "/audit", Action.VIEW_AUDIT),
     NavItem("API tokens", "/account/tokens", Action.MANAGE_OWN_TOKENS),

@@ -24,7 +24,14 @@ re-exported here so callers find both directions in one module.
 from __future__ import annotations
 
 from accord.catalog.harvest.model import Harvest, HarvestedDataset, HarvestedField, Progress
-from accord.catalog.harvest.sql_catalogs import PROGRESS_EVERY, Catalog, read_catalog
+from accord.catalog.harvest.sql_catalogs import (
+    PROGRESS_EVERY,
+    Catalog,
+    ColumnRow,
+    TableKey,
+    TableRow,
+    read_catalog,
+)
 from accord.catalog.harvest.sql_connect import open_source
 from accord.catalog.harvest.sql_writeback import (
     CommentTarget,
@@ -49,36 +56,41 @@ def harvest_database(
     """
     with open_source(url) as conn:
         catalog = read_catalog(conn, schemas, progress)
-    return _assemble(catalog, progress)
+        # Assembled while the connection is open: the column rows may stream from a cursor.
+        return _assemble(catalog, progress)
 
 
 def _assemble(catalog: Catalog, progress: Progress | None) -> Harvest:
     """Turn catalog rows into datasets, fields in their source order, numbered from 1."""
-    fields_of: dict[tuple[str, str], list[HarvestedField]] = {}
+    report = None if catalog.progress_reported else progress
+    names = {row[0]: f"{row[1]}.{row[2]}" for row in catalog.tables}
+    total = len(names)
+    rows_of: dict[TableKey, list[ColumnRow]] = {}
+    for row in catalog.columns:
+        rows = rows_of.get(row[0])
+        if rows is None:
+            rows = rows_of[row[0]] = []
+            if report is not None and len(rows_of) % PROGRESS_EVERY == 0:
+                report(min(len(rows_of), total), total, names.get(row[0], ""))
+        rows.append(row)
     primary_keys, foreign_keys = catalog.primary_keys, catalog.foreign_keys
-    for schema, table, column, data_type, nullable, comment in catalog.columns:
-        fields = fields_of.get((schema, table))
-        if fields is None:
-            fields = fields_of[(schema, table)] = []
-        key = (schema, table, column)
-        fields.append(
+    datasets: list[HarvestedDataset] = []
+    for key, schema, name, kind, comment, row_count in sorted(catalog.tables, key=_by_name):
+        rows = sorted(rows_of.pop(key, ()), key=_by_position)
+        fields = tuple(
             HarvestedField(
                 name=column,
-                position=len(fields) + 1,
+                position=position,
                 data_type=data_type,
                 nullable=nullable,
-                primary_key=key in primary_keys,
-                comment=comment,
-                foreign_key=foreign_keys.get(key, ""),
+                primary_key=(key, column) in primary_keys,
+                comment=column_comment,
+                foreign_key=foreign_keys.get((key, column), ""),
+            )
+            for position, (_, _, column, data_type, nullable, column_comment) in enumerate(
+                rows, start=1
             )
         )
-    report = None if catalog.progress_reported else progress
-    tables = sorted(catalog.tables)
-    total = len(tables)
-    datasets: list[HarvestedDataset] = []
-    for done, (schema, name, kind, comment, row_count) in enumerate(tables):
-        if report is not None and done % PROGRESS_EVERY == 0:
-            report(done, total, f"{schema}.{name}")
         datasets.append(
             HarvestedDataset(
                 name=f"{schema}.{name}",
@@ -86,9 +98,17 @@ def _assemble(catalog: Catalog, progress: Progress | None) -> Harvest:
                 schema=schema,
                 comment=comment,
                 row_count=row_count,
-                fields=tuple(fields_of.get((schema, name), ())),
+                fields=fields,
             )
         )
     if report is not None:
         report(total, total, "")
     return Harvest(source_kind="database", datasets=datasets, warnings=catalog.warnings)
+
+
+def _by_name(row: TableRow) -> tuple[str, str]:
+    return (row[1], row[2])
+
+
+def _by_position(row: ColumnRow) -> int:
+    return row[1]

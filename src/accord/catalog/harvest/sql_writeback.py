@@ -49,7 +49,9 @@ def apply_comments(url: str, comments: Sequence[CommentTarget]) -> None:
     """
     with open_source(url) as conn, conn.begin():
         for statement in _statements(conn, comments):
-            conn.exec_driver_sql(statement)  # no parameters: the text runs exactly as previewed
+            # no_parameters: the driver gets the bare text, so a % or :name in a definition is
+            # not taken for a placeholder and the statement runs exactly as previewed.
+            conn.exec_driver_sql(statement, execution_options={"no_parameters": True})
 
 
 def _statements(conn: Connection, comments: Sequence[CommentTarget]) -> list[str]:
@@ -158,8 +160,11 @@ def _mariadb(
             continue
         if len(definition) > MARIADB_COMMENT_LIMIT:
             problems.append(
-                Problem(where, f"MariaDB column comments hold at most {MARIADB_COMMENT_LIMIT} "
-                        f"characters; this definition has {len(definition)}.")
+                Problem(
+                    where,
+                    f"MariaDB column comments hold at most {MARIADB_COMMENT_LIMIT} "
+                    f"characters; this definition has {len(definition)}.",
+                )
             )
             continue
         literal = _string_literal(definition, escapes)

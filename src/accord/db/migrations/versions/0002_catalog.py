@@ -309,24 +309,8 @@ def _create_search_index() -> None:
         "CREATE VIRTUAL TABLE catalog_search_fts USING fts5(title, body, "
         "content='catalog_search_doc', content_rowid='id', tokenize='porter unicode61')"
     )
-    # Keep the FTS index in step with its content table in the same transaction.
-    op.execute(
-        "CREATE TRIGGER catalog_search_ai AFTER INSERT ON catalog_search_doc BEGIN "
-        "INSERT INTO catalog_search_fts(rowid, title, body) VALUES (new.id, new.title, new.body);"
-        " END"
-    )
-    op.execute(
-        "CREATE TRIGGER catalog_search_ad AFTER DELETE ON catalog_search_doc BEGIN "
-        "INSERT INTO catalog_search_fts(catalog_search_fts, rowid, title, body) "
-        "VALUES ('delete', old.id, old.title, old.body); END"
-    )
-    op.execute(
-        "CREATE TRIGGER catalog_search_au AFTER UPDATE ON catalog_search_doc BEGIN "
-        "INSERT INTO catalog_search_fts(catalog_search_fts, rowid, title, body) "
-        "VALUES ('delete', old.id, old.title, old.body); "
-        "INSERT INTO catalog_search_fts(rowid, title, body) VALUES (new.id, new.title, new.body);"
-        " END"
-    )
+    # No triggers: accord.catalog.search keeps the index in step in bulk, which is several
+    # times faster than a trigger per row when a harvest indexes 50,000 fields at once.
 
 
 def downgrade() -> None:

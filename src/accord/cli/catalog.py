@@ -1,0 +1,130 @@
+"""Catalog commands: sources, harvests with a progress bar, dictionaries, search."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from accord.catalog import search as catalog_search
+from accord.catalog.datasets import find_dataset
+from accord.catalog.dictionary import FORMATS, build_dictionary
+from accord.catalog.harvest.model import HarvestCancelled
+from accord.catalog.harvesting import harvest_now
+from accord.catalog.sources import add_source
+from accord.cli.context import AsUser, err, fail, out, unit_of_work
+from accord.errors import AccordError
+
+source_app = typer.Typer(help="Where datasets come from.", no_args_is_help=True)
+
+
+@source_app.command("add")
+def source_add(
+    name: str,
+    location: Annotated[str, typer.Argument(help="Database URL, folder of files, or OpenAPI file.")],
+    password_env: Annotated[str, typer.Option(help="Read the password from this variable.")] = "",
+    description: str = "",
+    as_user: AsUser = None,
+) -> None:
+    """Register a source. A password in the URL is stored encrypted and never shown again."""
+    with unit_of_work(as_user) as (session, actor, settings):
+        source = add_source(session, actor, settings.key, name=name, location=location,
+                            password_env=password_env, description=description)
+        out.print(f"Added {source.kind} source {source.name}: {source.location}")
+
+
+def harvest(name: str, as_user: AsUser = None) -> None:
+    """Harvest a source into the catalog (Ctrl+C cancels; the catalog is then unchanged)."""
+    with unit_of_work(as_user) as (_session, actor, settings):
+        pass
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(f"Harvesting {name}", total=None)
+
+        def report(done: int, total: int, what: str) -> None:
+            progress.update(task, completed=done, total=total, description=f"{name}: {what}")
+
+        try:
+            report_ = harvest_now(settings, actor, name, report)
+        except HarvestCancelled:
+            err.print("Cancelled; the catalog was not changed.")
+            raise typer.Exit(130) from None
+        except KeyboardInterrupt:
+            err.print("Interrupted; the catalog was not changed.")
+            raise typer.Exit(130) from None
+        except AccordError as exc:
+            fail(exc)
+    out.print(f"Harvested {report_.datasets_total} datasets, {report_.fields_total} fields.")
+    for label, items in (("datasets added", report_.datasets_added),
+                         ("datasets removed", report_.datasets_removed),
+                         ("fields added", report_.fields_added),
+                         ("fields removed", report_.fields_removed),
+                         ("fields changed", report_.fields_changed),
+                         ("warnings", report_.warnings)):
+        if items:
+            out.print(f"[bold]{len(items)} {label}:[/]")
+            for item in items[:50]:
+                out.print(f"  {item}")
+            if len(items) > 50:
+                out.print(f"  … and {len(items) - 50} more")
+
+
+def dictionary(
+    dataset: Annotated[str, typer.Argument(help="Dataset id, SOURCE/NAME, or unique name.")],
+    format: Annotated[str, typer.Option(help="csv | xlsx | table-schema | json")] = "csv",
+    output: Annotated[Path | None, typer.Option("--out", help="File to write (default stdout).")] = None,
+    as_user: AsUser = None,
+) -> None:
+    """Export a dataset's data dictionary."""
+    if format not in FORMATS:
+        err.print(f"[bold red]Error:[/] format must be one of {', '.join(FORMATS)}.")
+        raise typer.Exit(2)
+    render, _media, extension = FORMATS[format]
+    with unit_of_work(as_user) as (session, actor, _):
+        found = find_dataset(session, actor, dataset)
+        data = render(build_dictionary(session, actor, found.id))
+    if output is None:
+        if extension == "xlsx" and sys.stdout.isatty():
+            err.print("[bold red]Error:[/] Excel is binary: give --out FILE.xlsx.")
+            raise typer.Exit(2)
+        sys.stdout.buffer.write(data)
+        return
+    temporary = output.with_name(f".{output.name}.part")
+    temporary.write_bytes(data)
+    temporary.replace(output)
+    err.print(f"Wrote {output}")
+
+
+def search(
+    query: str,
+    program: str = "",
+    classification: str = "",
+    statute: str = "",
+    lifecycle: str = "",
+    kind: str = "",
+    limit: int = 20,
+    as_user: AsUser = None,
+) -> None:
+    """Search datasets, fields, definitions and the glossary."""
+    filters = catalog_search.Filters(program, classification, statute, lifecycle, kind)
+    with unit_of_work(as_user) as (session, actor, _):
+        hits = catalog_search.search(session, actor, query, filters, limit)
+    if not hits:
+        out.print("No matches.")
+        return
+    table = Table("kind", "id", "title", "program", "snippet")
+    for hit in hits:
+        table.add_row(hit.kind, str(hit.ref_id), hit.title, hit.program, hit.snippet)
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(source_app, name="source")
+    app.command()(harvest)
+    app.command()(dictionary)
+    app.command()(search)

@@ -1,0 +1,341 @@
+"""The catalog under /api/v1: the same services as the pages and the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.auth.actor import Actor
+from accord.auth.permissions import Action
+from accord.catalog import datasets, fields, glossary, harvesting, search, sources, statutes
+from accord.catalog import writeback
+from accord.catalog.dictionary import FORMATS, build_dictionary
+from accord.catalog.models import CatalogField, Dataset, HarvestRun
+from accord.errors import NotFound
+from accord.web.deps import DbSession, csrf_protect, get_settings, require
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["catalog"])
+
+Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
+
+
+class SourceIn(BaseModel):
+    name: str
+    location: str = Field(description="Database URL, folder of files, or OpenAPI document path.")
+    kind: Literal["", "database", "files", "openapi"] = ""
+    password_env: str = Field("", description="Read the password from this variable instead.")
+    description: str = ""
+
+
+class SourceOut(BaseModel):
+    name: str
+    kind: str
+    location: str
+    password: str
+    last_harvest_at: datetime | None
+
+
+class RunOut(BaseModel):
+    id: int
+    status: str
+    done: int
+    total: int
+    message: str
+    started_at: datetime
+    finished_at: datetime | None
+    report: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, run: HarvestRun) -> RunOut:
+        return cls(id=run.id, status=run.status, done=run.done, total=run.total,
+                   message=run.message, started_at=run.started_at, finished_at=run.finished_at,
+                   report=json.loads(run.report) if run.report else None)
+
+
+class DatasetOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    kind: str
+    title: str
+    description: str
+    program: str
+    system: str
+    owner: str
+    lifecycle: str
+    retention_months: int | None
+    row_count: int | None
+    removed_at: datetime | None
+
+
+class FieldOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    position: int
+    data_type: str
+    nullable: bool
+    primary_key: bool
+    label: str
+    definition: str
+    standard_element: str
+    tags: str
+    drift: str
+    drift_note: str
+    review_needed: bool
+    removed_at: datetime | None
+    classifications: list[str] = []
+    statutes: list[str] = []
+
+
+class DatasetDetail(DatasetOut):
+    fields: list[FieldOut]
+
+
+class InventoryIn(BaseModel):
+    title: str | None = None
+    description: str | None = None
+    program: str | None = None
+    system: str | None = None
+    vendor_managed: bool | None = None
+    owner: str | None = None
+    contacts: str | None = None
+    related_programs: str | None = None
+    objectives: str | None = None
+    lifecycle: str | None = None
+    lifecycle_since: date | None = None
+    retention_months: int | None = None
+
+
+class DescriptionIn(BaseModel):
+    label: str | None = None
+    definition: str | None = None
+    valid_values: list[tuple[str, str]] | None = None
+    standard_element: str | None = None
+    tags: list[str] | None = None
+
+
+class CodesIn(BaseModel):
+    codes: list[str]
+
+
+class CitationsIn(BaseModel):
+    citations: list[str]
+
+
+class StatuteIn(BaseModel):
+    citation: str
+    title: str = ""
+    url: str = ""
+
+
+class TermIn(BaseModel):
+    term: str
+    definition: str
+    acronym: str = ""
+
+
+class RollupIn(BaseModel):
+    field_ids: list[int]
+
+
+class ConfirmIn(BaseModel):
+    digest: str
+
+
+def _source_out(source: Any) -> SourceOut:
+    return SourceOut(**{k: v for k, v in sources.describe(source).items()},  # type: ignore[arg-type]
+                     last_harvest_at=source.last_harvest_at)
+
+
+@router.get("/sources")
+def api_sources(session: DbSession, actor: Viewer) -> list[SourceOut]:
+    return [_source_out(s) for s in sources.list_sources(session, actor)]
+
+
+@router.post("/sources", status_code=201)
+def api_add_source(
+    body: SourceIn, request: Request, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.MANAGE_SOURCES))],
+) -> SourceOut:
+    source = sources.add_source(session, actor, get_settings(request).key, **body.model_dump())
+    return _source_out(source)
+
+
+@router.post("/sources/{name}/harvest", status_code=202)
+def api_harvest(
+    name: str, request: Request, session: DbSession, background: BackgroundTasks,
+    actor: Annotated[Actor, Depends(require(Action.HARVEST))],
+) -> RunOut:
+    """Start a harvest; poll GET /harvests/{id} for progress and the drift report."""
+    run = harvesting.start_harvest(session, actor, name)
+    background.add_task(_run_quietly, get_settings(request), actor, run.id)
+    return RunOut.of(run)
+
+
+def _run_quietly(settings: Any, actor: Actor, run_id: int) -> None:
+    # The outcome is recorded on the run; a failure is not the HTTP request's error.
+    try:
+        harvesting.execute_harvest(settings, actor, run_id)
+    except (harvesting.HarvestCancelled, harvesting.AccordError):
+        return
+
+
+@router.get("/harvests/{run_id}")
+def api_run(run_id: int, session: DbSession, actor: Viewer) -> RunOut:
+    run = session.get(HarvestRun, run_id)
+    if run is None:
+        raise NotFound(f"No harvest run {run_id}.")
+    return RunOut.of(run)
+
+
+@router.post("/harvests/{run_id}/cancel")
+def api_cancel(
+    run_id: int, session: DbSession, actor: Annotated[Actor, Depends(require(Action.HARVEST))]
+) -> RunOut:
+    return RunOut.of(harvesting.cancel_harvest(session, actor, run_id))
+
+
+@router.get("/datasets")
+def api_datasets(
+    session: DbSession, actor: Viewer, program: str = "", lifecycle: str = "",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200, offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[DatasetOut]:
+    rows = datasets.list_datasets(session, actor, program=program, lifecycle=lifecycle,
+                                  limit=limit, offset=offset)
+    return [DatasetOut.model_validate(r.dataset) for r in rows]
+
+
+def _detail(session: DbSession, actor: Actor, dataset: Dataset) -> DatasetDetail:
+    found: list[CatalogField] = datasets.dataset_fields(session, actor, dataset.id)
+    ids = [f.id for f in found]
+    classes = fields.field_classifications(session, ids)
+    cites = statutes.field_statutes(session, ids)
+    out = [FieldOut.model_validate(f).model_copy(update={
+        "classifications": classes[f.id], "statutes": [s.citation for s in cites[f.id]]})
+        for f in found]
+    return DatasetDetail(**DatasetOut.model_validate(dataset).model_dump(), fields=out)
+
+
+@router.get("/datasets/{dataset_id}")
+def api_dataset(dataset_id: int, session: DbSession, actor: Viewer) -> DatasetDetail:
+    return _detail(session, actor, datasets.get_dataset(session, actor, dataset_id))
+
+
+@router.patch("/datasets/{dataset_id}")
+def api_update_dataset(
+    dataset_id: int, body: InventoryIn, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))],
+) -> DatasetOut:
+    change = datasets.Inventory(**body.model_dump())
+    return DatasetOut.model_validate(datasets.update_inventory(session, actor, dataset_id, change))
+
+
+@router.get("/datasets/{dataset_id}/dictionary")
+def api_dictionary(
+    dataset_id: int, session: DbSession, actor: Viewer,
+    format: Literal["csv", "xlsx", "table-schema", "json"] = "json",
+) -> Response:
+    render, media_type, extension = FORMATS[format]
+    dictionary = build_dictionary(session, actor, dataset_id)
+    filename = f"dictionary-{dataset_id}.{extension}"
+    return Response(render(dictionary), media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.patch("/fields/{field_id}")
+def api_describe_field(
+    field_id: int, body: DescriptionIn, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.DESCRIBE_FIELDS))],
+) -> FieldOut:
+    change = fields.Description(**body.model_dump())
+    return FieldOut.model_validate(fields.describe_field(session, actor, field_id, change))
+
+
+@router.put("/fields/{field_id}/classifications")
+def api_classify(
+    field_id: int, body: CodesIn, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.CLASSIFY_FIELDS))],
+) -> list[str]:
+    return fields.classify_field(session, actor, field_id, body.codes)
+
+
+@router.put("/fields/{field_id}/statutes")
+def api_cite(
+    field_id: int, body: CitationsIn, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.CITE_STATUTES))],
+) -> list[str]:
+    return [s.citation for s in statutes.set_field_statutes(session, actor, field_id, body.citations)]
+
+
+@router.post("/rollup")
+def api_rollup(body: RollupIn, session: DbSession, actor: Viewer) -> dict[str, Any]:
+    """Classifications and statutes governing a set of fields, with the fields behind each."""
+    summary = statutes.rollup(session, actor, body.field_ids)
+    groups = lambda items: [g.__dict__ for g in items]  # noqa: E731
+    return {"classifications": groups(summary.classifications),
+            "statutes": groups(summary.statutes), "unclassified": summary.unclassified}
+
+
+@router.get("/statutes")
+def api_statutes(session: DbSession, actor: Viewer) -> list[dict[str, str]]:
+    return [{"citation": s.citation, "title": s.title, "url": s.url}
+            for s in statutes.list_statutes(session, actor)]
+
+
+@router.post("/statutes", status_code=201)
+def api_add_statute(
+    body: StatuteIn, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.CITE_STATUTES))],
+) -> dict[str, str]:
+    s = statutes.add_statute(session, actor, body.citation, title=body.title, url=body.url)
+    return {"citation": s.citation, "title": s.title, "url": s.url}
+
+
+@router.get("/glossary")
+def api_glossary(session: DbSession, actor: Viewer) -> list[TermIn]:
+    return [TermIn(term=t.term, definition=t.definition, acronym=t.acronym)
+            for t in glossary.list_terms(session, actor)]
+
+
+@router.post("/glossary", status_code=201)
+def api_save_term(
+    body: TermIn, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.EDIT_GLOSSARY))],
+) -> TermIn:
+    t = glossary.save_term(session, actor, **body.model_dump())
+    return TermIn(term=t.term, definition=t.definition, acronym=t.acronym)
+
+
+@router.get("/search")
+def api_search(
+    session: DbSession, actor: Viewer, q: str, program: str = "", classification: str = "",
+    statute: str = "", lifecycle: str = "", kind: str = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    hits = search.search(session, actor, q, search.Filters(program, classification, statute,
+                                                           lifecycle, kind), limit)
+    return [h.__dict__ for h in hits]
+
+
+@router.get("/sources/{name}/write-back")
+def api_write_back_preview(
+    name: str, request: Request, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.WRITE_BACK))],
+) -> dict[str, Any]:
+    plan = writeback.preview_write_back(session, actor, get_settings(request).key, name)
+    return {"statements": plan.statements, "digest": plan.digest}
+
+
+@router.post("/sources/{name}/write-back")
+def api_write_back(
+    name: str, body: ConfirmIn, request: Request, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.WRITE_BACK))],
+) -> dict[str, Any]:
+    plan = writeback.apply_write_back(session, actor, get_settings(request).key, name, body.digest)
+    return {"applied": plan.statements}

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from accord.cli import app
+from accord.config import Settings
+from tests.catalog.sample import make_sqlite_source
+from tests.cli.test_cli import cli_env  # noqa: F401 - fixture
+from tests.factories import make_user
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def engineer(cli_env: Settings) -> str:  # noqa: F811
+    make_user(cli_env, "eli", "data_engineer", "steward")
+    return "eli"
+
+
+def test_source_harvest_dictionary_search(cli_env: Settings, engineer: str, tmp_path) -> None:  # noqa: F811
+    url = make_sqlite_source(tmp_path / "clients.sqlite")
+    code, output = run("source", "add", "clients", url, "--as", engineer)
+    assert code == 0, output
+    code, output = run("harvest", "clients", "--as", engineer)
+    assert code == 0, output
+    assert "Harvested 3 datasets, 11 fields." in output
+    code, output = run("dictionary", "clients/main.client", "--format", "csv", "--as", engineer)
+    assert code == 0, output
+    rows = list(csv.DictReader(io.StringIO(output)))
+    assert [r["name"] for r in rows] == ["client_id", "full_name", "ssn", "birth_date", "county"]
+    out_file = tmp_path / "dict.json"
+    code, output = run("dictionary", "main.visit", "--format", "table-schema", "--out",
+                       str(out_file), "--as", engineer)
+    assert code == 0, output
+    schema = json.loads(out_file.read_text())
+    assert schema["primaryKey"] in (["visit_id"], "visit_id")
+    code, output = run("search", "diagnosis", "--as", engineer)
+    assert code == 0 and "diagnosis_code" in output
+
+
+def test_reharvest_shows_drift(cli_env: Settings, engineer: str, tmp_path) -> None:  # noqa: F811
+    path = tmp_path / "clients.sqlite"
+    run("source", "add", "clients", make_sqlite_source(path), "--as", engineer)
+    run("harvest", "clients", "--as", engineer)
+    make_sqlite_source(path, extra_column=True)
+    code, output = run("harvest", "clients", "--as", engineer)
+    assert code == 0 and "1 fields added:" in output and "main.client.phone" in output
+
+
+def test_errors_are_clear(cli_env: Settings, engineer: str, tmp_path) -> None:  # noqa: F811
+    code, output = run("harvest", "nope", "--as", engineer)
+    assert code == 4 and "No source named" in output
+    code, output = run("source", "add", "Bad Name", "sqlite:///x.db", "--as", engineer)
+    assert code == 2 and "name" in output
+    code, output = run("dictionary", "missing.table", "--as", engineer)
+    assert code == 4
+    code, output = run("dictionary", "1", "--format", "pdf", "--as", engineer)
+    assert code == 2 and "format must be one of" in output
+    run("source", "add", "gone", f"sqlite:///{tmp_path / 'nothing' / 'x.db'}", "--as", engineer)
+    code, output = run("harvest", "gone", "--as", engineer)
+    assert code != 0 and "Traceback" not in output
