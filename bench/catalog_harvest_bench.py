@@ -15,12 +15,13 @@ added by the catalog's own benchmark.
 from __future__ import annotations
 
 import argparse
-import resource
+import gc
 import statistics
 import time
 import tracemalloc
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, inspect
@@ -79,6 +80,23 @@ def build(url: str, tables: int, columns: int) -> None:
             conn.exec_driver_sql(schema_sql(first, min(first + BATCH, tables), columns))
         conn.exec_driver_sql("ANALYZE")
     engine.dispose()
+
+
+def _status_mib(key: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024  # reported in kB
+    return float("nan")
+
+
+def reset_peak_rss() -> float:
+    """Reset the kernel's peak-RSS mark (Linux) so the next peak is the harvest's own."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_mib("VmRSS")
+
+
+def peak_rss() -> float:
+    return _status_mib("VmHWM")
 
 
 def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
@@ -140,11 +158,14 @@ def main() -> None:
         commented = sum(1 for d in harvest.datasets for f in d.fields if f.comment)
         assert fields == bare_rows == args.tables * args.columns, (fields, bare_rows)
 
+        gc.collect()
+        base_rss = reset_peak_rss()
+        harvest_database(url)
+        rss_peak = peak_rss()
         tracemalloc.start()
         harvest_database(url)
         _, traced_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
         bare, took = statistics.median(bare_times), statistics.median(harvest_times)
         print(f"datasets {len(harvest.datasets)}, fields {fields}, commented {commented}")
@@ -160,8 +181,9 @@ def main() -> None:
         )
         print(f"ratio harvest / bare query: {took / bare:.2f}")
         print(
-            f"harvest Python peak (tracemalloc): {traced_peak / 2**20:.1f} MiB; "
-            f"process peak RSS: {peak_rss:.1f} MiB"
+            f"memory: process peak RSS during a harvest {rss_peak:.1f} MiB "
+            f"(+{rss_peak - base_rss:.1f} MiB over the {base_rss:.1f} MiB before it); "
+            f"Python allocations peak (tracemalloc) {traced_peak / 2**20:.1f} MiB"
         )
         if args.inspector:
             insp_times, insp_fields = timed(lambda: inspector_multi(url), 1)

@@ -27,14 +27,69 @@ from accord.config import Settings
 from accord.db.engine import transaction
 from accord.db.migrate import upgrade_database
 
-NOUNS = ("client", "member", "provider", "claim", "visit", "enrollment", "benefit", "case",
-         "household", "screening", "diagnosis", "payment", "facility", "referral", "county",
-         "program", "eligibility", "income", "address", "medication", "immunization", "birth")
-QUALIFIERS = ("date", "code", "amount", "status", "type", "count", "id", "name", "flag",
-              "reason", "start", "end", "total", "primary", "secondary", "reported")
-DEFINITION_WORDS = ("recorded", "issued", "approved", "calendar", "dollars", "days", "person",
-                    "department", "county", "reporting", "period", "official", "state",
-                    "federal", "medi-cal", "calfresh", "caseworker", "verified", "assessment")
+NOUNS = (
+    "client",
+    "member",
+    "provider",
+    "claim",
+    "visit",
+    "enrollment",
+    "benefit",
+    "case",
+    "household",
+    "screening",
+    "diagnosis",
+    "payment",
+    "facility",
+    "referral",
+    "county",
+    "program",
+    "eligibility",
+    "income",
+    "address",
+    "medication",
+    "immunization",
+    "birth",
+)
+QUALIFIERS = (
+    "date",
+    "code",
+    "amount",
+    "status",
+    "type",
+    "count",
+    "id",
+    "name",
+    "flag",
+    "reason",
+    "start",
+    "end",
+    "total",
+    "primary",
+    "secondary",
+    "reported",
+)
+DEFINITION_WORDS = (
+    "recorded",
+    "issued",
+    "approved",
+    "calendar",
+    "dollars",
+    "days",
+    "person",
+    "department",
+    "county",
+    "reporting",
+    "period",
+    "official",
+    "state",
+    "federal",
+    "medi-cal",
+    "calfresh",
+    "caseworker",
+    "verified",
+    "assessment",
+)
 
 
 def synthetic_harvest(rng: random.Random, first: int, count: int, per_dataset: int) -> Harvest:
@@ -43,15 +98,22 @@ def synthetic_harvest(rng: random.Random, first: int, count: int, per_dataset: i
         table = f"{rng.choice(NOUNS)}_{rng.choice(NOUNS)}_{n}"
         fields = tuple(
             HarvestedField(
-                name=f"{rng.choice(NOUNS)}_{rng.choice(QUALIFIERS)}_{i}", position=i,
+                name=f"{rng.choice(NOUNS)}_{rng.choice(QUALIFIERS)}_{i}",
+                position=i,
                 data_type=rng.choice(("INTEGER", "VARCHAR(40)", "DATE", "NUMERIC(12,2)")),
                 comment=" ".join(rng.choice(DEFINITION_WORDS) for _ in range(8)),
             )
             for i in range(1, per_dataset + 1)
         )
-        datasets.append(HarvestedDataset(name=f"public.{table}", kind="table", schema="public",
-                                         comment=f"Records of {table.replace('_', ' ')}",
-                                         fields=fields))
+        datasets.append(
+            HarvestedDataset(
+                name=f"public.{table}",
+                kind="table",
+                schema="public",
+                comment=f"Records of {table.replace('_', ' ')}",
+                fields=fields,
+            )
+        )
     return Harvest("database", datasets)
 
 
@@ -62,11 +124,20 @@ def build(settings: Settings, datasets: int, per_dataset: int) -> float:
     per_source = 500
     for s, first in enumerate(range(0, datasets, per_source)):
         with transaction(settings) as session:
-            source = add_source(session, system, settings.key, name=f"src{s}",
-                                location="sqlite:///unused.db", kind="database")
-            apply_harvest(session, system, source,
-                          synthetic_harvest(rng, first, min(per_source, datasets - first),
-                                            per_dataset))
+            source = add_source(
+                session,
+                system,
+                settings.key,
+                name=f"src{s}",
+                location="sqlite:///unused.db",
+                kind="database",
+            )
+            apply_harvest(
+                session,
+                system,
+                source,
+                synthetic_harvest(rng, first, min(per_source, datasets - first), per_dataset),
+            )
     return time.perf_counter() - started
 
 
@@ -79,15 +150,21 @@ def bare_query(settings: Settings, query: str) -> None:
     terms = words(query)
     with transaction(settings) as session:
         if session.get_bind().dialect.name == "postgresql":
-            session.execute(text(
-                "SELECT id FROM catalog_search_doc WHERE tsv @@ to_tsquery('english', :q) "
-                "ORDER BY ts_rank(tsv, to_tsquery('english', :q)) DESC LIMIT 50"),
-                {"q": " & ".join(f"{t}:*" for t in terms)}).all()
+            session.execute(
+                text(
+                    "SELECT id FROM catalog_search_doc WHERE tsv @@ to_tsquery('english', :q) "
+                    "ORDER BY ts_rank(tsv, to_tsquery('english', :q)) DESC LIMIT 50"
+                ),
+                {"q": " & ".join(f"{t}:*" for t in terms)},
+            ).all()
         else:
-            session.execute(text(
-                "SELECT rowid FROM catalog_search_fts WHERE catalog_search_fts MATCH :q "
-                "ORDER BY bm25(catalog_search_fts, 4.0, 1.0) LIMIT 50"),
-                {"q": " AND ".join(f'"{t}"*' for t in terms)}).all()
+            session.execute(
+                text(
+                    "SELECT rowid FROM catalog_search_fts WHERE catalog_search_fts MATCH :q "
+                    "ORDER BY bm25(catalog_search_fts, 4.0, 1.0) LIMIT 50"
+                ),
+                {"q": " AND ".join(f'"{t}"*' for t in terms)},
+            ).all()
 
 
 def main() -> None:
@@ -99,18 +176,26 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = args.db or f"sqlite:///{Path(folder) / 'bench.sqlite'}"
-        settings = Settings(database_url=url, data_dir=Path(folder), secret_key="bench-key",
-                            _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(
+            database_url=url, data_dir=Path(folder), secret_key="bench-key", _env_file=None
+        )  # type: ignore[call-arg]
         upgrade_database(url)
         built = build(settings, args.datasets, args.fields_per_dataset)
         fields = args.datasets * args.fields_per_dataset
-        print(f"catalog built through apply_harvest: {args.datasets} datasets, {fields} fields "
-              f"in {built:.1f} s ({fields / built:,.0f} fields/s)")
+        print(
+            f"catalog built through apply_harvest: {args.datasets} datasets, {fields} fields "
+            f"in {built:.1f} s ({fields / built:,.0f} fields/s)"
+        )
         rng = random.Random(11)
         queries = [
-            rng.choice((f"{rng.choice(NOUNS)}", f"{rng.choice(NOUNS)} {rng.choice(QUALIFIERS)}",
-                        f"{rng.choice(DEFINITION_WORDS)} {rng.choice(NOUNS)}",
-                        f"{rng.choice(NOUNS)[:4]}"))
+            rng.choice(
+                (
+                    f"{rng.choice(NOUNS)}",
+                    f"{rng.choice(NOUNS)} {rng.choice(QUALIFIERS)}",
+                    f"{rng.choice(DEFINITION_WORDS)} {rng.choice(NOUNS)}",
+                    f"{rng.choice(NOUNS)[:4]}",
+                )
+            )
             for _ in range(args.queries)
         ]
         actor = Actor.system(via="bench")
@@ -125,10 +210,14 @@ def main() -> None:
                 search(session, actor, query, filters[i % len(filters)])
             accord_ms.append((time.perf_counter() - start) * 1000)
         p95, base95 = percentile(accord_ms, 0.95), percentile(bare_ms, 0.95)
-        print(f"search over {len(queries)} queries: p50 {statistics.median(accord_ms):.1f} ms, "
-              f"p95 {p95:.1f} ms (target ≤ 50 ms)")
-        print(f"bare full-text query:            p50 {statistics.median(bare_ms):.1f} ms, "
-              f"p95 {base95:.1f} ms")
+        print(
+            f"search over {len(queries)} queries: p50 {statistics.median(accord_ms):.1f} ms, "
+            f"p95 {p95:.1f} ms (target ≤ 50 ms)"
+        )
+        print(
+            f"bare full-text query:            p50 {statistics.median(bare_ms):.1f} ms, "
+            f"p95 {base95:.1f} ms"
+        )
         print(f"ratio accord/bare at p95: {p95 / base95:.2f}x")
 
 

@@ -24,5 +24,10 @@ def people(settings: Settings) -> dict[str, Actor]:
 @pytest.fixture
 def source(settings: Settings, people: dict[str, Actor]) -> Source:
     with transaction(settings) as session:
-        return add_source(session, people["engineer"], settings.key, name="hr",
-                          location="postgresql+psycopg://reader:s3cret@db.example/hr")
+        return add_source(
+            session,
+            people["engineer"],
+            settings.key,
+            name="hr",
+            location="postgresql+psycopg://reader:s3cret@db.example/hr",
+        )

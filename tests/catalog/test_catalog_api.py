@@ -24,8 +24,9 @@ def test_source_harvest_and_metadata_over_the_api(
     steward = bearer(settings, "sam", "steward")
     security = bearer(settings, "sky", "security_officer")
     url = make_sqlite_source(tmp_path / "c.sqlite")
-    created = app_client.post("/api/v1/sources", headers=engineer,
-                              json={"name": "clients", "location": url})
+    created = app_client.post(
+        "/api/v1/sources", headers=engineer, json={"name": "clients", "location": url}
+    )
     assert created.status_code == 201 and created.json()["kind"] == "database"
     run = app_client.post("/api/v1/sources/clients/harvest", headers=engineer)
     assert run.status_code == 202
@@ -35,20 +36,27 @@ def test_source_harvest_and_metadata_over_the_api(
     client = next(d for d in listed if d["name"] == "main.client")
     detail = app_client.get(f"/api/v1/datasets/{client['id']}", headers=steward).json()
     ssn = next(f for f in detail["fields"] if f["name"] == "ssn")
-    patched = app_client.patch(f"/api/v1/fields/{ssn['id']}", headers=steward,
-                               json={"definition": "Social Security number of the client."})
+    patched = app_client.patch(
+        f"/api/v1/fields/{ssn['id']}",
+        headers=steward,
+        json={"definition": "Social Security number of the client."},
+    )
     assert patched.status_code == 200
-    refused = app_client.put(f"/api/v1/fields/{ssn['id']}/classifications", headers=steward,
-                             json={"codes": ["PII:ssn"]})
+    refused = app_client.put(
+        f"/api/v1/fields/{ssn['id']}/classifications", headers=steward, json={"codes": ["PII:ssn"]}
+    )
     assert refused.status_code == 403
-    ok = app_client.put(f"/api/v1/fields/{ssn['id']}/classifications", headers=security,
-                        json={"codes": ["PII:ssn"]})
+    ok = app_client.put(
+        f"/api/v1/fields/{ssn['id']}/classifications", headers=security, json={"codes": ["PII:ssn"]}
+    )
     assert ok.json() == ["PII:ssn"]
-    hits = app_client.get("/api/v1/search", headers=steward,
-                          params={"q": "social security", "classification": "PII"}).json()
+    hits = app_client.get(
+        "/api/v1/search", headers=steward, params={"q": "social security", "classification": "PII"}
+    ).json()
     assert [(h["kind"], h["title"]) for h in hits] == [("field", "ssn")]
-    csv_ = app_client.get(f"/api/v1/datasets/{client['id']}/dictionary",
-                          params={"format": "csv"}, headers=steward)
+    csv_ = app_client.get(
+        f"/api/v1/datasets/{client['id']}/dictionary", params={"format": "csv"}, headers=steward
+    )
     assert csv_.status_code == 200 and "Social Security number of the client." in csv_.text
     rollup = app_client.post("/api/v1/rollup", headers=steward, json={"field_ids": [ssn["id"]]})
     assert [g["key"] for g in rollup.json()["classifications"]] == ["PII", "PII:ssn"]
@@ -56,8 +64,11 @@ def test_source_harvest_and_metadata_over_the_api(
 
 def test_source_password_never_returned(settings: Settings, app_client: TestClient) -> None:
     engineer = bearer(settings, "eli", "data_engineer")
-    created = app_client.post("/api/v1/sources", headers=engineer, json={
-        "name": "hr", "location": "postgresql+psycopg://u:topsecret@127.0.0.1:1/x"})
+    created = app_client.post(
+        "/api/v1/sources",
+        headers=engineer,
+        json={"name": "hr", "location": "postgresql+psycopg://u:topsecret@127.0.0.1:1/x"},
+    )
     assert created.status_code == 201 and "topsecret" not in created.text
     assert "topsecret" not in app_client.get("/api/v1/sources", headers=engineer).text
     run = app_client.post("/api/v1/sources/hr/harvest", headers=engineer).json()

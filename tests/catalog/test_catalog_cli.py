@@ -37,8 +37,16 @@ def test_source_harvest_dictionary_search(cli_env: Settings, engineer: str, tmp_
     rows = list(csv.DictReader(io.StringIO(output)))
     assert [r["name"] for r in rows] == ["client_id", "full_name", "ssn", "birth_date", "county"]
     out_file = tmp_path / "dict.json"
-    code, output = run("dictionary", "main.visit", "--format", "table-schema", "--out",
-                       str(out_file), "--as", engineer)
+    code, output = run(
+        "dictionary",
+        "main.visit",
+        "--format",
+        "table-schema",
+        "--out",
+        str(out_file),
+        "--as",
+        engineer,
+    )
     assert code == 0, output
     schema = json.loads(out_file.read_text())
     assert schema["primaryKey"] in (["visit_id"], "visit_id")

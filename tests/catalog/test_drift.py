@@ -18,10 +18,16 @@ from accord.db.engine import transaction
 from accord.errors import PermissionDenied
 
 
-def person_table(*extra: HarvestedField, birth_type: str = "DATE", comment: str = "") -> HarvestedDataset:
+def person_table(
+    *extra: HarvestedField, birth_type: str = "DATE", comment: str = ""
+) -> HarvestedDataset:
     return HarvestedDataset(
-        name="public.person", kind="table", schema="public", comment="People enrolled",
-        row_count=10, fields=(
+        name="public.person",
+        kind="table",
+        schema="public",
+        comment="People enrolled",
+        row_count=10,
+        fields=(
             HarvestedField("person_id", 1, "INTEGER", nullable=False, primary_key=True),
             HarvestedField("birth_date", 2, birth_type, comment=comment or "Date of birth"),
             HarvestedField("ssn", 3, "VARCHAR(11)"),
@@ -58,17 +64,29 @@ def test_reharvest_reports_added_removed_changed_and_keeps_people_work(
     harvest(settings, people["engineer"], source, person_table())
     found = fields_by_name(settings, people["engineer"])
     with transaction(settings) as session:
-        describe_field(session, people["steward"], found["ssn"].id,
-                       Description(definition="Social Security number as issued by SSA."))
+        describe_field(
+            session,
+            people["steward"],
+            found["ssn"].id,
+            Description(definition="Social Security number as issued by SSA."),
+        )
         classify_field(session, people["security"], found["ssn"].id, ["PII:ssn"])
     report = harvest(
-        settings, people["engineer"], source,
-        HarvestedDataset(name="public.person", kind="table", fields=(
-            HarvestedField("person_id", 1, "BIGINT", nullable=False, primary_key=True),
-            HarvestedField("ssn", 2, "VARCHAR(11)", nullable=False),
-            HarvestedField("county", 3, "TEXT"),
-        )),
-        HarvestedDataset(name="public.visit", kind="table", fields=(HarvestedField("id", 1, "INT"),)),
+        settings,
+        people["engineer"],
+        source,
+        HarvestedDataset(
+            name="public.person",
+            kind="table",
+            fields=(
+                HarvestedField("person_id", 1, "BIGINT", nullable=False, primary_key=True),
+                HarvestedField("ssn", 2, "VARCHAR(11)", nullable=False),
+                HarvestedField("county", 3, "TEXT"),
+            ),
+        ),
+        HarvestedDataset(
+            name="public.visit", kind="table", fields=(HarvestedField("id", 1, "INT"),)
+        ),
     )
     assert report.has_drift
     assert report.datasets_added == ["public.visit"]
@@ -92,11 +110,17 @@ def test_reharvest_reports_added_removed_changed_and_keeps_people_work(
 def test_source_comment_followed_unless_a_person_edited(settings, people, source) -> None:
     harvest(settings, people["engineer"], source, person_table())
     harvest(settings, people["engineer"], source, person_table(comment="Birth date (UTC)"))
-    assert fields_by_name(settings, people["engineer"])["birth_date"].definition == "Birth date (UTC)"
+    assert (
+        fields_by_name(settings, people["engineer"])["birth_date"].definition == "Birth date (UTC)"
+    )
     found = fields_by_name(settings, people["engineer"])
     with transaction(settings) as session:
-        describe_field(session, people["steward"], found["birth_date"].id,
-                       Description(definition="The person's date of birth."))
+        describe_field(
+            session,
+            people["steward"],
+            found["birth_date"].id,
+            Description(definition="The person's date of birth."),
+        )
     harvest(settings, people["engineer"], source, person_table(comment="Something else"))
     field = fields_by_name(settings, people["engineer"])["birth_date"]
     assert field.definition == "The person's date of birth."
@@ -111,7 +135,9 @@ def test_removed_dataset_kept_and_flagged(settings, people, source) -> None:
         assert list_datasets(session, people["auditor"]) == []
         rows = list_datasets(session, people["auditor"], include_removed=True)
         assert rows[0].dataset.removed_at is not None
-        assert all(f.removed_at for f in dataset_fields(session, people["auditor"], rows[0].dataset.id))
+        assert all(
+            f.removed_at for f in dataset_fields(session, people["auditor"], rows[0].dataset.id)
+        )
 
 
 def test_unchanged_reharvest_writes_no_field_updates(settings, people, source) -> None:
@@ -132,11 +158,24 @@ def test_harvest_is_audited_and_permissioned(settings, people, source) -> None:
 
 
 def test_declared_classifications_and_statutes_applied(settings, people, source) -> None:
-    report = harvest(settings, people["engineer"], source, HarvestedDataset(
-        name="Client", kind="api", fields=(
-            HarvestedField("cin", 1, "string", classifications=("PII:health_plan", "BOGUS"),
-                           statutes=("WIC 14100.2(a)", "not a citation")),
-        )))
+    report = harvest(
+        settings,
+        people["engineer"],
+        source,
+        HarvestedDataset(
+            name="Client",
+            kind="api",
+            fields=(
+                HarvestedField(
+                    "cin",
+                    1,
+                    "string",
+                    classifications=("PII:health_plan", "BOGUS"),
+                    statutes=("WIC 14100.2(a)", "not a citation"),
+                ),
+            ),
+        ),
+    )
     assert any("BOGUS" in w for w in report.warnings)
     assert any("not a citation" in w for w in report.warnings)
     from accord.catalog.statutes import rollup

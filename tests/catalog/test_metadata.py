@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
 from accord.catalog.datasets import Inventory, register_dataset, retention_due, update_inventory
 from accord.catalog.fields import Description, classify_field, describe_field, parse_valid_values
 from accord.catalog.glossary import export_csv, import_csv, list_terms
-from accord.catalog.inventory_io import import_inventory, read_sheet, suggest_mapping, export_xlsx
+from accord.catalog.inventory_io import export_xlsx, import_inventory, read_sheet, suggest_mapping
 from accord.catalog.models import Source
 from accord.catalog.sources import add_source, connection_url
 from accord.catalog.statutes import parse_citation, rollup, set_field_statutes
@@ -24,15 +23,24 @@ def test_password_encrypted_never_stored_in_clear(settings, people, source) -> N
         stored = session.get(Source, source.id)
         assert stored is not None
         assert "s3cret" not in stored.location and "s3cret" not in stored.secret_encrypted
-        assert connection_url(stored, settings.key).startswith("postgresql+psycopg://reader:s3cret@")
+        assert connection_url(stored, settings.key).startswith(
+            "postgresql+psycopg://reader:s3cret@"
+        )
         with pytest.raises(Exception, match="decrypted"):
             connection_url(stored, b"another-key")
 
 
 def test_source_problems_listed_together(settings, people) -> None:
     with transaction(settings) as session, pytest.raises(ValidationFailed) as caught:
-        add_source(session, people["engineer"], settings.key, name="Bad Name",
-                   location="not a url", kind="database", password_env="lower")
+        add_source(
+            session,
+            people["engineer"],
+            settings.key,
+            name="Bad Name",
+            location="not a url",
+            kind="database",
+            password_env="lower",
+        )
     assert {p.field for p in caught.value.problems} == {"name", "location", "password_env"}
     with transaction(settings) as session, pytest.raises(PermissionDenied):
         add_source(session, people["steward"], settings.key, name="x", location="sqlite:///x.db")
@@ -62,11 +70,17 @@ def test_valid_values_and_tags(settings, people, source) -> None:
     values = parse_valid_values("Y = yes\nN: no\n\nU")
     assert values == [("Y", "yes"), ("N", "no"), ("U", "")]
     with transaction(settings) as session:
-        f = describe_field(session, people["steward"], ssn,
-                           Description(valid_values=values, tags=["id", " id", "hr"]))
+        f = describe_field(
+            session,
+            people["steward"],
+            ssn,
+            Description(valid_values=values, tags=["id", " id", "hr"]),
+        )
         assert f.tags == "id, hr"
     with transaction(settings) as session, pytest.raises(ValidationFailed):
-        describe_field(session, people["steward"], ssn, Description(valid_values=[("Y", ""), ("Y", "")]))
+        describe_field(
+            session, people["steward"], ssn, Description(valid_values=[("Y", ""), ("Y", "")])
+        )
 
 
 def test_citations_parse() -> None:
@@ -84,7 +98,9 @@ def test_statute_rollup_groups_fields(settings, people, source) -> None:
     with transaction(settings) as session:
         classify_field(session, people["security"], found["ssn"].id, ["PII:ssn"])
         classify_field(session, people["security"], found["birth_date"].id, ["PII:date", "PHI"])
-        set_field_statutes(session, people["steward"], found["ssn"].id, ["WIC 10850(a)", "HSC 123100"])
+        set_field_statutes(
+            session, people["steward"], found["ssn"].id, ["WIC 10850(a)", "HSC 123100"]
+        )
         set_field_statutes(session, people["steward"], found["birth_date"].id, ["WIC 10850(a)"])
         with pytest.raises(ValidationFailed):
             set_field_statutes(session, people["steward"], found["ssn"].id, ["WIC 1", "nonsense"])
@@ -113,22 +129,33 @@ def test_glossary_csv_round_trip_and_all_or_nothing(settings, people) -> None:
 def test_inventory_import_with_mapping_and_export(settings, people) -> None:
     sheet = read_sheet(
         b"Dataset,Business description,Program,Retention,Vendor\n"
-        b"Monthly W2W report,Trips per county,Walk 2 Work,36,yes\n", "inv.csv")
+        b"Monthly W2W report,Trips per county,Walk 2 Work,36,yes\n",
+        "inv.csv",
+    )
     mapping = suggest_mapping(sheet.headers)
-    assert mapping == {"name": "Dataset", "description": "Business description",
-                       "program": "Program", "vendor_managed": "Vendor",
-                       "retention_months": "Retention"}
+    assert mapping == {
+        "name": "Dataset",
+        "description": "Business description",
+        "program": "Program",
+        "vendor_managed": "Vendor",
+        "retention_months": "Retention",
+    }
     with transaction(settings) as session:
         assert import_inventory(session, people["coordinator"], sheet, mapping) == (1, 0)
         assert import_inventory(session, people["coordinator"], sheet, mapping) == (0, 1)
     bad = read_sheet(b"Dataset,Retention\nA,soon\n,12\n", "bad.csv")
     with transaction(settings) as session, pytest.raises(ValidationFailed) as caught:
-        import_inventory(session, people["coordinator"], bad, {"name": "Dataset",
-                                                               "retention_months": "Retention"})
+        import_inventory(
+            session,
+            people["coordinator"],
+            bad,
+            {"name": "Dataset", "retention_months": "Retention"},
+        )
     assert [p.field for p in caught.value.problems] == ["row 2", "row 3"]
     with transaction(settings) as session:
-        from openpyxl import load_workbook
         import io
+
+        from openpyxl import load_workbook
 
         book = load_workbook(io.BytesIO(export_xlsx(session, people["auditor"])))
         rows = list(book.active.iter_rows(values_only=True))
@@ -137,10 +164,20 @@ def test_inventory_import_with_mapping_and_export(settings, people) -> None:
 
 def test_retention_due(settings, people) -> None:
     with transaction(settings) as session:
-        d = register_dataset(session, people["coordinator"], name="Old extract", kind="extract",
-                             change=Inventory(retention_months=12, lifecycle_since=date(2025, 1, 31)))
-        register_dataset(session, people["coordinator"], name="New", kind="report",
-                         change=Inventory(retention_months=120, lifecycle_since=date(2025, 1, 1)))
+        d = register_dataset(
+            session,
+            people["coordinator"],
+            name="Old extract",
+            kind="extract",
+            change=Inventory(retention_months=12, lifecycle_since=date(2025, 1, 31)),
+        )
+        register_dataset(
+            session,
+            people["coordinator"],
+            name="New",
+            kind="report",
+            change=Inventory(retention_months=120, lifecycle_since=date(2025, 1, 1)),
+        )
         due = retention_due(session, people["auditor"], date(2025, 12, 15))
         assert [(x.dataset.name, x.due_on) for x in due] == [("Old extract", date(2026, 1, 31))]
         update_inventory(session, people["coordinator"], d.id, Inventory(lifecycle="disposed"))

@@ -17,14 +17,27 @@ def catalog(settings, people, source) -> dict[str, int]:
     harvest(settings, people["engineer"], source, person_table())
     found = fields_by_name(settings, people["engineer"])
     with transaction(settings) as session:
-        describe_field(session, people["steward"], found["ssn"].id,
-                       Description(definition="Social Security number of the enrolled person."))
+        describe_field(
+            session,
+            people["steward"],
+            found["ssn"].id,
+            Description(definition="Social Security number of the enrolled person."),
+        )
         classify_field(session, people["security"], found["ssn"].id, ["PII:ssn"])
         set_field_statutes(session, people["steward"], found["ssn"].id, ["WIC 10850(a)"])
-        update_inventory(session, people["coordinator"], found["ssn"].dataset_id,
-                         Inventory(program="Walk 2 Work", title="Enrolled people"))
-        save_term(session, people["steward"], term="Medi-Cal", acronym="MC",
-                  definition="California's Medicaid program.")
+        update_inventory(
+            session,
+            people["coordinator"],
+            found["ssn"].dataset_id,
+            Inventory(program="Walk 2 Work", title="Enrolled people"),
+        )
+        save_term(
+            session,
+            people["steward"],
+            term="Medi-Cal",
+            acronym="MC",
+            definition="California's Medicaid program.",
+        )
     return {name: f.id for name, f in found.items()}
 
 
@@ -36,25 +49,39 @@ def titles(settings: Settings, actor, query: str, **filters: str) -> list[tuple[
 def test_finds_fields_datasets_and_terms_by_prefix(settings, people, catalog) -> None:
     assert ("field", "ssn") in titles(settings, people["auditor"], "social secur")
     assert titles(settings, people["auditor"], "enrolled people")[0] == (
-        "dataset", "Enrolled people public.person")
+        "dataset",
+        "Enrolled people public.person",
+    )
     assert titles(settings, people["auditor"], "medicaid") == [("term", "Medi-Cal")]
 
 
 def test_filters(settings, people, catalog) -> None:
     auditor = people["auditor"]
-    assert titles(settings, auditor, "person", kind="field", classification="PII") == [("field", "ssn")]
+    assert titles(settings, auditor, "person", kind="field", classification="PII") == [
+        ("field", "ssn")
+    ]
     assert titles(settings, auditor, "person", kind="field", classification="PII:ssn") == [
-        ("field", "ssn")]
+        ("field", "ssn")
+    ]
     assert titles(settings, auditor, "person", kind="field", classification="PHI") == []
     assert titles(settings, auditor, "social", statute="WIC 10850") == [("field", "ssn")]
     assert titles(settings, auditor, "social", program="Healthy Habits") == []
     assert titles(settings, auditor, "social", program="Walk 2 Work") == [("field", "ssn")]
 
 
-@pytest.mark.parametrize("query", [
-    '"unbalanced', "ssn OR", "NEAR(ssn", "'; DROP TABLE catalog_field; --", "*", "a:b AND (",
-    "ssn & | !", "\\",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"unbalanced',
+        "ssn OR",
+        "NEAR(ssn",
+        "'; DROP TABLE catalog_field; --",
+        "*",
+        "a:b AND (",
+        "ssn & | !",
+        "\\",
+    ],
+)
 def test_query_syntax_is_just_words(settings, people, catalog, query: str) -> None:
     titles(settings, people["auditor"], query)  # no error
     with transaction(settings) as session:
@@ -67,6 +94,10 @@ def test_query_syntax_is_just_words(settings, people, catalog, query: str) -> No
 
 def test_renamed_definition_is_searchable_at_once(settings, people, catalog) -> None:
     with transaction(settings) as session:
-        describe_field(session, people["steward"], catalog["birth_date"],
-                       Description(definition="Calendar date on which the person was born."))
+        describe_field(
+            session,
+            people["steward"],
+            catalog["birth_date"],
+            Description(definition="Calendar date on which the person was born."),
+        )
     assert ("field", "birth_date") in titles(settings, people["auditor"], "calendar born")

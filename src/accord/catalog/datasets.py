@@ -46,18 +46,29 @@ class DatasetRow:
 
 
 def list_datasets(
-    session: Session, actor: Actor, *, program: str = "", lifecycle: str = "",
-    source_id: int | None = None, include_removed: bool = False, limit: int = 200, offset: int = 0,
+    session: Session,
+    actor: Actor,
+    *,
+    program: str = "",
+    lifecycle: str = "",
+    source_id: int | None = None,
+    include_removed: bool = False,
+    limit: int = 200,
+    offset: int = 0,
 ) -> list[DatasetRow]:
     check(actor, Action.VIEW_CATALOG)
     counts = (
         select(CatalogField.dataset_id, func.count().label("n"))
-        .where(CatalogField.removed_at.is_(None)).group_by(CatalogField.dataset_id).subquery()
+        .where(CatalogField.removed_at.is_(None))
+        .group_by(CatalogField.dataset_id)
+        .subquery()
     )
     query = (
         select(Dataset, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.dataset_id == Dataset.id)
-        .order_by(Dataset.program, Dataset.name).limit(limit).offset(offset)
+        .order_by(Dataset.program, Dataset.name)
+        .limit(limit)
+        .offset(offset)
     )
     if program:
         query = query.where(Dataset.program == program)
@@ -93,8 +104,9 @@ def find_dataset(session: Session, actor: Actor, name: str) -> Dataset:
     if not found:
         raise NotFound(f"No dataset named {name!r}.")
     if len(found) > 1:
-        raise ValidationFailed([Problem("dataset", f"{name!r} is in several sources: "
-                                        "write SOURCE/NAME.")])
+        raise ValidationFailed(
+            [Problem("dataset", f"{name!r} is in several sources: write SOURCE/NAME.")]
+        )
     return found[0]
 
 
@@ -105,8 +117,13 @@ def dataset_fields(
     query = select(CatalogField).where(CatalogField.dataset_id == dataset_id)
     if not include_removed:
         query = query.where(CatalogField.removed_at.is_(None))
-    return list(session.scalars(query.order_by(CatalogField.removed_at.is_not(None),
-                                               CatalogField.position, CatalogField.name)))
+    return list(
+        session.scalars(
+            query.order_by(
+                CatalogField.removed_at.is_not(None), CatalogField.position, CatalogField.name
+            )
+        )
+    )
 
 
 def inventory_problems(change: Inventory) -> list[Problem]:
@@ -135,13 +152,17 @@ def update_inventory(session: Session, actor: Actor, dataset_id: int, change: In
         value = getattr(change, attribute)
         if value is not None:
             setattr(dataset, attribute, value.strip() if isinstance(value, str) else value)
-    if change.lifecycle is not None and change.lifecycle != before["lifecycle"] and (
-            change.lifecycle_since is None):
+    if (
+        change.lifecycle is not None
+        and change.lifecycle != before["lifecycle"]
+        and (change.lifecycle_since is None)
+    ):
         dataset.lifecycle_since = date.today()
     after = _snapshot(dataset)
     if after != before:
-        audit.record(session, actor, "dataset.inventory", "dataset", dataset.id, before=before,
-                     after=after)
+        audit.record(
+            session, actor, "dataset.inventory", "dataset", dataset.id, before=before, after=after
+        )
         reindex_datasets(session, [dataset.id])
     return dataset
 
@@ -161,8 +182,14 @@ def register_dataset(
     dataset = Dataset(name=name.strip(), kind=kind, lifecycle="active")
     session.add(dataset)
     session.flush()
-    audit.record(session, actor, "dataset.register", "dataset", dataset.id,
-                 after={"name": dataset.name, "kind": kind})
+    audit.record(
+        session,
+        actor,
+        "dataset.register",
+        "dataset",
+        dataset.id,
+        after={"name": dataset.name, "kind": kind},
+    )
     return update_inventory(session, actor, dataset.id, change)
 
 
@@ -182,10 +209,14 @@ class Due:
 def retention_due(session: Session, actor: Actor, today: date, within_days: int = 90) -> list[Due]:
     """Datasets whose retention period ends within ``within_days``, soonest first."""
     check(actor, Action.VIEW_CATALOG)
-    steps = {"active": "mark as archival candidate", "archival_candidate": "archive",
-             "archived": "dispose and record the disposal"}
+    steps = {
+        "active": "mark as archival candidate",
+        "archival_candidate": "archive",
+        "archived": "dispose and record the disposal",
+    }
     query = select(Dataset).where(
-        Dataset.retention_months.is_not(None), Dataset.lifecycle != "disposed",
+        Dataset.retention_months.is_not(None),
+        Dataset.lifecycle != "disposed",
         Dataset.removed_at.is_(None),
     )
     due = []

@@ -43,8 +43,16 @@ class DriftReport:
 
     @property
     def has_drift(self) -> bool:
-        return bool(self.datasets_added or self.datasets_removed or self.fields_added
-                    or self.fields_removed or self.fields_changed) and not self.first_harvest
+        return (
+            bool(
+                self.datasets_added
+                or self.datasets_removed
+                or self.fields_added
+                or self.fields_removed
+                or self.fields_changed
+            )
+            and not self.first_harvest
+        )
 
     def as_dict(self, limit: int = 200) -> dict[str, Any]:
         """Lists cut to ``limit`` entries so one harvest's audit entry stays readable."""
@@ -57,16 +65,28 @@ class DriftReport:
 
 def _technical(f: HarvestedField) -> dict[str, Any]:
     return {
-        "position": f.position, "data_type": f.data_type, "nullable": f.nullable,
-        "primary_key": f.primary_key, "foreign_key": f.foreign_key, "source_comment": f.comment,
+        "position": f.position,
+        "data_type": f.data_type,
+        "nullable": f.nullable,
+        "primary_key": f.primary_key,
+        "foreign_key": f.foreign_key,
+        "source_comment": f.comment,
     }
 
 
 def _new_field(dataset_id: int, f: HarvestedField, *, flagged: bool) -> dict[str, Any]:
     return {
-        "dataset_id": dataset_id, "name": f.name, "label": "", "definition": f.comment,
-        "valid_values": "", "standard_element": "", "tags": "", "drift_note": "",
-        "drift": "added" if flagged else "", "review_needed": flagged, **_technical(f),
+        "dataset_id": dataset_id,
+        "name": f.name,
+        "label": "",
+        "definition": f.comment,
+        "valid_values": "",
+        "standard_element": "",
+        "tags": "",
+        "drift_note": "",
+        "drift": "added" if flagged else "",
+        "review_needed": flagged,
+        **_technical(f),
     }
 
 
@@ -89,8 +109,9 @@ def apply_harvest(session: Session, actor: Actor, source: Source, harvest: Harve
         if name in new_ids:
             if not report.first_harvest:
                 report.datasets_added.append(name)
-            inserts += [_new_field(new_ids[name], f, flagged=not report.first_harvest)
-                        for f in h.fields]
+            inserts += [
+                _new_field(new_ids[name], f, flagged=not report.first_harvest) for f in h.fields
+            ]
             continue
         dataset = existing[name]
         _refresh_dataset(dataset, h, now)
@@ -104,7 +125,7 @@ def apply_harvest(session: Session, actor: Actor, source: Source, harvest: Harve
                     updates.append(_removed(old, now))
                     report.fields_removed.append(f"{name}.{old['name']}")
     if inserts:
-        insert_rows(session.connection(), CatalogField.__table__, inserts)
+        insert_rows(session.connection(), CatalogField, inserts)
     if updates:
         session.execute(update(CatalogField), updates)
     session.flush()
@@ -119,8 +140,14 @@ def apply_harvest(session: Session, actor: Actor, source: Source, harvest: Harve
 
 
 def _fields_by_dataset(session: Session, source_id: int) -> dict[int, dict[str, dict[str, Any]]]:
-    columns = [CatalogField.id, CatalogField.dataset_id, CatalogField.name, CatalogField.definition,
-               CatalogField.removed_at, *(getattr(CatalogField, c) for c in TECHNICAL)]
+    columns = [
+        CatalogField.id,
+        CatalogField.dataset_id,
+        CatalogField.name,
+        CatalogField.definition,
+        CatalogField.removed_at,
+        *(getattr(CatalogField, c) for c in TECHNICAL),
+    ]
     query = select(*columns).join(Dataset).where(Dataset.source_id == source_id)
     found: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     for row in session.execute(query).mappings():
@@ -134,14 +161,28 @@ def _insert_datasets(
     if not new:
         return {}
     rows = [
-        {"source_id": source.id, "name": d.name, "kind": d.kind, "schema_name": d.schema,
-         "description": d.comment, "source_comment": d.comment, "row_count": d.row_count,
-         "harvested_at": now, "lifecycle": "active", "title": "", "program": "", "system": "",
-         "owner": "", "contacts": "", "related_programs": "", "objectives": ""}
+        {
+            "source_id": source.id,
+            "name": d.name,
+            "kind": d.kind,
+            "schema_name": d.schema,
+            "description": d.comment,
+            "source_comment": d.comment,
+            "row_count": d.row_count,
+            "harvested_at": now,
+            "lifecycle": "active",
+            "title": "",
+            "program": "",
+            "system": "",
+            "owner": "",
+            "contacts": "",
+            "related_programs": "",
+            "objectives": "",
+        }
         for d in new
     ]
     # No RETURNING: SQLite would then insert row by row; one SELECT afterwards is cheaper.
-    insert_rows(session.connection(), Dataset.__table__, rows)
+    insert_rows(session.connection(), Dataset, rows)
     names = {d.name for d in new}
     found = session.execute(
         select(Dataset.id, Dataset.name).where(Dataset.source_id == source.id)
@@ -157,8 +198,12 @@ def _refresh_dataset(dataset: Dataset, h: HarvestedDataset, now: datetime) -> No
 
 
 def _diff_fields(
-    dataset: Dataset, h: HarvestedDataset, old: dict[str, dict[str, Any]],
-    inserts: list[dict[str, Any]], updates: list[dict[str, Any]], report: DriftReport,
+    dataset: Dataset,
+    h: HarvestedDataset,
+    old: dict[str, dict[str, Any]],
+    inserts: list[dict[str, Any]],
+    updates: list[dict[str, Any]],
+    report: DriftReport,
     now: datetime,
 ) -> None:
     seen = set()
@@ -172,12 +217,18 @@ def _diff_fields(
         technical = _technical(f)
         change = {k: v for k, v in technical.items() if before[k] != v}
         if before["removed_at"] is not None:
-            change.update(removed_at=None, drift="added", review_needed=True, drift_note="reappeared")
+            change.update(
+                removed_at=None, drift="added", review_needed=True, drift_note="reappeared"
+            )
             report.fields_added.append(f"{dataset.name}.{f.name}")
-        notes = [f"type {before['data_type']} → {f.data_type}" if k == "data_type" else
-                 f"{'nullable' if f.nullable else 'not nullable'} (was "
-                 f"{'nullable' if before['nullable'] else 'not nullable'})"
-                 for k in ("data_type", "nullable") if k in change]
+        notes = [
+            f"type {before['data_type']} → {f.data_type}"
+            if k == "data_type"
+            else f"{'nullable' if f.nullable else 'not nullable'} (was "
+            f"{'nullable' if before['nullable'] else 'not nullable'})"
+            for k in ("data_type", "nullable")
+            if k in change
+        ]
         if notes:
             change.update(drift="changed", drift_note="; ".join(notes), review_needed=True)
             report.fields_changed.append(f"{dataset.name}.{f.name}: {'; '.join(notes)}")
@@ -192,5 +243,10 @@ def _diff_fields(
 
 
 def _removed(before: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return {"id": before["id"], "removed_at": now, "drift": "removed", "review_needed": True,
-            "drift_note": "no longer in the source"}
+    return {
+        "id": before["id"],
+        "removed_at": now,
+        "drift": "removed",
+        "review_needed": True,
+        "drift_note": "no longer in the source",
+    }

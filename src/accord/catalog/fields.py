@@ -52,11 +52,18 @@ def valid_values_of(f: CatalogField) -> list[dict[str, str]]:
 
 
 def _snapshot(f: CatalogField) -> dict[str, object]:
-    return {"label": f.label, "definition": f.definition, "valid_values": valid_values_of(f),
-            "standard_element": f.standard_element, "tags": f.tags}
+    return {
+        "label": f.label,
+        "definition": f.definition,
+        "valid_values": valid_values_of(f),
+        "standard_element": f.standard_element,
+        "tags": f.tags,
+    }
 
 
-def describe_field(session: Session, actor: Actor, field_id: int, change: Description) -> CatalogField:
+def describe_field(
+    session: Session, actor: Actor, field_id: int, change: Description
+) -> CatalogField:
     """Update the business description of a field; all problems are reported together."""
     check(actor, Action.DESCRIBE_FIELDS)
     target = get_field(session, actor, field_id)
@@ -77,15 +84,20 @@ def describe_field(session: Session, actor: Actor, field_id: int, change: Descri
     if change.definition is not None:
         target.definition = change.definition.strip()
     if change.valid_values is not None:
-        target.valid_values = json.dumps(
-            [{"code": c, "meaning": m} for c, m in change.valid_values]) if change.valid_values else ""
+        target.valid_values = (
+            json.dumps([{"code": c, "meaning": m} for c, m in change.valid_values])
+            if change.valid_values
+            else ""
+        )
     if change.standard_element is not None:
         target.standard_element = change.standard_element.strip()
     if change.tags is not None:
         target.tags = ", ".join(dict.fromkeys(t.strip() for t in change.tags if t.strip()))
     after = _snapshot(target)
     if after != before:
-        audit.record(session, actor, "field.describe", "field", target.id, before=before, after=after)
+        audit.record(
+            session, actor, "field.describe", "field", target.id, before=before, after=after
+        )
         reindex_datasets(session, [target.dataset_id])
     return target
 
@@ -96,8 +108,14 @@ def mark_reviewed(session: Session, actor: Actor, field_id: int) -> CatalogField
     target = get_field(session, actor, field_id)
     if target.review_needed:
         target.review_needed = False
-        audit.record(session, actor, "field.reviewed", "field", target.id,
-                     before={"drift": target.drift, "note": target.drift_note})
+        audit.record(
+            session,
+            actor,
+            "field.reviewed",
+            "field",
+            target.id,
+            before={"drift": target.drift, "note": target.drift_note},
+        )
     return target
 
 
@@ -105,7 +123,8 @@ def field_classifications(session: Session, field_ids: list[int]) -> dict[int, l
     found: dict[int, list[str]] = {i: [] for i in field_ids}
     for field_id, code in session.execute(
         select(FieldClassification.field_id, FieldClassification.code)
-        .where(FieldClassification.field_id.in_(field_ids)).order_by(FieldClassification.code)
+        .where(FieldClassification.field_id.in_(field_ids))
+        .order_by(FieldClassification.code)
     ):
         found[field_id].append(code)
     return found

@@ -54,8 +54,9 @@ def save_term(
     existing.acronym, existing.definition = acronym.strip(), definition.strip()
     session.flush()
     after = {"term": existing.term, "acronym": existing.acronym, "definition": existing.definition}
-    audit.record(session, actor, "glossary.save", "glossary_term", existing.id, before=before,
-                 after=after)
+    audit.record(
+        session, actor, "glossary.save", "glossary_term", existing.id, before=before, after=after
+    )
     reindex_term(session, existing)
     return existing
 
@@ -81,7 +82,8 @@ def unlink_term(session: Session, actor: Actor, field_id: int, term_id: int) -> 
 def terms_of_fields(session: Session, field_ids: list[int]) -> dict[int, list[GlossaryTerm]]:
     found: dict[int, list[GlossaryTerm]] = {i: [] for i in field_ids}
     for field_id, term in session.execute(
-        select(FieldTerm.field_id, GlossaryTerm).join(GlossaryTerm)
+        select(FieldTerm.field_id, GlossaryTerm)
+        .join(GlossaryTerm)
         .where(FieldTerm.field_id.in_(field_ids))
     ):
         found[field_id].append(term)
@@ -112,12 +114,18 @@ def import_csv(session: Session, actor: Actor, data: bytes) -> int:
     problems = [
         Problem(f"row {n}", p.message)
         for n, row in enumerate(rows, start=2)
-        for p in _term_problems(row.get("term") or "", row.get("acronym") or "",
-                                row.get("definition") or "")
+        for p in _term_problems(
+            row.get("term") or "", row.get("acronym") or "", row.get("definition") or ""
+        )
     ]
     if problems:
         raise ValidationFailed(problems)
     for row in rows:
-        save_term(session, actor, term=row["term"], definition=row["definition"],
-                  acronym=row.get("acronym") or "")
+        save_term(
+            session,
+            actor,
+            term=row["term"],
+            definition=row["definition"],
+            acronym=row.get("acronym") or "",
+        )
     return len(rows)

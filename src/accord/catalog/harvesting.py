@@ -62,10 +62,14 @@ def fail_interrupted_runs(settings: Settings) -> int:
     """At start-up: runs left 'running' by a process that died did not finish."""
     with transaction(settings) as session:
         result = session.execute(
-            update(HarvestRun).where(HarvestRun.status == "running")
-            .values(status="failed", finished_at=utcnow(),
-                    message="Interrupted: Accord stopped while this harvest ran; "
-                            "the catalog was not changed.")
+            update(HarvestRun)
+            .where(HarvestRun.status == "running")
+            .values(
+                status="failed",
+                finished_at=utcnow(),
+                message="Interrupted: Accord stopped while this harvest ran; "
+                "the catalog was not changed.",
+            )
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -115,8 +119,10 @@ def read_source(source: Source, key: bytes, progress: Progress) -> Harvest:
     location = Path(source.location)
     if source.kind == "openapi":
         return harvest_openapi(location.read_bytes(), name_hint=location.stem)
-    paths = [location] if location.is_file() else sorted(
-        p for p in location.iterdir() if p.suffix.lower() in FILE_TYPES
+    paths = (
+        [location]
+        if location.is_file()
+        else sorted(p for p in location.iterdir() if p.suffix.lower() in FILE_TYPES)
     )
     return harvest_files(paths, progress=progress)
 
@@ -136,8 +142,9 @@ def _tracker(settings: Settings, run_id: int, outer: Progress | None) -> Progres
     return track
 
 
-def _finish(session: Session, run_id: int, status: str, message: str,
-            report: DriftReport | None = None) -> None:
+def _finish(
+    session: Session, run_id: int, status: str, message: str, report: DriftReport | None = None
+) -> None:
     run = session.get(HarvestRun, run_id)
     assert run is not None
     run.status, run.message, run.finished_at = status, message, utcnow()
@@ -165,7 +172,11 @@ def list_harvest_runs(
 ) -> list[HarvestRun]:
     """The latest runs of one source, newest first."""
     check(actor, Action.VIEW_CATALOG)
-    return list(session.scalars(
-        select(HarvestRun).where(HarvestRun.source_id == source_id)
-        .order_by(HarvestRun.id.desc()).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(HarvestRun)
+            .where(HarvestRun.source_id == source_id)
+            .order_by(HarvestRun.id.desc())
+            .limit(limit)
+        )
+    )

@@ -61,8 +61,10 @@ def read_sheet(data: bytes, filename: str) -> Sheet:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except (BadZipFile, KeyError, ValueError, OSError) as exc:
             raise ValidationFailed([Problem("file", "This is not a readable Excel file.")]) from exc
-        cells = [["" if c is None else str(c) for c in row]
-                 for row in workbook.worksheets[0].iter_rows(values_only=True)]
+        cells = [
+            ["" if c is None else str(c) for c in row]
+            for row in workbook.worksheets[0].iter_rows(values_only=True)
+        ]
     else:
         try:
             cells = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
@@ -111,7 +113,9 @@ def import_inventory(
         parsed.append(item)
     if problems:
         raise ValidationFailed(problems)
-    existing = {d.name: d for d in session.scalars(select(Dataset).where(Dataset.source_id.is_(None)))}
+    existing = {
+        d.name: d for d in session.scalars(select(Dataset).where(Dataset.source_id.is_(None)))
+    }
     created = updated = 0
     for name, kind, change in parsed:
         if name in existing:
@@ -123,7 +127,9 @@ def import_inventory(
     return created, updated
 
 
-def _parse_row(values: dict[str, str], number: int) -> tuple[tuple[str, str, Inventory], list[Problem]]:
+def _parse_row(
+    values: dict[str, str], number: int
+) -> tuple[tuple[str, str, Inventory], list[Problem]]:
     problems = []
     where = f"row {number}"
     if not values.get("name"):
@@ -141,9 +147,23 @@ def _parse_row(values: dict[str, str], number: int) -> tuple[tuple[str, str, Inv
     if values.get("vendor_managed"):
         vendor = values["vendor_managed"].lower() in ("yes", "y", "true", "1", "vendor")
     lifecycle = values.get("lifecycle", "").lower().replace(" ", "_") or None
-    text = {k: v for k, v in values.items()
-            if k not in ("name", "retention_months", "vendor_managed", "lifecycle")}
-    change = Inventory(**text, retention_months=retention, vendor_managed=vendor, lifecycle=lifecycle)
+
+    def text(attribute: str) -> str | None:
+        return values.get(attribute) or None
+
+    change = Inventory(
+        title=text("title"),
+        description=text("description"),
+        program=text("program"),
+        system=text("system"),
+        owner=text("owner"),
+        contacts=text("contacts"),
+        related_programs=text("related_programs"),
+        objectives=text("objectives"),
+        retention_months=retention,
+        vendor_managed=vendor,
+        lifecycle=lifecycle,
+    )
     problems += [Problem(where, p.message) for p in inventory_problems(change)]
     return (values.get("name", ""), kind.lower(), change), problems
 
@@ -152,8 +172,12 @@ def export_rows(session: Session, actor: Actor) -> list[list[str]]:
     rows = [list(EXPORT_COLUMNS)]
     for item in list_datasets(session, actor, limit=1_000_000):
         d = item.dataset
-        values = {"source": d.source.name if d.source else "", "vendor_managed": (
-            "" if d.vendor_managed is None else ("yes" if d.vendor_managed else "no"))}
+        values = {
+            "source": d.source.name if d.source else "",
+            "vendor_managed": (
+                "" if d.vendor_managed is None else ("yes" if d.vendor_managed else "no")
+            ),
+        }
         rows.append([str(values.get(c, getattr(d, c, "")) or "") for c in EXPORT_COLUMNS])
     return rows
 

@@ -113,9 +113,7 @@ class FieldClassification(Base):
     __tablename__ = "catalog_field_classification"
 
     field_id: Mapped[int] = mapped_column(ForeignKey("catalog_field.id"), primary_key=True)
-    code: Mapped[str] = mapped_column(
-        ForeignKey("catalog_classification.code"), primary_key=True
-    )
+    code: Mapped[str] = mapped_column(ForeignKey("catalog_classification.code"), primary_key=True)
 
 
 class Statute(Base):

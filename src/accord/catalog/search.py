@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
-from accord.db.bulk import insert_rows
 from accord.catalog.models import (
     CatalogField,
     Dataset,
@@ -27,6 +26,7 @@ from accord.catalog.models import (
     SearchDoc,
     Statute,
 )
+from accord.db.bulk import insert_rows
 
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_WORDS = 12
@@ -68,11 +68,13 @@ def search(
     params["limit"] = min(max(limit, 1), 500)
     if session.get_bind().dialect.name == "postgresql":
         params["q"] = " & ".join(f"{t}:*" for t in terms)
+        # clauses are fixed text with bound parameters (see _filter_sql): no user text here.
         sql = (
             "SELECT d.kind, d.ref_id, d.dataset_id, d.title, substr(d.body, 1, 240) AS snippet,"
             " d.program, d.classifications FROM catalog_search_doc d"
-            " WHERE d.tsv @@ to_tsquery('english', :q)" + clauses +
-            " ORDER BY ts_rank(d.tsv, to_tsquery('english', :q)) DESC, d.id LIMIT :limit"
+            " WHERE d.tsv @@ to_tsquery('english', :q)"
+            + clauses
+            + " ORDER BY ts_rank(d.tsv, to_tsquery('english', :q)) DESC, d.id LIMIT :limit"
         )
     else:
         params["q"] = " AND ".join('"' + t.replace('"', "") + '"*' for t in terms)
@@ -81,8 +83,9 @@ def search(
             " snippet(catalog_search_fts, 1, '', '', ' … ', 24) AS snippet,"
             " d.program, d.classifications FROM catalog_search_fts f"
             " JOIN catalog_search_doc d ON d.id = f.rowid"
-            " WHERE catalog_search_fts MATCH :q" + clauses +
-            " ORDER BY bm25(catalog_search_fts, 4.0, 1.0), d.id LIMIT :limit"
+            " WHERE catalog_search_fts MATCH :q"
+            + clauses
+            + " ORDER BY bm25(catalog_search_fts, 4.0, 1.0), d.id LIMIT :limit"
         )
     return [Hit(**row) for row in session.execute(text(sql), params).mappings()]
 
@@ -112,7 +115,7 @@ def reindex_datasets(session: Session, dataset_ids: list[int]) -> None:
 
 
 def _chunks(items: list[int], size: int) -> list[list[int]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _is_sqlite(session: Session) -> bool:
@@ -128,35 +131,59 @@ def _fts_sync(session: Session, where: str, params: dict[str, Any], *, remove: b
         return
     columns = "catalog_search_fts, rowid, title, body" if remove else "rowid, title, body"
     values = "'delete', id, title, body" if remove else "id, title, body"
-    session.execute(text(
-        f"INSERT INTO catalog_search_fts({columns}) SELECT {values} "  # noqa: S608 - fixed text
-        f"FROM catalog_search_doc WHERE {where}"), params)
+    session.execute(
+        text(
+            f"INSERT INTO catalog_search_fts({columns}) SELECT {values} "  # noqa: S608 - fixed text
+            f"FROM catalog_search_doc WHERE {where}"
+        ),
+        params,
+    )
 
 
 def _reindex_chunk(session: Session, dataset_ids: list[int]) -> None:
     where = f"dataset_id IN ({', '.join(str(int(i)) for i in dataset_ids)})"
     _fts_sync(session, where, {}, remove=True)
     session.execute(delete(SearchDoc).where(SearchDoc.dataset_id.in_(dataset_ids)))
-    datasets = {d.id: d for d in session.execute(
-        select(Dataset.id, Dataset.name, Dataset.title, Dataset.description, Dataset.program,
-               Dataset.system, Dataset.owner, Dataset.lifecycle, Dataset.removed_at)
-        .where(Dataset.id.in_(dataset_ids))
-    )}
+    datasets = {
+        d.id: d
+        for d in session.execute(
+            select(
+                Dataset.id,
+                Dataset.name,
+                Dataset.title,
+                Dataset.description,
+                Dataset.program,
+                Dataset.system,
+                Dataset.owner,
+                Dataset.lifecycle,
+                Dataset.removed_at,
+            ).where(Dataset.id.in_(dataset_ids))
+        )
+    }
     fields = session.execute(
-        select(CatalogField.id, CatalogField.dataset_id, CatalogField.name, CatalogField.label,
-               CatalogField.definition, CatalogField.data_type, CatalogField.standard_element,
-               CatalogField.tags)
-        .where(CatalogField.dataset_id.in_(dataset_ids), CatalogField.removed_at.is_(None))
+        select(
+            CatalogField.id,
+            CatalogField.dataset_id,
+            CatalogField.name,
+            CatalogField.label,
+            CatalogField.definition,
+            CatalogField.data_type,
+            CatalogField.standard_element,
+            CatalogField.tags,
+        ).where(CatalogField.dataset_id.in_(dataset_ids), CatalogField.removed_at.is_(None))
     ).all()
     classes: dict[int, list[str]] = defaultdict(list)
     for field_id, code in session.execute(
         select(FieldClassification.field_id, FieldClassification.code)
-        .join(CatalogField).where(CatalogField.dataset_id.in_(dataset_ids))
+        .join(CatalogField)
+        .where(CatalogField.dataset_id.in_(dataset_ids))
     ):
         classes[field_id] += [code, code.split(":")[0]] if ":" in code else [code]
     cites: dict[int, list[str]] = defaultdict(list)
     for field_id, statute in session.execute(
-        select(FieldStatute.field_id, Statute).join(Statute).join(CatalogField)
+        select(FieldStatute.field_id, Statute)
+        .join(Statute)
+        .join(CatalogField)
         .where(CatalogField.dataset_id.in_(dataset_ids))
     ):
         cites[field_id].append(f"{statute.code} {statute.section}")
@@ -165,27 +192,48 @@ def _reindex_chunk(session: Session, dataset_ids: list[int]) -> None:
     for f in fields:
         by_dataset[f.dataset_id].append(f)
         d = datasets[f.dataset_id]
-        docs.append({
-            "kind": "field", "ref_id": f.id, "dataset_id": d.id, "program": d.program,
-            "lifecycle": d.lifecycle, "classifications": _joined(classes[f.id]),
-            "statutes": _joined(cites[f.id]), "title": f"{f.name} {f.label}".strip(),
-            "body": " ".join(x for x in (f.definition, d.title or d.name, f.data_type,
-                                          f.standard_element, f.tags) if x),
-        })
+        docs.append(
+            {
+                "kind": "field",
+                "ref_id": f.id,
+                "dataset_id": d.id,
+                "program": d.program,
+                "lifecycle": d.lifecycle,
+                "classifications": _joined(classes[f.id]),
+                "statutes": _joined(cites[f.id]),
+                "title": f"{f.name} {f.label}".strip(),
+                "body": " ".join(
+                    x
+                    for x in (
+                        f.definition,
+                        d.title or d.name,
+                        f.data_type,
+                        f.standard_element,
+                        f.tags,
+                    )
+                    if x
+                ),
+            }
+        )
     for d in datasets.values():
         if d.removed_at is not None:
             continue
         own = by_dataset[d.id]
-        docs.append({
-            "kind": "dataset", "ref_id": d.id, "dataset_id": d.id, "program": d.program,
-            "lifecycle": d.lifecycle,
-            "classifications": _joined([c for f in own for c in classes[f.id]]),
-            "statutes": _joined([s for f in own for s in cites[f.id]]),
-            "title": f"{d.title} {d.name}".strip(),
-            "body": " ".join(x for x in (d.description, d.program, d.system, d.owner) if x),
-        })
+        docs.append(
+            {
+                "kind": "dataset",
+                "ref_id": d.id,
+                "dataset_id": d.id,
+                "program": d.program,
+                "lifecycle": d.lifecycle,
+                "classifications": _joined([c for f in own for c in classes[f.id]]),
+                "statutes": _joined([s for f in own for s in cites[f.id]]),
+                "title": f"{d.title} {d.name}".strip(),
+                "body": " ".join(x for x in (d.description, d.program, d.system, d.owner) if x),
+            }
+        )
     if docs:
-        insert_rows(session.connection(), SearchDoc.__table__, docs)
+        insert_rows(session.connection(), SearchDoc, docs)
         _fts_sync(session, where, {}, remove=False)
 
 
@@ -198,7 +246,14 @@ def reindex_term(session: Session, term: GlossaryTerm) -> None:
     where, params = "kind = 'term' AND ref_id = :ref", {"ref": term.id}
     _fts_sync(session, where, params, remove=True)
     session.execute(delete(SearchDoc).where(SearchDoc.kind == "term", SearchDoc.ref_id == term.id))
-    session.add(SearchDoc(kind="term", ref_id=term.id, dataset_id=None, title=term.term,
-                          body=f"{term.acronym} {term.definition}".strip()))
+    session.add(
+        SearchDoc(
+            kind="term",
+            ref_id=term.id,
+            dataset_id=None,
+            title=term.term,
+            body=f"{term.acronym} {term.definition}".strip(),
+        )
+    )
     session.flush()
     _fts_sync(session, where, params, remove=False)

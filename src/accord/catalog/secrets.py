@@ -34,5 +34,7 @@ def decrypt(key: bytes, token: str) -> str:
 def from_environment(name: str) -> str:
     value = os.environ.get(name)
     if value is None:
-        raise AccordError(f"The environment variable {name} holding this source's password is not set.")
+        raise AccordError(
+            f"The environment variable {name} holding this source's password is not set."
+        )
     return value

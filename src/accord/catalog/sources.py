@@ -49,13 +49,17 @@ def add_source(
     if kind not in SOURCE_KINDS:
         problems.append(Problem("kind", f"Choose one of: {', '.join(SOURCE_KINDS)}."))
     if password_env and not re.fullmatch(r"[A-Z_][A-Z0-9_]*", password_env):
-        problems.append(Problem("password_env", "Give an environment variable name, e.g. HR_DB_PASSWORD."))
+        problems.append(
+            Problem("password_env", "Give an environment variable name, e.g. HR_DB_PASSWORD.")
+        )
     stored, encrypted = location.strip(), ""
     if kind == "database":
         try:
             url = make_url(stored)
         except ArgumentError:
-            problems.append(Problem("location", "Not a database URL (e.g. postgresql+psycopg://user@host/db)."))
+            problems.append(
+                Problem("location", "Not a database URL (e.g. postgresql+psycopg://user@host/db).")
+            )
         else:
             if url.password:
                 encrypted = secrets.encrypt(key, str(url.password))
@@ -70,8 +74,12 @@ def add_source(
     if session.scalar(select(Source.id).where(Source.name == name)):
         raise Conflict(f"A source named {name} already exists.")
     source = Source(
-        name=name, kind=kind, location=stored, secret_env=password_env,
-        secret_encrypted=encrypted, description=description.strip(),
+        name=name,
+        kind=kind,
+        location=stored,
+        secret_env=password_env,
+        secret_encrypted=encrypted,
+        description=description.strip(),
     )
     session.add(source)
     session.flush()
@@ -85,8 +93,9 @@ def describe(source: Source) -> dict[str, object]:
         "name": source.name,
         "kind": source.kind,
         "location": source.location,
-        "password": "encrypted" if source.secret_encrypted else (
-            f"from ${source.secret_env}" if source.secret_env else "none"),
+        "password": "encrypted"
+        if source.secret_encrypted
+        else (f"from ${source.secret_env}" if source.secret_env else "none"),
     }
 
 

@@ -48,7 +48,9 @@ def parse_citation(text: str) -> Citation:
             [Problem("citation", f"{text!r} is not a citation like 'WIC 10850(a)(1)'.")]
         )
     return Citation(
-        match["code"].strip().upper(), match["section"], match["subdivision"] or "",
+        match["code"].strip().upper(),
+        match["section"],
+        match["subdivision"] or "",
         match["paragraph"] or "",
     )
 
@@ -56,8 +58,10 @@ def parse_citation(text: str) -> Citation:
 def find_statute(session: Session, citation: Citation) -> Statute | None:
     return session.scalar(
         select(Statute).where(
-            Statute.code == citation.code, Statute.section == citation.section,
-            Statute.subdivision == citation.subdivision, Statute.paragraph == citation.paragraph,
+            Statute.code == citation.code,
+            Statute.section == citation.section,
+            Statute.subdivision == citation.subdivision,
+            Statute.paragraph == citation.paragraph,
         )
     )
 
@@ -71,12 +75,24 @@ def add_statute(
         raise ValidationFailed([Problem("url", "Give a web address starting with https://.")])
     if find_statute(session, parsed):
         raise Conflict(f"{citation} is already in the library.")
-    statute = Statute(code=parsed.code, section=parsed.section, subdivision=parsed.subdivision,
-                      paragraph=parsed.paragraph, title=title.strip(), url=url.strip())
+    statute = Statute(
+        code=parsed.code,
+        section=parsed.section,
+        subdivision=parsed.subdivision,
+        paragraph=parsed.paragraph,
+        title=title.strip(),
+        url=url.strip(),
+    )
     session.add(statute)
     session.flush()
-    audit.record(session, actor, "statute.add", "statute", statute.id,
-                 after={"citation": statute.citation, "title": statute.title, "url": statute.url})
+    audit.record(
+        session,
+        actor,
+        "statute.add",
+        "statute",
+        statute.id,
+        after={"citation": statute.citation, "title": statute.title, "url": statute.url},
+    )
     return statute
 
 
@@ -87,8 +103,11 @@ def get_or_add_statute(session: Session, actor: Actor, citation: str) -> Statute
 
 def list_statutes(session: Session, actor: Actor) -> list[Statute]:
     check(actor, Action.VIEW_CATALOG)
-    return list(session.scalars(
-        select(Statute).order_by(Statute.code, Statute.section, Statute.subdivision)))
+    return list(
+        session.scalars(
+            select(Statute).order_by(Statute.code, Statute.section, Statute.subdivision)
+        )
+    )
 
 
 def set_field_statutes(
@@ -114,8 +133,15 @@ def set_field_statutes(
     for statute in {s.id: s for s in statutes}.values():
         session.add(FieldStatute(field_id=field_id, statute_id=statute.id))
     session.flush()
-    audit.record(session, actor, "field.statutes", "field", field_id, before=before,
-                 after=sorted(s.citation for s in statutes))
+    audit.record(
+        session,
+        actor,
+        "field.statutes",
+        "field",
+        field_id,
+        before=before,
+        after=sorted(s.citation for s in statutes),
+    )
     reindex_datasets(session, [target.dataset_id])
     return statutes
 
@@ -130,7 +156,8 @@ def field_statutes(session: Session, field_ids: list[int]) -> dict[int, list[Sta
     found: dict[int, list[Statute]] = defaultdict(list)
     if field_ids:
         rows = session.execute(
-            select(FieldStatute.field_id, Statute).join(Statute)
+            select(FieldStatute.field_id, Statute)
+            .join(Statute)
             .where(FieldStatute.field_id.in_(field_ids))
         )
         for field_id, statute in rows:
@@ -162,16 +189,20 @@ def rollup(session: Session, actor: Actor, field_ids: list[int]) -> Rollup:
     top-level restrictions are visible at a glance.
     """
     check(actor, Action.VIEW_CATALOG)
-    names = dict(session.execute(
-        select(CatalogField.id, Dataset.name + "." + CatalogField.name)
-        .join(Dataset).where(CatalogField.id.in_(field_ids))
-    ).all())
+    names = dict(
+        session.execute(
+            select(CatalogField.id, Dataset.name + "." + CatalogField.name)
+            .join(Dataset)
+            .where(CatalogField.id.in_(field_ids))
+        ).all()
+    )
     labels = dict(session.execute(select(Classification.code, Classification.label)).all())
     by_class: dict[str, RollupGroup] = {}
     classified: set[int] = set()
     rows = session.execute(
-        select(FieldClassification.field_id, FieldClassification.code)
-        .where(FieldClassification.field_id.in_(field_ids))
+        select(FieldClassification.field_id, FieldClassification.code).where(
+            FieldClassification.field_id.in_(field_ids)
+        )
     )
     for field_id, code in rows:
         classified.add(field_id)

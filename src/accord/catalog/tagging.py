@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
 from accord.catalog.harvest.model import Harvest
-from accord.catalog.models import CatalogField, Classification, Dataset, FieldClassification, FieldStatute
+from accord.catalog.models import (
+    CatalogField,
+    Classification,
+    Dataset,
+    FieldClassification,
+    FieldStatute,
+)
 from accord.catalog.statutes import get_or_add_statute
 from accord.errors import ValidationFailed
 
@@ -28,17 +34,24 @@ def attach_declared_metadata(
     ids = {
         (ds, name): id_
         for id_, ds, name in session.execute(
-            select(CatalogField.id, Dataset.name, CatalogField.name).join(Dataset)
+            select(CatalogField.id, Dataset.name, CatalogField.name)
+            .join(Dataset)
             .where(Dataset.source_id == source_id)
         )
     }
     known = set(session.scalars(select(Classification.code)))
-    has_class = set(session.scalars(
-        select(FieldClassification.field_id).where(FieldClassification.field_id.in_(ids.values()))
-    ))
-    has_statute = set(session.scalars(
-        select(FieldStatute.field_id).where(FieldStatute.field_id.in_(ids.values()))
-    ))
+    has_class = set(
+        session.scalars(
+            select(FieldClassification.field_id).where(
+                FieldClassification.field_id.in_(ids.values())
+            )
+        )
+    )
+    has_statute = set(
+        session.scalars(
+            select(FieldStatute.field_id).where(FieldStatute.field_id.in_(ids.values()))
+        )
+    )
     for dataset_name, f in declared:
         field_id = ids[(dataset_name, f.name)]
         if field_id not in has_class:

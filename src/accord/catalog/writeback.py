@@ -37,25 +37,32 @@ class WriteBackPlan:
 def _table_name(dataset: Dataset) -> str:
     prefix = f"{dataset.schema_name}."
     if dataset.schema_name and dataset.name.startswith(prefix):
-        return dataset.name[len(prefix):]
+        return dataset.name[len(prefix) :]
     return dataset.name
 
 
 def _targets(session: Session, source: Source) -> tuple[list[CommentTarget], list[int]]:
     """Fields whose definition differs from the comment the source holds."""
     rows = session.execute(
-        select(CatalogField, Dataset).join(Dataset)
-        .where(Dataset.source_id == source.id, Dataset.kind == "table",
-               Dataset.removed_at.is_(None), CatalogField.removed_at.is_(None),
-               CatalogField.definition != "",
-               CatalogField.definition != CatalogField.source_comment)
+        select(CatalogField, Dataset)
+        .join(Dataset)
+        .where(
+            Dataset.source_id == source.id,
+            Dataset.kind == "table",
+            Dataset.removed_at.is_(None),
+            CatalogField.removed_at.is_(None),
+            CatalogField.definition != "",
+            CatalogField.definition != CatalogField.source_comment,
+        )
         .order_by(Dataset.name, CatalogField.position)
     ).all()
     targets = [(d.schema_name, _table_name(d), f.name, f.definition) for f, d in rows]
     return targets, [f.id for f, _ in rows]
 
 
-def preview_write_back(session: Session, actor: Actor, key: bytes, source_name: str) -> WriteBackPlan:
+def preview_write_back(
+    session: Session, actor: Actor, key: bytes, source_name: str
+) -> WriteBackPlan:
     check(actor, Action.WRITE_BACK)
     source = get_source(session, actor, source_name)
     if source.kind != "database":
@@ -76,10 +83,18 @@ def apply_write_back(
         raise Conflict("The definitions changed since the preview; review the statements again.")
     source = get_source(session, actor, source_name)
     apply_comments(connection_url(source, key), plan.targets)
-    by_id = {f.id: f for f in session.scalars(
-        select(CatalogField).where(CatalogField.id.in_(plan.field_ids)))}
+    by_id = {
+        f.id: f
+        for f in session.scalars(select(CatalogField).where(CatalogField.id.in_(plan.field_ids)))
+    }
     for field_id, (_, _, _, definition) in zip(plan.field_ids, plan.targets, strict=True):
         by_id[field_id].source_comment = definition
-    audit.record(session, actor, "source.write_back", "source", source.id,
-                 after={"statements": plan.statements})
+    audit.record(
+        session,
+        actor,
+        "source.write_back",
+        "source",
+        source.id,
+        after={"statements": plan.statements},
+    )
     return plan

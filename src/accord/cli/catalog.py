@@ -25,15 +25,24 @@ source_app = typer.Typer(help="Where datasets come from.", no_args_is_help=True)
 @source_app.command("add")
 def source_add(
     name: str,
-    location: Annotated[str, typer.Argument(help="Database URL, folder of files, or OpenAPI file.")],
+    location: Annotated[
+        str, typer.Argument(help="Database URL, folder of files, or OpenAPI file.")
+    ],
     password_env: Annotated[str, typer.Option(help="Read the password from this variable.")] = "",
     description: str = "",
     as_user: AsUser = None,
 ) -> None:
     """Register a source. A password in the URL is stored encrypted and never shown again."""
     with unit_of_work(as_user) as (session, actor, settings):
-        source = add_source(session, actor, settings.key, name=name, location=location,
-                            password_env=password_env, description=description)
+        source = add_source(
+            session,
+            actor,
+            settings.key,
+            name=name,
+            location=location,
+            password_env=password_env,
+            description=description,
+        )
         out.print(f"Added {source.kind} source {source.name}: {source.location}")
 
 
@@ -41,8 +50,12 @@ def harvest(name: str, as_user: AsUser = None) -> None:
     """Harvest a source into the catalog (Ctrl+C cancels; the catalog is then unchanged)."""
     with unit_of_work(as_user) as (_session, actor, settings):
         pass
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task(f"Harvesting {name}", total=None)
 
@@ -60,12 +73,14 @@ def harvest(name: str, as_user: AsUser = None) -> None:
         except AccordError as exc:
             fail(exc)
     out.print(f"Harvested {report_.datasets_total} datasets, {report_.fields_total} fields.")
-    for label, items in (("datasets added", report_.datasets_added),
-                         ("datasets removed", report_.datasets_removed),
-                         ("fields added", report_.fields_added),
-                         ("fields removed", report_.fields_removed),
-                         ("fields changed", report_.fields_changed),
-                         ("warnings", report_.warnings)):
+    for label, items in (
+        ("datasets added", report_.datasets_added),
+        ("datasets removed", report_.datasets_removed),
+        ("fields added", report_.fields_added),
+        ("fields removed", report_.fields_removed),
+        ("fields changed", report_.fields_changed),
+        ("warnings", report_.warnings),
+    ):
         if items:
             out.print(f"[bold]{len(items)} {label}:[/]")
             for item in items[:50]:
@@ -77,7 +92,9 @@ def harvest(name: str, as_user: AsUser = None) -> None:
 def dictionary(
     dataset: Annotated[str, typer.Argument(help="Dataset id, SOURCE/NAME, or unique name.")],
     format: Annotated[str, typer.Option(help="csv | xlsx | table-schema | json")] = "csv",
-    output: Annotated[Path | None, typer.Option("--out", help="File to write (default stdout).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default stdout).")
+    ] = None,
     as_user: AsUser = None,
 ) -> None:
     """Export a dataset's data dictionary."""

@@ -18,6 +18,7 @@ from accord.auth.users import (
     list_departments,
     list_users,
 )
+from accord.catalog.harvesting import fail_interrupted_runs
 from accord.cli import catalog
 from accord.cli.context import AsUser, err, fail, out, unit_of_work
 from accord.config import Settings, get_settings
@@ -40,7 +41,6 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
-
 
 
 def _upgrade(settings: Settings) -> None:
@@ -69,6 +69,9 @@ def serve(
 
     settings = get_settings()
     _upgrade(settings)
+    interrupted = fail_interrupted_runs(settings)
+    if interrupted:
+        err.print(f"{interrupted} harvest(s) were interrupted by the last stop; marked failed.")
     if demo:
         _seed_demo(settings, events=5_000, as_user=None, quiet_if_seeded=True)
     host = host or settings.host

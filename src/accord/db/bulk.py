@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
+
+from accord.db.base import Base
 
 
-def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def insert_rows(connection: Connection, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
+    table = model.__table__
     columns = list(rows[0])
     dialect = connection.dialect
     processors = {
@@ -31,6 +34,8 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
         placeholders = ", ".join(mark for _ in columns)
         params = [tuple(row[c] for c in columns) for row in rows]
     quote = dialect.identifier_preparer.quote
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
-           f"VALUES ({placeholders})")
+    sql = (
+        f"INSERT INTO {quote(model.__tablename__)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+        f"VALUES ({placeholders})"
+    )
     connection.exec_driver_sql(sql, params)

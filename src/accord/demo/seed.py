@@ -26,7 +26,12 @@ from accord.catalog.models import CatalogField, Dataset, Source
 from accord.catalog.sources import add_source
 from accord.config import Settings
 from accord.db.engine import transaction
-from accord.demo.sources import PROGRAM_DESCRIPTIONS, ProgramSource, describe_sources, generate_sources
+from accord.demo.sources import (
+    PROGRAM_DESCRIPTIONS,
+    ProgramSource,
+    describe_sources,
+    generate_sources,
+)
 
 DEMO_PASSWORD = "wellness-demo"  # noqa: S105 - published demo credential, demo data only
 
@@ -73,8 +78,9 @@ def seed_demo(
 ) -> list[ProgramSource]:
     """Create the demo department, its users, its program sources and their catalog, once."""
     check(actor, Action.SEED_DEMO)
-    sources = generate_sources(settings.data_dir / "sources", seed=seed, events=events,
-                               progress=progress)
+    sources = generate_sources(
+        settings.data_dir / "sources", seed=seed, events=events, progress=progress
+    )
     with transaction(settings) as session:
         if is_seeded(session):
             return sources
@@ -90,9 +96,14 @@ def _people(session: Session, actor: Actor) -> None:
     for demo in DEMO_USERS:
         if session.scalar(select(User.id).where(User.username == demo.username)) is None:
             create_user(
-                session, actor, username=demo.username, full_name=demo.full_name,
-                password=DEMO_PASSWORD, department_code=demo.department,
-                roles=[r.value for r in demo.roles], email=f"{demo.username}@wellness.example",
+                session,
+                actor,
+                username=demo.username,
+                full_name=demo.full_name,
+                password=DEMO_PASSWORD,
+                department_code=demo.department,
+                roles=[r.value for r in demo.roles],
+                email=f"{demo.username}@wellness.example",
             )
 
 
@@ -103,9 +114,15 @@ def _demo_actor(session: Session, username: str) -> Actor:
 def _catalog(settings: Settings, program: ProgramSource) -> None:
     with transaction(settings) as session:
         engineer = _demo_actor(session, "engineer")
-        add_source(session, engineer, settings.key, name=program.slug,
-                   location=f"sqlite:///{program.path.resolve()}", kind="database",
-                   description=PROGRAM_DESCRIPTIONS[program.slug])
+        add_source(
+            session,
+            engineer,
+            settings.key,
+            name=program.slug,
+            location=f"sqlite:///{program.path.resolve()}",
+            kind="database",
+            description=PROGRAM_DESCRIPTIONS[program.slug],
+        )
     harvest_now(settings, engineer, program.slug)
     definitions = describe_sources()[program.slug]
     with transaction(settings) as session:
@@ -113,11 +130,20 @@ def _catalog(settings: Settings, program: ProgramSource) -> None:
         steward = _demo_actor(session, "steward")
         source_id = session.scalar(select(Source.id).where(Source.name == program.slug))
         for row in list_datasets(session, coordinator, source_id=source_id):
-            update_inventory(session, coordinator, row.dataset.id, Inventory(
-                program=program.program, system=f"{program.program} enrollment system",
-                owner=f"{program.program} program office", retention_months=84))
+            update_inventory(
+                session,
+                coordinator,
+                row.dataset.id,
+                Inventory(
+                    program=program.program,
+                    system=f"{program.program} enrollment system",
+                    owner=f"{program.program} program office",
+                    retention_months=84,
+                ),
+            )
         fields = session.execute(
-            select(CatalogField.id, Dataset.name, CatalogField.name).join(Dataset)
+            select(CatalogField.id, Dataset.name, CatalogField.name)
+            .join(Dataset)
             .where(Dataset.source_id == source_id)
         ).all()
         for field_id, table, column in fields:

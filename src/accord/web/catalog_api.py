@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -12,11 +13,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
-from accord.catalog import datasets, fields, glossary, harvesting, search, sources, statutes
-from accord.catalog import writeback
+from accord.catalog import (
+    datasets,
+    fields,
+    glossary,
+    harvesting,
+    search,
+    sources,
+    statutes,
+    writeback,
+)
 from accord.catalog.dictionary import FORMATS, build_dictionary
-from accord.catalog.models import CatalogField, Dataset, HarvestRun
-from accord.errors import NotFound
+from accord.catalog.harvest.model import HarvestCancelled
+from accord.catalog.models import CatalogField, Dataset, HarvestRun, Source
+from accord.errors import AccordError, NotFound
 from accord.web.deps import DbSession, csrf_protect, get_settings, require
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["catalog"])
@@ -52,9 +62,16 @@ class RunOut(BaseModel):
 
     @classmethod
     def of(cls, run: HarvestRun) -> RunOut:
-        return cls(id=run.id, status=run.status, done=run.done, total=run.total,
-                   message=run.message, started_at=run.started_at, finished_at=run.finished_at,
-                   report=json.loads(run.report) if run.report else None)
+        return cls(
+            id=run.id,
+            status=run.status,
+            done=run.done,
+            total=run.total,
+            message=run.message,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            report=json.loads(run.report) if run.report else None,
+        )
 
 
 class DatasetOut(BaseModel):
@@ -148,9 +165,11 @@ class ConfirmIn(BaseModel):
     digest: str
 
 
-def _source_out(source: Any) -> SourceOut:
-    return SourceOut(**{k: v for k, v in sources.describe(source).items()},  # type: ignore[arg-type]
-                     last_harvest_at=source.last_harvest_at)
+def _source_out(source: Source) -> SourceOut:
+    return SourceOut(
+        **sources.describe(source),
+        last_harvest_at=source.last_harvest_at,
+    )
 
 
 @router.get("/sources")
@@ -160,7 +179,9 @@ def api_sources(session: DbSession, actor: Viewer) -> list[SourceOut]:
 
 @router.post("/sources", status_code=201)
 def api_add_source(
-    body: SourceIn, request: Request, session: DbSession,
+    body: SourceIn,
+    request: Request,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.MANAGE_SOURCES))],
 ) -> SourceOut:
     source = sources.add_source(session, actor, get_settings(request).key, **body.model_dump())
@@ -169,7 +190,10 @@ def api_add_source(
 
 @router.post("/sources/{name}/harvest", status_code=202)
 def api_harvest(
-    name: str, request: Request, session: DbSession, background: BackgroundTasks,
+    name: str,
+    request: Request,
+    session: DbSession,
+    background: BackgroundTasks,
     actor: Annotated[Actor, Depends(require(Action.HARVEST))],
 ) -> RunOut:
     """Start a harvest; poll GET /harvests/{id} for progress and the drift report."""
@@ -182,7 +206,7 @@ def _run_quietly(settings: Any, actor: Actor, run_id: int) -> None:
     # The outcome is recorded on the run; a failure is not the HTTP request's error.
     try:
         harvesting.execute_harvest(settings, actor, run_id)
-    except (harvesting.HarvestCancelled, harvesting.AccordError):
+    except (HarvestCancelled, AccordError):
         return
 
 
@@ -203,11 +227,16 @@ def api_cancel(
 
 @router.get("/datasets")
 def api_datasets(
-    session: DbSession, actor: Viewer, program: str = "", lifecycle: str = "",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200, offset: Annotated[int, Query(ge=0)] = 0,
+    session: DbSession,
+    actor: Viewer,
+    program: str = "",
+    lifecycle: str = "",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[DatasetOut]:
-    rows = datasets.list_datasets(session, actor, program=program, lifecycle=lifecycle,
-                                  limit=limit, offset=offset)
+    rows = datasets.list_datasets(
+        session, actor, program=program, lifecycle=lifecycle, limit=limit, offset=offset
+    )
     return [DatasetOut.model_validate(r.dataset) for r in rows]
 
 
@@ -216,9 +245,12 @@ def _detail(session: DbSession, actor: Actor, dataset: Dataset) -> DatasetDetail
     ids = [f.id for f in found]
     classes = fields.field_classifications(session, ids)
     cites = statutes.field_statutes(session, ids)
-    out = [FieldOut.model_validate(f).model_copy(update={
-        "classifications": classes[f.id], "statutes": [s.citation for s in cites[f.id]]})
-        for f in found]
+    out = [
+        FieldOut.model_validate(f).model_copy(
+            update={"classifications": classes[f.id], "statutes": [s.citation for s in cites[f.id]]}
+        )
+        for f in found
+    ]
     return DatasetDetail(**DatasetOut.model_validate(dataset).model_dump(), fields=out)
 
 
@@ -229,7 +261,9 @@ def api_dataset(dataset_id: int, session: DbSession, actor: Viewer) -> DatasetDe
 
 @router.patch("/datasets/{dataset_id}")
 def api_update_dataset(
-    dataset_id: int, body: InventoryIn, session: DbSession,
+    dataset_id: int,
+    body: InventoryIn,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))],
 ) -> DatasetOut:
     change = datasets.Inventory(**body.model_dump())
@@ -238,19 +272,26 @@ def api_update_dataset(
 
 @router.get("/datasets/{dataset_id}/dictionary")
 def api_dictionary(
-    dataset_id: int, session: DbSession, actor: Viewer,
+    dataset_id: int,
+    session: DbSession,
+    actor: Viewer,
     format: Literal["csv", "xlsx", "table-schema", "json"] = "json",
 ) -> Response:
     render, media_type, extension = FORMATS[format]
     dictionary = build_dictionary(session, actor, dataset_id)
     filename = f"dictionary-{dataset_id}.{extension}"
-    return Response(render(dictionary), media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        render(dictionary),
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.patch("/fields/{field_id}")
 def api_describe_field(
-    field_id: int, body: DescriptionIn, session: DbSession,
+    field_id: int,
+    body: DescriptionIn,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.DESCRIBE_FIELDS))],
 ) -> FieldOut:
     change = fields.Description(**body.model_dump())
@@ -259,7 +300,9 @@ def api_describe_field(
 
 @router.put("/fields/{field_id}/classifications")
 def api_classify(
-    field_id: int, body: CodesIn, session: DbSession,
+    field_id: int,
+    body: CodesIn,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.CLASSIFY_FIELDS))],
 ) -> list[str]:
     return fields.classify_field(session, actor, field_id, body.codes)
@@ -267,30 +310,39 @@ def api_classify(
 
 @router.put("/fields/{field_id}/statutes")
 def api_cite(
-    field_id: int, body: CitationsIn, session: DbSession,
+    field_id: int,
+    body: CitationsIn,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.CITE_STATUTES))],
 ) -> list[str]:
-    return [s.citation for s in statutes.set_field_statutes(session, actor, field_id, body.citations)]
+    return [
+        s.citation for s in statutes.set_field_statutes(session, actor, field_id, body.citations)
+    ]
 
 
 @router.post("/rollup")
 def api_rollup(body: RollupIn, session: DbSession, actor: Viewer) -> dict[str, Any]:
     """Classifications and statutes governing a set of fields, with the fields behind each."""
     summary = statutes.rollup(session, actor, body.field_ids)
-    groups = lambda items: [g.__dict__ for g in items]  # noqa: E731
-    return {"classifications": groups(summary.classifications),
-            "statutes": groups(summary.statutes), "unclassified": summary.unclassified}
+    return {
+        "classifications": [asdict(g) for g in summary.classifications],
+        "statutes": [asdict(g) for g in summary.statutes],
+        "unclassified": summary.unclassified,
+    }
 
 
 @router.get("/statutes")
 def api_statutes(session: DbSession, actor: Viewer) -> list[dict[str, str]]:
-    return [{"citation": s.citation, "title": s.title, "url": s.url}
-            for s in statutes.list_statutes(session, actor)]
+    return [
+        {"citation": s.citation, "title": s.title, "url": s.url}
+        for s in statutes.list_statutes(session, actor)
+    ]
 
 
 @router.post("/statutes", status_code=201)
 def api_add_statute(
-    body: StatuteIn, session: DbSession,
+    body: StatuteIn,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.CITE_STATUTES))],
 ) -> dict[str, str]:
     s = statutes.add_statute(session, actor, body.citation, title=body.title, url=body.url)
@@ -299,13 +351,16 @@ def api_add_statute(
 
 @router.get("/glossary")
 def api_glossary(session: DbSession, actor: Viewer) -> list[TermIn]:
-    return [TermIn(term=t.term, definition=t.definition, acronym=t.acronym)
-            for t in glossary.list_terms(session, actor)]
+    return [
+        TermIn(term=t.term, definition=t.definition, acronym=t.acronym)
+        for t in glossary.list_terms(session, actor)
+    ]
 
 
 @router.post("/glossary", status_code=201)
 def api_save_term(
-    body: TermIn, session: DbSession,
+    body: TermIn,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.EDIT_GLOSSARY))],
 ) -> TermIn:
     t = glossary.save_term(session, actor, **body.model_dump())
@@ -314,18 +369,27 @@ def api_save_term(
 
 @router.get("/search")
 def api_search(
-    session: DbSession, actor: Viewer, q: str, program: str = "", classification: str = "",
-    statute: str = "", lifecycle: str = "", kind: str = "",
+    session: DbSession,
+    actor: Viewer,
+    q: str,
+    program: str = "",
+    classification: str = "",
+    statute: str = "",
+    lifecycle: str = "",
+    kind: str = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
-    hits = search.search(session, actor, q, search.Filters(program, classification, statute,
-                                                           lifecycle, kind), limit)
-    return [h.__dict__ for h in hits]
+    hits = search.search(
+        session, actor, q, search.Filters(program, classification, statute, lifecycle, kind), limit
+    )
+    return [asdict(h) for h in hits]
 
 
 @router.get("/sources/{name}/write-back")
 def api_write_back_preview(
-    name: str, request: Request, session: DbSession,
+    name: str,
+    request: Request,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.WRITE_BACK))],
 ) -> dict[str, Any]:
     plan = writeback.preview_write_back(session, actor, get_settings(request).key, name)
@@ -334,7 +398,10 @@ def api_write_back_preview(
 
 @router.post("/sources/{name}/write-back")
 def api_write_back(
-    name: str, body: ConfirmIn, request: Request, session: DbSession,
+    name: str,
+    body: ConfirmIn,
+    request: Request,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.WRITE_BACK))],
 ) -> dict[str, Any]:
     plan = writeback.apply_write_back(session, actor, get_settings(request).key, name, body.digest)

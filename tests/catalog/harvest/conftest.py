@@ -19,9 +19,7 @@ from sqlalchemy.pool import NullPool
 PG_SERVER = os.environ.get(
     "ACCORD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-MARIADB_SERVER = os.environ.get(
-    "ACCORD_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/"
-)
+MARIADB_SERVER = os.environ.get("ACCORD_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/")
 
 RunSql = Callable[[str], None]
 

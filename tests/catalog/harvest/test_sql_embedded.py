@@ -54,7 +54,10 @@ def test_sqlite_harvest_through_the_generic_inspector(sqlite_url: str) -> None:
             name="main.recent",
             kind="view",
             schema="main",
-            fields=(HarvestedField("id", 1, "INTEGER"), HarvestedField("full_name", 2, "VARCHAR(80)")),
+            fields=(
+                HarvestedField("id", 1, "INTEGER"),
+                HarvestedField("full_name", 2, "VARCHAR(80)"),
+            ),
         ),
         HarvestedDataset(
             name="main.visit",
@@ -62,9 +65,11 @@ def test_sqlite_harvest_through_the_generic_inspector(sqlite_url: str) -> None:
             schema="main",
             row_count=0,
             fields=(
-                HarvestedField("person_id", 1, "INTEGER", False, True, foreign_key="main.person.id"),
+                HarvestedField(
+                    "person_id", 1, "INTEGER", False, True, foreign_key="main.person.id"
+                ),
                 HarvestedField("visit_no", 2, "INTEGER", False, True),
-                HarvestedField("note", 3, "")  # declared without a type,
+                HarvestedField("note", 3, ""),  # declared without a type,
             ),
         ),
     ]

@@ -76,7 +76,9 @@ def expected(db: str) -> list[HarvestedDataset]:
             schema=db,
             row_count=0,
             fields=(
-                HarvestedField("person_id", 1, "int(11)", False, True, foreign_key=f"{db}.person.id"),
+                HarvestedField(
+                    "person_id", 1, "int(11)", False, True, foreign_key=f"{db}.person.id"
+                ),
                 HarvestedField("visit_no", 2, "smallint(6)", False, True),
             ),
         ),
@@ -102,7 +104,7 @@ def test_closed_port_is_unavailable() -> None:
         harvest_database("mysql+pymysql://root:S3cretPw!@127.0.0.1:1/x")
 
 
-TRICKY = "Ann's \"best\" guess; DROP TABLE person; -- 100% sure \\ maybe"
+TRICKY = 'Ann\'s "best" guess; DROP TABLE person; -- 100% sure \\ maybe'
 DEFINITION_COLUMNS = (
     "COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, COLLATION_NAME, IS_NULLABLE, "
     "COLUMN_DEFAULT, EXTRA, GENERATION_EXPRESSION"

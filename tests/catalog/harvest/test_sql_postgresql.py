@@ -48,7 +48,11 @@ PERSON = HarvestedDataset(
     fields=(
         HarvestedField("id", 1, "integer", False, True, "Person identifier"),
         HarvestedField(
-            "full_name", 2, "character varying(80)", False, comment="Legal name, as on the application"
+            "full_name",
+            2,
+            "character varying(80)",
+            False,
+            comment="Legal name, as on the application",
         ),
         HarvestedField("born", 3, "date"),
         HarvestedField("Mixed Case", 4, "numeric(10,2)"),
@@ -70,7 +74,10 @@ RECENT = HarvestedDataset(
     kind="view",
     schema="clinic",
     comment="People seen lately",
-    fields=(HarvestedField("id", 1, "integer"), HarvestedField("full_name", 2, "character varying(80)")),
+    fields=(
+        HarvestedField("id", 1, "integer"),
+        HarvestedField("full_name", 2, "character varying(80)"),
+    ),
 )
 LOOKUP = HarvestedDataset(
     name="public.lookup",
@@ -141,7 +148,7 @@ def test_malformed_url_is_a_validation_problem() -> None:
     assert caught.value.problems[0].field == "url"
 
 
-TRICKY = "Ann's \"best\" guess; DROP TABLE clinic.person; -- 100% sure \\ maybe"
+TRICKY = 'Ann\'s "best" guess; DROP TABLE clinic.person; -- 100% sure \\ maybe'
 
 
 def test_write_back_previews_exact_statements_and_round_trips(source: tuple[str, RunSql]) -> None:
@@ -154,7 +161,7 @@ def test_write_back_previews_exact_statements_and_round_trips(source: tuple[str,
     assert comment_statements(url, targets) == [
         "COMMENT ON COLUMN clinic.person.born IS "
         "'Ann''s \"best\" guess; DROP TABLE clinic.person; -- 100% sure \\ maybe'",
-        'COMMENT ON COLUMN clinic.person."Mixed Case" IS \'Score\'',
+        "COMMENT ON COLUMN clinic.person.\"Mixed Case\" IS 'Score'",
         "COMMENT ON COLUMN clinic.recent.full_name IS 'Shown name'",
     ]
     apply_comments(url, targets)

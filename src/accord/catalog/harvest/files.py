@@ -60,7 +60,8 @@ def harvest_files(
             try:
                 datasets.extend(_read(connection, path, problems))
             except duckdb.Error as exc:
-                problems.append(Problem(path.name, f"Not a readable {_kind(path)}: {_short(exc, path)}"))
+                reason = f"Not a readable {_kind(path)}: {_short(exc, path)}"
+                problems.append(Problem(path.name, reason))
             except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
                 problems.append(Problem(path.name, "Not a readable Excel (.xlsx) workbook."))
     finally:
