@@ -70,7 +70,7 @@ def search(
         params["q"] = " & ".join(f"{t}:*" for t in terms)
         # clauses are fixed text with bound parameters (see _filter_sql): no user text here.
         sql = (
-            "SELECT d.kind, d.ref_id, d.dataset_id, d.title, substr(d.body, 1, 240) AS snippet,"
+            "SELECT d.kind, d.ref_id, d.dataset_id, d.title, substr(d.body, 1, 240) AS snippet,"  # noqa: S608
             " d.program, d.classifications FROM catalog_search_doc d"
             " WHERE d.tsv @@ to_tsquery('english', :q)"
             + clauses
@@ -79,7 +79,7 @@ def search(
     else:
         params["q"] = " AND ".join('"' + t.replace('"', "") + '"*' for t in terms)
         sql = (
-            "SELECT d.kind, d.ref_id, d.dataset_id, d.title,"
+            "SELECT d.kind, d.ref_id, d.dataset_id, d.title,"  # noqa: S608
             " snippet(catalog_search_fts, 1, '', '', ' … ', 24) AS snippet,"
             " d.program, d.classifications FROM catalog_search_fts f"
             " JOIN catalog_search_doc d ON d.id = f.rowid"
