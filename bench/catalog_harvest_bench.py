@@ -15,8 +15,10 @@ added by the catalog's own benchmark.
 from __future__ import annotations
 
 import argparse
-import gc
+import json
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 import uuid
@@ -89,14 +91,19 @@ def _status_mib(key: str) -> float:
     return float("nan")
 
 
-def reset_peak_rss() -> float:
-    """Reset the kernel's peak-RSS mark (Linux) so the next peak is the harvest's own."""
-    Path("/proc/self/clear_refs").write_text("5")
-    return _status_mib("VmRSS")
+def measure_memory(url: str) -> None:
+    """Child mode: one harvest in a clean process; print RSS after imports and the peak."""
+    base = _status_mib("VmRSS")
+    harvest_database(url)
+    print(json.dumps({"base": base, "peak": _status_mib("VmHWM")}))
 
 
-def peak_rss() -> float:
-    return _status_mib("VmHWM")
+def fresh_process_memory(url: str) -> dict[str, float]:
+    """Peak RSS of a harvest in its own process: this one has already built the database."""
+    child = [sys.executable, __file__, "--measure-memory", url]
+    out = subprocess.run(child, check=True, capture_output=True, text=True).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
 
 
 def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
@@ -136,7 +143,11 @@ def main() -> None:
     parser.add_argument("--columns", type=int, default=26)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--inspector", action="store_true", help="also time get_multi_*")
+    parser.add_argument("--measure-memory", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure_memory:
+        measure_memory(args.measure_memory)
+        return
 
     server = make_url(args.server)
     name = f"accord_bench_{uuid.uuid4().hex[:10]}"
@@ -158,10 +169,7 @@ def main() -> None:
         commented = sum(1 for d in harvest.datasets for f in d.fields if f.comment)
         assert fields == bare_rows == args.tables * args.columns, (fields, bare_rows)
 
-        gc.collect()
-        base_rss = reset_peak_rss()
-        harvest_database(url)
-        rss_peak = peak_rss()
+        memory = fresh_process_memory(url)
         tracemalloc.start()
         harvest_database(url)
         _, traced_peak = tracemalloc.get_traced_memory()
@@ -181,8 +189,9 @@ def main() -> None:
         )
         print(f"ratio harvest / bare query: {took / bare:.2f}")
         print(
-            f"memory: process peak RSS during a harvest {rss_peak:.1f} MiB "
-            f"(+{rss_peak - base_rss:.1f} MiB over the {base_rss:.1f} MiB before it); "
+            f"memory (fresh process): peak RSS {memory['peak']:.1f} MiB, of which "
+            f"{memory['peak'] - memory['base']:.1f} MiB during the harvest "
+            f"({memory['base']:.1f} MiB after imports); "
             f"Python allocations peak (tracemalloc) {traced_peak / 2**20:.1f} MiB"
         )
         if args.inspector:

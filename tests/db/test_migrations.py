@@ -57,3 +57,16 @@ def test_failed_migration_changes_nothing(db_url: str, tmp_path: Path) -> None:
     assert "half_done" not in after.get_table_names()
     assert [c["name"] for c in after.get_columns("department")] == columns_before
     assert not pending_revisions(db_url)
+
+
+def test_no_difference_between_models_and_migrated_schema(db_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from accord.db.migrate import include_object
+
+    with get_engine(db_url).connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"include_object": include_object, "compare_type": True}
+        )
+        assert compare_metadata(context, Base.metadata) == []

@@ -196,3 +196,41 @@ class SearchDoc(Base):
     statutes: Mapped[str] = mapped_column(Text, default="")  # " WIC 10850 "
     title: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
+
+
+DESCRIPTION_STATES = ("draft", "in_review", "published")
+
+
+class FieldWork(Base):
+    """The describe workflow of one field: who describes it, and where the description stands."""
+
+    __tablename__ = "catalog_field_work"
+
+    field_id: Mapped[int] = mapped_column(ForeignKey("catalog_field.id"), primary_key=True)
+    steward_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    statute_checked: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted_by: Mapped[str] = mapped_column(String(64), default="")
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ClassificationSuggestion(Base):
+    """A classifier's proposal for one field and label, until a person decides it.
+
+    One row per (field, label): a rejected suggestion stays rejected when the classifier
+    proposes it again after a re-harvest.
+    """
+
+    __tablename__ = "catalog_suggestion"
+    __table_args__ = (UniqueConstraint("field_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    field_id: Mapped[int] = mapped_column(ForeignKey("catalog_field.id"), index=True)
+    label: Mapped[str] = mapped_column(ForeignKey("catalog_classification.code"))
+    confidence: Mapped[float] = mapped_column(default=0.0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

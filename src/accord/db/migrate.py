@@ -14,6 +14,15 @@ from accord.db.engine import get_engine
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def include_object(
+    obj: object, name: str | None, kind: str, reflected: bool, compare_to: object
+) -> bool:
+    """Leave the backend-specific search index (FTS5 tables, the tsvector) out of comparisons."""
+    return not (name or "").startswith("catalog_search_fts") and name not in (
+        "tsv", "ix_catalog_search_doc_tsv"
+    )
+
+
 def _config(script_location: Path) -> Config:
     config = Config()
     config.set_main_option("script_location", str(script_location))

@@ -43,8 +43,13 @@ from accord.catalog.harvest.model import HarvestCancelled
 from accord.catalog.models import DATASET_KINDS, LIFECYCLE, Dataset
 from accord.catalog.search import Filters, search
 from accord.catalog.sources import add_source, describe, get_source, list_sources
-from accord.catalog.statutes import add_statute, field_statutes, list_statutes, rollup
-from accord.catalog.statutes import set_field_statutes
+from accord.catalog.statutes import (
+    add_statute,
+    field_statutes,
+    list_statutes,
+    rollup,
+    set_field_statutes,
+)
 from accord.catalog.writeback import apply_write_back, preview_write_back
 from accord.config import Settings
 from accord.errors import AccordError, Conflict, Problem, ValidationFailed
@@ -552,7 +557,7 @@ def _mapping_page(
     return render(request, "catalog/import_map.html", {
         "token": token, "headers": sheet.headers, "sample": sheet.rows[:5],
         "row_count": len(sheet.rows), "targets": list(inventory_io.TARGETS),
-        "mapping": mapping, "problems": problems or [],
+        "target_labels": forms.TARGET_LABELS, "mapping": mapping, "problems": problems or [],
     }, status_code=status)
 
 

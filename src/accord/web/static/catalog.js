@@ -1,0 +1,37 @@
+// Harvest progress without reloading the page. The page works without this script: it then
+// offers a link to refresh. The status line is a polite live region, so a screen reader hears
+// when the harvest ends, not every tick of the progress bar.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+  var box = document.getElementById("harvest");
+  if (!box || box.dataset.status !== "running") {
+    return;
+  }
+  var bar = document.getElementById("harvest-progress");
+  var count = document.getElementById("harvest-count");
+  var message = document.getElementById("harvest-message");
+
+  function poll() {
+    fetch(box.dataset.progressUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (run) {
+        if (run.status !== "running") {
+          window.location.reload();  // the finished page carries the drift report
+          return;
+        }
+        if (run.total > 0) {
+          bar.max = run.total;
+          bar.value = run.done;
+          count.textContent = run.done + " of " + run.total;
+        }
+        message.textContent = run.cancel_requested ? "Cancel requested; stopping…" : (run.message || "Reading the source…");
+        window.setTimeout(poll, 1000);
+      })
+      .catch(function () { window.setTimeout(poll, 5000); });
+  }
+  window.setTimeout(poll, 500);
+}());
