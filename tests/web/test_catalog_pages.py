@@ -8,6 +8,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -70,12 +71,17 @@ def harvested(settings: Settings, people: dict[str, Actor], clinic_db: Path) -> 
     return ids
 
 
-def post(client: TestClient, path: str, data: dict[str, object], page: str | None = None,
-         **kwargs: object) -> object:
+def post(client: TestClient, path: str, data: dict[str, object], page: str | None = None
+         ) -> httpx.Response:
     """Post a form with the CSRF token of the page it is on (``page``, else ``path``)."""
     token = csrf_of(client, page or path)
-    return client.post(path, data={**data, "csrf_token": token}, follow_redirects=False,
-                       **kwargs)  # type: ignore[arg-type]
+    return client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
+
+
+def switch_to(client: TestClient, username: str) -> None:
+    """Sign in as someone else: a new browser, as far as cookies go."""
+    client.cookies.clear()
+    sign_in(client, username)
 
 
 def test_catalog_pages_need_sign_in(app_client: TestClient) -> None:
@@ -90,14 +96,14 @@ def test_engineer_adds_and_harvests_a_source(
     sign_in(app_client, "eli")
     added = post(app_client, "/catalog/sources",
                  {"name": "clinic", "location": f"sqlite:///{clinic_db}"})
-    assert added.status_code == 303 and added.headers["location"].startswith(  # type: ignore[attr-defined]
+    assert added.status_code == 303 and added.headers["location"].startswith(
         "/catalog/sources/clinic?notice=source_added")
-    page = app_client.get("/catalog/sources/clinic")
+    page = app_client.get(added.headers["location"])
     assert "The source was added" in page.text and "Harvest clinic now" in page.text
 
     started = post(app_client, "/catalog/sources/clinic/harvest", {}, "/catalog/sources/clinic")
-    location = started.headers["location"]  # type: ignore[attr-defined]
-    assert started.status_code == 303 and re.fullmatch(r"/catalog/harvests/\d+", location)  # type: ignore[attr-defined]
+    location = started.headers["location"]
+    assert started.status_code == 303 and re.fullmatch(r"/catalog/harvests/\d+", location)
     # The test client runs the background task before returning, so the run has finished.
     run = app_client.get(location)
     assert "Finished" in run.text and "First harvest of this source: 2 datasets and 6 fields" in run.text
@@ -118,7 +124,7 @@ def test_unreachable_source_fails_cleanly(
                    location=f"sqlite:///{missing}")
     sign_in(app_client, "eli")
     started = post(app_client, "/catalog/sources/gone/harvest", {}, "/catalog/sources/gone")
-    run = app_client.get(started.headers["location"])  # type: ignore[attr-defined]
+    run = app_client.get(started.headers["location"])
     assert "Failed" in run.text and "Cancel the harvest" not in run.text
     assert "Not harvested yet" not in app_client.get("/catalog/sources/gone").text
 
@@ -129,8 +135,8 @@ def test_source_form_shows_problems_but_never_echoes_a_password(
     sign_in(app_client, "eli")
     refused = post(app_client, "/catalog/sources", {
         "name": "Bad Name", "location": "postgresql+psycopg://reader:s3cret-pw@db.example/hr"})
-    text = refused.text  # type: ignore[attr-defined]
-    assert refused.status_code == 422  # type: ignore[attr-defined]
+    text = refused.text
+    assert refused.status_code == 422
     assert 'role="alert"' in text and "Use lower-case letters" in text
     assert "s3cret-pw" not in text and "reader@db.example/hr" in text
 
@@ -140,7 +146,7 @@ def test_source_that_exists_is_reported_on_the_form(
 ) -> None:
     sign_in(app_client, "eli")
     again = post(app_client, "/catalog/sources", {"name": "clinic", "location": str(clinic_db)})
-    assert again.status_code == 409 and "already exists" in again.text  # type: ignore[attr-defined]
+    assert again.status_code == 409 and "already exists" in again.text
 
 
 def test_requester_reads_but_sees_no_edit_controls_and_is_refused(
@@ -171,7 +177,7 @@ def test_requester_reads_but_sees_no_edit_controls_and_is_refused(
     }
     for path, data in forms.items():
         refused = post(app_client, path, data, "/catalog")
-        assert refused.status_code == 403 and "Not allowed" in refused.text, path  # type: ignore[attr-defined]
+        assert refused.status_code == 403 and "Not allowed" in refused.text, path
     assert app_client.get("/catalog/sources/clinic/write-back").status_code == 403
     assert app_client.get("/catalog/inventory/import").status_code == 403
 
@@ -187,20 +193,20 @@ def test_steward_describes_and_security_officer_classifies(
         "label": "Date of birth", "definition": "The day the client was born.",
         "valid_values": "", "standard_element": "USCDI: Date of Birth", "tags": "person, dates",
     }, f"/catalog/fields/{field_id}")
-    assert saved.status_code == 303  # type: ignore[attr-defined]
-    page = app_client.get(saved.headers["location"])  # type: ignore[attr-defined]
+    assert saved.status_code == 303
+    page = app_client.get(saved.headers["location"])
     assert "The description was saved." in page.text and "Date of birth" in page.text
     cited = post(app_client, f"/catalog/fields/{field_id}/statutes",
                  {"citations": "WIC 10850(a)\n\n45 CFR 164.514(b)(2)"}, f"/catalog/fields/{field_id}")
-    assert cited.status_code == 303  # type: ignore[attr-defined]
+    assert cited.status_code == 303
 
-    sign_in(app_client, "sky")
+    switch_to(app_client, "sky")
     page = app_client.get(f"/catalog/fields/{field_id}")
     assert "Save the classification" in page.text and "Save the description" not in page.text
     assert "<legend>Personally identifiable information</legend>" in page.text
     classified = post(app_client, f"/catalog/fields/{field_id}/classify",
                       {"codes": ["PII:date"]}, f"/catalog/fields/{field_id}")
-    assert classified.status_code == 303  # type: ignore[attr-defined]
+    assert classified.status_code == 303
     dataset = app_client.get(f"/catalog/datasets/{harvested['main.client']}")
     assert "The day the client was born." in dataset.text
     assert '<span class="tag">PII:date</span>' in dataset.text
@@ -217,15 +223,15 @@ def test_field_forms_show_every_problem_and_keep_the_input(
     refused = post(app_client, f"/catalog/fields/{field_id}/describe",
                    {"definition": "County of residence.", "valid_values": "A = One\nA = Again"},
                    f"/catalog/fields/{field_id}")
-    assert refused.status_code == 422 and "A code is listed twice." in refused.text  # type: ignore[attr-defined]
-    assert "County of residence." in refused.text  # type: ignore[attr-defined]
+    assert refused.status_code == 422 and "A code is listed twice." in refused.text
+    assert "County of residence." in refused.text
     bad_cite = post(app_client, f"/catalog/fields/{field_id}/statutes",
                     {"citations": "not a statute"}, f"/catalog/fields/{field_id}")
-    assert bad_cite.status_code == 422 and "is not a citation like" in bad_cite.text  # type: ignore[attr-defined]
-    sign_in(app_client, "sky")
+    assert bad_cite.status_code == 422 and "is not a citation like" in bad_cite.text
+    switch_to(app_client, "sky")
     both = post(app_client, f"/catalog/fields/{field_id}/classify",
                 {"codes": ["PUBLIC", "PII"]}, f"/catalog/fields/{field_id}")
-    assert both.status_code == 422 and "A public field has no other class." in both.text  # type: ignore[attr-defined]
+    assert both.status_code == 422 and "A public field has no other class." in both.text
 
 
 def test_csrf_token_is_required_on_catalog_forms(
@@ -249,19 +255,19 @@ def test_drift_is_badged_on_the_dataset_and_reviewed_on_the_field(
     conn.close()
     sign_in(app_client, "cas")
     started = post(app_client, "/catalog/sources/clinic/harvest", {}, "/catalog/sources/clinic")
-    report = app_client.get(started.headers["location"])  # type: ignore[attr-defined]
+    report = app_client.get(started.headers["location"])
     assert "Fields added" in report.text and "main.client.language" in report.text
     dataset = app_client.get(f"/catalog/datasets/{harvested['main.client']}")
     assert "added — review" in dataset.text and "1 field changed in the source" in dataset.text
 
-    sign_in(app_client, "sam")
+    switch_to(app_client, "sam")
     field_link = re.search(r'href="/catalog/fields/(\d+)">language<', dataset.text)
     assert field_link
     field_page = f"/catalog/fields/{field_link.group(1)}"
     assert "Added in the source — please review." in app_client.get(field_page).text
     reviewed = post(app_client, f"{field_page}/review", {}, field_page)
     assert "The field is marked as reviewed." in app_client.get(
-        reviewed.headers["location"]).text  # type: ignore[attr-defined]
+        reviewed.headers["location"]).text
     assert "added — review" not in app_client.get(
         f"/catalog/datasets/{harvested['main.client']}").text
 
@@ -292,26 +298,26 @@ def test_register_a_dataset_and_edit_its_inventory(
     assert "Register the dataset" in app_client.get("/catalog/datasets/new").text
     refused = post(app_client, "/catalog/datasets/new",
                    {"name": "", "kind": "report", "lifecycle": "active"}, "/catalog/datasets/new")
-    assert refused.status_code == 422 and "Give the dataset a name." in refused.text  # type: ignore[attr-defined]
+    assert refused.status_code == 422 and "Give the dataset a name." in refused.text
     made = post(app_client, "/catalog/datasets/new", {
         "name": "Monthly caseload", "kind": "report", "program": "CalFresh",
         "lifecycle": "active", "vendor_managed": "yes", "retention_months": "84",
     }, "/catalog/datasets/new")
-    assert made.status_code == 303  # type: ignore[attr-defined]
-    page_url = made.headers["location"].split("?")[0]  # type: ignore[attr-defined]
+    assert made.status_code == 303
+    page_url = made.headers["location"].split("?")[0]
     page = app_client.get(page_url)
     assert "The dataset was registered." in page.text and "84 months" in page.text
     assert "A vendor" in page.text
     bad = post(app_client, f"{page_url}/inventory",
                {"retention_months": "seven", "lifecycle_since": "yesterday"}, page_url)
-    assert bad.status_code == 422  # type: ignore[attr-defined]
-    assert "Give a whole number of months." in bad.text and "YYYY-MM-DD" in bad.text  # type: ignore[attr-defined]
-    assert "<details class=\"edit\" open>" in bad.text  # type: ignore[attr-defined]
+    assert bad.status_code == 422
+    assert "Give a whole number of months." in bad.text and "YYYY-MM-DD" in bad.text
+    assert "<details class=\"edit\" open>" in bad.text
     good = post(app_client, f"{page_url}/inventory", {
         "title": "Caseload by county", "program": "CalFresh", "lifecycle": "archival_candidate",
         "retention_months": "84"}, page_url)
     assert "The inventory attributes were saved." in app_client.get(
-        good.headers["location"]).text  # type: ignore[attr-defined]
+        good.headers["location"]).text
     assert "Caseload by county" in app_client.get("/catalog", params={"program": "CalFresh"}).text
 
 
@@ -341,7 +347,7 @@ def test_inventory_import_in_two_steps_and_export(
     exported = app_client.get("/catalog/inventory/export.csv")
     assert "Eligibility extract,report" in exported.text or "Eligibility extract" in exported.text
     xlsx = app_client.get("/catalog/inventory/export.xlsx")
-    assert load_workbook(io.BytesIO(xlsx.content)).active.title == "Inventory"  # type: ignore[union-attr]
+    assert load_workbook(io.BytesIO(xlsx.content)).active.title == "Inventory"
 
 
 def test_import_mapping_problems_are_shown_on_the_mapping_step(
@@ -392,12 +398,12 @@ def test_glossary_add_edit_import_export_and_link(
 ) -> None:
     sign_in(app_client, "sam")
     missing = post(app_client, "/catalog/glossary", {"term": "", "definition": ""})
-    assert missing.status_code == 422 and "Give the term." in missing.text  # type: ignore[attr-defined]
-    assert "Define the term." in missing.text  # type: ignore[attr-defined]
+    assert missing.status_code == 422 and "Give the term." in missing.text
+    assert "Define the term." in missing.text
     saved = post(app_client, "/catalog/glossary", {
         "term": "Client Index Number", "acronym": "CIN", "definition": "The Medi-Cal id."})
     assert "The glossary term was saved." in app_client.get(
-        saved.headers["location"]).text  # type: ignore[attr-defined]
+        saved.headers["location"]).text
     token = csrf_of(app_client, "/catalog/glossary")
     imported = app_client.post("/catalog/glossary/import", data={"csrf_token": token}, files={
         "file": ("terms.csv", b"term,acronym,definition\nCounty,,A county of California.\n",
@@ -417,11 +423,11 @@ def test_glossary_add_edit_import_export_and_link(
 
     field_page = f"/catalog/fields/{harvested['main.client.county']}"
     linked = post(app_client, f"{field_page}/terms", {"term_id": term_id.group(1)}, field_page)
-    page = app_client.get(linked.headers["location"])  # type: ignore[attr-defined]
+    page = app_client.get(linked.headers["location"])
     assert "The glossary term was linked" in page.text and "Unlink County" in page.text
     unlinked = post(app_client, f"{field_page}/terms/{term_id.group(1)}/unlink", {}, field_page)
     assert "Unlink County" not in app_client.get(
-        unlinked.headers["location"]).text  # type: ignore[attr-defined]
+        unlinked.headers["location"]).text
 
 
 def test_statute_library_add_and_refusals(app_client: TestClient, people: dict[str, Actor]) -> None:
@@ -429,14 +435,14 @@ def test_statute_library_add_and_refusals(app_client: TestClient, people: dict[s
     added = post(app_client, "/catalog/statutes", {
         "citation": "WIC 10850(a)", "title": "Confidentiality of applicant records",
         "url": "https://leginfo.legislature.ca.gov/"})
-    page = app_client.get(added.headers["location"])  # type: ignore[attr-defined]
+    page = app_client.get(added.headers["location"])
     assert "The statute was added to the library." in page.text
     assert "WIC § 10850(a)" in page.text
     again = post(app_client, "/catalog/statutes", {"citation": "WIC 10850(a)"})
-    assert again.status_code == 409 and "already in the library" in again.text  # type: ignore[attr-defined]
+    assert again.status_code == 409 and "already in the library" in again.text
     bad = post(app_client, "/catalog/statutes",
                {"citation": "WIC 10851", "url": "javascript:alert(1)"})
-    assert bad.status_code == 422 and "https://" in bad.text  # type: ignore[attr-defined]
+    assert bad.status_code == 422 and "https://" in bad.text
 
 
 def test_search_groups_results_by_kind_and_treats_syntax_as_words(
@@ -489,12 +495,12 @@ def test_cancel_marks_a_running_harvest(
     page = app_client.get(f"/catalog/harvests/{run_id}")
     assert "Running" in page.text and "Cancel the harvest" not in page.text
     assert "Refresh this page" in page.text and "/static/catalog.js" in page.text
-    sign_in(app_client, "eli")
+    switch_to(app_client, "eli")
     busy = post(app_client, "/catalog/sources/clinic/harvest", {}, "/catalog/sources/clinic")
-    assert busy.status_code == 409 and "already running" in busy.text  # type: ignore[attr-defined]
+    assert busy.status_code == 409 and "already running" in busy.text
     cancelled = post(app_client, f"/catalog/harvests/{run_id}/cancel", {},
                      f"/catalog/harvests/{run_id}")
-    page = app_client.get(cancelled.headers["location"])  # type: ignore[attr-defined]
+    page = app_client.get(cancelled.headers["location"])
     assert "Cancelling: the harvest stops" in page.text and "Cancel requested" in page.text
     assert app_client.get(f"/catalog/harvests/{run_id}/progress").json()["cancel_requested"]
 
@@ -508,7 +514,7 @@ def test_write_back_preview_explains_what_cannot_be_written(
     assert nothing.status_code == 200 and "there is nothing to write" in nothing.text
     refused = post(app_client, "/catalog/sources/clinic/write-back", {"digest": "x"},
                    "/catalog/sources/clinic")
-    assert refused.status_code == 422 and "already matches" in refused.text  # type: ignore[attr-defined]
+    assert refused.status_code == 422 and "already matches" in refused.text
     from accord.catalog.fields import Description, describe_field
 
     with transaction(settings) as session:

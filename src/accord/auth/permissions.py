@@ -30,6 +30,9 @@ class Action(StrEnum):
     CITE_STATUTES = "catalog.statutes.cite"
     EDIT_GLOSSARY = "catalog.glossary.edit"
     WRITE_BACK = "catalog.write_back"
+    ASSIGN_STEWARDS = "catalog.stewards.assign"
+    REVIEW_DESCRIPTIONS = "catalog.descriptions.review"
+    RUN_SUGGESTIONS = "catalog.suggestions.run"
 
 
 EVERYONE = frozenset(Role)
@@ -55,6 +58,13 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     ),
     Action.EDIT_GLOSSARY: frozenset({Role.STEWARD, Role.DATA_COORDINATOR}),
     Action.WRITE_BACK: frozenset({Role.DATA_ENGINEER, Role.ADMIN}),
+    Action.ASSIGN_STEWARDS: frozenset({Role.DATA_COORDINATOR, Role.ADMIN}),
+    Action.REVIEW_DESCRIPTIONS: frozenset(
+        {Role.DATA_COORDINATOR, Role.STEWARD, Role.PROGRAM_OWNER}
+    ),
+    Action.RUN_SUGGESTIONS: frozenset(
+        {Role.SECURITY_OFFICER, Role.PRIVACY_OFFICER, Role.DATA_ENGINEER, Role.DATA_COORDINATOR}
+    ),
 }
 
 

@@ -13,6 +13,7 @@ from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
 from accord.catalog.models import CatalogField, Classification, FieldClassification
+from accord.catalog.describing import description_changed
 from accord.catalog.search import reindex_datasets
 from accord.errors import NotFound, Problem, ValidationFailed
 
@@ -98,6 +99,7 @@ def describe_field(
         audit.record(
             session, actor, "field.describe", "field", target.id, before=before, after=after
         )
+        description_changed(session, target.id)
         reindex_datasets(session, [target.dataset_id])
     return target
 

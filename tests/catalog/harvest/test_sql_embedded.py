@@ -153,3 +153,12 @@ def test_duckdb_harvest_reads_comments_keys_and_stored_counts(tmp_path: Path) ->
             ),
         ),
     ]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "duckdb"])
+def test_a_file_that_is_not_a_database_is_unavailable(tmp_path: Path, dialect: str) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("just some notes\n" * 10)
+    with pytest.raises(SourceUnavailable) as caught:
+        harvest_database(f"{dialect}:///{path}")
+    assert "not a" in caught.value.message and "database" in caught.value.message

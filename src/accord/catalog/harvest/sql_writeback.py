@@ -202,7 +202,7 @@ def _column_definition(
         parts.append(f"ON UPDATE {match.group(1)}")
     if "auto_increment" in lowered:
         parts.append("AUTO_INCREMENT")
-    if False:
+    if "invisible" in lowered:
         parts.append("INVISIBLE")
     return " ".join(parts)
 

@@ -1,0 +1,194 @@
+"""The describe workflow (Play 6): stewards are assigned fields, write descriptions, submit
+them for review; a reviewer other than the author publishes them or sends them back.
+
+Completeness is derived, never stored: the share of a dataset's fields that have a
+definition, a classification, and a statute check (statutes cited, or "none apply" recorded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, exists, func, select
+from sqlalchemy.orm import Session
+
+from accord.auth import audit
+from accord.auth.actor import Actor
+from accord.auth.models import User
+from accord.auth.permissions import Action, check
+from accord.auth.roles import Role
+from accord.auth.users import get_user
+from accord.catalog.models import (
+    CatalogField,
+    Dataset,
+    FieldClassification,
+    FieldStatute,
+    FieldWork,
+)
+from accord.db.base import utcnow
+from accord.errors import NotFound, PermissionDenied, Problem, ValidationFailed
+
+
+def _work(session: Session, field_id: int) -> FieldWork:
+    work = session.get(FieldWork, field_id)
+    if work is None:
+        if session.get(CatalogField, field_id) is None:
+            raise NotFound(f"No field {field_id}.")
+        work = FieldWork(field_id=field_id, status="draft", statute_checked=False,
+                         submitted_by="", review_note="")
+        session.add(work)
+    return work
+
+
+def _live_fields(session: Session, dataset_id: int) -> list[int]:
+    return list(session.scalars(select(CatalogField.id).where(
+        CatalogField.dataset_id == dataset_id, CatalogField.removed_at.is_(None))))
+
+
+def assign_steward(
+    session: Session, actor: Actor, steward_username: str, *, field_ids: Iterable[int] = (),
+    dataset_id: int | None = None,
+) -> int:
+    """Assign fields (or every field of a dataset) to a steward; returns how many."""
+    check(actor, Action.ASSIGN_STEWARDS)
+    steward = get_user(session, steward_username)
+    if Role.STEWARD.value not in steward.role_names or not steward.is_active:
+        raise ValidationFailed([Problem("steward", f"{steward.username} is not an active steward.")])
+    ids = list(field_ids) + (_live_fields(session, dataset_id) if dataset_id is not None else [])
+    if not ids:
+        raise ValidationFailed([Problem("fields", "Choose at least one field.")])
+    for field_id in ids:
+        _work(session, field_id).steward_id = steward.id
+    session.flush()
+    audit.record(session, actor, "describe.assign", "user", steward.id,
+                 after={"steward": steward.username, "fields": ids})
+    return len(ids)
+
+
+def description_changed(session: Session, field_id: int) -> None:
+    """An edited description needs review again, even if it was published."""
+    work = _work(session, field_id)
+    if work.status != "draft":
+        work.status, work.updated_at = "draft", utcnow()
+
+
+def submit_for_review(session: Session, actor: Actor, field_ids: list[int]) -> int:
+    check(actor, Action.DESCRIBE_FIELDS)
+    problems = []
+    for field_id in field_ids:
+        found = session.get(CatalogField, field_id)
+        if found is None:
+            problems.append(Problem(str(field_id), "No such field."))
+        elif not found.definition.strip():
+            problems.append(Problem(found.name, "Write a definition before submitting it."))
+    if problems:
+        raise ValidationFailed(problems)
+    for field_id in field_ids:
+        work = _work(session, field_id)
+        work.status, work.submitted_by, work.updated_at = "in_review", actor.username, utcnow()
+    session.flush()
+    audit.record(session, actor, "describe.submit", "field", ",".join(map(str, field_ids))[:64],
+                 after={"fields": field_ids})
+    return len(field_ids)
+
+
+def review_description(
+    session: Session, actor: Actor, field_id: int, *, approve: bool, note: str = ""
+) -> FieldWork:
+    """Publish a submitted description, or send it back to draft with a note."""
+    check(actor, Action.REVIEW_DESCRIPTIONS)
+    work = _work(session, field_id)
+    if work.status != "in_review":
+        raise ValidationFailed([Problem("status", "This description is not waiting for review.")])
+    if work.submitted_by == actor.username:
+        raise PermissionDenied("Someone other than the author reviews a description.")
+    if not approve and not note.strip():
+        raise ValidationFailed([Problem("note", "Say what should change.")])
+    before = work.status
+    work.status = "published" if approve else "draft"
+    work.review_note, work.updated_at = note.strip(), utcnow()
+    audit.record(session, actor, "describe.review", "field", field_id,
+                 before={"status": before}, after={"status": work.status, "note": work.review_note})
+    return work
+
+
+def set_statute_checked(session: Session, actor: Actor, field_id: int, checked: bool) -> None:
+    """Record that someone looked for governing statutes and found none apply (or undo it)."""
+    check(actor, Action.CITE_STATUTES)
+    work = _work(session, field_id)
+    if work.statute_checked != checked:
+        work.statute_checked = checked
+        audit.record(session, actor, "describe.statute_check", "field", field_id,
+                     after={"statute_checked": checked})
+
+
+@dataclass(frozen=True)
+class Completeness:
+    fields: int
+    defined: int
+    classified: int
+    statute_checked: int
+
+    def share(self, part: int) -> float:
+        return part / self.fields if self.fields else 1.0
+
+    @property
+    def overall(self) -> float:
+        """The mean of the three shares, as one number for lists and badges."""
+        parts = (self.defined, self.classified, self.statute_checked)
+        return sum(self.share(p) for p in parts) / 3
+
+
+def completeness(session: Session, dataset_ids: list[int]) -> dict[int, Completeness]:
+    """One aggregate query for any number of datasets (the catalog list shows it for each)."""
+    if not dataset_ids:
+        return {}
+    classified = exists().where(FieldClassification.field_id == CatalogField.id)
+    cited = exists().where(FieldStatute.field_id == CatalogField.id)
+    checked = exists().where(FieldWork.field_id == CatalogField.id, FieldWork.statute_checked)
+    rows = session.execute(
+        select(
+            CatalogField.dataset_id,
+            func.count(),
+            func.sum(func.cast(CatalogField.definition != "", Integer)),
+            func.sum(func.cast(classified, Integer)),
+            func.sum(func.cast(cited | checked, Integer)),
+        )
+        .where(CatalogField.dataset_id.in_(dataset_ids), CatalogField.removed_at.is_(None))
+        .group_by(CatalogField.dataset_id)
+    ).all()
+    found = {row[0]: Completeness(int(row[1]), int(row[2] or 0), int(row[3] or 0),
+                                  int(row[4] or 0)) for row in rows}
+    return {i: found.get(i, Completeness(0, 0, 0, 0)) for i in dataset_ids}
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    field: CatalogField
+    dataset: Dataset
+    status: str
+    note: str
+
+
+def my_work(session: Session, actor: Actor) -> tuple[list[WorkItem], list[WorkItem]]:
+    """(fields assigned to me and not yet published, descriptions others submitted for review)."""
+    check(actor, Action.VIEW_CATALOG)
+    base = (
+        select(CatalogField, Dataset, FieldWork.status, FieldWork.review_note)
+        .join(Dataset, CatalogField.dataset_id == Dataset.id)
+        .join(FieldWork, FieldWork.field_id == CatalogField.id)
+        .where(CatalogField.removed_at.is_(None))
+        .order_by(Dataset.name, CatalogField.position)
+    )
+    user_id = session.scalar(select(User.id).where(User.username == actor.username))
+    assigned = session.execute(
+        base.where(FieldWork.steward_id == user_id, FieldWork.status != "published")
+    ).all()
+    reviews: list[tuple[CatalogField, Dataset, str, str]] = []
+    if Role.STEWARD in actor.roles or Role.DATA_COORDINATOR in actor.roles or (
+            Role.PROGRAM_OWNER in actor.roles):
+        reviews = list(session.execute(
+            base.where(FieldWork.status == "in_review", FieldWork.submitted_by != actor.username)
+        ).all())
+    return ([WorkItem(*row) for row in assigned], [WorkItem(*row) for row in reviews])
