@@ -75,3 +75,39 @@ def test_errors_are_clear(cli_env: Settings, engineer: str, tmp_path) -> None:  
     run("source", "add", "gone", f"sqlite:///{tmp_path / 'nothing' / 'x.db'}", "--as", engineer)
     code, output = run("harvest", "gone", "--as", engineer)
     assert code != 0 and "Traceback" not in output
+
+
+def test_check_metadata_for_a_source_and_a_url(cli_env: Settings, engineer: str, tmp_path) -> None:  # noqa: F811
+    path = tmp_path / "clients.sqlite"
+    url = make_sqlite_source(path)
+    run("source", "add", "clients", url, "--as", engineer)
+    run("harvest", "clients", "--as", engineer)
+    code, output = run("check-metadata", "clients", "--require", "definition", "--as", engineer)
+    assert code == 1 and "main.client.ssn: no definition" in output
+    assert "11 field(s) are not done" in output
+    make_sqlite_source(path, extra_column=True)
+    code, output = run("check-metadata", url, "--format", "jsonl", "--as", engineer)
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert {"dataset": "main.client", "field": "phone",
+            "missing": ["definition", "classification"]} in lines
+    code, output = run("check-metadata", "clients", "--require", "colour", "--as", engineer)
+    assert code == 2
+
+
+def test_check_metadata_passes_when_done(cli_env: Settings, engineer: str, tmp_path) -> None:  # noqa: F811
+    from sqlalchemy import select
+
+    from accord.catalog.fields import Description, classify_field, describe_field
+    from accord.catalog.models import CatalogField
+    from accord.db.engine import transaction
+
+    run("source", "add", "clients", make_sqlite_source(tmp_path / "c.sqlite"), "--as", engineer)
+    run("harvest", "clients", "--as", engineer)
+    officer = make_user(cli_env, "sky", "security_officer")
+    steward = make_user(cli_env, "sam", "steward")
+    with transaction(cli_env) as session:
+        for field in session.scalars(select(CatalogField)).all():
+            describe_field(session, steward, field.id, Description(definition=f"About {field.name}."))
+            classify_field(session, officer, field.id, ["PUBLIC"])
+    code, output = run("check-metadata", "clients", "--as", engineer)
+    assert code == 0 and "Every field has a definition, classification." in output

@@ -304,8 +304,8 @@ def test_register_a_dataset_and_edit_its_inventory(
         "lifecycle": "active", "vendor_managed": "yes", "retention_months": "84",
     }, "/catalog/datasets/new")
     assert made.status_code == 303
+    page = app_client.get(made.headers["location"])
     page_url = made.headers["location"].split("?")[0]
-    page = app_client.get(page_url)
     assert "The dataset was registered." in page.text and "84 months" in page.text
     assert "A vendor" in page.text
     bad = post(app_client, f"{page_url}/inventory",

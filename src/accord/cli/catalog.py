@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from accord.catalog import checks
 from accord.catalog import search as catalog_search
 from accord.catalog.datasets import find_dataset
 from accord.catalog.dictionary import FORMATS, build_dictionary
@@ -140,8 +142,34 @@ def search(
     out.print(table)
 
 
+def check_metadata(
+    target: Annotated[str, typer.Argument(help="A registered source name or a database URL.")],
+    require: Annotated[
+        list[str] | None,
+        typer.Option(help="definition | classification | statute; repeat (default: the first two)."),
+    ] = None,
+    format: Annotated[str, typer.Option(help="text | jsonl")] = "text",
+    as_user: AsUser = None,
+) -> None:
+    """Exit 1 and list the fields that lack a definition or classification (for a source's CI)."""
+    wanted = tuple(require or ("definition", "classification"))
+    with unit_of_work(as_user) as (session, actor, _):
+        missing = checks.check_metadata(session, actor, target, wanted)
+    for item in missing:
+        if format == "jsonl":
+            out.print_json(data=asdict(item), indent=None)
+        else:
+            out.print(f"{item.dataset}.{item.field}: no {' and no '.join(item.missing)}",
+                      highlight=False)
+    if missing:
+        err.print(f"{len(missing)} field(s) are not done ({', '.join(wanted)} required).")
+        raise typer.Exit(1)
+    err.print(f"Every field has a {', '.join(wanted)}.")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(source_app, name="source")
     app.command()(harvest)
     app.command()(dictionary)
     app.command()(search)
+    app.command("check-metadata")(check_metadata)

@@ -141,6 +141,19 @@ def test_all_bad_files_are_refused_with_every_problem(tmp_path: Path) -> None:
     assert messages["missing.csv"] == "No such file."
 
 
+def test_latin1_csv_is_read_with_a_warning(tmp_path: Path, csv_file: Path) -> None:
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("id;name\n1;José\n2;Renée\n".encode("latin-1"))
+    harvest = harvest_files([latin, csv_file])
+    assert harvest.datasets[0] == HarvestedDataset(
+        name="latin.csv",
+        kind="extract",
+        row_count=2,
+        fields=(HarvestedField("id", 1, "BIGINT"), HarvestedField("name", 2, "VARCHAR")),
+    )
+    assert harvest.warnings == ["latin.csv: Read as Latin-1 text: the file is not UTF-8."]
+
+
 def test_no_files_and_cancel(csv_file: Path) -> None:
     with pytest.raises(ValidationFailed):
         harvest_files([])

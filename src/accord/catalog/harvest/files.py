@@ -1,7 +1,9 @@
 """Harvest extracts — CSV, Parquet and Excel files — into datasets with inferred field types.
 
 CSV and Parquet are read by DuckDB (its CSV sniffer infers types from a sample; Parquet states
-them, and its REQUIRED columns are the only file fields harvested as not nullable). Excel
+them, and its REQUIRED columns are the only file fields harvested as not nullable). A CSV that
+is not UTF-8 is read again as Latin-1, with a warning, since that is what older Windows exports
+are. Excel
 workbooks are read with openpyxl in read-only mode: each worksheet is a dataset named
 ``book.xlsx:Sheet``, its first row gives the field names, and types are inferred from the first
 SAMPLE_ROWS rows. Excel types use DuckDB's names (BIGINT, DOUBLE, VARCHAR, …) so an extract
@@ -62,8 +64,8 @@ def harvest_files(
             except duckdb.Error as exc:
                 reason = f"Not a readable {_kind(path)}: {_short(exc, path)}"
                 problems.append(Problem(path.name, reason))
-            except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
-                problems.append(Problem(path.name, "Not a readable Excel (.xlsx) workbook."))
+            except _WORKBOOK_ERRORS:  # only the workbook reader raises these
+                problems.append(Problem(path.name, f"Not a readable {_kind(path)}."))
     finally:
         connection.close()
     if progress is not None:
@@ -77,8 +79,13 @@ def harvest_files(
     )
 
 
+# What openpyxl raises for a file that is not a workbook, or a workbook with missing parts.
+_WORKBOOK_ERRORS = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError)
+
+
 def _kind(path: Path) -> str:
-    return {".csv": "CSV file", ".parquet": "Parquet file"}.get(path.suffix.lower(), "file")
+    kinds = {".csv": "CSV file", ".parquet": "Parquet file", ".xlsx": "Excel (.xlsx) workbook"}
+    return kinds.get(path.suffix.lower(), "file")
 
 
 def _short(exc: Exception, path: Path) -> str:
@@ -111,7 +118,19 @@ def _read(
 ) -> list[HarvestedDataset]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return [_read_table(connection, path, "read_csv", {})]
+        try:
+            return [_read_table(connection, path, "read_csv", {})]
+        except duckdb.InvalidInputException as exc:
+            if "utf-8" not in str(exc).lower():
+                raise
+            # Not UTF-8: exports from older Windows systems are usually Latin-1 / Windows-1252.
+            # If that fails too (binary data), the UTF-8 complaint is the one worth showing.
+            try:
+                dataset = _read_table(connection, path, "read_csv_latin1", {})
+            except duckdb.Error:
+                raise exc from None
+        problems.append(Problem(path.name, "Read as Latin-1 text: the file is not UTF-8."))
+        return [dataset]
     if suffix == ".parquet":
         return [_read_table(connection, path, "read_parquet", _parquet_required(connection, path))]
     return list(_read_workbook(path, problems))
@@ -119,6 +138,10 @@ def _read(
 
 _QUERIES = {  # the path is always a bound parameter
     "read_csv": ("DESCRIBE SELECT * FROM read_csv(?)", "SELECT count(*) FROM read_csv(?)"),
+    "read_csv_latin1": (
+        "DESCRIBE SELECT * FROM read_csv(?, encoding = 'latin-1')",
+        "SELECT count(*) FROM read_csv(?, encoding = 'latin-1')",
+    ),
     "read_parquet": (
         "DESCRIBE SELECT * FROM read_parquet(?)",
         "SELECT count(*) FROM read_parquet(?)",

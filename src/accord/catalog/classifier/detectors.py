@@ -1,0 +1,258 @@
+"""Value detectors: does a sampled value have the shape of an SSN, an MBI, an ICD-10 code ...
+
+Each detector is a regular expression anchored to a whole line plus an optional validity
+check. The engine joins a field's sampled values with newlines and runs ``findall`` once per
+detector, so the regex engine does the looping in C; validity checks (SSN area/group/serial,
+VIN check digit, LOINC check digit, IP ranges) then run only on the lines that matched. Rule
+files refer to detectors by name; the set is code, because a detector is logic, not data.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+Validator = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A whole-value pattern, what to call it in a reason, and an optional validity check."""
+
+    name: str
+    description: str
+    pattern: re.Pattern[str]
+    validate: Validator | None = None
+    valid_note: str = ""
+    invalid_note: str = ""
+
+    def count(self, joined: str) -> tuple[int, int]:
+        """(values matching the format, values that also pass the validity check)."""
+        found = self.pattern.findall(joined)
+        if self.validate is None:
+            return len(found), len(found)
+        check = self.validate
+        return len(found), sum(1 for value in found if check(value))
+
+
+def _lines(body: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(rf"^(?:{body})$", re.MULTILINE | flags)
+
+
+def valid_ssn(value: str) -> bool:
+    """SSA never issues area 000, 666 or 900-999, group 00 or serial 0000."""
+    digits = value.replace("-", "").replace(" ", "")
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+
+
+def luhn_ok(digits: str) -> bool:
+    """The mod-10 (Luhn) check used by LOINC codes and card-like account numbers."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = ord(char) - 48
+        if position % 2 == 1:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def valid_loinc(value: str) -> bool:
+    return luhn_ok(value.replace("-", ""))
+
+
+_VIN_VALUES = dict(zip("0123456789", range(10), strict=True))
+_VIN_VALUES.update(dict(zip("ABCDEFGH", range(1, 9), strict=True)))
+_VIN_VALUES.update(dict(zip("JKLMN", range(1, 6), strict=True)))
+_VIN_VALUES.update({"P": 7, "R": 9})
+_VIN_VALUES.update(dict(zip("STUVWXYZ", range(2, 10), strict=True)))
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def valid_vin(value: str) -> bool:
+    """North American VINs carry a check digit (0-9 or X) in position 9 (49 CFR 565)."""
+    vin = value.upper()
+    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=True))
+    expected = total % 11
+    return vin[8] == ("X" if expected == 10 else str(expected))
+
+
+def valid_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def valid_npi_like(value: str) -> bool:
+    """NPIs are 10 digits passing Luhn with the 80840 prefix; used to tell them from phones."""
+    return luhn_ok("80840" + value)
+
+
+def valid_nanp(value: str) -> bool:
+    """North American numbers: area code and exchange do not start with 0 or 1."""
+    digits = "".join(c for c in value if c.isdigit())
+    if len(digits) == 11:
+        digits = digits[1:]
+    return len(digits) == 10 and digits[0] not in "01" and digits[3] not in "01"
+
+
+_MBI_L = "[AC-HJKMNP-RT-Y]"  # letters allowed in an MBI: no S, L, O, I, B, Z
+_MBI_A = "[AC-HJKMNP-RT-Y0-9]"
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_DATE = (
+    r"(?:19|20)\d\d-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])(?:[T ][0-9:.]+(?:Z|[+-][0-9:]+)?)?"
+    r"|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])/(?:19|20)?\d\d(?: [0-9:]+(?: ?[AP]M)?)?"
+    r"|(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+    rf"|(?:0?[1-9]|[12]\d|3[01])[- ]?(?:{_MONTHS})[a-z]*[- ]?(?:19|20)?\d\d"
+)
+_STREET = (
+    r"\d{1,6}[A-Z]? (?:[NSEW]\.? )?[A-Za-z0-9 .'-]{1,40}? (?:st|street|ave|avenue|rd|road|blvd|dr|"
+    r"drive|ln|lane|way|ct|court|pl|place|cir|circle|hwy|highway|pkwy|ter|terrace|trl)\.?"
+    r"(?:,? (?:apt|unit|ste|suite|#) ?[A-Za-z0-9-]+)?"
+)
+_DRUG_SUFFIX = (
+    r"[a-z]+(?:pril|sartan|statin|olol|dipine|formin|gliptin|glutide|prazole|tidine|oxetine|"
+    r"azepam|azolam|cillin|mycin|floxacin|cycline|azole|vir|mab|nib|triptan|caine|sone|olone|"
+    r"parin|xaban|profen|codone|morphine|fentanyl|insulin|lukast|semide|thiazide|tropium|terol)"
+)
+_DOSE = r"\d+(?:\.\d+)? ?(?:mg|mcg|g|ml|units?|iu|meq)(?:/(?:ml|hr|kg|dose))?"
+
+DETECTORS: Mapping[str, Detector] = {
+    d.name: d
+    for d in (
+        Detector(
+            "ssn",
+            "the SSN pattern",
+            _lines(r"\d{3}[- ]\d{2}[- ]\d{4}"),
+            valid_ssn,
+            "with valid area/group/serial",
+            "are SSN-formatted but invalid (area 000/666/9xx, group 00 or serial 0000)",
+        ),
+        Detector(
+            "digits9",
+            "a 9-digit number (the unformatted SSN shape)",
+            _lines(r"\d{9}"),
+            valid_ssn,
+            "with valid area/group/serial",
+            "are 9-digit numbers that are not valid SSNs",
+        ),
+        Detector("cin", "the Medi-Cal CIN format (8 digits and a letter)", _lines(r"\d{8}[A-Z]")),
+        Detector(
+            "mbi",
+            "the Medicare MBI format",
+            _lines(
+                rf"[1-9]{_MBI_L}{_MBI_A}\d-?{_MBI_L}{_MBI_A}\d-?{_MBI_L}{_MBI_L}\d\d", re.IGNORECASE
+            ),
+        ),
+        Detector("hicn", "the legacy Medicare HICN format", _lines(r"\d{9}[A-Z][A-Z0-9]?")),
+        Detector("email", "an e-mail address", _lines(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")),
+        Detector(
+            "phone",
+            "a formatted US telephone number",
+            _lines(r"(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}(?: ?x\d{1,5})?"),
+            valid_nanp,
+            "with a valid area code and exchange",
+            "look like phone numbers but have an invalid area code or exchange",
+        ),
+        Detector("url", "a web address", _lines(r"(?:https?|ftp)://\S+|www\.\S+", re.IGNORECASE)),
+        Detector(
+            "ip",
+            "an IPv4 or IPv6 address",
+            _lines(r"\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}"),
+            valid_ip,
+            "in valid ranges",
+            "have the shape of an IP address but are out of range",
+        ),
+        Detector("date", "a calendar date", _lines(_DATE, re.IGNORECASE)),
+        Detector("year", "a four-digit year", _lines(r"(?:18|19|20)\d\d")),
+        Detector("zip", "a 5-digit or ZIP+4 code", _lines(r"\d{5}(?:-\d{4})?")),
+        Detector("street", "a street address", _lines(_STREET, re.IGNORECASE)),
+        Detector(
+            "latlong", "a latitude or longitude", _lines(r"-?\d{1,3}\.\d{4,}(?:, ?-?\d{1,3}\.\d{4,})?")
+        ),
+        Detector(
+            "vin",
+            "the 17-character VIN format",
+            _lines(r"[A-HJ-NPR-Z0-9]{17}", re.IGNORECASE),
+            valid_vin,
+            "with a correct check digit",
+            "have the VIN shape but a wrong check digit",
+        ),
+        Detector(
+            "icd10cm",
+            "the ICD-10-CM code format",
+            _lines(r"[A-TV-Z]\d[0-9AB](?:\.?[0-9A-TV-Z]{1,4})?"),
+        ),
+        Detector("icd9", "the ICD-9-CM code format", _lines(r"(?:\d{3}|V\d\d)\.\d{1,2}|E\d{3}\.\d")),
+        Detector(
+            "icd10pcs",
+            "the 7-character ICD-10-PCS format",
+            _lines(r"(?=[0-9A-HJ-NP-Z]*\d)(?=[0-9A-HJ-NP-Z]*[A-Z])[0-9A-HJ-NP-Z]{7}"),
+        ),
+        Detector("cpt", "the 5-character CPT format", _lines(r"\d{4}[0-9FTU]")),
+        Detector("hcpcs", "the HCPCS Level II format (a letter and 4 digits)", _lines(r"[A-V]\d{4}")),
+        Detector(
+            "ndc", "an NDC in a dashed format", _lines(r"\d{4}-\d{4}-\d{2}|\d{5}-\d{3,4}-\d{1,2}")
+        ),
+        Detector(
+            "loinc",
+            "the LOINC code format",
+            _lines(r"\d{1,5}-\d"),
+            valid_loinc,
+            "with a correct check digit",
+            "have the LOINC shape but a wrong check digit",
+        ),
+        Detector("drug", "a drug name or dose", _lines(rf".*\b(?:{_DRUG_SUFFIX}|{_DOSE})\b.*", re.I)),
+        Detector(
+            "lab_result",
+            "a measurement with a lab unit",
+            _lines(r"[<>]?=? ?-?\d+(?:\.\d+)? ?(?:mg/dl|mmol/l|g/dl|u/l|iu/l|%|k/ul|ng/ml|meq/l)", re.I),
+        ),
+        Detector(
+            "race",
+            "a race or ethnicity category",
+            _lines(
+                r".*\b(?:white|black|african american|asian|american indian|alaska native|"
+                r"pacific islander|native hawaiian|hispanic|latin[oax]|multiracial|two or more races)"
+                r"\b.*",
+                re.IGNORECASE,
+            ),
+        ),
+        Detector(
+            "sogi",
+            "a sexual orientation or gender identity category",
+            _lines(
+                r".*\b(?:lesbian|gay|bisexual|heterosexual|straight|transgender|trans (?:wo)?man|"
+                r"non-?binary|genderqueer|queer|questioning|two-spirit)\b.*",
+                re.IGNORECASE,
+            ),
+        ),
+        Detector(
+            "immigration",
+            "an immigration or citizenship status",
+            _lines(
+                r".*\b(?:citizen|non-?citizen|naturali[sz]ed|lawful permanent|permanent resident|"
+                r"refugee|asylee|undocumented|qualified alien|green card|daca|visa)\b.*",
+                re.IGNORECASE,
+            ),
+        ),
+        Detector(
+            "benefits",
+            "a public benefit programme",
+            _lines(
+                r".*\b(?:calfresh|snap|tanf|calworks|ssi|ssdi|wic|medi-cal|medicaid|chip|"
+                r"food stamps|section 8|general assistance|liheap)\b.*",
+                re.IGNORECASE,
+            ),
+        ),
+        Detector(
+            "image",
+            "an image reference or encoded image",
+            _lines(r".*\.(?:jpe?g|png|gif|bmp|tiff?|heic)|data:image/.*|/9j/.*|iVBOR.*", re.I),
+        ),
+    )
+}

@@ -1,0 +1,152 @@
+"""The catalog in a real browser: harvesting a source, editing a definition, exporting a data
+dictionary, and searching, as a steward or engineer who is not a programmer would."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accord.auth.actor import Actor
+from accord.catalog.datasets import Inventory, list_datasets, update_inventory
+from accord.catalog.harvesting import harvest_now
+from accord.catalog.sources import add_source
+from accord.config import Settings
+from accord.db.engine import transaction
+from tests.browser.test_navigation import go, sign_in
+from tests.factories import make_user
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def clinic_db(tmp_path: Path) -> Path:
+    path = tmp_path / "clinic.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            """
+            CREATE TABLE client (id INTEGER PRIMARY KEY, birth_date DATE NOT NULL, county TEXT);
+            CREATE TABLE visit (id INTEGER PRIMARY KEY,
+                                client_id INTEGER REFERENCES client(id), diagnosis TEXT);
+            """
+        )
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def harvested(settings: Settings, clinic_db: Path) -> Actor:
+    """The clinic source, harvested once; returns the engineer who did it."""
+    engineer = make_user(settings, "eli", "data_engineer")
+    with transaction(settings) as session:
+        add_source(session, engineer, settings.key, name="clinic", location=f"sqlite:///{clinic_db}")
+    harvest_now(settings, engineer, "clinic")
+    return engineer
+
+
+def test_harvesting_a_source(
+    settings: Settings, server: str, page: Page, clinic_db: Path
+) -> None:
+    make_user(settings, "eli", "data_engineer")
+    sign_in(page, server, "eli")
+    go(page, "Sources")
+    page.get_by_label("Name").fill("clinic")
+    page.get_by_label("Location").fill(f"sqlite:///{clinic_db}")
+    page.get_by_role("button", name="Add the source").click()
+    expect(page.get_by_role("status")).to_contain_text("The source was added.")
+    expect(page.get_by_role("cell", name="Not harvested yet.")).to_be_visible()
+
+    page.get_by_role("button", name="Harvest clinic now").click()
+    expect(page.get_by_role("heading", name="Harvest of clinic")).to_be_visible()
+    # The page follows the run (polled by catalog.js) and shows the report when it ends.
+    expect(page.get_by_role("status")).to_contain_text("Finished")
+    expect(page.get_by_text("First harvest of this source: 2 datasets and 6 fields")).to_be_visible()
+    expect(page.locator("progress")).to_have_attribute("value", "2")
+
+    with sqlite3.connect(clinic_db) as conn:
+        conn.execute("ALTER TABLE visit ADD COLUMN language TEXT")
+    conn.close()
+    page.get_by_role("link", name="See the datasets of clinic").click()
+    page.get_by_role("button", name="Harvest clinic now").click()
+    expect(page.get_by_role("heading", name="Fields added")).to_be_visible()
+    expect(page.get_by_text("main.visit.language")).to_be_visible()
+    page.get_by_role("link", name="See the datasets of clinic").click()
+    page.get_by_role("link", name="main.visit").click()
+    expect(page.get_by_text("added — review")).to_be_visible()
+
+
+def test_editing_a_definition(settings: Settings, server: str, page: Page, harvested: Actor) -> None:
+    make_user(settings, "sam", "steward")
+    sign_in(page, server, "sam")
+    go(page, "Catalog")
+    page.get_by_role("link", name="main.client").click()
+    expect(page.get_by_role("heading", name="main.client", level=1)).to_be_visible()
+    page.get_by_role("link", name="birth_date").click()
+    expect(page.get_by_role("button", name="Save the classification")).to_have_count(0)
+
+    page.get_by_label("Label").fill("Date of birth")
+    page.get_by_label("Definition").fill("The day the client was born, as the client reported it.")
+    page.get_by_label("Valid values").fill("1900-01-01 = Unknown")
+    page.get_by_role("button", name="Save the description").click()
+    expect(page.get_by_role("status")).to_have_text("The description was saved.")
+    expect(page.get_by_label("Definition")).to_have_value(
+        "The day the client was born, as the client reported it.")
+
+    page.get_by_label("Valid values").fill("A = One\nA = Two")
+    page.get_by_role("button", name="Save the description").click()
+    expect(page.get_by_role("alert")).to_contain_text("A code is listed twice.")
+
+    page.get_by_role("link", name="main.client").first.click()
+    expect(page.get_by_role("cell", name="The day the client was born, as the client reported it.")
+           ).to_be_visible()
+
+
+def test_exporting_a_dictionary(
+    settings: Settings, server: str, page: Page, harvested: Actor, tmp_path: Path
+) -> None:
+    make_user(settings, "rae", "requester")
+    sign_in(page, server, "rae")
+    go(page, "Catalog")
+    page.get_by_role("link", name="main.visit").click()
+    with page.expect_download() as info:
+        page.get_by_role("link", name="CSV", exact=True).click()
+    download = info.value
+    assert download.suggested_filename == "main.visit.csv"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    text = saved.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("dataset,name,label,data_type")
+    assert "main.visit,diagnosis" in text
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Frictionless Table Schema (JSON)").click()
+    assert info.value.suggested_filename == "main.visit.schema.json"
+
+
+def test_searching(settings: Settings, server: str, page: Page, harvested: Actor) -> None:
+    coordinator = make_user(settings, "cas", "data_coordinator")
+    with transaction(settings) as session:
+        rows = {r.dataset.name: r.dataset.id for r in list_datasets(session, coordinator)}
+        update_inventory(session, coordinator, rows["main.visit"], Inventory(
+            title="Clinic visits", program="Medi-Cal",
+            description="Every visit of an enrolled client to a county clinic."))
+        update_inventory(session, coordinator, rows["main.client"],
+                         Inventory(program="CalFresh"))
+    sign_in(page, server, "cas")
+    go(page, "Search")
+    box = page.get_by_label("Words to look for in datasets, fields, definitions and glossary terms")
+    box.fill("clinic visit")
+    box.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("for “clinic visit”")
+    expect(page.get_by_role("heading", name="Datasets (1)")).to_be_visible()
+
+    page.get_by_label("Program").fill("CalFresh")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("status")).to_contain_text("0 results")
+
+    page.get_by_label("Program").fill("")
+    page.get_by_label("Show").select_option("dataset")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="Clinic visits").click()
+    expect(page.get_by_role("heading", name="Clinic visits", level=1)).to_be_visible()
