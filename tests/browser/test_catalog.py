@@ -11,7 +11,8 @@ from playwright.sync_api import Page, expect
 
 from accord.auth.actor import Actor
 from accord.catalog.datasets import Inventory, list_datasets, update_inventory
-from accord.catalog.harvesting import harvest_now
+from accord.catalog.harvest.model import HarvestCancelled
+from accord.catalog.harvesting import execute_harvest, harvest_now, start_harvest
 from accord.catalog.sources import add_source
 from accord.config import Settings
 from accord.db.engine import transaction
@@ -62,7 +63,8 @@ def test_harvesting_a_source(
     expect(page.get_by_role("heading", name="Harvest of clinic")).to_be_visible()
     # The page follows the run (polled by catalog.js) and shows the report when it ends.
     expect(page.get_by_role("status")).to_contain_text("Finished")
-    expect(page.get_by_text("First harvest of this source: 2 datasets and 6 fields")).to_be_visible()
+    first = page.get_by_text("First harvest of this source: 2 datasets and 6 fields")
+    expect(first).to_be_visible()
     expect(page.locator("progress")).to_have_attribute("value", "2")
 
     with sqlite3.connect(clinic_db) as conn:
@@ -77,7 +79,9 @@ def test_harvesting_a_source(
     expect(page.get_by_text("added — review")).to_be_visible()
 
 
-def test_editing_a_definition(settings: Settings, server: str, page: Page, harvested: Actor) -> None:
+def test_editing_a_definition(
+    settings: Settings, server: str, page: Page, harvested: Actor
+) -> None:
     make_user(settings, "sam", "steward")
     sign_in(page, server, "sam")
     go(page, "Catalog")
@@ -150,3 +154,32 @@ def test_searching(settings: Settings, server: str, page: Page, harvested: Actor
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="Clinic visits").click()
     expect(page.get_by_role("heading", name="Clinic visits", level=1)).to_be_visible()
+
+
+def test_harvest_page_follows_a_run_and_cancels_it(
+    settings: Settings, server: str, page: Page, clinic_db: Path
+) -> None:
+    engineer = make_user(settings, "eli", "data_engineer")
+    with transaction(settings) as session:
+        add_source(session, engineer, settings.key, name="clinic", location=f"sqlite:///{clinic_db}")
+        run_id = start_harvest(session, engineer, "clinic").id
+    sign_in(page, server, "eli")
+    page.goto(f"{server}/catalog/harvests/{run_id}")
+    expect(page.get_by_role("status")).to_contain_text("Running")
+    expect(page.get_by_text("Refresh this page")).to_be_hidden()  # catalog.js follows the run
+    page.get_by_role("button", name="Cancel the harvest").click()
+    expect(page.get_by_text("Cancelling: the harvest stops at its next step")).to_be_visible()
+    expect(page.get_by_role("status").last).to_contain_text("Cancel requested")
+    with pytest.raises(HarvestCancelled):  # the worker sees the request at its next step
+        execute_harvest(settings, engineer, run_id)
+    status = page.get_by_role("status")
+    expect(status).to_contain_text("Cancelled; the catalog was not changed.")
+    expect(status).to_have_count(1)  # the "Cancelling" notice is gone after the reload
+
+    with transaction(settings) as session:
+        run_id = start_harvest(session, engineer, "clinic").id
+    page.goto(f"{server}/catalog/harvests/{run_id}")
+    expect(page.get_by_role("status")).to_contain_text("Running")
+    execute_harvest(settings, engineer, run_id)
+    expect(page.get_by_role("status")).to_contain_text("Finished")  # without a manual reload
+    expect(page.get_by_role("heading", name="What the harvest found")).to_be_visible()

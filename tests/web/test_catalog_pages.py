@@ -6,21 +6,32 @@ from __future__ import annotations
 import io
 import re
 import sqlite3
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from accord.auth.actor import Actor
-from accord.catalog.datasets import Inventory, list_datasets, update_inventory
-from accord.catalog.fields import get_field
+from accord.catalog.datasets import (
+    Inventory,
+    dataset_fields,
+    list_datasets,
+    update_inventory,
+)
+from accord.catalog.fields import Description, describe_field, get_field
 from accord.catalog.harvesting import harvest_now, start_harvest
 from accord.catalog.sources import add_source
 from accord.config import Settings
 from accord.db.engine import transaction
 from accord.web.catalog_forms import MAX_UPLOAD_BYTES
+from tests.conftest import PG_SERVER
 from tests.factories import make_user
 from tests.web.helpers import csrf_of, sign_in
 
@@ -64,8 +75,6 @@ def harvested(settings: Settings, people: dict[str, Actor], clinic_db: Path) -> 
     with transaction(settings) as session:
         for row in list_datasets(session, engineer):
             ids[row.dataset.name] = row.dataset.id
-            from accord.catalog.datasets import dataset_fields
-
             for f in dataset_fields(session, engineer, row.dataset.id):
                 ids[f"{row.dataset.name}.{f.name}"] = f.id
     return ids
@@ -106,13 +115,15 @@ def test_engineer_adds_and_harvests_a_source(
     assert started.status_code == 303 and re.fullmatch(r"/catalog/harvests/\d+", location)
     # The test client runs the background task before returning, so the run has finished.
     run = app_client.get(location)
-    assert "Finished" in run.text and "First harvest of this source: 2 datasets and 6 fields" in run.text
+    assert "Finished" in run.text
+    assert "First harvest of this source: 2 datasets and 6 fields" in run.text
     assert '<progress id="harvest-progress"' in run.text
     assert app_client.get(location + "/progress").json()["status"] == "succeeded"
     home = app_client.get("/catalog")
     assert "main.client" in home.text and "main.visit" in home.text
     filtered = app_client.get("/catalog", params={"source": "nowhere", "lifecycle": "archived"})
-    assert "main.client" not in filtered.text and "No datasets yet match these filters" in filtered.text
+    assert "main.client" not in filtered.text
+    assert "No datasets yet match these filters" in filtered.text
 
 
 def test_unreachable_source_fails_cleanly(
@@ -197,7 +208,8 @@ def test_steward_describes_and_security_officer_classifies(
     page = app_client.get(saved.headers["location"])
     assert "The description was saved." in page.text and "Date of birth" in page.text
     cited = post(app_client, f"/catalog/fields/{field_id}/statutes",
-                 {"citations": "WIC 10850(a)\n\n45 CFR 164.514(b)(2)"}, f"/catalog/fields/{field_id}")
+                 {"citations": "WIC 10850(a)\n\n45 CFR 164.514(b)(2)"},
+                 f"/catalog/fields/{field_id}")
     assert cited.status_code == 303
 
     switch_to(app_client, "sky")
@@ -282,7 +294,8 @@ def test_dictionary_downloads_in_every_format(
         assert f'href="{base}.{fmt}"' in page.text
         response = app_client.get(f"{base}.{fmt}")
         assert response.status_code == 200, fmt
-        assert response.headers["content-disposition"].startswith('attachment; filename="main.client')
+        disposition = response.headers["content-disposition"]
+        assert disposition.startswith('attachment; filename="main.client')
     assert "birth_date" in app_client.get(f"{base}.csv").text
     assert app_client.get(f"{base}.json").json()["dataset"]["name"] == "main.client"
     book = load_workbook(io.BytesIO(app_client.get(f"{base}.xlsx").content))
@@ -389,8 +402,7 @@ def test_uploads_refuse_traversal_wrong_types_and_oversize(
     glossary = app_client.post("/catalog/glossary/import", data={"csrf_token": token},
                                files={"file": ("big.csv", big, "text/csv")})
     assert glossary.status_code == 422 and "larger than 20 MB" in glossary.text
-    assert not list((settings.data_dir / "uploads").glob("*")) if (
-        settings.data_dir / "uploads").exists() else True
+    assert not list(settings.data_dir.glob("uploads/*"))
 
 
 def test_glossary_add_edit_import_export_and_link(
@@ -515,8 +527,6 @@ def test_write_back_preview_explains_what_cannot_be_written(
     refused = post(app_client, "/catalog/sources/clinic/write-back", {"digest": "x"},
                    "/catalog/sources/clinic")
     assert refused.status_code == 422 and "already matches" in refused.text
-    from accord.catalog.fields import Description, describe_field
-
     with transaction(settings) as session:
         describe_field(session, people["steward"], harvested["main.client.county"],
                        Description(definition="County of residence."))
@@ -531,3 +541,59 @@ def test_unknown_things_are_friendly_404s(app_client: TestClient, people: dict[s
                  "/catalog/harvests/999", "/catalog/datasets/abc"):
         response = app_client.get(path)
         assert response.status_code == 404 and "Page not found" in response.text, path
+
+
+@pytest.fixture
+def pg_clinic() -> Iterator[str]:
+    """A throw-away PostgreSQL source database with one uncommented table."""
+    server = make_url(PG_SERVER)
+    name = f"accord_w_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = server.set(database=name).render_as_string(hide_password=False)
+    source = create_engine(url, poolclass=NullPool)
+    with source.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE person (id integer PRIMARY KEY, county text)")
+    source.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def test_write_back_to_postgresql_runs_exactly_the_previewed_statements(
+    settings: Settings, app_client: TestClient, people: dict[str, Actor], pg_clinic: str
+) -> None:
+    with transaction(settings) as session:
+        add_source(session, people["engineer"], settings.key, name="pg", location=pg_clinic)
+    harvest_now(settings, people["engineer"], "pg")
+    with transaction(settings) as session:
+        dataset = list_datasets(session, people["engineer"])[0]
+        county = next(f for f in dataset_fields(session, people["engineer"], dataset.dataset.id)
+                      if f.name == "county")
+        describe_field(session, people["steward"], county.id,
+                       Description(definition="County of residence, as the person reported it."))
+    sign_in(app_client, "eli")
+    assert "Write definitions back" in app_client.get("/catalog/sources/pg").text
+    preview = app_client.get("/catalog/sources/pg/write-back")
+    assert preview.status_code == 200 and "COMMENT ON COLUMN" in preview.text
+    assert "County of residence, as the person reported it." in preview.text
+    stale = post(app_client, "/catalog/sources/pg/write-back", {"digest": "0" * 64},
+                 "/catalog/sources/pg/write-back")
+    assert stale.status_code == 409 and "changed since the preview" in stale.text
+    digest = re.search(r'name="digest" value="([0-9a-f]{64})"', preview.text)
+    assert digest
+    done = post(app_client, "/catalog/sources/pg/write-back", {"digest": digest.group(1)},
+                "/catalog/sources/pg/write-back")
+    assert done.status_code == 303
+    assert "were written to the source database" in app_client.get(done.headers["location"]).text
+    source = create_engine(pg_clinic, poolclass=NullPool)
+    with source.connect() as conn:
+        comment = conn.exec_driver_sql(
+            "SELECT col_description('person'::regclass, 2)").scalar_one()
+    source.dispose()
+    assert comment == "County of residence, as the person reported it."
+    assert "there is nothing to write" in app_client.get("/catalog/sources/pg/write-back").text

@@ -46,21 +46,39 @@ class Known:
 
 
 def _known(session: Session, source_id: int) -> dict[tuple[str, str], Known]:
-    classified = set(session.scalars(
-        select(FieldClassification.field_id).join(CatalogField).join(Dataset)
-        .where(Dataset.source_id == source_id)))
-    cited = set(session.scalars(
-        select(FieldStatute.field_id).join(CatalogField).join(Dataset)
-        .where(Dataset.source_id == source_id)))
-    checked = set(session.scalars(
-        select(FieldWork.field_id).join(CatalogField).join(Dataset)
-        .where(Dataset.source_id == source_id, FieldWork.statute_checked)))
+    classified = set(
+        session.scalars(
+            select(FieldClassification.field_id)
+            .join(CatalogField)
+            .join(Dataset)
+            .where(Dataset.source_id == source_id)
+        )
+    )
+    cited = set(
+        session.scalars(
+            select(FieldStatute.field_id)
+            .join(CatalogField)
+            .join(Dataset)
+            .where(Dataset.source_id == source_id)
+        )
+    )
+    checked = set(
+        session.scalars(
+            select(FieldWork.field_id)
+            .join(CatalogField)
+            .join(Dataset)
+            .where(Dataset.source_id == source_id, FieldWork.statute_checked)
+        )
+    )
     rows = session.execute(
         select(CatalogField.id, Dataset.name, CatalogField.name, CatalogField.definition)
-        .join(Dataset).where(Dataset.source_id == source_id, CatalogField.removed_at.is_(None))
+        .join(Dataset)
+        .where(Dataset.source_id == source_id, CatalogField.removed_at.is_(None))
     ).all()
-    return {(d, f): Known(definition, i in classified, i in cited or i in checked)
-            for i, d, f, definition in rows}
+    return {
+        (d, f): Known(definition, i in classified, i in cited or i in checked)
+        for i, d, f, definition in rows
+    }
 
 
 def _source_for_url(session: Session, url: str) -> Source | None:
@@ -69,8 +87,10 @@ def _source_for_url(session: Session, url: str) -> Source | None:
 
 
 def check_metadata(
-    session: Session, actor: Actor, target: str, require: tuple[str, ...] = ("definition",
-                                                                                "classification"),
+    session: Session,
+    actor: Actor,
+    target: str,
+    require: tuple[str, ...] = ("definition", "classification"),
 ) -> list[Missing]:
     """Fields of ``target`` (a source name or a database URL) that lack a requirement."""
     check(actor, Action.VIEW_CATALOG)
@@ -87,7 +107,8 @@ def check_metadata(
             make_url(target)
         except ArgumentError as exc:
             raise ValidationFailed(
-                [Problem("target", "Give a registered source name or a database URL.")]) from exc
+                [Problem("target", "Give a registered source name or a database URL.")]
+            ) from exc
         harvest = harvest_database(target)
         matched = _source_for_url(session, target)
         known = _known(session, matched.id) if matched else {}
@@ -96,10 +117,15 @@ def check_metadata(
     missing = []
     for key in fields:
         facts = known.get(key, Known(comments.get(key, ""), False, False))
-        gaps = tuple(r for r in require if not (
-            (r == "definition" and (facts.definition or comments.get(key, "")).strip())
-            or (r == "classification" and facts.classified)
-            or (r == "statute" and facts.statute_checked)))
+        gaps = tuple(
+            r
+            for r in require
+            if not (
+                (r == "definition" and (facts.definition or comments.get(key, "")).strip())
+                or (r == "classification" and facts.classified)
+                or (r == "statute" and facts.statute_checked)
+            )
+        )
         if gaps:
             missing.append(Missing(key[0], key[1], gaps))
     return missing

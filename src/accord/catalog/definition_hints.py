@@ -17,10 +17,39 @@ USAGE = re.compile(
     re.IGNORECASE,
 )
 MEASURE_WORDS = {
-    "amount", "amt", "cost", "price", "paid", "payment", "income", "balance", "fee", "charge",
-    "total", "duration", "minutes", "hours", "days", "length", "distance", "weight", "height",
-    "bmi", "age", "rate", "percent", "pct", "dose", "a1c", "measurement", "level", "speed",
-    "temperature", "volume", "km", "miles",
+    "amount",
+    "amt",
+    "cost",
+    "price",
+    "paid",
+    "payment",
+    "income",
+    "balance",
+    "fee",
+    "charge",
+    "total",
+    "duration",
+    "minutes",
+    "hours",
+    "days",
+    "length",
+    "distance",
+    "weight",
+    "height",
+    "bmi",
+    "age",
+    "rate",
+    "percent",
+    "pct",
+    "dose",
+    "a1c",
+    "measurement",
+    "level",
+    "speed",
+    "temperature",
+    "volume",
+    "km",
+    "miles",
 }
 UNITS = re.compile(
     r"(\$|%|\b(dollars?|cents?|usd|days?|hours?|minutes?|seconds?|weeks?|months?|years?|"
@@ -30,8 +59,28 @@ UNITS = re.compile(
     re.IGNORECASE,
 )
 WELL_KNOWN = frozenset({"US", "USA", "ID", "UTC", "ISO", "ZIP"})
-STOP = {"the", "a", "an", "of", "for", "to", "in", "on", "at", "by", "is", "was", "and", "or",
-        "this", "that", "which", "its", "their", "as"}
+STOP = {
+    "the",
+    "a",
+    "an",
+    "of",
+    "for",
+    "to",
+    "in",
+    "on",
+    "at",
+    "by",
+    "is",
+    "was",
+    "and",
+    "or",
+    "this",
+    "that",
+    "which",
+    "its",
+    "their",
+    "as",
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +94,11 @@ def _tokens(name: str) -> set[str]:
 
 
 def definition_hints(
-    name: str, definition: str, *, label: str = "", data_type: str = "",
+    name: str,
+    definition: str,
+    *,
+    label: str = "",
+    data_type: str = "",
     glossary_acronyms: frozenset[str] = frozenset(),
 ) -> list[Hint]:
     """Every hint that applies; an empty list means the definition follows the guidance."""
@@ -71,8 +124,13 @@ def definition_hints(
     known = glossary_acronyms | WELL_KNOWN
     unknown = sorted({a for a in ACRONYM.findall(definition) if a not in known})
     if unknown:
-        hints.append(Hint("acronyms", f"Add {', '.join(unknown)} to the glossary or spell "
-                          f"{'it' if len(unknown) == 1 else 'them'} out."))
+        hints.append(
+            Hint(
+                "acronyms",
+                f"Add {', '.join(unknown)} to the glossary or spell "
+                f"{'it' if len(unknown) == 1 else 'them'} out.",
+            )
+        )
     if len(text) > 600:
         hints.append(Hint("long", "Keep it to one concept; move background to the dataset."))
     return hints

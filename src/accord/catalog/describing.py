@@ -35,34 +35,56 @@ def _work(session: Session, field_id: int) -> FieldWork:
     if work is None:
         if session.get(CatalogField, field_id) is None:
             raise NotFound(f"No field {field_id}.")
-        work = FieldWork(field_id=field_id, status="draft", statute_checked=False,
-                         submitted_by="", review_note="")
+        work = FieldWork(
+            field_id=field_id,
+            status="draft",
+            statute_checked=False,
+            submitted_by="",
+            review_note="",
+        )
         session.add(work)
     return work
 
 
 def _live_fields(session: Session, dataset_id: int) -> list[int]:
-    return list(session.scalars(select(CatalogField.id).where(
-        CatalogField.dataset_id == dataset_id, CatalogField.removed_at.is_(None))))
+    return list(
+        session.scalars(
+            select(CatalogField.id).where(
+                CatalogField.dataset_id == dataset_id, CatalogField.removed_at.is_(None)
+            )
+        )
+    )
 
 
 def assign_steward(
-    session: Session, actor: Actor, steward_username: str, *, field_ids: Iterable[int] = (),
+    session: Session,
+    actor: Actor,
+    steward_username: str,
+    *,
+    field_ids: Iterable[int] = (),
     dataset_id: int | None = None,
 ) -> int:
     """Assign fields (or every field of a dataset) to a steward; returns how many."""
     check(actor, Action.ASSIGN_STEWARDS)
     steward = get_user(session, steward_username)
     if Role.STEWARD.value not in steward.role_names or not steward.is_active:
-        raise ValidationFailed([Problem("steward", f"{steward.username} is not an active steward.")])
+        raise ValidationFailed(
+            [Problem("steward", f"{steward.username} is not an active steward.")]
+        )
     ids = list(field_ids) + (_live_fields(session, dataset_id) if dataset_id is not None else [])
     if not ids:
         raise ValidationFailed([Problem("fields", "Choose at least one field.")])
     for field_id in ids:
         _work(session, field_id).steward_id = steward.id
     session.flush()
-    audit.record(session, actor, "describe.assign", "user", steward.id,
-                 after={"steward": steward.username, "fields": ids})
+    audit.record(
+        session,
+        actor,
+        "describe.assign",
+        "user",
+        steward.id,
+        after={"steward": steward.username, "fields": ids},
+    )
     return len(ids)
 
 
@@ -88,8 +110,14 @@ def submit_for_review(session: Session, actor: Actor, field_ids: list[int]) -> i
         work = _work(session, field_id)
         work.status, work.submitted_by, work.updated_at = "in_review", actor.username, utcnow()
     session.flush()
-    audit.record(session, actor, "describe.submit", "field", ",".join(map(str, field_ids))[:64],
-                 after={"fields": field_ids})
+    audit.record(
+        session,
+        actor,
+        "describe.submit",
+        "field",
+        ",".join(map(str, field_ids))[:64],
+        after={"fields": field_ids},
+    )
     return len(field_ids)
 
 
@@ -108,8 +136,15 @@ def review_description(
     before = work.status
     work.status = "published" if approve else "draft"
     work.review_note, work.updated_at = note.strip(), utcnow()
-    audit.record(session, actor, "describe.review", "field", field_id,
-                 before={"status": before}, after={"status": work.status, "note": work.review_note})
+    audit.record(
+        session,
+        actor,
+        "describe.review",
+        "field",
+        field_id,
+        before={"status": before},
+        after={"status": work.status, "note": work.review_note},
+    )
     return work
 
 
@@ -119,8 +154,14 @@ def set_statute_checked(session: Session, actor: Actor, field_id: int, checked: 
     work = _work(session, field_id)
     if work.statute_checked != checked:
         work.statute_checked = checked
-        audit.record(session, actor, "describe.statute_check", "field", field_id,
-                     after={"statute_checked": checked})
+        audit.record(
+            session,
+            actor,
+            "describe.statute_check",
+            "field",
+            field_id,
+            after={"statute_checked": checked},
+        )
 
 
 @dataclass(frozen=True)
@@ -158,8 +199,10 @@ def completeness(session: Session, dataset_ids: list[int]) -> dict[int, Complete
         .where(CatalogField.dataset_id.in_(dataset_ids), CatalogField.removed_at.is_(None))
         .group_by(CatalogField.dataset_id)
     ).all()
-    found = {row[0]: Completeness(int(row[1]), int(row[2] or 0), int(row[3] or 0),
-                                  int(row[4] or 0)) for row in rows}
+    found = {
+        row[0]: Completeness(int(row[1]), int(row[2] or 0), int(row[3] or 0), int(row[4] or 0))
+        for row in rows
+    }
     return {i: found.get(i, Completeness(0, 0, 0, 0)) for i in dataset_ids}
 
 
@@ -186,9 +229,16 @@ def my_work(session: Session, actor: Actor) -> tuple[list[WorkItem], list[WorkIt
         base.where(FieldWork.steward_id == user_id, FieldWork.status != "published")
     ).all()
     reviews: list[tuple[CatalogField, Dataset, str, str]] = []
-    if Role.STEWARD in actor.roles or Role.DATA_COORDINATOR in actor.roles or (
-            Role.PROGRAM_OWNER in actor.roles):
-        reviews = list(session.execute(
-            base.where(FieldWork.status == "in_review", FieldWork.submitted_by != actor.username)
-        ).all())
+    if (
+        Role.STEWARD in actor.roles
+        or Role.DATA_COORDINATOR in actor.roles
+        or (Role.PROGRAM_OWNER in actor.roles)
+    ):
+        reviews = list(
+            session.execute(
+                base.where(
+                    FieldWork.status == "in_review", FieldWork.submitted_by != actor.username
+                )
+            ).all()
+        )
     return ([WorkItem(*row) for row in assigned], [WorkItem(*row) for row in reviews])

@@ -18,9 +18,7 @@ from sqlalchemy.orm import Session
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
 from accord.catalog.drift import DriftReport, apply_harvest
-from accord.catalog.harvest.files import harvest_files
 from accord.catalog.harvest.model import Harvest, HarvestCancelled
-from accord.catalog.harvest.openapi import harvest_openapi
 from accord.catalog.harvest.sql import harvest_database
 from accord.catalog.models import HarvestRun, Source
 from accord.catalog.sources import connection_url, get_source
@@ -116,9 +114,14 @@ def harvest_now(
 def read_source(source: Source, key: bytes, progress: Progress) -> Harvest:
     if source.kind == "database":
         return harvest_database(connection_url(source, key), progress=progress)
+    # File and OpenAPI readers load DuckDB, openpyxl and YAML (~40 MiB): only when needed.
     location = Path(source.location)
     if source.kind == "openapi":
+        from accord.catalog.harvest.openapi import harvest_openapi
+
         return harvest_openapi(location.read_bytes(), name_hint=location.stem)
+    from accord.catalog.harvest.files import harvest_files
+
     paths = (
         [location]
         if location.is_file()

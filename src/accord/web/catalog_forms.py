@@ -1,4 +1,4 @@
-"""Form parsing and upload handling for the catalog pages.
+"""Form parsing, notices and upload handling for the catalog pages.
 
 The pages stay thin: this module turns posted text into the values services take (numbers,
 dates, code lists) and reports what it cannot read as ``Problem``s, the same way services do,
@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from fastapi import Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -24,7 +25,7 @@ from accord.catalog.datasets import Inventory
 from accord.catalog.fields import Description, parse_valid_values
 from accord.catalog.inventory_io import TARGETS
 from accord.catalog.models import Classification
-from accord.errors import Problem, ValidationFailed
+from accord.errors import AccordError, Problem, ValidationFailed
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 UPLOAD_FOLDER = "uploads"
@@ -60,6 +61,21 @@ def notice(request: Request) -> str | None:
     if key == "terms_imported":
         return f"{_count(request.query_params.get('count'))} glossary terms were imported."
     return NOTICES.get(key)
+
+
+def done(url: str, key: str) -> RedirectResponse:
+    """After a successful post: back to a page, which shows the notice named ``key``."""
+    return RedirectResponse(f"{url}?notice={key}", status_code=303)
+
+
+def attachment(body: bytes | str, media_type: str, filename: str) -> Response:
+    return Response(body, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def refused(exc: AccordError) -> list[Problem]:
+    """A conflict shown on the form like a validation problem: the person fixes it there."""
+    return exc.problems if isinstance(exc, ValidationFailed) else [Problem("", exc.message)]
 
 
 def _count(value: str | None) -> int:

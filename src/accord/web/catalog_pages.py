@@ -1,5 +1,6 @@
-"""Catalog pages: datasets and their fields, sources and harvests, glossary, statutes,
-inventory import and export, retention, search.
+"""Catalog pages: datasets and their fields, glossary, statutes, inventory import and export,
+retention, search. Sources, harvests and write-back are in ``catalog_source_pages``, whose
+routes this router includes.
 
 Handlers only translate between forms and the catalog services (form parsing lives in
 ``catalog_forms``); every rule and every permission check is the services' own. Edit controls
@@ -8,18 +9,17 @@ are shown only to roles allowed the action, and each POST route requires that ac
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
-from accord.catalog import glossary, harvesting, inventory_io
+from accord.catalog import glossary, inventory_io
 from accord.catalog.datasets import (
     dataset_fields,
     get_dataset,
@@ -38,11 +38,9 @@ from accord.catalog.fields import (
     valid_values_of,
     vocabulary,
 )
-from accord.catalog.harvest.errors import SourceUnavailable, WriteBackNotSupported
-from accord.catalog.harvest.model import HarvestCancelled
 from accord.catalog.models import DATASET_KINDS, LIFECYCLE, Dataset
 from accord.catalog.search import Filters, search
-from accord.catalog.sources import add_source, describe, get_source, list_sources
+from accord.catalog.sources import list_sources
 from accord.catalog.statutes import (
     add_statute,
     field_statutes,
@@ -50,10 +48,9 @@ from accord.catalog.statutes import (
     rollup,
     set_field_statutes,
 )
-from accord.catalog.writeback import apply_write_back, preview_write_back
-from accord.config import Settings
-from accord.errors import AccordError, Conflict, Problem, ValidationFailed
+from accord.errors import Conflict, Problem, ValidationFailed
 from accord.web import catalog_forms as forms
+from accord.web import catalog_source_pages
 from accord.web.deps import DbSession, csrf_protect, get_settings, require
 from accord.web.render import render
 
@@ -64,20 +61,7 @@ router = APIRouter(prefix="/catalog", dependencies=[Depends(csrf_protect)], incl
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 PAGE_SIZE = 100
 SEARCH_KINDS = {"dataset": "Datasets", "field": "Fields", "term": "Glossary terms"}
-
-
-def _done(url: str, key: str) -> RedirectResponse:
-    return RedirectResponse(f"{url}?notice={key}", status_code=303)
-
-
-def _attachment(body: bytes | str, media_type: str, filename: str) -> Response:
-    return Response(body, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def _refused(exc: AccordError) -> list[Problem]:
-    """A conflict shown on the form like a validation problem: the person fixes it there."""
-    return exc.problems if isinstance(exc, ValidationFailed) else [Problem("", exc.message)]
+router.include_router(catalog_source_pages.router)
 
 
 # --- Datasets ----------------------------------------------------------------------------------
@@ -128,7 +112,7 @@ def dataset_register(
         return render(request, "catalog/dataset_new.html", {
             "form": form.model_dump(), "kinds": DATASET_KINDS, "lifecycles": LIFECYCLE,
             "problems": exc.problems}, status_code=422)
-    return _done(f"/catalog/datasets/{dataset.id}", "dataset_registered")
+    return forms.done(f"/catalog/datasets/{dataset.id}", "dataset_registered")
 
 
 def _inventory_form(d: Dataset) -> dict[str, str]:
@@ -178,7 +162,7 @@ def dataset_inventory(
     except ValidationFailed as exc:
         return _dataset_page(request, session, actor, dataset_id, 422, exc.problems,
                              form.model_dump())
-    return _done(f"/catalog/datasets/{dataset_id}", "inventory_saved")
+    return forms.done(f"/catalog/datasets/{dataset_id}", "inventory_saved")
 
 
 @router.get("/datasets/{dataset_id:int}/dictionary.{fmt}")
@@ -187,7 +171,7 @@ def dataset_dictionary(session: DbSession, actor: Viewer, dataset_id: int, fmt: 
         raise ValidationFailed([Problem("format", f"Choose one of: {', '.join(FORMATS)}.")])
     render_fn, media_type, extension = FORMATS[fmt]
     dictionary = build_dictionary(session, actor, dataset_id)
-    return _attachment(render_fn(dictionary), media_type,
+    return forms.attachment(render_fn(dictionary), media_type,
                        forms.download_name(dictionary.dataset.name, extension))
 
 
@@ -237,7 +221,7 @@ def field_describe(
     except ValidationFailed as exc:
         return _field_page(request, session, actor, field_id, 422, exc.problems, "describe",
                            form.model_dump())
-    return _done(f"/catalog/fields/{field_id}", "description_saved")
+    return forms.done(f"/catalog/fields/{field_id}", "description_saved")
 
 
 @router.post("/fields/{field_id:int}/classify")
@@ -252,7 +236,7 @@ def field_classify(
     except ValidationFailed as exc:
         return _field_page(request, session, actor, field_id, 422, exc.problems, "classify",
                            {"codes": codes or []})
-    return _done(f"/catalog/fields/{field_id}", "classifications_saved")
+    return forms.done(f"/catalog/fields/{field_id}", "classifications_saved")
 
 
 @router.post("/fields/{field_id:int}/statutes")
@@ -267,7 +251,7 @@ def field_statutes_save(
     except ValidationFailed as exc:
         return _field_page(request, session, actor, field_id, 422, exc.problems, "statutes",
                            {"citations": citations})
-    return _done(f"/catalog/fields/{field_id}", "statutes_saved")
+    return forms.done(f"/catalog/fields/{field_id}", "statutes_saved")
 
 
 @router.post("/fields/{field_id:int}/terms")
@@ -276,7 +260,7 @@ def field_link_term(
     actor: Annotated[Actor, Depends(require(Action.EDIT_GLOSSARY))],
 ) -> Response:
     glossary.link_term(session, actor, field_id, term_id)
-    return _done(f"/catalog/fields/{field_id}", "term_linked")
+    return forms.done(f"/catalog/fields/{field_id}", "term_linked")
 
 
 @router.post("/fields/{field_id:int}/terms/{term_id:int}/unlink")
@@ -285,7 +269,7 @@ def field_unlink_term(
     actor: Annotated[Actor, Depends(require(Action.EDIT_GLOSSARY))],
 ) -> Response:
     glossary.unlink_term(session, actor, field_id, term_id)
-    return _done(f"/catalog/fields/{field_id}", "term_unlinked")
+    return forms.done(f"/catalog/fields/{field_id}", "term_unlinked")
 
 
 @router.post("/fields/{field_id:int}/review")
@@ -294,141 +278,7 @@ def field_reviewed(
     actor: Annotated[Actor, Depends(require(Action.DESCRIBE_FIELDS))],
 ) -> Response:
     mark_reviewed(session, actor, field_id)
-    return _done(f"/catalog/fields/{field_id}", "reviewed")
-
-
-# --- Sources, harvests, write-back -------------------------------------------------------------
-
-
-def _sources_page(
-    request: Request, session: DbSession, actor: Actor, status: int = 200,
-    problems: list[Problem] | None = None, form: dict[str, str] | None = None,
-) -> Response:
-    return render(request, "catalog/sources.html", {
-        "sources": [(s, describe(s)) for s in list_sources(session, actor)],
-        "form": form or {}, "problems": problems or [], "notice": forms.notice(request),
-    }, status_code=status)
-
-
-@router.get("/sources")
-def sources_page(request: Request, session: DbSession, actor: Viewer) -> Response:
-    return _sources_page(request, session, actor)
-
-
-@router.post("/sources")
-def sources_add(
-    request: Request, session: DbSession,
-    actor: Annotated[Actor, Depends(require(Action.MANAGE_SOURCES))],
-    name: Annotated[str, Form()] = "", location: Annotated[str, Form()] = "",
-    kind: Annotated[str, Form()] = "", password_env: Annotated[str, Form()] = "",
-    description: Annotated[str, Form()] = "",
-) -> Response:
-    try:
-        with session.begin_nested():
-            add_source(session, actor, get_settings(request).key, name=name.strip(),
-                       location=location, kind=kind, password_env=password_env.strip(),
-                       description=description)
-    except (ValidationFailed, Conflict) as exc:
-        form = {"name": name, "location": forms.location_for_redisplay(location), "kind": kind,
-                "password_env": password_env, "description": description}
-        return _sources_page(request, session, actor, exc.status, _refused(exc), form)
-    return _done(f"/catalog/sources/{name.strip()}", "source_added")
-
-
-@router.get("/sources/{name}")
-def source_page(request: Request, session: DbSession, actor: Viewer, name: str) -> Response:
-    source = get_source(session, actor, name)
-    return render(request, "catalog/source.html", {
-        "source": source, "facts": describe(source),
-        "rows": list_datasets(session, actor, source_id=source.id, include_removed=True,
-                              limit=1000),
-        "runs": harvesting.list_harvest_runs(session, actor, source.id),
-        "notice": forms.notice(request),
-    })
-
-
-def _run_harvest(settings: Settings, actor: Actor, run_id: int) -> None:
-    """Run after the response, once the run is committed. How it ended is recorded on the run
-    (and shown on its page), so an expected failure is not logged again here."""
-    try:
-        harvesting.execute_harvest(settings, actor, run_id)
-    except (HarvestCancelled, AccordError):
-        return
-    except Exception:  # the top of a background task: nothing above it would log this
-        log.exception("harvest run %s failed unexpectedly", run_id)
-
-
-@router.post("/sources/{name}/harvest")
-def source_harvest(
-    request: Request, session: DbSession, name: str, background: BackgroundTasks,
-    actor: Annotated[Actor, Depends(require(Action.HARVEST))],
-) -> Response:
-    run = harvesting.start_harvest(session, actor, name)
-    background.add_task(_run_harvest, get_settings(request), actor, run.id)
-    return RedirectResponse(f"/catalog/harvests/{run.id}", status_code=303)
-
-
-@router.get("/harvests/{run_id:int}")
-def harvest_page(request: Request, session: DbSession, actor: Viewer, run_id: int) -> Response:
-    run = harvesting.get_harvest_run(session, actor, run_id)
-    source = next((s for s in list_sources(session, actor) if s.id == run.source_id), None)
-    return render(request, "catalog/harvest.html", {
-        "run": run, "source": source, "report": json.loads(run.report) if run.report else None,
-        "notice": forms.notice(request),
-    })
-
-
-@router.get("/harvests/{run_id:int}/progress")
-def harvest_progress(session: DbSession, actor: Viewer, run_id: int) -> JSONResponse:
-    """What catalog.js polls to move the progress bar without reloading the page."""
-    run = harvesting.get_harvest_run(session, actor, run_id)
-    return JSONResponse({"status": run.status, "done": run.done, "total": run.total,
-                         "message": run.message, "cancel_requested": run.cancel_requested})
-
-
-@router.post("/harvests/{run_id:int}/cancel")
-def harvest_cancel(
-    session: DbSession, run_id: int, actor: Annotated[Actor, Depends(require(Action.HARVEST))]
-) -> Response:
-    harvesting.cancel_harvest(session, actor, run_id)
-    return _done(f"/catalog/harvests/{run_id}", "cancel_requested")
-
-
-def _write_back_page(
-    request: Request, session: DbSession, actor: Actor, name: str, status: int = 200,
-    problems: list[Problem] | None = None,
-) -> Response:
-    source = get_source(session, actor, name)
-    try:
-        plan = preview_write_back(session, actor, get_settings(request).key, name)
-    except (WriteBackNotSupported, SourceUnavailable) as exc:
-        return render(request, "catalog/write_back.html", {
-            "source": source, "plan": None, "problems": [Problem("", exc.message)]},
-            status_code=exc.status)
-    return render(request, "catalog/write_back.html", {
-        "source": source, "plan": plan, "problems": problems or []}, status_code=status)
-
-
-@router.get("/sources/{name}/write-back")
-def write_back_preview(
-    request: Request, session: DbSession, name: str,
-    actor: Annotated[Actor, Depends(require(Action.WRITE_BACK))],
-) -> Response:
-    return _write_back_page(request, session, actor, name)
-
-
-@router.post("/sources/{name}/write-back")
-def write_back_apply(
-    request: Request, session: DbSession, name: str,
-    actor: Annotated[Actor, Depends(require(Action.WRITE_BACK))],
-    digest: Annotated[str, Form()] = "",
-) -> Response:
-    try:
-        with session.begin_nested():
-            apply_write_back(session, actor, get_settings(request).key, name, digest)
-    except (ValidationFailed, Conflict) as exc:
-        return _write_back_page(request, session, actor, name, exc.status, _refused(exc))
-    return _done(f"/catalog/sources/{name}", "written_back")
+    return forms.done(f"/catalog/fields/{field_id}", "reviewed")
 
 
 # --- Glossary and statutes ---------------------------------------------------------------------
@@ -470,12 +320,12 @@ def glossary_save(
     except ValidationFailed as exc:
         form = {"term": term, "acronym": acronym, "definition": definition}
         return _glossary_page(request, session, actor, 422, exc.problems, "save", form)
-    return _done("/catalog/glossary", "term_saved")
+    return forms.done("/catalog/glossary", "term_saved")
 
 
 @router.get("/glossary.csv")
 def glossary_export(session: DbSession, actor: Viewer) -> Response:
-    return _attachment(glossary.export_csv(session, actor), "text/csv; charset=utf-8",
+    return forms.attachment(glossary.export_csv(session, actor), "text/csv; charset=utf-8",
                        "glossary.csv")
 
 
@@ -521,8 +371,8 @@ def statutes_add(
             add_statute(session, actor, citation, title=title, url=url)
     except (ValidationFailed, Conflict) as exc:
         form = {"citation": citation, "title": title, "url": url}
-        return _statutes_page(request, session, actor, exc.status, _refused(exc), form)
-    return _done("/catalog/statutes", "statute_added")
+        return _statutes_page(request, session, actor, exc.status, forms.refused(exc), form)
+    return forms.done("/catalog/statutes", "statute_added")
 
 
 # --- Inventory import and export, retention, search --------------------------------------------
@@ -593,13 +443,13 @@ def _import(
 
 @router.get("/inventory/export.csv")
 def export_inventory_csv(session: DbSession, actor: Viewer) -> Response:
-    return _attachment(inventory_io.export_csv(session, actor), "text/csv; charset=utf-8",
+    return forms.attachment(inventory_io.export_csv(session, actor), "text/csv; charset=utf-8",
                        "inventory.csv")
 
 
 @router.get("/inventory/export.xlsx")
 def export_inventory_xlsx(session: DbSession, actor: Viewer) -> Response:
-    return _attachment(inventory_io.export_xlsx(session, actor), FORMATS["xlsx"].media_type,
+    return forms.attachment(inventory_io.export_xlsx(session, actor), FORMATS["xlsx"].media_type,
                        "inventory.xlsx")
 
 

@@ -185,7 +185,7 @@ DETECTORS: Mapping[str, Detector] = {
         Detector(
             "icd10cm",
             "the ICD-10-CM code format",
-            _lines(r"[A-TV-Z]\d[0-9AB](?:\.?[0-9A-TV-Z]{1,4})?"),
+            _lines(r"[A-Z]\d[0-9AB](?:\.?[0-9A-Z]{1,4})?"),
         ),
         Detector("icd9", "the ICD-9-CM code format", _lines(r"(?:\d{3}|V\d\d)\.\d{1,2}|E\d{3}\.\d")),
         Detector(
@@ -248,6 +248,11 @@ DETECTORS: Mapping[str, Detector] = {
                 r"food stamps|section 8|general assistance|liheap)\b.*",
                 re.IGNORECASE,
             ),
+        ),
+        Detector(
+            "person_ref",
+            "a reference to a person record (Patient/..., Person/...)",
+            _lines(r"(?:Patient|Person|RelatedPerson|Member|Client)/[A-Za-z0-9.-]+"),
         ),
         Detector(
             "image",

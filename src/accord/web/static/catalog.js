@@ -20,7 +20,8 @@
       })
       .then(function (run) {
         if (run.status !== "running") {
-          window.location.reload();  // the finished page carries the drift report
+          // The finished page carries the drift report; drop a "?notice=" that no longer fits.
+          window.location.replace(window.location.pathname);
           return;
         }
         if (run.total > 0) {
@@ -28,7 +29,10 @@
           bar.value = run.done;
           count.textContent = run.done + " of " + run.total;
         }
-        message.textContent = run.cancel_requested ? "Cancel requested; stopping…" : (run.message || "Reading the source…");
+        var text = run.cancel_requested ? "Cancel requested; stopping…" : (run.message || "Reading the source…");
+        if (message.textContent !== text) {  // unchanged text is not announced again
+          message.textContent = text;
+        }
         window.setTimeout(poll, 1000);
       })
       .catch(function () { window.setTimeout(poll, 5000); });

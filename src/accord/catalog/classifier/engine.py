@@ -1,0 +1,203 @@
+"""The classifier: names, definitions and sampled values in, ranked suggestions out.
+
+Evidence for a label comes from up to four places: the field name (tokenised and with
+abbreviations expanded), the definition, the dataset and name together (a "value" column in a
+lab table), and the share of sampled values a detector accepts. Each piece carries a
+confidence from the rule file and they are combined as independent evidence (noisy-or), so two
+weak signals that agree beat one. Values that clearly do not fit (an "ssn_verified" column of
+Y/N flags) weaken name evidence instead of being ignored.
+
+Throughput matters because a harvest classifies tens of thousands of fields at once: names are
+tokenised once per field, each label's name patterns are one compiled alternation, values are
+joined and scanned once per detector that any rule uses, and at most ``max_values`` values are
+looked at per field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from accord.catalog.classifier.detectors import DETECTORS
+from accord.catalog.classifier.model import FieldSample, Suggestion
+from accord.catalog.classifier.rules import LabelRule, RuleSet, load_rules
+from accord.catalog.classifier.tokens import normalise_name
+
+
+def sample_texts(values: Sequence[object], limit: int) -> list[str]:
+    """Non-empty text forms of up to ``limit`` sampled values; odd values are skipped.
+
+    Bytes are decoded as UTF-8 with replacement (drivers hand back raw bytes for some types);
+    booleans, NaN and anything that is not text, a number or a date carry no format to detect.
+    """
+    texts: list[str] = []
+    for value in values:
+        if len(texts) >= limit:
+            break
+        if value is None or isinstance(value, bool):
+            continue
+        if isinstance(value, str):
+            text = value
+        elif isinstance(value, bytes | bytearray | memoryview):
+            text = bytes(value).decode("utf-8", errors="replace")
+        elif isinstance(value, int):
+            text = str(value)
+        elif isinstance(value, float):
+            if math.isnan(value) or math.isinf(value):
+                continue
+            text = repr(value)
+        elif isinstance(value, date | datetime):
+            text = value.isoformat()
+        else:
+            continue
+        text = text.strip()
+        if text:
+            texts.append(text.replace("\n", " ").replace("\r", " ") if "\n" in text or "\r" in text else text)
+    return texts
+
+
+def _combine(confidences: Iterable[float]) -> float:
+    miss = 1.0
+    for confidence in confidences:
+        miss *= 1.0 - confidence
+    return 1.0 - miss
+
+
+class Classifier:
+    """Suggests vocabulary codes for fields using one validated rule set.
+
+    Build it once (``Classifier()`` uses the default rules) and reuse it: the rule set is
+    compiled at construction and the classifier keeps no per-field state, so results are
+    deterministic and it is safe to share between threads.
+    """
+
+    def __init__(self, rules: RuleSet | None = None) -> None:
+        self.rules = rules if rules is not None else load_rules()
+        used = {check.detector for rule in self.rules.labels for check in rule.values}
+        self._detectors = {name: DETECTORS[name] for name in sorted(used)}
+
+    @property
+    def threshold(self) -> float:
+        """The confidence from which a suggestion is meant to be shown as likely."""
+        return self.rules.threshold
+
+    def classify_many(self, fields: Iterable[FieldSample]) -> list[list[Suggestion]]:
+        """Classify fields in order; one list of suggestions per field."""
+        classify = self.classify
+        return [classify(field) for field in fields]
+
+    def classify(self, field: FieldSample) -> list[Suggestion]:
+        """Suggestions for one field, most confident first; an empty list when nothing fits."""
+        rules = self.rules
+        name = normalise_name(field.name or "", rules.abbreviations)
+        definition = field.definition or ""
+        dataset = normalise_name(field.dataset or "", rules.abbreviations)
+        texts = sample_texts(field.values, rules.max_values)
+        counts = self._count(texts) if len(texts) >= rules.min_values else {}
+        reference = bool(rules.reference_datasets and rules.reference_datasets.search(dataset))
+        out: list[Suggestion] = []
+        for rule in rules.labels:
+            found = self._evaluate(rule, field.name, name, definition, dataset, counts, len(texts))
+            if found is None:
+                continue
+            confidence, reasons = found
+            if reference:
+                confidence *= rules.reference_factor
+                reasons.append(f"dataset '{field.dataset}' looks like a code list, not records")
+            if confidence >= rules.min_confidence:
+                out.append(Suggestion(rule.label, round(min(confidence, 0.99), 3), "; ".join(reasons)))
+        out.sort(key=lambda s: (-s.confidence, s.label))
+        return out
+
+    def _count(self, texts: list[str]) -> dict[str, tuple[int, int]]:
+        joined = "\n".join(texts)
+        has_digit = any(c.isdigit() for c in joined[:400])
+        counts: dict[str, tuple[int, int]] = {}
+        for name, detector in self._detectors.items():
+            if not has_digit and name not in _TEXTUAL:
+                continue
+            counts[name] = detector.count(joined)
+        return counts
+
+    def _evaluate(
+        self,
+        rule: LabelRule,
+        raw_name: str,
+        name: str,
+        definition: str,
+        dataset: str,
+        counts: dict[str, tuple[int, int]],
+        sampled: int,
+    ) -> tuple[float, list[str]] | None:
+        pieces: list[float] = []
+        reasons: list[str] = []
+        if rule.unless is not None and rule.unless.search(name):
+            return None  # about the identifier (a flag, a type) or an organisation's, not a person's
+        definition_vetoed = bool(rule.unless and definition and rule.unless.search(definition))
+        if rule.name is not None and name:
+            hit = rule.name.search(name)
+            if hit:
+                pieces.append(rule.name_confidence)
+                reasons.append(_name_reason(raw_name, name, hit.group(0)))
+            elif rule.name_weak is not None and (hit := rule.name_weak.search(name)):
+                pieces.append(rule.name_weak_confidence)
+                reasons.append(_name_reason(raw_name, name, hit.group(0)))
+        if rule.definition is not None and definition:
+            hit = rule.definition.search(definition)
+            if hit and not definition_vetoed:
+                pieces.append(rule.definition_confidence)
+                reasons.append(f"definition mentions '{hit.group(0).lower()}'")
+        if rule.context_name is not None and rule.context_dataset is not None:
+            where = rule.context_dataset.search(dataset)
+            if where and rule.context_name.search(name):
+                pieces.append(rule.context_confidence)
+                reasons.append(f"a '{name}' column in a '{where.group(0)}' dataset")
+        best_share = 0.0
+        value_piece = 0.0
+        value_reason = ""
+        invalid = False
+        for check in () if definition_vetoed else rule.values:
+            if check.detector not in counts:
+                continue
+            matched, valid = counts[check.detector]
+            detector = DETECTORS[check.detector]
+            best_share = max(best_share, matched / sampled)
+            if valid / sampled >= check.min_share and check.confidence > value_piece:
+                value_piece = check.confidence
+                invalid = False
+                note = f" {detector.valid_note}" if detector.valid_note else ""
+                value_reason = f"{valid} of {sampled} sampled values match {detector.description}{note}"
+            elif matched / sampled >= check.min_share and check.invalid_confidence > value_piece:
+                value_piece = check.invalid_confidence
+                value_reason = f"{matched - valid} of {sampled} sampled values {detector.invalid_note}"
+                invalid = True
+        if invalid:
+            # Right format, failed validity (demo 9xx SSNs, mistyped VINs): the field still looks
+            # like it holds the identifier, but with less certainty than valid values give.
+            pieces = [p * rule.mismatch_factor for p in pieces]
+        elif pieces and rule.values and counts and best_share < 0.2 and rule.mismatch_factor < 1.0:
+            pieces = [p * rule.mismatch_factor for p in pieces]
+            reasons.append(f"but few sampled values look like {_expected(rule)}")
+        if value_piece:
+            pieces.append(value_piece)
+            reasons.append(value_reason)
+        if not pieces:
+            return None
+        return _combine(pieces), reasons
+
+
+# Detectors that can match values without digits; the others are skipped for such samples.
+_TEXTUAL = frozenset(
+    {"email", "url", "drug", "race", "sogi", "immigration", "benefits", "image", "person_ref"}
+)
+
+
+def _name_reason(raw: str, normalised: str, hit: str) -> str:
+    if raw.lower().replace("_", " ") == normalised:
+        return f"name '{raw}' contains '{hit.lower()}'"
+    return f"name '{raw}' reads as '{normalised}', which contains '{hit.lower()}'"
+
+
+def _expected(rule: LabelRule) -> str:
+    return " or ".join(DETECTORS[check.detector].description for check in rule.values)

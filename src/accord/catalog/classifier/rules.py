@@ -1,0 +1,259 @@
+"""Rule files: the department-editable part of the classifier, checked before it is used.
+
+A rule file is YAML (see ``rules.yaml`` beside this module for the default and its comments).
+Loading either returns a complete, compiled ``RuleSet`` or raises ``ValidationFailed`` listing
+every problem found, so a department never runs with half of its rules silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from accord.catalog.classifier.detectors import DETECTORS
+from accord.catalog.classifier.model import VOCABULARY
+from accord.errors import Problem, ValidationFailed
+
+DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
+
+_TOP_KEYS = {
+    "version",
+    "threshold",
+    "min_confidence",
+    "max_values",
+    "min_values",
+    "reference_datasets",
+    "reference_factor",
+    "abbreviations",
+    "labels",
+}
+_LABEL_KEYS = {
+    "name",
+    "name_confidence",
+    "name_weak",
+    "name_weak_confidence",
+    "definition",
+    "definition_confidence",
+    "unless",
+    "values",
+    "mismatch_factor",
+    "context",
+}
+_VALUE_KEYS = {"detector", "confidence", "min_share", "invalid_confidence"}
+_CONTEXT_KEYS = {"dataset", "name", "confidence"}
+
+
+@dataclass(frozen=True)
+class ValueCheck:
+    """Evidence from sampled values: share of values a detector accepts, and its weight."""
+
+    detector: str
+    confidence: float
+    min_share: float
+    invalid_confidence: float
+
+
+@dataclass(frozen=True)
+class LabelRule:
+    """How one vocabulary code is recognised; patterns are compiled alternations."""
+
+    label: str
+    name: re.Pattern[str] | None
+    name_confidence: float
+    name_weak: re.Pattern[str] | None
+    name_weak_confidence: float
+    definition: re.Pattern[str] | None
+    definition_confidence: float
+    unless: re.Pattern[str] | None
+    values: tuple[ValueCheck, ...]
+    mismatch_factor: float
+    context_dataset: re.Pattern[str] | None
+    context_name: re.Pattern[str] | None
+    context_confidence: float
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A validated rule file."""
+
+    threshold: float
+    min_confidence: float
+    max_values: int
+    min_values: int
+    reference_datasets: re.Pattern[str] | None
+    reference_factor: float
+    abbreviations: Mapping[str, str]
+    labels: tuple[LabelRule, ...]
+
+
+class _Reader:
+    """Collects problems while reading, so every problem in a file is reported at once."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append(Problem(field=where, message=message))
+
+    def keys(self, where: str, data: object, allowed: set[str]) -> Mapping[str, object]:
+        if not isinstance(data, dict):
+            self.problem(where, "must be a mapping of keys to values")
+            return {}
+        for key in data:
+            if key not in allowed:
+                self.problem(f"{where}.{key}", f"unknown key; allowed: {', '.join(sorted(allowed))}")
+        return data
+
+    def number(self, where: str, data: object, default: float, high: float = 1.0) -> float:
+        if data is None:
+            return default
+        if isinstance(data, bool) or not isinstance(data, int | float) or not 0 <= data <= high:
+            self.problem(where, f"must be a number between 0 and {high:g}")
+            return default
+        return float(data)
+
+    def pattern(self, where: str, data: object, bounded: bool = True) -> re.Pattern[str] | None:
+        """Compile a list of regexes into one alternation, each wrapped in word boundaries."""
+        if data is None:
+            return None
+        if not isinstance(data, list) or not data:
+            self.problem(where, "must be a non-empty list of regular expressions")
+            return None
+        parts: list[str] = []
+        for i, item in enumerate(data):
+            if not isinstance(item, str) or not item:
+                self.problem(f"{where}[{i}]", "must be a non-empty string")
+                continue
+            try:
+                re.compile(item)
+            except re.error as exc:
+                self.problem(f"{where}[{i}]", f"is not a valid regular expression: {exc}")
+                continue
+            parts.append(rf"\b(?:{item})\b" if bounded else f"(?:{item})")
+        return re.compile("|".join(parts), re.IGNORECASE) if parts and len(parts) == len(data) else None
+
+
+def _read_label(reader: _Reader, label: str, data: object) -> LabelRule | None:
+    where = f"labels.{label}"
+    if label not in VOCABULARY:
+        reader.problem(where, "is not a code of the classification vocabulary")
+    spec = reader.keys(where, data, _LABEL_KEYS)
+    values: list[ValueCheck] = []
+    raw_values = spec.get("values", [])
+    if not isinstance(raw_values, list):
+        reader.problem(f"{where}.values", "must be a list of value checks")
+        raw_values = []
+    for i, raw in enumerate(raw_values):
+        vwhere = f"{where}.values[{i}]"
+        check = reader.keys(vwhere, raw, _VALUE_KEYS)
+        detector = check.get("detector")
+        if not isinstance(detector, str) or detector not in DETECTORS:
+            reader.problem(f"{vwhere}.detector", f"must be one of: {', '.join(sorted(DETECTORS))}")
+            continue
+        confidence = reader.number(f"{vwhere}.confidence", check.get("confidence"), 0.8)
+        values.append(
+            ValueCheck(
+                detector=detector,
+                confidence=confidence,
+                min_share=reader.number(f"{vwhere}.min_share", check.get("min_share"), 0.6),
+                invalid_confidence=reader.number(
+                    f"{vwhere}.invalid_confidence", check.get("invalid_confidence"), confidence / 2
+                ),
+            )
+        )
+    context = reader.keys(f"{where}.context", spec.get("context", {}), _CONTEXT_KEYS)
+    if context and not ("dataset" in context and "name" in context):
+        reader.problem(f"{where}.context", "needs both 'dataset' and 'name' patterns")
+    rule = LabelRule(
+        label=label,
+        name=reader.pattern(f"{where}.name", spec.get("name")),
+        name_confidence=reader.number(f"{where}.name_confidence", spec.get("name_confidence"), 0.8),
+        name_weak=reader.pattern(f"{where}.name_weak", spec.get("name_weak")),
+        name_weak_confidence=reader.number(
+            f"{where}.name_weak_confidence", spec.get("name_weak_confidence"), 0.45
+        ),
+        definition=reader.pattern(f"{where}.definition", spec.get("definition")),
+        definition_confidence=reader.number(
+            f"{where}.definition_confidence", spec.get("definition_confidence"), 0.7
+        ),
+        unless=reader.pattern(f"{where}.unless", spec.get("unless")),
+        values=tuple(values),
+        mismatch_factor=reader.number(f"{where}.mismatch_factor", spec.get("mismatch_factor"), 1.0),
+        context_dataset=reader.pattern(f"{where}.context.dataset", context.get("dataset")),
+        context_name=reader.pattern(f"{where}.context.name", context.get("name")),
+        context_confidence=reader.number(f"{where}.context.confidence", context.get("confidence"), 0.6),
+    )
+    if not (rule.name or rule.definition or rule.values or rule.context_name):
+        reader.problem(where, "needs at least one of 'name', 'definition', 'values' or 'context'")
+    return rule
+
+
+def parse_rules(text: str, origin: str = "rules") -> RuleSet:
+    """Validate and compile rule-file text; raise ``ValidationFailed`` listing every problem."""
+    reader = _Reader()
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValidationFailed(
+            [Problem(field=origin, message=f"is not valid YAML: {exc}")],
+            f"The classifier rule file {origin} could not be read.",
+        ) from exc
+    top = reader.keys(origin, data, _TOP_KEYS)
+    if top and top.get("version") != 1:
+        reader.problem(f"{origin}.version", "must be 1")
+    abbreviations: dict[str, str] = {}
+    raw_abbr = top.get("abbreviations", {})
+    if not isinstance(raw_abbr, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw_abbr.items()
+    ):
+        reader.problem(f"{origin}.abbreviations", "must map short tokens to their expansions")
+    else:
+        abbreviations = {k.lower(): v.lower() for k, v in raw_abbr.items()}
+    raw_labels = top.get("labels")
+    labels: list[LabelRule] = []
+    if not isinstance(raw_labels, dict) or not raw_labels:
+        reader.problem(f"{origin}.labels", "must map vocabulary codes to their rules")
+    else:
+        for label, spec in raw_labels.items():
+            rule = _read_label(reader, str(label), spec)
+            if rule is not None:
+                labels.append(rule)
+    max_values = top.get("max_values", 50)
+    min_values = top.get("min_values", 5)
+    for key, value in (("max_values", max_values), ("min_values", min_values)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            reader.problem(f"{origin}.{key}", "must be a positive whole number")
+    ruleset = RuleSet(
+        threshold=reader.number(f"{origin}.threshold", top.get("threshold"), 0.5),
+        min_confidence=reader.number(f"{origin}.min_confidence", top.get("min_confidence"), 0.2),
+        max_values=max_values if isinstance(max_values, int) else 50,
+        min_values=min_values if isinstance(min_values, int) else 5,
+        reference_datasets=reader.pattern(
+            f"{origin}.reference_datasets", top.get("reference_datasets")
+        ),
+        reference_factor=reader.number(
+            f"{origin}.reference_factor", top.get("reference_factor"), 0.4
+        ),
+        abbreviations=abbreviations,
+        labels=tuple(labels),
+    )
+    if reader.problems:
+        raise ValidationFailed(reader.problems, f"The classifier rule file {origin} has errors.")
+    return ruleset
+
+
+def load_rules(path: str | Path | None = None) -> RuleSet:
+    """Read a rule file (the default one when ``path`` is None) and validate all of it."""
+    source = Path(path) if path is not None else DEFAULT_RULES
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(
+            [Problem(field=str(source), message=f"cannot be read: {exc}")],
+            f"The classifier rule file {source} could not be read.",
+        ) from exc
+    return parse_rules(text, origin=source.name)

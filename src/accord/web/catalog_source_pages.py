@@ -1,0 +1,168 @@
+"""Source pages: registering sources, harvesting them with progress and cancellation, the
+drift report, and writing definitions back to a database after a preview.
+
+A harvest runs after the response, once the run that tracks it is committed; the pages only
+read the run. Included by ``catalog_pages.router`` (prefix ``/catalog``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from accord.auth.actor import Actor
+from accord.auth.permissions import Action
+from accord.catalog import harvesting
+from accord.catalog.datasets import list_datasets
+from accord.catalog.harvest.errors import SourceUnavailable, WriteBackNotSupported
+from accord.catalog.harvest.model import HarvestCancelled
+from accord.catalog.sources import add_source, describe, get_source, list_sources
+from accord.catalog.writeback import apply_write_back, preview_write_back
+from accord.config import Settings
+from accord.errors import AccordError, Conflict, Problem, ValidationFailed
+from accord.web import catalog_forms as forms
+from accord.web.deps import DbSession, get_settings, require
+from accord.web.render import render
+
+log = logging.getLogger("accord.web")
+
+router = APIRouter()
+
+Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
+
+
+def _sources_page(
+    request: Request, session: DbSession, actor: Actor, status: int = 200,
+    problems: list[Problem] | None = None, form: dict[str, str] | None = None,
+) -> Response:
+    return render(request, "catalog/sources.html", {
+        "sources": [(s, describe(s)) for s in list_sources(session, actor)],
+        "form": form or {}, "problems": problems or [], "notice": forms.notice(request),
+    }, status_code=status)
+
+
+@router.get("/sources")
+def sources_page(request: Request, session: DbSession, actor: Viewer) -> Response:
+    return _sources_page(request, session, actor)
+
+
+@router.post("/sources")
+def sources_add(
+    request: Request, session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.MANAGE_SOURCES))],
+    name: Annotated[str, Form()] = "", location: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "", password_env: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        with session.begin_nested():
+            add_source(session, actor, get_settings(request).key, name=name.strip(),
+                       location=location, kind=kind, password_env=password_env.strip(),
+                       description=description)
+    except (ValidationFailed, Conflict) as exc:
+        form = {"name": name, "location": forms.location_for_redisplay(location), "kind": kind,
+                "password_env": password_env, "description": description}
+        return _sources_page(request, session, actor, exc.status, forms.refused(exc), form)
+    return forms.done(f"/catalog/sources/{name.strip()}", "source_added")
+
+
+@router.get("/sources/{name}")
+def source_page(request: Request, session: DbSession, actor: Viewer, name: str) -> Response:
+    source = get_source(session, actor, name)
+    return render(request, "catalog/source.html", {
+        "source": source, "facts": describe(source),
+        "rows": list_datasets(session, actor, source_id=source.id, include_removed=True,
+                              limit=1000),
+        "runs": harvesting.list_harvest_runs(session, actor, source.id),
+        "notice": forms.notice(request),
+    })
+
+
+def _run_harvest(settings: Settings, actor: Actor, run_id: int) -> None:
+    """Run after the response, once the run is committed. How it ended is recorded on the run
+    (and shown on its page), so an expected failure is not logged again here."""
+    try:
+        harvesting.execute_harvest(settings, actor, run_id)
+    except (HarvestCancelled, AccordError):
+        return
+    except Exception:  # the top of a background task: nothing above it would log this
+        log.exception("harvest run %s failed unexpectedly", run_id)
+
+
+@router.post("/sources/{name}/harvest")
+def source_harvest(
+    request: Request, session: DbSession, name: str, background: BackgroundTasks,
+    actor: Annotated[Actor, Depends(require(Action.HARVEST))],
+) -> Response:
+    run = harvesting.start_harvest(session, actor, name)
+    background.add_task(_run_harvest, get_settings(request), actor, run.id)
+    return RedirectResponse(f"/catalog/harvests/{run.id}", status_code=303)
+
+
+@router.get("/harvests/{run_id:int}")
+def harvest_page(request: Request, session: DbSession, actor: Viewer, run_id: int) -> Response:
+    run = harvesting.get_harvest_run(session, actor, run_id)
+    source = next((s for s in list_sources(session, actor) if s.id == run.source_id), None)
+    return render(request, "catalog/harvest.html", {
+        "run": run, "source": source, "report": json.loads(run.report) if run.report else None,
+        "notice": forms.notice(request),
+    })
+
+
+@router.get("/harvests/{run_id:int}/progress")
+def harvest_progress(session: DbSession, actor: Viewer, run_id: int) -> JSONResponse:
+    """What catalog.js polls to move the progress bar without reloading the page."""
+    run = harvesting.get_harvest_run(session, actor, run_id)
+    return JSONResponse({"status": run.status, "done": run.done, "total": run.total,
+                         "message": run.message, "cancel_requested": run.cancel_requested})
+
+
+@router.post("/harvests/{run_id:int}/cancel")
+def harvest_cancel(
+    session: DbSession, run_id: int, actor: Annotated[Actor, Depends(require(Action.HARVEST))]
+) -> Response:
+    harvesting.cancel_harvest(session, actor, run_id)
+    return forms.done(f"/catalog/harvests/{run_id}", "cancel_requested")
+
+
+def _write_back_page(
+    request: Request, session: DbSession, actor: Actor, name: str, status: int = 200,
+    problems: list[Problem] | None = None,
+) -> Response:
+    source = get_source(session, actor, name)
+    try:
+        plan = preview_write_back(session, actor, get_settings(request).key, name)
+    except (WriteBackNotSupported, SourceUnavailable) as exc:
+        return render(request, "catalog/write_back.html", {
+            "source": source, "plan": None, "problems": [Problem("", exc.message)]},
+            status_code=exc.status)
+    return render(request, "catalog/write_back.html", {
+        "source": source, "plan": plan, "problems": problems or []}, status_code=status)
+
+
+@router.get("/sources/{name}/write-back")
+def write_back_preview(
+    request: Request, session: DbSession, name: str,
+    actor: Annotated[Actor, Depends(require(Action.WRITE_BACK))],
+) -> Response:
+    return _write_back_page(request, session, actor, name)
+
+
+@router.post("/sources/{name}/write-back")
+def write_back_apply(
+    request: Request, session: DbSession, name: str,
+    actor: Annotated[Actor, Depends(require(Action.WRITE_BACK))],
+    digest: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        with session.begin_nested():
+            apply_write_back(session, actor, get_settings(request).key, name, digest)
+    except (ValidationFailed, Conflict) as exc:
+        return _write_back_page(request, session, actor, name, exc.status, forms.refused(exc))
+    return forms.done(f"/catalog/sources/{name}", "written_back")
+
+
