@@ -38,7 +38,7 @@ test-postgres: $(VENV)/.installed-test
 	ACCORD_TEST_DB=postgresql ACCORD_TEST_PG_URL=$(PG_URL) $(BIN)/pytest
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(ONLY)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -111,3 +111,17 @@ def test_check_metadata_passes_when_done(cli_env: Settings, engineer: str, tmp_p
             classify_field(session, officer, field.id, ["PUBLIC"])
     code, output = run("check-metadata", "clients", "--as", engineer)
     assert code == 0 and "Every field has a definition, classification." in output
+
+
+def test_suggest_jsonl(cli_env: Settings, engineer: str, tmp_path) -> None:  # noqa: F811
+    make_user(cli_env, "sky", "security_officer")
+    run("source", "add", "clients", make_sqlite_source(tmp_path / "c.sqlite"), "--as", engineer)
+    run("harvest", "clients", "--as", engineer)
+    code, output = run("suggest", "clients", "--format", "jsonl", "--as", "sky")
+    assert code == 0, output
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    ssn = next(line for line in lines if line["field"] == "ssn")
+    assert ssn["dataset"] == "main.client" and "PII:ssn" in ssn["labels"]
+    assert 0 < ssn["confidence"] <= 1 and ssn["reason"]
+    code, output = run("suggest", "clients", "--as", "eli")  # a data engineer may run it too
+    assert code == 0 and "already decided" in output

@@ -33,7 +33,7 @@ def test_assign_describe_submit_review_publish(settings, people, catalog) -> Non
         dataset_id = session.get(CatalogField, catalog["ssn"]).dataset_id
         assert assign_steward(session, people["coordinator"], "sam", dataset_id=dataset_id) == 3
     with transaction(settings) as session:
-        assigned, reviews = my_work(session, people["steward"])
+        assigned, _ = my_work(session, people["steward"])
         assert sorted(i.field.name for i in assigned) == ["birth_date", "person_id", "ssn"]
         with pytest.raises(ValidationFailed):  # person_id has no definition yet
             submit_for_review(session, people["steward"], [catalog["person_id"]])

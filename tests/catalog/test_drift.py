@@ -195,3 +195,20 @@ def test_bulk_inserted_timestamps_read_back_aware(settings, people, source) -> N
         dataset = session.scalars(select(Dataset)).one()
         assert dataset.harvested_at is not None and dataset.harvested_at.utcoffset() is not None
         assert abs((dataset.harvested_at - source.created_at).total_seconds()) < 60
+
+
+def test_unexpected_error_does_not_leave_run_running(settings, people, source, monkeypatch) -> None:
+    from accord.catalog import harvesting
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(harvesting, "read_source", broken)
+    with transaction(settings) as session:
+        run_id = harvesting.start_harvest(session, people["engineer"], "hr").id
+    with pytest.raises(ZeroDivisionError):
+        harvesting.execute_harvest(settings, people["engineer"], run_id)
+    with transaction(settings) as session:
+        run = harvesting.get_harvest_run(session, people["engineer"], run_id)
+        assert run.status == "failed" and "unexpected" in run.message
+        harvesting.start_harvest(session, people["engineer"], "hr")  # not blocked

@@ -420,7 +420,7 @@ def test_glossary_add_edit_import_export_and_link(
     imported = app_client.post("/catalog/glossary/import", data={"csrf_token": token}, files={
         "file": ("terms.csv", b"term,acronym,definition\nCounty,,A county of California.\n",
                  "text/csv")})
-    assert "1 glossary terms were imported." in imported.text
+    assert "1 glossary term was imported." in imported.text
     bad = app_client.post("/catalog/glossary/import", data={"csrf_token": token},
                           files={"file": ("terms.csv", b"term\nx\n", "text/csv")})
     assert bad.status_code == 422 and "Missing columns: definition." in bad.text

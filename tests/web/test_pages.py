@@ -133,3 +133,18 @@ def test_security_headers(app_client: TestClient) -> None:
         and "default-src 'self'" in headers["content-security-policy"]
         and headers["x-request-id"]
     )
+
+
+def test_oversized_body_refused_before_parsing(settings: Settings, app_client: TestClient) -> None:
+    big = b"x" * (settings.max_request_mb * 2**20 + 1)
+    response = app_client.post("/login", content=big,
+                               headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413 and "nothing was saved" in response.text
+
+
+def test_oversized_streamed_body_refused(settings: Settings, app_client: TestClient) -> None:
+    chunk = b"x" * 2**20
+    stream = (chunk for _ in range(settings.max_request_mb + 2))
+    response = app_client.post("/login", content=stream,
+                               headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413

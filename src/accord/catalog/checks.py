@@ -103,6 +103,8 @@ def check_metadata(
         fields = sorted(known)
         comments: dict[tuple[str, str], str] = {}
     else:
+        # Reading a live database is a harvest: only those who may harvest point Accord at one.
+        check(actor, Action.HARVEST)
         try:
             make_url(target)
         except ArgumentError as exc:

@@ -19,12 +19,14 @@ from accord.auth.models import User
 from accord.auth.permissions import Action, check
 from accord.auth.roles import Role
 from accord.auth.users import get_user
+from accord.catalog.definition_hints import Hint, definition_hints
 from accord.catalog.models import (
     CatalogField,
     Dataset,
     FieldClassification,
     FieldStatute,
     FieldWork,
+    GlossaryTerm,
 )
 from accord.db.base import utcnow
 from accord.errors import NotFound, PermissionDenied, Problem, ValidationFailed
@@ -242,3 +244,19 @@ def my_work(session: Session, actor: Actor) -> tuple[list[WorkItem], list[WorkIt
             ).all()
         )
     return ([WorkItem(*row) for row in assigned], [WorkItem(*row) for row in reviews])
+
+
+def field_hints(session: Session, actor: Actor, field_id: int) -> list[Hint]:
+    """Definition hints for one field, knowing the glossary's acronyms."""
+    check(actor, Action.VIEW_CATALOG)
+    target = session.get(CatalogField, field_id)
+    if target is None:
+        raise NotFound(f"No field {field_id}.")
+    acronyms = frozenset(a for a in session.scalars(select(GlossaryTerm.acronym)) if a)
+    return definition_hints(
+        target.name,
+        target.definition,
+        label=target.label,
+        data_type=target.data_type,
+        glossary_acronyms=acronyms,
+    )

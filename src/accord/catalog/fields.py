@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
-from accord.catalog.models import CatalogField, Classification, FieldClassification
 from accord.catalog.describing import description_changed
+from accord.catalog.models import CatalogField, Classification, FieldClassification
 from accord.catalog.search import reindex_datasets
 from accord.errors import NotFound, Problem, ValidationFailed
 

@@ -100,6 +100,10 @@ def execute_harvest(
         message = f"The harvest failed: {type(exc).__name__}; the catalog was not changed."
         _finish_alone(settings, run_id, "failed", message)
         raise AccordError(message) from exc
+    finally:
+        # Any other error (a bug) must not leave the run "running": that would block every
+        # later harvest of this source. The error itself propagates to the caller's log.
+        _fail_if_unfinished(settings, run_id)
 
 
 def harvest_now(
@@ -154,6 +158,14 @@ def _finish(
     if report is not None:
         run.report = json.dumps(report.as_dict())
         run.done = run.total = report.datasets_total
+
+
+def _fail_if_unfinished(settings: Settings, run_id: int) -> None:
+    with transaction(settings) as session:
+        run = session.get(HarvestRun, run_id)
+        if run is not None and run.status == "running":
+            _finish(session, run_id, "failed",
+                    "The harvest stopped on an unexpected error; the catalog was not changed.")
 
 
 def _finish_alone(settings: Settings, run_id: int, status: str, message: str) -> None:

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accord.catalog import checks
+from accord.catalog import checks, suggestions
 from accord.catalog import search as catalog_search
 from accord.catalog.datasets import find_dataset
 from accord.catalog.dictionary import FORMATS, build_dictionary
@@ -146,7 +146,9 @@ def check_metadata(
     target: Annotated[str, typer.Argument(help="A registered source name or a database URL.")],
     require: Annotated[
         list[str] | None,
-        typer.Option(help="definition | classification | statute; repeat (default: the first two)."),
+        typer.Option(
+            help="definition | classification | statute; repeat (default: the first two)."
+        ),
     ] = None,
     format: Annotated[str, typer.Option(help="text | jsonl")] = "text",
     as_user: AsUser = None,
@@ -159,12 +161,53 @@ def check_metadata(
         if format == "jsonl":
             out.print_json(data=asdict(item), indent=None)
         else:
-            out.print(f"{item.dataset}.{item.field}: no {' and no '.join(item.missing)}",
-                      highlight=False)
+            out.print(
+                f"{item.dataset}.{item.field}: no {' and no '.join(item.missing)}", highlight=False
+            )
     if missing:
         err.print(f"{len(missing)} field(s) are not done ({', '.join(wanted)} required).")
         raise typer.Exit(1)
     err.print(f"Every field has a {', '.join(wanted)}.")
+
+
+def suggest(
+    name: Annotated[str, typer.Argument(help="A registered source.")],
+    format: Annotated[str, typer.Option(help="text | jsonl")] = "text",
+    sample: Annotated[int, typer.Option(help="Values read per column (0: names only).")] = 50,
+    rules: Annotated[Path | None, typer.Option(help="A department rule file (YAML).")] = None,
+    as_user: AsUser = None,
+) -> None:
+    """Propose PII / PHI / sensitive classifications; a security officer decides each one."""
+    with unit_of_work(as_user) as (_session, actor, settings):
+        pass
+    try:
+        run = suggestions.suggest(settings, actor, name, sample_size=sample, rules=rules)
+    except AccordError as exc:
+        fail(exc)
+    for result in run.results:
+        if not result.suggestions:
+            continue
+        if format == "jsonl":
+            out.print_json(
+                data={
+                    "dataset": result.dataset,
+                    "field": result.field,
+                    "labels": [s.label for s in result.suggestions],
+                    "confidence": max(s.confidence for s in result.suggestions),
+                    "reason": "; ".join(s.reason for s in result.suggestions),
+                    "suggestions": [asdict(s) for s in result.suggestions],
+                },
+                indent=None,
+            )
+        else:
+            labels = ", ".join(f"{s.label} ({s.confidence:.2f})" for s in result.suggestions)
+            out.print(f"{result.dataset}.{result.field}: {labels}", highlight=False)
+    for warning in run.warnings:
+        err.print(f"warning: {warning}")
+    err.print(
+        f"{run.created} new suggestion(s), {run.updated} updated, "
+        f"{run.kept_decided} already decided and kept."
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -173,3 +216,4 @@ def register(app: typer.Typer) -> None:
     app.command()(dictionary)
     app.command()(search)
     app.command("check-metadata")(check_metadata)
+    app.command()(suggest)

@@ -11,7 +11,8 @@ from fastapi.staticfiles import StaticFiles
 
 from accord import __version__
 from accord.config import Settings
-from accord.web import api, catalog_api, catalog_pages, errors, pages
+from accord.web import api, catalog_api, catalog_pages, describe_api, errors, pages
+from accord.web.limits import BodySizeLimit
 
 STATIC = Path(__file__).parent / "static"
 
@@ -38,7 +39,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(catalog_pages.router)
     app.include_router(api.router)
     app.include_router(catalog_api.router)
+    app.include_router(describe_api.router)
     errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_mb * 2**20)
 
     @app.middleware("http")
     async def request_context(

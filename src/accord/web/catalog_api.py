@@ -212,10 +212,7 @@ def _run_quietly(settings: Any, actor: Actor, run_id: int) -> None:
 
 @router.get("/harvests/{run_id}")
 def api_run(run_id: int, session: DbSession, actor: Viewer) -> RunOut:
-    run = session.get(HarvestRun, run_id)
-    if run is None:
-        raise NotFound(f"No harvest run {run_id}.")
-    return RunOut.of(run)
+    return RunOut.of(harvesting.get_harvest_run(session, actor, run_id))
 
 
 @router.post("/harvests/{run_id}/cancel")

@@ -59,7 +59,8 @@ def notice(request: Request) -> str | None:
         updated = _count(request.query_params.get("updated"))
         return f"The inventory was imported: {created} new, {updated} updated."
     if key == "terms_imported":
-        return f"{_count(request.query_params.get('count'))} glossary terms were imported."
+        count = _count(request.query_params.get("count"))
+        return f"{count} glossary term{' was' if count == 1 else 's were'} imported."
     return NOTICES.get(key)
 
 

@@ -9,7 +9,6 @@ are shown only to roles allowed the action, and each POST route requires that ac
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from typing import Annotated, Any
 
@@ -54,11 +53,10 @@ from accord.web import catalog_source_pages
 from accord.web.deps import DbSession, csrf_protect, get_settings, require
 from accord.web.render import render
 
-log = logging.getLogger("accord.web")
-
 router = APIRouter(prefix="/catalog", dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
+Editor = Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))]
 PAGE_SIZE = 100
 SEARCH_KINDS = {"dataset": "Datasets", "field": "Fields", "term": "Glossary terms"}
 router.include_router(catalog_source_pages.router)
@@ -92,9 +90,7 @@ class RegisterForm(forms.InventoryForm):
 
 
 @router.get("/datasets/new")
-def dataset_new(
-    request: Request, actor: Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))]
-) -> Response:
+def dataset_new(request: Request, actor: Editor) -> Response:
     return render(request, "catalog/dataset_new.html", {
         "form": RegisterForm().model_dump(), "kinds": DATASET_KINDS, "lifecycles": LIFECYCLE})
 
@@ -102,7 +98,7 @@ def dataset_new(
 @router.post("/datasets/new")
 def dataset_register(
     request: Request, session: DbSession, form: Annotated[RegisterForm, Form()],
-    actor: Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))],
+    actor: Editor,
 ) -> Response:
     try:
         with session.begin_nested():
@@ -154,7 +150,7 @@ def dataset_page(request: Request, session: DbSession, actor: Viewer, dataset_id
 def dataset_inventory(
     request: Request, session: DbSession, dataset_id: int,
     form: Annotated[forms.InventoryForm, Form()],
-    actor: Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))],
+    actor: Editor,
 ) -> Response:
     try:
         with session.begin_nested():
@@ -376,9 +372,6 @@ def statutes_add(
 
 
 # --- Inventory import and export, retention, search --------------------------------------------
-
-Editor = Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))]
-
 
 @router.get("/inventory/import")
 def import_page(request: Request, actor: Editor) -> Response:

@@ -21,7 +21,7 @@ from datetime import date, datetime
 
 from accord.catalog.classifier.detectors import DETECTORS
 from accord.catalog.classifier.model import FieldSample, Suggestion
-from accord.catalog.classifier.rules import LabelRule, RuleSet, load_rules
+from accord.catalog.classifier.rules import LabelRule, RuleSet, ValueCheck, load_rules
 from accord.catalog.classifier.tokens import normalise_name
 
 
@@ -55,6 +55,10 @@ def sample_texts(values: Sequence[object], limit: int) -> list[str]:
         if text:
             texts.append(text.replace("\n", " ").replace("\r", " ") if "\n" in text or "\r" in text else text)
     return texts
+
+
+_NONE = (0, 0)
+_PROBE = 8  # values a format detector must hit among before it scans the whole sample
 
 
 def _combine(confidences: Iterable[float]) -> float:
@@ -91,14 +95,15 @@ class Classifier:
         """Suggestions for one field, most confident first; an empty list when nothing fits."""
         rules = self.rules
         name = normalise_name(field.name or "", rules.abbreviations)
-        definition = field.definition or ""
+        definition = (field.definition or "").lower()
         dataset = normalise_name(field.dataset or "", rules.abbreviations)
         texts = sample_texts(field.values, rules.max_values)
-        counts = self._count(texts) if len(texts) >= rules.min_values else {}
+        sampled = len(texts) if len(texts) >= rules.min_values else 0
+        counts = self._count(texts) if sampled else {}
         reference = bool(rules.reference_datasets and rules.reference_datasets.search(dataset))
         out: list[Suggestion] = []
         for rule in rules.labels:
-            found = self._evaluate(rule, field.name, name, definition, dataset, counts, len(texts))
+            found = self._evaluate(rule, field.name, name, definition, dataset, counts, sampled)
             if found is None:
                 continue
             confidence, reasons = found
@@ -111,13 +116,34 @@ class Classifier:
         return out
 
     def _count(self, texts: list[str]) -> dict[str, tuple[int, int]]:
+        """Run the detectors the rules use over the sampled values, cheapest test first.
+
+        Format detectors (SSN, dates, codes) are first tried on a probe of the first
+        ``_PROBE`` values and only scan the whole sample when the probe has a hit: such columns
+        hold one kind of value, so a probe with no hit means the share cannot reach a rule's
+        minimum in practice. Keyword detectors (race, benefits, ...) skip the probe because
+        their categories can be a minority of the values; their cheap gate does the same job.
+        """
         joined = "\n".join(texts)
-        has_digit = any(c.isdigit() for c in joined[:400])
+        probe = "\n".join(texts[:_PROBE]) if len(texts) > _PROBE else joined
+        lowered = joined.lower()
+        probe_lowered = lowered[: len(probe)]
         counts: dict[str, tuple[int, int]] = {}
+        present: dict[str, bool] = {}
         for name, detector in self._detectors.items():
-            if not has_digit and name not in _TEXTUAL:
-                continue
-            counts[name] = detector.count(joined)
+            needs = detector.needs
+            if needs:
+                ok = present.get(needs)
+                if ok is None:
+                    ok = present[needs] = any(c in joined for c in needs)
+                if not ok:
+                    continue
+            if detector.gate is None and probe is not joined:
+                if detector.pattern.search(probe_lowered if detector.lower else probe) is None:
+                    continue
+            found = detector.count(lowered if detector.lower else joined)
+            if found[0]:
+                counts[name] = found
         return counts
 
     def _evaluate(
@@ -130,53 +156,49 @@ class Classifier:
         counts: dict[str, tuple[int, int]],
         sampled: int,
     ) -> tuple[float, list[str]] | None:
+        # Look for evidence first and build reasons only when there is some: most labels find
+        # nothing on most fields, and this loop runs once per label per field.
+        name_hit = rule.name.search(name) if rule.name is not None and name else None
+        weak_hit = None
+        if name_hit is None and rule.name_weak is not None and name:
+            weak_hit = rule.name_weak.search(name)
+        def_hit = rule.definition.search(definition) if rule.definition and definition else None
+        context = None
+        if rule.context_dataset is not None and rule.context_name is not None:
+            context = rule.context_dataset.search(dataset)
+            if context is not None and rule.context_name.search(name) is None:
+                context = None
+        matches = [
+            (check, counts[check.detector]) for check in rule.values if check.detector in counts
+        ]
+        if not (name_hit or weak_hit or def_hit or context or matches):
+            return None
+        unless = rule.unless
+        if unless is not None and unless.search(name):
+            return None  # about the identifier (a flag, a type) or an organisation's, not a person's
+        if unless is not None and definition and unless.search(definition):
+            def_hit = None
+            matches = []
         pieces: list[float] = []
         reasons: list[str] = []
-        if rule.unless is not None and rule.unless.search(name):
-            return None  # about the identifier (a flag, a type) or an organisation's, not a person's
-        definition_vetoed = bool(rule.unless and definition and rule.unless.search(definition))
-        if rule.name is not None and name:
-            hit = rule.name.search(name)
-            if hit:
-                pieces.append(rule.name_confidence)
-                reasons.append(_name_reason(raw_name, name, hit.group(0)))
-            elif rule.name_weak is not None and (hit := rule.name_weak.search(name)):
-                pieces.append(rule.name_weak_confidence)
-                reasons.append(_name_reason(raw_name, name, hit.group(0)))
-        if rule.definition is not None and definition:
-            hit = rule.definition.search(definition)
-            if hit and not definition_vetoed:
-                pieces.append(rule.definition_confidence)
-                reasons.append(f"definition mentions '{hit.group(0).lower()}'")
-        if rule.context_name is not None and rule.context_dataset is not None:
-            where = rule.context_dataset.search(dataset)
-            if where and rule.context_name.search(name):
-                pieces.append(rule.context_confidence)
-                reasons.append(f"a '{name}' column in a '{where.group(0)}' dataset")
-        best_share = 0.0
-        value_piece = 0.0
-        value_reason = ""
-        invalid = False
-        for check in () if definition_vetoed else rule.values:
-            if check.detector not in counts:
-                continue
-            matched, valid = counts[check.detector]
-            detector = DETECTORS[check.detector]
-            best_share = max(best_share, matched / sampled)
-            if valid / sampled >= check.min_share and check.confidence > value_piece:
-                value_piece = check.confidence
-                invalid = False
-                note = f" {detector.valid_note}" if detector.valid_note else ""
-                value_reason = f"{valid} of {sampled} sampled values match {detector.description}{note}"
-            elif matched / sampled >= check.min_share and check.invalid_confidence > value_piece:
-                value_piece = check.invalid_confidence
-                value_reason = f"{matched - valid} of {sampled} sampled values {detector.invalid_note}"
-                invalid = True
+        if name_hit is not None:
+            pieces.append(rule.name_confidence)
+            reasons.append(_name_reason(raw_name, name, name_hit.group(0)))
+        elif weak_hit is not None:
+            pieces.append(rule.name_weak_confidence)
+            reasons.append(_name_reason(raw_name, name, weak_hit.group(0)))
+        if def_hit is not None:
+            pieces.append(rule.definition_confidence)
+            reasons.append(f"definition mentions '{def_hit.group(0)}'")
+        if context is not None:
+            pieces.append(rule.context_confidence)
+            reasons.append(f"a '{name}' column in a '{context.group(0)}' dataset")
+        value_piece, value_reason, invalid, best_share = _value_evidence(matches, sampled)
         if invalid:
             # Right format, failed validity (demo 9xx SSNs, mistyped VINs): the field still looks
             # like it holds the identifier, but with less certainty than valid values give.
             pieces = [p * rule.mismatch_factor for p in pieces]
-        elif pieces and rule.values and counts and best_share < 0.2 and rule.mismatch_factor < 1.0:
+        elif pieces and rule.values and sampled and best_share < 0.2 and rule.mismatch_factor < 1:
             pieces = [p * rule.mismatch_factor for p in pieces]
             reasons.append(f"but few sampled values look like {_expected(rule)}")
         if value_piece:
@@ -187,10 +209,22 @@ class Classifier:
         return _combine(pieces), reasons
 
 
-# Detectors that can match values without digits; the others are skipped for such samples.
-_TEXTUAL = frozenset(
-    {"email", "url", "drug", "race", "sogi", "immigration", "benefits", "image", "person_ref"}
-)
+def _value_evidence(
+    matches: list[tuple[ValueCheck, tuple[int, int]]], sampled: int
+) -> tuple[float, str, bool, float]:
+    """The strongest value evidence: (confidence, reason, only-invalid?, best format share)."""
+    piece, reason, invalid, best_share = 0.0, "", False, 0.0
+    for check, (matched, valid) in matches:
+        detector = DETECTORS[check.detector]
+        best_share = max(best_share, matched / sampled)
+        if valid / sampled >= check.min_share and check.confidence > piece:
+            piece, invalid = check.confidence, False
+            note = f" {detector.valid_note}" if detector.valid_note else ""
+            reason = f"{valid} of {sampled} sampled values match {detector.description}{note}"
+        elif matched / sampled >= check.min_share and check.invalid_confidence > piece:
+            piece, invalid = check.invalid_confidence, True
+            reason = f"{matched - valid} of {sampled} sampled values {detector.invalid_note}"
+    return piece, reason, invalid, best_share
 
 
 def _name_reason(raw: str, normalised: str, hit: str) -> str:

@@ -116,8 +116,8 @@ class _Reader:
             return default
         return float(data)
 
-    def pattern(self, where: str, data: object, bounded: bool = True) -> re.Pattern[str] | None:
-        """Compile a list of regexes into one alternation, each wrapped in word boundaries."""
+    def pattern(self, where: str, data: object) -> re.Pattern[str] | None:
+        """Compile a list of regexes into one alternation wrapped in word boundaries."""
         if data is None:
             return None
         if not isinstance(data, list) or not data:
@@ -133,8 +133,17 @@ class _Reader:
             except re.error as exc:
                 self.problem(f"{where}[{i}]", f"is not a valid regular expression: {exc}")
                 continue
-            parts.append(rf"\b(?:{item})\b" if bounded else f"(?:{item})")
-        return re.compile("|".join(parts), re.IGNORECASE) if parts and len(parts) == len(data) else None
+            parts.append(_lower_pattern(item))
+        if not parts or len(parts) != len(data):
+            return None
+        # One alternation inside one pair of word boundaries, matched against lower-cased
+        # text: IGNORECASE and per-branch boundaries make the regex engine several times slower.
+        return re.compile(rf"\b(?:{'|'.join(parts)})\b")
+
+
+def _lower_pattern(pattern: str) -> str:
+    """Lower-case a pattern's literal letters but not its escapes (``\\D`` stays ``\\D``)."""
+    return re.sub(r"\\.|[A-Z]", lambda m: m.group(0) if len(m.group(0)) == 2 else m.group(0).lower(), pattern)
 
 
 def _read_label(reader: _Reader, label: str, data: object) -> LabelRule | None:
