@@ -24,6 +24,7 @@ TITLES = {
     405: "Not allowed",
     409: "Already exists",
     422: "Please check the form",
+    413: "Too large",
     429: "Too many attempts",
     500: "Something went wrong",
 }
@@ -84,7 +85,9 @@ def install(app: FastAPI) -> None:
             405: "That method is not allowed here.",
         }
         message = messages.get(exc.status_code, str(exc.detail))
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error"
+        )
         return respond(request, exc.status_code, code, message)
 
     @app.exception_handler(Exception)

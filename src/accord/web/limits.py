@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised while the body streams in; an HTTPException so that whichever layer is reading
+    the body at that moment (a form parser, for one) answers 413 rather than 400."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(
+            413, f"The request is larger than {max_bytes // 2**20} MB; nothing was saved."
+        )
 
 
 class BodySizeLimit:
@@ -32,7 +39,7 @@ class BodySizeLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise BodyTooLarge
+                raise BodyTooLarge(self.max_bytes)
             return message
 
         try:
