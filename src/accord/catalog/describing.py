@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from accord.auth import audit
 from accord.auth.actor import Actor
-from accord.auth.models import User
+from accord.auth.models import User, UserRole
 from accord.auth.permissions import Action, check
 from accord.auth.roles import Role
 from accord.auth.users import get_user
@@ -260,3 +260,24 @@ def field_hints(session: Session, actor: Actor, field_id: int) -> list[Hint]:
         data_type=target.data_type,
         glossary_acronyms=acronyms,
     )
+
+
+def list_stewards(session: Session, actor: Actor) -> list[User]:
+    """Active users who can be assigned fields."""
+    check(actor, Action.VIEW_CATALOG)
+    return list(
+        session.scalars(
+            select(User)
+            .join(UserRole)
+            .where(UserRole.role == Role.STEWARD.value, User.is_active)
+            .order_by(User.username)
+        )
+    )
+
+
+def work_status(session: Session, field_ids: list[int]) -> dict[int, FieldWork]:
+    """Workflow rows of these fields (fields never touched by the workflow are absent)."""
+    if not field_ids:
+        return {}
+    rows = session.scalars(select(FieldWork).where(FieldWork.field_id.in_(field_ids)))
+    return {w.field_id: w for w in rows}

@@ -26,7 +26,7 @@ from accord.catalog import (
 from accord.catalog.dictionary import FORMATS, build_dictionary
 from accord.catalog.harvest.model import HarvestCancelled
 from accord.catalog.models import CatalogField, Dataset, HarvestRun, Source
-from accord.errors import AccordError, NotFound
+from accord.errors import AccordError
 from accord.web.deps import DbSession, csrf_protect, get_settings, require
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["catalog"])
