@@ -53,7 +53,9 @@ def predicted(suggestions: Sequence[Suggestion], threshold: float) -> frozenset[
     return frozenset(coarse_label(s.label) for s in suggestions if s.confidence >= threshold)
 
 
-def scores(pairs: Sequence[tuple[frozenset[str], frozenset[str]]]) -> dict[str, tuple[int, int, int]]:
+def scores(
+    pairs: Sequence[tuple[frozenset[str], frozenset[str]]],
+) -> dict[str, tuple[int, int, int]]:
     """(true positives, false positives, false negatives) per coarse label."""
     out = {}
     for label in COARSE:
@@ -93,8 +95,10 @@ def quality(classifier: Classifier, show_errors: bool) -> None:
         guess = predicted(suggestions, threshold)
         (held if schema in HOLDOUT_SCHEMAS else dev).append((truth, guess))
         if show_errors and guess != truth:
-            print(f"  MISS {schema}.{field.dataset}.{field.name}: truth={sorted(truth)} "
-                  f"guess={sorted(guess)} {[(s.label, s.confidence) for s in suggestions]}")
+            print(
+                f"  MISS {schema}.{field.dataset}.{field.name}: truth={sorted(truth)} "
+                f"guess={sorted(guess)} {[(s.label, s.confidence) for s in suggestions]}"
+            )
     print(f"Quality (a label counts when a suggestion has confidence >= {threshold})")
     print_quality("All columns", dev + held)
     print_quality("Dev part (seen while writing the rules)", dev)
@@ -118,7 +122,9 @@ def _vary_name(name: str, rng: random.Random) -> str:
 def _vary_value(value: object, rng: random.Random) -> object:
     if not isinstance(value, str) or not value:
         return value
-    return "".join(str(rng.randrange(10)) if c.isdigit() and rng.random() < 0.3 else c for c in value)
+    return "".join(
+        str(rng.randrange(10)) if c.isdigit() and rng.random() < 0.3 else c for c in value
+    )
 
 
 def generate(rows: Sequence[FieldSample], count: int, seed: int = 7) -> list[FieldSample]:
@@ -159,10 +165,14 @@ def throughput(classifier: Classifier, count: int) -> None:
     seconds = time.perf_counter() - start
     suggestions = sum(len(r) for r in results)
     values = sum(len(f.values) for f in fields)
-    print(f"\nThroughput: {len(fields):,} fields, {values:,} sampled values, {suggestions:,} suggestions")
+    print(
+        f"\nThroughput: {len(fields):,} fields, {values:,} sampled values, {suggestions:,} suggestions"
+    )
     print(f"  classifier: {seconds:.2f} s = {len(fields) / seconds:,.0f} fields/s")
-    print(f"  baseline (lower-case name + definition, join str(values)): {base_seconds:.3f} s "
-          f"= {len(fields) / base_seconds:,.0f} fields/s")
+    print(
+        f"  baseline (lower-case name + definition, join str(values)): {base_seconds:.3f} s "
+        f"= {len(fields) / base_seconds:,.0f} fields/s"
+    )
     print(f"  ratio classifier / baseline time: {seconds / base_seconds:.1f}x")
 
 

@@ -213,9 +213,12 @@ def open_suggestions(
     actor: Actor,
     *,
     dataset_id: int | None = None,
+    field_id: int | None = None,
+    label: str = "",
     limit: int = 200,
     offset: int = 0,
 ) -> list[QueueItem]:
+    """Open suggestions, highest confidence first, optionally of one dataset, field or label."""
     check(actor, Action.VIEW_CATALOG)
     query = (
         select(ClassificationSuggestion, CatalogField, Dataset)
@@ -233,6 +236,10 @@ def open_suggestions(
     )
     if dataset_id is not None:
         query = query.where(Dataset.id == dataset_id)
+    if field_id is not None:
+        query = query.where(CatalogField.id == field_id)
+    if label:
+        query = query.where(ClassificationSuggestion.label == label)
     return [QueueItem(*row) for row in session.execute(query).all()]
 
 
@@ -308,15 +315,19 @@ def decide_by_pattern(
 ) -> int:
     """Decide every open suggestion whose field name matches a pattern such as ``*_ssn``."""
     check(actor, Action.CLASSIFY_FIELDS)
+    matched = [item.suggestion.id for item in matching(session, actor, pattern, label=label)]
+    return decide(session, actor, matched, accept=accept) if matched else 0
+
+
+def matching(session: Session, actor: Actor, pattern: str, *, label: str = "") -> list[QueueItem]:
+    """The open suggestions a decision by pattern would decide (what its preview shows)."""
     if not pattern.strip():
         raise ValidationFailed([Problem("pattern", "Give a pattern such as *_ssn.")])
-    matched = [
-        item.suggestion.id
-        for item in open_suggestions(session, actor, limit=100_000)
+    return [
+        item
+        for item in open_suggestions(session, actor, label=label, limit=100_000)
         if fnmatch.fnmatch(item.field.name.lower(), pattern.strip().lower())
-        and (not label or item.suggestion.label == label)
     ]
-    return decide(session, actor, matched, accept=accept) if matched else 0
 
 
 def get_suggestion(session: Session, suggestion_id: int) -> ClassificationSuggestion:

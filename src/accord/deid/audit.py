@@ -104,7 +104,7 @@ def _solve(
     ub_lp = np.where(np.isinf(ub), None, ub)
     res = linprog(c, A_eq=a_eq if a_eq.shape[0] else None,
                   b_eq=b_eq if a_eq.shape[0] else None,
-                  bounds=list(zip(lb, ub_lp, strict=True)), method="highs")
+                  bounds=list(zip(lb, ub_lp, strict=True)), method="highs-ipm")
     if res.status == 3:  # unbounded
         return (np.inf if sense < 0 else -np.inf), True
     if res.status != 0:

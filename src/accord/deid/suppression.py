@@ -200,47 +200,50 @@ def suppress_cube(
     groups: Groups,
     params: Parameters,
     audit: bool = True,
-    solver_limit: int = 200_000,
+    solver_limit: int = 100_000,
     max_rounds: int = 50,
 ) -> SuppressionResult:
     """Primary suppression, then R1–R5 to a fixed point; the audit is part of the loop.
 
-    Cells in components the solver would not handle (`solver_limit` cells in the table) are
-    accepted only with a perturbation proof — the exact-derivability check at large sizes.
+    Each round proves what it can with perturbations, protects each unproved primary cell with
+    the cheapest perturbation that adds the fewest cells, and re-enforces R1–R3. Cells left
+    without a proof go to the solver when the table has at most `solver_limit` cells; beyond
+    that a cell passes only with a proof (the exact-derivability check at large sizes).
     """
     status = primary_status(cube, params)
     closure = _Closure(cube, groups, status, params)
     closure.run()
     findings: list[Finding] = []
-    report = AuditReport()
-    rounds = 0
-    pending = np.flatnonzero(status == PRIMARY).tolist() if audit else []
     proven: dict[int, CellInterval] = {}
+    pending = np.flatnonzero(status == PRIMARY).tolist() if audit else []
+    rounds = 0
+    leftovers: list[int] = []
     while pending and rounds < max_rounds:
         rounds += 1
-        use_solver = cube.size <= solver_limit
-        report = audit_pattern(cube, groups, status, params, cells=pending,
-                               proofs=True) if use_solver else _proof_only(
-            cube, status, params, pending)
-        for cell, iv in report.intervals.items():
-            if iv.feasible_values >= params.min_feasible_values:
-                proven[cell] = iv
-        failing = report.failing
-        if not failing:
-            break
+        report = _proof_only(cube, status, params, pending)
+        proven.update(
+            (c, iv) for c, iv in report.intervals.items() if c not in set(report.failing)
+        )
         touched: list[int] = []
-        fixed_any = False
-        for cell in failing:
+        next_pending: list[int] = []
+        for cell in report.failing:
             if _fix_cell(cube, status, params, closure, cell, touched):
-                fixed_any = True
-        closure.run(sorted(set(touched)))
-        pending = failing
-        if not fixed_any:
-            break
-    final = audit_pattern(cube, groups, status, params, cells=pending, proofs=True) if (
-        audit and pending and cube.size <= solver_limit) else (
-        _proof_only(cube, status, params, pending) if audit and pending else AuditReport())
-    final.intervals = {**proven, **final.intervals}
+                next_pending.append(cell)
+            else:
+                leftovers.append(cell)
+        if touched:
+            closure.run(sorted(set(touched)))
+        pending = next_pending
+    leftovers.extend(pending)
+    final = AuditReport(intervals=dict(proven))
+    if leftovers:
+        if cube.size <= solver_limit:
+            solved = audit_pattern(cube, groups, status, params, cells=leftovers, proofs=False)
+        else:
+            solved = _proof_only(cube, status, params, leftovers)
+        final.intervals.update(solved.intervals)
+        final.failing = solved.failing
+        final.findings = solved.findings
     for g in sorted(set(closure.unfixable)):
         if closure.needs(g):
             total = groups.total(g)
@@ -254,8 +257,10 @@ def suppress_cube(
     return SuppressionResult(status, final, findings, rounds)
 
 
-def _proof_only(cube: Cube, status: StatusArray, params: Parameters, cells: list[int]) -> AuditReport:
-    """At sizes beyond the solver, a cell passes only with a perturbation proof."""
+def _proof_only(
+    cube: Cube, status: StatusArray, params: Parameters, cells: list[int]
+) -> AuditReport:
+    """Settle cells by perturbation proofs alone; a cell without a proof is reported failing."""
     bounds = attacker_bounds(cube.values, status, params)
     need = params.min_feasible_values - 1
     sup = status > 0

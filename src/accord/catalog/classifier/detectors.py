@@ -21,8 +21,12 @@ Validator = Callable[[str], bool]
 class Detector:
     """A whole-value pattern, what to call it in a reason, and an optional validity check.
 
-    ``needs`` lists characters at least one of which must occur in the sample for the detector
-    to run at all, and ``gate`` is a cheap unanchored search that must succeed first; both let
+    ``distinctive`` formats (e-mail, dated values, dashed SSNs) are rarely anything else;
+    the others (ICD, LOINC, ZIP shapes) are shared with other codes, so the engine lets their
+    value-only evidence yield to a name that points elsewhere.
+
+    ``needs`` lists characters at least one of which must occur in the sample, ``width``
+    bounds the length of a matching value, and ``gate`` is a cheap unanchored search: they let
     the engine skip most detectors on most fields. ``lower`` detectors see lower-cased text,
     which is much faster than a case-insensitive regex.
     """
@@ -36,6 +40,12 @@ class Detector:
     needs: str = ""
     gate: re.Pattern[str] | None = None
     lower: bool = False
+    distinctive: bool = False
+    width: tuple[int, int] = (1, 10_000)
+
+    def single(self) -> re.Pattern[str]:
+        """The same format for one value on its own (``fullmatch``), used to probe."""
+        return re.compile(self.pattern.pattern[1:-1], self.pattern.flags & ~re.MULTILINE)
 
     def count(self, joined: str) -> tuple[int, int]:
         """(values matching the format, values that also pass the validity check)."""
@@ -129,13 +139,14 @@ _DATE = (
     r"(?:19|20)\d\d-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])(?:[T ][0-9:.]+(?:Z|[+-][0-9:]+)?)?"
     r"|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])/(?:19|20)?\d\d(?: [0-9:]+(?: ?[AaPp][Mm])?)?"
     r"|(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:19|20)\d\d"
     r"|(?:0?[1-9]|[12]\d|3[01])[- ]?(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[- ]?"
     r"(?:19|20)?\d\d"
 )
 _STREET = (
     r"\d{1,6}[a-z]? (?:[nsew]\.? )?[a-z0-9 .'-]{1,40}? (?:st|street|ave|avenue|rd|road|blvd|dr|"
     r"drive|ln|lane|way|ct|court|pl|place|cir|circle|hwy|highway|pkwy|ter|terrace|trl)\.?"
-    r"(?:,? (?:apt|unit|ste|suite|#) ?[a-z0-9-]+)?"
+    r"(?:,? (?:apt|unit|ste|suite|#) ?[a-z0-9-]+)?(?:,? [a-z0-9 ,.#-]*)?"
 )
 _DRUG = (
     r"[a-z]{2,}(?:pril|sartan|statin|olol|dipine|formin|gliptin|glutide|prazole|tidine|oxetine|"
@@ -154,6 +165,8 @@ DETECTORS: Mapping[str, Detector] = {
             valid_ssn,
             "with valid area/group/serial",
             "are SSN-formatted but invalid (area 000/666/9xx, group 00 or serial 0000)",
+            distinctive=True,
+            width=(11, 11),
             needs="- ",
         ),
         Detector(
@@ -163,24 +176,39 @@ DETECTORS: Mapping[str, Detector] = {
             valid_ssn,
             "with valid area/group/serial",
             "are 9-digit numbers that are not valid SSNs",
+            width=(9, 9),
             needs=_DIGITS,
         ),
         Detector(
             "cin",
             "the Medi-Cal CIN format (8 digits and a letter)",
             _lines(r"\d{8}[A-Z]"),
+            width=(9, 9),
             needs=_DIGITS,
         ),
         Detector(
             "mbi",
             "the Medicare MBI format",
             _lines(rf"[1-9]{_MBI_L}{_MBI_A}\d-?{_MBI_L}{_MBI_A}\d-?{_MBI_L}{_MBI_L}\d\d"),
+            distinctive=True,
+            width=(11, 13),
             needs=_DIGITS,
         ),
         Detector(
-            "hicn", "the legacy Medicare HICN format", _lines(r"\d{9}[A-Z][A-Z0-9]?"), needs=_DIGITS
+            "hicn",
+            "the legacy Medicare HICN format",
+            _lines(r"\d{9}[A-Z][A-Z0-9]?"),
+            width=(10, 11),
+            needs=_DIGITS,
         ),
-        Detector("email", "an e-mail address", _lines(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"), needs="@"),
+        Detector(
+            "email",
+            "an e-mail address",
+            _lines(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"),
+            distinctive=True,
+            width=(5, 254),
+            needs="@",
+        ),
         Detector(
             "phone",
             "a formatted US telephone number",
@@ -188,9 +216,18 @@ DETECTORS: Mapping[str, Detector] = {
             valid_nanp,
             "with a valid area code and exchange",
             "look like phone numbers but have an invalid area code or exchange",
+            distinctive=True,
+            width=(12, 24),
             needs=" .-",
         ),
-        Detector("url", "a web address", _lines(r"(?:https?|ftp)://\S+|www\.\S+"), needs="/w"),
+        Detector(
+            "url",
+            "a web address",
+            _lines(r"(?:https?|ftp)://\S+|www\.\S+"),
+            distinctive=True,
+            width=(5, 4000),
+            needs="/w",
+        ),
         Detector(
             "ip",
             "an IPv4 or IPv6 address",
@@ -198,16 +235,44 @@ DETECTORS: Mapping[str, Detector] = {
             valid_ip,
             "in valid ranges",
             "have the shape of an IP address but are out of range",
+            distinctive=True,
+            width=(2, 45),
             needs=".:",
         ),
-        Detector("date", "a calendar date", _lines(_DATE), needs=_DIGITS),
-        Detector("year", "a four-digit year", _lines(r"(?:18|19|20)\d\d"), needs=_DIGITS),
-        Detector("zip", "a 5-digit or ZIP+4 code", _lines(r"\d{5}(?:-\d{4})?"), needs=_DIGITS),
-        Detector("street", "a street address", _lines(_STREET), needs=_DIGITS, lower=True),
+        Detector(
+            "date", "a calendar date", _lines(_DATE), distinctive=True, width=(6, 40), needs=_DIGITS
+        ),
+        Detector(
+            "day_or_month",
+            "a day or month number",
+            _lines(r"0?[1-9]|[12]\d|3[01]"),
+            width=(1, 2),
+            needs=_DIGITS,
+        ),
+        Detector(
+            "year", "a four-digit year", _lines(r"(?:18|19|20)\d\d"), width=(4, 4), needs=_DIGITS
+        ),
+        Detector(
+            "zip",
+            "a 5-digit or ZIP+4 code",
+            _lines(r"\d{5}(?:-\d{4})?"),
+            width=(5, 10),
+            needs=_DIGITS,
+        ),
+        Detector(
+            "street",
+            "a street address",
+            _lines(_STREET),
+            distinctive=True,
+            width=(8, 300),
+            needs=_DIGITS,
+            lower=True,
+        ),
         Detector(
             "latlong",
             "a latitude or longitude",
             _lines(r"-?\d{1,3}\.\d{4,}(?:, ?-?\d{1,3}\.\d{4,})?"),
+            width=(6, 45),
             needs=".",
         ),
         Detector(
@@ -217,37 +282,57 @@ DETECTORS: Mapping[str, Detector] = {
             valid_vin,
             "with a correct check digit",
             "have the VIN shape but a wrong check digit",
+            distinctive=True,
+            width=(17, 17),
+            needs=_DIGITS,
+        ),
+        Detector(
+            "icd10cm_dotted",
+            "the ICD-10-CM code format with its dot (or a 3-character category)",
+            _lines(r"[A-Z]\d[0-9AB](?:\.[0-9A-Z]{1,4})?"),
+            width=(3, 8),
             needs=_DIGITS,
         ),
         Detector(
             "icd10cm",
-            "the ICD-10-CM code format",
+            "the ICD-10-CM code format (without a dot, which other codes share)",
             _lines(r"[A-Z]\d[0-9AB](?:\.?[0-9A-Z]{1,4})?"),
+            width=(3, 7),
             needs=_DIGITS,
         ),
         Detector(
             "icd9",
             "the ICD-9-CM code format",
             _lines(r"(?:\d{3}|V\d\d)\.\d{1,2}|E\d{3}\.\d"),
+            width=(5, 6),
             needs=".",
         ),
         Detector(
             "icd10pcs",
             "the 7-character ICD-10-PCS format",
             _lines(r"(?=[0-9A-HJ-NP-Z]*\d)(?=[0-9A-HJ-NP-Z]*[A-Z])[0-9A-HJ-NP-Z]{7}"),
+            width=(7, 7),
             needs=_DIGITS,
         ),
-        Detector("cpt", "the 5-character CPT format", _lines(r"\d{4}[0-9FTU]"), needs=_DIGITS),
+        Detector(
+            "cpt",
+            "the 5-character CPT format",
+            _lines(r"\d{4}[0-9FTU]"),
+            width=(5, 5),
+            needs=_DIGITS,
+        ),
         Detector(
             "hcpcs",
             "the HCPCS Level II format (a letter and 4 digits)",
             _lines(r"[A-V]\d{4}"),
+            width=(5, 5),
             needs=_DIGITS,
         ),
         Detector(
             "ndc",
             "an NDC in a dashed format",
             _lines(r"\d{4}-\d{4}-\d{2}|\d{5}-\d{3,4}-\d{1,2}"),
+            width=(12, 13),
             needs="-",
         ),
         Detector(
@@ -257,12 +342,14 @@ DETECTORS: Mapping[str, Detector] = {
             valid_loinc,
             "with a correct check digit",
             "have the LOINC shape but a wrong check digit",
+            width=(3, 7),
             needs="-",
         ),
         Detector(
             "lab_result",
             "a measurement with a lab unit",
             _lines(r"[<>]?=? ?-?\d+(?:\.\d+)? ?(?:mg/dl|mmol/l|g/dl|u/l|iu/l|%|k/ul|ng/ml|meq/l)"),
+            width=(2, 40),
             needs="%/",
             lower=True,
         ),
@@ -270,6 +357,8 @@ DETECTORS: Mapping[str, Detector] = {
             "person_ref",
             "a reference to a person record (Patient/..., Person/...)",
             _lines(r"(?:Patient|Person|RelatedPerson|Member|Client)/[A-Za-z0-9.-]+"),
+            distinctive=True,
+            width=(6, 200),
             needs="/",
         ),
         _keywords("drug", "a drug name or dose", _DRUG),

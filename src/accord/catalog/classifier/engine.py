@@ -16,6 +16,7 @@ looked at per field.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
@@ -30,35 +31,48 @@ def sample_texts(values: Sequence[object], limit: int) -> list[str]:
 
     Bytes are decoded as UTF-8 with replacement (drivers hand back raw bytes for some types);
     booleans, NaN and anything that is not text, a number or a date carry no format to detect.
+    Line breaks inside a value become spaces, because detectors see one value per line.
     """
     texts: list[str] = []
     for value in values:
-        if len(texts) >= limit:
-            break
-        if value is None or isinstance(value, bool):
+        kind = type(value)
+        if kind is str:
+            text = value.strip()  # type: ignore[union-attr]
+        elif value is None or kind is bool:
             continue
-        if isinstance(value, str):
-            text = value
-        elif isinstance(value, bytes | bytearray | memoryview):
-            text = bytes(value).decode("utf-8", errors="replace")
-        elif isinstance(value, int):
+        elif kind is int:
             text = str(value)
-        elif isinstance(value, float):
-            if math.isnan(value) or math.isinf(value):
-                continue
-            text = repr(value)
-        elif isinstance(value, date | datetime):
-            text = value.isoformat()
         else:
-            continue
-        text = text.strip()
+            text = _odd_text(value)
         if text:
-            texts.append(text.replace("\n", " ").replace("\r", " ") if "\n" in text or "\r" in text else text)
+            texts.append(text)
+            if len(texts) >= limit:
+                break
+    for i, text in enumerate(texts):
+        if "\n" in text or "\r" in text:
+            texts[i] = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
     return texts
 
 
-_NONE = (0, 0)
-_PROBE = 8  # values a format detector must hit among before it scans the whole sample
+def _odd_text(value: object) -> str:
+    """Text for the less common value types a driver returns; "" for what has no format."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", errors="replace").strip()
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return "" if math.isnan(value) or math.isinf(value) else repr(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return ""
+
+
+_YIELDS = "only the value format suggests this and the name or definition points elsewhere"
+_PROBE = 3  # values a format detector must hit among before it scans the whole sample
 
 
 def _combine(confidences: Iterable[float]) -> float:
@@ -80,6 +94,10 @@ class Classifier:
         self.rules = rules if rules is not None else load_rules()
         used = {check.detector for rule in self.rules.labels for check in rule.values}
         self._detectors = {name: DETECTORS[name] for name in sorted(used)}
+        self._single = {name: d.single() for name, d in self._detectors.items()}
+        # One search for "any keyword at all" spares most fields the per-detector gates.
+        gates = [d.gate.pattern for d in self._detectors.values() if d.gate is not None]
+        self._any_keyword = re.compile("|".join(f"(?:{g})" for g in gates)) if gates else None
 
     @property
     def threshold(self) -> float:
@@ -100,37 +118,53 @@ class Classifier:
         texts = sample_texts(field.values, rules.max_values)
         sampled = len(texts) if len(texts) >= rules.min_values else 0
         counts = self._count(texts) if sampled else {}
+        found: list[tuple[str, float, list[str], bool]] = []
+        for rule in rules.labels:
+            result = self._evaluate(rule, field.name, name, definition, dataset, counts, sampled)
+            if result is not None:
+                found.append((rule.label, *result))
+        if any(supported for *_, supported in found):
+            # A value shape alone (a CDC race code looks like a LOINC code) yields to a name or
+            # definition that points at another classification.
+            found = [
+                (label, confidence * rules.value_only_factor, [*reasons, _YIELDS], False)
+                if not supported
+                else (label, confidence, reasons, supported)
+                for label, confidence, reasons, supported in found
+            ]
         reference = bool(rules.reference_datasets and rules.reference_datasets.search(dataset))
         out: list[Suggestion] = []
-        for rule in rules.labels:
-            found = self._evaluate(rule, field.name, name, definition, dataset, counts, sampled)
-            if found is None:
-                continue
-            confidence, reasons = found
+        for label, confidence, reasons, _ in found:
             if reference:
                 confidence *= rules.reference_factor
                 reasons.append(f"dataset '{field.dataset}' looks like a code list, not records")
             if confidence >= rules.min_confidence:
-                out.append(Suggestion(rule.label, round(min(confidence, 0.99), 3), "; ".join(reasons)))
+                out.append(Suggestion(label, round(min(confidence, 0.99), 3), "; ".join(reasons)))
         out.sort(key=lambda s: (-s.confidence, s.label))
         return out
 
     def _count(self, texts: list[str]) -> dict[str, tuple[int, int]]:
         """Run the detectors the rules use over the sampled values, cheapest test first.
 
-        Format detectors (SSN, dates, codes) are first tried on a probe of the first
-        ``_PROBE`` values and only scan the whole sample when the probe has a hit: such columns
-        hold one kind of value, so a probe with no hit means the share cannot reach a rule's
-        minimum in practice. Keyword detectors (race, benefits, ...) skip the probe because
-        their categories can be a minority of the values; their cheap gate does the same job.
+        Format detectors (SSN, dates, codes) are first checked against the first ``_PROBE``
+        values (their lengths, then a match of each) and only scan the whole sample when one
+        of them matches: such columns hold one kind of value, so a probe with no hit
+        means the share cannot reach a rule's minimum in practice. Keyword detectors (race,
+        benefits, ...) skip the probe because their categories can be a minority of the
+        values; their cheap unanchored gate does the same job.
         """
         joined = "\n".join(texts)
-        probe = "\n".join(texts[:_PROBE]) if len(texts) > _PROBE else joined
+        head = texts[:_PROBE]
+        head_lower = [text.lower() for text in head]
+        lengths = [len(text) for text in head]
+        shortest, longest = min(lengths, default=0), max(lengths, default=0)
         lowered = joined.lower()
-        probe_lowered = lowered[: len(probe)]
+        keywords = self._any_keyword is not None and self._any_keyword.search(lowered) is not None
         counts: dict[str, tuple[int, int]] = {}
         present: dict[str, bool] = {}
         for name, detector in self._detectors.items():
+            if detector.gate is not None and not keywords:
+                continue
             needs = detector.needs
             if needs:
                 ok = present.get(needs)
@@ -138,8 +172,12 @@ class Classifier:
                     ok = present[needs] = any(c in joined for c in needs)
                 if not ok:
                     continue
-            if detector.gate is None and probe is not joined:
-                if detector.pattern.search(probe_lowered if detector.lower else probe) is None:
+            if detector.gate is None:
+                low, high = detector.width
+                if high < shortest or low > longest:
+                    continue
+                single = self._single[name].fullmatch
+                if not any(single(text) for text in (head_lower if detector.lower else head)):
                     continue
             found = detector.count(lowered if detector.lower else joined)
             if found[0]:
@@ -155,7 +193,8 @@ class Classifier:
         dataset: str,
         counts: dict[str, tuple[int, int]],
         sampled: int,
-    ) -> tuple[float, list[str]] | None:
+    ) -> tuple[float, list[str], bool] | None:
+        """(confidence, reasons, supported) or None; supported = not an ambiguous shape alone."""
         # Look for evidence first and build reasons only when there is some: most labels find
         # nothing on most fields, and this loop runs once per label per field.
         name_hit = rule.name.search(name) if rule.name is not None and name else None
@@ -175,10 +214,15 @@ class Classifier:
             return None
         unless = rule.unless
         if unless is not None and unless.search(name):
-            return None  # about the identifier (a flag, a type) or an organisation's, not a person's
+            return (
+                None  # about the identifier (a flag, a type) or an organisation's, not a person's
+            )
         if unless is not None and definition and unless.search(definition):
+            # The definition says what the name did not ("the date the record was loaded"):
+            # drop the definition, and the values too unless the name vouches for them.
             def_hit = None
-            matches = []
+            if name_hit is None and weak_hit is None:
+                matches = []
         pieces: list[float] = []
         reasons: list[str] = []
         if name_hit is not None:
@@ -193,7 +237,9 @@ class Classifier:
         if context is not None:
             pieces.append(rule.context_confidence)
             reasons.append(f"a '{name}' column in a '{context.group(0)}' dataset")
-        value_piece, value_reason, invalid, best_share = _value_evidence(matches, sampled)
+        value_piece, value_reason, invalid, best_share, distinctive = _value_evidence(
+            matches, sampled
+        )
         if invalid:
             # Right format, failed validity (demo 9xx SSNs, mistyped VINs): the field still looks
             # like it holds the identifier, but with less certainty than valid values give.
@@ -206,25 +252,26 @@ class Classifier:
             reasons.append(value_reason)
         if not pieces:
             return None
-        return _combine(pieces), reasons
+        supported = len(pieces) > (1 if value_piece else 0) or distinctive
+        return _combine(pieces), reasons, supported
 
 
 def _value_evidence(
     matches: list[tuple[ValueCheck, tuple[int, int]]], sampled: int
-) -> tuple[float, str, bool, float]:
-    """The strongest value evidence: (confidence, reason, only-invalid?, best format share)."""
-    piece, reason, invalid, best_share = 0.0, "", False, 0.0
+) -> tuple[float, str, bool, float, bool]:
+    """Strongest value evidence: (confidence, reason, only invalid?, best share, distinctive?)."""
+    piece, reason, invalid, best_share, distinctive = 0.0, "", False, 0.0, False
     for check, (matched, valid) in matches:
         detector = DETECTORS[check.detector]
         best_share = max(best_share, matched / sampled)
         if valid / sampled >= check.min_share and check.confidence > piece:
-            piece, invalid = check.confidence, False
+            piece, invalid, distinctive = check.confidence, False, detector.distinctive
             note = f" {detector.valid_note}" if detector.valid_note else ""
             reason = f"{valid} of {sampled} sampled values match {detector.description}{note}"
         elif matched / sampled >= check.min_share and check.invalid_confidence > piece:
-            piece, invalid = check.invalid_confidence, True
+            piece, invalid, distinctive = check.invalid_confidence, True, detector.distinctive
             reason = f"{matched - valid} of {sampled} sampled values {detector.invalid_note}"
-    return piece, reason, invalid, best_share
+    return piece, reason, invalid, best_share, distinctive
 
 
 def _name_reason(raw: str, normalised: str, hit: str) -> str:

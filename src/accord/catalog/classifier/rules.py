@@ -28,6 +28,7 @@ _TOP_KEYS = {
     "min_values",
     "reference_datasets",
     "reference_factor",
+    "value_only_factor",
     "abbreviations",
     "labels",
 }
@@ -86,6 +87,7 @@ class RuleSet:
     min_values: int
     reference_datasets: re.Pattern[str] | None
     reference_factor: float
+    value_only_factor: float
     abbreviations: Mapping[str, str]
     labels: tuple[LabelRule, ...]
 
@@ -105,7 +107,9 @@ class _Reader:
             return {}
         for key in data:
             if key not in allowed:
-                self.problem(f"{where}.{key}", f"unknown key; allowed: {', '.join(sorted(allowed))}")
+                self.problem(
+                    f"{where}.{key}", f"unknown key; allowed: {', '.join(sorted(allowed))}"
+                )
         return data
 
     def number(self, where: str, data: object, default: float, high: float = 1.0) -> float:
@@ -143,7 +147,9 @@ class _Reader:
 
 def _lower_pattern(pattern: str) -> str:
     """Lower-case a pattern's literal letters but not its escapes (``\\D`` stays ``\\D``)."""
-    return re.sub(r"\\.|[A-Z]", lambda m: m.group(0) if len(m.group(0)) == 2 else m.group(0).lower(), pattern)
+    return re.sub(
+        r"\\.|[A-Z]", lambda m: m.group(0) if len(m.group(0)) == 2 else m.group(0).lower(), pattern
+    )
 
 
 def _read_label(reader: _Reader, label: str, data: object) -> LabelRule | None:
@@ -194,7 +200,9 @@ def _read_label(reader: _Reader, label: str, data: object) -> LabelRule | None:
         mismatch_factor=reader.number(f"{where}.mismatch_factor", spec.get("mismatch_factor"), 1.0),
         context_dataset=reader.pattern(f"{where}.context.dataset", context.get("dataset")),
         context_name=reader.pattern(f"{where}.context.name", context.get("name")),
-        context_confidence=reader.number(f"{where}.context.confidence", context.get("confidence"), 0.6),
+        context_confidence=reader.number(
+            f"{where}.context.confidence", context.get("confidence"), 0.6
+        ),
     )
     if not (rule.name or rule.definition or rule.values or rule.context_name):
         reader.problem(where, "needs at least one of 'name', 'definition', 'values' or 'context'")
@@ -246,6 +254,9 @@ def parse_rules(text: str, origin: str = "rules") -> RuleSet:
         ),
         reference_factor=reader.number(
             f"{origin}.reference_factor", top.get("reference_factor"), 0.4
+        ),
+        value_only_factor=reader.number(
+            f"{origin}.value_only_factor", top.get("value_only_factor"), 0.6
         ),
         abbreviations=abbreviations,
         labels=tuple(labels),

@@ -1,0 +1,83 @@
+"""What the catalog pages show of the describe workflow: completeness, open suggestions,
+a field's review status, hints and suggestions.
+
+The catalog handlers (``catalog_pages``, ``catalog_source_pages``) add these to their
+templates' context, and the describe handlers (``describe_pages``) re-render those pages; a
+module of its own keeps the two from importing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from accord.auth.actor import Actor
+from accord.catalog import describing, suggestions
+from accord.catalog.describing import Completeness
+from accord.catalog.fields import vocabulary
+from accord.catalog.models import CatalogField
+
+STATUS_LABELS = {"draft": "Draft", "in_review": "In review", "published": "Published"}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One dataset's completeness and how many suggestions wait for a decision."""
+
+    completeness: Completeness
+    open_suggestions: int
+
+    def percent(self, part: int) -> int:
+        return round(100 * self.completeness.share(part))
+
+    @property
+    def overall_percent(self) -> int:
+        return round(100 * self.completeness.overall)
+
+
+def progress_of(session: Session, dataset_ids: list[int]) -> dict[int, Progress]:
+    """Two aggregate queries whatever the number of datasets (lists show one per row)."""
+    if not dataset_ids:
+        return {}
+    found = describing.completeness(session, dataset_ids)
+    counts = suggestions.open_counts(session, dataset_ids)
+    return {i: Progress(found[i], counts[i]) for i in dataset_ids}
+
+
+def label_names(session: Session) -> dict[str, str]:
+    """Classification code -> the words people read ("PII:ssn" -> "Social Security number")."""
+    return {c.code: c.label for c in vocabulary(session)}
+
+
+def dataset_context(
+    session: Session, actor: Actor, dataset_id: int, field_ids: list[int]
+) -> dict[str, Any]:
+    """Completeness, each field's workflow row and the stewards one may assign."""
+    stewards = describing.list_stewards(session, actor)
+    return {
+        "progress": progress_of(session, [dataset_id])[dataset_id],
+        "work": describing.work_status(session, field_ids),
+        "stewards": stewards,
+        "steward_names": {u.id: u.username for u in stewards},
+        "status_labels": STATUS_LABELS,
+    }
+
+
+def field_context(session: Session, actor: Actor, target: CatalogField) -> dict[str, Any]:
+    """The field's place in the workflow, its definition hints and open suggestions."""
+    work = describing.work_status(session, [target.id]).get(target.id)
+    steward = ""
+    if work is not None and work.steward_id is not None:
+        names = {u.id: u.username for u in describing.list_stewards(session, actor)}
+        steward = names.get(work.steward_id, "a former steward")
+    return {
+        "work": work,
+        "work_status": work.status if work is not None else "draft",
+        "steward": steward,
+        "status_labels": STATUS_LABELS,
+        "hints": describing.field_hints(session, actor, target.id),
+        "suggestions": suggestions.open_suggestions(session, actor, field_id=target.id),
+        "label_names": label_names(session),
+    }
