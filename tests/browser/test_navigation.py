@@ -51,7 +51,7 @@ def test_navigation_follows_roles_and_refusal(settings: Settings, server: str, p
 
     sign_in(page, server, "sam")
     assert nav_links(page) == [
-        "Home", "Catalog", "Search", "Sources", "Glossary", "Statutes", "API tokens",
+        "Home", "Catalog", "Search", "Sources", "Glossary", "Statutes", "My work", "API tokens",
     ]
     response = page.goto(f"{server}/audit")
     assert response is not None and response.status == 403

@@ -11,7 +11,15 @@ from fastapi.staticfiles import StaticFiles
 
 from accord import __version__
 from accord.config import Settings
-from accord.web import api, catalog_api, catalog_pages, describe_api, errors, pages
+from accord.web import (
+    api,
+    catalog_api,
+    catalog_pages,
+    describe_api,
+    describe_pages,
+    errors,
+    pages,
+)
 from accord.web.limits import BodySizeLimit
 
 STATIC = Path(__file__).parent / "static"
@@ -37,6 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
     app.include_router(catalog_pages.router)
+    app.include_router(describe_pages.router)
     app.include_router(api.router)
     app.include_router(catalog_api.router)
     app.include_router(describe_api.router)

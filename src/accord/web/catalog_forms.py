@@ -48,6 +48,15 @@ NOTICES = {
     "statute_added": "The statute was added to the library.",
     "cancel_requested": "Cancelling: the harvest stops at its next step and changes nothing.",
     "written_back": "The definitions were written to the source database as column comments.",
+    "submitted_for_review": "The description was submitted for review.",
+    "descriptions_submitted": "The described fields were submitted for review.",
+    "description_published": "The description was published.",
+    "description_sent_back": "The description was sent back to its author with your note.",
+    "statute_check_saved": "The statute check was saved.",
+    "suggestion_accepted": "The suggestion was accepted: the field now has that classification.",
+    "suggestion_rejected": "The suggestion was rejected.",
+    "fields_assigned": "The fields were assigned to the steward; they appear on the steward's "
+    "My work page.",
 }
 
 

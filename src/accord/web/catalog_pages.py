@@ -51,6 +51,7 @@ from accord.errors import Conflict, Problem, ValidationFailed
 from accord.web import catalog_forms as forms
 from accord.web import catalog_source_pages
 from accord.web.deps import DbSession, csrf_protect, get_settings, require
+from accord.web.describe_views import dataset_context, field_context, progress_of
 from accord.web.render import render
 
 router = APIRouter(prefix="/catalog", dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -79,6 +80,7 @@ def catalog_home(
                "removed": removed}
     return render(request, "catalog/home.html", {
         "rows": rows[:PAGE_SIZE], "more": len(rows) > PAGE_SIZE, "page": page,
+        "progress": progress_of(session, [r.dataset.id for r in rows[:PAGE_SIZE]]),
         "filters": filters, "sources": sources, "lifecycles": LIFECYCLE,
         "notice": forms.notice(request),
     })
@@ -126,7 +128,10 @@ def _inventory_form(d: Dataset) -> dict[str, str]:
 def _dataset_page(
     request: Request, session: DbSession, actor: Actor, dataset_id: int, status: int = 200,
     problems: list[Problem] | None = None, form: dict[str, Any] | None = None,
+    failed: str = "inventory", assign: dict[str, Any] | None = None,
 ) -> Response:
+    """``failed`` names the form whose problems are shown: the inventory or the assignment
+    (``assign`` keeps what was chosen there)."""
     dataset = get_dataset(session, actor, dataset_id)
     found = dataset_fields(session, actor, dataset_id)
     ids = [f.id for f in found]
@@ -137,7 +142,9 @@ def _dataset_page(
         "rollup": rollup(session, actor, current), "formats": FORMATS,
         "review_count": sum(1 for f in found if f.review_needed),
         "lifecycles": LIFECYCLE, "form": form or _inventory_form(dataset),
-        "problems": problems or [], "notice": forms.notice(request),
+        "problems": problems or [], "failed": failed, "notice": forms.notice(request),
+        "assign": assign or {"steward": "", "scope": "all", "field_ids": []},
+        **dataset_context(session, actor, dataset_id, ids),
     }, status_code=status)
 
 
@@ -197,6 +204,7 @@ def _field_page(
         "all_terms": glossary.list_terms(session, actor),
         "vocabulary": forms.grouped_vocabulary(vocabulary(session)),
         "problems": problems or [], "failed": failed, "notice": forms.notice(request),
+        **field_context(session, actor, target),
     }, status_code=status)
 
 
@@ -466,5 +474,6 @@ def search_page(
     groups = [(label, [h for h in hits if h.kind == k]) for k, label in SEARCH_KINDS.items()]
     return render(request, "catalog/search.html", {
         "q": q, "filters": filters, "hits": hits, "groups": [g for g in groups if g[1]],
+        "progress": progress_of(session, [h.ref_id for h in hits if h.kind == "dataset"]),
         "kinds": SEARCH_KINDS, "lifecycles": LIFECYCLE, "vocabulary": vocabulary(session),
     })

@@ -26,6 +26,7 @@ from accord.config import Settings
 from accord.errors import AccordError, Conflict, Problem, ValidationFailed
 from accord.web import catalog_forms as forms
 from accord.web.deps import DbSession, get_settings, require
+from accord.web.describe_views import progress_of
 from accord.web.render import render
 
 log = logging.getLogger("accord.web")
@@ -73,10 +74,10 @@ def sources_add(
 @router.get("/sources/{name}")
 def source_page(request: Request, session: DbSession, actor: Viewer, name: str) -> Response:
     source = get_source(session, actor, name)
+    rows = list_datasets(session, actor, source_id=source.id, include_removed=True, limit=1000)
     return render(request, "catalog/source.html", {
-        "source": source, "facts": describe(source),
-        "rows": list_datasets(session, actor, source_id=source.id, include_removed=True,
-                              limit=1000),
+        "source": source, "facts": describe(source), "rows": rows,
+        "progress": progress_of(session, [r.dataset.id for r in rows]),
         "runs": harvesting.list_harvest_runs(session, actor, source.id),
         "notice": forms.notice(request),
     })

@@ -54,9 +54,13 @@ def label_names(session: Session) -> dict[str, str]:
 def dataset_context(
     session: Session, actor: Actor, dataset_id: int, field_ids: list[int]
 ) -> dict[str, Any]:
-    """Completeness, each field's workflow row and the stewards one may assign."""
+    """Completeness, each field's workflow row, the stewards one may assign, and the fields
+    of this dataset assigned to the viewer that are described and ready to submit."""
     stewards = describing.list_stewards(session, actor)
+    assigned, _reviews = describing.my_work(session, actor)
     return {
+        "ready": [item.field for item in assigned if item.dataset.id == dataset_id
+                  and item.status == "draft" and item.field.definition.strip()],
         "progress": progress_of(session, [dataset_id])[dataset_id],
         "work": describing.work_status(session, field_ids),
         "stewards": stewards,

@@ -22,6 +22,8 @@ NAV = [
     NavItem("Sources", "/catalog/sources", Action.VIEW_CATALOG),
     NavItem("Glossary", "/catalog/glossary", Action.VIEW_CATALOG),
     NavItem("Statutes", "/catalog/statutes", Action.VIEW_CATALOG),
+    NavItem("My work", "/catalog/my-work", Action.REVIEW_DESCRIPTIONS),
+    NavItem("Suggestions", "/catalog/suggestions", Action.CLASSIFY_FIELDS),
     NavItem("Users", "/admin/users", Action.VIEW_USERS),
     NavItem("Audit log", "/audit", Action.VIEW_AUDIT),
     NavItem("API tokens", "/account/tokens", Action.MANAGE_OWN_TOKENS),

@@ -5,9 +5,10 @@ suggestions to a person who accepts or rejects each one; nothing here applies a
 classification.
 """
 
-from accord.catalog.classifier.engine import Classifier, sample_texts
+from accord.catalog.classifier.engine import Classifier
 from accord.catalog.classifier.model import VOCABULARY, FieldSample, Suggestion, coarse_label
 from accord.catalog.classifier.rules import DEFAULT_RULES, RuleSet, load_rules, parse_rules
+from accord.catalog.classifier.values import sample_texts
 
 __all__ = [
     "DEFAULT_RULES",

@@ -9,10 +9,17 @@ files refer to detectors by name; the set is code, because a detector is logic, 
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from accord.catalog.classifier.values import (
+    valid_ip,
+    valid_loinc,
+    valid_nanp,
+    valid_ssn,
+    valid_vin,
+)
 
 Validator = Callable[[str], bool]
 
@@ -62,98 +69,46 @@ def _lines(body: str, flags: int = 0) -> re.Pattern[str]:
     return re.compile(rf"^(?:{body})$", re.MULTILINE | flags)
 
 
-def _keywords(name: str, description: str, words: str) -> Detector:
-    """Values that contain one of ``words`` (lower-case alternation), e.g. a race category."""
+def _keywords(name: str, description: str, words: str, gate: str = "") -> Detector:
+    """Values containing one of ``words`` (lower-case), e.g. a race category.
+
+    The gate has no leading ``\\b``, which would stop the regex engine from skipping ahead to a
+    possible first letter; a false hit only costs one full count.
+    """
     return Detector(
         name,
         description,
         re.compile(rf"^[^\n]*?\b(?:{words})\b[^\n]*$", re.MULTILINE),
-        gate=re.compile(rf"\b(?:{words})\b"),
+        gate=re.compile(gate or words),
         lower=True,
     )
-
-
-def valid_ssn(value: str) -> bool:
-    """SSA never issues area 000, 666 or 900-999, group 00 or serial 0000."""
-    digits = value.replace("-", "").replace(" ", "")
-    area, group, serial = digits[:3], digits[3:5], digits[5:]
-    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
-
-
-def luhn_ok(digits: str) -> bool:
-    """The mod-10 (Luhn) check used by LOINC codes and card-like account numbers."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        digit = ord(char) - 48
-        if position % 2 == 1:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
-
-
-def valid_loinc(value: str) -> bool:
-    return luhn_ok(value.replace("-", ""))
-
-
-_VIN_VALUES = dict(zip("0123456789", range(10), strict=True))
-_VIN_VALUES.update(dict(zip("ABCDEFGH", range(1, 9), strict=True)))
-_VIN_VALUES.update(dict(zip("JKLMN", range(1, 6), strict=True)))
-_VIN_VALUES.update({"P": 7, "R": 9})
-_VIN_VALUES.update(dict(zip("STUVWXYZ", range(2, 10), strict=True)))
-_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-
-
-def valid_vin(value: str) -> bool:
-    """North American VINs carry a check digit (0-9 or X) in position 9 (49 CFR 565)."""
-    vin = value.upper()
-    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=True))
-    expected = total % 11
-    return vin[8] == ("X" if expected == 10 else str(expected))
-
-
-def valid_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
-
-
-def valid_npi_like(value: str) -> bool:
-    """NPIs are 10 digits passing Luhn with the 80840 prefix; used to tell them from phones."""
-    return luhn_ok("80840" + value)
-
-
-def valid_nanp(value: str) -> bool:
-    """North American numbers: area code and exchange do not start with 0 or 1."""
-    digits = "".join(c for c in value if c.isdigit())
-    if len(digits) == 11:
-        digits = digits[1:]
-    return len(digits) == 10 and digits[0] not in "01" and digits[3] not in "01"
 
 
 _MBI_L = "[AC-HJKMNP-RT-Y]"  # letters allowed in an MBI: no S, L, O, I, B, Z
 _MBI_A = "[AC-HJKMNP-RT-Y0-9]"
 _DIGITS = "0123456789"
-_DATE = (
-    r"(?:19|20)\d\d-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])(?:[T ][0-9:.]+(?:Z|[+-][0-9:]+)?)?"
-    r"|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])/(?:19|20)?\d\d(?: [0-9:]+(?: ?[AaPp][Mm])?)?"
-    r"|(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
-    r"|(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:19|20)\d\d"
+_DATE = (  # ISO (with an optional time), US m/d/y, yyyymmdd, mmddyyyy, d-Mon-y; years 1800-2199
+    r"(?:1[89]|2[01])\d\d-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])"
+    r"(?:[T ][0-9:.]+(?:Z|[+-][0-9:]+)?)?"
+    r"|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])/(?:1[89]|2[01])?\d\d"
+    r"(?: [0-9:]+(?: ?[AaPp][Mm])?)?"
+    r"|(?:1[89]|2[01])\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:1[89]|2[01])\d\d"
     r"|(?:0?[1-9]|[12]\d|3[01])[- ]?(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[- ]?"
-    r"(?:19|20)?\d\d"
+    r"(?:1[89]|2[01])?\d\d"
 )
 _STREET = (
     r"\d{1,6}[a-z]? (?:[nsew]\.? )?[a-z0-9 .'-]{1,40}? (?:st|street|ave|avenue|rd|road|blvd|dr|"
     r"drive|ln|lane|way|ct|court|pl|place|cir|circle|hwy|highway|pkwy|ter|terrace|trl)\.?"
     r"(?:,? (?:apt|unit|ste|suite|#) ?[a-z0-9-]+)?(?:,? [a-z0-9 ,.#-]*)?"
 )
-_DRUG = (
-    r"[a-z]{2,}(?:pril|sartan|statin|olol|dipine|formin|gliptin|glutide|prazole|tidine|oxetine|"
-    r"azepam|azolam|cillin|mycin|floxacin|cycline|azole|vir|mab|nib|triptan|caine|sone|olone|"
-    r"parin|xaban|profen|codone|lukast|semide|thiazide|tropium|terol)|morphine|fentanyl|insulin|"
-    r"aspirin|acetaminophen|\d+(?:\.\d+)? ?(?:mg|mcg|ml|units?|iu|meq)(?:/(?:ml|hr|kg|dose))?"
+_DRUG_ENDINGS = (  # generic-name stems (WHO INN style) and a few common whole names
+    "pril|sartan|statin|olol|dipine|formin|gliptin|glutide|prazole|tidine|oxetine|azepam|"
+    "azolam|cillin|mycin|floxacin|cycline|azole|vir|mab|nib|triptan|caine|sone|olone|parin|"
+    "xaban|profen|codone|lukast|semide|thiazide|tropium|terol|morphine|fentanyl|insulin|"
+    "aspirin|acetaminophen"
 )
+_DOSE_UNITS = "mg|mcg|ml|units?|iu|meq"
 
 DETECTORS: Mapping[str, Detector] = {
     d.name: d
@@ -250,9 +205,6 @@ DETECTORS: Mapping[str, Detector] = {
             needs=_DIGITS,
         ),
         Detector(
-            "year", "a four-digit year", _lines(r"(?:18|19|20)\d\d"), width=(4, 4), needs=_DIGITS
-        ),
-        Detector(
             "zip",
             "a 5-digit or ZIP+4 code",
             _lines(r"\d{5}(?:-\d{4})?"),
@@ -288,9 +240,9 @@ DETECTORS: Mapping[str, Detector] = {
         ),
         Detector(
             "icd10cm_dotted",
-            "the ICD-10-CM code format with its dot (or a 3-character category)",
-            _lines(r"[A-Z]\d[0-9AB](?:\.[0-9A-Z]{1,4})?"),
-            width=(3, 8),
+            "the ICD-10-CM code format with its dot",
+            _lines(r"[A-Z]\d[0-9AB]\.[0-9A-Z]{1,4}"),
+            width=(5, 8),
             needs=_DIGITS,
         ),
         Detector(
@@ -361,7 +313,14 @@ DETECTORS: Mapping[str, Detector] = {
             width=(6, 200),
             needs="/",
         ),
-        _keywords("drug", "a drug name or dose", _DRUG),
+        # Gates are plain alternations of literals, which the regex engine scans quickly.
+        _keywords("drug", "a drug name", rf"[a-z]*(?:{_DRUG_ENDINGS})", rf"(?:{_DRUG_ENDINGS})\b"),
+        _keywords(
+            "dose",
+            "a dose with its unit",
+            rf"\d+(?:\.\d+)? ?(?:{_DOSE_UNITS})(?:/(?:ml|hr|kg|dose))?",
+            rf"(?:{_DOSE_UNITS})\b",
+        ),
         _keywords(
             "race",
             "a race or ethnicity category",
@@ -390,6 +349,7 @@ DETECTORS: Mapping[str, Detector] = {
             "image",
             "an image reference or encoded image",
             r"[\w/.-]+\.(?:jpe?g|png|gif|bmp|tiff?|heic)|data:image/\S+|/9j/\S+|ivbor\S+",
+            r"\.(?:jpe?g|png|gif|bmp|tiff?|heic)\b|data:image/|/9j/|ivbor",
         ),
     )
 }

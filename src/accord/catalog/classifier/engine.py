@@ -8,68 +8,23 @@ weak signals that agree beat one. Values that clearly do not fit (an "ssn_verifi
 Y/N flags) weaken name evidence instead of being ignored.
 
 Throughput matters because a harvest classifies tens of thousands of fields at once: names are
-tokenised once per field, each label's name patterns are one compiled alternation, values are
-joined and scanned once per detector that any rule uses, and at most ``max_values`` values are
+tokenised once per field; each label's patterns are one compiled alternation matched against
+lower-cased text, and one union of all labels' patterns skips the per-label searches when
+nothing can match; dataset-level work is done once per dataset in ``classify_many``; values are
+joined once, detectors are skipped by cheap tests (characters present, value lengths, a probe
+of the first values) before one ``findall`` over the sample; at most ``max_values`` values are
 looked at per field.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from collections.abc import Iterable
 
 from accord.catalog.classifier.detectors import DETECTORS
-from accord.catalog.classifier.model import FieldSample, Suggestion
+from accord.catalog.classifier.model import FieldSample, Suggestion, normalise_name
 from accord.catalog.classifier.rules import LabelRule, RuleSet, ValueCheck, load_rules
-from accord.catalog.classifier.tokens import normalise_name
-
-
-def sample_texts(values: Sequence[object], limit: int) -> list[str]:
-    """Non-empty text forms of up to ``limit`` sampled values; odd values are skipped.
-
-    Bytes are decoded as UTF-8 with replacement (drivers hand back raw bytes for some types);
-    booleans, NaN and anything that is not text, a number or a date carry no format to detect.
-    Line breaks inside a value become spaces, because detectors see one value per line.
-    """
-    texts: list[str] = []
-    for value in values:
-        kind = type(value)
-        if kind is str:
-            text = value.strip()  # type: ignore[union-attr]
-        elif value is None or kind is bool:
-            continue
-        elif kind is int:
-            text = str(value)
-        else:
-            text = _odd_text(value)
-        if text:
-            texts.append(text)
-            if len(texts) >= limit:
-                break
-    for i, text in enumerate(texts):
-        if "\n" in text or "\r" in text:
-            texts[i] = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    return texts
-
-
-def _odd_text(value: object) -> str:
-    """Text for the less common value types a driver returns; "" for what has no format."""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).decode("utf-8", errors="replace").strip()
-    if isinstance(value, bool):
-        return ""
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return "" if math.isnan(value) or math.isinf(value) else repr(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return ""
-
+from accord.catalog.classifier.values import sample_texts
 
 _YIELDS = "only the value format suggests this and the name or definition points elsewhere"
 _PROBE = 3  # values a format detector must hit among before it scans the whole sample
@@ -95,9 +50,13 @@ class Classifier:
         used = {check.detector for rule in self.rules.labels for check in rule.values}
         self._detectors = {name: DETECTORS[name] for name in sorted(used)}
         self._single = {name: d.single() for name, d in self._detectors.items()}
-        # One search for "any keyword at all" spares most fields the per-detector gates.
-        gates = [d.gate.pattern for d in self._detectors.values() if d.gate is not None]
-        self._any_keyword = re.compile("|".join(f"(?:{g})" for g in gates)) if gates else None
+        # One alternation of every label's name (or definition) patterns: when it finds
+        # nothing, which is true for about half of all definitions, the per-label searches
+        # are skipped. It matches exactly where at least one label's pattern matches.
+        self._any_name = _union(
+            p for rule in self.rules.labels for p in (rule.name, rule.name_weak, rule.context_name)
+        )
+        self._any_definition = _union(rule.definition for rule in self.rules.labels)
 
     @property
     def threshold(self) -> float:
@@ -105,22 +64,55 @@ class Classifier:
         return self.rules.threshold
 
     def classify_many(self, fields: Iterable[FieldSample]) -> list[list[Suggestion]]:
-        """Classify fields in order; one list of suggestions per field."""
-        classify = self.classify
-        return [classify(field) for field in fields]
+        """Classify fields in order; one list of suggestions per field.
+
+        Fields arrive grouped by dataset, so what depends on the dataset alone is worked out
+        once per dataset in the batch.
+        """
+        views: dict[str, _DatasetView] = {}
+        out: list[list[Suggestion]] = []
+        for field in fields:
+            key = field.dataset or ""
+            view = views.get(key)
+            if view is None:
+                view = views[key] = self._dataset_view(key)
+            out.append(self._classify(field, view))
+        return out
 
     def classify(self, field: FieldSample) -> list[Suggestion]:
         """Suggestions for one field, most confident first; an empty list when nothing fits."""
+        return self._classify(field, self._dataset_view(field.dataset or ""))
+
+    def _dataset_view(self, dataset: str) -> _DatasetView:
+        rules = self.rules
+        normalised = normalise_name(dataset, rules.abbreviations)
+        reference = bool(rules.reference_datasets and rules.reference_datasets.search(normalised))
+        contexts = tuple(
+            rule.context_dataset.search(normalised) if rule.context_dataset is not None else None
+            for rule in rules.labels
+        )
+        return reference, contexts
+
+    def _classify(self, field: FieldSample, view: _DatasetView) -> list[Suggestion]:
         rules = self.rules
         name = normalise_name(field.name or "", rules.abbreviations)
         definition = (field.definition or "").lower()
-        dataset = normalise_name(field.dataset or "", rules.abbreviations)
+        reference, contexts = view
+        name_any = bool(name) and _hits(self._any_name, name)
+        definition_any = bool(definition) and _hits(self._any_definition, definition)
         texts = sample_texts(field.values, rules.max_values)
         sampled = len(texts) if len(texts) >= rules.min_values else 0
         counts = self._count(texts) if sampled else {}
         found: list[tuple[str, float, list[str], bool]] = []
-        for rule in rules.labels:
-            result = self._evaluate(rule, field.name, name, definition, dataset, counts, sampled)
+        for rule, context in zip(rules.labels, contexts, strict=True):
+            result = self._evaluate(
+                rule,
+                field.name,
+                (name, name_any, definition, definition_any),
+                context,
+                counts,
+                sampled,
+            )
             if result is not None:
                 found.append((rule.label, *result))
         if any(supported for *_, supported in found):
@@ -132,7 +124,6 @@ class Classifier:
                 else (label, confidence, reasons, supported)
                 for label, confidence, reasons, supported in found
             ]
-        reference = bool(rules.reference_datasets and rules.reference_datasets.search(dataset))
         out: list[Suggestion] = []
         for label, confidence, reasons, _ in found:
             if reference:
@@ -159,12 +150,9 @@ class Classifier:
         lengths = [len(text) for text in head]
         shortest, longest = min(lengths, default=0), max(lengths, default=0)
         lowered = joined.lower()
-        keywords = self._any_keyword is not None and self._any_keyword.search(lowered) is not None
         counts: dict[str, tuple[int, int]] = {}
         present: dict[str, bool] = {}
         for name, detector in self._detectors.items():
-            if detector.gate is not None and not keywords:
-                continue
             needs = detector.needs
             if needs:
                 ok = present.get(needs)
@@ -188,25 +176,30 @@ class Classifier:
         self,
         rule: LabelRule,
         raw_name: str,
-        name: str,
-        definition: str,
-        dataset: str,
+        text: tuple[str, bool, str, bool],
+        context: re.Match[str] | None,
         counts: dict[str, tuple[int, int]],
         sampled: int,
     ) -> tuple[float, list[str], bool] | None:
-        """(confidence, reasons, supported) or None; supported = not an ambiguous shape alone."""
+        """(confidence, reasons, supported) or None; supported = not an ambiguous shape alone.
+
+        ``text`` is (name, any label's name pattern hits it, definition, any definition
+        pattern hits it); ``context`` is this rule's dataset-pattern match, if any.
+        """
+        name, name_any, definition, definition_any = text
         # Look for evidence first and build reasons only when there is some: most labels find
         # nothing on most fields, and this loop runs once per label per field.
-        name_hit = rule.name.search(name) if rule.name is not None and name else None
-        weak_hit = None
-        if name_hit is None and rule.name_weak is not None and name:
-            weak_hit = rule.name_weak.search(name)
-        def_hit = rule.definition.search(definition) if rule.definition and definition else None
-        context = None
-        if rule.context_dataset is not None and rule.context_name is not None:
-            context = rule.context_dataset.search(dataset)
-            if context is not None and rule.context_name.search(name) is None:
-                context = None
+        name_hit = weak_hit = def_hit = None
+        if name_any:
+            name_hit = rule.name.search(name) if rule.name is not None else None
+            if name_hit is None and rule.name_weak is not None:
+                weak_hit = rule.name_weak.search(name)
+        if definition_any and rule.definition is not None:
+            def_hit = rule.definition.search(definition)
+        if context is not None and not (
+            name_any and rule.context_name is not None and rule.context_name.search(name)
+        ):
+            context = None
         matches = [
             (check, counts[check.detector]) for check in rule.values if check.detector in counts
         ]
@@ -252,6 +245,7 @@ class Classifier:
             reasons.append(value_reason)
         if not pieces:
             return None
+        reasons.extend(text for pattern, text in rule.notes if pattern.search(name))
         supported = len(pieces) > (1 if value_piece else 0) or distinctive
         return _combine(pieces), reasons, supported
 
@@ -272,6 +266,23 @@ def _value_evidence(
             piece, invalid, distinctive = check.invalid_confidence, True, detector.distinctive
             reason = f"{matched - valid} of {sampled} sampled values {detector.invalid_note}"
     return piece, reason, invalid, best_share, distinctive
+
+
+# (is it a code list?, each rule's dataset-pattern match) for one dataset name
+_DatasetView = tuple[bool, tuple[re.Match[str] | None, ...]]
+
+
+def _union(patterns: Iterable[re.Pattern[str] | None]) -> re.Pattern[str] | None:
+    """One pattern matching wherever any of ``patterns`` (each ``\\b(?:...)\\b``) matches."""
+    inner = [p.pattern[len(_OPEN) : -len(_CLOSE)] for p in patterns if p is not None]
+    return re.compile(f"{_OPEN}{'|'.join(inner)}{_CLOSE}") if inner else None
+
+
+def _hits(pattern: re.Pattern[str] | None, text: str) -> bool:
+    return pattern is not None and pattern.search(text) is not None
+
+
+_OPEN, _CLOSE = r"\b(?:", r")\b"  # how rules.py wraps every compiled alternation
 
 
 def _name_reason(raw: str, normalised: str, hit: str) -> str:

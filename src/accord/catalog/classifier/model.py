@@ -1,13 +1,19 @@
-"""What goes into the classifier and what comes out of it.
+"""What goes into the classifier, how a field's name is read, and what comes out.
 
 The classifier is pure: a caller samples values in memory, builds ``FieldSample`` objects and
 gets ``Suggestion`` objects back. Nothing here is stored; the workflow that asks a security
 officer to accept or reject a suggestion lives elsewhere.
+
+Source systems name columns ``BENE_BIRTH_DT``, ``patientDOB`` or ``ICD9_DGNS_CD_1``. Rules are
+easier to write, read and review against "beneficiary birth date" or "patient date of birth",
+so a name is split on case changes, digits and punctuation, lower-cased, and each token that is
+a known abbreviation is replaced by its expansion (``normalise_name``), once per field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 # The classification codes of the catalog's vocabulary (see the 0002_catalog migration).
@@ -82,3 +88,22 @@ class Suggestion:
     label: str
     confidence: float
     reason: str
+
+
+# Runs of capitals followed by a capitalised word ("HTTPServer" -> "HTTP", "Server"), words,
+# capital runs and digit runs. Anything else (underscores, dots, spaces, dashes) separates.
+_TOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def split_name(name: str) -> list[str]:
+    """Split a column name into lower-case tokens."""
+    return [token.lower() for token in _TOKEN.findall(name)]
+
+
+def normalise_name(name: str, abbreviations: Mapping[str, str]) -> str:
+    """The name as words with abbreviations expanded, e.g. ``mbrDOB`` -> "member date of birth".
+
+    Unknown tokens are kept as they are, so a rule can still match the raw abbreviation.
+    """
+    words = [abbreviations.get(token, token) for token in split_name(name)]
+    return " ".join(words)

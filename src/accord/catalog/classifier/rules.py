@@ -43,7 +43,10 @@ _LABEL_KEYS = {
     "values",
     "mismatch_factor",
     "context",
+    "notes",
 }
+_NOTE_KEYS = {"name", "text"}
+_EVIDENCE_KEYS = ("name", "name_weak", "definition", "values", "context")
 _VALUE_KEYS = {"detector", "confidence", "min_share", "invalid_confidence"}
 _CONTEXT_KEYS = {"dataset", "name", "confidence"}
 
@@ -75,6 +78,7 @@ class LabelRule:
     context_dataset: re.Pattern[str] | None
     context_name: re.Pattern[str] | None
     context_confidence: float
+    notes: tuple[tuple[re.Pattern[str], str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,9 +111,8 @@ class _Reader:
             return {}
         for key in data:
             if key not in allowed:
-                self.problem(
-                    f"{where}.{key}", f"unknown key; allowed: {', '.join(sorted(allowed))}"
-                )
+                path = f"{where}.{key}" if where else str(key)
+                self.problem(path, f"unknown key; allowed: {', '.join(sorted(allowed))}")
         return data
 
     def number(self, where: str, data: object, default: float, high: float = 1.0) -> float:
@@ -203,10 +206,30 @@ def _read_label(reader: _Reader, label: str, data: object) -> LabelRule | None:
         context_confidence=reader.number(
             f"{where}.context.confidence", context.get("confidence"), 0.6
         ),
+        notes=_read_notes(reader, f"{where}.notes", spec.get("notes", [])),
     )
-    if not (rule.name or rule.definition or rule.values or rule.context_name):
+    if isinstance(data, dict) and not any(key in data for key in _EVIDENCE_KEYS):
         reader.problem(where, "needs at least one of 'name', 'definition', 'values' or 'context'")
     return rule
+
+
+def _read_notes(
+    reader: _Reader, where: str, data: object
+) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Caveats added to a suggestion's reason when the name matches (e.g. ZIP-3 rules)."""
+    if not isinstance(data, list):
+        reader.problem(where, "must be a list of {name: [patterns], text: sentence}")
+        return ()
+    notes: list[tuple[re.Pattern[str], str]] = []
+    for i, raw in enumerate(data):
+        note = reader.keys(f"{where}[{i}]", raw, _NOTE_KEYS)
+        pattern = reader.pattern(f"{where}[{i}].name", note.get("name"))
+        text = note.get("text")
+        if not isinstance(text, str) or not text.strip():
+            reader.problem(f"{where}[{i}].text", "must be a sentence")
+        elif pattern is not None:
+            notes.append((pattern, text.strip()))
+    return tuple(notes)
 
 
 def parse_rules(text: str, origin: str = "rules") -> RuleSet:
@@ -219,21 +242,23 @@ def parse_rules(text: str, origin: str = "rules") -> RuleSet:
             [Problem(field=origin, message=f"is not valid YAML: {exc}")],
             f"The classifier rule file {origin} could not be read.",
         ) from exc
-    top = reader.keys(origin, data, _TOP_KEYS)
+    if not isinstance(data, dict):
+        reader.problem(origin, "must be a mapping with 'version' and 'labels'")
+    top = reader.keys("", data, _TOP_KEYS) if isinstance(data, dict) else {}
     if top and top.get("version") != 1:
-        reader.problem(f"{origin}.version", "must be 1")
+        reader.problem("version", "must be 1")
     abbreviations: dict[str, str] = {}
     raw_abbr = top.get("abbreviations", {})
     if not isinstance(raw_abbr, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in raw_abbr.items()
     ):
-        reader.problem(f"{origin}.abbreviations", "must map short tokens to their expansions")
+        reader.problem("abbreviations", "must map short tokens to their expansions")
     else:
         abbreviations = {k.lower(): v.lower() for k, v in raw_abbr.items()}
     raw_labels = top.get("labels")
     labels: list[LabelRule] = []
     if not isinstance(raw_labels, dict) or not raw_labels:
-        reader.problem(f"{origin}.labels", "must map vocabulary codes to their rules")
+        reader.problem("labels", "must map vocabulary codes to their rules")
     else:
         for label, spec in raw_labels.items():
             rule = _read_label(reader, str(label), spec)
@@ -243,21 +268,15 @@ def parse_rules(text: str, origin: str = "rules") -> RuleSet:
     min_values = top.get("min_values", 5)
     for key, value in (("max_values", max_values), ("min_values", min_values)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            reader.problem(f"{origin}.{key}", "must be a positive whole number")
+            reader.problem(key, "must be a positive whole number")
     ruleset = RuleSet(
-        threshold=reader.number(f"{origin}.threshold", top.get("threshold"), 0.5),
-        min_confidence=reader.number(f"{origin}.min_confidence", top.get("min_confidence"), 0.2),
+        threshold=reader.number("threshold", top.get("threshold"), 0.5),
+        min_confidence=reader.number("min_confidence", top.get("min_confidence"), 0.2),
         max_values=max_values if isinstance(max_values, int) else 50,
         min_values=min_values if isinstance(min_values, int) else 5,
-        reference_datasets=reader.pattern(
-            f"{origin}.reference_datasets", top.get("reference_datasets")
-        ),
-        reference_factor=reader.number(
-            f"{origin}.reference_factor", top.get("reference_factor"), 0.4
-        ),
-        value_only_factor=reader.number(
-            f"{origin}.value_only_factor", top.get("value_only_factor"), 0.6
-        ),
+        reference_datasets=reader.pattern("reference_datasets", top.get("reference_datasets")),
+        reference_factor=reader.number("reference_factor", top.get("reference_factor"), 0.4),
+        value_only_factor=reader.number("value_only_factor", top.get("value_only_factor"), 0.6),
         abbreviations=abbreviations,
         labels=tuple(labels),
     )
