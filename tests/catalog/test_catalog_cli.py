@@ -88,8 +88,11 @@ def test_check_metadata_for_a_source_and_a_url(cli_env: Settings, engineer: str,
     make_sqlite_source(path, extra_column=True)
     code, output = run("check-metadata", url, "--format", "jsonl", "--as", engineer)
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-    assert {"dataset": "main.client", "field": "phone",
-            "missing": ["definition", "classification"]} in lines
+    assert {
+        "dataset": "main.client",
+        "field": "phone",
+        "missing": ["definition", "classification"],
+    } in lines
     code, output = run("check-metadata", "clients", "--require", "colour", "--as", engineer)
     assert code == 2
 
@@ -107,7 +110,9 @@ def test_check_metadata_passes_when_done(cli_env: Settings, engineer: str, tmp_p
     steward = make_user(cli_env, "sam", "steward")
     with transaction(cli_env) as session:
         for field in session.scalars(select(CatalogField)).all():
-            describe_field(session, steward, field.id, Description(definition=f"About {field.name}."))
+            describe_field(
+                session, steward, field.id, Description(definition=f"About {field.name}.")
+            )
             classify_field(session, officer, field.id, ["PUBLIC"])
     code, output = run("check-metadata", "clients", "--as", engineer)
     assert code == 0 and "Every field has a definition, classification." in output
