@@ -20,8 +20,8 @@ import json
 import statistics
 import subprocess
 import sys
-import time
 import tempfile
+import time
 import tracemalloc
 import uuid
 from collections.abc import Callable
