@@ -24,6 +24,8 @@ from accord.catalog.fields import Description, describe_field
 from accord.catalog.harvesting import harvest_now
 from accord.catalog.models import CatalogField, Dataset, Source
 from accord.catalog.sources import add_source
+from accord.catalog.statutes import add_statute, set_field_statutes
+from accord.catalog.suggestions import decide, open_suggestions, suggest
 from accord.config import Settings
 from accord.db.engine import transaction
 from accord.demo.sources import (
@@ -85,9 +87,39 @@ def seed_demo(
         if is_seeded(session):
             return sources
         _people(session, actor)
+        steward = _demo_actor(session, "steward")
+        for citation, title in STATUTES.items():
+            add_statute(session, steward, citation, title=title, url=_statute_url(citation))
     for program in sources:
         _catalog(settings, program)
+        _classify(settings, program)
     return sources
+
+
+# Statutes that govern the demo's data, with where to read them.
+STATUTES = {
+    "WIC 10850": "Confidentiality of public social services records",
+    "WIC 14100.2": "Confidentiality of Medi-Cal applicant and beneficiary information",
+    "HSC 123100": "Patient access to health records",
+    "CIV 1798.24": "Information Practices Act: disclosure of personal information",
+    "45 CFR 164.514(b)": "HIPAA de-identification standard",
+}
+LEGINFO = "https://leginfo.legislature.ca.gov/faces/codes_displaySection.xhtml"
+CITATIONS = {  # column -> statutes cited on it in every program database
+    "ssn": ["CIV 1798.24", "WIC 10850"],
+    "medi_cal_cin": ["WIC 14100.2"],
+    "birth_date": ["CIV 1798.24"],
+    "icd10_code": ["45 CFR 164.514(b)"],
+    "a1c_percent": ["45 CFR 164.514(b)", "HSC 123100"],
+    "bmi": ["45 CFR 164.514(b)"],
+}
+
+
+def _statute_url(citation: str) -> str:
+    code, _, section = citation.partition(" ")
+    if code in ("WIC", "HSC", "CIV"):
+        return f"{LEGINFO}?lawCode={code}&sectionNum={section}"
+    return "https://www.ecfr.gov/current/title-45/section-164.514"
 
 
 def _people(session: Session, actor: Actor) -> None:
@@ -109,6 +141,30 @@ def _people(session: Session, actor: Actor) -> None:
 
 def _demo_actor(session: Session, username: str) -> Actor:
     return actor_for(get_user(session, username), via="demo")
+
+
+def _classify(settings: Settings, program: ProgramSource) -> None:
+    """The demo's security officer runs the classifier and accepts its surest suggestions;
+    the rest stay open in the queue, so the workflow has something to show."""
+    with transaction(settings) as session:
+        security = _demo_actor(session, "security")
+    suggest(settings, security, program.slug, sample_size=50)
+    with transaction(settings) as session:
+        source_id = session.scalar(select(Source.id).where(Source.name == program.slug))
+        sure = [
+            item.suggestion.id
+            for item in open_suggestions(session, security, limit=10_000)
+            if item.dataset.source_id == source_id and item.suggestion.confidence >= 0.9
+        ]
+        if sure:
+            decide(session, security, sure, accept=True)
+        steward = _demo_actor(session, "steward")
+        for field_id, column in session.execute(
+            select(CatalogField.id, CatalogField.name)
+            .join(Dataset)
+            .where(Dataset.source_id == source_id, CatalogField.name.in_(CITATIONS))
+        ).all():
+            set_field_statutes(session, steward, field_id, CITATIONS[column])
 
 
 def _catalog(settings: Settings, program: ProgramSource) -> None:
