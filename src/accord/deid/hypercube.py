@@ -109,89 +109,98 @@ def search(
     bounds: Bounds,
     need: float,
     allow_new: bool,
-    per_dim: int = 6,
-    budget: int = 4000,
+    per_dim: int = 4,
+    budget: int = 400,
 ) -> tuple[float, float, Perturbation | None]:
     """Search perturbations through `cell` with sign +1.
 
     With `allow_new` false only suppressed cells may move; the result is the union of reachable
     steps [t_lo, t_hi] (each perturbation is a proof). With `allow_new` true, unsuppressed
     `usable` cells may join; returns the perturbation with width >= need that adds the fewest
-    cells (then the smallest added value), or None.
+    cells (then the smallest added value), or None. Corner sets are tiny (at most a few dozen
+    cells), so plain Python lists beat array calls here.
     """
     k = len(cube.dims)
     coords = [int(cube.coord_arrays[j][cell]) for j in range(k)]
-    per_dim_options: list[list[Option]] = []
+    per_dim_options: list[list[tuple[list[int], list[int]]]] = []
     for j in range(k):
         rank = _line_rank(cube, cell, j, suppressed, usable)
-        opts = dimension_options(cube.dims[j], coords[j], rank, per_dim)
+        opts = dimension_options(cube.dims[j], coords[j], rank, per_dim if allow_new else 64)
         if not allow_new:
-            opts = [o for o in opts if all(rank(int(n)) == 0.0 for n in o[0])]
+            opts = [o for o in opts if all(rank(int(n)) == 0.0 for n in o[0])][:per_dim]
         if not opts:
             return 0.0, 0.0, None
-        per_dim_options.append(opts)
+        stride = int(cube.strides[j])
+        moves: list[tuple[list[int], list[int]]] = []
+        for nodes, signs in opts:
+            steps_j = [(int(n) - coords[j]) * stride for n in nodes if int(n) != coords[j]]
+            signs_j = [int(sg) for n, sg in zip(nodes, signs, strict=True) if int(n) != coords[j]]
+            moves.append((steps_j, signs_j))
+        per_dim_options.append(moves)
 
-    lb, ub, values = bounds.lb, bounds.ub, cube.values
-    best_lo, best_hi = 0.0, 0.0
-    best: Perturbation | None = None
-    best_key: tuple[float, float] = (np.inf, np.inf)
-    steps = 0
+    lb = bounds.lb
+    ub = bounds.ub
+    values = cube.values
+    state = {"lo": 0.0, "hi": 0.0, "steps": 0}
+    best: list[Perturbation] = []
+    best_key = [float("inf"), float("inf")]
+    min_width = need if allow_new else 1e-9
 
-    def recurse(j: int, idx: IntArray, sign: IntArray, t_lo: float, t_hi: float,
-                new_count: int, new_value: float) -> bool:
-        nonlocal best_lo, best_hi, best, best_key, steps
-        steps += 1
-        if steps > budget:
+    def recurse(j: int, idx: list[int], sign: list[int], t_lo: float, t_hi: float,
+                n_new: int, new_value: float) -> bool:
+        state["steps"] += 1
+        if state["steps"] > budget:
             return True
         if j == k:
             if not allow_new:
-                best_lo, best_hi = min(best_lo, t_lo), max(best_hi, t_hi)
-                return best_hi - best_lo >= need
-            if t_hi - t_lo >= need and (new_count, new_value) < best_key:
-                best_key = (new_count, new_value)
-                best = Perturbation(idx, sign, t_lo, t_hi)
-            return False
-        nodes_all = per_dim_options[j]
-        stride = int(cube.strides[j])
-        for nodes, signs in nodes_all:
-            moved = nodes != coords[j]
-            step = (nodes[moved] - coords[j]) * stride
-            add_idx = (idx[:, None] + step[None, :]).ravel()
-            add_sign = (sign[:, None] * signs[moved][None, :]).ravel()
-            sup = suppressed[add_idx]
-            if not allow_new and not sup.all():
+                state["lo"] = min(state["lo"], t_lo)
+                state["hi"] = max(state["hi"], t_hi)
+                return state["hi"] - state["lo"] >= need
+            if (n_new, new_value) < (best_key[0], best_key[1]):
+                best_key[0], best_key[1] = n_new, new_value
+                best[:] = [Perturbation(np.array(idx, dtype=np.int64),
+                                        np.array(sign, dtype=np.int64), t_lo, t_hi)]
+            return n_new == 0
+        for steps_j, signs_j in per_dim_options[j]:
+            lo, hi = t_lo, t_hi
+            add_idx: list[int] = []
+            add_sign: list[int] = []
+            fresh = 0
+            fresh_value = 0.0
+            ok = True
+            for base, sg in zip(idx, sign, strict=True):
+                for step, s2 in zip(steps_j, signs_j, strict=True):
+                    x = base + step
+                    s = sg * s2
+                    if not suppressed[x]:
+                        if not allow_new or not usable[x]:
+                            ok = False
+                            break
+                        fresh += 1
+                        fresh_value += float(values[x])
+                    v = float(values[x])
+                    if s > 0:
+                        lo, hi = max(lo, lb[x] - v), min(hi, ub[x] - v)
+                    else:
+                        lo, hi = max(lo, v - ub[x]), min(hi, v - lb[x])
+                    if hi - lo < min_width:
+                        ok = False
+                        break
+                    add_idx.append(x)
+                    add_sign.append(s)
+                if not ok:
+                    break
+            if not ok:
                 continue
-            fresh = add_idx[~sup]
-            if allow_new and not usable[fresh].all():
+            if allow_new and n_new + fresh > best_key[0]:
                 continue
-            n_new = new_count + len(fresh)
-            if allow_new and n_new > best_key[0]:
+            if not allow_new and lo >= state["lo"] and hi <= state["hi"]:
                 continue
-            v = values[add_idx]
-            pos = add_sign > 0
-            lo = np.where(pos, lb[add_idx] - v, v - ub[add_idx])
-            hi = np.where(pos, ub[add_idx] - v, v - lb[add_idx])
-            nlo = max(t_lo, float(lo.max()) if len(lo) else t_lo)
-            nhi = min(t_hi, float(hi.min()) if len(hi) else t_hi)
-            if nhi - nlo < (need if allow_new else 1e-9):
-                continue
-            if not allow_new and nlo >= best_lo and nhi <= best_hi:
-                continue
-            done = recurse(
-                j + 1,
-                np.concatenate([idx, add_idx]),
-                np.concatenate([sign, add_sign]),
-                nlo,
-                nhi,
-                n_new,
-                new_value + float(values[fresh].sum()),
-            )
-            if done:
+            if recurse(j + 1, idx + add_idx, sign + add_sign, lo, hi, n_new + fresh,
+                       new_value + fresh_value):
                 return True
         return False
 
-    v0 = values[cell]
-    start_lo, start_hi = float(lb[cell] - v0), float(ub[cell] - v0)
-    recurse(0, np.array([cell], dtype=np.int64), np.array([1], dtype=np.int64),
-            start_lo, start_hi, 0, 0.0)
-    return best_lo, best_hi, best
+    v0 = float(values[cell])
+    recurse(0, [cell], [1], float(lb[cell] - v0), float(ub[cell] - v0), 0, 0.0)
+    return state["lo"], state["hi"], (best[0] if best else None)

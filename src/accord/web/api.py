@@ -14,7 +14,13 @@ from accord.auth.models import ApiToken, AuditEntry, User
 from accord.auth.permissions import Action
 from accord.auth.tokens import create_token, list_tokens, revoke_token
 from accord.auth.users import create_user, disable_user, get_user, list_users
-from accord.web.deps import DbSession, csrf_protect, get_settings, require
+from accord.web.deps import (
+    DbSession,
+    RowId,
+    csrf_protect,
+    get_settings,
+    require,
+)
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["accounts"])
 
@@ -156,7 +162,7 @@ def api_create_token(
 
 @router.delete("/tokens/{token_id}")
 def api_revoke_token(
-    token_id: int,
+    token_id: RowId,
     session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.MANAGE_OWN_TOKENS))],
 ) -> TokenPublic:

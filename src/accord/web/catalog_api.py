@@ -27,7 +27,14 @@ from accord.catalog.dictionary import FORMATS, build_dictionary
 from accord.catalog.harvest.model import HarvestCancelled
 from accord.catalog.models import CatalogField, Dataset, HarvestRun, Source
 from accord.errors import AccordError
-from accord.web.deps import DbSession, csrf_protect, get_settings, require
+from accord.web.deps import (
+    BodyId,
+    DbSession,
+    RowId,
+    csrf_protect,
+    get_settings,
+    require,
+)
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["catalog"])
 
@@ -158,7 +165,7 @@ class TermIn(BaseModel):
 
 
 class RollupIn(BaseModel):
-    field_ids: list[int]
+    field_ids: list[BodyId]
 
 
 class ConfirmIn(BaseModel):
@@ -202,7 +209,7 @@ def api_harvest(
     return RunOut.of(run)
 
 
-def _run_quietly(settings: Any, actor: Actor, run_id: int) -> None:
+def _run_quietly(settings: Any, actor: Actor, run_id: RowId) -> None:
     # The outcome is recorded on the run; a failure is not the HTTP request's error.
     try:
         harvesting.execute_harvest(settings, actor, run_id)
@@ -211,13 +218,13 @@ def _run_quietly(settings: Any, actor: Actor, run_id: int) -> None:
 
 
 @router.get("/harvests/{run_id}")
-def api_run(run_id: int, session: DbSession, actor: Viewer) -> RunOut:
+def api_run(run_id: RowId, session: DbSession, actor: Viewer) -> RunOut:
     return RunOut.of(harvesting.get_harvest_run(session, actor, run_id))
 
 
 @router.post("/harvests/{run_id}/cancel")
 def api_cancel(
-    run_id: int, session: DbSession, actor: Annotated[Actor, Depends(require(Action.HARVEST))]
+    run_id: RowId, session: DbSession, actor: Annotated[Actor, Depends(require(Action.HARVEST))]
 ) -> RunOut:
     return RunOut.of(harvesting.cancel_harvest(session, actor, run_id))
 
@@ -252,13 +259,13 @@ def _detail(session: DbSession, actor: Actor, dataset: Dataset) -> DatasetDetail
 
 
 @router.get("/datasets/{dataset_id}")
-def api_dataset(dataset_id: int, session: DbSession, actor: Viewer) -> DatasetDetail:
+def api_dataset(dataset_id: RowId, session: DbSession, actor: Viewer) -> DatasetDetail:
     return _detail(session, actor, datasets.get_dataset(session, actor, dataset_id))
 
 
 @router.patch("/datasets/{dataset_id}")
 def api_update_dataset(
-    dataset_id: int,
+    dataset_id: RowId,
     body: InventoryIn,
     session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))],
@@ -269,7 +276,7 @@ def api_update_dataset(
 
 @router.get("/datasets/{dataset_id}/dictionary")
 def api_dictionary(
-    dataset_id: int,
+    dataset_id: RowId,
     session: DbSession,
     actor: Viewer,
     format: Literal["csv", "xlsx", "table-schema", "json"] = "json",
@@ -286,7 +293,7 @@ def api_dictionary(
 
 @router.patch("/fields/{field_id}")
 def api_describe_field(
-    field_id: int,
+    field_id: RowId,
     body: DescriptionIn,
     session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.DESCRIBE_FIELDS))],
@@ -297,7 +304,7 @@ def api_describe_field(
 
 @router.put("/fields/{field_id}/classifications")
 def api_classify(
-    field_id: int,
+    field_id: RowId,
     body: CodesIn,
     session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.CLASSIFY_FIELDS))],
@@ -307,7 +314,7 @@ def api_classify(
 
 @router.put("/fields/{field_id}/statutes")
 def api_cite(
-    field_id: int,
+    field_id: RowId,
     body: CitationsIn,
     session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.CITE_STATUTES))],

@@ -25,7 +25,12 @@ from accord.catalog.writeback import apply_write_back, preview_write_back
 from accord.config import Settings
 from accord.errors import AccordError, Conflict, Problem, ValidationFailed
 from accord.web import catalog_forms as forms
-from accord.web.deps import DbSession, get_settings, require
+from accord.web.deps import (
+    DbSession,
+    RowId,
+    get_settings,
+    require,
+)
 from accord.web.describe_views import progress_of
 from accord.web.render import render
 
@@ -83,7 +88,7 @@ def source_page(request: Request, session: DbSession, actor: Viewer, name: str) 
     })
 
 
-def _run_harvest(settings: Settings, actor: Actor, run_id: int) -> None:
+def _run_harvest(settings: Settings, actor: Actor, run_id: RowId) -> None:
     """Run after the response, once the run is committed. How it ended is recorded on the run
     (and shown on its page), so an expected failure is not logged again here."""
     try:
@@ -105,7 +110,7 @@ def source_harvest(
 
 
 @router.get("/harvests/{run_id:int}")
-def harvest_page(request: Request, session: DbSession, actor: Viewer, run_id: int) -> Response:
+def harvest_page(request: Request, session: DbSession, actor: Viewer, run_id: RowId) -> Response:
     run = harvesting.get_harvest_run(session, actor, run_id)
     source = next((s for s in list_sources(session, actor) if s.id == run.source_id), None)
     return render(request, "catalog/harvest.html", {
@@ -115,7 +120,7 @@ def harvest_page(request: Request, session: DbSession, actor: Viewer, run_id: in
 
 
 @router.get("/harvests/{run_id:int}/progress")
-def harvest_progress(session: DbSession, actor: Viewer, run_id: int) -> JSONResponse:
+def harvest_progress(session: DbSession, actor: Viewer, run_id: RowId) -> JSONResponse:
     """What catalog.js polls to move the progress bar without reloading the page."""
     run = harvesting.get_harvest_run(session, actor, run_id)
     return JSONResponse({"status": run.status, "done": run.done, "total": run.total,
@@ -124,7 +129,7 @@ def harvest_progress(session: DbSession, actor: Viewer, run_id: int) -> JSONResp
 
 @router.post("/harvests/{run_id:int}/cancel")
 def harvest_cancel(
-    session: DbSession, run_id: int, actor: Annotated[Actor, Depends(require(Action.HARVEST))]
+    session: DbSession, run_id: RowId, actor: Annotated[Actor, Depends(require(Action.HARVEST))]
 ) -> Response:
     harvesting.cancel_harvest(session, actor, run_id)
     return forms.done(f"/catalog/harvests/{run_id}", "cancel_requested")

@@ -12,7 +12,8 @@ import secrets
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Path, Query, Request
+from pydantic import Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -45,6 +46,12 @@ def db_session(request: Request) -> Iterator[Session]:
 
 
 # scope="function": commit before the response is sent, so a redirect never outruns its write.
+MAX_ID = 2**63 - 1  # the largest key a database column holds; larger ones cannot exist
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+FormId = Annotated[int, Form(ge=1, le=MAX_ID)]
+OptionalQueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 

@@ -12,7 +12,14 @@ from pydantic import BaseModel, Field
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
 from accord.catalog import checks, describing, suggestions
-from accord.web.deps import DbSession, csrf_protect, get_settings, require
+from accord.web.deps import (
+    BodyId,
+    DbSession,
+    RowId,
+    csrf_protect,
+    get_settings,
+    require,
+)
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["describe"])
 
@@ -25,7 +32,7 @@ class SuggestIn(BaseModel):
 
 
 class DecideIn(BaseModel):
-    suggestion_ids: list[int]
+    suggestion_ids: list[BodyId]
     accept: bool
 
 
@@ -37,12 +44,12 @@ class PatternIn(BaseModel):
 
 class AssignIn(BaseModel):
     steward: str
-    field_ids: list[int] = []
-    dataset_id: int | None = None
+    field_ids: list[BodyId] = []
+    dataset_id: BodyId | None = None
 
 
 class SubmitIn(BaseModel):
-    field_ids: list[int]
+    field_ids: list[BodyId]
 
 
 class ReviewIn(BaseModel):
@@ -129,7 +136,7 @@ def api_submit(
 
 @router.post("/describe/{field_id}/review")
 def api_review(
-    field_id: int,
+    field_id: RowId,
     body: ReviewIn,
     session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.REVIEW_DESCRIPTIONS))],
@@ -160,7 +167,7 @@ def api_my_work(session: DbSession, actor: Viewer) -> dict[str, list[dict[str, A
 
 
 @router.get("/datasets/{dataset_id}/completeness")
-def api_completeness(dataset_id: int, session: DbSession, actor: Viewer) -> dict[str, Any]:
+def api_completeness(dataset_id: RowId, session: DbSession, actor: Viewer) -> dict[str, Any]:
     found = describing.completeness(session, [dataset_id])[dataset_id]
     return {
         **asdict(found),
@@ -170,7 +177,7 @@ def api_completeness(dataset_id: int, session: DbSession, actor: Viewer) -> dict
 
 
 @router.get("/fields/{field_id}/hints")
-def api_hints(field_id: int, session: DbSession, actor: Viewer) -> list[dict[str, str]]:
+def api_hints(field_id: RowId, session: DbSession, actor: Viewer) -> list[dict[str, str]]:
     return [asdict(h) for h in describing.field_hints(session, actor, field_id)]
 
 

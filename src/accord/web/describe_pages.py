@@ -25,7 +25,14 @@ from accord.db.engine import transaction
 from accord.errors import Problem, ValidationFailed
 from accord.web import catalog_forms as forms
 from accord.web import catalog_pages
-from accord.web.deps import DbSession, csrf_protect, get_settings, require
+from accord.web.deps import (
+    MAX_ID,
+    DbSession,
+    RowId,
+    csrf_protect,
+    get_settings,
+    require,
+)
 from accord.web.describe_views import STATUS_LABELS, label_names
 from accord.web.render import render
 
@@ -71,15 +78,30 @@ def _to(path: str, key: str, **params: str | int) -> RedirectResponse:
 
 
 def _my_work_page(
-    request: Request, session: DbSession, actor: Actor, status: int = 200,
-    problems: list[Problem] | None = None, failed: int | None = None, note: str = "",
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    status: int = 200,
+    problems: list[Problem] | None = None,
+    failed: int | None = None,
+    note: str = "",
 ) -> Response:
     """``failed`` is the field whose review form was refused, shown again with its note."""
     assigned, reviews = describing.my_work(session, actor)
-    return render(request, "catalog/my_work.html", {
-        "assigned": assigned, "reviews": reviews, "status_labels": STATUS_LABELS,
-        "problems": problems or [], "failed": failed, "note": note, "notice": notice(request),
-    }, status_code=status)
+    return render(
+        request,
+        "catalog/my_work.html",
+        {
+            "assigned": assigned,
+            "reviews": reviews,
+            "status_labels": STATUS_LABELS,
+            "problems": problems or [],
+            "failed": failed,
+            "note": note,
+            "notice": notice(request),
+        },
+        status_code=status,
+    )
 
 
 @router.get("/my-work")
@@ -89,8 +111,11 @@ def my_work_page(request: Request, session: DbSession, actor: Reviewer) -> Respo
 
 @router.post("/my-work/submit")
 def my_work_submit(
-    request: Request, session: DbSession, actor: Describer, field_ids: FieldIds = None,
-    dataset_id: Annotated[int | None, Form()] = None,
+    request: Request,
+    session: DbSession,
+    actor: Describer,
+    field_ids: FieldIds = None,
+    dataset_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     """Submit the ticked fields (My work) or a dataset's described ones (``dataset_id``)."""
     try:
@@ -100,8 +125,9 @@ def my_work_submit(
             count = describing.submit_for_review(session, actor, field_ids)
     except ValidationFailed as exc:
         if dataset_id is not None:
-            return catalog_pages._dataset_page(request, session, actor, dataset_id, 422,
-                                               exc.problems, failed="submit")
+            return catalog_pages._dataset_page(
+                request, session, actor, dataset_id, 422, exc.problems, failed="submit"
+            )
         return _my_work_page(request, session, actor, 422, exc.problems)
     if dataset_id is not None:
         return forms.done(f"/catalog/datasets/{dataset_id}", "descriptions_submitted")
@@ -109,20 +135,27 @@ def my_work_submit(
 
 
 @router.post("/fields/{field_id:int}/submit")
-def field_submit(request: Request, session: DbSession, field_id: int, actor: Describer) -> Response:
+def field_submit(
+    request: Request, session: DbSession, field_id: RowId, actor: Describer
+) -> Response:
     try:
         with session.begin_nested():
             describing.submit_for_review(session, actor, [field_id])
     except ValidationFailed as exc:
-        return catalog_pages._field_page(request, session, actor, field_id, 422, exc.problems,
-                                         "workflow")
+        return catalog_pages._field_page(
+            request, session, actor, field_id, 422, exc.problems, "workflow"
+        )
     return forms.done(f"/catalog/fields/{field_id}", "submitted_for_review")
 
 
 @router.post("/fields/{field_id:int}/description-review")
 def field_review(
-    request: Request, session: DbSession, field_id: int, actor: Reviewer,
-    decision: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+    request: Request,
+    session: DbSession,
+    field_id: RowId,
+    actor: Reviewer,
+    decision: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "",
 ) -> Response:
     """Publish or send back, from the field page or inline from My work (``back``)."""
@@ -131,13 +164,15 @@ def field_review(
         if decision not in ("publish", "send_back"):
             raise ValidationFailed([Problem("decision", "Choose Publish or Send back.")])
         with session.begin_nested():
-            describing.review_description(session, actor, field_id,
-                                          approve=decision == "publish", note=note)
+            describing.review_description(
+                session, actor, field_id, approve=decision == "publish", note=note
+            )
     except ValidationFailed as exc:
         if from_my_work:
             return _my_work_page(request, session, actor, 422, exc.problems, field_id, note)
-        return catalog_pages._field_page(request, session, actor, field_id, 422, exc.problems,
-                                         "workflow", {"note": note})
+        return catalog_pages._field_page(
+            request, session, actor, field_id, 422, exc.problems, "workflow", {"note": note}
+        )
     key = "published" if decision == "publish" else "sent_back"
     if from_my_work:
         return _to("/catalog/my-work", key)
@@ -146,7 +181,8 @@ def field_review(
 
 @router.post("/fields/{field_id:int}/statute-check")
 def field_statute_check(
-    session: DbSession, field_id: int,
+    session: DbSession,
+    field_id: RowId,
     actor: Annotated[Actor, Depends(require(Action.CITE_STATUTES))],
     none_apply: Annotated[bool, Form()] = False,
 ) -> Response:
@@ -156,9 +192,12 @@ def field_statute_check(
 
 @router.post("/datasets/{dataset_id:int}/assign")
 def dataset_assign(
-    request: Request, session: DbSession, dataset_id: int,
+    request: Request,
+    session: DbSession,
+    dataset_id: RowId,
     actor: Annotated[Actor, Depends(require(Action.ASSIGN_STEWARDS))],
-    steward: Annotated[str, Form()] = "", scope: Annotated[str, Form()] = "all",
+    steward: Annotated[str, Form()] = "",
+    scope: Annotated[str, Form()] = "all",
     field_ids: FieldIds = None,
 ) -> Response:
     """Assign every current field of the dataset, or only the ticked ones."""
@@ -168,12 +207,17 @@ def dataset_assign(
             raise ValidationFailed([Problem("steward", "Choose a steward.")])
         with session.begin_nested():
             describing.assign_steward(
-                session, actor, steward, field_ids=() if every else field_ids or (),
-                dataset_id=dataset_id if every else None)
+                session,
+                actor,
+                steward,
+                field_ids=() if every else field_ids or (),
+                dataset_id=dataset_id if every else None,
+            )
     except ValidationFailed as exc:
         form = {"steward": steward, "scope": scope, "field_ids": field_ids or []}
-        return catalog_pages._dataset_page(request, session, actor, dataset_id, 422,
-                                           exc.problems, failed="assign", assign=form)
+        return catalog_pages._dataset_page(
+            request, session, actor, dataset_id, 422, exc.problems, failed="assign", assign=form
+        )
     return forms.done(f"/catalog/datasets/{dataset_id}", "fields_assigned")
 
 
@@ -181,25 +225,46 @@ def dataset_assign(
 
 
 def _queue_page(
-    request: Request, session: DbSession, actor: Actor, *, dataset: int | None = None,
-    label: str = "", page: int = 1, status: int = 200, problems: list[Problem] | None = None,
-    failed: str = "", extra: dict[str, Any] | None = None,
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    *,
+    dataset: int | None = None,
+    label: str = "",
+    page: int = 1,
+    status: int = 200,
+    problems: list[Problem] | None = None,
+    failed: str = "",
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     """The queue with its filters; ``extra`` carries a pattern preview or a run summary."""
     items = suggestions.open_suggestions(
-        session, actor, dataset_id=dataset, label=label, limit=QUEUE_PAGE_SIZE + 1,
-        offset=(page - 1) * QUEUE_PAGE_SIZE)
+        session,
+        actor,
+        dataset_id=dataset,
+        label=label,
+        limit=QUEUE_PAGE_SIZE + 1,
+        offset=(page - 1) * QUEUE_PAGE_SIZE,
+    )
     rows = list_datasets(session, actor, limit=1000)
     counts = suggestions.open_counts(session, [r.dataset.id for r in rows])
     context = {
-        "items": items[:QUEUE_PAGE_SIZE], "more": len(items) > QUEUE_PAGE_SIZE, "page": page,
+        "items": items[:QUEUE_PAGE_SIZE],
+        "more": len(items) > QUEUE_PAGE_SIZE,
+        "page": page,
         "filters": {"dataset": dataset, "label": label},
         "datasets": [(r.dataset, counts[r.dataset.id]) for r in rows if counts[r.dataset.id]],
-        "vocabulary": vocabulary(session), "label_names": label_names(session),
-        "sources": list_sources(session, actor), "max_sample": MAX_SAMPLE,
-        "pattern": {"pattern": "", "label": "", "decision": "reject"}, "preview": None,
-        "run": None, "run_form": {"source": "", "sample_size": "50"},
-        "problems": problems or [], "failed": failed, "notice": notice(request),
+        "vocabulary": vocabulary(session),
+        "label_names": label_names(session),
+        "sources": list_sources(session, actor),
+        "max_sample": MAX_SAMPLE,
+        "pattern": {"pattern": "", "label": "", "decision": "reject"},
+        "preview": None,
+        "run": None,
+        "run_form": {"source": "", "sample_size": "50"},
+        "problems": problems or [],
+        "failed": failed,
+        "notice": notice(request),
     }
     context.update(extra or {})
     return render(request, "catalog/suggestions.html", context, status_code=status)
@@ -207,24 +272,43 @@ def _queue_page(
 
 @router.get("/suggestions")
 def suggestions_page(
-    request: Request, session: DbSession, actor: Viewer, dataset: int | None = None,
-    label: str = "", page: Annotated[int, Query(ge=1)] = 1, pattern: str | None = None,
-    pattern_label: str = "", decision: str = "reject", source: str = "",
+    request: Request,
+    session: DbSession,
+    actor: Viewer,
+    dataset: int | None = None,
+    label: str = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+    pattern: str | None = None,
+    pattern_label: str = "",
+    decision: str = "reject",
+    source: str = "",
 ) -> Response:
     """The queue; with ``pattern`` it also previews what a decision by pattern would decide."""
     extra: dict[str, Any] = {"run_form": {"source": source, "sample_size": "50"}}
     if pattern is None:
-        return _queue_page(request, session, actor, dataset=dataset, label=label, page=page,
-                           extra=extra)
+        return _queue_page(
+            request, session, actor, dataset=dataset, label=label, page=page, extra=extra
+        )
     decision = decision if decision in ("accept", "reject") else "reject"
     extra["pattern"] = {"pattern": pattern, "label": pattern_label, "decision": decision}
     try:
         extra["preview"] = suggestions.matching(session, actor, pattern, label=pattern_label)
     except ValidationFailed as exc:
-        return _queue_page(request, session, actor, dataset=dataset, label=label, page=page,
-                           status=422, problems=exc.problems, failed="pattern", extra=extra)
-    return _queue_page(request, session, actor, dataset=dataset, label=label, page=page,
-                       extra=extra)
+        return _queue_page(
+            request,
+            session,
+            actor,
+            dataset=dataset,
+            label=label,
+            page=page,
+            status=422,
+            problems=exc.problems,
+            failed="pattern",
+            extra=extra,
+        )
+    return _queue_page(
+        request, session, actor, dataset=dataset, label=label, page=page, extra=extra
+    )
 
 
 def _chosen(single: str, ticked: list[int] | None, decision: str) -> tuple[list[int], bool]:
@@ -242,9 +326,13 @@ def _chosen(single: str, ticked: list[int] | None, decision: str) -> tuple[list[
 
 @router.post("/suggestions/decide")
 def suggestions_decide(
-    request: Request, session: DbSession, actor: Classifier,
-    ids: FieldIds = None, single: Annotated[str, Form()] = "",
-    decision: Annotated[str, Form()] = "", dataset: Annotated[int | None, Form()] = None,
+    request: Request,
+    session: DbSession,
+    actor: Classifier,
+    ids: FieldIds = None,
+    single: Annotated[str, Form()] = "",
+    decision: Annotated[str, Form()] = "",
+    dataset: Annotated[int | None, Form()] = None,
     label: Annotated[str, Form()] = "",
 ) -> Response:
     try:
@@ -252,15 +340,31 @@ def suggestions_decide(
         with session.begin_nested():
             count = suggestions.decide(session, actor, chosen, accept=accept)
     except ValidationFailed as exc:
-        return _queue_page(request, session, actor, dataset=dataset, label=label, status=422,
-                           problems=exc.problems, failed="decide")
-    return _to("/catalog/suggestions", "accepted" if accept else "rejected", count=count,
-               dataset=dataset or "", label=label)
+        return _queue_page(
+            request,
+            session,
+            actor,
+            dataset=dataset,
+            label=label,
+            status=422,
+            problems=exc.problems,
+            failed="decide",
+        )
+    return _to(
+        "/catalog/suggestions",
+        "accepted" if accept else "rejected",
+        count=count,
+        dataset=dataset or "",
+        label=label,
+    )
 
 
 @router.post("/fields/{field_id:int}/suggestions")
 def field_suggestions_decide(
-    request: Request, session: DbSession, field_id: int, actor: Classifier,
+    request: Request,
+    session: DbSession,
+    field_id: RowId,
+    actor: Classifier,
     single: Annotated[str, Form()] = "",
 ) -> Response:
     try:
@@ -268,36 +372,63 @@ def field_suggestions_decide(
         with session.begin_nested():
             suggestions.decide(session, actor, chosen, accept=accept)
     except ValidationFailed as exc:
-        return catalog_pages._field_page(request, session, actor, field_id, 422, exc.problems,
-                                         "suggestions")
-    return forms.done(f"/catalog/fields/{field_id}",
-                      "suggestion_accepted" if accept else "suggestion_rejected")
+        return catalog_pages._field_page(
+            request, session, actor, field_id, 422, exc.problems, "suggestions"
+        )
+    return forms.done(
+        f"/catalog/fields/{field_id}", "suggestion_accepted" if accept else "suggestion_rejected"
+    )
 
 
 @router.post("/suggestions/pattern")
 def suggestions_by_pattern(
-    request: Request, session: DbSession, actor: Classifier,
-    pattern: Annotated[str, Form()] = "", label: Annotated[str, Form()] = "",
-    decision: Annotated[str, Form()] = "", expected: Annotated[int, Form()] = -1,
+    request: Request,
+    session: DbSession,
+    actor: Classifier,
+    pattern: Annotated[str, Form()] = "",
+    label: Annotated[str, Form()] = "",
+    decision: Annotated[str, Form()] = "",
+    expected: Annotated[int, Form()] = -1,
 ) -> Response:
     """Apply a previewed decision; if the queue changed since the preview, decide nothing and
     show the new preview, so what is decided is always what the person saw."""
     accept = decision == "accept"
     try:
         with session.begin_nested():
-            count = suggestions.decide_by_pattern(session, actor, pattern, accept=accept,
-                                                  label=label)
+            count = suggestions.decide_by_pattern(
+                session, actor, pattern, accept=accept, label=label
+            )
             if count != expected:
-                raise ValidationFailed([Problem("pattern", (
-                    f"The queue changed since the preview: {count} suggestions match now. "
-                    "Check the new preview and confirm again."))])
+                raise ValidationFailed(
+                    [
+                        Problem(
+                            "pattern",
+                            (
+                                f"The queue changed since the preview: {count} suggestions match now. "
+                                "Check the new preview and confirm again."
+                            ),
+                        )
+                    ]
+                )
     except ValidationFailed as exc:
-        extra: dict[str, Any] = {"pattern": {"pattern": pattern, "label": label,
-                                             "decision": "accept" if accept else "reject"}}
+        extra: dict[str, Any] = {
+            "pattern": {
+                "pattern": pattern,
+                "label": label,
+                "decision": "accept" if accept else "reject",
+            }
+        }
         if pattern.strip():
             extra["preview"] = suggestions.matching(session, actor, pattern, label=label)
-        return _queue_page(request, session, actor, status=422, problems=exc.problems,
-                           failed="pattern", extra=extra)
+        return _queue_page(
+            request,
+            session,
+            actor,
+            status=422,
+            problems=exc.problems,
+            failed="pattern",
+            extra=extra,
+        )
     if count == 0:
         return _to("/catalog/suggestions", "none_decided")
     return _to("/catalog/suggestions", "accepted" if accept else "rejected", count=count)
@@ -305,9 +436,11 @@ def suggestions_by_pattern(
 
 @router.post("/suggestions/run")
 def suggestions_run(
-    request: Request, session: DbSession,
+    request: Request,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.RUN_SUGGESTIONS))],
-    source: Annotated[str, Form()] = "", sample_size: Annotated[str, Form()] = "50",
+    source: Annotated[str, Form()] = "",
+    sample_size: Annotated[str, Form()] = "50",
 ) -> Response:
     """Run the classifier over one source in the request (it is quick for a source of normal
     size) and show what it found above the queue."""
@@ -318,19 +451,40 @@ def suggestions_run(
             raise ValidationFailed([Problem("source", "Choose a source.")])
         run = suggestions.suggest(get_settings(request), actor, source, sample_size=size)
     except ValidationFailed as exc:
-        return _queue_page(request, session, actor, status=422, problems=exc.problems,
-                           failed="run", extra={"run_form": form})
+        return _queue_page(
+            request,
+            session,
+            actor,
+            status=422,
+            problems=exc.problems,
+            failed="run",
+            extra={"run_form": form},
+        )
     # The run committed in its own transactions, after this request's began: read the queue
     # afresh, or SQLite's snapshot would show it as it was before the run.
     with transaction(get_settings(request)) as fresh:
-        return _queue_page(request, fresh, actor, extra={
-            "run": run, "run_source": source, "run_form": form,
-            "run_fields": sum(1 for r in run.results if r.suggestions)})
+        return _queue_page(
+            request,
+            fresh,
+            actor,
+            extra={
+                "run": run,
+                "run_source": source,
+                "run_form": form,
+                "run_fields": sum(1 for r in run.results if r.suggestions),
+            },
+        )
 
 
 def _sample_size(text: str) -> int:
     value = text.strip()
     if not value.isdigit() or int(value) > MAX_SAMPLE:
-        raise ValidationFailed([Problem(
-            "sample_size", f"Give a whole number from 0 to {MAX_SAMPLE} (0 reads no values).")])
+        raise ValidationFailed(
+            [
+                Problem(
+                    "sample_size",
+                    f"Give a whole number from 0 to {MAX_SAMPLE} (0 reads no values).",
+                )
+            ]
+        )
     return int(value)
