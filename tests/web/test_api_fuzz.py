@@ -32,8 +32,8 @@ def test_no_server_errors(settings: Settings) -> None:
     for operation in operations:
         # A fresh token per operation: DELETE /tokens/{id} may well revoke the current one.
         with transaction(settings) as session:
-            user = get_user(session, "fuzz")
-            headers = {"Authorization": f"Bearer {create_token(session, actor, user, name='f', days=1)[1]}"}
+            secret = create_token(session, actor, get_user(session, "fuzz"), name="f", days=1)[1]
+        headers = {"Authorization": f"Bearer {secret}"}
         @hypothesis_settings(max_examples=12, deadline=None, database=None,
                              suppress_health_check=list(HealthCheck))
         @given(data=st.data())

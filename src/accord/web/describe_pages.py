@@ -404,8 +404,8 @@ def suggestions_by_pattern(
                         Problem(
                             "pattern",
                             (
-                                f"The queue changed since the preview: {count} suggestions match now. "
-                                "Check the new preview and confirm again."
+                                f"The queue changed since the preview: {count} suggestions "
+                                "match now. Check the new preview and confirm again."
                             ),
                         )
                     ]
