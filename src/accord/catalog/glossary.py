@@ -43,7 +43,8 @@ def save_term(
     if problems:
         raise ValidationFailed(problems)
     existing = session.scalar(
-        select(GlossaryTerm).where(func.lower(GlossaryTerm.term) == term.strip().lower())
+        # lower() on both sides in SQL: the database's and Python's case rules differ beyond ASCII.
+        select(GlossaryTerm).where(func.lower(GlossaryTerm.term) == func.lower(term.strip()))
     )
     before = None
     if existing is None:

@@ -28,6 +28,7 @@ from accord.catalog.models import (
 
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_WORDS = 12
+CANDIDATES = 2000  # matches ranked per pass; see search()
 SEPARATOR = "|"
 
 
@@ -58,34 +59,59 @@ def words(query: str) -> list[str]:
 def search(
     session: Session, actor: Actor, query: str, filters: Filters = Filters(), limit: int = 50
 ) -> list[Hit]:
-    """Best matches first; every word must match (as a prefix)."""
+    """Best matches first; every word must match (as a prefix).
+
+    Matches in names and titles come first, then matches in definitions and descriptions.
+    Each pass ranks at most ``CANDIDATES`` matches: a word such as "patient" can match a
+    fifth of a 500,000-field catalog, and ranking all of those costs more than a search box
+    may take; the first passes over names keep the best answers within that bound.
+    """
     check(actor, Action.VIEW_CATALOG)
     terms = words(query)
     if not terms:
         return []
+    limit = min(max(limit, 1), 500)
+    hits = _ranked(session, terms, filters, limit, titles_only=True)
+    if len(hits) < limit:
+        seen = {(h.kind, h.ref_id) for h in hits}
+        more = _ranked(session, terms, filters, limit, titles_only=False)
+        hits += [h for h in more if (h.kind, h.ref_id) not in seen][: limit - len(hits)]
+    return hits
+
+
+def _ranked(
+    session: Session, terms: list[str], filters: Filters, limit: int, *, titles_only: bool
+) -> list[Hit]:
     clauses, params = _filter_sql(filters)
-    params["limit"] = min(max(limit, 1), 500)
+    params.update(limit=limit, cap=CANDIDATES)
+    columns = (
+        "d.kind, d.ref_id, d.dataset_id, d.title, substr(d.body, 1, 240) AS snippet,"
+        " d.program, d.classifications"
+    )
+    # clauses are fixed text with bound parameters (see _filter_sql): no user text here.
     if session.get_bind().dialect.name == "postgresql":
-        params["q"] = " & ".join(f"{t}:*" for t in terms)
-        # clauses are fixed text with bound parameters (see _filter_sql): no user text here.
-        sql = (
-            "SELECT d.kind, d.ref_id, d.dataset_id, d.title, substr(d.body, 1, 240) AS snippet,"  # noqa: S608
-            " d.program, d.classifications FROM catalog_search_doc d"
-            " WHERE d.tsv @@ to_tsquery('english', :q)"
+        weight = "A" if titles_only else ""  # the title is weight A in the tsvector
+        params["q"] = " & ".join(f"{t}:*{weight}" for t in terms)
+        candidates = (
+            "SELECT d.id, ts_rank(d.tsv, to_tsquery('english', :q)) AS score"  # noqa: S608
+            " FROM catalog_search_doc d WHERE d.tsv @@ to_tsquery('english', :q)"
             + clauses
-            + " ORDER BY ts_rank(d.tsv, to_tsquery('english', :q)) DESC, d.id LIMIT :limit"
+            + " LIMIT :cap"
         )
+        order = "c.score DESC"
     else:
-        params["q"] = " AND ".join('"' + t.replace('"', "") + '"*' for t in terms)
-        sql = (
-            "SELECT d.kind, d.ref_id, d.dataset_id, d.title,"  # noqa: S608
-            " snippet(catalog_search_fts, 1, '', '', ' … ', 24) AS snippet,"
-            " d.program, d.classifications FROM catalog_search_fts f"
-            " JOIN catalog_search_doc d ON d.id = f.rowid"
-            " WHERE catalog_search_fts MATCH :q"
-            + clauses
-            + " ORDER BY bm25(catalog_search_fts, 4.0, 1.0), d.id LIMIT :limit"
+        match = " AND ".join('"' + t.replace('"', "") + '"*' for t in terms)
+        params["q"] = f"{{title}} : ({match})" if titles_only else match
+        candidates = (
+            "SELECT f.rowid AS id, bm25(catalog_search_fts, 4.0, 1.0) AS score"  # noqa: S608
+            " FROM catalog_search_fts f JOIN catalog_search_doc d ON d.id = f.rowid"
+            " WHERE catalog_search_fts MATCH :q" + clauses + " LIMIT :cap"
         )
+        order = "c.score"
+    sql = (
+        f"SELECT {columns} FROM ({candidates}) c"  # noqa: S608
+        f" JOIN catalog_search_doc d ON d.id = c.id ORDER BY {order}, d.id LIMIT :limit"
+    )
     return [Hit(**row) for row in session.execute(text(sql), params).mappings()]
 
 

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor, actor_for
@@ -73,6 +74,14 @@ def unit_of_work(as_user: str | None = None) -> Iterator[tuple[Session, Actor, S
             yield session, resolve_actor(session, as_user), settings
     except AccordError as exc:
         fail(exc)
+    except DataError:
+        fail(
+            ValidationFailed(
+                [],
+                "A value cannot be stored: it is too long, out of range, or "
+                "contains a NUL character. Nothing was saved.",
+            )
+        )
 
 
 def fail(exc: AccordError) -> None:

@@ -28,6 +28,7 @@ from accord.deid.hypercube import Bounds, search
 from accord.deid.params import Parameters
 
 PUBLISHED, PRIMARY, COMPLEMENTARY = 0, 1, 2
+MILP_SECONDS = 5.0
 StatusArray = npt.NDArray[np.int8]
 
 
@@ -113,7 +114,8 @@ def _solve(
     if np.all(np.abs(x - np.round(x)) < 1e-7):
         return float(np.round(x[target])), True
     cons = [LinearConstraint(a_eq, b_eq, b_eq)] if a_eq.shape[0] else []
-    mres = milp(c, constraints=cons, integrality=np.ones(n), bounds=LpBounds(lb, ub))
+    mres = milp(c, constraints=cons, integrality=np.ones(n), bounds=LpBounds(lb, ub),
+                options={"time_limit": MILP_SECONDS})
     if mres.status == 0 and mres.x is not None:
         return float(np.round(mres.x[target])), True
     bound = float(res.fun) * sense

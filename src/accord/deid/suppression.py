@@ -237,6 +237,7 @@ def suppress_cube(
     leftovers.extend(pending)
     final = AuditReport(intervals=dict(proven))
     if leftovers:
+        print("leftovers", len(leftovers), "rounds", rounds)
         if cube.size <= solver_limit:
             solved = audit_pattern(cube, groups, status, params, cells=leftovers, proofs=False)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.auth import audit
@@ -16,6 +16,7 @@ from accord.auth.tokens import create_token, list_tokens, revoke_token
 from accord.auth.users import create_user, disable_user, get_user, list_users
 from accord.web.deps import (
     DbSession,
+    OptionalQueryId,
     RowId,
     csrf_protect,
     get_settings,
@@ -174,8 +175,8 @@ def api_revoke_token(
 def api_audit(
     session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.VIEW_AUDIT))],
-    before: int | None = None,
-    limit: int = 50,
+    before: OptionalQueryId = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[AuditEntryPublic]:
     entries: list[AuditEntry] = audit.list_entries(session, actor, before=before, limit=limit)
     return [AuditEntryPublic.model_validate(e) for e in entries]

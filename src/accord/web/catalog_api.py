@@ -28,6 +28,7 @@ from accord.catalog.harvest.model import HarvestCancelled
 from accord.catalog.models import CatalogField, Dataset, HarvestRun, Source
 from accord.errors import AccordError
 from accord.web.deps import (
+    MAX_ID,
     BodyId,
     DbSession,
     RowId,
@@ -236,7 +237,7 @@ def api_datasets(
     program: str = "",
     lifecycle: str = "",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[DatasetOut]:
     rows = datasets.list_datasets(
         session, actor, program=program, lifecycle=lifecycle, limit=limit, offset=offset

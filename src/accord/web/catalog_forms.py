@@ -79,8 +79,11 @@ def done(url: str, key: str) -> RedirectResponse:
 
 
 def attachment(body: bytes | str, media_type: str, filename: str) -> Response:
-    return Response(body, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def refused(exc: AccordError) -> list[Problem]:
@@ -127,10 +130,18 @@ class InventoryForm(BaseModel):
             raise ValidationFailed(problems)
         vendor = {"yes": True, "no": False}.get(self.vendor_managed)
         return Inventory(
-            title=self.title, description=self.description, program=self.program,
-            system=self.system, vendor_managed=vendor, owner=self.owner, contacts=self.contacts,
-            related_programs=self.related_programs, objectives=self.objectives,
-            lifecycle=self.lifecycle or None, lifecycle_since=since, retention_months=retention,
+            title=self.title,
+            description=self.description,
+            program=self.program,
+            system=self.system,
+            vendor_managed=vendor,
+            owner=self.owner,
+            contacts=self.contacts,
+            related_programs=self.related_programs,
+            objectives=self.objectives,
+            lifecycle=self.lifecycle or None,
+            lifecycle_since=since,
+            retention_months=retention,
         )
 
 
@@ -143,7 +154,8 @@ class DescriptionForm(BaseModel):
 
     def to_description(self) -> Description:
         return Description(
-            label=self.label, definition=self.definition,
+            label=self.label,
+            definition=self.definition,
             valid_values=parse_valid_values(self.valid_values),
             standard_element=self.standard_element,
             tags=[t for t in self.tags.split(",") if t.strip()],
@@ -152,8 +164,7 @@ class DescriptionForm(BaseModel):
 
 def valid_values_text(values: list[dict[str, str]]) -> str:
     """The stored code list as the person types it, so the form round-trips."""
-    return "\n".join(f"{v['code']} = {v['meaning']}" if v["meaning"] else v["code"]
-                     for v in values)
+    return "\n".join(f"{v['code']} = {v['meaning']}" if v["meaning"] else v["code"] for v in values)
 
 
 def citation_lines(text: str) -> list[str]:
@@ -204,9 +215,15 @@ def read_upload(upload: UploadFile | None, field: str = "file") -> bytes:
         raise ValidationFailed([Problem(field, "Choose a file to upload.")])
     data = upload.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ValidationFailed([Problem(
-            field, f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
-            "split it into smaller files.")])
+        raise ValidationFailed(
+            [
+                Problem(
+                    field,
+                    f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
+                    "split it into smaller files.",
+                )
+            ]
+        )
     return data
 
 
@@ -243,8 +260,9 @@ def store_upload(data_dir: Path, data: bytes, suffix: str) -> str:
 
 def load_upload(data_dir: Path, token: str) -> bytes:
     """The stored upload named by ``token``; anything but a server-made name is refused."""
-    gone = ValidationFailed([Problem("file", "The uploaded file is no longer here; upload it "
-                                     "again.")])
+    gone = ValidationFailed(
+        [Problem("file", "The uploaded file is no longer here; upload it again.")]
+    )
     if not UPLOAD_TOKEN.fullmatch(token):
         raise gone
     try:

@@ -51,6 +51,7 @@ from accord.errors import Conflict, Problem, ValidationFailed
 from accord.web import catalog_forms as forms
 from accord.web import catalog_source_pages
 from accord.web.deps import (
+    MAX_ID,
     DbSession,
     FormId,
     RowId,
@@ -82,7 +83,7 @@ def catalog_home(
     lifecycle: str = "",
     source: str = "",
     removed: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_ID // 1000)] = 1,
 ) -> Response:
     sources = list_sources(session, actor)
     source_id = next((s.id for s in sources if s.name == source), None)

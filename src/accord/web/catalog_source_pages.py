@@ -42,13 +42,24 @@ Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 
 
 def _sources_page(
-    request: Request, session: DbSession, actor: Actor, status: int = 200,
-    problems: list[Problem] | None = None, form: dict[str, str] | None = None,
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    status: int = 200,
+    problems: list[Problem] | None = None,
+    form: dict[str, str] | None = None,
 ) -> Response:
-    return render(request, "catalog/sources.html", {
-        "sources": [(s, describe(s)) for s in list_sources(session, actor)],
-        "form": form or {}, "problems": problems or [], "notice": forms.notice(request),
-    }, status_code=status)
+    return render(
+        request,
+        "catalog/sources.html",
+        {
+            "sources": [(s, describe(s)) for s in list_sources(session, actor)],
+            "form": form or {},
+            "problems": problems or [],
+            "notice": forms.notice(request),
+        },
+        status_code=status,
+    )
 
 
 @router.get("/sources")
@@ -58,20 +69,35 @@ def sources_page(request: Request, session: DbSession, actor: Viewer) -> Respons
 
 @router.post("/sources")
 def sources_add(
-    request: Request, session: DbSession,
+    request: Request,
+    session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.MANAGE_SOURCES))],
-    name: Annotated[str, Form()] = "", location: Annotated[str, Form()] = "",
-    kind: Annotated[str, Form()] = "", password_env: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    location: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "",
+    password_env: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         with session.begin_nested():
-            add_source(session, actor, get_settings(request).key, name=name.strip(),
-                       location=location, kind=kind, password_env=password_env.strip(),
-                       description=description)
+            add_source(
+                session,
+                actor,
+                get_settings(request).key,
+                name=name.strip(),
+                location=location,
+                kind=kind,
+                password_env=password_env.strip(),
+                description=description,
+            )
     except (ValidationFailed, Conflict) as exc:
-        form = {"name": name, "location": forms.location_for_redisplay(location), "kind": kind,
-                "password_env": password_env, "description": description}
+        form = {
+            "name": name,
+            "location": forms.location_for_redisplay(location),
+            "kind": kind,
+            "password_env": password_env,
+            "description": description,
+        }
         return _sources_page(request, session, actor, exc.status, forms.refused(exc), form)
     return forms.done(f"/catalog/sources/{name.strip()}", "source_added")
 
@@ -80,12 +106,18 @@ def sources_add(
 def source_page(request: Request, session: DbSession, actor: Viewer, name: str) -> Response:
     source = get_source(session, actor, name)
     rows = list_datasets(session, actor, source_id=source.id, include_removed=True, limit=1000)
-    return render(request, "catalog/source.html", {
-        "source": source, "facts": describe(source), "rows": rows,
-        "progress": progress_of(session, [r.dataset.id for r in rows]),
-        "runs": harvesting.list_harvest_runs(session, actor, source.id),
-        "notice": forms.notice(request),
-    })
+    return render(
+        request,
+        "catalog/source.html",
+        {
+            "source": source,
+            "facts": describe(source),
+            "rows": rows,
+            "progress": progress_of(session, [r.dataset.id for r in rows]),
+            "runs": harvesting.list_harvest_runs(session, actor, source.id),
+            "notice": forms.notice(request),
+        },
+    )
 
 
 def _run_harvest(settings: Settings, actor: Actor, run_id: RowId) -> None:
@@ -101,7 +133,10 @@ def _run_harvest(settings: Settings, actor: Actor, run_id: RowId) -> None:
 
 @router.post("/sources/{name}/harvest")
 def source_harvest(
-    request: Request, session: DbSession, name: str, background: BackgroundTasks,
+    request: Request,
+    session: DbSession,
+    name: str,
+    background: BackgroundTasks,
     actor: Annotated[Actor, Depends(require(Action.HARVEST))],
 ) -> Response:
     run = harvesting.start_harvest(session, actor, name)
@@ -113,18 +148,31 @@ def source_harvest(
 def harvest_page(request: Request, session: DbSession, actor: Viewer, run_id: RowId) -> Response:
     run = harvesting.get_harvest_run(session, actor, run_id)
     source = next((s for s in list_sources(session, actor) if s.id == run.source_id), None)
-    return render(request, "catalog/harvest.html", {
-        "run": run, "source": source, "report": json.loads(run.report) if run.report else None,
-        "notice": forms.notice(request),
-    })
+    return render(
+        request,
+        "catalog/harvest.html",
+        {
+            "run": run,
+            "source": source,
+            "report": json.loads(run.report) if run.report else None,
+            "notice": forms.notice(request),
+        },
+    )
 
 
 @router.get("/harvests/{run_id:int}/progress")
 def harvest_progress(session: DbSession, actor: Viewer, run_id: RowId) -> JSONResponse:
     """What catalog.js polls to move the progress bar without reloading the page."""
     run = harvesting.get_harvest_run(session, actor, run_id)
-    return JSONResponse({"status": run.status, "done": run.done, "total": run.total,
-                         "message": run.message, "cancel_requested": run.cancel_requested})
+    return JSONResponse(
+        {
+            "status": run.status,
+            "done": run.done,
+            "total": run.total,
+            "message": run.message,
+            "cancel_requested": run.cancel_requested,
+        }
+    )
 
 
 @router.post("/harvests/{run_id:int}/cancel")
@@ -136,23 +184,36 @@ def harvest_cancel(
 
 
 def _write_back_page(
-    request: Request, session: DbSession, actor: Actor, name: str, status: int = 200,
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    name: str,
+    status: int = 200,
     problems: list[Problem] | None = None,
 ) -> Response:
     source = get_source(session, actor, name)
     try:
         plan = preview_write_back(session, actor, get_settings(request).key, name)
     except (WriteBackNotSupported, SourceUnavailable) as exc:
-        return render(request, "catalog/write_back.html", {
-            "source": source, "plan": None, "problems": [Problem("", exc.message)]},
-            status_code=exc.status)
-    return render(request, "catalog/write_back.html", {
-        "source": source, "plan": plan, "problems": problems or []}, status_code=status)
+        return render(
+            request,
+            "catalog/write_back.html",
+            {"source": source, "plan": None, "problems": [Problem("", exc.message)]},
+            status_code=exc.status,
+        )
+    return render(
+        request,
+        "catalog/write_back.html",
+        {"source": source, "plan": plan, "problems": problems or []},
+        status_code=status,
+    )
 
 
 @router.get("/sources/{name}/write-back")
 def write_back_preview(
-    request: Request, session: DbSession, name: str,
+    request: Request,
+    session: DbSession,
+    name: str,
     actor: Annotated[Actor, Depends(require(Action.WRITE_BACK))],
 ) -> Response:
     return _write_back_page(request, session, actor, name)
@@ -160,7 +221,9 @@ def write_back_preview(
 
 @router.post("/sources/{name}/write-back")
 def write_back_apply(
-    request: Request, session: DbSession, name: str,
+    request: Request,
+    session: DbSession,
+    name: str,
     actor: Annotated[Actor, Depends(require(Action.WRITE_BACK))],
     digest: Annotated[str, Form()] = "",
 ) -> Response:
@@ -170,5 +233,3 @@ def write_back_apply(
     except (ValidationFailed, Conflict) as exc:
         return _write_back_page(request, session, actor, name, exc.status, forms.refused(exc))
     return forms.done(f"/catalog/sources/{name}", "written_back")
-
-

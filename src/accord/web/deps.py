@@ -46,7 +46,7 @@ def db_session(request: Request) -> Iterator[Session]:
 
 
 # scope="function": commit before the response is sent, so a redirect never outruns its write.
-MAX_ID = 2**63 - 1  # the largest key a database column holds; larger ones cannot exist
+MAX_ID = 2**31 - 1  # keys are INTEGER columns (32 bits on PostgreSQL): larger ids cannot exist
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 FormId = Annotated[int, Form(ge=1, le=MAX_ID)]
 OptionalQueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]

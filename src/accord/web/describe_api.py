@@ -13,6 +13,7 @@ from accord.auth.actor import Actor
 from accord.auth.permissions import Action
 from accord.catalog import checks, describing, suggestions
 from accord.web.deps import (
+    MAX_ID,
     BodyId,
     DbSession,
     RowId,
@@ -81,7 +82,7 @@ def api_open_suggestions(
     actor: Viewer,
     dataset_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[dict[str, Any]]:
     items = suggestions.open_suggestions(
         session, actor, dataset_id=dataset_id, limit=limit, offset=offset

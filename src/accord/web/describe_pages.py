@@ -277,7 +277,7 @@ def suggestions_page(
     actor: Viewer,
     dataset: int | None = None,
     label: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_ID // 1000)] = 1,
     pattern: str | None = None,
     pattern_label: str = "",
     decision: str = "reject",

@@ -59,8 +59,13 @@ def dataset_context(
     stewards = describing.list_stewards(session, actor)
     assigned, _reviews = describing.my_work(session, actor)
     return {
-        "ready": [item.field for item in assigned if item.dataset.id == dataset_id
-                  and item.status == "draft" and item.field.definition.strip()],
+        "ready": [
+            item.field
+            for item in assigned
+            if item.dataset.id == dataset_id
+            and item.status == "draft"
+            and item.field.definition.strip()
+        ],
         "progress": progress_of(session, [dataset_id])[dataset_id],
         "work": describing.work_status(session, field_ids),
         "stewards": stewards,

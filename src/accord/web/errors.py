@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord.errors import AccordError, Problem, ValidationFailed
@@ -89,6 +90,18 @@ def install(app: FastAPI) -> None:
             exc.status_code, "http_error"
         )
         return respond(request, exc.status_code, code, message)
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> Response:
+        # DBAPI's DataError is bad input by definition (too long for its column, out of
+        # range, a NUL character): the request's transaction was rolled back.
+        return respond(
+            request,
+            422,
+            "invalid_value",
+            "A value cannot be stored: it is too long, out of range, or contains a NUL "
+            "character. Nothing was saved.",
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -26,6 +26,7 @@ from accord.errors import NotAuthenticated, TooManyAttempts, ValidationFailed
 from accord.web.deps import (
     SESSION_COOKIE,
     DbSession,
+    OptionalQueryId,
     csrf_protect,
     get_settings,
     public,
@@ -205,7 +206,7 @@ def audit_page(
     request: Request,
     session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.VIEW_AUDIT))],
-    before: int | None = None,
+    before: OptionalQueryId = None,
 ) -> Response:
     entries = audit.list_entries(session, actor, before=before, limit=50)
     return render(request, "audit.html", {"entries": entries})
