@@ -104,7 +104,9 @@ def _ranked(
         params["q"] = f"{{title}} : ({match})" if titles_only else match
         candidates = (
             "SELECT f.rowid AS id, bm25(catalog_search_fts, 4.0, 1.0) AS score"  # noqa: S608
-            " FROM catalog_search_fts f JOIN catalog_search_doc d ON d.id = f.rowid"
+            # CROSS JOIN: SQLite keeps this order, so the index finds matches first and the
+            # filters apply to those (the other order probes the index once per document).
+            " FROM catalog_search_fts f CROSS JOIN catalog_search_doc d ON d.id = f.rowid"
             " WHERE catalog_search_fts MATCH :q" + clauses + " LIMIT :cap"
         )
         order = "c.score"

@@ -28,7 +28,7 @@ from accord.deid.hypercube import Bounds, search
 from accord.deid.params import Parameters
 
 PUBLISHED, PRIMARY, COMPLEMENTARY = 0, 1, 2
-MILP_SECONDS = 5.0
+MILP_SECONDS = 2.0
 StatusArray = npt.NDArray[np.int8]
 
 
@@ -80,7 +80,9 @@ def attacker_bounds(
     return Bounds(lb, ub)
 
 
-def _components(groups: Groups, free: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], sp.csr_matrix]:
+def _components(
+    groups: Groups, free: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.int64], sp.csr_matrix]:
     """Label free cells by connected component of the "shares a group" relation."""
     a = groups.matrix
     sub = a[:, np.flatnonzero(free)]
@@ -102,7 +104,7 @@ def _solve(
     n = a_eq.shape[1]
     c = np.zeros(n)
     c[target] = sense
-    ub_lp = np.where(np.isinf(ub), None, ub)
+    ub_lp = [None if np.isinf(u) else float(u) for u in ub]
     res = linprog(c, A_eq=a_eq if a_eq.shape[0] else None,
                   b_eq=b_eq if a_eq.shape[0] else None,
                   bounds=list(zip(lb, ub_lp, strict=True)), method="highs-ipm")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """`error` blocks a release; `warning` needs a reviewer's eye; `info` is a recorded decision."""
 
     ERROR = "error"
@@ -49,6 +49,8 @@ class Finding:
 
     def __str__(self) -> str:
         where = f" (row {self.row})" if self.row is not None else ""
+        if self.cell:
+            where += " [" + ", ".join(f"{k}={v}" for k, v in self.cell.items()) + "]"
         return f"[{self.severity.value}] {self.rule} §{self.section}{where}: {self.message}"
 
 

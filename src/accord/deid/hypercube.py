@@ -68,6 +68,18 @@ def dimension_options(
             signs = np.array([1] * len(mine) + [-1] * len(theirs), dtype=np.int64)
             options.append((cost, sib, (nodes, signs)))
     up = dim.ancestors(node)
+    # cousins: climb to an ancestor below the root, pair with one of its siblings' branches
+    climbed = list(mine)
+    for anc in up[:-1]:
+        climbed.insert(0, anc)
+        for sib in dim.children[dim.parents[anc]]:
+            if sib == anc:
+                continue
+            theirs = _down_chain(dim, sib, rank)
+            cost = sum(rank(k) for k in climbed if k != node) + sum(rank(k) for k in theirs)
+            nodes = np.array(climbed + theirs, dtype=np.int64)
+            signs = np.array([1] * len(climbed) + [-1] * len(theirs), dtype=np.int64)
+            options.append((cost, sib, (nodes, signs)))
     chain = up + mine
     cost = mine_cost + sum(rank(k) for k in up)
     options.append((cost, -1, (np.array(chain, dtype=np.int64), np.ones(len(chain), np.int64))))

@@ -131,7 +131,9 @@ def parameters_from_mapping(raw: Mapping[str, Any]) -> tuple[Parameters, list[Fi
     strategies = values.get("complementary_strategy", ())
     for s in strategies:
         if s not in DEFAULT_STRATEGY:
-            findings.append(Finding("bad-parameter", "10.4", f"unknown complementary strategy {s!r}"))
+            findings.append(
+                Finding("bad-parameter", "10.4", f"unknown complementary strategy {s!r}")
+            )
     if findings:
         return default, findings
     params = dataclasses.replace(default, **values)

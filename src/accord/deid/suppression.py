@@ -134,12 +134,21 @@ class _Closure:
             touched.append(g)
         return touched
 
+    def _has_other_candidate(self, g: int, cell: int) -> bool:
+        kids = self.groups.members(g)[1:]
+        return int(self.usable[kids].sum()) - int(self.usable[cell] and cell in kids) > 0
+
     def _key(self, g: int, cell: int) -> tuple[float, ...]:
         v = float(self.values[cell])
         delta = 0
         for h in self.groups.groups_of(cell).tolist():
-            if h != g:
-                delta += int(self._needs_after(h, cell, v)) - int(self.needs(h))
+            if h == g:
+                continue
+            after = self._needs_after(h, cell, v)
+            delta += int(after) - int(self.needs(h))
+            if after and not self._has_other_candidate(h, cell):
+                delta += 1000  # a dead end: that group could never be completed
+
         keys: list[float] = [float(delta), float(not self.cube.is_interior[cell])]
         for strategy in self.params.complementary_strategy:
             if strategy == "least_interesting":
@@ -168,7 +177,8 @@ class _Closure:
             candidates = members[:1]
         if not len(candidates):
             return None
-        return min(candidates.tolist(), key=lambda c: self._key(g, c))
+        best: int = min(candidates.tolist(), key=lambda c: self._key(g, c))
+        return best
 
     def run(self, start: list[int] | None = None) -> int:
         """Enforce R1/R2 to a fixed point; returns the number of complements added."""
@@ -237,7 +247,6 @@ def suppress_cube(
     leftovers.extend(pending)
     final = AuditReport(intervals=dict(proven))
     if leftovers:
-        print("leftovers", len(leftovers), "rounds", rounds)
         if cube.size <= solver_limit:
             solved = audit_pattern(cube, groups, status, params, cells=leftovers, proofs=False)
         else:
@@ -270,6 +279,9 @@ def _proof_only(
         if status[cell] != PRIMARY:
             continue
         lo, hi, _ = search(cube, cell, sup, sup, bounds, need, allow_new=False)
+        if hi - lo < need:
+            lo, hi, _ = search(cube, cell, sup, sup, bounds, need, allow_new=False,
+                               per_dim=12, budget=5_000)
         v = float(cube.values[cell])
         report.intervals[cell] = CellInterval(cell, v + lo, v + hi, "proof", False)
         if hi - lo < need:
@@ -292,10 +304,15 @@ def _fix_cell(
     bounds = attacker_bounds(cube.values, trial, params)
     sup = status > 0
     need = params.min_feasible_values - 1
-    _, _, pert = search(cube, cell, sup, closure.usable, bounds, need, allow_new=True)
+    pert = None
+    for per_dim, budget in ((4, 400), (12, 20_000)):
+        _, _, pert = search(cube, cell, sup, closure.usable, bounds, need, allow_new=True,
+                            per_dim=per_dim, budget=budget)
+        if pert is not None:
+            break
     if pert is None:
         return False
     fresh = [int(c) for c in pert.cells if status[c] == PUBLISHED]
     for c in fresh:
         touched.extend(closure.add(c, COMPLEMENTARY))
-    return bool(fresh)
+    return True

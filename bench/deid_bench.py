@@ -1,0 +1,135 @@
+"""Benchmark of accord.deid suppression + audit (issue 5, "Performance").
+
+Prints times as ratios to a baseline measured in the same process — a DuckDB `GROUP BY CUBE`
+over the same leaf records (what it costs merely to compute the table's margins) — because
+machines here are noisy. Information loss is suppressed cells ÷ primary cells.
+
+    python bench/deid_bench.py          # 100,000-cell 4-dimension table
+    python bench/deid_bench.py --full   # also the 650,000-cell 5-dimension table
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import duckdb
+import numpy as np
+
+from accord.deid.audit import PRIMARY, audit_pattern
+from accord.deid.cube import Cube, sum_margins
+from accord.deid.groups import build_groups
+from accord.deid.hierarchy import Dimension, flat_dimension
+from accord.deid.params import Parameters
+from accord.deid.suppression import suppress_cube
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def baseline_seconds(dims: list[Dimension], leaf: np.ndarray) -> float:
+    """GROUP BY CUBE over the leaf records: the plain cost of producing all margins."""
+    shape = tuple(d.size - 1 for d in dims)
+    idx = np.nonzero(np.ones(shape, dtype=bool))
+    values = leaf.reshape(tuple(d.size for d in dims))[tuple(i + 1 for i in idx)]
+    con = duckdb.connect()
+    cols = {f"d{j}": idx[j].astype(np.int32) for j in range(len(dims))}
+    cols["n"] = values.astype(np.int64)
+    import pyarrow as pa
+
+    con.register("t", pa.table(cols))
+    names = ", ".join(cols)
+    group = ", ".join(f"d{j}" for j in range(len(dims)))
+    start = time.perf_counter()
+    con.execute(f"SELECT {group}, sum(n) FROM t GROUP BY CUBE ({group})").fetchall()
+    elapsed = time.perf_counter() - start
+    del names
+    return elapsed
+
+
+def four_way(rng: np.random.Generator) -> tuple[list[Dimension], np.ndarray]:
+    sizes = (24, 19, 9, 19)  # with totals: 25 × 20 × 10 × 20 = 100,000 cells
+    dims = [flat_dimension(f"d{j}", [f"c{i}" for i in range(s)], "Total")
+            for j, s in enumerate(sizes)]
+    area = rng.lognormal(3.0, 1.0, sizes[0])
+    shares = [rng.dirichlet(np.ones(s) * 2) for s in sizes[1:]]
+    lam = (area[:, None, None, None] * shares[0][None, :, None, None] * 60
+           * shares[1][None, None, :, None] * 9 * shares[2][None, None, None, :] * 19)
+    leaf = np.zeros(tuple(s + 1 for s in sizes))
+    leaf[1:, 1:, 1:, 1:] = rng.poisson(lam)
+    return dims, leaf.ravel()
+
+
+def five_way(rng: np.random.Generator) -> tuple[list[Dimension], np.ndarray]:
+    """3,000 areas in 50 regions in one state; age × sex × race × year; skewed sizes."""
+    n_regions, per_region = 50, 60
+    codes = ["Total"] + [f"R{r}" for r in range(n_regions)]
+    parents = [-1] + [0] * n_regions
+    for r in range(n_regions):
+        for a in range(per_region):
+            codes.append(f"R{r}A{a}")
+            parents.append(1 + r)
+    geo = Dimension("geo", tuple(codes), tuple(parents))
+    others = [flat_dimension("age", ["0-17", "18-34", "35-49", "50-64", "65+"], "Total"),
+              flat_dimension("sex", ["F", "M"], "Total"),
+              flat_dimension("race", ["Hispanic", "White", "Other"], "Total"),
+              flat_dimension("year", ["2023", "2024"], "Total")]
+    dims = [geo, *others]
+    shape = tuple(d.size for d in dims)
+    leaf = np.zeros(shape)
+    pop = rng.lognormal(2.2, 1.3, n_regions * per_region)  # heavy-tailed area sizes
+    age = np.array([0.2, 0.25, 0.2, 0.2, 0.15])
+    race = np.array([0.45, 0.4, 0.15])
+    lam = (pop[:, None, None, None, None] * age[None, :, None, None, None]
+           * np.array([0.5, 0.5])[None, None, :, None, None] * race[None, None, None, :, None]
+           * np.array([0.5, 0.5])[None, None, None, None, :] * 4)
+    leaf_view = leaf[1 + n_regions:, 1:, 1:, 1:, 1:]
+    leaf_view[...] = rng.poisson(lam)
+    return dims, leaf.ravel()
+
+
+def run(name: str, dims: list[Dimension], leaf: np.ndarray, audit_solver: bool) -> None:
+    params = Parameters()
+    base = baseline_seconds(dims, leaf)
+    start = time.perf_counter()
+    cube = Cube(tuple(dims), sum_margins(dims, leaf), np.full(leaf.size, -1, dtype=np.int64))
+    groups = build_groups(cube)
+    built = time.perf_counter() - start
+    start = time.perf_counter()
+    result = suppress_cube(cube, groups, params)
+    suppress_s = time.perf_counter() - start
+    start = time.perf_counter()
+    if audit_solver:
+        audit = audit_pattern(cube, groups, result.status, params, proofs=True)
+        passed, kind = audit.passed, "interval audit (proofs + LP)"
+    else:
+        passed, kind = result.audit.passed, "exact-derivability check (proofs)"
+    audit_s = time.perf_counter() - start
+    prim = int((result.status == PRIMARY).sum())
+    print(f"\n== {name}: {cube.size:,} cells, {groups.count:,} additive groups")
+    print(f"baseline GROUP BY CUBE      {base:8.3f} s")
+    print(f"build cube + groups         {built:8.3f} s  ({built / base:8.1f} × baseline)")
+    print(f"suppression (R1–R5)         {suppress_s:8.3f} s  ({suppress_s / base:8.1f} × baseline)")
+    print(f"{kind:28s}{audit_s:8.3f} s  ({audit_s / base:8.1f} × baseline)")
+    print(f"primary cells {prim:,}; suppressed {result.suppressed_count:,}; "
+          f"information loss {result.information_loss:.3f}; audit passed {passed}; "
+          f"blocking findings {sum(f.severity.value == 'error' for f in result.findings)}")
+    print(f"peak RSS {peak_mib():,.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--full", action="store_true", help="also run the 650,000-cell table")
+    parser.add_argument("--seed", type=int, default=20251124)
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    run("4-dimension table with all margins", *four_way(rng), audit_solver=True)
+    if args.full:
+        run("5-dimension table, 3,000-area geography in 3 levels", *five_way(rng),
+            audit_solver=False)
+
+
+if __name__ == "__main__":
+    main()

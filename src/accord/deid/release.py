@@ -1,0 +1,228 @@
+"""The per-table procedure end to end: validate, steps 2–3, masking (step 4), audit.
+
+`assess_loaded` answers "does this table need masking, and why"; `release_loaded` produces the
+suppression pattern for every input row with its reason, blanks derived statistics, and runs
+the audit the output depends on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from accord.deid.audit import (
+    COMPLEMENTARY,
+    PRIMARY,
+    AuditReport,
+    CellInterval,
+    StatusArray,
+    attacker_bounds,
+    audit_pattern,
+    solve_intervals,
+)
+from accord.deid.findings import Finding, Severity
+from accord.deid.groups import Groups, build_groups, no_groups
+from accord.deid.hypercube import Bounds
+from accord.deid.params import Parameters
+from accord.deid.scoring import ScoreReport, score_presentation
+from accord.deid.spec import TableSpec
+from accord.deid.steps import Step2Result, check_numerator_denominator, masking_decision
+from accord.deid.suppression import SuppressionResult, suppress_cube
+from accord.deid.tables import LoadedTable
+
+REPORT_INTERVAL_LIMIT = 5_000  # suppressed cells solved exactly for the reviewer's report
+_ZERO = re.compile(r"^\s*[-+]?0*(\.0*)?\s*%?\s*$")
+
+
+@dataclass
+class Assessment:
+    spec: TableSpec
+    step2: Step2Result
+    scores: list[ScoreReport]
+    score_total: int | None
+    masking_required: bool
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class Release:
+    assessment: Assessment
+    loaded: LoadedTable
+    groups: Groups
+    status: StatusArray
+    row_status: npt.NDArray[np.int8]
+    stat_blank: dict[str, npt.NDArray[np.bool_]]
+    derived_rows: npt.NDArray[np.bool_]
+    intervals: dict[int, CellInterval]
+    audit: AuditReport
+    suppression: SuppressionResult | None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def params(self) -> Parameters:
+        return self.assessment.spec.parameters
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+
+def smallest_event(counts: npt.NDArray[np.float64], params: Parameters) -> int:
+    """The Events score's smallest cell; zeros are ignored by default (§16 A3)."""
+    known = counts[~np.isnan(counts)]
+    if params.events_min_ignores_zero:
+        known = known[known > 0]
+    return int(known.min()) if len(known) else 0
+
+
+def _denominators(loaded: LoadedTable, spec: TableSpec) -> list[float | None] | None:
+    if not spec.denominator:
+        return None
+    return [float(t) if t.strip() else None for t in loaded.table.columns[spec.denominator]]
+
+
+def assess_loaded(loaded: LoadedTable, spec: TableSpec) -> Assessment:
+    params = spec.parameters
+    counts = loaded.cube.values[loaded.row_cell]
+    step2 = check_numerator_denominator(counts, _denominators(loaded, spec), params)
+    findings = list(step2.findings)
+    scores: list[ScoreReport] = []
+    total: int | None = spec.score
+    if spec.scoring is not None:
+        unit = dict(spec.scoring)
+        if "events" not in unit:
+            unit["events"] = {"min_nonzero_cell": smallest_event(counts, params)}
+        if spec.high_risk:
+            unit.setdefault("high_risk", True)
+        scores = score_presentation(unit, params)
+        for s in scores:
+            findings.extend(s.findings)
+        total = max(s.total for s in scores)
+        if spec.score is not None and spec.score != total:
+            findings.append(Finding("score-disagrees", "7",
+                                    f"SPEC score {spec.score} differs from the computed {total}; "
+                                    "the higher is used", Severity.WARNING))
+            total = max(total, spec.score)
+    any_small = step2.small_numerators > 0
+    if step2.passes:
+        required, notes = False, [Finding("step2-passes", "6", "numerator and denominator "
+                                          "conditions hold: step 5, no masking", Severity.INFO)]
+    else:
+        required, notes = masking_decision(total, spec.high_risk, any_small, params)
+    findings.extend(notes)
+    return Assessment(spec, step2, scores, total, required, findings)
+
+
+def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool = True) -> Release:
+    assessment = assess_loaded(loaded, spec)
+    params = spec.parameters
+    cube = loaded.cube
+    groups = build_groups(cube) if spec.margins_known else no_groups(cube)
+    findings = [f for f in assessment.findings if f.severity is not Severity.ERROR]
+    findings.extend(f for f in assessment.findings if f.severity is Severity.ERROR)
+    if spec.totals == "unpublished" and params.assume_margins_public:
+        findings.append(Finding("margins-assumed-public", "3", "totals are not printed but "
+                                "assume_margins_public treats them as known", Severity.INFO))
+    suppression: SuppressionResult | None = None
+    if assessment.masking_required:
+        suppression = suppress_cube(cube, groups, params)
+        status = suppression.status
+        findings.extend(suppression.findings)
+        audit = suppression.audit
+    else:
+        status = np.zeros(cube.size, dtype=np.int8)
+        audit = AuditReport()
+    intervals: dict[int, CellInterval] = dict(audit.intervals)
+    suppressed = np.flatnonzero(status > 0)
+    if audit_intervals and 0 < len(suppressed) <= REPORT_INTERVAL_LIMIT:
+        bounds = attacker_bounds(cube.values, status, params)
+        intervals.update(solve_intervals(cube, groups, bounds, suppressed.tolist()))
+    row_status = status[loaded.row_cell]
+    stat_blank, derived = _blank_statistics(loaded, spec, row_status)
+    return Release(assessment, loaded, groups, status, row_status, stat_blank, derived,
+                   intervals, audit, suppression, findings)
+
+
+def _blank_statistics(
+    loaded: LoadedTable, spec: TableSpec, row_status: npt.NDArray[np.int8]
+) -> tuple[dict[str, npt.NDArray[np.bool_]], npt.NDArray[np.bool_]]:
+    """§10.3: statistics of suppressed cells go with them; a rounded zero is shown only for a
+    true zero (a count of 1..3 out of 7,500 printing as 0.0% is Example 3's leak)."""
+    counts = loaded.cube.values[loaded.row_cell]
+    derived = np.zeros(len(row_status), dtype=bool)
+    blanks: dict[str, npt.NDArray[np.bool_]] = {}
+    for stat in spec.statistics:
+        text = loaded.table.columns[stat.column]
+        zero_text = np.array([bool(_ZERO.match(t)) and t.strip() != "" for t in text], dtype=bool)
+        rounded_zero = zero_text & (counts > 0) & (row_status == 0)
+        blanks[stat.column] = (row_status > 0) | rounded_zero
+        derived |= rounded_zero
+    return blanks, derived
+
+
+def audit_loaded(loaded: LoadedTable, spec: TableSpec) -> tuple[AuditReport, StatusArray, Groups]:
+    """Audit a table published elsewhere: blanks are suppressed; annotations give reasons."""
+    params = spec.parameters
+    cube = loaded.cube
+    groups = build_groups(cube) if spec.margins_known else no_groups(cube)
+    status = np.zeros(cube.size, dtype=np.int8)
+    ann = loaded.table.columns.get(spec.annotation_column)
+    blank_rows = np.flatnonzero(loaded.blank)
+    for i in blank_rows.tolist():
+        code = ann[i].strip() if ann is not None else ""
+        status[loaded.row_cell[i]] = COMPLEMENTARY if code == "2" else PRIMARY
+    if ann is None:
+        params = dataclasses.replace(params, reason_disclosure="undifferentiated")
+    extra = _statistic_knowledge(loaded, spec, status)
+    report = audit_pattern(cube, groups, status, params, extra=extra,
+                           cells=np.flatnonzero(status > 0).tolist(), proofs=False)
+    findings = report.findings
+    t = params.small_cell_threshold
+    counts = cube.values[loaded.row_cell]
+    for i in np.flatnonzero((counts > 0) & (counts < t)).tolist():
+        findings.append(Finding("primary-not-suppressed", "10.2",
+                                f"published value {int(counts[i])} is below {t}",
+                                cell=cube.labels(int(loaded.row_cell[i])), row=i + 1))
+        report.failing.append(int(loaded.row_cell[i]))
+    for stat in spec.statistics:
+        col = loaded.table.columns[stat.column]
+        for i in blank_rows.tolist():
+            if col[i].strip():
+                findings.append(Finding("derived-not-suppressed", "10.3",
+                                        f"{stat.column} is published for a suppressed value",
+                                        cell=cube.labels(int(loaded.row_cell[i])), row=i + 1))
+                report.failing.append(int(loaded.row_cell[i]))
+    return report, status, groups
+
+
+def _statistic_knowledge(
+    loaded: LoadedTable, spec: TableSpec, status: StatusArray
+) -> Bounds | None:
+    """A rounded statistic published for a suppressed cell bounds its count (§10.5)."""
+    if not spec.denominator:
+        return None
+    n = loaded.cube.size
+    lb, ub = np.full(n, -np.inf), np.full(n, np.inf)
+    dens = loaded.table.columns[spec.denominator]
+    for stat in spec.statistics:
+        if stat.per is None:
+            continue
+        col = loaded.table.columns[stat.column]
+        for i, text in enumerate(col):
+            cell = int(loaded.row_cell[i])
+            t = text.strip().rstrip("%")
+            if not t or status[cell] == 0 or not dens[i].strip():
+                continue
+            decimals = stat.decimals if stat.decimals is not None else (
+                len(t.split(".")[1]) if "." in t else 0)
+            half = 0.5 * 10 ** (-decimals)
+            d = float(dens[i])
+            lo = (float(t) - half) * d / stat.per
+            hi = (float(t) + half) * d / stat.per
+            lb[cell] = max(lb[cell], np.ceil(lo - 1e-9))
+            ub[cell] = min(ub[cell], np.floor(hi - 1e-9) if hi > lo else hi)
+    return Bounds(lb, ub)

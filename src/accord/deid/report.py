@@ -1,0 +1,124 @@
+"""Release report for the reviewer (JSON and HTML): score breakdown, each suppressed cell and why,
+audit intervals, parameters that differ from the DDG's defaults.
+
+True values of suppressed cells are never written: the report states what a reader could learn
+(the audit interval), so it can travel with the release without leaking what was withheld.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+import numpy as np
+
+from accord.deid.audit import COMPLEMENTARY, PRIMARY
+from accord.deid.release import Release
+
+REASONS = {PRIMARY: "primary", COMPLEMENTARY: "complementary"}
+
+
+def _num(x: float) -> int | float | None:
+    if np.isinf(x) or np.isnan(x):
+        return None
+    return int(x) if float(x).is_integer() else round(float(x), 6)
+
+
+def build_report(release: Release) -> dict[str, Any]:
+    a = release.assessment
+    spec = a.spec
+    table = release.loaded.table
+    rows: list[dict[str, Any]] = []
+    for i in range(table.n_rows):
+        cell = int(release.loaded.row_cell[i])
+        s = int(release.row_status[i])
+        entry: dict[str, Any] = {d: table.columns[d][i] for d in spec.dimensions}
+        entry["row"] = i + 1
+        entry["suppressed"] = s > 0
+        reason = REASONS.get(s)
+        if reason is None and release.derived_rows[i]:
+            reason = "derived"
+        entry["reason"] = reason
+        blanked = [c for c, m in release.stat_blank.items() if m[i]]
+        if blanked:
+            entry["statistics_withheld"] = blanked
+        if s > 0:
+            iv = release.intervals.get(cell)
+            entry["interval"] = None if iv is None else {
+                "lo": _num(iv.lo), "hi": _num(iv.hi),
+                "feasible_values": _num(iv.feasible_values), "method": iv.method,
+                "exact": iv.exact,
+            }
+        rows.append(entry)
+    sup = release.suppression
+    summary: dict[str, Any] = {
+        "rows": table.n_rows,
+        "primary": int((release.row_status == PRIMARY).sum()),
+        "complementary": int((release.row_status == COMPLEMENTARY).sum()),
+        "derived": int(release.derived_rows.sum()),
+        "primary_cells_all_levels": sup.primary_count if sup else 0,
+        "suppressed_cells_all_levels": sup.suppressed_count if sup else 0,
+        "information_loss": round(sup.information_loss, 4) if sup else None,
+        "audit_passed": release.audit.passed,
+        "released": not release.blocked,
+    }
+    return {
+        "title": spec.title,
+        "standard": "CalHHS Data De-Identification Guidelines, Edition 2.0",
+        "parameters": release.params.to_dict(),
+        "parameters_changed_from_ddg": release.params.changed_from_defaults(),
+        "steps": {
+            "step2": a.step2.to_dict(),
+            "step3": {
+                "score": a.score_total,
+                "score_reports": [s.to_dict() for s in a.scores],
+                "masking_required": a.masking_required,
+            },
+        },
+        "score": a.scores[0].to_dict() if len(a.scores) == 1 else (
+            {"presentation": "independent", "reports": [s.to_dict() for s in a.scores]}
+            if a.scores else {"total": a.score_total}),
+        "summary": summary,
+        "findings": [f.to_dict() for f in release.findings],
+        "rows": rows,
+    }
+
+
+def render_html(report: dict[str, Any]) -> str:
+    e = html.escape
+    parts = [
+        "<!doctype html><html lang='en'><meta charset='utf-8'>",
+        f"<title>De-identification report {e(report['title'])}</title>",
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:"
+        "collapse}td,th{border:1px solid #bbb;padding:.2rem .5rem}.error{color:#a00}</style>",
+        f"<h1>De-identification report {e(report['title'])}</h1>",
+        f"<p>{e(report['standard'])}</p>",
+        "<h2>Summary</h2><table>",
+    ]
+    for k, v in report["summary"].items():
+        parts.append(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>")
+    parts.append("</table><h2>Score (step 3)</h2><pre>")
+
+
+    parts.append(e(json.dumps(report["score"], indent=2)))
+    parts.append("</pre><h2>Parameters changed from the DDG defaults</h2><pre>")
+    parts.append(e(json.dumps(report["parameters_changed_from_ddg"], indent=2)) + "</pre>")
+    parts.append("<h2>Findings</h2><ul>")
+    for f in report["findings"]:
+        parts.append(f"<li class='{e(f['severity'])}'>[{e(f['severity'])}] {e(f['rule'])} "
+                     f"§{e(f['section'])}: {e(f['message'])}</li>")
+    parts.append("</ul><h2>Suppressed cells</h2><table><tr><th>row</th><th>cell</th>"
+                 "<th>reason</th><th>reader's interval</th></tr>")
+    for r in report["rows"]:
+        if not r["suppressed"] and r["reason"] is None:
+            continue
+        iv = r.get("interval")
+        ivs = "—" if not iv else f"{iv['lo']} … {iv['hi'] if iv['hi'] is not None else '∞'}"
+        label = ", ".join(f"{k}={v}" for k, v in r.items()
+                          if k not in ("row", "suppressed", "reason", "interval",
+                                       "statistics_withheld"))
+        parts.append(f"<tr><td>{r['row']}</td><td>{e(label)}</td><td>{e(str(r['reason']))}"
+                     f"</td><td>{e(ivs)}</td></tr>")
+    parts.append("</table></html>")
+    return "\n".join(parts)

@@ -1,0 +1,287 @@
+"""Step 3: the publication scoring criteria (DDG.md §7), over the ScoringUnit of §7.10.
+
+Input is the plain mapping of §7.10 (as read from JSON or YAML) so field names stay exactly the
+normative ones; problems in it come back as findings rather than exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from accord.deid import bands
+from accord.deid.bands import band_score
+from accord.deid.findings import Finding, Severity
+from accord.deid.params import Parameters
+from accord.deid.reference import language_population
+
+
+@dataclass
+class ScoreReport:
+    """Field names follow DDG.md §7.10."""
+
+    events: int = 0
+    time: int = 0
+    population: int = 0
+    population_table: str = "residence"
+    variables: dict[str, int] = field(default_factory=dict)
+    expected_payer: int = 0
+    interaction: int = 0
+    total: int = 0
+    masking_required: bool = False
+    expert_review_required: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "components": {
+                "events": self.events,
+                "time": self.time,
+                "population": self.population,
+                "population_table": self.population_table,
+                "variables": dict(self.variables),
+                "expected_payer": self.expected_payer,
+                "interaction": self.interaction,
+            },
+            "total": self.total,
+            "masking_required": self.masking_required,
+            "expert_review_required": list(self.expert_review_required),
+        }
+        if self.name is not None:
+            out["name"] = self.name
+        if self.findings:
+            out["findings"] = [f.to_dict() for f in self.findings]
+        return out
+
+
+class _Bad(Exception):
+    """Internal: a malformed part of the unit; turned into a finding where it is caught."""
+
+
+def _int(obj: Mapping[str, Any], key: str, where: str) -> int:
+    value = obj.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise _Bad(f"{where}.{key} must be a non-negative integer")
+    return value
+
+
+def _score_time(time: Mapping[str, Any], params: Parameters) -> int:
+    period = time.get("period")
+    if period == "multi_year":
+        years = _int(time, "years", "time")
+        if years > 5:
+            return params.time_more_than_5_years
+        if years == 5:
+            return -5
+        return -3 if years >= 2 else 0
+    if period not in bands.TIME:
+        raise _Bad(f"time.period {period!r} is not one of multi_year, {', '.join(bands.TIME)}")
+    return bands.TIME[str(period)]
+
+
+def _score_geography(geo: Mapping[str, Any], restricted: bool) -> tuple[int, str]:
+    basis = geo.get("basis")
+    if basis == "service" and geo.get("level") == "address":
+        area = geo.get("area")
+        if area not in bands.SERVICE_ADDRESS:
+            raise _Bad("geography.area must be urban, rural or frontier")
+        if geo.get("provider_is_hospital") is True:
+            return bands.SERVICE_ADDRESS["urban"], "service"  # §7.4 rule 3
+        return bands.SERVICE_ADDRESS[str(area)], "service"
+    pop = _int(geo, "min_population", "geography")
+    if basis == "residence":
+        return band_score(pop, bands.RESIDENCE), "residence"
+    if basis == "service":
+        service = band_score(pop, bands.SERVICE)
+        if restricted:  # §7.4 rule 2: service limited to residents is residence geography
+            residence = band_score(pop, bands.RESIDENCE)
+            if residence > service:
+                return residence, "residence"
+        return service, "service"
+    raise _Bad("geography.basis must be residence or service")
+
+
+def _population_of_groups(var: Mapping[str, Any], kind: str) -> int:
+    if "min_group_population" in var:
+        return _int(var, "min_group_population", kind)
+    groups = var.get("groups")
+    if not isinstance(groups, list) or not groups:
+        raise _Bad(f"{kind}: detailed scheme needs min_group_population or groups")
+    pops: list[int] = []
+    for g in groups:
+        if not isinstance(g, Mapping):
+            raise _Bad(f"{kind}: each group must be an object")
+        if "population" in g:
+            pops.append(_int(g, "population", kind))
+        elif "population_band" in g:
+            band = g["population_band"]
+            if not isinstance(band, list) or len(band) != 2 or not isinstance(band[0], int):
+                raise _Bad(f"{kind}: population_band must be [lo, hi]")
+            pops.append(band[0])  # the band's low end: the riskiest reading
+        elif kind == "language" and language_population(str(g.get("name"))) is not None:
+            pops.append(int(language_population(str(g.get("name"))) or 0))
+        else:
+            raise _Bad(f"{kind}: group {g.get('name')!r} has no population")
+    return min(pops)
+
+
+def _score_variable(
+    var: Mapping[str, Any], params: Parameters, review: list[str]
+) -> tuple[str, int]:
+    kind = var.get("type")
+    scheme = var.get("scheme")
+    if kind == "age":
+        ranges = var.get("ranges")
+        if not isinstance(ranges, list) or not ranges:
+            raise _Bad("age.ranges must be a non-empty list of [lo, hi]")
+        widths = []
+        for r in ranges:
+            if not isinstance(r, list) or len(r) != 2 or not isinstance(r[0], int):
+                raise _Bad("age.ranges entries must be [lo, hi] or [lo, null]")
+            hi = params.open_age_upper_bound if r[1] is None else r[1]
+            if not isinstance(hi, int) or hi < r[0]:
+                raise _Bad(f"age range {r} is empty")
+            widths.append(hi - r[0] + 1)
+        return "age", band_score(min(widths), bands.AGE_WIDTH)
+    if kind in ("race", "race_ethnicity"):
+        if scheme == "broad":
+            cats = {str(c).strip().casefold() for c in var.get("categories", [])}
+            if not cats:
+                raise _Bad(f"{kind}: broad scheme needs categories")
+            unknown = cats - bands.RACE_BASIC - bands.RACE_EXTENDED - bands.RACE_NEUTRAL
+            if unknown:
+                raise _Bad(f"{kind}: {sorted(unknown)} are not broad categories; use detailed")
+            return str(kind), 2 if cats <= bands.RACE_BASIC | bands.RACE_NEUTRAL else 3
+        return str(kind), band_score(_population_of_groups(var, str(kind)), bands.POPULATION)
+    if kind in ("ethnicity", "language") and (str(kind), scheme) not in bands.SIMPLE_VARIABLES:
+        if kind == "language":
+            review.append("detailed language (§7.7, DDG 16.2.5)")
+        return str(kind), band_score(_population_of_groups(var, str(kind)), bands.POPULATION)
+    if kind == "immigration" and scheme == "detailed_noncitizen":
+        review.append("detailed noncitizen statuses: high-risk population (§9.2)")
+        return "immigration", 0
+    if kind == "other":
+        name = var.get("name")
+        if not isinstance(name, str) or not name:
+            raise _Bad("other: name is required")
+        review.append(f"other variable {name!r} (§7.8)")
+        if "min_group_population" in var:
+            return name, band_score(_int(var, "min_group_population", name), bands.POPULATION)
+        return name, band_score(_int(var, "n_groups", name), bands.OTHER_GROUPS)
+    key = (str(kind), scheme if kind not in ("sex", "sexual_orientation") else None)
+    if key in bands.SIMPLE_VARIABLES:
+        return str(kind), bands.SIMPLE_VARIABLES[key]
+    raise _Bad(f"variable {dict(var)!r} is not a known type/scheme (§7.10)")
+
+
+def _interaction(extra: int, min_cell: int, params: Parameters) -> int:
+    if extra == 0:
+        if min_cell >= 5:
+            return -5
+        return -3 if min_cell >= 3 else 0
+    return {1: 1, 2: 2, 3: 4}.get(extra, params.interaction_score_4plus_variables)
+
+
+def score_table(unit: Mapping[str, Any], params: Parameters | None = None) -> ScoreReport:
+    """Score one ScoringUnit (DDG.md §7.10); malformed parts come back as findings."""
+    params = params or Parameters()
+    report = ScoreReport(name=unit.get("name") if isinstance(unit.get("name"), str) else None)
+    review = report.expert_review_required
+
+    def part(label: str, fn: Any) -> Any:
+        try:
+            return fn()
+        except _Bad as exc:
+            report.findings.append(Finding("bad-scoring-unit", "7.10", f"{label}: {exc}"))
+            return None
+
+    events = unit.get("events")
+    min_cell = part("events", lambda: _int(events if isinstance(events, Mapping) else {},
+                                           "min_nonzero_cell", "events"))
+    if min_cell is not None:
+        report.events = band_score(max(min_cell, 1), bands.EVENTS)
+    time = unit.get("time")
+    report.time = part("time", lambda: _score_time(time if isinstance(time, Mapping) else {},
+                                                   params)) or 0
+    restricted = unit.get("service_restricted_to_residents") is True
+    geo = unit.get("geography")
+    geos = geo if isinstance(geo, list) else [geo]
+    scored = [part("geography", lambda g=g: _score_geography(g if isinstance(g, Mapping) else {},
+                                                             restricted)) for g in geos]
+    scored = [s for s in scored if s is not None]
+    if scored:  # §16 A12: residence and service together → the higher
+        report.population, report.population_table = max(scored, key=lambda s: s[0])
+    coverage = unit.get("coverage")
+    if coverage:
+        pairs = coverage if isinstance(coverage, list) else [coverage]
+        results = [part("coverage", lambda c=c: _score_coverage(c)) for c in pairs]
+        results = [r for r in results if r is not None]
+        if results:  # §7.5 rule 2 / §16 A12: every plan–area pair, keep the highest
+            report.population, report.population_table = max(results, key=lambda r: r[0])
+    payer = unit.get("expected_payer")
+    extra_program = 0
+    if payer:
+        programs = payer.get("programs") if isinstance(payer, Mapping) else None
+        if not isinstance(programs, list) or not programs:
+            report.findings.append(Finding("bad-scoring-unit", "7.10",
+                                           "expected_payer.programs must be a non-empty list"))
+        else:
+            sizes = [part("expected_payer", lambda p=p: _int(p, "enrollment", "program"))
+                     for p in programs if isinstance(p, Mapping)]
+            sizes = [s for s in sizes if s is not None]
+            if sizes:
+                report.expected_payer = band_score(min(sizes), bands.EXPECTED_PAYER)
+                if min(sizes) <= params.means_tested_interaction_max_enrollment:
+                    extra_program = 1  # §7.5 rule 4, §16 A7
+    variables = unit.get("variables") or []
+    for var in variables if isinstance(variables, list) else []:
+        scored_var = part("variables", lambda v=var: _score_variable(
+            v if isinstance(v, Mapping) else {}, params, review))
+        if scored_var is None:
+            continue
+        name, value = scored_var
+        if name in params.variable_score_overrides:
+            value = params.variable_score_overrides[name]
+            review.append(f"department score override for {name!r} (§3)")
+        key, n = name, 2
+        while key in report.variables:
+            key, n = f"{name}#{n}", n + 1
+        report.variables[key] = value
+    extra = len(report.variables) + extra_program
+    report.interaction = _interaction(extra, min_cell or 0, params)
+    report.total = (report.events + report.time + report.population
+                    + sum(report.variables.values()) + report.expected_payer + report.interaction)
+    high_risk = unit.get("high_risk") is True
+    if high_risk:
+        review.append("high-risk population (§9.2)")
+    small = min_cell is not None and 0 < min_cell < params.small_cell_threshold
+    report.masking_required = report.total > params.release_score_max or (high_risk and small)
+    if not isinstance(unit.get("geography"), Mapping | list):
+        report.findings.append(Finding("bad-scoring-unit", "7.1",
+                                       "geography is required (statewide: min_population of "
+                                       "the state)", Severity.ERROR))
+    return report
+
+
+def _score_coverage(cov: Mapping[str, Any]) -> tuple[int, str]:
+    members = _int(cov, "min_members", "coverage")
+    area = _int(cov, "geography_population", "coverage")
+    if members < area:
+        return band_score(members, bands.COVERAGE), "coverage"
+    return band_score(area, bands.RESIDENCE), "residence"
+
+
+def score_presentation(
+    doc: Mapping[str, Any], params: Parameters | None = None
+) -> list[ScoreReport]:
+    """A unit, or {presentation: independent, units: [...]} (one report per breakdown, §7.1)."""
+    if doc.get("presentation") == "independent":
+        units = doc.get("units")
+        if not isinstance(units, Sequence) or isinstance(units, str | bytes) or not units:
+            bad = ScoreReport(findings=[Finding("bad-scoring-unit", "7.10",
+                                                "independent presentation needs units")])
+            return [bad]
+        return [score_table(u if isinstance(u, Mapping) else {}, params) for u in units]
+    return [score_table(doc, params)]

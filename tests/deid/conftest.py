@@ -1,0 +1,46 @@
+"""Shared builders: small tables written as the DDG prints them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pytest
+
+from accord.deid.cube import Cube, cube_from_codes
+from accord.deid.groups import Groups, build_groups
+from accord.deid.hierarchy import build_dimension
+
+
+def make_cube(
+    leaves: Mapping[tuple[str, ...], int],
+    dims: Sequence[str],
+    hierarchies: Mapping[str, Mapping[str, str]] | None = None,
+) -> tuple[Cube, Groups]:
+    """Cube from leaf values keyed by category tuples; margins are summed."""
+    hierarchies = hierarchies or {}
+    built = []
+    for j, name in enumerate(dims):
+        observed = [k[j] for k in leaves]
+        dim, problems = build_dimension(name, observed, "Total", hierarchies.get(name))
+        assert dim is not None, problems
+        built.append(dim)
+    codes = [np.array([d.index[k[j]] for k in leaves], dtype=np.int64) for j, d in
+             enumerate(built)]
+    cube = cube_from_codes(built, codes, np.array(list(leaves.values()), dtype=np.float64))
+    return cube, build_groups(cube)
+
+
+def cell_of(cube: Cube, **labels: str) -> int:
+    coords = [d.index[labels.get(d.name, "Total")] for d in cube.dims]
+    return cube.cell_index(coords)
+
+
+@pytest.fixture
+def one_way_examples() -> dict[str, dict[str, int]]:
+    """DDG 4.4.3 Examples 1, 2 and 4 (one-way tables, total published)."""
+    return {
+        "ex1": {"A1": 10, "A2": 14, "A3": 10, "A4": 10, "A5": 0, "A6": 0, "A7": 0, "A8": 30},
+        "ex2": {"A1": 10, "A2": 14, "A3": 9, "A4": 17, "A5": 0, "A6": 0, "A7": 0, "A8": 30},
+        "ex4": {"A1": 14, "A2": 14, "A3": 1, "A4": 11, "A5": 0, "A6": 0, "A7": 0, "A8": 30},
+    }

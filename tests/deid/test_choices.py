@@ -1,0 +1,120 @@
+"""Each project choice of DDG.md §16 that the engine implements, pinned by a test."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from accord.deid.audit import COMPLEMENTARY, PRIMARY, audit_pattern
+from accord.deid.findings import has_errors
+from accord.deid.params import Parameters, parameters_from_mapping
+from accord.deid.steps import check_numerator_denominator, masking_decision
+from accord.deid.suppression import suppress_cube
+from tests.deid.conftest import cell_of, make_cube
+
+P = Parameters()
+
+
+def test_a1_exactly_20000_fails_by_default_and_is_configurable():
+    counts = np.array([50.0, 60.0])
+    assert check_numerator_denominator(counts, [20_000, 20_001], P).failing_denominators == 1
+    lenient = dataclasses.replace(P, denominator_passes_at_threshold=True)
+    assert check_numerator_denominator(counts, [20_000, 20_001], lenient).passes
+
+
+def test_a13_unknown_denominator_fails():
+    r = check_numerator_denominator(np.array([50.0]), [None], P)
+    assert r.unknown_denominators == 1 and r.next_step == 3
+
+
+def test_a2_high_risk_suppresses_whatever_the_score():
+    required, _ = masking_decision(5, high_risk=True, any_small=True, params=P)
+    assert required
+    required, _ = masking_decision(5, high_risk=False, any_small=True, params=P)
+    assert not required
+
+
+def test_a14_score_without_small_cells_asks_an_expert():
+    required, notes = masking_decision(14, high_risk=False, any_small=False, params=P)
+    assert required and any(n.rule == "score-without-small-cells" for n in notes)
+
+
+def test_zero_is_never_suppressed_and_complements_are_never_zero():
+    cube, groups = make_cube({("a",): 4, ("b",): 0, ("c",): 0, ("d",): 25}, ["x"])
+    result = suppress_cube(cube, groups, P)
+    assert result.status[cell_of(cube, x="b")] == 0
+    assert result.status[cell_of(cube, x="d")] == COMPLEMENTARY
+
+
+def test_r2_small_sum_adds_a_third_cell():
+    cube, groups = make_cube({("a",): 2, ("b",): 3, ("c",): 40, ("d",): 50}, ["x"])
+    result = suppress_cube(cube, groups, P)
+    assert result.status[cell_of(cube, x="c")] == COMPLEMENTARY  # smallest candidate
+    assert result.status[cell_of(cube, x="d")] == 0
+
+
+def test_strategy_least_interesting_prefers_unknown():
+    leaves = {("a",): 5, ("b",): 30, ("Unknown",): 60}
+    cube, groups = make_cube(leaves, ["x"])
+    result = suppress_cube(cube, groups, P)
+    assert result.status[cell_of(cube, x="Unknown")] == COMPLEMENTARY
+    smallest = dataclasses.replace(P, complementary_strategy=("smallest",))
+    result = suppress_cube(cube, groups, smallest)
+    assert result.status[cell_of(cube, x="b")] == COMPLEMENTARY
+
+
+def test_strategy_most_similar_prefers_the_adjacent_band():
+    leaves = {("0-4",): 40, ("5-9",): 5, ("10-14",): 60, ("15-19",): 30}
+    cube, groups = make_cube(leaves, ["age"])
+    similar = dataclasses.replace(P, complementary_strategy=("most_similar", "smallest"))
+    result = suppress_cube(cube, groups, similar)
+    assert result.status[cell_of(cube, age="0-4")] == COMPLEMENTARY
+
+
+def test_a6_intersex_yes_no_is_an_additive_group():
+    cube, groups = make_cube({("yes",): 4, ("no",): 900}, ["intersex"])
+    result = suppress_cube(cube, groups, P)
+    assert result.status[cell_of(cube, intersex="no")] == COMPLEMENTARY
+
+
+def test_a22_inclusive_dimension_has_no_additive_group():
+    from accord.deid.cube import cube_from_codes
+    from accord.deid.groups import build_groups
+    from accord.deid.hierarchy import build_dimension
+
+    dim, _ = build_dimension("race", ["Asian", "White"], "Total", inclusive=True)
+    assert dim is not None
+    cube = cube_from_codes([dim], [np.array([1, 2])], np.array([4.0, 900.0]))
+    groups = build_groups(cube)
+    assert groups.count == 0
+    result = suppress_cube(cube, groups, P)
+    assert int((result.status == COMPLEMENTARY).sum()) == 0
+    assert result.status[1] == PRIMARY
+
+
+def test_hierarchy_parent_groups_are_protected():
+    leaves = {("a1", "m"): 4, ("a1", "f"): 30, ("a2", "m"): 25, ("a2", "f"): 40,
+              ("b1", "m"): 50, ("b1", "f"): 60, ("b2", "m"): 70, ("b2", "f"): 80}
+    hier = {"area": {"a1": "A", "a2": "A", "b1": "B", "b2": "B"}}
+    cube, groups = make_cube(leaves, ["area", "sex"], hier)
+    result = suppress_cube(cube, groups, P)
+    assert not has_errors(result.findings)
+    assert audit_pattern(cube, groups, result.status, P, proofs=False).passed
+    # the primary's sibling inside region A is used, not a cell in region B
+    assert result.status[cell_of(cube, area="a2", sex="m")] == COMPLEMENTARY
+
+
+def test_parameters_reject_unknown_and_mistyped_keys():
+    _, problems = parameters_from_mapping({"min_feasible": 3, "small_cell_threshold": "11",
+                                           "reason_disclosure": "maybe"})
+    assert len(problems) == 3
+
+
+def test_changed_parameters_are_recorded():
+    params, problems = parameters_from_mapping({"min_feasible_values": 5})
+    assert not problems and params.changed_from_defaults() == {"min_feasible_values": 5}
+
+
+def test_a5_default_min_feasible_values_is_4():
+    assert P.min_feasible_values == 4

@@ -1,0 +1,169 @@
+"""`accord deid` sub-app: release outputs, bad input, audit of published tables, scoring."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from accord.cli.deid import app
+
+runner = CliRunner()
+
+TABLE = """county,age,n,rate
+A,young,3,0.1
+A,old,40,1.2
+A,Total,43,1.3
+B,young,25,0.5
+B,old,30,0.6
+B,Total,55,1.1
+C,young,12,0.0
+C,old,0,0.0
+C,Total,12,0.0
+Total,young,40,0.4
+Total,old,70,0.7
+Total,Total,110,1.1
+"""
+SPEC = "dimensions: [county, age]\ncount: n\nstatistics: [rate]\nscore: 14\n"
+
+
+def write(tmp: Path, table: str = TABLE, spec: str = SPEC) -> tuple[Path, Path]:
+    (tmp / "t.csv").write_text(table)
+    (tmp / "s.yaml").write_text(spec)
+    return tmp / "t.csv", tmp / "s.yaml"
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_release_writes_both_forms_and_report(tmp_path):
+    t, s = write(tmp_path)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["release", str(t), "--spec", str(s), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    published = rows(out / "table.csv")
+    a_young = next(r for r in published if r["county"] == "A" and r["age"] == "young")
+    assert a_young["n"] == "" and a_young["rate"] == "" and a_young["annotation"] == "1"
+    c_old = next(r for r in published if r["county"] == "C" and r["age"] == "old")
+    assert c_old["n"] == "0" and c_old["rate"] == "0.0" and c_old["annotation"] == ""
+    # §10.3 rule 3: 12 people shown as 0.0 is withheld (a rounded zero only for a true zero)
+    c_young = next(r for r in published if r["county"] == "C" and r["age"] == "young")
+    assert c_young["n"] == "12" and c_young["rate"] == ""
+    report = json.loads((out / "report.json").read_text())
+    assert len(report["rows"]) == 12
+    by_cell = {(r["county"], r["age"]): r for r in report["rows"]}
+    assert by_cell[("A", "young")]["reason"] == "primary"
+    assert by_cell[("C", "young")]["reason"] == "derived"
+    assert by_cell[("A", "young")]["interval"]["feasible_values"] >= 4
+    assert sum(r["reason"] == "complementary" for r in report["rows"]) >= 1
+    assert (out / "report.html").read_text().startswith("<!doctype html>")
+    assert "S: count below 11" in (out / "table.md").read_text()
+    assert "rate_annotation" in published[0]  # §16 A16: one annotation per value column
+
+
+@pytest.mark.parametrize(
+    ("table", "spec", "needle"),
+    [
+        (TABLE.replace("A,young,3,", "A,young,-3,"), SPEC, "count-negative"),
+        (TABLE.replace("A,young,3,", "A,young,3.5,"), SPEC, "count-not-integer"),
+        (TABLE.replace("A,Total,43,", "A,Total,44,"), SPEC, "margin-mismatch"),
+        (TABLE, SPEC.replace("count: n", "count: people"), "unknown-column"),
+        (TABLE, SPEC + "hierarchies:\n  county: {map: {A: R1, B: R1, R1: R2, R2: R1}}\n",
+         "hierarchy-cycle"),
+        (TABLE, SPEC + "hierarchies:\n  county: {map: {A: R1, B: R1}}\n", "hierarchy-orphan"),
+        (TABLE + "A,young,3,0.1\n", SPEC, "duplicate-cell"),
+    ],
+)
+def test_bad_input_lists_problems_and_writes_nothing(tmp_path, table, spec, needle):
+    t, s = write(tmp_path, table, spec)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["release", str(t), "--spec", str(s), "--out", str(out)])
+    assert result.exit_code == 2
+    assert needle in result.output
+    assert not out.exists()
+
+
+def test_all_problems_are_listed_at_once(tmp_path):
+    bad = TABLE.replace("A,young,3,", "A,young,-3,").replace("B,old,30,", "B,old,x,")
+    t, s = write(tmp_path, bad)
+    result = runner.invoke(app, ["assess", str(t), "--spec", str(s)])
+    assert result.exit_code == 2
+    assert "count-negative" in result.output and "count-not-integer" in result.output
+
+
+def test_hierarchy_file_and_parquet(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "counties.csv").write_text("county,region\nA,North\nB,North\nC,South\n")
+    spec = SPEC + "hierarchies:\n  county: {file: counties.csv, child: county, parent: region}\n"
+    _, s = write(tmp_path, TABLE, spec)
+    records = list(csv.DictReader(TABLE.splitlines()))
+    pq.write_table(pa.Table.from_pylist(records), tmp_path / "t.parquet")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["release", str(tmp_path / "t.parquet"), "--spec", str(s),
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+
+
+def test_assess_reports_score_and_decision(tmp_path):
+    spec = ("dimensions: [county, age]\ncount: n\nscoring:\n  time: {period: year}\n"
+            "  geography: {basis: residence, min_population: 1163}\n")
+    t, s = write(tmp_path, TABLE, spec)
+    result = runner.invoke(app, ["assess", str(t), "--spec", str(s)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    # events come from the table's smallest non-zero cell (3; §16 A3 ignores the zero)
+    assert doc["score_reports"][0]["components"]["events"] == 7
+    assert doc["score_reports"][0]["components"]["interaction"] == -3
+    assert doc["masking_required"] is False
+
+
+def test_audit_finds_example3_rounded_percentage(tmp_path):
+    """DDG 4.4.3 Example 3: XXX's 0.0% of 7,500 shows its count is 1 to 3."""
+    published = ("area,n,pct,pop,annotation\nXXX,,0.0,7500,1\nYYY,15,1.0,1500,\n"
+                 "ZZZ,0,0.0,900,\nWWW,40,2.0,2000,\nTotal,58,,,\n")
+    spec = ("dimensions: [area]\ncount: n\ndenominator: pop\n"
+            "statistics: [{column: pct, per: 100, decimals: 1}]\n")
+    t, s = write(tmp_path, published, spec)
+    result = runner.invoke(app, ["audit", str(t), "--spec", str(s)])
+    assert result.exit_code == 1
+    doc = json.loads(result.output)
+    assert doc["passed"] is False
+    assert "derived-not-suppressed" in result.output
+
+
+@pytest.mark.parametrize(("annotated", "passes"), [(True, False), (False, True)])
+def test_audit_example4_depends_on_reason_disclosure(tmp_path, annotated, passes):
+    ann = ["", "", "1", "2", "", "", "", ""]
+    vals = ["14", "14", "", "", "0", "0", "0", "30"]
+    header = "a,n,annotation" if annotated else "a,n"
+    lines = [header] + [
+        f"A{i + 1},{v}" + (f",{c}" if annotated else "") for i, (v, c) in
+        enumerate(zip(vals, ann, strict=True))]
+    lines.append("Total,70" + ("," if annotated else ""))
+    t, s = write(tmp_path, "\n".join(lines) + "\n", "dimensions: [a]\ncount: n\n")
+    result = runner.invoke(app, ["audit", str(t), "--spec", str(s)])
+    assert (result.exit_code == 0) is passes, result.output
+
+
+def test_score_command_prints_7_10_fields(tmp_path):
+    unit = {"events": {"min_nonzero_cell": 1}, "time": {"period": "year"},
+            "geography": {"basis": "residence", "min_population": 1163}}
+    (tmp_path / "u.json").write_text(json.dumps(unit))
+    result = runner.invoke(app, ["score", str(tmp_path / "u.json")])
+    assert result.exit_code == 0
+    doc = json.loads(result.output)
+    assert doc["total"] == 14 and doc["masking_required"] is True
+    assert doc["components"]["population_table"] == "residence"
+
+
+def test_score_command_rejects_bad_unit(tmp_path):
+    (tmp_path / "u.json").write_text(json.dumps({"time": {"period": "fortnight"}}))
+    result = runner.invoke(app, ["score", str(tmp_path / "u.json")])
+    assert result.exit_code == 2
