@@ -90,11 +90,11 @@ def _ranked(
     )
     # clauses are fixed text with bound parameters (see _filter_sql): no user text here.
     if session.get_bind().dialect.name == "postgresql":
-        weight = "A" if titles_only else ""  # the title is weight A in the tsvector
-        params["q"] = " & ".join(f"{t}:*{weight}" for t in terms)
+        params["q"] = " & ".join(f"{t}:*" for t in terms)
+        vector = "d.title_tsv" if titles_only else "d.tsv"  # each has its own GIN index
         candidates = (
-            "SELECT d.id, ts_rank(d.tsv, to_tsquery('english', :q)) AS score"  # noqa: S608
-            " FROM catalog_search_doc d WHERE d.tsv @@ to_tsquery('english', :q)"
+            f"SELECT d.id, ts_rank({vector}, to_tsquery('english', :q)) AS score"  # noqa: S608
+            f" FROM catalog_search_doc d WHERE {vector} @@ to_tsquery('english', :q)"
             + clauses
             + " LIMIT :cap"
         )

@@ -19,7 +19,10 @@ def include_object(
 ) -> bool:
     """Leave the backend-specific search index (FTS5 tables, the tsvector) out of comparisons."""
     return not (name or "").startswith("catalog_search_fts") and name not in (
-        "tsv", "ix_catalog_search_doc_tsv"
+        "tsv",
+        "ix_catalog_search_doc_tsv",
+        "title_tsv",
+        "ix_catalog_search_doc_title_tsv",
     )
 
 

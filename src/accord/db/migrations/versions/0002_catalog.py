@@ -303,6 +303,15 @@ def _create_search_index() -> None:
             "setweight(to_tsvector('english', coalesce(body, '')), 'B')) STORED"
         )
         op.execute("CREATE INDEX ix_catalog_search_doc_tsv ON catalog_search_doc USING gin (tsv)")
+        # Names and titles alone, for the first, most relevant search pass.
+        op.execute(
+            "ALTER TABLE catalog_search_doc ADD COLUMN title_tsv tsvector GENERATED ALWAYS AS ("
+            "to_tsvector('english', coalesce(title, ''))) STORED"
+        )
+        op.execute(
+            "CREATE INDEX ix_catalog_search_doc_title_tsv ON catalog_search_doc "
+            "USING gin (title_tsv)"
+        )
         return
     op.execute(
         "CREATE VIRTUAL TABLE catalog_search_fts USING fts5(title, body, "
