@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
+from accord.catalog.datasets import find_dataset
 from accord.catalog.describing import description_changed
 from accord.catalog.models import CatalogField, Classification, FieldClassification
 from accord.catalog.search import reindex_datasets
@@ -156,3 +157,14 @@ def classify_field(session: Session, actor: Actor, field_id: int, codes: list[st
     audit.record(session, actor, "field.classify", "field", field_id, before=before, after=wanted)
     reindex_datasets(session, [target.dataset_id])
     return wanted
+
+
+def find_field(session: Session, actor: Actor, dataset: str, name: str) -> CatalogField:
+    """A field by its dataset (id, SOURCE/NAME or unique name) and its own name."""
+    found = find_dataset(session, actor, dataset)
+    target = session.scalar(
+        select(CatalogField).where(CatalogField.dataset_id == found.id, CatalogField.name == name)
+    )
+    if target is None:
+        raise NotFound(f"No field {name!r} in {found.name}.")
+    return target

@@ -102,17 +102,22 @@ def release(
     odp = render_odp(rel)
     human = render_human(rel)
     report = build_report(rel)
-    _write_atomic(out, {
-        "table.csv": _csv_text(odp.header, odp.rows),
-        "metadata.txt": "\n".join(odp.notes) + "\n",
-        "table.md": to_markdown(human, tspec.title),
-        "report.json": json.dumps(report, indent=2) + "\n",
-        "report.html": render_html(report),
-    })
+    _write_atomic(
+        out,
+        {
+            "table.csv": _csv_text(odp.header, odp.rows),
+            "metadata.txt": "\n".join(odp.notes) + "\n",
+            "table.md": to_markdown(human, tspec.title),
+            "report.json": json.dumps(report, indent=2) + "\n",
+            "report.html": render_html(report),
+        },
+    )
     s = report["summary"]
-    typer.echo(f"released {s['rows']} rows: {s['primary']} primary, {s['complementary']} "
-               f"complementary, {s['derived']} derived; audit passed: {s['audit_passed']}; "
-               f"written to {out}")
+    typer.echo(
+        f"released {s['rows']} rows: {s['primary']} primary, {s['complementary']} "
+        f"complementary, {s['derived']} derived; audit passed: {s['audit_passed']}; "
+        f"written to {out}"
+    )
 
 
 @app.command()
@@ -122,12 +127,25 @@ def audit(table: TableArg, spec: SpecOpt) -> None:
     report, _, _ = audit_loaded(loaded, tspec)
     cube = loaded.cube
     cells = [
-        {"cell": cube.labels(c), "lo": _n(iv.lo), "hi": _n(iv.hi),
-         "feasible_values": _n(iv.feasible_values), "method": iv.method}
+        {
+            "cell": cube.labels(c),
+            "lo": _n(iv.lo),
+            "hi": _n(iv.hi),
+            "feasible_values": _n(iv.feasible_values),
+            "method": iv.method,
+        }
         for c, iv in sorted(report.intervals.items())
     ]
-    typer.echo(json.dumps({"passed": report.passed, "intervals": cells,
-                           "findings": [f.to_dict() for f in report.findings]}, indent=2))
+    typer.echo(
+        json.dumps(
+            {
+                "passed": report.passed,
+                "intervals": cells,
+                "findings": [f.to_dict() for f in report.findings],
+            },
+            indent=2,
+        )
+    )
     if not report.passed:
         raise typer.Exit(AUDIT_FAIL_EXIT)
 
@@ -152,9 +170,15 @@ def score(unit: Annotated[Path, typer.Argument(help="ScoringUnit JSON (DDG.md §
     if problems:
         raise _fail(problems)
     if doc.get("presentation") == "independent":
-        typer.echo(json.dumps({"presentation": "independent",
-                               "reports": [r.to_dict() for r in reports],
-                               "masking_required": any(r.masking_required for r in reports)},
-                              indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "presentation": "independent",
+                    "reports": [r.to_dict() for r in reports],
+                    "masking_required": any(r.masking_required for r in reports),
+                },
+                indent=2,
+            )
+        )
     else:
         typer.echo(json.dumps(reports[0].to_dict(), indent=2))

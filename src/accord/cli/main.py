@@ -19,7 +19,7 @@ from accord.auth.users import (
     list_users,
 )
 from accord.catalog.harvesting import fail_interrupted_runs
-from accord.cli import catalog
+from accord.cli import catalog, metadata
 from accord.cli.context import AsUser, err, fail, out, unit_of_work
 from accord.config import Settings, get_settings
 from accord.db.engine import transaction
@@ -229,6 +229,7 @@ def _mount_optional() -> None:
 
 _mount_optional()
 catalog.register(app)
+metadata.register(app)
 
 
 def main() -> None:

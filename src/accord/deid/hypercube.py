@@ -216,3 +216,84 @@ def search(
     v0 = float(values[cell])
     recurse(0, [cell], [1], float(lb[cell] - v0), float(ub[cell] - v0), 0, 0.0)
     return state["lo"], state["hi"], (best[0] if best else None)
+
+
+def _partners(cube: Cube, j: int, suppressed: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray]:
+    """For every cell, one node in dimension j forming a balanced pair with it, or -1.
+
+    Leaf: the next suppressed sibling along its line (cyclic), opposite sign. Root of a
+    one-level dimension: the first suppressed leaf of its line, same sign. Anything else: -1
+    (left to the full search).
+    """
+    d = cube.dims[j]
+    shape = cube.shape
+    sup = np.moveaxis(suppressed.reshape(shape), j, -1)
+    partner = np.full(sup.shape, -1, dtype=np.int64)
+    sign = np.zeros(sup.shape, dtype=np.int64)
+    flat_dim = bool(d.is_leaf[1:].all())
+    for parent in range(d.size):
+        kids = np.array(d.children[parent], dtype=np.int64)
+        if len(kids) < 2 and not (parent == 0 and flat_dim):
+            continue
+        sub = sup[..., kids]
+        m = len(kids)
+        if len(kids) >= 2:
+            doubled = np.concatenate([sub, sub], axis=-1)
+            idx = np.where(doubled, np.arange(2 * m), 2 * m)
+            nxt = np.minimum.accumulate(idx[..., ::-1], axis=-1)[..., ::-1]
+            # the next suppressed position strictly after i
+            after = np.concatenate([nxt[..., 1:], np.full(nxt.shape[:-1] + (1,), 2 * m)], -1)
+            cand = after[..., :m]
+            ok = cand < np.arange(m) + m
+            node = np.where(ok, kids[np.minimum(cand, 2 * m - 1) % m], -1)
+            partner[..., kids] = np.where(sub & ok, node, -1)
+            sign[..., kids] = np.where(sub & ok, -1, 0)
+        if parent == 0 and flat_dim:
+            first = np.where(sub.any(axis=-1), kids[np.argmax(sub, axis=-1)], -1)
+            partner[..., 0] = np.where(sup[..., 0], first, -1)
+            sign[..., 0] = np.where(sup[..., 0] & (first >= 0), 1, 0)
+    return (np.moveaxis(partner, -1, j).ravel(), np.moveaxis(sign, -1, j).ravel())
+
+
+def batch_proofs(
+    cube: Cube, cells: IntArray, suppressed: npt.NDArray[np.bool_], bounds: Bounds, need: float
+) -> tuple[npt.NDArray[np.bool_], FloatArray, FloatArray]:
+    """Vectorised first pass: one hypercube per cell from per-dimension partners.
+
+    Returns which cells it proves and their step range. Cells it cannot prove go to `search`.
+    """
+    k = len(cube.dims)
+    n = len(cells)
+    proven = np.zeros(n, dtype=bool)
+    t_lo, t_hi = np.zeros(n), np.zeros(n)
+    if n == 0:
+        return proven, t_lo, t_hi
+    steps = np.zeros((n, k), dtype=np.int64)
+    signs = np.ones((n, k), dtype=np.int64)
+    usable = np.ones(n, dtype=bool)
+    for j in range(k):
+        if cube.dims[j].inclusive:
+            continue
+        partner, sign = _partners(cube, j, suppressed)
+        p = partner[cells]
+        usable &= p >= 0
+        steps[:, j] = np.where(p >= 0, (p - cube.coord_arrays[j][cells]) * cube.strides[j], 0)
+        signs[:, j] = sign[cells]
+    active = [j for j in range(k) if not cube.dims[j].inclusive]
+    lo = np.full(n, -np.inf)
+    hi = np.full(n, np.inf)
+    all_sup = usable.copy()
+    for mask in range(1 << len(active)):
+        offset = np.zeros(n, dtype=np.int64)
+        s = np.ones(n, dtype=np.int64)
+        for bit, j in enumerate(active):
+            if mask >> bit & 1:
+                offset += steps[:, j]
+                s *= signs[:, j]
+        corner = np.where(usable, cells + offset, cells)
+        all_sup &= suppressed[corner]
+        v = cube.values[corner]
+        lo = np.maximum(lo, np.where(s > 0, bounds.lb[corner] - v, v - bounds.ub[corner]))
+        hi = np.minimum(hi, np.where(s > 0, bounds.ub[corner] - v, v - bounds.lb[corner]))
+    proven = all_sup & (hi - lo >= need)
+    return proven, np.where(proven, lo, 0.0), np.where(proven, hi, 0.0)

@@ -24,12 +24,14 @@ from accord.deid.audit import (
     CellInterval,
     StatusArray,
     attacker_bounds,
+    MAX_COMPONENT,
     audit_pattern,
+    local_interval,
 )
 from accord.deid.cube import Cube
 from accord.deid.findings import Finding, Severity
 from accord.deid.groups import Groups
-from accord.deid.hypercube import search
+from accord.deid.hypercube import batch_proofs, search
 from accord.deid.params import Parameters
 
 
@@ -64,6 +66,10 @@ def primary_status(cube: Cube, params: Parameters) -> StatusArray:
     status = np.zeros(cube.size, dtype=np.int8)
     status[small] = PRIMARY
     return status
+
+
+WIDEN_ROUNDS = 8
+FEW_LEFTOVERS = 20
 
 
 class _Closure:
@@ -237,23 +243,45 @@ def suppress_cube(
         touched: list[int] = []
         next_pending: list[int] = []
         for cell in report.failing:
-            if _fix_cell(cube, status, params, closure, cell, touched):
-                next_pending.append(cell)
-            else:
+            steps = _fix_cell(cube, status, params, closure, cell, touched)
+            if steps is None:
                 leftovers.append(cell)
+                continue
+            v = float(cube.values[cell])
+            # the perturbation found is itself the proof: its new cells are now suppressed
+            proven[cell] = CellInterval(cell, v + steps[0], v + steps[1], "proof", False)
         if touched:
             closure.run(sorted(set(touched)))
         pending = next_pending
     leftovers.extend(pending)
     final = AuditReport(intervals=dict(proven))
     if leftovers:
+        again = _proof_only(cube, status, params, leftovers, thorough=True, groups=groups)
+        final.intervals.update(
+            (c, iv) for c, iv in again.intervals.items() if c not in set(again.failing))
+        leftovers = again.failing
+    for _ in range(WIDEN_ROUNDS if leftovers else 0):
         if cube.size <= solver_limit:
-            solved = audit_pattern(cube, groups, status, params, cells=leftovers, proofs=False)
+            few = len(leftovers) <= FEW_LEFTOVERS  # then larger programs are affordable
+            solved = audit_pattern(cube, groups, status, params, cells=leftovers, proofs=False,
+                                   max_component=50_000 if few else MAX_COMPONENT)
         else:
-            solved = _proof_only(cube, status, params, leftovers)
+            solved = _proof_only(cube, status, params, leftovers, thorough=True, groups=groups)
         final.intervals.update(solved.intervals)
         final.failing = solved.failing
         final.findings = solved.findings
+        if not solved.failing:
+            break
+        # last resort: widen each still-failing cell with one more complement in its groups
+        touched = []
+        for cell in solved.failing:
+            pick = _widen(closure, cell)
+            if pick is not None:
+                touched.extend(closure.add(pick, COMPLEMENTARY))
+        if not touched:
+            break
+        closure.run(sorted(set(touched)))
+        leftovers = solved.failing
     for g in sorted(set(closure.unfixable)):
         if closure.needs(g):
             total = groups.total(g)
@@ -267,22 +295,54 @@ def suppress_cube(
     return SuppressionResult(status, final, findings, rounds)
 
 
+def _widen(closure: _Closure, cell: int, depth: int = 3) -> int | None:
+    """The cheapest unsuppressed cell sharing a group with `cell` or, failing that, with the
+    suppressed cells linked to it (R5 applied to R4: widen where the pinning comes from)."""
+    frontier, seen = [cell], {cell}
+    for _ in range(depth):
+        best: tuple[tuple[float, ...], int] | None = None
+        nxt: list[int] = []
+        for c0 in frontier:
+            for g in closure.groups.groups_of(c0).tolist():
+                kids = closure.groups.members(g)[1:]
+                for c in kids[closure.usable[kids]].tolist():
+                    key = closure._key(g, c)
+                    if best is None or key < best[0]:
+                        best = (key, c)
+                for m in closure.groups.members(g).tolist():
+                    if closure.status[m] > 0 and m not in seen:
+                        seen.add(m)
+                        nxt.append(m)
+        if best is not None:
+            return best[1]
+        frontier = nxt[:200]
+    return None
+
+
 def _proof_only(
-    cube: Cube, status: StatusArray, params: Parameters, cells: list[int]
+    cube: Cube, status: StatusArray, params: Parameters, cells: list[int],
+    thorough: bool = False, groups: Groups | None = None,
 ) -> AuditReport:
     """Settle cells by perturbation proofs alone; a cell without a proof is reported failing."""
     bounds = attacker_bounds(cube.values, status, params)
     need = params.min_feasible_values - 1
     sup = status > 0
     report = AuditReport()
-    for cell in cells:
-        if status[cell] != PRIMARY:
+    targets = np.asarray([c for c in cells if status[c] == PRIMARY], dtype=np.int64)
+    quick, q_lo, q_hi = batch_proofs(cube, targets, sup, bounds, need)
+    for cell, ok, lo_q, hi_q in zip(targets.tolist(), quick.tolist(), q_lo.tolist(),
+                                    q_hi.tolist(), strict=True):
+        v = float(cube.values[cell])
+        if ok:
+            report.intervals[cell] = CellInterval(cell, v + lo_q, v + hi_q, "proof", False)
             continue
         lo, hi, _ = search(cube, cell, sup, sup, bounds, need, allow_new=False)
-        if hi - lo < need:
+        if hi - lo < need and thorough:
             lo, hi, _ = search(cube, cell, sup, sup, bounds, need, allow_new=False,
                                per_dim=12, budget=5_000)
-        v = float(cube.values[cell])
+        if hi - lo < need and thorough and groups is not None:
+            l_lo, l_hi = local_interval(cube, groups, bounds, cell)
+            lo, hi = min(lo, l_lo - v), max(hi, l_hi - v)
         report.intervals[cell] = CellInterval(cell, v + lo, v + hi, "proof", False)
         if hi - lo < need:
             report.failing.append(cell)
@@ -297,22 +357,38 @@ def _proof_only(
 def _fix_cell(
     cube: Cube, status: StatusArray, params: Parameters, closure: _Closure, cell: int,
     touched: list[int],
-) -> bool:
-    """Add the cheapest perturbation that protects `cell`; False when none exists."""
-    trial = status.copy()
-    trial[closure.usable] = COMPLEMENTARY
-    bounds = attacker_bounds(cube.values, trial, params)
-    sup = status > 0
+) -> tuple[float, float] | None:
+    """Add the cheapest perturbation that protects `cell`; returns its step range, or None.
+
+    When no single perturbation is wide enough, narrower ones are added (at most three) until
+    their union is: each is a proof of the values it reaches, so the union is one too.
+    """
     need = params.min_feasible_values - 1
-    pert = None
-    for per_dim, budget in ((4, 400), (12, 20_000)):
-        _, _, pert = search(cube, cell, sup, closure.usable, bounds, need, allow_new=True,
-                            per_dim=per_dim, budget=budget)
-        if pert is not None:
-            break
-    if pert is None:
-        return False
-    fresh = [int(c) for c in pert.cells if status[c] == PUBLISHED]
-    for c in fresh:
-        touched.extend(closure.add(c, COMPLEMENTARY))
-    return True
+    for attempt in range(4):
+        trial = status.copy()
+        trial[closure.usable] = COMPLEMENTARY
+        bounds = attacker_bounds(cube.values, trial, params)
+        sup = status > 0
+        want = need if attempt == 0 else 1.0
+        pert = None
+        for per_dim, budget in ((4, 400), (12, 20_000)):
+            _, _, pert = search(cube, cell, sup, closure.usable, bounds, want, allow_new=True,
+                                per_dim=per_dim, budget=budget)
+            if pert is not None:
+                break
+        if pert is None:
+            return None
+        fresh = [int(c) for c in pert.cells if status[c] == PUBLISHED]
+        for c in fresh:
+            touched.extend(closure.add(c, COMPLEMENTARY))
+        if pert.t_hi - pert.t_lo >= need:
+            return pert.t_lo, pert.t_hi
+        sup = status > 0
+        real = attacker_bounds(cube.values, status, params)
+        lo, hi, _ = search(cube, cell, sup, sup, real, need, allow_new=False, per_dim=12,
+                           budget=5_000)
+        if hi - lo >= need:
+            return lo, hi
+        if not fresh:
+            return None
+    return None

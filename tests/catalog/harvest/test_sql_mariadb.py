@@ -7,8 +7,7 @@ import pytest
 from accord.catalog.harvest.errors import SourceUnavailable
 from accord.catalog.harvest.model import HarvestedDataset, HarvestedField
 from accord.catalog.harvest.sql import harvest_database
-
-from .conftest import RunSql
+from tests.catalog.conftest import RunSql
 
 SCHEMA = """
 CREATE TABLE person (

@@ -8,8 +8,7 @@ from accord.catalog.harvest.errors import SourceUnavailable
 from accord.catalog.harvest.model import HarvestCancelled, HarvestedDataset, HarvestedField
 from accord.catalog.harvest.sql import harvest_database
 from accord.errors import ValidationFailed
-
-from .conftest import RunSql
+from tests.catalog.conftest import RunSql
 
 SCHEMA = """
 CREATE SCHEMA clinic;

@@ -8,8 +8,8 @@ from sqlalchemy.pool import NullPool
 
 from accord.catalog.harvest.sql import apply_comments, comment_statements, harvest_database
 from accord.errors import ValidationFailed
+from tests.catalog.conftest import RunSql
 
-from .conftest import RunSql
 from .test_sql_mariadb import SCHEMA
 
 

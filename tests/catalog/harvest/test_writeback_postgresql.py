@@ -8,8 +8,8 @@ from sqlalchemy.engine import make_url
 from accord.catalog.harvest.errors import SourceUnavailable
 from accord.catalog.harvest.sql import apply_comments, comment_statements, harvest_database
 from accord.errors import ValidationFailed
+from tests.catalog.conftest import RunSql
 
-from .conftest import RunSql
 from .test_sql_postgresql import SCHEMA
 
 
