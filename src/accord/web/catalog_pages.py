@@ -9,22 +9,19 @@ are shown only to roles allowed the action, and each POST route requires that ac
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
-from accord.catalog import glossary, inventory_io
+from accord.catalog import glossary
 from accord.catalog.datasets import (
     dataset_fields,
     get_dataset,
     list_datasets,
     register_dataset,
-    retention_due,
     update_inventory,
 )
 from accord.catalog.dictionary import FORMATS, build_dictionary
@@ -41,22 +38,19 @@ from accord.catalog.models import DATASET_KINDS, LIFECYCLE, Dataset
 from accord.catalog.search import Filters, search
 from accord.catalog.sources import list_sources
 from accord.catalog.statutes import (
-    add_statute,
     field_statutes,
-    list_statutes,
     rollup,
     set_field_statutes,
 )
-from accord.errors import Conflict, Problem, ValidationFailed
+from accord.errors import Problem, ValidationFailed
 from accord.web import catalog_forms as forms
-from accord.web import catalog_source_pages
+from accord.web import catalog_inventory_pages, catalog_library_pages, catalog_source_pages
 from accord.web.deps import (
     MAX_ID,
     DbSession,
     FormId,
     RowId,
     csrf_protect,
-    get_settings,
     require,
 )
 from accord.web.describe_views import dataset_context, field_context, progress_of
@@ -69,6 +63,8 @@ Editor = Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))]
 PAGE_SIZE = 100
 SEARCH_KINDS = {"dataset": "Datasets", "field": "Fields", "term": "Glossary terms"}
 router.include_router(catalog_source_pages.router)
+router.include_router(catalog_library_pages.router)
+router.include_router(catalog_inventory_pages.router)
 
 
 # --- Datasets ----------------------------------------------------------------------------------
@@ -397,235 +393,6 @@ def field_reviewed(
 ) -> Response:
     mark_reviewed(session, actor, field_id)
     return forms.done(f"/catalog/fields/{field_id}", "reviewed")
-
-
-# --- Glossary and statutes ---------------------------------------------------------------------
-
-
-def _glossary_page(
-    request: Request,
-    session: DbSession,
-    actor: Actor,
-    status: int = 200,
-    problems: list[Problem] | None = None,
-    failed: str = "",
-    form: dict[str, str] | None = None,
-    edit: int | None = None,
-) -> Response:
-    terms = glossary.list_terms(session, actor)
-    editing = next((t for t in terms if t.id == edit), None)
-    if form is None and editing is not None:
-        form = {"term": editing.term, "acronym": editing.acronym, "definition": editing.definition}
-    return render(
-        request,
-        "catalog/glossary.html",
-        {
-            "terms": terms,
-            "form": form or {},
-            "editing": editing,
-            "problems": problems or [],
-            "failed": failed,
-            "notice": forms.notice(request),
-        },
-        status_code=status,
-    )
-
-
-@router.get("/glossary")
-def glossary_page(
-    request: Request, session: DbSession, actor: Viewer, edit: int | None = None
-) -> Response:
-    return _glossary_page(request, session, actor, edit=edit)
-
-
-@router.post("/glossary")
-def glossary_save(
-    request: Request,
-    session: DbSession,
-    actor: Annotated[Actor, Depends(require(Action.EDIT_GLOSSARY))],
-    term: Annotated[str, Form()] = "",
-    acronym: Annotated[str, Form()] = "",
-    definition: Annotated[str, Form()] = "",
-) -> Response:
-    try:
-        with session.begin_nested():
-            glossary.save_term(session, actor, term=term, definition=definition, acronym=acronym)
-    except ValidationFailed as exc:
-        form = {"term": term, "acronym": acronym, "definition": definition}
-        return _glossary_page(request, session, actor, 422, exc.problems, "save", form)
-    return forms.done("/catalog/glossary", "term_saved")
-
-
-@router.get("/glossary.csv")
-def glossary_export(session: DbSession, actor: Viewer) -> Response:
-    return forms.attachment(
-        glossary.export_csv(session, actor), "text/csv; charset=utf-8", "glossary.csv"
-    )
-
-
-@router.post("/glossary/import")
-def glossary_import(
-    request: Request,
-    session: DbSession,
-    actor: Annotated[Actor, Depends(require(Action.EDIT_GLOSSARY))],
-    file: UploadFile | None = None,
-) -> Response:
-    try:
-        with session.begin_nested():
-            count = glossary.import_csv(session, actor, forms.read_upload(file))
-    except ValidationFailed as exc:
-        return _glossary_page(request, session, actor, 422, exc.problems, "import")
-    return RedirectResponse(
-        f"/catalog/glossary?notice=terms_imported&count={count}", status_code=303
-    )
-
-
-def _statutes_page(
-    request: Request,
-    session: DbSession,
-    actor: Actor,
-    status: int = 200,
-    problems: list[Problem] | None = None,
-    form: dict[str, str] | None = None,
-) -> Response:
-    return render(
-        request,
-        "catalog/statutes.html",
-        {
-            "statutes": list_statutes(session, actor),
-            "form": form or {},
-            "problems": problems or [],
-            "notice": forms.notice(request),
-        },
-        status_code=status,
-    )
-
-
-@router.get("/statutes")
-def statutes_page(request: Request, session: DbSession, actor: Viewer) -> Response:
-    return _statutes_page(request, session, actor)
-
-
-@router.post("/statutes")
-def statutes_add(
-    request: Request,
-    session: DbSession,
-    actor: Annotated[Actor, Depends(require(Action.CITE_STATUTES))],
-    citation: Annotated[str, Form()] = "",
-    title: Annotated[str, Form()] = "",
-    url: Annotated[str, Form()] = "",
-) -> Response:
-    try:
-        with session.begin_nested():
-            add_statute(session, actor, citation, title=title, url=url)
-    except (ValidationFailed, Conflict) as exc:
-        form = {"citation": citation, "title": title, "url": url}
-        return _statutes_page(request, session, actor, exc.status, forms.refused(exc), form)
-    return forms.done("/catalog/statutes", "statute_added")
-
-
-# --- Inventory import and export, retention, search --------------------------------------------
-
-
-@router.get("/inventory/import")
-def import_page(request: Request, actor: Editor) -> Response:
-    return render(request, "catalog/import.html", {})
-
-
-@router.post("/inventory/import")
-def import_upload(request: Request, actor: Editor, file: UploadFile | None = None) -> Response:
-    """Step one: read the file, keep it under a server-made name, propose a column mapping."""
-    data_dir = get_settings(request).data_dir
-    try:
-        data = forms.read_upload(file)
-        suffix = forms.sheet_suffix(file.filename or "" if file is not None else "")
-        sheet = inventory_io.read_sheet(data, f"upload{suffix}")
-    except ValidationFailed as exc:
-        return render(request, "catalog/import.html", {"problems": exc.problems}, status_code=422)
-    token = forms.store_upload(data_dir, data, suffix)
-    return _mapping_page(request, token, sheet, inventory_io.suggest_mapping(sheet.headers))
-
-
-def _mapping_page(
-    request: Request,
-    token: str,
-    sheet: inventory_io.Sheet,
-    mapping: dict[str, str],
-    status: int = 200,
-    problems: list[Problem] | None = None,
-) -> Response:
-    return render(
-        request,
-        "catalog/import_map.html",
-        {
-            "token": token,
-            "headers": sheet.headers,
-            "sample": sheet.rows[:5],
-            "row_count": len(sheet.rows),
-            "targets": list(inventory_io.TARGETS),
-            "target_labels": forms.TARGET_LABELS,
-            "mapping": mapping,
-            "problems": problems or [],
-        },
-        status_code=status,
-    )
-
-
-@router.post("/inventory/import/confirm")
-async def import_confirm(
-    request: Request, session: DbSession, actor: Editor, token: Annotated[str, Form()] = ""
-) -> Response:
-    """Step two: import with the mapping the person confirmed (the selects are read from the
-    form itself because their names follow the import targets)."""
-    mapping = forms.mapping_from_form(await request.form())
-    return await run_in_threadpool(_import, request, session, actor, token, mapping)
-
-
-def _import(
-    request: Request, session: DbSession, actor: Actor, token: str, mapping: dict[str, str]
-) -> Response:
-    data_dir = get_settings(request).data_dir
-    try:
-        data = forms.load_upload(data_dir, token)
-    except ValidationFailed as exc:
-        return render(request, "catalog/import.html", {"problems": exc.problems}, status_code=422)
-    sheet = inventory_io.read_sheet(data, token)
-    try:
-        with session.begin_nested():
-            created, updated = inventory_io.import_inventory(session, actor, sheet, mapping)
-    except ValidationFailed as exc:
-        return _mapping_page(request, token, sheet, mapping, 422, exc.problems)
-    forms.discard_upload(data_dir, token)
-    return RedirectResponse(
-        f"/catalog?notice=imported&created={created}&updated={updated}", status_code=303
-    )
-
-
-@router.get("/inventory/export.csv")
-def export_inventory_csv(session: DbSession, actor: Viewer) -> Response:
-    return forms.attachment(
-        inventory_io.export_csv(session, actor), "text/csv; charset=utf-8", "inventory.csv"
-    )
-
-
-@router.get("/inventory/export.xlsx")
-def export_inventory_xlsx(session: DbSession, actor: Viewer) -> Response:
-    return forms.attachment(
-        inventory_io.export_xlsx(session, actor), FORMATS["xlsx"].media_type, "inventory.xlsx"
-    )
-
-
-@router.get("/retention")
-def retention_page(
-    request: Request,
-    session: DbSession,
-    actor: Viewer,
-    within: Annotated[int, Query(ge=0, le=3650)] = 90,
-) -> Response:
-    due = retention_due(session, actor, date.today(), within)
-    return render(
-        request, "catalog/retention.html", {"due": due, "within": within, "today": date.today()}
-    )
 
 
 @router.get("/search")

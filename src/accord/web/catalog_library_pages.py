@@ -1,0 +1,153 @@
+"""The glossary and the statute library pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from accord.auth.actor import Actor
+from accord.auth.permissions import Action
+from accord.catalog import glossary
+from accord.catalog.statutes import (
+    add_statute,
+    list_statutes,
+)
+from accord.errors import Conflict, Problem, ValidationFailed
+from accord.web import catalog_forms as forms
+from accord.web.deps import (
+    DbSession,
+    require,
+)
+from accord.web.render import render
+
+router = APIRouter()  # included by catalog_pages, which adds the prefix and the CSRF check
+
+Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
+Editor = Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))]
+
+
+# --- Glossary and statutes ---------------------------------------------------------------------
+
+
+def _glossary_page(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    status: int = 200,
+    problems: list[Problem] | None = None,
+    failed: str = "",
+    form: dict[str, str] | None = None,
+    edit: int | None = None,
+) -> Response:
+    terms = glossary.list_terms(session, actor)
+    editing = next((t for t in terms if t.id == edit), None)
+    if form is None and editing is not None:
+        form = {"term": editing.term, "acronym": editing.acronym, "definition": editing.definition}
+    return render(
+        request,
+        "catalog/glossary.html",
+        {
+            "terms": terms,
+            "form": form or {},
+            "editing": editing,
+            "problems": problems or [],
+            "failed": failed,
+            "notice": forms.notice(request),
+        },
+        status_code=status,
+    )
+
+
+@router.get("/glossary")
+def glossary_page(
+    request: Request, session: DbSession, actor: Viewer, edit: int | None = None
+) -> Response:
+    return _glossary_page(request, session, actor, edit=edit)
+
+
+@router.post("/glossary")
+def glossary_save(
+    request: Request,
+    session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.EDIT_GLOSSARY))],
+    term: Annotated[str, Form()] = "",
+    acronym: Annotated[str, Form()] = "",
+    definition: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        with session.begin_nested():
+            glossary.save_term(session, actor, term=term, definition=definition, acronym=acronym)
+    except ValidationFailed as exc:
+        form = {"term": term, "acronym": acronym, "definition": definition}
+        return _glossary_page(request, session, actor, 422, exc.problems, "save", form)
+    return forms.done("/catalog/glossary", "term_saved")
+
+
+@router.get("/glossary.csv")
+def glossary_export(session: DbSession, actor: Viewer) -> Response:
+    return forms.attachment(
+        glossary.export_csv(session, actor), "text/csv; charset=utf-8", "glossary.csv"
+    )
+
+
+@router.post("/glossary/import")
+def glossary_import(
+    request: Request,
+    session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.EDIT_GLOSSARY))],
+    file: UploadFile | None = None,
+) -> Response:
+    try:
+        with session.begin_nested():
+            count = glossary.import_csv(session, actor, forms.read_upload(file))
+    except ValidationFailed as exc:
+        return _glossary_page(request, session, actor, 422, exc.problems, "import")
+    return RedirectResponse(
+        f"/catalog/glossary?notice=terms_imported&count={count}", status_code=303
+    )
+
+
+def _statutes_page(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    status: int = 200,
+    problems: list[Problem] | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        request,
+        "catalog/statutes.html",
+        {
+            "statutes": list_statutes(session, actor),
+            "form": form or {},
+            "problems": problems or [],
+            "notice": forms.notice(request),
+        },
+        status_code=status,
+    )
+
+
+@router.get("/statutes")
+def statutes_page(request: Request, session: DbSession, actor: Viewer) -> Response:
+    return _statutes_page(request, session, actor)
+
+
+@router.post("/statutes")
+def statutes_add(
+    request: Request,
+    session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.CITE_STATUTES))],
+    citation: Annotated[str, Form()] = "",
+    title: Annotated[str, Form()] = "",
+    url: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        with session.begin_nested():
+            add_statute(session, actor, citation, title=title, url=url)
+    except (ValidationFailed, Conflict) as exc:
+        form = {"citation": citation, "title": title, "url": url}
+        return _statutes_page(request, session, actor, exc.status, forms.refused(exc), form)
+    return forms.done("/catalog/statutes", "statute_added")
