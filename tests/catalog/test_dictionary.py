@@ -20,7 +20,6 @@ from accord.catalog.dictionary import (
     FORMATS,
     Dictionary,
     build_dictionary,
-    table_schema_type,
     to_csv,
     to_json,
     to_table_schema,
@@ -30,6 +29,7 @@ from accord.catalog.fields import classify_field
 from accord.catalog.glossary import link_term, save_term
 from accord.catalog.models import CatalogField, Dataset, Source
 from accord.catalog.statutes import add_statute, set_field_statutes
+from accord.catalog.table_schema_types import table_schema_type
 from accord.config import Settings
 from accord.db.base import utcnow
 from accord.db.engine import get_engine, transaction

@@ -30,6 +30,7 @@ from accord.catalog.fields import field_classifications, valid_values_of
 from accord.catalog.glossary import terms_of_fields
 from accord.catalog.models import CatalogField, Dataset
 from accord.catalog.statutes import field_statutes
+from accord.catalog.table_schema_types import table_schema_type
 from accord.errors import NotFound
 
 SEPARATOR = "; "  # between the values of a multi-valued cell in CSV and Excel
@@ -118,12 +119,14 @@ def build_dictionary(session: Session, actor: Actor, dataset_id: int) -> Diction
     dataset = session.get(Dataset, dataset_id)
     if dataset is None:
         raise NotFound(f"No dataset {dataset_id}.")
-    rows = list(session.scalars(
-        select(CatalogField)
-        .options(lazyload(CatalogField.dataset))  # already loaded: skip the eager join
-        .where(CatalogField.dataset_id == dataset_id, CatalogField.removed_at.is_(None))
-        .order_by(CatalogField.position, CatalogField.name)
-    ))
+    rows = list(
+        session.scalars(
+            select(CatalogField)
+            .options(lazyload(CatalogField.dataset))  # already loaded: skip the eager join
+            .where(CatalogField.dataset_id == dataset_id, CatalogField.removed_at.is_(None))
+            .order_by(CatalogField.position, CatalogField.name)
+        )
+    )
     ids = [f.id for f in rows]
     classes = field_classifications(session, ids) if ids else {}
     statutes = field_statutes(session, ids) if ids else {}
@@ -137,38 +140,57 @@ def build_dictionary(session: Session, actor: Actor, dataset_id: int) -> Diction
         for t in linked:
             refs.setdefault(t.id, TermRef(t.term, t.acronym, t.definition))
             users.setdefault(t.id, []).append(f.name)
-        entries.append(DictionaryField(
-            name=f.name,
-            position=f.position,
-            label=f.label,
-            data_type=f.data_type,
-            nullable=f.nullable,
-            primary_key=f.primary_key,
-            foreign_key=f.foreign_key,
-            definition=f.definition,
-            valid_values=tuple(ValidValue(str(v.get("code", "")), str(v.get("meaning", "")))
-                               for v in valid_values_of(f)),
-            classifications=tuple(classes.get(f.id, [])),
-            statutes=tuple(sorted((StatuteRef(s.citation, s.title, s.url)
-                                   for s in statutes.get(f.id, [])), key=lambda s: s.citation)),
-            standard_element=f.standard_element,
-            tags=tuple(t.strip() for t in f.tags.split(",") if t.strip()),
-            terms=tuple(refs[t.id] for t in linked),
-        ))
+        entries.append(
+            DictionaryField(
+                name=f.name,
+                position=f.position,
+                label=f.label,
+                data_type=f.data_type,
+                nullable=f.nullable,
+                primary_key=f.primary_key,
+                foreign_key=f.foreign_key,
+                definition=f.definition,
+                valid_values=tuple(
+                    ValidValue(str(v.get("code", "")), str(v.get("meaning", "")))
+                    for v in valid_values_of(f)
+                ),
+                classifications=tuple(classes.get(f.id, [])),
+                statutes=tuple(
+                    sorted(
+                        (StatuteRef(s.citation, s.title, s.url) for s in statutes.get(f.id, [])),
+                        key=lambda s: s.citation,
+                    )
+                ),
+                standard_element=f.standard_element,
+                tags=tuple(t.strip() for t in f.tags.split(",") if t.strip()),
+                terms=tuple(refs[t.id] for t in linked),
+            )
+        )
     return Dictionary(
         dataset=DictionaryDataset(
-            id=dataset.id, name=dataset.name, title=dataset.title,
-            description=dataset.description, program=dataset.program, system=dataset.system,
-            owner=dataset.owner, contacts=dataset.contacts,
+            id=dataset.id,
+            name=dataset.name,
+            title=dataset.title,
+            description=dataset.description,
+            program=dataset.program,
+            system=dataset.system,
+            owner=dataset.owner,
+            contacts=dataset.contacts,
             source=dataset.source.name if dataset.source is not None else "",
-            kind=dataset.kind, row_count=dataset.row_count, lifecycle=dataset.lifecycle,
+            kind=dataset.kind,
+            row_count=dataset.row_count,
+            lifecycle=dataset.lifecycle,
         ),
         fields=tuple(entries),
-        glossary=tuple(sorted(
-            (GlossaryEntry(ref.term, ref.acronym, ref.definition, tuple(users[term_id]))
-             for term_id, ref in refs.items()),
-            key=lambda g: g.term.casefold(),
-        )),
+        glossary=tuple(
+            sorted(
+                (
+                    GlossaryEntry(ref.term, ref.acronym, ref.definition, tuple(users[term_id]))
+                    for term_id, ref in refs.items()
+                ),
+                key=lambda g: g.term.casefold(),
+            )
+        ),
     )
 
 
@@ -183,8 +205,13 @@ _COLUMNS: tuple[tuple[str, str, Callable[[DictionaryField], str]], ...] = (
     ("primary_key", "Primary key", lambda f: "yes" if f.primary_key else "no"),
     ("foreign_key", "Foreign key", lambda f: f.foreign_key),
     ("definition", "Definition", lambda f: f.definition),
-    ("valid_values", "Valid values", lambda f: SEPARATOR.join(
-        f"{v.code} = {v.meaning}" if v.meaning else v.code for v in f.valid_values)),
+    (
+        "valid_values",
+        "Valid values",
+        lambda f: SEPARATOR.join(
+            f"{v.code} = {v.meaning}" if v.meaning else v.code for v in f.valid_values
+        ),
+    ),
     ("classifications", "Classifications", lambda f: SEPARATOR.join(f.classifications)),
     ("statutes", "Statutes", lambda f: SEPARATOR.join(s.citation for s in f.statutes)),
     ("standard_element", "Standard element", lambda f: f.standard_element),
@@ -206,11 +233,18 @@ def to_csv(d: Dictionary) -> str:
 def _dataset_rows(d: Dictionary) -> list[tuple[str, str]]:
     ds = d.dataset
     return [
-        ("Name", ds.name), ("Title", ds.title), ("Description", ds.description),
-        ("Program", ds.program), ("System", ds.system), ("Owner", ds.owner),
-        ("Contacts", ds.contacts), ("Source", ds.source), ("Kind", ds.kind),
+        ("Name", ds.name),
+        ("Title", ds.title),
+        ("Description", ds.description),
+        ("Program", ds.program),
+        ("System", ds.system),
+        ("Owner", ds.owner),
+        ("Contacts", ds.contacts),
+        ("Source", ds.source),
+        ("Kind", ds.kind),
         ("Row count", "" if ds.row_count is None else str(ds.row_count)),
-        ("Lifecycle", ds.lifecycle), ("Fields", str(len(d.fields))),
+        ("Lifecycle", ds.lifecycle),
+        ("Fields", str(len(d.fields))),
     ]
 
 
@@ -220,12 +254,21 @@ def to_xlsx(d: Dictionary) -> bytes:
     sheet = book.active
     assert sheet is not None  # a new workbook always has one sheet
     sheet.title = "Fields"
-    _fill(sheet, [header for _, header, _ in _COLUMNS],
-          [[cell(f) for _, _, cell in _COLUMNS] for f in d.fields])
-    _fill(book.create_sheet("Glossary"), ["Term", "Acronym", "Definition", "Fields"],
-          [[g.term, g.acronym, g.definition, SEPARATOR.join(g.fields)] for g in d.glossary])
-    _fill(book.create_sheet("Dataset"), ["Attribute", "Value"],
-          [list(row) for row in _dataset_rows(d)])
+    _fill(
+        sheet,
+        [header for _, header, _ in _COLUMNS],
+        [[cell(f) for _, _, cell in _COLUMNS] for f in d.fields],
+    )
+    _fill(
+        book.create_sheet("Glossary"),
+        ["Term", "Acronym", "Definition", "Fields"],
+        [[g.term, g.acronym, g.definition, SEPARATOR.join(g.fields)] for g in d.glossary],
+    )
+    _fill(
+        book.create_sheet("Dataset"),
+        ["Attribute", "Value"],
+        [list(row) for row in _dataset_rows(d)],
+    )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -261,122 +304,6 @@ def _longest_line(text: str) -> int:
 
 # --- Frictionless Table Schema -----------------------------------------------------------------
 
-_OPENAPI = re.compile(r"^(string|integer|number|boolean|array|object)\(([a-z][a-z0-9_.-]*)\)$")
-_OPENAPI_STRING_FORMATS: dict[str, tuple[str, str]] = {
-    "date": ("date", ""), "date-time": ("datetime", ""), "time": ("time", ""),
-    "duration": ("duration", ""), "email": ("string", "email"), "idn-email": ("string", "email"),
-    "uri": ("string", "uri"), "url": ("string", "uri"), "iri": ("string", "uri"),
-    "uuid": ("string", "uuid"), "byte": ("string", "binary"), "binary": ("string", "binary"),
-}
-_DECIMALS = {"numeric", "decimal", "dec", "number", "fixed", "decimal128", "decimal256"}
-_MODIFIERS = {"unsigned", "signed", "zerofill"}
-
-
-def _names(kind: tuple[str, str], names: str) -> dict[str, tuple[str, str]]:
-    return dict.fromkeys(names.split(","), kind)
-
-
-# Names as PostgreSQL (format_type), MySQL/MariaDB (COLUMN_TYPE), SQLite, DuckDB, Parquet and
-# Arrow print them, lower-cased, with sizes and other bracketed arguments removed.
-_SQL_TYPES: dict[str, tuple[str, str]] = {
-    **_names(("integer", ""), "int,integer,int1,int2,int4,int8,int16,int32,int64,int128,"
-             "int_8,int_16,int_32,int_64,uint8,uint16,uint32,uint64,uint_8,uint_16,uint_32,"
-             "uint_64,tinyint,smallint,mediumint,bigint,hugeint,uhugeint,utinyint,usmallint,"
-             "uinteger,ubigint,varint,bignum,serial,serial2,serial4,serial8,smallserial,"
-             "bigserial,oid"),
-    **_names(("number", ""), "real,float,float4,float8,float16,float32,float64,halffloat,double,"
-             "double precision,money,smallmoney,binary_float,binary_double"),
-    **_names(("boolean", ""), "boolean,bool,logical"),
-    **_names(("string", ""), "char,character,nchar,national character,bpchar,varchar,"
-             "character varying,char varying,national character varying,nvarchar,varchar2,"
-             "nvarchar2,text,tinytext,mediumtext,longtext,ntext,clob,nclob,citext,string,"
-             "large_string,utf8,large_utf8,name,enum,set,xml,inet,cidr,macaddr,macaddr8,"
-             "tsvector,tsquery,bit varying,varbit,hierarchyid"),
-    **_names(("string", "binary"), "bytea,blob,tinyblob,mediumblob,longblob,binary,varbinary,"
-             "binary varying,bytes,byte_array,fixed_len_byte_array,large_binary,"
-             "fixed_size_binary,image,raw,long raw,rowversion"),
-    **_names(("string", "uuid"), "uuid,uniqueidentifier"),
-    **_names(("date", ""), "date,date32,date64"),
-    **_names(("datetime", ""), "datetime,datetime2,smalldatetime,datetimeoffset,int96"),
-    **_names(("year", ""), "year"),
-    **_names(("duration", ""), "interval,duration"),
-    **_names(("object", ""), "struct,map,object,record,row,hstore"),
-    # A JSON column may hold an array or a scalar as well as an object; "any" never rejects
-    # good data (the source type is kept in "x-source-type").
-    **_names(("any", ""), "json,jsonb,bson,variant,sql_variant,union,null,point,multipoint,"
-             "linestring,multilinestring,polygon,multipolygon,geometry,geometrycollection,"
-             "geography,line,lseg,box,path,circle"),
-}
-
-
-def table_schema_type(source_type: str) -> tuple[str, str]:
-    """Map a type as the source names it to a Table Schema (type, format); "" is the default
-    format. Unknown names fall back to SQLite's affinity rules, then to "any"."""
-    text = " ".join(source_type.lower().replace('"', "").split())
-    if not text:
-        return "any", ""
-    openapi = _OPENAPI.match(text)
-    if openapi:
-        base, fmt = openapi.groups()
-        if base == "string":
-            return _OPENAPI_STRING_FORMATS.get(fmt, ("string", ""))
-        return base, ""
-    if re.search(r"\[\d*\]$", text) or text.endswith(" array") or text.startswith(
-            ("array", "list", "large_list", "fixed_size_list")):
-        return "array", ""
-    base, args = _strip_arguments(text)
-    base = " ".join(w for w in base.split() if w not in _MODIFIERS)
-    if base in _DECIMALS:
-        # NUMERIC(p) and NUMERIC(p,0) hold whole numbers only.
-        parts = [p.strip() for p in args.split(",")]
-        whole = parts[0].isdigit() and (len(parts) == 1 or parts[1] == "0")
-        return ("integer" if whole else "number"), ""
-    if base == "bit":  # BIT(1) is a flag; longer bit strings are text like "0101"
-        return ("boolean" if args.strip() in ("", "1") else "string"), ""
-    # MySQL stores BOOLEAN as TINYINT(1), but that column can hold any small integer, so it
-    # stays "integer": the mapping must never reject what the source accepts.
-    if base in _SQL_TYPES:
-        return _SQL_TYPES[base]
-    if base.startswith(("timestamp", "datetime")):
-        return "datetime", ""
-    if base.startswith("time"):
-        return "time", ""
-    if base.startswith("interval"):
-        return "duration", ""
-    if base.endswith("range"):  # int4range, tstzrange, ...: "[1,10)" is text
-        return "string", ""
-    if "int" in base:
-        return "integer", ""
-    if any(word in base for word in ("char", "clob", "text")):
-        return "string", ""
-    if "blob" in base:
-        return "string", "binary"
-    if any(word in base for word in ("real", "floa", "doub")):
-        return "number", ""
-    return "any", ""
-
-
-def _strip_arguments(text: str) -> tuple[str, str]:
-    """Remove every bracketed group ("(10,2)", "<item: int64>", "[us, tz=UTC]") from a type
-    name; return the rest and the contents of the first group."""
-    closing = {"(": ")", "<": ">", "[": "]"}
-    base: list[str] = []
-    first: list[str] = []
-    depth, groups, opener = 0, 0, ""
-    for char in text:
-        if depth == 0 and char in closing:
-            depth, opener, groups = 1, char, groups + 1
-        elif depth:
-            if char == opener:
-                depth += 1
-            elif char == closing[opener]:
-                depth -= 1
-            if depth and groups == 1:
-                first.append(char)
-        else:
-            base.append(char)
-    return " ".join("".join(base).split()), "".join(first)
-
 
 def _enum(kind: str, values: tuple[ValidValue, ...]) -> list[Any] | None:
     """The codes as Table Schema values of the field's type, or None when they do not fit
@@ -387,8 +314,7 @@ def _enum(kind: str, values: tuple[ValidValue, ...]) -> list[Any] | None:
     if kind == "string":
         return codes
     if kind in ("integer", "year"):
-        return [int(c) for c in codes] if all(re.fullmatch(r"[+-]?\d+", c) for c in codes) \
-            else None
+        return [int(c) for c in codes] if all(re.fullmatch(r"[+-]?\d+", c) for c in codes) else None
     if kind == "number":
         numbers: list[Any] = []
         for code in codes:
@@ -425,8 +351,9 @@ def _table_field(f: DictionaryField) -> dict[str, Any]:
         "x-source-type": f.data_type,
         "x-valid-values": [{"code": v.code, "meaning": v.meaning} for v in f.valid_values],
         "x-classifications": list(f.classifications),
-        "x-statutes": [{"citation": s.citation, "title": s.title, "url": s.url}
-                       for s in f.statutes],
+        "x-statutes": [
+            {"citation": s.citation, "title": s.title, "url": s.url} for s in f.statutes
+        ],
         "x-standard-element": f.standard_element,
         "x-tags": list(f.tags),
         "x-glossary": [t.term for t in f.terms],
@@ -440,8 +367,10 @@ def _foreign_key(f: DictionaryField, dataset_name: str) -> dict[str, Any] | None
     if not (dot and resource and column):
         return None
     # Table Schema names a reference to the same table with the empty resource name.
-    return {"fields": [f.name], "reference": {
-        "resource": "" if resource == dataset_name else resource, "fields": [column]}}
+    return {
+        "fields": [f.name],
+        "reference": {"resource": "" if resource == dataset_name else resource, "fields": [column]},
+    }
 
 
 def to_table_schema(d: Dictionary) -> dict[str, Any]:
@@ -464,6 +393,7 @@ def to_table_schema(d: Dictionary) -> dict[str, Any]:
 
 
 # --- JSON and the format table -----------------------------------------------------------------
+
 
 def to_json(d: Dictionary) -> dict[str, Any]:
     """The whole snapshot as JSON-ready values, keys in declaration order."""
@@ -494,8 +424,10 @@ FORMATS: dict[str, Format] = {
     # A byte-order mark, so that Excel reads the file as UTF-8 ("§" in citations survives).
     "csv": Format(lambda d: to_csv(d).encode("utf-8-sig"), "text/csv; charset=utf-8", "csv"),
     "xlsx": Format(
-        to_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-    "table-schema": Format(lambda d: _json_bytes(to_table_schema(d)), "application/json",
-                           "schema.json"),
+        to_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
+    ),
+    "table-schema": Format(
+        lambda d: _json_bytes(to_table_schema(d)), "application/json", "schema.json"
+    ),
     "json": Format(lambda d: _json_bytes(to_json(d)), "application/json", "json"),
 }
