@@ -19,7 +19,7 @@ from accord.auth.users import (
     list_users,
 )
 from accord.catalog.harvesting import fail_interrupted_runs
-from accord.cli import catalog, metadata
+from accord.cli import catalog, describe, metadata
 from accord.cli.context import AsUser, err, fail, out, unit_of_work
 from accord.config import Settings, get_settings
 from accord.db.engine import transaction
@@ -230,6 +230,7 @@ def _mount_optional() -> None:
 _mount_optional()
 catalog.register(app)
 metadata.register(app)
+describe.register(app)
 
 
 def main() -> None:
