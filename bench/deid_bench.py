@@ -51,12 +51,20 @@ def baseline_seconds(dims: list[Dimension], leaf: np.ndarray) -> float:
 
 def four_way(rng: np.random.Generator) -> tuple[list[Dimension], np.ndarray]:
     sizes = (24, 19, 9, 19)  # with totals: 25 × 20 × 10 × 20 = 100,000 cells
-    dims = [flat_dimension(f"d{j}", [f"c{i}" for i in range(s)], "Total")
-            for j, s in enumerate(sizes)]
+    dims = [
+        flat_dimension(f"d{j}", [f"c{i}" for i in range(s)], "Total") for j, s in enumerate(sizes)
+    ]
     area = rng.lognormal(3.0, 1.0, sizes[0])
     shares = [rng.dirichlet(np.ones(s) * 2) for s in sizes[1:]]
-    lam = (area[:, None, None, None] * shares[0][None, :, None, None] * 60
-           * shares[1][None, None, :, None] * 9 * shares[2][None, None, None, :] * 19)
+    lam = (
+        area[:, None, None, None]
+        * shares[0][None, :, None, None]
+        * 60
+        * shares[1][None, None, :, None]
+        * 9
+        * shares[2][None, None, None, :]
+        * 19
+    )
     leaf = np.zeros(tuple(s + 1 for s in sizes))
     leaf[1:, 1:, 1:, 1:] = rng.poisson(lam)
     return dims, leaf.ravel()
@@ -72,20 +80,27 @@ def five_way(rng: np.random.Generator) -> tuple[list[Dimension], np.ndarray]:
             codes.append(f"R{r}A{a}")
             parents.append(1 + r)
     geo = Dimension("geo", tuple(codes), tuple(parents))
-    others = [flat_dimension("age", ["0-17", "18-34", "35-49", "50-64", "65+"], "Total"),
-              flat_dimension("sex", ["F", "M"], "Total"),
-              flat_dimension("race", ["Hispanic", "White", "Other"], "Total"),
-              flat_dimension("year", ["2023", "2024"], "Total")]
+    others = [
+        flat_dimension("age", ["0-17", "18-34", "35-49", "50-64", "65+"], "Total"),
+        flat_dimension("sex", ["F", "M"], "Total"),
+        flat_dimension("race", ["Hispanic", "White", "Other"], "Total"),
+        flat_dimension("year", ["2023", "2024"], "Total"),
+    ]
     dims = [geo, *others]
     shape = tuple(d.size for d in dims)
     leaf = np.zeros(shape)
-    pop = rng.lognormal(2.2, 1.3, n_regions * per_region)  # heavy-tailed area sizes
+    pop = rng.lognormal(4.0, 1.2, n_regions * per_region)  # heavy-tailed area sizes
     age = np.array([0.2, 0.25, 0.2, 0.2, 0.15])
     race = np.array([0.45, 0.4, 0.15])
-    lam = (pop[:, None, None, None, None] * age[None, :, None, None, None]
-           * np.array([0.5, 0.5])[None, None, :, None, None] * race[None, None, None, :, None]
-           * np.array([0.5, 0.5])[None, None, None, None, :] * 4)
-    leaf_view = leaf[1 + n_regions:, 1:, 1:, 1:, 1:]
+    lam = (
+        pop[:, None, None, None, None]
+        * age[None, :, None, None, None]
+        * np.array([0.5, 0.5])[None, None, :, None, None]
+        * race[None, None, None, :, None]
+        * np.array([0.5, 0.5])[None, None, None, None, :]
+        * 4
+    )
+    leaf_view = leaf[1 + n_regions :, 1:, 1:, 1:, 1:]
     leaf_view[...] = rng.poisson(lam)
     return dims, leaf.ravel()
 
@@ -113,9 +128,11 @@ def run(name: str, dims: list[Dimension], leaf: np.ndarray, audit_solver: bool) 
     print(f"build cube + groups         {built:8.3f} s  ({built / base:8.1f} × baseline)")
     print(f"suppression (R1–R5)         {suppress_s:8.3f} s  ({suppress_s / base:8.1f} × baseline)")
     print(f"{kind:28s}{audit_s:8.3f} s  ({audit_s / base:8.1f} × baseline)")
-    print(f"primary cells {prim:,}; suppressed {result.suppressed_count:,}; "
-          f"information loss {result.information_loss:.3f}; audit passed {passed}; "
-          f"blocking findings {sum(f.severity.value == 'error' for f in result.findings)}")
+    print(
+        f"primary cells {prim:,}; suppressed {result.suppressed_count:,}; "
+        f"information loss {result.information_loss:.3f}; audit passed {passed}; "
+        f"blocking findings {sum(f.severity.value == 'error' for f in result.findings)}"
+    )
     print(f"peak RSS {peak_mib():,.0f} MiB")
 
 
@@ -130,8 +147,11 @@ def main() -> None:
     if not args.skip_small:
         run("4-dimension table with all margins", *small, audit_solver=True)
     if args.full:
-        run("5-dimension table, 3,000-area geography in 3 levels", *five_way(rng),
-            audit_solver=False)
+        run(
+            "5-dimension table, 3,000-area geography in 3 levels",
+            *five_way(rng),
+            audit_solver=False,
+        )
 
 
 if __name__ == "__main__":

@@ -25,8 +25,7 @@ def make_cube(
         dim, problems = build_dimension(name, observed, "Total", hierarchies.get(name))
         assert dim is not None, problems
         built.append(dim)
-    codes = [np.array([d.index[k[j]] for k in leaves], dtype=np.int64) for j, d in
-             enumerate(built)]
+    codes = [np.array([d.index[k[j]] for k in leaves], dtype=np.int64) for j, d in enumerate(built)]
     cube = cube_from_codes(built, codes, np.array(list(leaves.values()), dtype=np.float64))
     return cube, build_groups(cube)
 

@@ -95,10 +95,16 @@ def test_three_way_pattern_that_passes_r1_but_discloses():
     status = np.zeros(cube.size, dtype=np.int8)
     # a "cross" of suppressions: every line through a suppressed cell has two, but the
     # pattern is not closed under the third dimension
-    for key in [("x", "p", "u"), ("y", "p", "u"), ("x", "q", "u"), ("x", "p", "v"),
-                ("y", "q", "v")]:
+    for key in [
+        ("x", "p", "u"),
+        ("y", "p", "u"),
+        ("x", "q", "u"),
+        ("x", "p", "v"),
+        ("y", "q", "v"),
+    ]:
         status[cell_of(cube, a=key[0], b=key[1], c=key[2])] = (
-            PRIMARY if leaves[key] < 11 else COMPLEMENTARY)
+            PRIMARY if leaves[key] < 11 else COMPLEMENTARY
+        )
     report = audit_pattern(cube, groups, status, Parameters(), proofs=False)
     assert not report.passed
 

@@ -94,8 +94,16 @@ def test_a22_inclusive_dimension_has_no_additive_group():
 
 
 def test_hierarchy_parent_groups_are_protected():
-    leaves = {("a1", "m"): 4, ("a1", "f"): 30, ("a2", "m"): 25, ("a2", "f"): 40,
-              ("b1", "m"): 50, ("b1", "f"): 60, ("b2", "m"): 70, ("b2", "f"): 80}
+    leaves = {
+        ("a1", "m"): 4,
+        ("a1", "f"): 30,
+        ("a2", "m"): 25,
+        ("a2", "f"): 40,
+        ("b1", "m"): 50,
+        ("b1", "f"): 60,
+        ("b2", "m"): 70,
+        ("b2", "f"): 80,
+    }
     hier = {"area": {"a1": "A", "a2": "A", "b1": "B", "b2": "B"}}
     cube, groups = make_cube(leaves, ["area", "sex"], hier)
     result = suppress_cube(cube, groups, P)
@@ -106,8 +114,9 @@ def test_hierarchy_parent_groups_are_protected():
 
 
 def test_parameters_reject_unknown_and_mistyped_keys():
-    _, problems = parameters_from_mapping({"min_feasible": 3, "small_cell_threshold": "11",
-                                           "reason_disclosure": "maybe"})
+    _, problems = parameters_from_mapping(
+        {"min_feasible": 3, "small_cell_threshold": "11", "reason_disclosure": "maybe"}
+    )
     assert len(problems) == 3
 
 
@@ -118,3 +127,36 @@ def test_changed_parameters_are_recorded():
 
 def test_a5_default_min_feasible_values_is_4():
     assert P.min_feasible_values == 4
+
+
+def test_unreachable_min_feasible_values_is_rejected():
+    _, problems = parameters_from_mapping({"min_feasible_values": 11})
+    assert problems and problems[0].section == "10.5"
+
+
+def test_unpublished_unknown_margins_need_no_complements():
+    from accord.deid.release import release_loaded
+    from accord.deid.spec import parse_spec
+    from accord.deid.tables import LongTable, build_cube
+
+    spec, _ = parse_spec(
+        {
+            "dimensions": ["x"],
+            "count": "n",
+            "score": 15,
+            "totals": "unpublished",
+            "parameters": {"assume_margins_public": False},
+        }
+    )
+    assert spec is not None
+    table = LongTable(["x", "n"], {"x": ["a", "b", "c"], "n": ["4", "50", "60"]})
+    loaded, _ = build_cube(table, spec)
+    assert loaded is not None
+    release = release_loaded(loaded, spec)
+    assert release.row_status.tolist() == [PRIMARY, 0, 0]
+    # with the default (margins assumed public) the same table needs a complement
+    spec2, _ = parse_spec({"dimensions": ["x"], "count": "n", "score": 15, "totals": "unpublished"})
+    assert spec2 is not None
+    loaded2, _ = build_cube(table, spec2)
+    assert loaded2 is not None
+    assert release_loaded(loaded2, spec2).row_status.tolist() == [PRIMARY, COMPLEMENTARY, 0]

@@ -73,8 +73,11 @@ def test_release_writes_both_forms_and_report(tmp_path):
         (TABLE.replace("A,young,3,", "A,young,3.5,"), SPEC, "count-not-integer"),
         (TABLE.replace("A,Total,43,", "A,Total,44,"), SPEC, "margin-mismatch"),
         (TABLE, SPEC.replace("count: n", "count: people"), "unknown-column"),
-        (TABLE, SPEC + "hierarchies:\n  county: {map: {A: R1, B: R1, R1: R2, R2: R1}}\n",
-         "hierarchy-cycle"),
+        (
+            TABLE,
+            SPEC + "hierarchies:\n  county: {map: {A: R1, B: R1, R1: R2, R2: R1}}\n",
+            "hierarchy-cycle",
+        ),
         (TABLE, SPEC + "hierarchies:\n  county: {map: {A: R1, B: R1}}\n", "hierarchy-orphan"),
         (TABLE + "A,young,3,0.1\n", SPEC, "duplicate-cell"),
     ],
@@ -106,14 +109,17 @@ def test_hierarchy_file_and_parquet(tmp_path):
     records = list(csv.DictReader(TABLE.splitlines()))
     pq.write_table(pa.Table.from_pylist(records), tmp_path / "t.parquet")
     out = tmp_path / "out"
-    result = runner.invoke(app, ["release", str(tmp_path / "t.parquet"), "--spec", str(s),
-                                 "--out", str(out)])
+    result = runner.invoke(
+        app, ["release", str(tmp_path / "t.parquet"), "--spec", str(s), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
 
 
 def test_assess_reports_score_and_decision(tmp_path):
-    spec = ("dimensions: [county, age]\ncount: n\nscoring:\n  time: {period: year}\n"
-            "  geography: {basis: residence, min_population: 1163}\n")
+    spec = (
+        "dimensions: [county, age]\ncount: n\nscoring:\n  time: {period: year}\n"
+        "  geography: {basis: residence, min_population: 1163}\n"
+    )
     t, s = write(tmp_path, TABLE, spec)
     result = runner.invoke(app, ["assess", str(t), "--spec", str(s)])
     assert result.exit_code == 0, result.output
@@ -126,10 +132,14 @@ def test_assess_reports_score_and_decision(tmp_path):
 
 def test_audit_finds_example3_rounded_percentage(tmp_path):
     """DDG 4.4.3 Example 3: XXX's 0.0% of 7,500 shows its count is 1 to 3."""
-    published = ("area,n,pct,pop,annotation\nXXX,,0.0,7500,1\nYYY,15,1.0,1500,\n"
-                 "ZZZ,0,0.0,900,\nWWW,40,2.0,2000,\nTotal,58,,,\n")
-    spec = ("dimensions: [area]\ncount: n\ndenominator: pop\n"
-            "statistics: [{column: pct, per: 100, decimals: 1}]\n")
+    published = (
+        "area,n,pct,pop,annotation\nXXX,,0.0,7500,1\nYYY,15,1.0,1500,\n"
+        "ZZZ,0,0.0,900,\nWWW,40,2.0,2000,\nTotal,58,,,\n"
+    )
+    spec = (
+        "dimensions: [area]\ncount: n\ndenominator: pop\n"
+        "statistics: [{column: pct, per: 100, decimals: 1}]\n"
+    )
     t, s = write(tmp_path, published, spec)
     result = runner.invoke(app, ["audit", str(t), "--spec", str(s)])
     assert result.exit_code == 1
@@ -144,8 +154,9 @@ def test_audit_example4_depends_on_reason_disclosure(tmp_path, annotated, passes
     vals = ["14", "14", "", "", "0", "0", "0", "30"]
     header = "a,n,annotation" if annotated else "a,n"
     lines = [header] + [
-        f"A{i + 1},{v}" + (f",{c}" if annotated else "") for i, (v, c) in
-        enumerate(zip(vals, ann, strict=True))]
+        f"A{i + 1},{v}" + (f",{c}" if annotated else "")
+        for i, (v, c) in enumerate(zip(vals, ann, strict=True))
+    ]
     lines.append("Total,70" + ("," if annotated else ""))
     t, s = write(tmp_path, "\n".join(lines) + "\n", "dimensions: [a]\ncount: n\n")
     result = runner.invoke(app, ["audit", str(t), "--spec", str(s)])
@@ -153,8 +164,11 @@ def test_audit_example4_depends_on_reason_disclosure(tmp_path, annotated, passes
 
 
 def test_score_command_prints_7_10_fields(tmp_path):
-    unit = {"events": {"min_nonzero_cell": 1}, "time": {"period": "year"},
-            "geography": {"basis": "residence", "min_population": 1163}}
+    unit = {
+        "events": {"min_nonzero_cell": 1},
+        "time": {"period": "year"},
+        "geography": {"basis": "residence", "min_population": 1163},
+    }
     (tmp_path / "u.json").write_text(json.dumps(unit))
     result = runner.invoke(app, ["score", str(tmp_path / "u.json")])
     assert result.exit_code == 0

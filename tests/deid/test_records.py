@@ -21,13 +21,15 @@ KEY = b"0123456789abcdef-test-key"
 
 @pytest.fixture
 def people():
-    return ibis.memtable({
-        "id": ["p1", "p2", "p3"],
-        "name": ["Ann", "Bo", "Cy"],
-        "born": [dt.date(1950, 5, 17), dt.date(1990, 12, 1), dt.date(2001, 2, 3)],
-        "age": [74, 34, 93],
-        "county": ["Alpine", "Alameda", "Nowhere"],
-    })
+    return ibis.memtable(
+        {
+            "id": ["p1", "p2", "p3"],
+            "name": ["Ann", "Bo", "Cy"],
+            "born": [dt.date(1950, 5, 17), dt.date(1990, 12, 1), dt.date(2001, 2, 3)],
+            "age": [74, 34, 93],
+            "county": ["Alpine", "Alameda", "Nowhere"],
+        }
+    )
 
 
 def run(expr) -> dict[str, list]:

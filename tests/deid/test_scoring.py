@@ -39,13 +39,19 @@ def test_events_by_county(pop, total):
 
 @pytest.mark.parametrize(
     ("enrollment", "statewide", "alpine"),
-    [(14_000_000, 2, 14), (2_752_067, 5, 17), (5_500_000, 4, 16), (1_000_000, 5, 17),
-     (13_000, 10, 22)],
+    [
+        (14_000_000, 2, 14),
+        (2_752_067, 5, 17),
+        (5_500_000, 4, 16),
+        (1_000_000, 5, 17),
+        (13_000, 10, 22),
+    ],
 )
 def test_events_by_means_tested_program(enrollment, statewide, alpine):
     assert score_table(unit(expected_payer=payer(enrollment))).total == statewide
-    assert score_table(unit(expected_payer=payer(enrollment),
-                            geography=county(1_163))).total == alpine
+    assert (
+        score_table(unit(expected_payer=payer(enrollment), geography=county(1_163))).total == alpine
+    )
 
 
 @pytest.mark.parametrize(("members", "total"), [(3_999, 12), (10_000, 12), (30_000, 11)])
@@ -68,8 +74,10 @@ def test_plan_larger_than_area_uses_residence_table():
 
 
 def test_a12_every_plan_area_pair_keeps_the_highest():
-    pairs = [{"min_members": 500_000, "geography_population": 39_000_000},
-             {"min_members": 50_000, "geography_population": 3_000}]
+    pairs = [
+        {"min_members": 500_000, "geography_population": 39_000_000},
+        {"min_members": 50_000, "geography_population": 3_000},
+    ]
     assert score_table(unit(coverage=pairs)).population == 7
 
 
@@ -92,20 +100,24 @@ def test_a11_open_band_ends_at_99_and_table3_rules():
 
 
 def test_detailed_race_smallest_group_wins():
-    groups = [{"name": "Chinese", "population": 1_500_000},
-              {"name": "Japanese", "population": 250_000},
-              {"name": "Cambodian", "population": 90_000},
-              {"name": "Malaysian", "population": 10_000}]
+    groups = [
+        {"name": "Chinese", "population": 1_500_000},
+        {"name": "Japanese", "population": 250_000},
+        {"name": "Cambodian", "population": 90_000},
+        {"name": "Malaysian", "population": 10_000},
+    ]
     r = score_table(unit(variables=[{"type": "race", "scheme": "detailed", "groups": groups}]))
     assert r.variables["race"] == 7
 
 
 @pytest.mark.parametrize(
     ("cats", "score"),
-    [(["White", "Asian", "Black or African American"], 2),
-     (["White", "American Indian or Alaska Native"], 3),  # A18: AIAN without NHPI
-     (["White", "Asian", "Unknown"], 2),  # A18: unknown does not raise
-     (["White", "Some other race"], 3)],
+    [
+        (["White", "Asian", "Black or African American"], 2),
+        (["White", "American Indian or Alaska Native"], 3),  # A18: AIAN without NHPI
+        (["White", "Asian", "Unknown"], 2),  # A18: unknown does not raise
+        (["White", "Some other race"], 3),
+    ],
 )
 def test_a18_broad_race_categories(cats, score):
     r = score_table(unit(variables=[{"type": "race", "scheme": "broad", "categories": cats}]))
@@ -113,9 +125,14 @@ def test_a18_broad_race_categories(cats, score):
 
 
 def test_race_by_ethnicity_cross_tab_counts_two_variables():
-    r = score_table(unit(variables=[
-        {"type": "race", "scheme": "broad", "categories": ["White", "Asian"]},
-        {"type": "ethnicity", "scheme": "hispanic_yes_no"}]))
+    r = score_table(
+        unit(
+            variables=[
+                {"type": "race", "scheme": "broad", "categories": ["White", "Asian"]},
+                {"type": "ethnicity", "scheme": "hispanic_yes_no"},
+            ]
+        )
+    )
     assert r.variables == {"race": 2, "ethnicity": 1} and r.interaction == 2
 
 
@@ -125,8 +142,7 @@ def test_a9_interaction_tops_out_at_4(n, interaction):
     assert score_table(unit(variables=variables)).interaction == interaction
 
 
-@pytest.mark.parametrize(("min_cell", "interaction"), [(1, 0), (2, 0), (3, -3), (4, -3),
-                                                       (5, -5)])
+@pytest.mark.parametrize(("min_cell", "interaction"), [(1, 0), (2, 0), (3, -3), (4, -3), (5, -5)])
 def test_interaction_without_extra_variables(min_cell, interaction):
     assert score_table(unit(min_cell)).interaction == interaction
 
@@ -143,10 +159,17 @@ def test_a7_program_of_10_million_counts_as_a_variable(enrollment, counts):
     assert r.expected_payer == (1 if counts else 0)
 
 
-@pytest.mark.parametrize(("time", "score"), [
-    ({"period": "multi_year", "years": 7}, -5), ({"period": "multi_year", "years": 5}, -5),
-    ({"period": "multi_year", "years": 3}, -3), ({"period": "half_year"}, 3),
-    ({"period": "quarter"}, 4), ({"period": "week"}, 5)])
+@pytest.mark.parametrize(
+    ("time", "score"),
+    [
+        ({"period": "multi_year", "years": 7}, -5),
+        ({"period": "multi_year", "years": 5}, -5),
+        ({"period": "multi_year", "years": 3}, -3),
+        ({"period": "half_year"}, 3),
+        ({"period": "quarter"}, 4),
+        ({"period": "week"}, 5),
+    ],
+)
 def test_a10_time(time, score):
     assert score_table(unit(time=time)).time == score
 
@@ -157,8 +180,7 @@ def test_a10_more_than_five_years_is_configurable():
 
 
 def test_service_address_rural_and_hospital():
-    rural = {"basis": "service", "level": "address", "area": "rural",
-             "provider_is_hospital": False}
+    rural = {"basis": "service", "level": "address", "area": "rural", "provider_is_hospital": False}
     assert score_table(unit(geography=rural)).population == 5
     assert score_table(unit(geography={**rural, "provider_is_hospital": True})).population == 3
 
@@ -169,8 +191,17 @@ def test_high_risk_masks_any_small_cell_whatever_the_score():
 
 
 def test_detailed_language_uses_reference_data_and_needs_review():
-    r = score_table(unit(variables=[{"type": "language", "scheme": "detailed",
-                                     "groups": [{"name": "Navajo"}, {"name": "Hindi"}]}]))
+    r = score_table(
+        unit(
+            variables=[
+                {
+                    "type": "language",
+                    "scheme": "detailed",
+                    "groups": [{"name": "Navajo"}, {"name": "Hindi"}],
+                }
+            ]
+        )
+    )
     assert r.variables["language"] == 7
     assert any("language" in reason for reason in r.expert_review_required)
 
@@ -182,9 +213,13 @@ def test_bad_unit_reports_findings_not_exceptions():
 
 
 def test_independent_presentation_scores_each_unit():
-    doc = {"presentation": "independent", "units": [
-        {**unit(), "name": "by sex", "variables": [{"type": "sex"}]},
-        {**unit(), "name": "by age", "variables": [{"type": "age", "ranges": [[0, 1]]}]}]}
+    doc = {
+        "presentation": "independent",
+        "units": [
+            {**unit(), "name": "by sex", "variables": [{"type": "sex"}]},
+            {**unit(), "name": "by age", "variables": [{"type": "age", "ranges": [[0, 1]]}]},
+        ],
+    }
     reports = score_presentation(doc)
     assert [r.name for r in reports] == ["by sex", "by age"]
     assert reports[1].variables["age"] == 7
@@ -193,5 +228,12 @@ def test_independent_presentation_scores_each_unit():
 def test_report_field_names_follow_7_10():
     d = score_table(unit()).to_dict()
     assert set(d) >= {"components", "total", "masking_required", "expert_review_required"}
-    assert set(d["components"]) == {"events", "time", "population", "population_table",
-                                    "variables", "expected_payer", "interaction"}
+    assert set(d["components"]) == {
+        "events",
+        "time",
+        "population",
+        "population_table",
+        "variables",
+        "expected_payer",
+        "interaction",
+    }

@@ -90,5 +90,6 @@ def test_undifferentiated_marks_also_pass_the_audit(table):
     if has_errors(result.findings):
         return
     assert audit_pattern(cube, groups, result.status, params, proofs=False).passed
-    assert int((result.status == PRIMARY).sum()) == int(((cube.values > 0)
-                                                          & (cube.values < 11)).sum())
+    assert int((result.status == PRIMARY).sum()) == int(
+        ((cube.values > 0) & (cube.values < 11)).sum()
+    )

@@ -90,25 +90,35 @@ def _components(
     active = np.flatnonzero(np.diff(sub.indptr) > 0)
     sub = sub[active]
     n_groups, n_free = sub.shape
-    adj = sp.bmat([[None, sub], [sub.T, None]], format="csr") if n_groups else sp.csr_matrix(
-        (n_free, n_free)
+    adj = (
+        sp.bmat([[None, sub], [sub.T, None]], format="csr")
+        if n_groups
+        else sp.csr_matrix((n_free, n_free))
     )
     _, labels = connected_components(adj, directed=False)
     return np.asarray(labels[n_groups:], dtype=np.int64), a[active]
 
 
 def _solve(
-    a_eq: sp.csr_matrix, b_eq: npt.NDArray[np.float64], lb: npt.NDArray[np.float64],
-    ub: npt.NDArray[np.float64], target: int, sense: float,
+    a_eq: sp.csr_matrix,
+    b_eq: npt.NDArray[np.float64],
+    lb: npt.NDArray[np.float64],
+    ub: npt.NDArray[np.float64],
+    target: int,
+    sense: float,
 ) -> tuple[float, bool]:
     """Optimise sense * x[target]; returns the integer-exact extreme and whether it was exact."""
     n = a_eq.shape[1]
     c = np.zeros(n)
     c[target] = sense
     ub_lp = [None if np.isinf(u) else float(u) for u in ub]
-    res = linprog(c, A_eq=a_eq if a_eq.shape[0] else None,
-                  b_eq=b_eq if a_eq.shape[0] else None,
-                  bounds=list(zip(lb, ub_lp, strict=True)), method="highs-ipm")
+    res = linprog(
+        c,
+        A_eq=a_eq if a_eq.shape[0] else None,
+        b_eq=b_eq if a_eq.shape[0] else None,
+        bounds=list(zip(lb, ub_lp, strict=True)),
+        method="highs-ipm",
+    )
     if res.status == 3:  # unbounded
         return (np.inf if sense < 0 else -np.inf), True
     if res.status != 0:
@@ -117,8 +127,13 @@ def _solve(
     if np.all(np.abs(x - np.round(x)) < 1e-7):
         return float(np.round(x[target])), True
     cons = [LinearConstraint(a_eq, b_eq, b_eq)] if a_eq.shape[0] else []
-    mres = milp(c, constraints=cons, integrality=np.ones(n), bounds=LpBounds(lb, ub),
-                options={"time_limit": MILP_SECONDS})
+    mres = milp(
+        c,
+        constraints=cons,
+        integrality=np.ones(n),
+        bounds=LpBounds(lb, ub),
+        options={"time_limit": MILP_SECONDS},
+    )
     if mres.status == 0 and mres.x is not None:
         return float(np.round(mres.x[target])), True
     bound = float(res.fun) * sense
@@ -126,7 +141,10 @@ def _solve(
 
 
 def solve_intervals(
-    cube: Cube, groups: Groups, bounds: Bounds, targets: Iterable[int],
+    cube: Cube,
+    groups: Groups,
+    bounds: Bounds,
+    targets: Iterable[int],
     max_component: int = MAX_COMPONENT,
 ) -> dict[int, CellInterval]:
     """Exact [lo, hi] for each target cell by linear (and if needed integer) programming."""
@@ -213,24 +231,38 @@ def audit_pattern(
         iv = report.intervals.get(cell)
         if iv is None:
             report.failing.append(cell)
-            report.findings.append(Finding(
-                "R4-not-verified", "10.5", "the audit could not verify this suppressed cell "
-                "(its linked suppressions exceed the solver limit and no proof was found)",
-                Severity.ERROR, cell=cube.labels(cell)))
+            report.findings.append(
+                Finding(
+                    "R4-not-verified",
+                    "10.5",
+                    "the audit could not verify this suppressed cell "
+                    "(its linked suppressions exceed the solver limit and no proof was found)",
+                    Severity.ERROR,
+                    cell=cube.labels(cell),
+                )
+            )
             continue
         if iv.method == "lp-bound" and iv.feasible_values >= params.min_feasible_values:
             # the linear bound is wider than the integer truth, and the integer program did
             # not finish: a safety check may not take the optimistic answer
             report.failing.append(cell)
-            report.findings.append(Finding(
-                "R4-not-verified", "10.5", "the integer program bounding this cell did not "
-                "finish in time; treated as failing", Severity.ERROR, cell=cube.labels(cell)))
+            report.findings.append(
+                Finding(
+                    "R4-not-verified",
+                    "10.5",
+                    "the integer program bounding this cell did not "
+                    "finish in time; treated as failing",
+                    Severity.ERROR,
+                    cell=cube.labels(cell),
+                )
+            )
             continue
         if iv.feasible_values < params.min_feasible_values:
             report.failing.append(cell)
             report.findings.append(
                 Finding(
-                    "R4-audit", "10.5",
+                    "R4-audit",
+                    "10.5",
                     f"suppressed cell can be narrowed to {int(iv.feasible_values)} value(s) "
                     f"({_fmt(iv.lo)}..{_fmt(iv.hi)}); at least {params.min_feasible_values} "
                     "are required",
@@ -286,11 +318,16 @@ def local_interval(
     n = len(cols)
     out = []
     for sense in (1.0, -1.0):
-        c = np.zeros(n)
-        c[0] = sense
+        objective = np.zeros(n)
+        objective[0] = sense
         cons = [LinearConstraint(a_eq, b_eq, b_eq)] if a_eq.shape[0] else []
-        res = milp(c, constraints=cons, integrality=np.ones(n), bounds=LpBounds(lb, ub),
-                   options={"time_limit": MILP_SECONDS})
+        res = milp(
+            objective,
+            constraints=cons,
+            integrality=np.ones(n),
+            bounds=LpBounds(lb, ub),
+            options={"time_limit": MILP_SECONDS},
+        )
         if res.status == 0 and res.x is not None:
             out.append(float(np.round(res.x[0])))
         elif res.status == 3:

@@ -72,9 +72,9 @@ class Cube:
         return tuple(np.asarray(g, dtype=np.int64) for g in grids)
 
 
-def sum_margins(dims: Sequence[Dimension], leaf_values: npt.NDArray[np.float64]) -> npt.NDArray[
-    np.float64
-]:
+def sum_margins(
+    dims: Sequence[Dimension], leaf_values: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
     """Fill every margin (each internal node of each dimension) from the leaf cells.
 
     Summing one dimension at a time, deepest nodes first, yields all margins of all orders.
@@ -101,8 +101,10 @@ def cube_from_codes(
     dims_t = tuple(dims)
     shape = tuple(d.size for d in dims_t)
     n = int(np.prod(shape))
-    flat = np.ravel_multi_index(tuple(np.asarray(c) for c in codes), shape) if len(counts) else (
-        np.zeros(0, dtype=np.int64)
+    flat = (
+        np.ravel_multi_index(tuple(np.asarray(c) for c in codes), shape)
+        if len(counts)
+        else (np.zeros(0, dtype=np.int64))
     )
     flat = np.asarray(flat, dtype=np.int64)
     leaf_values = np.zeros(n, dtype=np.float64)

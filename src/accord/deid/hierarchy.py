@@ -105,8 +105,11 @@ def build_dimension(
     mapping = dict(child_to_parent)
     if total_label in mapping:
         findings.append(
-            Finding("hierarchy-total-as-child", "10.4",
-                    f"hierarchy of {name!r} gives the total {total_label!r} a parent")
+            Finding(
+                "hierarchy-total-as-child",
+                "10.4",
+                f"hierarchy of {name!r} gives the total {total_label!r} a parent",
+            )
         )
         mapping.pop(total_label)
     for child, parent in mapping.items():
@@ -121,11 +124,14 @@ def build_dimension(
         node = start
         while node in mapping and node != total_label:
             if node in path:
-                loop = path[path.index(node):]
+                loop = path[path.index(node) :]
                 if not bad.intersection(loop):
                     findings.append(
-                        Finding("hierarchy-cycle", "10.4",
-                                f"{name}: hierarchy has a cycle through {' -> '.join(loop)}")
+                        Finding(
+                            "hierarchy-cycle",
+                            "10.4",
+                            f"{name}: hierarchy has a cycle through {' -> '.join(loop)}",
+                        )
                     )
                 bad.update(loop)
                 break
@@ -134,8 +140,12 @@ def build_dimension(
     for code in seen:
         if code not in mapping and code not in mapping.values():
             findings.append(
-                Finding("hierarchy-orphan", "10.4",
-                        f"{name}: value {code!r} is not in the hierarchy", cell={name: code})
+                Finding(
+                    "hierarchy-orphan",
+                    "10.4",
+                    f"{name}: value {code!r} is not in the hierarchy",
+                    cell={name: code},
+                )
             )
     if findings:
         return None, findings

@@ -123,6 +123,7 @@ def search(
     allow_new: bool,
     per_dim: int = 4,
     budget: int = 400,
+    values: FloatArray | None = None,
 ) -> tuple[float, float, Perturbation | None]:
     """Search perturbations through `cell` with sign +1.
 
@@ -152,14 +153,21 @@ def search(
 
     lb = bounds.lb
     ub = bounds.ub
-    values = cube.values
+    values = cube.values if values is None else values
     state = {"lo": 0.0, "hi": 0.0, "steps": 0}
     best: list[Perturbation] = []
     best_key = [float("inf"), float("inf")]
     min_width = need if allow_new else 1e-9
 
-    def recurse(j: int, idx: list[int], sign: list[int], t_lo: float, t_hi: float,
-                n_new: int, new_value: float) -> bool:
+    def recurse(
+        j: int,
+        idx: list[int],
+        sign: list[int],
+        t_lo: float,
+        t_hi: float,
+        n_new: int,
+        new_value: float,
+    ) -> bool:
         state["steps"] += 1
         if state["steps"] > budget:
             return True
@@ -170,8 +178,11 @@ def search(
                 return state["hi"] - state["lo"] >= need
             if (n_new, new_value) < (best_key[0], best_key[1]):
                 best_key[0], best_key[1] = n_new, new_value
-                best[:] = [Perturbation(np.array(idx, dtype=np.int64),
-                                        np.array(sign, dtype=np.int64), t_lo, t_hi)]
+                best[:] = [
+                    Perturbation(
+                        np.array(idx, dtype=np.int64), np.array(sign, dtype=np.int64), t_lo, t_hi
+                    )
+                ]
             return n_new == 0
         for steps_j, signs_j in per_dim_options[j]:
             lo, hi = t_lo, t_hi
@@ -208,8 +219,15 @@ def search(
                 continue
             if not allow_new and lo >= state["lo"] and hi <= state["hi"]:
                 continue
-            if recurse(j + 1, idx + add_idx, sign + add_sign, lo, hi, n_new + fresh,
-                       new_value + fresh_value):
+            if recurse(
+                j + 1,
+                idx + add_idx,
+                sign + add_sign,
+                lo,
+                hi,
+                n_new + fresh,
+                new_value + fresh_value,
+            ):
                 return True
         return False
 
@@ -242,7 +260,7 @@ def _partners(cube: Cube, j: int, suppressed: npt.NDArray[np.bool_]) -> tuple[In
             idx = np.where(doubled, np.arange(2 * m), 2 * m)
             nxt = np.minimum.accumulate(idx[..., ::-1], axis=-1)[..., ::-1]
             # the next suppressed position strictly after i
-            after = np.concatenate([nxt[..., 1:], np.full(nxt.shape[:-1] + (1,), 2 * m)], -1)
+            after = np.concatenate([nxt[..., 1:], np.full((*nxt.shape[:-1], 1), 2 * m)], -1)
             cand = after[..., :m]
             ok = cand < np.arange(m) + m
             node = np.where(ok, kids[np.minimum(cand, 2 * m - 1) % m], -1)
@@ -297,3 +315,50 @@ def batch_proofs(
         hi = np.minimum(hi, np.where(s > 0, bounds.ub[corner] - v, v - bounds.lb[corner]))
     proven = all_sup & (hi - lo >= need)
     return proven, np.where(proven, lo, 0.0), np.where(proven, hi, 0.0)
+
+
+def walk(
+    cube: Cube,
+    cell: int,
+    suppressed: npt.NDArray[np.bool_],
+    bounds: Bounds,
+    need: float,
+    max_steps: int = 4,
+) -> tuple[float, float]:
+    """Chain perturbations: move to the far end of one, then look for the next from there.
+
+    Each table on the way is feasible, so every value passed is one a reader cannot exclude.
+    This reaches values that no single ±1 perturbation can (a total at its upper bound spread
+    over several small parts).
+    """
+    reach = [0.0, 0.0]
+    nobody = np.zeros_like(suppressed)
+    for side, direction in ((0, -1.0), (1, 1.0)):
+        values = cube.values.copy()
+        moved = 0.0
+        for _ in range(max_steps):
+            _, _, pert = search(
+                cube,
+                cell,
+                suppressed,
+                nobody,
+                bounds,
+                1.0,
+                allow_new=True,
+                per_dim=12,
+                budget=5_000,
+                values=values,
+            )
+            if pert is None:
+                break
+            step = pert.t_lo if direction < 0 else pert.t_hi
+            if step * direction <= 0:
+                break
+            values[pert.cells] += pert.signs * step
+            moved += step
+            if abs(moved) >= need:
+                break
+        reach[side] = moved
+        if reach[1] - reach[0] >= need:
+            break
+    return reach[0], reach[1]

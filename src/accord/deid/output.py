@@ -40,14 +40,18 @@ def metadata_note(release: Release) -> str:
     """The data-dictionary text §11.1 rule 4 asks for."""
     p = release.params
     t = p.small_cell_threshold
-    note = (f"Small-cell method: values derived from 1 to {t - 1} individuals are suppressed "
-            f"(< {t}); zeros are shown as 0. Column '{release.assessment.spec.annotation_column}'"
-            " annotates suppressed values: 1 = suppressed because the number is small")
+    note = (
+        f"Small-cell method: values derived from 1 to {t - 1} individuals are suppressed "
+        f"(< {t}); zeros are shown as 0. Column '{release.assessment.spec.annotation_column}'"
+        " annotates suppressed values: 1 = suppressed because the number is small"
+    )
     if p.reason_disclosure == "distinct":
         note += "; 2 = suppressed as a complementary cell so a small number cannot be calculated"
     else:
-        note += (" or suppressed so that a small number cannot be calculated (this department "
-                 "does not distinguish the two; §16 A4)")
+        note += (
+            " or suppressed so that a small number cannot be calculated (this department "
+            "does not distinguish the two; §16 A4)"
+        )
     return note + ". Statistics of suppressed values are also withheld (blank)."
 
 
@@ -110,11 +114,14 @@ def render_human(release: Release) -> Rendered:
     t = p.small_cell_threshold
     notes = []
     if p.primary_symbol in used:
-        notes.append(f"{p.primary_symbol}: count below {t}, not shown under the CalHHS DDG "
-                     "Edition 2.0.")
+        notes.append(
+            f"{p.primary_symbol}: count below {t}, not shown under the CalHHS DDG Edition 2.0."
+        )
     if p.complementary_symbol in used and distinct:
-        notes.append(f"{p.complementary_symbol}: value withheld so that a small count cannot be "
-                     "calculated, under the CalHHS DDG Edition 2.0.")
+        notes.append(
+            f"{p.complementary_symbol}: value withheld so that a small count cannot be "
+            "calculated, under the CalHHS DDG Edition 2.0."
+        )
     return Rendered(names, rows, notes)
 
 

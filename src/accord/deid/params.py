@@ -141,6 +141,18 @@ def parameters_from_mapping(raw: Mapping[str, Any]) -> tuple[Parameters, list[Fi
         findings.append(Finding("bad-parameter", "3", "small_cell_threshold must be at least 2"))
     if params.min_feasible_values < 1:
         findings.append(Finding("bad-parameter", "10.5", "min_feasible_values must be at least 1"))
+    if (
+        params.reason_disclosure == "distinct"
+        and params.min_feasible_values > params.small_cell_threshold - 1
+    ):
+        findings.append(
+            Finding(
+                "bad-parameter",
+                "10.5",
+                "with distinct reasons a primary cell can take at most "
+                f"{params.small_cell_threshold - 1} values; min_feasible_values is unreachable",
+            )
+        )
     return params, findings
 
 

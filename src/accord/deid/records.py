@@ -38,7 +38,9 @@ def age_band_label(lo: int, hi: int | None) -> str:
 
 
 def generalise_ages(
-    table: ir.Table, column: str, bands: Sequence[tuple[int, int | None]],
+    table: ir.Table,
+    column: str,
+    bands: Sequence[tuple[int, int | None]],
     into: str | None = None,
 ) -> ir.Table:
     """Replace exact ages by bands; an open last band (lo, None) top-codes, e.g. "90+"."""
@@ -55,8 +57,11 @@ def generalise_geography(
     table: ir.Table, column: str, child_to_parent: Mapping[str, str], into: str | None = None
 ) -> ir.Table:
     """Map each area to its parent (county → region); unknown areas become null, not kept."""
-    mapped = table[column].cast("string").substitute(
-        dict(child_to_parent), else_=ibis.null().cast("string"))
+    mapped = (
+        table[column]
+        .cast("string")
+        .substitute(dict(child_to_parent), else_=ibis.null().cast("string"))
+    )
     return table.mutate(**{into or column: mapped})
 
 
@@ -71,7 +76,7 @@ def pseudonymise(table: ir.Table, column: str, key: bytes) -> ir.Table:
     if len(key) < 16:
         raise ValueError("pseudonymisation key must be at least 16 bytes")
 
-    @ibis.udf.scalar.python
+    @ibis.udf.scalar.python  # type: ignore[untyped-decorator]
     def accord_hmac_sha256(value: str) -> str:
         return pseudonym(value, key)
 

@@ -24,6 +24,7 @@ from accord.deid.audit import (
     audit_pattern,
     solve_intervals,
 )
+from accord.deid.cube import Cube
 from accord.deid.findings import Finding, Severity
 from accord.deid.groups import Groups, build_groups, no_groups
 from accord.deid.hypercube import Bounds
@@ -34,7 +35,7 @@ from accord.deid.steps import Step2Result, check_numerator_denominator, masking_
 from accord.deid.suppression import SuppressionResult, suppress_cube
 from accord.deid.tables import LoadedTable
 
-REPORT_INTERVAL_LIMIT = 5_000  # suppressed cells solved exactly for the reviewer's report
+REPORT_INTERVAL_LIMIT = 1_000  # suppressed cells solved exactly for the reviewer's report
 _ZERO = re.compile(r"^\s*[-+]?0*(\.0*)?\s*%?\s*$")
 
 
@@ -103,14 +104,29 @@ def assess_loaded(loaded: LoadedTable, spec: TableSpec) -> Assessment:
             findings.extend(s.findings)
         total = max(s.total for s in scores)
         if spec.score is not None and spec.score != total:
-            findings.append(Finding("score-disagrees", "7",
-                                    f"SPEC score {spec.score} differs from the computed {total}; "
-                                    "the higher is used", Severity.WARNING))
+            findings.append(
+                Finding(
+                    "score-disagrees",
+                    "7",
+                    f"SPEC score {spec.score} differs from the computed {total}; "
+                    "the higher is used",
+                    Severity.WARNING,
+                )
+            )
             total = max(total, spec.score)
     any_small = step2.small_numerators > 0
     if step2.passes:
-        required, notes = False, [Finding("step2-passes", "6", "numerator and denominator "
-                                          "conditions hold: step 5, no masking", Severity.INFO)]
+        required, notes = (
+            False,
+            [
+                Finding(
+                    "step2-passes",
+                    "6",
+                    "numerator and denominator conditions hold: step 5, no masking",
+                    Severity.INFO,
+                )
+            ],
+        )
     else:
         required, notes = masking_decision(total, spec.high_risk, any_small, params)
     findings.extend(notes)
@@ -121,12 +137,22 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
     assessment = assess_loaded(loaded, spec)
     params = spec.parameters
     cube = loaded.cube
-    groups = build_groups(cube) if spec.margins_known else no_groups(cube)
+    if not spec.margins_known:
+        # no total is known: no dimension constrains anything, so no perturbation needs one
+        dims = tuple(dataclasses.replace(d, inclusive=True) for d in cube.dims)
+        cube = Cube(dims, cube.values, cube.row)
+    groups = build_groups(cube)
     findings = [f for f in assessment.findings if f.severity is not Severity.ERROR]
     findings.extend(f for f in assessment.findings if f.severity is Severity.ERROR)
     if spec.totals == "unpublished" and params.assume_margins_public:
-        findings.append(Finding("margins-assumed-public", "3", "totals are not printed but "
-                                "assume_margins_public treats them as known", Severity.INFO))
+        findings.append(
+            Finding(
+                "margins-assumed-public",
+                "3",
+                "totals are not printed but assume_margins_public treats them as known",
+                Severity.INFO,
+            )
+        )
     suppression: SuppressionResult | None = None
     if assessment.masking_required:
         suppression = suppress_cube(cube, groups, params)
@@ -143,8 +169,19 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
         intervals.update(solve_intervals(cube, groups, bounds, suppressed.tolist()))
     row_status = status[loaded.row_cell]
     stat_blank, derived = _blank_statistics(loaded, spec, row_status)
-    return Release(assessment, loaded, groups, status, row_status, stat_blank, derived,
-                   intervals, audit, suppression, findings)
+    return Release(
+        assessment,
+        loaded,
+        groups,
+        status,
+        row_status,
+        stat_blank,
+        derived,
+        intervals,
+        audit,
+        suppression,
+        findings,
+    )
 
 
 def _blank_statistics(
@@ -178,23 +215,42 @@ def audit_loaded(loaded: LoadedTable, spec: TableSpec) -> tuple[AuditReport, Sta
     if ann is None:
         params = dataclasses.replace(params, reason_disclosure="undifferentiated")
     extra = _statistic_knowledge(loaded, spec, status)
-    report = audit_pattern(cube, groups, status, params, extra=extra,
-                           cells=np.flatnonzero(status > 0).tolist(), proofs=False)
+    report = audit_pattern(
+        cube,
+        groups,
+        status,
+        params,
+        extra=extra,
+        cells=np.flatnonzero(status > 0).tolist(),
+        proofs=False,
+    )
     findings = report.findings
     t = params.small_cell_threshold
     counts = cube.values[loaded.row_cell]
     for i in np.flatnonzero((counts > 0) & (counts < t)).tolist():
-        findings.append(Finding("primary-not-suppressed", "10.2",
-                                f"published value {int(counts[i])} is below {t}",
-                                cell=cube.labels(int(loaded.row_cell[i])), row=i + 1))
+        findings.append(
+            Finding(
+                "primary-not-suppressed",
+                "10.2",
+                f"published value {int(counts[i])} is below {t}",
+                cell=cube.labels(int(loaded.row_cell[i])),
+                row=i + 1,
+            )
+        )
         report.failing.append(int(loaded.row_cell[i]))
     for stat in spec.statistics:
         col = loaded.table.columns[stat.column]
         for i in blank_rows.tolist():
             if col[i].strip():
-                findings.append(Finding("derived-not-suppressed", "10.3",
-                                        f"{stat.column} is published for a suppressed value",
-                                        cell=cube.labels(int(loaded.row_cell[i])), row=i + 1))
+                findings.append(
+                    Finding(
+                        "derived-not-suppressed",
+                        "10.3",
+                        f"{stat.column} is published for a suppressed value",
+                        cell=cube.labels(int(loaded.row_cell[i])),
+                        row=i + 1,
+                    )
+                )
                 report.failing.append(int(loaded.row_cell[i]))
     return report, status, groups
 
@@ -217,8 +273,11 @@ def _statistic_knowledge(
             t = text.strip().rstrip("%")
             if not t or status[cell] == 0 or not dens[i].strip():
                 continue
-            decimals = stat.decimals if stat.decimals is not None else (
-                len(t.split(".")[1]) if "." in t else 0)
+            decimals = (
+                stat.decimals
+                if stat.decimals is not None
+                else (len(t.split(".")[1]) if "." in t else 0)
+            )
             half = 0.5 * 10 ** (-decimals)
             d = float(dens[i])
             lo = (float(t) - half) * d / stat.per

@@ -45,11 +45,17 @@ def build_report(release: Release) -> dict[str, Any]:
             entry["statistics_withheld"] = blanked
         if s > 0:
             iv = release.intervals.get(cell)
-            entry["interval"] = None if iv is None else {
-                "lo": _num(iv.lo), "hi": _num(iv.hi),
-                "feasible_values": _num(iv.feasible_values), "method": iv.method,
-                "exact": iv.exact,
-            }
+            entry["interval"] = (
+                None
+                if iv is None
+                else {
+                    "lo": _num(iv.lo),
+                    "hi": _num(iv.hi),
+                    "feasible_values": _num(iv.feasible_values),
+                    "method": iv.method,
+                    "exact": iv.exact,
+                }
+            )
         rows.append(entry)
     sup = release.suppression
     summary: dict[str, Any] = {
@@ -76,9 +82,13 @@ def build_report(release: Release) -> dict[str, Any]:
                 "masking_required": a.masking_required,
             },
         },
-        "score": a.scores[0].to_dict() if len(a.scores) == 1 else (
+        "score": a.scores[0].to_dict()
+        if len(a.scores) == 1
+        else (
             {"presentation": "independent", "reports": [s.to_dict() for s in a.scores]}
-            if a.scores else {"total": a.score_total}),
+            if a.scores
+            else {"total": a.score_total}
+        ),
         "summary": summary,
         "findings": [f.to_dict() for f in release.findings],
         "rows": rows,
@@ -100,25 +110,32 @@ def render_html(report: dict[str, Any]) -> str:
         parts.append(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>")
     parts.append("</table><h2>Score (step 3)</h2><pre>")
 
-
     parts.append(e(json.dumps(report["score"], indent=2)))
     parts.append("</pre><h2>Parameters changed from the DDG defaults</h2><pre>")
     parts.append(e(json.dumps(report["parameters_changed_from_ddg"], indent=2)) + "</pre>")
     parts.append("<h2>Findings</h2><ul>")
     for f in report["findings"]:
-        parts.append(f"<li class='{e(f['severity'])}'>[{e(f['severity'])}] {e(f['rule'])} "
-                     f"§{e(f['section'])}: {e(f['message'])}</li>")
-    parts.append("</ul><h2>Suppressed cells</h2><table><tr><th>row</th><th>cell</th>"
-                 "<th>reason</th><th>reader's interval</th></tr>")
+        parts.append(
+            f"<li class='{e(f['severity'])}'>[{e(f['severity'])}] {e(f['rule'])} "
+            f"§{e(f['section'])}: {e(f['message'])}</li>"
+        )
+    parts.append(
+        "</ul><h2>Suppressed cells</h2><table><tr><th>row</th><th>cell</th>"
+        "<th>reason</th><th>reader's interval</th></tr>"
+    )
     for r in report["rows"]:
         if not r["suppressed"] and r["reason"] is None:
             continue
         iv = r.get("interval")
         ivs = "—" if not iv else f"{iv['lo']} … {iv['hi'] if iv['hi'] is not None else '∞'}"
-        label = ", ".join(f"{k}={v}" for k, v in r.items()
-                          if k not in ("row", "suppressed", "reason", "interval",
-                                       "statistics_withheld"))
-        parts.append(f"<tr><td>{r['row']}</td><td>{e(label)}</td><td>{e(str(r['reason']))}"
-                     f"</td><td>{e(ivs)}</td></tr>")
+        label = ", ".join(
+            f"{k}={v}"
+            for k, v in r.items()
+            if k not in ("row", "suppressed", "reason", "interval", "statistics_withheld")
+        )
+        parts.append(
+            f"<tr><td>{r['row']}</td><td>{e(label)}</td><td>{e(str(r['reason']))}"
+            f"</td><td>{e(ivs)}</td></tr>"
+        )
     parts.append("</table></html>")
     return "\n".join(parts)

@@ -198,18 +198,26 @@ def score_table(unit: Mapping[str, Any], params: Parameters | None = None) -> Sc
             return None
 
     events = unit.get("events")
-    min_cell = part("events", lambda: _int(events if isinstance(events, Mapping) else {},
-                                           "min_nonzero_cell", "events"))
+    min_cell = part(
+        "events",
+        lambda: _int(events if isinstance(events, Mapping) else {}, "min_nonzero_cell", "events"),
+    )
     if min_cell is not None:
         report.events = band_score(max(min_cell, 1), bands.EVENTS)
     time = unit.get("time")
-    report.time = part("time", lambda: _score_time(time if isinstance(time, Mapping) else {},
-                                                   params)) or 0
+    report.time = (
+        part("time", lambda: _score_time(time if isinstance(time, Mapping) else {}, params)) or 0
+    )
     restricted = unit.get("service_restricted_to_residents") is True
     geo = unit.get("geography")
     geos = geo if isinstance(geo, list) else [geo]
-    scored = [part("geography", lambda g=g: _score_geography(g if isinstance(g, Mapping) else {},
-                                                             restricted)) for g in geos]
+    scored = [
+        part(
+            "geography",
+            lambda g=g: _score_geography(g if isinstance(g, Mapping) else {}, restricted),
+        )
+        for g in geos
+    ]
     scored = [s for s in scored if s is not None]
     if scored:  # §16 A12: residence and service together → the higher
         report.population, report.population_table = max(scored, key=lambda s: s[0])
@@ -225,11 +233,17 @@ def score_table(unit: Mapping[str, Any], params: Parameters | None = None) -> Sc
     if payer:
         programs = payer.get("programs") if isinstance(payer, Mapping) else None
         if not isinstance(programs, list) or not programs:
-            report.findings.append(Finding("bad-scoring-unit", "7.10",
-                                           "expected_payer.programs must be a non-empty list"))
+            report.findings.append(
+                Finding(
+                    "bad-scoring-unit", "7.10", "expected_payer.programs must be a non-empty list"
+                )
+            )
         else:
-            sizes = [part("expected_payer", lambda p=p: _int(p, "enrollment", "program"))
-                     for p in programs if isinstance(p, Mapping)]
+            sizes = [
+                part("expected_payer", lambda p=p: _int(p, "enrollment", "program"))
+                for p in programs
+                if isinstance(p, Mapping)
+            ]
             sizes = [s for s in sizes if s is not None]
             if sizes:
                 report.expected_payer = band_score(min(sizes), bands.EXPECTED_PAYER)
@@ -237,8 +251,10 @@ def score_table(unit: Mapping[str, Any], params: Parameters | None = None) -> Sc
                     extra_program = 1  # §7.5 rule 4, §16 A7
     variables = unit.get("variables") or []
     for var in variables if isinstance(variables, list) else []:
-        scored_var = part("variables", lambda v=var: _score_variable(
-            v if isinstance(v, Mapping) else {}, params, review))
+        scored_var = part(
+            "variables",
+            lambda v=var: _score_variable(v if isinstance(v, Mapping) else {}, params, review),
+        )
         if scored_var is None:
             continue
         name, value = scored_var
@@ -251,17 +267,28 @@ def score_table(unit: Mapping[str, Any], params: Parameters | None = None) -> Sc
         report.variables[key] = value
     extra = len(report.variables) + extra_program
     report.interaction = _interaction(extra, min_cell or 0, params)
-    report.total = (report.events + report.time + report.population
-                    + sum(report.variables.values()) + report.expected_payer + report.interaction)
+    report.total = (
+        report.events
+        + report.time
+        + report.population
+        + sum(report.variables.values())
+        + report.expected_payer
+        + report.interaction
+    )
     high_risk = unit.get("high_risk") is True
     if high_risk:
         review.append("high-risk population (§9.2)")
     small = min_cell is not None and 0 < min_cell < params.small_cell_threshold
     report.masking_required = report.total > params.release_score_max or (high_risk and small)
     if not isinstance(unit.get("geography"), Mapping | list):
-        report.findings.append(Finding("bad-scoring-unit", "7.1",
-                                       "geography is required (statewide: min_population of "
-                                       "the state)", Severity.ERROR))
+        report.findings.append(
+            Finding(
+                "bad-scoring-unit",
+                "7.1",
+                "geography is required (statewide: min_population of the state)",
+                Severity.ERROR,
+            )
+        )
     return report
 
 
@@ -280,8 +307,11 @@ def score_presentation(
     if doc.get("presentation") == "independent":
         units = doc.get("units")
         if not isinstance(units, Sequence) or isinstance(units, str | bytes) or not units:
-            bad = ScoreReport(findings=[Finding("bad-scoring-unit", "7.10",
-                                                "independent presentation needs units")])
+            bad = ScoreReport(
+                findings=[
+                    Finding("bad-scoring-unit", "7.10", "independent presentation needs units")
+                ]
+            )
             return [bad]
         return [score_table(u if isinstance(u, Mapping) else {}, params) for u in units]
     return [score_table(doc, params)]

@@ -19,8 +19,20 @@ from accord.deid.findings import Finding
 from accord.deid.params import Parameters, parameters_from_mapping
 
 KNOWN_KEYS = {
-    "dimensions", "count", "totals", "hierarchies", "denominator", "statistics", "scoring",
-    "score", "high_risk", "parameters", "total_label", "inclusive", "annotation_column", "title",
+    "dimensions",
+    "count",
+    "totals",
+    "hierarchies",
+    "denominator",
+    "statistics",
+    "scoring",
+    "score",
+    "high_risk",
+    "parameters",
+    "total_label",
+    "inclusive",
+    "annotation_column",
+    "title",
 }
 
 
@@ -74,23 +86,32 @@ def _hierarchy(name: str, raw: Any, base: Path | None) -> tuple[dict[str, str], 
         return {str(k): str(v) for k, v in mapping.items()}, []
     file, child, parent = raw.get("file"), raw.get("child"), raw.get("parent")
     if not (isinstance(file, str) and isinstance(child, str) and isinstance(parent, str)):
-        return {}, [Finding("bad-spec", "10.4",
-                            f"hierarchies.{name} needs file, child and parent (or map)")]
+        return {}, [
+            Finding("bad-spec", "10.4", f"hierarchies.{name} needs file, child and parent (or map)")
+        ]
     path = Path(file) if base is None or Path(file).is_absolute() else base / file
     if not path.exists():
         return {}, [Finding("bad-spec", "10.4", f"hierarchy file {path} does not exist")]
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     if rows and (child not in rows[0] or parent not in rows[0]):
-        return {}, [Finding("bad-spec", "10.4",
-                            f"hierarchy file {path} lacks column {child!r} or {parent!r}")]
+        return {}, [
+            Finding(
+                "bad-spec", "10.4", f"hierarchy file {path} lacks column {child!r} or {parent!r}"
+            )
+        ]
     out: dict[str, str] = {}
     problems: list[Finding] = []
     for i, r in enumerate(rows, start=2):
         c, p = r[child].strip(), r[parent].strip()
         if c in out and out[c] != p:
-            problems.append(Finding("hierarchy-two-parents", "10.4",
-                                    f"{path}:{i}: {c!r} has two parents ({out[c]!r}, {p!r})"))
+            problems.append(
+                Finding(
+                    "hierarchy-two-parents",
+                    "10.4",
+                    f"{path}:{i}: {c!r} has two parents ({out[c]!r}, {p!r})",
+                )
+            )
         out[c] = p
     return out, problems
 

@@ -17,9 +17,21 @@ from accord.deid.findings import Finding, Severity
 from accord.deid.params import Parameters
 
 PERSONAL = {
-    "identifier", "race", "ethnicity", "language", "sex", "sexual_orientation",
-    "gender_identity", "intersex", "age", "socio_economic_status", "immigration_status",
-    "residence", "education", "financial_status", "personal",
+    "identifier",
+    "race",
+    "ethnicity",
+    "language",
+    "sex",
+    "sexual_orientation",
+    "gender_identity",
+    "intersex",
+    "age",
+    "socio_economic_status",
+    "immigration_status",
+    "residence",
+    "education",
+    "financial_status",
+    "personal",
 }
 
 
@@ -31,9 +43,13 @@ class Step1Result:
     confirmed_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"has_personal_characteristics": self.has_personal_characteristics,
-                "reasons": self.reasons, "next_step": self.next_step,
-                "confirmed_by": self.confirmed_by, "section": "5"}
+        return {
+            "has_personal_characteristics": self.has_personal_characteristics,
+            "reasons": self.reasons,
+            "next_step": self.next_step,
+            "confirmed_by": self.confirmed_by,
+            "section": "5",
+        }
 
 
 def assess_step1(table_meta: Mapping[str, Any]) -> Step1Result:
@@ -63,18 +79,21 @@ class Step2Result:
 
     @property
     def passes(self) -> bool:
-        return not (self.small_numerators or self.failing_denominators
-                    or self.unknown_denominators)
+        return not (self.small_numerators or self.failing_denominators or self.unknown_denominators)
 
     @property
     def next_step(self) -> int:
         return 5 if self.passes else 3
 
     def to_dict(self) -> dict[str, Any]:
-        return {"small_numerators": self.small_numerators,
-                "failing_denominators": self.failing_denominators,
-                "unknown_denominators": self.unknown_denominators,
-                "passes": self.passes, "next_step": self.next_step, "section": "6"}
+        return {
+            "small_numerators": self.small_numerators,
+            "failing_denominators": self.failing_denominators,
+            "unknown_denominators": self.unknown_denominators,
+            "passes": self.passes,
+            "next_step": self.next_step,
+            "section": "6",
+        }
 
 
 def check_numerator_denominator(
@@ -98,15 +117,26 @@ def check_numerator_denominator(
             elif not params.denominator_passes(int(d)):
                 result.failing_denominators += 1
     if result.small_numerators:
-        result.findings.append(Finding(
-            "numerator-condition", "6", f"{result.small_numerators} value(s) come from 1 to "
-            f"{params.small_cell_threshold - 1} individuals", Severity.INFO))
+        result.findings.append(
+            Finding(
+                "numerator-condition",
+                "6",
+                f"{result.small_numerators} value(s) come from 1 to "
+                f"{params.small_cell_threshold - 1} individuals",
+                Severity.INFO,
+            )
+        )
     if result.failing_denominators or result.unknown_denominators:
-        result.findings.append(Finding(
-            "denominator-condition", "6",
-            f"{result.failing_denominators} denominator(s) at or below "
-            f"{params.denominator_threshold:,} and {result.unknown_denominators} unknown "
-            "(§16 A1, A13)", Severity.INFO))
+        result.findings.append(
+            Finding(
+                "denominator-condition",
+                "6",
+                f"{result.failing_denominators} denominator(s) at or below "
+                f"{params.denominator_threshold:,} and {result.unknown_denominators} unknown "
+                "(§16 A1, A13)",
+                Severity.INFO,
+            )
+        )
     return result
 
 
@@ -119,22 +149,45 @@ def masking_decision(
     """
     notes: list[Finding] = []
     if high_risk and any_small:
-        notes.append(Finding("high-risk-population", "9.2",
-                             "high-risk population: values below the threshold are suppressed "
-                             "whatever the score", Severity.INFO))
+        notes.append(
+            Finding(
+                "high-risk-population",
+                "9.2",
+                "high-risk population: values below the threshold are suppressed "
+                "whatever the score",
+                Severity.INFO,
+            )
+        )
         return True, notes
     if total is None:
-        notes.append(Finding("no-score", "7", "no publication score given; masking applied "
-                                              "(conservative default)", Severity.WARNING))
+        notes.append(
+            Finding(
+                "no-score",
+                "7",
+                "no publication score given; masking applied (conservative default)",
+                Severity.WARNING,
+            )
+        )
         return True, notes
     if total > params.release_score_max:
         if not any_small:
-            notes.append(Finding("score-without-small-cells", "16 A14",
-                                 f"score {total} requires masking but no cell is below the "
-                                 "threshold; an expert must decide (aggregate or split, §10.1)",
-                                 Severity.WARNING))
+            notes.append(
+                Finding(
+                    "score-without-small-cells",
+                    "16 A14",
+                    f"score {total} requires masking but no cell is below the "
+                    "threshold; an expert must decide (aggregate or split, §10.1)",
+                    Severity.WARNING,
+                )
+            )
         return True, notes
-    notes.append(Finding("score-releasable", "8",
-                         f"score {total} <= {params.release_score_max}: no masking required by "
-                         "the score (an expert may still mask)", Severity.INFO))
+    notes.append(
+        Finding(
+            "score-releasable",
+            "8",
+            f"score {total} <= {params.release_score_max}: no masking required by "
+            "the score (an expert may still mask)",
+            Severity.INFO,
+        )
+    )
     return False, notes

@@ -18,20 +18,20 @@ import numpy.typing as npt
 
 from accord.deid.audit import (
     COMPLEMENTARY,
+    MAX_COMPONENT,
     PRIMARY,
     PUBLISHED,
     AuditReport,
     CellInterval,
     StatusArray,
     attacker_bounds,
-    MAX_COMPONENT,
     audit_pattern,
     local_interval,
 )
 from accord.deid.cube import Cube
 from accord.deid.findings import Finding, Severity
 from accord.deid.groups import Groups
-from accord.deid.hypercube import batch_proofs, search
+from accord.deid.hypercube import batch_proofs, search, walk
 from accord.deid.params import Parameters
 
 
@@ -68,7 +68,7 @@ def primary_status(cube: Cube, params: Parameters) -> StatusArray:
     return status
 
 
-WIDEN_ROUNDS = 8
+WIDEN_ROUNDS = 3
 FEW_LEFTOVERS = 20
 
 
@@ -237,11 +237,9 @@ def suppress_cube(
     while pending and rounds < max_rounds:
         rounds += 1
         report = _proof_only(cube, status, params, pending)
-        proven.update(
-            (c, iv) for c, iv in report.intervals.items() if c not in set(report.failing)
-        )
+        failed = set(report.failing)
+        proven.update((c, iv) for c, iv in report.intervals.items() if c not in failed)
         touched: list[int] = []
-        next_pending: list[int] = []
         for cell in report.failing:
             steps = _fix_cell(cube, status, params, closure, cell, touched)
             if steps is None:
@@ -252,19 +250,26 @@ def suppress_cube(
             proven[cell] = CellInterval(cell, v + steps[0], v + steps[1], "proof", False)
         if touched:
             closure.run(sorted(set(touched)))
-        pending = next_pending
+        pending = []  # a fixed cell is proved by its own perturbation
     leftovers.extend(pending)
     final = AuditReport(intervals=dict(proven))
     if leftovers:
         again = _proof_only(cube, status, params, leftovers, thorough=True, groups=groups)
-        final.intervals.update(
-            (c, iv) for c, iv in again.intervals.items() if c not in set(again.failing))
+        failed = set(again.failing)
+        final.intervals.update((c, iv) for c, iv in again.intervals.items() if c not in failed)
         leftovers = again.failing
     for _ in range(WIDEN_ROUNDS if leftovers else 0):
         if cube.size <= solver_limit:
             few = len(leftovers) <= FEW_LEFTOVERS  # then larger programs are affordable
-            solved = audit_pattern(cube, groups, status, params, cells=leftovers, proofs=False,
-                                   max_component=50_000 if few else MAX_COMPONENT)
+            solved = audit_pattern(
+                cube,
+                groups,
+                status,
+                params,
+                cells=leftovers,
+                proofs=False,
+                max_component=50_000 if few else MAX_COMPONENT,
+            )
         else:
             solved = _proof_only(cube, status, params, leftovers, thorough=True, groups=groups)
         final.intervals.update(solved.intervals)
@@ -286,10 +291,14 @@ def suppress_cube(
         if closure.needs(g):
             total = groups.total(g)
             findings.append(
-                Finding("R1-unprotectable", "10.4",
-                        "no cell is available to complete this group's suppression; aggregate "
-                        "categories or split the table (§10.1)",
-                        Severity.ERROR, cell=cube.labels(total))
+                Finding(
+                    "R1-unprotectable",
+                    "10.4",
+                    "no cell is available to complete this group's suppression; aggregate "
+                    "categories or split the table (§10.1)",
+                    Severity.ERROR,
+                    cell=cube.labels(total),
+                )
             )
     findings.extend(final.findings)
     return SuppressionResult(status, final, findings, rounds)
@@ -320,8 +329,12 @@ def _widen(closure: _Closure, cell: int, depth: int = 3) -> int | None:
 
 
 def _proof_only(
-    cube: Cube, status: StatusArray, params: Parameters, cells: list[int],
-    thorough: bool = False, groups: Groups | None = None,
+    cube: Cube,
+    status: StatusArray,
+    params: Parameters,
+    cells: list[int],
+    thorough: bool = False,
+    groups: Groups | None = None,
 ) -> AuditReport:
     """Settle cells by perturbation proofs alone; a cell without a proof is reported failing."""
     bounds = attacker_bounds(cube.values, status, params)
@@ -330,16 +343,21 @@ def _proof_only(
     report = AuditReport()
     targets = np.asarray([c for c in cells if status[c] == PRIMARY], dtype=np.int64)
     quick, q_lo, q_hi = batch_proofs(cube, targets, sup, bounds, need)
-    for cell, ok, lo_q, hi_q in zip(targets.tolist(), quick.tolist(), q_lo.tolist(),
-                                    q_hi.tolist(), strict=True):
+    for cell, ok, lo_q, hi_q in zip(
+        targets.tolist(), quick.tolist(), q_lo.tolist(), q_hi.tolist(), strict=True
+    ):
         v = float(cube.values[cell])
         if ok:
             report.intervals[cell] = CellInterval(cell, v + lo_q, v + hi_q, "proof", False)
             continue
         lo, hi, _ = search(cube, cell, sup, sup, bounds, need, allow_new=False)
         if hi - lo < need and thorough:
-            lo, hi, _ = search(cube, cell, sup, sup, bounds, need, allow_new=False,
-                               per_dim=12, budget=5_000)
+            lo, hi, _ = search(
+                cube, cell, sup, sup, bounds, need, allow_new=False, per_dim=12, budget=5_000
+            )
+        if hi - lo < need and thorough:
+            w_lo, w_hi = walk(cube, cell, sup, bounds, need)
+            lo, hi = min(lo, w_lo), max(hi, w_hi)
         if hi - lo < need and thorough and groups is not None:
             l_lo, l_hi = local_interval(cube, groups, bounds, cell)
             lo, hi = min(lo, l_lo - v), max(hi, l_hi - v)
@@ -347,15 +365,23 @@ def _proof_only(
         if hi - lo < need:
             report.failing.append(cell)
             report.findings.append(
-                Finding("R4-exact-check", "10.5",
-                        "no proof that this suppressed cell keeps enough feasible values",
-                        Severity.ERROR, cell=cube.labels(cell))
+                Finding(
+                    "R4-exact-check",
+                    "10.5",
+                    "no proof that this suppressed cell keeps enough feasible values",
+                    Severity.ERROR,
+                    cell=cube.labels(cell),
+                )
             )
     return report
 
 
 def _fix_cell(
-    cube: Cube, status: StatusArray, params: Parameters, closure: _Closure, cell: int,
+    cube: Cube,
+    status: StatusArray,
+    params: Parameters,
+    closure: _Closure,
+    cell: int,
     touched: list[int],
 ) -> tuple[float, float] | None:
     """Add the cheapest perturbation that protects `cell`; returns its step range, or None.
@@ -372,8 +398,17 @@ def _fix_cell(
         want = need if attempt == 0 else 1.0
         pert = None
         for per_dim, budget in ((4, 400), (12, 20_000)):
-            _, _, pert = search(cube, cell, sup, closure.usable, bounds, want, allow_new=True,
-                                per_dim=per_dim, budget=budget)
+            _, _, pert = search(
+                cube,
+                cell,
+                sup,
+                closure.usable,
+                bounds,
+                want,
+                allow_new=True,
+                per_dim=per_dim,
+                budget=budget,
+            )
             if pert is not None:
                 break
         if pert is None:
@@ -385,8 +420,9 @@ def _fix_cell(
             return pert.t_lo, pert.t_hi
         sup = status > 0
         real = attacker_bounds(cube.values, status, params)
-        lo, hi, _ = search(cube, cell, sup, sup, real, need, allow_new=False, per_dim=12,
-                           budget=5_000)
+        lo, hi, _ = search(
+            cube, cell, sup, sup, real, need, allow_new=False, per_dim=12, budget=5_000
+        )
         if hi - lo >= need:
             return lo, hi
         if not fresh:

@@ -66,9 +66,13 @@ def read_table(path: Path) -> tuple[LongTable | None, list[Finding]]:
             data: dict[str, list[str]] = {h: [] for h in header}
             for i, rec in enumerate(reader, start=2):
                 if len(rec) != len(header):
-                    return None, [Finding("bad-table", "11.1",
-                                          f"{path}:{i}: {len(rec)} fields, header has "
-                                          f"{len(header)}")]
+                    return None, [
+                        Finding(
+                            "bad-table",
+                            "11.1",
+                            f"{path}:{i}: {len(rec)} fields, header has {len(header)}",
+                        )
+                    ]
                 for h, v in zip(header, rec, strict=True):
                     data[h].append(v)
             return LongTable(header, data), []
@@ -95,8 +99,9 @@ def _parse_counts(
         elif _NUM.match(t) and float(t) < 0:
             problems.append(Finding("count-negative", "2", f"negative count {t!r}", row=i + 1))
         else:
-            problems.append(Finding("count-not-integer", "2",
-                                    f"count {t!r} is not a whole number", row=i + 1))
+            problems.append(
+                Finding("count-not-integer", "2", f"count {t!r} is not a whole number", row=i + 1)
+            )
     return counts, blank, problems
 
 
@@ -104,8 +109,10 @@ def _capped(problems: list[Finding]) -> list[Finding]:
     if len(problems) <= MAX_ROW_FINDINGS:
         return problems
     extra = len(problems) - MAX_ROW_FINDINGS
-    return [*problems[:MAX_ROW_FINDINGS],
-            Finding("more-problems", "11", f"... and {extra} more problems of these kinds")]
+    return [
+        *problems[:MAX_ROW_FINDINGS],
+        Finding("more-problems", "11", f"... and {extra} more problems of these kinds"),
+    ]
 
 
 def build_cube(
@@ -119,8 +126,11 @@ def build_cube(
     findings: list[Finding] = []
     for col in spec.columns():
         if col not in table.columns:
-            findings.append(Finding("unknown-column", "11",
-                                    f"SPEC names column {col!r}, which TABLE does not have"))
+            findings.append(
+                Finding(
+                    "unknown-column", "11", f"SPEC names column {col!r}, which TABLE does not have"
+                )
+            )
     if findings:
         return None, findings
     n = table.n_rows
@@ -128,8 +138,9 @@ def build_cube(
     for den in [spec.denominator] if spec.denominator else []:
         for i, t in enumerate(table.columns[den]):
             if t.strip() and not _NUM.match(t):
-                problems.append(Finding("bad-denominator", "6", f"{den} {t!r} is not a number",
-                                        row=i + 1))
+                problems.append(
+                    Finding("bad-denominator", "6", f"{den} {t!r} is not a number", row=i + 1)
+                )
     dims: list[Dimension] = []
     codes: list[IntArray] = []
     for name in spec.dimensions:
@@ -137,8 +148,13 @@ def build_cube(
         for i, v in enumerate(text):
             if v == "":
                 problems.append(Finding("dimension-blank", "11.1", f"{name} is blank", row=i + 1))
-        dim, hf = build_dimension(name, text, spec.total_label, spec.hierarchies.get(name),
-                                  inclusive=name in spec.inclusive)
+        dim, hf = build_dimension(
+            name,
+            text,
+            spec.total_label,
+            spec.hierarchies.get(name),
+            inclusive=name in spec.inclusive,
+        )
         findings.extend(hf)
         if dim is not None:
             dims.append(dim)
@@ -152,13 +168,17 @@ def build_cube(
     uniq, first, seen = np.unique(flat, return_index=True, return_counts=True)
     for cell, count in zip(uniq[seen > 1], seen[seen > 1], strict=True):
         row = int(first[uniq == cell][0])
-        findings.append(Finding("duplicate-cell", "11.1",
-                                f"{count} rows describe the same cell", row=row + 1))
+        findings.append(
+            Finding("duplicate-cell", "11.1", f"{count} rows describe the same cell", row=row + 1)
+        )
     if findings:
         return None, _capped(findings)
     if np.prod(shape, dtype=np.float64) > 50_000_000:
-        return None, [Finding("table-too-large", "10.4",
-                              f"the table's full cube has {int(np.prod(shape))} cells")]
+        return None, [
+            Finding(
+                "table-too-large", "10.4", f"the table's full cube has {int(np.prod(shape))} cells"
+            )
+        ]
     cube = cube_from_codes(dims, codes, counts)
     values = cube.values.copy()
     row_cell = np.asarray(flat, dtype=np.int64)
@@ -167,10 +187,15 @@ def build_cube(
     given = counts
     bad = margin_rows & ~np.isnan(computed) & ~np.isnan(given) & (computed != given)
     for i in np.flatnonzero(bad)[:MAX_ROW_FINDINGS].tolist():
-        findings.append(Finding(
-            "margin-mismatch", "10.4",
-            f"total {int(given[i])} does not equal the sum of its parts {int(computed[i])}",
-            cell=cube.labels(int(row_cell[i])), row=i + 1))
+        findings.append(
+            Finding(
+                "margin-mismatch",
+                "10.4",
+                f"total {int(given[i])} does not equal the sum of its parts {int(computed[i])}",
+                cell=cube.labels(int(row_cell[i])),
+                row=i + 1,
+            )
+        )
     if findings:
         return None, findings
     if published:

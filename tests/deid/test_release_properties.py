@@ -1,0 +1,56 @@
+"""Release-level properties: output forms agree with the suppression pattern."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accord.deid.output import render_odp
+from accord.deid.release import release_loaded
+from accord.deid.spec import parse_spec
+from accord.deid.tables import LongTable, build_cube
+
+
+@st.composite
+def long_tables(draw: st.DrawFn) -> LongTable:
+    rows_n = draw(st.integers(2, 4))
+    cols_n = draw(st.integers(2, 4))
+    value = st.one_of(st.just(0), st.integers(1, 10), st.integers(11, 90))
+    cols: dict[str, list[str]] = {"r": [], "c": [], "n": [], "pct": []}
+    for i in range(rows_n):
+        for j in range(cols_n):
+            n = draw(value)
+            cols["r"].append(f"r{i}")
+            cols["c"].append(f"c{j}")
+            cols["n"].append(str(n))
+            cols["pct"].append(f"{n / 10:.1f}")
+    return LongTable(["r", "c", "n", "pct"], cols)
+
+
+SPEC, _ = parse_spec(
+    {"dimensions": ["r", "c"], "count": "n", "statistics": ["pct"], "score": 15}
+)
+
+
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(long_tables())
+def test_published_table_hides_small_values_and_their_statistics(table):
+    assert SPEC is not None
+    loaded, problems = build_cube(table, SPEC)
+    assert loaded is not None, problems
+    release = release_loaded(loaded, SPEC, audit_intervals=False)
+    if release.blocked:
+        return
+    odp = render_odp(release)
+    idx = {name: i for i, name in enumerate(odp.header)}
+    for original_n, row in zip(table.columns["n"], odp.rows, strict=True):
+        n = int(original_n)
+        shown = row[idx["n"]]
+        if shown == "":
+            assert n > 0  # zeros are never suppressed
+            assert row[idx["pct"]] == ""  # derived statistic withheld with its count
+            assert row[idx["annotation"]] in ("1", "2")
+        else:
+            assert int(shown) == n
+            assert n == 0 or n >= 11
+            assert row[idx["annotation"]] == ""
