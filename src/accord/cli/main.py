@@ -21,6 +21,7 @@ from accord.auth.users import (
 from accord.catalog.harvesting import fail_interrupted_runs
 from accord.cli import catalog, describe, metadata
 from accord.cli.context import AsUser, err, fail, out, unit_of_work
+from accord.cli.deid import app as deid_app
 from accord.config import Settings, get_settings
 from accord.db.engine import transaction
 from accord.db.migrate import upgrade_database
@@ -219,15 +220,7 @@ def audit_verify(as_user: AsUser = None) -> None:
     raise typer.Exit(1)
 
 
-def _mount_optional() -> None:
-    try:
-        from accord.cli.deid import app as deid_app
-    except ImportError:
-        return
-    app.add_typer(deid_app, name="deid", help="De-identification under the DDG.")
-
-
-_mount_optional()
+app.add_typer(deid_app, name="deid", help="De-identification of aggregate tables (DDG).")
 catalog.register(app)
 metadata.register(app)
 describe.register(app)

@@ -11,6 +11,7 @@ a primary cell it cannot prove safe gets the cheapest perturbation that protects
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -240,7 +241,7 @@ def suppress_cube(
         failed = set(report.failing)
         proven.update((c, iv) for c, iv in report.intervals.items() if c not in failed)
         touched: list[int] = []
-        for cell in report.failing:
+        for cell in _refreshed(cube, status, params, report.failing, proven):
             steps = _fix_cell(cube, status, params, closure, cell, touched)
             if steps is None:
                 leftovers.append(cell)
@@ -302,6 +303,31 @@ def suppress_cube(
             )
     findings.extend(final.findings)
     return SuppressionResult(status, final, findings, rounds)
+
+
+def _refreshed(
+    cube: Cube,
+    status: StatusArray,
+    params: Parameters,
+    cells: list[int],
+    proven: dict[int, CellInterval],
+    chunk: int = 1_000,
+) -> Iterator[int]:
+    """Yield the cells still unproved, re-running the vectorised proof every `chunk` cells:
+    perturbations added for earlier cells often protect later ones too."""
+    need = params.min_feasible_values - 1
+    for start in range(0, len(cells), chunk):
+        part = np.asarray(cells[start : start + chunk], dtype=np.int64)
+        bounds = attacker_bounds(cube.values, status, params)
+        ok, lo, hi = batch_proofs(cube, part, status > 0, bounds, need)
+        for cell, good, a, b in zip(
+            part.tolist(), ok.tolist(), lo.tolist(), hi.tolist(), strict=True
+        ):
+            if good:
+                v = float(cube.values[cell])
+                proven[cell] = CellInterval(cell, v + a, v + b, "proof", False)
+            else:
+                yield cell
 
 
 def _widen(closure: _Closure, cell: int, depth: int = 3) -> int | None:
