@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from accord.auth.actor import Actor, actor_for
 from accord.auth.models import Department
 from accord.auth.users import create_department, create_user
 from accord.config import Settings
-from accord.db.engine import transaction
+from accord.db.engine import get_engine, transaction
 
 PASSWORD = "correct-horse-battery"
 
@@ -28,3 +28,17 @@ def make_user(settings: Settings, username: str, *roles: str, department: str = 
             roles=list(roles),
         )
         return actor_for(user)
+
+
+def tamper_with_audit_log(settings: Settings, sql: str) -> None:
+    """Someone with database rights removes the append-only guard and changes rows."""
+    engine = get_engine(settings.resolved_database_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_entry_no_update"))
+            conn.execute(text("DROP TRIGGER audit_entry_no_delete"))
+        conn.execute(text(sql))
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_entry ENABLE TRIGGER audit_entry_append_only"))

@@ -36,7 +36,6 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(default=False, description="Set behind HTTPS.")
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
-    token_days: int = Field(default=30, ge=1, le=366)
     max_request_mb: int = Field(default=25, ge=1, description="Largest accepted request body.")
 
     @cached_property

@@ -11,7 +11,7 @@ from accord.auth.actor import Actor
 from accord.config import Settings
 from accord.db.engine import get_engine, transaction
 from accord.errors import PermissionDenied
-from tests.factories import make_user
+from tests.factories import make_user, tamper_with_audit_log
 
 
 def _fill(settings: Settings, n: int) -> None:
@@ -23,20 +23,6 @@ def _fill(settings: Settings, n: int) -> None:
 def _verify(settings: Settings) -> audit.Verification:
     with transaction(settings) as session:
         return audit.verify(session, Actor.system(), settings.key)
-
-
-def _behind_the_back(settings: Settings, sql: str) -> None:
-    """Someone with database rights removes the append-only guard and changes rows."""
-    engine = get_engine(settings.resolved_database_url)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only"))
-        else:
-            conn.execute(text("DROP TRIGGER audit_entry_no_update"))
-            conn.execute(text("DROP TRIGGER audit_entry_no_delete"))
-        conn.execute(text(sql))
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE audit_entry ENABLE TRIGGER audit_entry_append_only"))
 
 
 def test_chain_of_real_changes_verifies(settings: Settings) -> None:
@@ -71,7 +57,7 @@ def test_database_refuses_update_and_delete(settings: Settings) -> None:
 
 def test_edited_row_is_detected(settings: Settings) -> None:
     _fill(settings, 5)
-    _behind_the_back(settings, "UPDATE audit_entry SET object_id = '99' WHERE seq = 3")
+    tamper_with_audit_log(settings, "UPDATE audit_entry SET object_id = '99' WHERE seq = 3")
     result = _verify(settings)
     assert not result.ok and result.broken_seq == 3 and result.checked == 2
     assert "does not match" in result.reason
@@ -79,14 +65,14 @@ def test_edited_row_is_detected(settings: Settings) -> None:
 
 def test_deleted_row_is_detected(settings: Settings) -> None:
     _fill(settings, 5)
-    _behind_the_back(settings, "DELETE FROM audit_entry WHERE seq = 2")
+    tamper_with_audit_log(settings, "DELETE FROM audit_entry WHERE seq = 2")
     result = _verify(settings)
     assert not result.ok and result.broken_seq == 2 and "missing" in result.reason
 
 
 def test_deleted_tail_is_detected(settings: Settings) -> None:
     _fill(settings, 5)
-    _behind_the_back(settings, "DELETE FROM audit_entry WHERE seq >= 4")
+    tamper_with_audit_log(settings, "DELETE FROM audit_entry WHERE seq >= 4")
     result = _verify(settings)
     assert not result.ok and result.broken_seq == 4
 
@@ -99,7 +85,9 @@ def test_rehashed_edit_without_key_is_detected(settings: Settings) -> None:
     forged = entries[-1]
     forged.actor = "mallory"
     fake = audit.entry_hash(b"guessed-key", forged)
-    _behind_the_back(settings, f"UPDATE audit_entry SET actor='mallory', hash='{fake}' WHERE seq=3")
+    tamper_with_audit_log(
+        settings, f"UPDATE audit_entry SET actor='mallory', hash='{fake}' WHERE seq=3"
+    )
     assert not _verify(settings).ok
 
 

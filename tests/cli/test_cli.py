@@ -5,6 +5,7 @@ from typer.testing import CliRunner
 
 from accord.cli import app
 from accord.config import Settings
+from tests.factories import tamper_with_audit_log
 
 
 @pytest.fixture
@@ -106,9 +107,6 @@ def test_invalid_input_lists_problems_exit_2(cli_env: Settings) -> None:
 
 
 def test_audit_verify_reports_break(cli_env: Settings) -> None:
-    from sqlalchemy import text
-
-    from accord.db.engine import get_engine
 
     run(
         "user",
@@ -123,15 +121,7 @@ def test_audit_verify_reports_break(cli_env: Settings) -> None:
         "--password",
         "long-enough-pw",
     )
-    engine = get_engine(cli_env.resolved_database_url)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only"))
-            conn.execute(text("UPDATE audit_entry SET actor = 'x' WHERE seq = 1"))
-            conn.execute(text("ALTER TABLE audit_entry ENABLE TRIGGER audit_entry_append_only"))
-        else:
-            conn.execute(text("DROP TRIGGER audit_entry_no_update"))
-            conn.execute(text("UPDATE audit_entry SET actor = 'x' WHERE seq = 1"))
+    tamper_with_audit_log(cli_env, "UPDATE audit_entry SET actor = 'x' WHERE seq = 1")
     code, out = run("audit", "verify", "--as", "root")
     assert code == 1 and "broken at entry 1" in out
 

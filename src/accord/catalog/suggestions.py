@@ -328,10 +328,3 @@ def matching(session: Session, actor: Actor, pattern: str, *, label: str = "") -
         for item in open_suggestions(session, actor, label=label, limit=100_000)
         if fnmatch.fnmatch(item.field.name.lower(), pattern.strip().lower())
     ]
-
-
-def get_suggestion(session: Session, suggestion_id: int) -> ClassificationSuggestion:
-    found = session.get(ClassificationSuggestion, suggestion_id)
-    if found is None:
-        raise NotFound(f"No suggestion {suggestion_id}.")
-    return found

@@ -32,7 +32,6 @@ from accord.errors import Problem, ValidationFailed
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 SAMPLE_ROWS = 1000  # Excel rows looked at to infer a column's type
-MAX_NAME_LENGTH = 255  # the common file-system limit for one path component
 
 
 def harvest_files(
@@ -276,31 +275,3 @@ def _value_type(value: Any) -> str:
     if isinstance(value, dt.timedelta):
         return "INTERVAL"
     return "VARCHAR"
-
-
-def safe_upload_name(name: str) -> str:
-    """Return ``name`` unchanged if it is safe as one folder/file name under the upload root.
-
-    Uploads are stored under a folder with this name, so anything that could escape or alias
-    that folder is refused rather than repaired: path separators (/ and \\), a drive or stream
-    colon, ``.`` and ``..``, NUL and other control characters, blank or over-long names.
-    Raises ValidationFailed.
-    """
-    reason = None
-    if not name.strip():
-        reason = "The name is empty."
-    elif name in (".", ".."):
-        reason = "The name may not be . or ..; choose a file name."
-    elif "/" in name or "\\" in name:
-        reason = "The name may not contain / or \\; give a file name, not a path."
-    elif ":" in name:
-        reason = "The name may not contain a colon (drive letters and streams are refused)."
-    elif any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        reason = "The name may not contain NUL or other control characters."
-    elif name != name.strip():
-        reason = "The name may not begin or end with spaces."
-    elif len(name.encode()) > MAX_NAME_LENGTH:
-        reason = f"The name is longer than {MAX_NAME_LENGTH} bytes."
-    if reason is not None:
-        raise ValidationFailed([Problem("name", reason)], "The file name was not accepted.")
-    return name
