@@ -24,7 +24,8 @@ from scipy.sparse.csgraph import connected_components
 from accord.deid.cube import Cube
 from accord.deid.findings import Finding, Severity
 from accord.deid.groups import Groups
-from accord.deid.hypercube import Bounds, search
+from accord.deid.hypercube import Bounds
+from accord.deid.hypercube_search import Trees, protect, walk
 from accord.deid.params import Parameters
 
 PUBLISHED, PRIMARY, COMPLEMENTARY = 0, 1, 2
@@ -193,6 +194,7 @@ def audit_pattern(
     exact_intervals: bool = False,
     proofs: bool = True,
     max_component: int = MAX_COMPONENT,
+    solver: bool = True,
 ) -> AuditReport:
     """Audit primary cells (or `cells`); with `exact_intervals` every suppressed cell is solved.
 
@@ -210,21 +212,45 @@ def audit_pattern(
         targets = np.asarray(sorted(set(cells)), dtype=np.int64)
     if exact_intervals:
         targets = np.flatnonzero(suppressed)
-    to_solve: list[int] = []
+    to_solve = targets.tolist()
     known = ~np.isnan(cube.values)
-    for cell in targets.tolist():
-        if not exact_intervals and proofs and known.all():
-            lo, hi, _ = search(cube, cell, suppressed, suppressed, bounds, need, allow_new=False)
-            if hi - lo >= need:
-                v = float(cube.values[cell])
-                report.intervals[cell] = CellInterval(cell, v + lo, v + hi, "proof", False)
-                continue
-        to_solve.append(cell)
+    if not exact_intervals and proofs and known.all():
+        trees = Trees.of(cube)
+        for effort in (1, 3):
+            proof = protect(
+                cube,
+                trees,
+                np.asarray(to_solve, dtype=np.int64),
+                suppressed.copy(),
+                np.zeros(cube.size, dtype=bool),
+                bounds.lb,
+                bounds.ub,
+                need,
+                allow_new=False,
+                effort=effort,
+            )
+            to_solve = []
+            for cell, ok, lo, hi in zip(
+                proof.cells.tolist(), proof.proved.tolist(), proof.t_lo.tolist(),
+                proof.t_hi.tolist(), strict=True,
+            ):
+                if ok:
+                    v = float(cube.values[cell])
+                    report.intervals[cell] = CellInterval(cell, v + lo, v + hi, "proof", False)
+                else:
+                    to_solve.append(cell)
+        report.intervals.update(walk_proofs(cube, trees, to_solve, suppressed, bounds, need))
+        to_solve = [c for c in to_solve if c not in report.intervals]
+    if to_solve:
+        outer = propagate_bounds(groups, bounds)
+        for cell in list(to_solve):
+            lo, hi = float(outer.lb[cell]), float(outer.ub[cell])
+            if hi - lo < need:  # narrow even from outside: a disclosure, no solver needed
+                report.intervals[cell] = CellInterval(cell, lo, hi, "propagation", False)
+                to_solve.remove(cell)
+    if not solver:
+        to_solve = []
     report.intervals.update(solve_intervals(cube, groups, bounds, to_solve, max_component))
-    for cell in to_solve:
-        if cell not in report.intervals and known.all():
-            lo, hi = local_interval(cube, groups, bounds, cell)
-            report.intervals[cell] = CellInterval(cell, lo, hi, "local", False)
     for cell in targets.tolist():
         if status[cell] != PRIMARY:
             continue
@@ -265,7 +291,14 @@ def audit_pattern(
                     "10.5",
                     f"suppressed cell can be narrowed to {int(iv.feasible_values)} value(s) "
                     f"({_fmt(iv.lo)}..{_fmt(iv.hi)}); at least {params.min_feasible_values} "
-                    "are required",
+                    "are required"
+                    + (
+                        "; its parts are themselves suppressed small counts, so no further "
+                        "suppression can widen it: aggregate categories (§10.1) or publish one "
+                        "undifferentiated suppression mark (§16 A4)"
+                        if iv.method == "propagation"
+                        else ""
+                    ),
                     Severity.ERROR,
                     cell=cube.labels(cell),
                     row=int(cube.row[cell]) if cube.row[cell] >= 0 else None,
@@ -273,6 +306,70 @@ def audit_pattern(
                 )
             )
     return report
+
+
+def walk_proofs(
+    cube: Cube,
+    trees: Trees,
+    cells: list[int],
+    suppressed: npt.NDArray[np.bool_],
+    bounds: Bounds,
+    need: float,
+) -> dict[int, CellInterval]:
+    """Intervals proved by chained perturbations, for the cells they prove wide enough."""
+    down, up, _ = walk(
+        cube, trees, np.asarray(cells, dtype=np.int64), suppressed.copy(), bounds.lb,
+        bounds.ub, need,
+    )
+    out = {}
+    for cell, d, u in zip(cells, down.tolist(), up.tolist(), strict=True):
+        if d + u >= need:
+            v = float(cube.values[cell])
+            out[cell] = CellInterval(cell, v - d, v + u, "proof", False)
+    return out
+
+
+def propagate_bounds(groups: Groups, bounds: Bounds, rounds: int = 20) -> Bounds:
+    """Outer bounds of every cell by interval reasoning over the groups (total = sum of parts).
+
+    Each round tightens a total to the sum of its parts' bounds and each part to the total
+    minus the other parts. Every integer table a reader cannot exclude stays inside, so a
+    cell whose outer interval is narrow is narrowed at least that far: a proof of disclosure
+    (the converse of a perturbation proof), found without a solver.
+    """
+    lb, ub = bounds.lb.copy(), bounds.ub.copy()
+    if not groups.count:
+        return Bounds(lb, ub)
+    starts = groups.ptr[:-1]
+    is_total = np.zeros(len(groups.cells), dtype=bool)
+    is_total[starts] = True
+    group_of = np.repeat(np.arange(groups.count), np.diff(groups.ptr))
+    for _ in range(rounds):
+        before_lb, before_ub = lb.copy(), ub.copy()
+        part_lb = np.where(is_total, 0.0, lb[groups.cells])
+        part_ub = np.where(is_total, 0.0, ub[groups.cells])
+        finite_ub = np.where(np.isinf(part_ub), 0.0, part_ub)
+        sum_lb = np.add.reduceat(part_lb, starts)
+        sum_ub = np.add.reduceat(finite_ub, starts)
+        n_inf = np.add.reduceat(np.isinf(part_ub).astype(np.int64), starts)
+        totals = groups.cells[starts]
+        np.maximum.at(lb, totals, sum_lb)
+        np.minimum.at(ub, totals, np.where(n_inf > 0, np.inf, sum_ub))
+        # a part: total minus the others' bounds
+        t_lb, t_ub = lb[totals][group_of], ub[totals][group_of]
+        others_lb = sum_lb[group_of] - part_lb
+        own_inf = np.isinf(part_ub)
+        others_inf = n_inf[group_of] - own_inf.astype(np.int64)
+        others_ub = np.where(others_inf > 0, np.inf, sum_ub[group_of] - finite_ub)
+        with np.errstate(invalid="ignore"):
+            new_lb = np.where(np.isinf(others_ub), -np.inf, t_lb - others_ub)
+            new_ub = t_ub - others_lb
+        parts = ~is_total
+        np.maximum.at(lb, groups.cells[parts], new_lb[parts])
+        np.minimum.at(ub, groups.cells[parts], new_ub[parts])
+        if np.array_equal(lb, before_lb) and np.array_equal(ub, before_ub):
+            break
+    return Bounds(lb, ub)
 
 
 def _num(x: float) -> float | int | None:

@@ -38,7 +38,7 @@ class Groups:
         return int(self.cells[self.ptr[g]])
 
     @cached_property
-    def _inverse(self) -> tuple[IntArray, IntArray]:
+    def inverse(self) -> tuple[IntArray, IntArray]:
         group_of_entry = np.repeat(np.arange(self.count, dtype=np.int64), np.diff(self.ptr))
         order = np.argsort(self.cells, kind="stable")
         counts = np.bincount(self.cells, minlength=self.n_cells)
@@ -47,7 +47,7 @@ class Groups:
         return cell_ptr, group_of_entry[order]
 
     def groups_of(self, cell: int) -> IntArray:
-        cell_ptr, cell_groups = self._inverse
+        cell_ptr, cell_groups = self.inverse
         return cell_groups[cell_ptr[cell] : cell_ptr[cell + 1]]
 
     @cached_property

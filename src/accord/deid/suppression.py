@@ -11,7 +11,6 @@ a primary cell it cannot prove safe gets the cheapest perturbation that protects
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +18,6 @@ import numpy.typing as npt
 
 from accord.deid.audit import (
     COMPLEMENTARY,
-    MAX_COMPONENT,
     PRIMARY,
     PUBLISHED,
     AuditReport,
@@ -27,12 +25,12 @@ from accord.deid.audit import (
     StatusArray,
     attacker_bounds,
     audit_pattern,
-    local_interval,
 )
 from accord.deid.cube import Cube
 from accord.deid.findings import Finding, Severity
 from accord.deid.groups import Groups
-from accord.deid.hypercube import batch_proofs, search, walk
+from accord.deid.hierarchy import IntArray
+from accord.deid.hypercube_search import Trees, protect, prune, walk
 from accord.deid.params import Parameters
 
 
@@ -41,7 +39,6 @@ class SuppressionResult:
     status: StatusArray
     audit: AuditReport
     findings: list[Finding] = field(default_factory=list)
-    rounds: int = 0
 
     @property
     def primary_count(self) -> int:
@@ -70,7 +67,7 @@ def primary_status(cube: Cube, params: Parameters) -> StatusArray:
 
 
 WIDEN_ROUNDS = 3
-FEW_LEFTOVERS = 20
+_UNKNOWN = CellInterval(-1, 0.0, 0.0, "unknown", False)
 
 
 class _Closure:
@@ -218,69 +215,117 @@ def suppress_cube(
     params: Parameters,
     audit: bool = True,
     solver_limit: int = 100_000,
-    max_rounds: int = 50,
 ) -> SuppressionResult:
-    """Primary suppression, then R1–R5 to a fixed point; the audit is part of the loop.
+    """Primary suppression, a protecting perturbation per primary cell, then R1–R3 on top.
 
-    Each round proves what it can with perturbations, protects each unproved primary cell with
-    the cheapest perturbation that adds the fewest cells, and re-enforces R1–R3. Cells left
-    without a proof go to the solver when the table has at most `solver_limit` cells; beyond
-    that a cell passes only with a proof (the exact-derivability check at large sizes).
+    Each primary cell in turn gets the cheapest perturbation wide enough for the audit
+    (hypercube_search.py), so the audit (R4) is satisfied by construction: the perturbations
+    are the proofs, and they stay valid as the pattern grows. R1–R3 are then enforced to a
+    fixed point (R5). Cells left without a proof go to the solver when the table has at most
+    `solver_limit` cells, and are widened until it passes; beyond that size a cell passes only
+    with a proof (the exact-derivability check at large sizes).
     """
     status = primary_status(cube, params)
     closure = _Closure(cube, groups, status, params)
-    closure.run()
-    findings: list[Finding] = []
-    proven: dict[int, CellInterval] = {}
-    pending = np.flatnonzero(status == PRIMARY).tolist() if audit else []
-    rounds = 0
+    need = params.min_feasible_values - 1
     leftovers: list[int] = []
-    while pending and rounds < max_rounds:
-        rounds += 1
-        report = _proof_only(cube, status, params, pending)
-        failed = set(report.failing)
-        proven.update((c, iv) for c, iv in report.intervals.items() if c not in failed)
-        touched: list[int] = []
-        for cell in _refreshed(cube, status, params, report.failing, proven):
-            steps = _fix_cell(cube, status, params, closure, cell, touched)
-            if steps is None:
-                leftovers.append(cell)
-                continue
-            v = float(cube.values[cell])
-            # the perturbation found is itself the proof: its new cells are now suppressed
-            proven[cell] = CellInterval(cell, v + steps[0], v + steps[1], "proof", False)
-        if touched:
-            closure.run(sorted(set(touched)))
-        pending = []  # a fixed cell is proved by its own perturbation
-    leftovers.extend(pending)
-    final = AuditReport(intervals=dict(proven))
-    if leftovers:
-        again = _proof_only(cube, status, params, leftovers, thorough=True, groups=groups)
-        failed = set(again.failing)
-        final.intervals.update((c, iv) for c, iv in again.intervals.items() if c not in failed)
-        leftovers = again.failing
-    for _ in range(WIDEN_ROUNDS if leftovers else 0):
-        if cube.size <= solver_limit:
-            few = len(leftovers) <= FEW_LEFTOVERS  # then larger programs are affordable
-            solved = audit_pattern(
+    final = AuditReport()
+    if audit:
+        prim = np.flatnonzero(status == PRIMARY)
+        trees = Trees.of(cube)
+        trial = status.copy()
+        trial[closure.usable] = COMPLEMENTARY
+        bounds = attacker_bounds(cube.values, trial, params)
+        sup = status > 0
+        usable = closure.usable.copy()
+        prot = protect(
+            cube,
+            trees,
+            _protection_order(cube, prim),
+            sup,
+            usable,
+            bounds.lb,
+            bounds.ub,
+            need,
+            least=closure.least,
+            strategy=params.complementary_strategy,
+        )
+        hard = ~prot.proved
+        if hard.any():  # a wider search for the few cells the first one could not protect
+            again = protect(
                 cube,
-                groups,
-                status,
-                params,
-                cells=leftovers,
-                proofs=False,
-                max_component=50_000 if few else MAX_COMPONENT,
+                trees,
+                prot.cells[hard],
+                sup,
+                usable,
+                bounds.lb,
+                bounds.ub,
+                need,
+                least=closure.least,
+                strategy=params.complementary_strategy,
+                effort=3,
             )
-        else:
-            solved = _proof_only(cube, status, params, leftovers, thorough=True, groups=groups)
+            prot.merge(again)
+        cells_g, cell_groups = groups.inverse
+        removed = prune(
+            cube,
+            trees,
+            groups.ptr,
+            groups.cells,
+            cells_g,
+            cell_groups,
+            prot,
+            _prune_order(cube, np.flatnonzero(prot.added)),
+            sup,
+            bounds.lb,
+            bounds.ub,
+            need,
+            params.small_cell_threshold,
+        )
+        unproved = prot.cells[~prot.proved]
+        down, up, walked = walk(
+            cube,
+            trees,
+            unproved,
+            sup,
+            bounds.lb,
+            bounds.ub,
+            need,
+            usable=usable,
+            least=closure.least,
+            strategy=params.complementary_strategy,
+        )
+        for cell in np.flatnonzero((prot.added & ~removed) | walked).tolist():
+            closure.add(cell, COMPLEMENTARY)
+        for cell, d, u in zip(unproved.tolist(), down.tolist(), up.tolist(), strict=True):
+            if d + u >= need:
+                v = float(cube.values[cell])
+                final.intervals[cell] = CellInterval(cell, v - d, v + u, "proof", False)
+        values = cube.values
+        for cell, ok, lo, hi in zip(
+            prot.cells.tolist(), prot.proved.tolist(), prot.t_lo.tolist(), prot.t_hi.tolist(),
+            strict=True,
+        ):
+            if ok:
+                v = float(values[cell])
+                final.intervals[cell] = CellInterval(cell, v + lo, v + hi, "proof", False)
+            elif cell not in final.intervals:
+                leftovers.append(cell)
+    closure.run()
+    for _ in range(WIDEN_ROUNDS if leftovers else 0):
+        solved = audit_pattern(
+            cube, groups, status, params, cells=leftovers, solver=cube.size <= solver_limit
+        )
         final.intervals.update(solved.intervals)
         final.failing = solved.failing
         final.findings = solved.findings
-        if not solved.failing:
-            break
-        # last resort: widen each still-failing cell with one more complement in its groups
+        # widen each failing cell with one more complement in its groups, unless the audit
+        # showed that nothing can widen it (its parts are all suppressed already)
+        widen = [
+            c for c in solved.failing if solved.intervals.get(c, _UNKNOWN).method != "propagation"
+        ]
         touched = []
-        for cell in solved.failing:
+        for cell in widen:
             pick = _widen(closure, cell)
             if pick is not None:
                 touched.extend(closure.add(pick, COMPLEMENTARY))
@@ -288,6 +333,7 @@ def suppress_cube(
             break
         closure.run(sorted(set(touched)))
         leftovers = solved.failing
+    findings: list[Finding] = []
     for g in sorted(set(closure.unfixable)):
         if closure.needs(g):
             total = groups.total(g)
@@ -302,32 +348,20 @@ def suppress_cube(
                 )
             )
     findings.extend(final.findings)
-    return SuppressionResult(status, final, findings, rounds)
+    return SuppressionResult(status, final, findings)
 
 
-def _refreshed(
-    cube: Cube,
-    status: StatusArray,
-    params: Parameters,
-    cells: list[int],
-    proven: dict[int, CellInterval],
-    chunk: int = 1_000,
-) -> Iterator[int]:
-    """Yield the cells still unproved, re-running the vectorised proof every `chunk` cells:
-    perturbations added for earlier cells often protect later ones too."""
-    need = params.min_feasible_values - 1
-    for start in range(0, len(cells), chunk):
-        part = np.asarray(cells[start : start + chunk], dtype=np.int64)
-        bounds = attacker_bounds(cube.values, status, params)
-        ok, lo, hi = batch_proofs(cube, part, status > 0, bounds, need)
-        for cell, good, a, b in zip(
-            part.tolist(), ok.tolist(), lo.tolist(), hi.tolist(), strict=True
-        ):
-            if good:
-                v = float(cube.values[cell])
-                proven[cell] = CellInterval(cell, v + a, v + b, "proof", False)
-            else:
-                yield cell
+def _protection_order(cube: Cube, cells: IntArray) -> IntArray:
+    """Smallest value first (their perturbations are the hardest to widen, and the cells they
+    add then serve the rest); ties by position, so the pattern is deterministic."""
+    values = np.nan_to_num(cube.values[cells], nan=0.0)
+    return cells[np.lexsort((cells, values))]
+
+
+def _prune_order(cube: Cube, cells: IntArray) -> IntArray:
+    """Largest complement first: publishing it again gives back the most information."""
+    values = np.nan_to_num(cube.values[cells], nan=0.0)
+    return cells[np.lexsort((cells, -values))]
 
 
 def _widen(closure: _Closure, cell: int, depth: int = 3) -> int | None:
@@ -351,106 +385,4 @@ def _widen(closure: _Closure, cell: int, depth: int = 3) -> int | None:
         if best is not None:
             return best[1]
         frontier = nxt[:200]
-    return None
-
-
-def _proof_only(
-    cube: Cube,
-    status: StatusArray,
-    params: Parameters,
-    cells: list[int],
-    thorough: bool = False,
-    groups: Groups | None = None,
-) -> AuditReport:
-    """Settle cells by perturbation proofs alone; a cell without a proof is reported failing."""
-    bounds = attacker_bounds(cube.values, status, params)
-    need = params.min_feasible_values - 1
-    sup = status > 0
-    report = AuditReport()
-    targets = np.asarray([c for c in cells if status[c] == PRIMARY], dtype=np.int64)
-    quick, q_lo, q_hi = batch_proofs(cube, targets, sup, bounds, need)
-    for cell, ok, lo_q, hi_q in zip(
-        targets.tolist(), quick.tolist(), q_lo.tolist(), q_hi.tolist(), strict=True
-    ):
-        v = float(cube.values[cell])
-        if ok:
-            report.intervals[cell] = CellInterval(cell, v + lo_q, v + hi_q, "proof", False)
-            continue
-        lo, hi, _ = search(cube, cell, sup, sup, bounds, need, allow_new=False)
-        if hi - lo < need and thorough:
-            lo, hi, _ = search(
-                cube, cell, sup, sup, bounds, need, allow_new=False, per_dim=12, budget=5_000
-            )
-        if hi - lo < need and thorough:
-            w_lo, w_hi = walk(cube, cell, sup, bounds, need)
-            lo, hi = min(lo, w_lo), max(hi, w_hi)
-        if hi - lo < need and thorough and groups is not None:
-            l_lo, l_hi = local_interval(cube, groups, bounds, cell)
-            lo, hi = min(lo, l_lo - v), max(hi, l_hi - v)
-        report.intervals[cell] = CellInterval(cell, v + lo, v + hi, "proof", False)
-        if hi - lo < need:
-            report.failing.append(cell)
-            report.findings.append(
-                Finding(
-                    "R4-exact-check",
-                    "10.5",
-                    "no proof that this suppressed cell keeps enough feasible values",
-                    Severity.ERROR,
-                    cell=cube.labels(cell),
-                )
-            )
-    return report
-
-
-def _fix_cell(
-    cube: Cube,
-    status: StatusArray,
-    params: Parameters,
-    closure: _Closure,
-    cell: int,
-    touched: list[int],
-) -> tuple[float, float] | None:
-    """Add the cheapest perturbation that protects `cell`; returns its step range, or None.
-
-    When no single perturbation is wide enough, narrower ones are added (at most three) until
-    their union is: each is a proof of the values it reaches, so the union is one too.
-    """
-    need = params.min_feasible_values - 1
-    for attempt in range(4):
-        trial = status.copy()
-        trial[closure.usable] = COMPLEMENTARY
-        bounds = attacker_bounds(cube.values, trial, params)
-        sup = status > 0
-        want = need if attempt == 0 else 1.0
-        pert = None
-        for per_dim, budget in ((4, 400), (12, 20_000)):
-            _, _, pert = search(
-                cube,
-                cell,
-                sup,
-                closure.usable,
-                bounds,
-                want,
-                allow_new=True,
-                per_dim=per_dim,
-                budget=budget,
-            )
-            if pert is not None:
-                break
-        if pert is None:
-            return None
-        fresh = [int(c) for c in pert.cells if status[c] == PUBLISHED]
-        for c in fresh:
-            touched.extend(closure.add(c, COMPLEMENTARY))
-        if pert.t_hi - pert.t_lo >= need:
-            return pert.t_lo, pert.t_hi
-        sup = status > 0
-        real = attacker_bounds(cube.values, status, params)
-        lo, hi, _ = search(
-            cube, cell, sup, sup, real, need, allow_new=False, per_dim=12, budget=5_000
-        )
-        if hi - lo >= need:
-            return lo, hi
-        if not fresh:
-            return None
     return None
