@@ -160,3 +160,55 @@ def test_unpublished_unknown_margins_need_no_complements():
     loaded2, _ = build_cube(table, spec2)
     assert loaded2 is not None
     assert release_loaded(loaded2, spec2).row_status.tolist() == [PRIMARY, COMPLEMENTARY, 0]
+
+
+def _survey_release(rows: list[str], survey: dict[str, str]):
+    from accord.deid.release import release_loaded
+    from accord.deid.spec import parse_spec
+    from accord.deid.tables import LongTable, build_cube
+
+    header, *body = rows
+    names = header.split(",")
+    cols: dict[str, list[str]] = {n: [] for n in names}
+    for line in body:
+        for n, v in zip(names, line.split(","), strict=True):
+            cols[n].append(v)
+    spec, problems = parse_spec({"dimensions": ["x"], "count": "n", "score": 14, "survey": survey})
+    assert spec is not None, problems
+    loaded, problems = build_cube(LongTable(names, cols), spec)
+    assert loaded is not None, problems
+    return release_loaded(loaded, spec)
+
+
+def test_a15_small_cell_rule_counts_unweighted_respondents_and_both_rules_apply():
+    from accord.deid.release import UNRELIABLE
+
+    # a: 6 respondents (weighted estimate irrelevant) → DDG primary suppression;
+    # b: 150 respondents but an RSE of 25% → CHIS withholds it as unreliable;
+    # c (the smallest, so a's complement), d: reliable
+    rel = _survey_release(
+        [
+            "x,n,den,rse",
+            "a,6,500,10",
+            "b,150,500,25",
+            "c,40,500,5",
+            "d,304,500,4",
+            "Total,500,500,1",
+        ],
+        {"profile": "CHIS", "sample_size": "den", "rse": "rse"},
+    )
+    assert rel.row_status[0] == PRIMARY  # the DDG rule, on the unweighted count
+    assert rel.row_reliability[1] == UNRELIABLE  # the survey's own rule, as well
+    assert rel.row_status.tolist() == [PRIMARY, 0, COMPLEMENTARY, 0, 0]
+    assert rel.row_status[1] == 0  # b is withheld for quality, not as a complement
+    assert rel.reliability[0] is None  # no verdict published about a suppressed cell
+
+
+def test_a20_any_nonzero_category_under_one_percent_shows_lt_1():
+    from accord.deid.percent import mask_three_category
+
+    # 10 of 1,100 is 0.909%, which rounds to 1%; the DDG prints "<1%"
+    t = mask_three_category({"male": 545, "female": 545, "intersex": 10})
+    assert t.shown["intersex"] == "<1%"
+    # exactly 1% is not under 1%
+    assert mask_three_category({"m": 550, "f": 539, "x": 11}).shown["x"] == "1%"

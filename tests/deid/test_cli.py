@@ -181,3 +181,189 @@ def test_score_command_rejects_bad_unit(tmp_path):
     (tmp_path / "u.json").write_text(json.dumps({"time": {"period": "fortnight"}}))
     result = runner.invoke(app, ["score", str(tmp_path / "u.json")])
     assert result.exit_code == 2
+
+
+HOSPITAL = {"name": "hospital", "classification": "facility"}
+CASES = {"name": "mental_illness_cases", "classification": "count"}
+
+
+@pytest.mark.parametrize(
+    ("meta", "has", "next_step"),
+    [
+        # DDG 5.4 worked cases
+        ({"population": "general acute care hospitals", "variables": [HOSPITAL, CASES]}, False, 6),
+        (
+            {
+                "population": "children's hospitals",
+                "variables": [HOSPITAL, CASES],
+                "implied_characteristics": ["age"],
+            },
+            True,
+            2,
+        ),
+        ({"variables": [{"name": "prescriber", "classification": "provider"}]}, False, 6),
+        (
+            {
+                "variables": [
+                    {"name": "prescriber", "classification": "provider"},
+                    {"name": "age_group", "classification": "age"},
+                ]
+            },
+            True,
+            2,
+        ),
+        # DDG 5.5: only a characteristic the mandate expressly requires answers "no"
+        (
+            {
+                "variables": [{"name": "sex", "classification": "sex"}],
+                "mandated_characteristics": ["sex"],
+            },
+            False,
+            6,
+        ),
+        (
+            {
+                "variables": [
+                    {"name": "sex", "classification": "sex"},
+                    {"name": "race", "classification": "race"},
+                ],
+                "mandated_characteristics": ["sex"],
+            },
+            True,
+            2,
+        ),
+    ],
+)
+def test_step1_worked_cases(tmp_path, meta, has, next_step):
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    result = runner.invoke(app, ["step1", str(tmp_path / "meta.json")])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["has_personal_characteristics"] is has
+    assert doc["next_step"] == next_step and doc["section"] == "5"
+    assert bool(doc["reasons"]) is has and doc["confirmed_by"] is None
+
+
+def test_step1_records_who_confirmed_and_why(tmp_path):
+    meta = {"variables": [HOSPITAL], "implied_characteristics": ["age"]}
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    result = runner.invoke(
+        app, ["step1", str(tmp_path / "meta.json"), "--confirmed-by", "Dr. Expert"]
+    )
+    doc = json.loads(result.output)
+    assert doc["confirmed_by"] == "Dr. Expert"
+    assert doc["reasons"] == ["population implies age (DDG 4.1)"]
+
+
+def test_step1_lists_every_problem_in_bad_metadata(tmp_path):
+    meta = {
+        "variables": [{"name": "age_group"}, "sex"],
+        "implied_characteristics": "age",
+        "colour": "blue",
+    }
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    result = runner.invoke(app, ["step1", str(tmp_path / "meta.json")])
+    assert result.exit_code == 2
+    for needle in (
+        "variables[0].classification",
+        "variables[1] must be an object",
+        "implied_characteristics must be a list",
+        "unknown key(s): colour",
+    ):
+        assert needle in result.output
+    (tmp_path / "broken.json").write_text("{not json")
+    assert runner.invoke(app, ["step1", str(tmp_path / "broken.json")]).exit_code == 2
+    assert runner.invoke(app, ["step1", str(tmp_path / "missing.json")]).exit_code == 2
+
+
+def test_step1_help_documents_the_metadata_shape():
+    result = runner.invoke(app, ["step1", "--help"])
+    assert result.exit_code == 0
+    for key in (
+        "variables",
+        "classification",
+        "implied_characteristics",
+        "mandated_characteristics",
+    ):
+        assert key in result.output
+
+
+def test_malformed_spec_is_refused_not_crashed(tmp_path):
+    t, s = write(tmp_path, TABLE, SPEC + "parameters: 1\n")
+    result = runner.invoke(app, ["assess", str(t), "--spec", str(s)])
+    assert result.exit_code == 2, result.output
+    assert "bad-spec" in result.output
+
+
+def test_score_command_refuses_malformed_unit(tmp_path):
+    (tmp_path / "u.json").write_text(json.dumps({"time": {"period": []}, "coverage": True}))
+    result = runner.invoke(app, ["score", str(tmp_path / "u.json")])
+    assert result.exit_code == 2 and "bad-scoring-unit" in result.output
+
+
+SURVEY_TABLE = """region,sex,n,den,pct,rse
+North,m,40,100,40.0,25.0
+North,f,60,100,60.0,10.0
+North,Total,100,100,100.0,0.0
+South,m,15,45,33.3,15.0
+South,f,30,45,66.7,12.0
+South,Total,45,45,100.0,0.0
+Total,m,55,145,37.9,10.0
+Total,f,90,145,62.1,8.0
+Total,Total,145,145,100.0,0.0
+"""
+SURVEY_SPEC = (
+    "dimensions: [region, sex]\ncount: n\nscore: 14\n"
+    "survey: {profile: CHIS, sample_size: den, rse: rse, estimate: pct}\n"
+)
+
+
+def test_release_survey_table_marks_unreliable_estimates_with_code_4(tmp_path):
+    t, s = write(tmp_path, SURVEY_TABLE, SURVEY_SPEC)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["release", str(t), "--spec", str(s), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    published = {(r["region"], r["sex"]): r for r in rows(out / "table.csv")}
+    north_m = published[("North", "m")]  # RSE 25% > 20%: withheld for quality
+    assert north_m["annotation"] == "4" and north_m["pct_annotation"] == "4"
+    assert north_m["pct"] == "" and north_m["n"] == ""
+    assert published[("South", "m")]["pct"] == "33.3"  # RSE 15%: published
+    assert all(r["annotation"] in ("", "4") for r in published.values())  # no complement needed
+    report = json.loads((out / "report.json").read_text())
+    entry = next(r for r in report["rows"] if (r["region"], r["sex"]) == ("North", "m"))
+    assert entry["reason"] == "unreliable" and entry["suppressed"] is True
+    assert entry["reliability"]["rules"] == ["relative standard error above 20%"]
+    assert "25" not in json.dumps(entry)  # the report names the rule, not the RSE
+    assert report["survey"]["profile"] == "CHIS"
+    assert report["summary"]["unreliable_withheld"] == 1
+    md = (out / "table.md").read_text()
+    assert "| North | m | U |" in md and "U: estimate withheld" in md
+    assert "4 = statistically unstable" in (out / "metadata.txt").read_text()
+
+
+def test_audit_reads_code_4_blanks_as_not_small(tmp_path):
+    t, s = write(tmp_path, SURVEY_TABLE, SURVEY_SPEC)
+    out = tmp_path / "out"
+    runner.invoke(app, ["release", str(t), "--spec", str(s), "--out", str(out)])
+    (tmp_path / "audit.yaml").write_text(SURVEY_SPEC.split("survey:")[0])
+    audit_spec = str(tmp_path / "audit.yaml")
+    result = runner.invoke(app, ["audit", str(out / "table.csv"), "--spec", audit_spec])
+    assert result.exit_code == 0, result.output
+
+
+def test_release_percent_only_through_the_cli(tmp_path):
+    spec = "dimensions: [sex]\ncount: n\nscore: 14\npercent_only: {dimension: sex}\n"
+    t, s = write(tmp_path, "sex,n\nmale,545\nfemale,545\nintersex,10\nTotal,1100\n", spec)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["release", str(t), "--spec", str(s), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [r["percent"] for r in rows(out / "table.csv")] == ["50%", "50%", "<1%", "100%"]
+    assert "n" not in rows(out / "table.csv")[0]
+    assert "may not sum to 100%" in (out / "table.md").read_text()
+    report = json.loads((out / "report.json").read_text())
+    assert report["percent_only"]["dimension"] == "sex" and report["percent_only"]["allowed"]
+    small = tmp_path / "small"
+    t, s = write(tmp_path, "sex,n\nmale,500\nfemale,500\nintersex,10\n", spec)
+    result = runner.invoke(app, ["release", str(t), "--spec", str(s), "--out", str(small)])
+    assert result.exit_code == 2 and "three-category-total" in result.output
+    assert not small.exists()

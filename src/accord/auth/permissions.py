@@ -33,6 +33,7 @@ class Action(StrEnum):
     ASSIGN_STEWARDS = "catalog.stewards.assign"
     REVIEW_DESCRIPTIONS = "catalog.descriptions.review"
     RUN_SUGGESTIONS = "catalog.suggestions.run"
+    DEID_RUN = "deid.run"
 
 
 EVERYONE = frozenset(Role)
@@ -64,6 +65,16 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     ),
     Action.RUN_SUGGESTIONS: frozenset(
         {Role.SECURITY_OFFICER, Role.PRIVACY_OFFICER, Role.DATA_ENGINEER, Role.DATA_COORDINATOR}
+    ),
+    Action.DEID_RUN: frozenset(
+        {
+            Role.DATA_COORDINATOR,
+            Role.STEWARD,
+            Role.PRIVACY_OFFICER,
+            Role.SECURITY_OFFICER,
+            Role.DATA_ENGINEER,
+            Role.ADMIN,
+        }
     ),
 }
 

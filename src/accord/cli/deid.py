@@ -1,4 +1,5 @@
-"""`accord deid …`: assess, release and audit aggregate tables; score a ScoringUnit.
+"""`accord deid …`: propose step 1; assess, release and audit aggregate tables; score a
+ScoringUnit.
 
 A thin layer over accord.deid: read files, call the engine, print findings. Bad input prints
 every problem on stderr and exits with code 2, writing nothing.
@@ -6,7 +7,6 @@ every problem on stderr and exits with code 2, writing nothing.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import tempfile
@@ -15,13 +15,19 @@ from typing import Annotated
 
 import typer
 
-from accord.deid.findings import Finding, Severity, has_errors
-from accord.deid.output import render_human, render_odp, to_markdown
-from accord.deid.release import assess_loaded, audit_loaded, release_loaded
-from accord.deid.report import build_report, render_html
-from accord.deid.scoring import score_presentation
-from accord.deid.spec import TableSpec, load_spec
-from accord.deid.tables import LoadedTable, build_cube, read_table
+from accord.deid.files import (
+    assess_document,
+    audit_document,
+    load_release_inputs,
+    load_table_meta,
+    release_files,
+    score_document,
+)
+from accord.deid.findings import Finding, errors, has_errors
+from accord.deid.release import release_loaded
+from accord.deid.spec import TableSpec
+from accord.deid.steps import assess_step1
+from accord.deid.tables import LoadedTable
 
 app = typer.Typer(help="De-identify aggregate tables under the CalHHS DDG (Edition 2.0).")
 
@@ -39,32 +45,57 @@ def _fail(findings: list[Finding]) -> typer.Exit:
 
 
 def _load(table: Path, spec_path: Path, published: bool = False) -> tuple[LoadedTable, TableSpec]:
-    spec, findings = load_spec(spec_path)
-    if spec is None:
-        raise _fail(findings)
-    long, findings = read_table(table)
-    if long is None:
-        raise _fail(findings)
-    loaded, findings = build_cube(long, spec, published=published)
-    if loaded is None:
+    loaded, spec, findings = load_release_inputs(table, spec_path, published=published)
+    if loaded is None or spec is None:
         raise _fail(findings)
     return loaded, spec
+
+
+STEP1_HELP = """Step 1 (DDG.md §5): propose whether the table shows personal characteristics.
+
+META is a JSON object describing the table, not its data:
+
+\b
+  {
+    "population": "patients of a children's hospital",   (optional, free text)
+    "variables": [                                       (row/column headings, filters)
+      {"name": "age_group", "classification": "age"},
+      {"name": "hospital", "classification": "facility"}
+    ],
+    "implied_characteristics": ["age"],   (what the population reveals, DDG 4.1)
+    "mandated_characteristics": ["sex"]   (variables a mandate expressly requires, DDG 5.5)
+  }
+
+A variable counts when its classification is a personal characteristic (identifier, race,
+ethnicity, language, sex, sexual_orientation, gender_identity, intersex, age,
+socio_economic_status, immigration_status, residence, education, financial_status, personal)
+and no mandate names it. Prints the proposal as JSON (has_personal_characteristics, reasons,
+next_step); an expert confirms it. Bad META prints every problem and exits with code 2.
+"""
+
+
+@app.command(help=STEP1_HELP)
+def step1(
+    meta: Annotated[Path, typer.Argument(help="The table's metadata, JSON (see above).")],
+    confirmed_by: Annotated[
+        str | None, typer.Option("--confirmed-by", help="The expert who confirms the answer.")
+    ] = None,
+) -> None:
+    table_meta, findings = load_table_meta(meta)
+    if table_meta is None:
+        raise _fail(findings)
+    result = assess_step1(table_meta)
+    result.confirmed_by = confirmed_by
+    typer.echo(json.dumps(result.to_dict(), indent=2))
 
 
 @app.command()
 def assess(table: TableArg, spec: SpecOpt) -> None:
     """Steps 2–3: numerator/denominator condition, publication score, and whether to mask."""
     loaded, tspec = _load(table, spec)
-    a = assess_loaded(loaded, tspec)
-    out = {
-        "step2": a.step2.to_dict(),
-        "score": a.score_total,
-        "score_reports": [s.to_dict() for s in a.scores],
-        "masking_required": a.masking_required,
-        "findings": [f.to_dict() for f in a.findings],
-    }
-    typer.echo(json.dumps(out, indent=2))
-    if has_errors(a.findings):
+    doc, findings = assess_document(loaded, tspec)
+    typer.echo(json.dumps(doc, indent=2))
+    if has_errors(findings):
         raise typer.Exit(VALIDATION_EXIT)
 
 
@@ -78,16 +109,6 @@ def _write_atomic(directory: Path, files: dict[str, str]) -> None:
             os.replace(Path(tmp) / name, directory / name)
 
 
-def _csv_text(header: list[str], rows: list[list[str]]) -> str:
-    import io
-
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
 @app.command()
 def release(
     table: TableArg,
@@ -98,20 +119,9 @@ def release(
     loaded, tspec = _load(table, spec)
     rel = release_loaded(loaded, tspec)
     if rel.blocked:
-        raise _fail([f for f in rel.findings if f.severity is Severity.ERROR])
-    odp = render_odp(rel)
-    human = render_human(rel)
-    report = build_report(rel)
-    _write_atomic(
-        out,
-        {
-            "table.csv": _csv_text(odp.header, odp.rows),
-            "metadata.txt": "\n".join(odp.notes) + "\n",
-            "table.md": to_markdown(human, tspec.title),
-            "report.json": json.dumps(report, indent=2) + "\n",
-            "report.html": render_html(report),
-        },
-    )
+        raise _fail(errors(rel.findings))
+    files, report = release_files(rel, tspec)
+    _write_atomic(out, files)
     s = report["summary"]
     typer.echo(
         f"released {s['rows']} rows: {s['primary']} primary, {s['complementary']} "
@@ -124,61 +134,20 @@ def release(
 def audit(table: TableArg, spec: SpecOpt) -> None:
     """Audit a released table (blank = suppressed) against the attacker model of §10.5."""
     loaded, tspec = _load(table, spec, published=True)
-    report, _, _ = audit_loaded(loaded, tspec)
-    cube = loaded.cube
-    cells = [
-        {
-            "cell": cube.labels(c),
-            "lo": _n(iv.lo),
-            "hi": _n(iv.hi),
-            "feasible_values": _n(iv.feasible_values),
-            "method": iv.method,
-        }
-        for c, iv in sorted(report.intervals.items())
-    ]
-    typer.echo(
-        json.dumps(
-            {
-                "passed": report.passed,
-                "intervals": cells,
-                "findings": [f.to_dict() for f in report.findings],
-            },
-            indent=2,
-        )
-    )
-    if not report.passed:
+    doc = audit_document(loaded, tspec)
+    typer.echo(json.dumps(doc, indent=2))
+    if not doc["passed"]:
         raise typer.Exit(AUDIT_FAIL_EXIT)
-
-
-def _n(x: float) -> float | int | None:
-    if x != x or x in (float("inf"), float("-inf")):
-        return None
-    return int(x) if float(x).is_integer() else x
 
 
 @app.command()
 def score(unit: Annotated[Path, typer.Argument(help="ScoringUnit JSON (DDG.md §7.10).")]) -> None:
     """Score a ScoringUnit and print the ScoreReport as JSON."""
     try:
-        doc = json.loads(unit.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        raw = json.loads(unit.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _fail([Finding("bad-scoring-unit", "7.10", f"cannot read {unit}: {exc}")]) from exc
-    if not isinstance(doc, dict):
-        raise _fail([Finding("bad-scoring-unit", "7.10", "ScoringUnit must be a JSON object")])
-    reports = score_presentation(doc)
-    problems = [f for r in reports for f in r.findings if f.severity is Severity.ERROR]
-    if problems:
+    doc, problems = score_document(raw)
+    if doc is None:
         raise _fail(problems)
-    if doc.get("presentation") == "independent":
-        typer.echo(
-            json.dumps(
-                {
-                    "presentation": "independent",
-                    "reports": [r.to_dict() for r in reports],
-                    "masking_required": any(r.masking_required for r in reports),
-                },
-                indent=2,
-            )
-        )
-    else:
-        typer.echo(json.dumps(reports[0].to_dict(), indent=2))
+    typer.echo(json.dumps(doc, indent=2))

@@ -11,6 +11,7 @@ report a wider interval than integers allow (the optimistic error a safety check
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from accord.deid.hypercube import Bounds
 from accord.deid.hypercube_search import Trees, protect, walk
 from accord.deid.params import Parameters
 
+log = logging.getLogger(__name__)
 PUBLISHED, PRIMARY, COMPLEMENTARY = 0, 1, 2
 MILP_SECONDS = 2.0
 MAX_COMPONENT = 3_000  # linked suppressed cells; beyond it only proofs count
@@ -214,40 +216,24 @@ def audit_pattern(
         targets = np.flatnonzero(suppressed)
     to_solve = targets.tolist()
     known = ~np.isnan(cube.values)
-    if not exact_intervals and proofs and known.all():
-        trees = Trees.of(cube)
-        for effort in (1, 3):
-            proof = protect(
-                cube,
-                trees,
-                np.asarray(to_solve, dtype=np.int64),
-                suppressed.copy(),
-                np.zeros(cube.size, dtype=bool),
-                bounds.lb,
-                bounds.ub,
-                need,
-                allow_new=False,
-                effort=effort,
-            )
-            to_solve = []
-            for cell, ok, lo, hi in zip(
-                proof.cells.tolist(), proof.proved.tolist(), proof.t_lo.tolist(),
-                proof.t_hi.tolist(), strict=True,
-            ):
-                if ok:
-                    v = float(cube.values[cell])
-                    report.intervals[cell] = CellInterval(cell, v + lo, v + hi, "proof", False)
-                else:
-                    to_solve.append(cell)
+    searching = not exact_intervals and proofs and known.all()
+    trees = Trees.of(cube)
+    if searching:
+        to_solve = _prove(cube, trees, to_solve, suppressed, bounds, need, 1, report)
+    if to_solve:  # narrow even from outside: a disclosure, no search or solver needed
+        outer = propagate_bounds(groups, bounds)
+        narrow = set()
+        for cell in to_solve:
+            lo, hi = float(outer.lb[cell]), float(outer.ub[cell])
+            if hi - lo < need:
+                report.intervals[cell] = CellInterval(cell, lo, hi, "propagation", False)
+                narrow.add(cell)
+        to_solve = [c for c in to_solve if c not in narrow]
+    if searching and to_solve:
+        to_solve = _prove(cube, trees, to_solve, suppressed, bounds, need, 3, report)
         report.intervals.update(walk_proofs(cube, trees, to_solve, suppressed, bounds, need))
         to_solve = [c for c in to_solve if c not in report.intervals]
-    if to_solve:
-        outer = propagate_bounds(groups, bounds)
-        for cell in list(to_solve):
-            lo, hi = float(outer.lb[cell]), float(outer.ub[cell])
-            if hi - lo < need:  # narrow even from outside: a disclosure, no solver needed
-                report.intervals[cell] = CellInterval(cell, lo, hi, "propagation", False)
-                to_solve.remove(cell)
+    log.debug("audit: %d of %d cells left for the solver", len(to_solve), len(targets))
     if not solver:
         to_solve = []
     report.intervals.update(solve_intervals(cube, groups, bounds, to_solve, max_component))
@@ -306,6 +292,41 @@ def audit_pattern(
                 )
             )
     return report
+
+
+def _prove(
+    cube: Cube,
+    trees: Trees,
+    cells: list[int],
+    suppressed: npt.NDArray[np.bool_],
+    bounds: Bounds,
+    need: float,
+    effort: int,
+    report: AuditReport,
+) -> list[int]:
+    """Record a perturbation proof for each cell that has one; returns the others."""
+    proof = protect(
+        cube,
+        trees,
+        np.asarray(cells, dtype=np.int64),
+        suppressed.copy(),
+        np.zeros(cube.size, dtype=bool),
+        bounds.lb,
+        bounds.ub,
+        need,
+        allow_new=False,
+        effort=effort,
+    )
+    rest = []
+    for cell, ok, lo, hi in zip(
+        cells, proof.proved.tolist(), proof.t_lo.tolist(), proof.t_hi.tolist(), strict=True
+    ):
+        if ok:
+            v = float(cube.values[cell])
+            report.intervals[cell] = CellInterval(cell, v + lo, v + hi, "proof", False)
+        else:
+            rest.append(cell)
+    return rest
 
 
 def walk_proofs(

@@ -1,9 +1,11 @@
 """Output standard for suppressed values (DDG.md §11).
 
 Machine-readable: the CalHHS Open Data Portal form — a suppressed value is blank, a true zero is
-`0`, and an annotation column carries the reason code (1 small number, 2 complementary). With
-statistic columns each value column gets its own annotation (§16 A16). Human-readable: symbols
-(S, C) in place of values, with footnotes.
+`0`, and an annotation column carries the reason code (1 small number, 2 complementary, 4
+statistically unstable). With statistic columns each value column gets its own annotation
+(§16 A16). Human-readable: symbols (S, C, and U for an unreliable survey estimate) in place of
+values, with footnotes. A percent-only release (§10.6) has no counts at all: its dimension
+columns and one column of whole percentages.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accord.deid.audit import COMPLEMENTARY, PRIMARY
-from accord.deid.release import Release
+from accord.deid.release import FLAGGED, UNRELIABLE, Release
 
-CODE_SMALL, CODE_COMPLEMENTARY = "1", "2"
+CODE_SMALL, CODE_COMPLEMENTARY, CODE_UNSTABLE = "1", "2", "4"
+# Not department parameters yet (params.py has no field for them); DDG.md §11.2 names only S, C.
+UNRELIABLE_SYMBOL = "U"
+FLAG_SUFFIX = " (L)"
 
 
 @dataclass
@@ -26,14 +31,21 @@ class Rendered:
 def _codes(release: Release) -> list[str]:
     distinct = release.params.reason_disclosure == "distinct"
     out = []
-    for s in release.row_status.tolist():
+    for i, s in enumerate(release.row_status.tolist()):
         if s == PRIMARY:
             out.append(CODE_SMALL)
         elif s == COMPLEMENTARY:
             out.append(CODE_COMPLEMENTARY if distinct else CODE_SMALL)
+        elif len(release.row_reliability) and release.row_reliability[i] in (FLAGGED, UNRELIABLE):
+            out.append(CODE_UNSTABLE)
         else:
             out.append("")
     return out
+
+
+def _survey_name(release: Release) -> str:
+    survey = release.assessment.spec.survey
+    return "" if survey is None else survey.profile.name
 
 
 def metadata_note(release: Release) -> str:
@@ -52,10 +64,46 @@ def metadata_note(release: Release) -> str:
             " or suppressed so that a small number cannot be calculated (this department "
             "does not distinguish the two; §16 A4)"
         )
-    return note + ". Statistics of suppressed values are also withheld (blank)."
+    note += ". Statistics of suppressed values are also withheld (blank)."
+    if release.assessment.spec.survey is not None:
+        note += (
+            f" 4 = statistically unstable under the {_survey_name(release)} reliability rules: "
+            "a blank value is withheld for quality (not for privacy), a value shown is flagged "
+            "as of low reliability. The small-cell rule counts unweighted respondents."
+        )
+    return note
+
+
+def percent_only_note(release: Release) -> str:
+    po = release.percent_only
+    assert po is not None
+    min_total = release.params.three_category_min_total
+    return (
+        f"{po.footnote} Only whole-number percentages of {po.dimension!r} are published "
+        f"(non-zero values under 1% are shown as <1%); every percentage base is at least "
+        f"{min_total:,} (CalHHS DDG Edition 2.0, 4.4.4)."
+    )
+
+
+def _render_percent_only(release: Release) -> Rendered:
+    spec = release.assessment.spec
+    po_spec = spec.percent_only
+    assert po_spec is not None and release.percent_only is not None
+    shown = release.percent_only.shown
+    header = [*spec.dimensions, po_spec.column]
+    rows = []
+    for i in range(release.loaded.table.n_rows):
+        cell = int(release.loaded.row_cell[i])
+        rec = [release.loaded.table.columns[d][i] for d in spec.dimensions]
+        rows.append([*rec, shown.get(cell, "")])
+    return Rendered(header, rows, [percent_only_note(release)])
 
 
 def render_odp(release: Release) -> Rendered:
+    if release.percent_only is not None:
+        rendered = _render_percent_only(release)
+        header = [*rendered.header, release.assessment.spec.annotation_column]
+        return Rendered(header, [[*r, ""] for r in rendered.rows], rendered.notes)
     spec = release.assessment.spec
     table = release.loaded.table
     ann = spec.annotation_column
@@ -63,6 +111,7 @@ def render_odp(release: Release) -> Rendered:
     base = [n for n in table.names if n != ann and not n.endswith("_annotation")]
     header = [*base, ann, *(f"{c}_annotation" for c in stats)]
     codes = _codes(release)
+    count_withheld = release.count_withheld
     rows: list[list[str]] = []
     for i in range(table.n_rows):
         suppressed = release.row_status[i] > 0
@@ -70,15 +119,18 @@ def render_odp(release: Release) -> Rendered:
         for name in base:
             value = table.columns[name][i]
             blank_stat = name in release.stat_blank and release.stat_blank[name][i]
-            if (name == spec.count and suppressed) or blank_stat:
+            if (name == spec.count and count_withheld[i]) or blank_stat:
                 value = ""
             rec.append(value)
         rec.append(codes[i])
+        r = int(release.row_reliability[i]) if len(release.row_reliability) else 0
         for c in stats:
-            if suppressed:
+            if suppressed or r == UNRELIABLE:
                 rec.append(codes[i])
             elif release.stat_blank[c][i]:
-                rec.append(CODE_SMALL)
+                rec.append(CODE_SMALL)  # §10.3: a rounded zero of a non-zero count
+            elif r == FLAGGED:
+                rec.append(CODE_UNSTABLE)
             else:
                 rec.append("")
         rows.append(rec)
@@ -86,26 +138,46 @@ def render_odp(release: Release) -> Rendered:
 
 
 def render_human(release: Release) -> Rendered:
+    if release.percent_only is not None:
+        return _render_percent_only(release)
     spec = release.assessment.spec
     p = release.params
     table = release.loaded.table
     distinct = p.reason_disclosure == "distinct"
     names = [n for n in table.names if n != spec.annotation_column]
+    stats = [s.column for s in spec.statistics]
     rows: list[list[str]] = []
     used: set[str] = set()
+    reliability = release.row_reliability
+    count_withheld = release.count_withheld
     for i in range(table.n_rows):
         s = int(release.row_status[i])
+        r = int(reliability[i]) if len(reliability) else 0
         mark = ""
         if s == PRIMARY or (s == COMPLEMENTARY and not distinct):
             mark = p.primary_symbol
         elif s == COMPLEMENTARY:
             mark = p.complementary_symbol
+        elif r == UNRELIABLE:
+            mark = UNRELIABLE_SYMBOL
         rec = []
         for name in names:
             value = table.columns[name][i]
-            if mark and (name == spec.count or name in release.stat_blank):
+            if mark == UNRELIABLE_SYMBOL and name == spec.count and not count_withheld[i]:
+                pass  # a true zero stays 0 (§10.2 rule 2)
+            elif mark and (name == spec.count or name in release.stat_blank):
                 value = mark
                 used.add(mark)
+            elif (
+                r == FLAGGED
+                and value.strip()
+                and (
+                    (name in release.stat_blank and not release.stat_blank[name][i])
+                    or (name == spec.count and not stats)
+                )
+            ):
+                value += FLAG_SUFFIX
+                used.add(FLAG_SUFFIX)
             elif name in release.stat_blank and release.stat_blank[name][i]:
                 value = p.primary_symbol
                 used.add(p.primary_symbol)
@@ -121,6 +193,17 @@ def render_human(release: Release) -> Rendered:
         notes.append(
             f"{p.complementary_symbol}: value withheld so that a small count cannot be "
             "calculated, under the CalHHS DDG Edition 2.0."
+        )
+    survey = _survey_name(release)
+    if UNRELIABLE_SYMBOL in used:
+        notes.append(
+            f"{UNRELIABLE_SYMBOL}: estimate withheld because it is statistically unreliable "
+            f"under the {survey} survey's rules (a quality rule, not a privacy suppression)."
+        )
+    if FLAG_SUFFIX in used:
+        notes.append(
+            f"{FLAG_SUFFIX.strip()}: estimate of low statistical reliability under the {survey} "
+            "survey's rules; interpret with caution."
         )
     return Rendered(names, rows, notes)
 

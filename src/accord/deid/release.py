@@ -2,7 +2,8 @@
 
 `assess_loaded` answers "does this table need masking, and why"; `release_loaded` produces the
 suppression pattern for every input row with its reason, blanks derived statistics, and runs
-the audit the output depends on.
+the audit the output depends on. A survey table also gets its reliability verdicts (§12); a
+SPEC with `percent_only` is published in the percent-only form of §10.6 instead of suppressed.
 """
 
 from __future__ import annotations
@@ -29,13 +30,17 @@ from accord.deid.findings import Finding, Severity
 from accord.deid.groups import Groups, build_groups, no_groups
 from accord.deid.hypercube import Bounds
 from accord.deid.params import Parameters
+from accord.deid.percent import PercentOnlyCube, mask_cube_dimension
 from accord.deid.scoring import ScoreReport, score_presentation
-from accord.deid.spec import TableSpec
+from accord.deid.spec import SurveySpec, TableSpec
 from accord.deid.steps import Step2Result, check_numerator_denominator, masking_decision
 from accord.deid.suppression import SuppressionResult, suppress_cube
+from accord.deid.survey import ReliabilityResult, SurveyEstimate, survey_reliability
 from accord.deid.tables import LoadedTable
 
 REPORT_INTERVAL_LIMIT = 1_000  # suppressed cells solved exactly for the reviewer's report
+MAX_SURVEY_FINDINGS = 50
+RELIABLE, FLAGGED, UNRELIABLE = 0, 1, 2  # row_reliability values
 _ZERO = re.compile(r"^\s*[-+]?0*(\.0*)?\s*%?\s*$")
 
 
@@ -62,10 +67,25 @@ class Release:
     audit: AuditReport
     suppression: SuppressionResult | None
     findings: list[Finding] = field(default_factory=list)
+    reliability: list[ReliabilityResult | None] = field(default_factory=list)
+    row_reliability: npt.NDArray[np.int8] = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int8)
+    )
+    percent_only: PercentOnlyCube | None = None
 
     @property
     def params(self) -> Parameters:
         return self.assessment.spec.parameters
+
+    @property
+    def count_withheld(self) -> npt.NDArray[np.bool_]:
+        """Rows whose count is blank: suppressed for disclosure, or an unreliable estimate's
+        non-zero count (§12; a zero is a fact about the sample and stays, §10.2 rule 2)."""
+        counts = self.loaded.cube.values[self.loaded.row_cell]
+        unreliable = np.zeros(len(self.row_status), dtype=bool)
+        if len(self.row_reliability):
+            unreliable = (self.row_reliability == UNRELIABLE) & (counts != 0)
+        return np.asarray((self.row_status > 0) | unreliable, dtype=bool)
 
     @property
     def blocked(self) -> bool:
@@ -153,6 +173,8 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
                 Severity.INFO,
             )
         )
+    if spec.percent_only is not None:
+        return _release_percent_only(loaded, spec, assessment, cube, groups, findings)
     suppression: SuppressionResult | None = None
     if assessment.masking_required:
         suppression = suppress_cube(cube, groups, params)
@@ -169,7 +191,7 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
         intervals.update(solve_intervals(cube, groups, bounds, suppressed.tolist()))
     row_status = status[loaded.row_cell]
     stat_blank, derived = _blank_statistics(loaded, spec, row_status)
-    return Release(
+    release = Release(
         assessment,
         loaded,
         groups,
@@ -181,6 +203,185 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
         audit,
         suppression,
         findings,
+        row_reliability=np.zeros(len(row_status), dtype=np.int8),
+    )
+    if spec.survey is not None:
+        _apply_survey_rules(release, spec.survey)
+    return release
+
+
+def _release_percent_only(
+    loaded: LoadedTable,
+    spec: TableSpec,
+    assessment: Assessment,
+    cube: Cube,
+    groups: Groups,
+    findings: list[Finding],
+) -> Release:
+    """§10.6: no count of the variable is published, so nothing is suppressed; the table is
+    refused (error findings) when a percentage base is below `three_category_min_total`."""
+    po = spec.percent_only
+    assert po is not None
+    masked = mask_cube_dimension(cube, po.dimension, spec.parameters, po.counts_published_elsewhere)
+    findings.extend(masked.findings)
+    if po.column in loaded.table.columns:
+        findings.append(
+            Finding(
+                "bad-spec",
+                "10.6",
+                f"percent_only.column {po.column!r} already exists in the table",
+            )
+        )
+    if masked.allowed:
+        findings.append(
+            Finding(
+                "percent-only-form",
+                "10.6",
+                f"{po.dimension!r} is published as whole percentages only: counts and "
+                "statistics are withheld, no cell needs suppression",
+                Severity.INFO,
+            )
+        )
+    n_rows = loaded.table.n_rows
+    return Release(
+        assessment,
+        loaded,
+        groups,
+        np.zeros(cube.size, dtype=np.int8),
+        np.zeros(n_rows, dtype=np.int8),
+        {},
+        np.zeros(n_rows, dtype=bool),
+        {},
+        AuditReport(),
+        None,
+        findings,
+        row_reliability=np.zeros(n_rows, dtype=np.int8),
+        percent_only=masked,
+    )
+
+
+def _number(text: str) -> float | None:
+    t = text.strip().rstrip("%").strip()
+    if not t:
+        return None
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+def survey_estimate(
+    loaded: LoadedTable, survey: SurveySpec, i: int
+) -> tuple[SurveyEstimate, list[str]]:
+    """Row `i`'s reliability inputs, and the columns whose text is not a number."""
+    cols = loaded.table.columns
+    bad: list[str] = []
+
+    def read(column: str | None) -> float | None:
+        if column is None:
+            return None
+        value = _number(cols[column][i])
+        if value is None and cols[column][i].strip():
+            bad.append(column)
+        return value
+
+    count = float(loaded.cube.values[loaded.row_cell[i]])
+    numerator = read(survey.numerator) if survey.numerator else count
+    denominator = read(survey.sample_size)
+    estimate = read(survey.estimate)
+    rse = read(survey.rse)
+    if rse is None and survey.se is not None and estimate:
+        se = read(survey.se)
+        rse = None if se is None else abs(se / estimate) * 100
+    deff = (
+        read(survey.design_effect)
+        if isinstance(survey.design_effect, str)
+        else survey.design_effect
+    )
+    return (
+        SurveyEstimate(
+            numerator=None if numerator is None else int(numerator),
+            denominator=None if denominator is None else int(denominator),
+            proportion=None if estimate is None else estimate / survey.estimate_per,
+            rse=rse,
+            design_effect=deff,
+        ),
+        bad,
+    )
+
+
+def _apply_survey_rules(release: Release, survey: SurveySpec) -> None:
+    """§12 with §16 A15: the DDG's suppression has run on unweighted respondents; now each
+    published estimate meets its survey's reliability rules.
+
+    An unreliable estimate is withheld for quality, not for privacy, so it needs no
+    complementary cells. Its statistics and its non-zero count are blanked with code 4; that
+    count is at least 11 (smaller counts were already suppressed as primary), hence
+    publishable, and a reader who derives it from the margins learns nothing the DDG
+    protects. A zero count stays 0 (§10.2 rule 2); only its estimate is withheld. The
+    disclosure audit treats such a row as published, which can only overstate what a reader
+    knows. Rows already suppressed for disclosure keep their code and
+    get no verdict: saying that a complementary cell failed a numerator test would narrow its
+    value.
+    """
+    loaded = release.loaded
+    verdicts: list[ReliabilityResult | None] = []
+    problems: list[Finding] = []
+    for i in range(loaded.table.n_rows):
+        if release.row_status[i] > 0:
+            verdicts.append(None)
+            continue
+        estimate, bad = survey_estimate(loaded, survey, i)
+        cell = loaded.cube.labels(int(loaded.row_cell[i]))
+        for column in bad:
+            problems.append(
+                Finding(
+                    "bad-survey-value",
+                    "12",
+                    f"{column} {loaded.table.columns[column][i]!r} is not a number",
+                    cell=cell,
+                    row=i + 1,
+                )
+            )
+        verdict = survey_reliability(estimate, survey.profile)
+        if verdict.missing and not bad:
+            problems.append(
+                Finding(
+                    "survey-input-missing",
+                    "12",
+                    f"no {', '.join(verdict.missing)} for this estimate: treated as unreliable",
+                    Severity.WARNING,
+                    cell=cell,
+                    row=i + 1,
+                )
+            )
+        verdicts.append(verdict)
+        if verdict.outcome == "suppress":
+            release.row_reliability[i] = UNRELIABLE
+            for mask in release.stat_blank.values():
+                mask[i] = True
+        elif verdict.outcome == "flag":
+            release.row_reliability[i] = FLAGGED
+    if len(problems) > MAX_SURVEY_FINDINGS:
+        extra = len(problems) - MAX_SURVEY_FINDINGS
+        problems = problems[:MAX_SURVEY_FINDINGS]
+        problems.append(
+            Finding("more-problems", "12", f"... and {extra} more survey problems", Severity.INFO)
+        )
+    release.reliability = verdicts
+    release.findings.extend(problems)
+    flagged = int((release.row_reliability == FLAGGED).sum())
+    withheld = int((release.row_reliability == UNRELIABLE).sum())
+    release.findings.append(
+        Finding(
+            "survey-reliability",
+            "12",
+            f"{survey.profile.name} reliability rules: {withheld} estimate(s) withheld and "
+            f"{flagged} flagged as statistically unstable (annotation 4); the < "
+            f"{release.params.small_cell_threshold} rule was applied to unweighted respondents "
+            "(§16 A15)",
+            Severity.INFO,
+        )
     )
 
 
@@ -192,9 +393,13 @@ def _blank_statistics(
     counts = loaded.cube.values[loaded.row_cell]
     derived = np.zeros(len(row_status), dtype=bool)
     blanks: dict[str, npt.NDArray[np.bool_]] = {}
+    # a standard error or RSE of zero is not a rounded estimate of the count
+    precision = {spec.survey.rse, spec.survey.se} if spec.survey is not None else set()
     for stat in spec.statistics:
         text = loaded.table.columns[stat.column]
         zero_text = np.array([bool(_ZERO.match(t)) and t.strip() != "" for t in text], dtype=bool)
+        if stat.column in precision:
+            zero_text[:] = False
         rounded_zero = zero_text & (counts > 0) & (row_status == 0)
         blanks[stat.column] = (row_status > 0) | rounded_zero
         derived |= rounded_zero
@@ -211,7 +416,8 @@ def audit_loaded(loaded: LoadedTable, spec: TableSpec) -> tuple[AuditReport, Sta
     blank_rows = np.flatnonzero(loaded.blank)
     for i in blank_rows.tolist():
         code = ann[i].strip() if ann is not None else ""
-        status[loaded.row_cell[i]] = COMPLEMENTARY if code == "2" else PRIMARY
+        # code 4 (statistically unstable) withholds a count that was not small, like code 2
+        status[loaded.row_cell[i]] = COMPLEMENTARY if code in ("2", "4") else PRIMARY
     if ann is None:
         params = dataclasses.replace(params, reason_disclosure="undifferentiated")
     extra = _statistic_knowledge(loaded, spec, status)

@@ -3,6 +3,9 @@ audit intervals, parameters that differ from the DDG's defaults.
 
 True values of suppressed cells are never written: the report states what a reader could learn
 (the audit interval), so it can travel with the release without leaking what was withheld.
+Survey tables add each estimate's reliability verdict (DDG.md §12) as the rule it failed, never
+the estimate, its RSE or its sample size; percent-only tables (§10.6) say so and carry their
+footnote.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from accord.deid.audit import COMPLEMENTARY, PRIMARY
-from accord.deid.release import Release
+from accord.deid.release import FLAGGED, UNRELIABLE, Release
 
 REASONS = {PRIMARY: "primary", COMPLEMENTARY: "complementary"}
 
@@ -39,7 +42,15 @@ def build_report(release: Release) -> dict[str, Any]:
         reason = REASONS.get(s)
         if reason is None and release.derived_rows[i]:
             reason = "derived"
+        verdict = release.reliability[i] if release.reliability else None
+        if verdict is not None and not verdict.reliable:
+            reason = reason or "unreliable"
+            entry["reliability"] = verdict.to_dict()
+            if verdict.outcome == "suppress":
+                entry["suppressed"] = True
         entry["reason"] = reason
+        if release.percent_only is not None:
+            entry["percent"] = release.percent_only.shown.get(cell)
         blanked = [c for c, m in release.stat_blank.items() if m[i]]
         if blanked:
             entry["statistics_withheld"] = blanked
@@ -69,7 +80,10 @@ def build_report(release: Release) -> dict[str, Any]:
         "audit_passed": release.audit.passed,
         "released": not release.blocked,
     }
-    return {
+    if spec.survey is not None:
+        summary["unreliable_withheld"] = int((release.row_reliability == UNRELIABLE).sum())
+        summary["unreliable_flagged"] = int((release.row_reliability == FLAGGED).sum())
+    doc: dict[str, Any] = {
         "title": spec.title,
         "standard": "CalHHS Data De-Identification Guidelines, Edition 2.0",
         "parameters": release.params.to_dict(),
@@ -93,6 +107,28 @@ def build_report(release: Release) -> dict[str, Any]:
         "findings": [f.to_dict() for f in release.findings],
         "rows": rows,
     }
+    if spec.survey is not None:
+        profile = spec.survey.profile
+        doc["survey"] = {
+            "profile": profile.name,
+            "title": profile.title,
+            "reliability_rules": [
+                {"rule": t.describe(), "action": t.action} for t in profile.tests
+            ],
+            "small_cell_basis": "unweighted respondent count (§16 A15)",
+            "survey_rules_for_review": list(profile.review),
+        }
+    if release.percent_only is not None:
+        po = release.percent_only
+        doc["percent_only"] = {
+            "dimension": po.dimension,
+            "column": spec.percent_only.column if spec.percent_only else "percent",
+            "min_total": release.params.three_category_min_total,
+            "slices": po.slices,
+            "allowed": po.allowed,
+            "footnote": po.footnote,
+        }
+    return doc
 
 
 def render_html(report: dict[str, Any]) -> str:
@@ -108,7 +144,21 @@ def render_html(report: dict[str, Any]) -> str:
     ]
     for k, v in report["summary"].items():
         parts.append(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>")
-    parts.append("</table><h2>Score (step 3)</h2><pre>")
+    parts.append("</table>")
+    if "percent_only" in report:
+        po = report["percent_only"]
+        parts.append(
+            f"<h2>Percent-only form (§10.6)</h2><p>{e(po['dimension'])} is published as whole "
+            f"percentages (every base at least {po['min_total']}).</p><p>{e(po['footnote'])}</p>"
+        )
+    if "survey" in report:
+        sv = report["survey"]
+        parts.append(f"<h2>Survey reliability (§12): {e(sv['title'])}</h2><ul>")
+        parts.extend(f"<li>{e(r['rule'])} → {e(r['action'])}</li>" for r in sv["reliability_rules"])
+        parts.append("</ul><p>Survey rules for the reviewer:</p><ul>")
+        parts.extend(f"<li>{e(r)}</li>" for r in sv["survey_rules_for_review"])
+        parts.append("</ul>")
+    parts.append("<h2>Score (step 3)</h2><pre>")
 
     parts.append(e(json.dumps(report["score"], indent=2)))
     parts.append("</pre><h2>Parameters changed from the DDG defaults</h2><pre>")
@@ -131,7 +181,8 @@ def render_html(report: dict[str, Any]) -> str:
         label = ", ".join(
             f"{k}={v}"
             for k, v in r.items()
-            if k not in ("row", "suppressed", "reason", "interval", "statistics_withheld")
+            if k
+            not in ("row", "suppressed", "reason", "interval", "statistics_withheld", "reliability")
         )
         parts.append(
             f"<tr><td>{r['row']}</td><td>{e(label)}</td><td>{e(str(r['reason']))}"

@@ -2,7 +2,9 @@
 
 Keys and meanings follow issue 5's "Surface" section; additions are `total_label` (the code that
 marks a margin row, default "Total"), `inclusive` (select-all-that-apply dimensions, §16 A22),
-`annotation_column` and `title`. Every problem in a SPEC is reported at once.
+`annotation_column` and `title`, `survey` (DDG.md §12: which reliability profile applies and
+which columns carry its inputs) and `percent_only` (§10.6: publish one three-category variable
+as whole percentages). Every problem in a SPEC is reported at once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import yaml
 
 from accord.deid.findings import Finding
 from accord.deid.params import Parameters, parameters_from_mapping
+from accord.deid.survey import SurveyProfile, find_profile
 
 KNOWN_KEYS = {
     "dimensions",
@@ -33,7 +36,20 @@ KNOWN_KEYS = {
     "inclusive",
     "annotation_column",
     "title",
+    "survey",
+    "percent_only",
 }
+SURVEY_KEYS = {
+    "profile",
+    "sample_size",
+    "numerator",
+    "estimate",
+    "estimate_per",
+    "rse",
+    "se",
+    "design_effect",
+}
+PERCENT_ONLY_KEYS = {"dimension", "column", "counts_published_elsewhere"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,47 @@ class Statistic:
     column: str
     per: float | None = None
     decimals: int | None = None
+
+
+@dataclass(frozen=True)
+class SurveySpec:
+    """Where a survey table keeps the inputs of its reliability tests (DDG.md §12).
+
+    The SPEC's `count` is the unweighted number of respondents in the cell: the DDG's < 11 rule
+    is applied to it (§16 A15). `sample_size` is the unweighted sample cases behind the
+    estimate's denominator; `numerator` defaults to the count. `estimate` is the published
+    estimate, on a scale of `estimate_per` (100 for percentages, 1 for proportions); `rse` is
+    the relative standard error in percent, or `se` a standard error on the estimate's scale
+    (RSE = SE / estimate × 100). `design_effect` is a column or one number (CSFII).
+    """
+
+    profile: SurveyProfile
+    sample_size: str | None = None
+    numerator: str | None = None
+    estimate: str | None = None
+    estimate_per: float = 100.0
+    rse: str | None = None
+    se: str | None = None
+    design_effect: str | float | None = None
+
+    def columns(self) -> list[str]:
+        named = [self.sample_size, self.numerator, self.estimate, self.rse, self.se]
+        if isinstance(self.design_effect, str):
+            named.append(self.design_effect)
+        return [c for c in named if c]
+
+    def value_columns(self) -> list[str]:
+        """Columns that describe the cell's estimate and go with it when it is withheld."""
+        return [c for c in (self.estimate, self.rse, self.se) if c]
+
+
+@dataclass(frozen=True)
+class PercentOnlySpec:
+    """§10.6: the three-category `dimension` is published as whole percentages in `column`."""
+
+    dimension: str
+    column: str = "percent"
+    counts_published_elsewhere: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +119,8 @@ class TableSpec:
     inclusive: tuple[str, ...] = ()
     annotation_column: str = "annotation"
     title: str = ""
+    survey: SurveySpec | None = None
+    percent_only: PercentOnlySpec | None = None
 
     @property
     def margins_known(self) -> bool:
@@ -73,6 +132,8 @@ class TableSpec:
         if self.denominator:
             cols.append(self.denominator)
         cols.extend(s.column for s in self.statistics)
+        if self.survey is not None:
+            cols.extend(c for c in self.survey.columns() if c not in cols)
         return cols
 
 
@@ -166,6 +227,26 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
     for d in inclusive:
         if d not in dims:
             f.append(Finding("bad-spec", "16 A22", f"inclusive dimension {d!r} is not a dimension"))
+    survey: SurveySpec | None = None
+    if raw.get("survey") is not None:
+        survey, sf = _survey(raw["survey"], params)
+        f.extend(sf)
+        for col in survey.value_columns() if survey else []:
+            if all(s.column != col for s in stats):
+                stats.append(Statistic(col))
+    percent_only: PercentOnlySpec | None = None
+    if raw.get("percent_only") is not None:
+        percent_only, pof = _percent_only(raw["percent_only"], dims, hierarchies)
+        f.extend(pof)
+        if raw.get("survey") is not None:
+            f.append(
+                Finding(
+                    "bad-spec",
+                    "10.6",
+                    "percent_only publishes counts as percentages; it cannot be combined with "
+                    "survey estimates",
+                )
+            )
     if f:
         return None, f
     spec = TableSpec(
@@ -183,8 +264,108 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
         inclusive=tuple(inclusive),
         annotation_column=str(raw.get("annotation_column", "annotation")),
         title=str(raw.get("title", "")),
+        survey=survey,
+        percent_only=percent_only,
     )
     return spec, []
+
+
+def _optional_text(raw: Mapping[str, Any], key: str, f: list[Finding]) -> str | None:
+    value = raw.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    f.append(Finding("bad-spec", "12", f"survey.{key} must name a column"))
+    return None
+
+
+def _survey(raw: Any, params: Parameters) -> tuple[SurveySpec | None, list[Finding]]:
+    """Parse `survey:`; check the profile exists and that its tests' inputs are named."""
+    if not isinstance(raw, Mapping):
+        return None, [Finding("bad-spec", "12", "survey must be a mapping")]
+    f = [
+        Finding("bad-spec", "12", f"unknown survey key {k!r}") for k in raw if k not in SURVEY_KEYS
+    ]
+    name = raw.get("profile")
+    if name is not None and not isinstance(name, str):
+        f.append(Finding("bad-spec", "12", "survey.profile must be a survey name"))
+        name = None
+    profile = find_profile(name, params)
+    if profile is None:
+        f.append(Finding("bad-spec", "12", f"no reliability profile for survey {name!r}"))
+        return None, f
+    per = raw.get("estimate_per", 100)
+    if not isinstance(per, int | float) or isinstance(per, bool) or per <= 0:
+        f.append(Finding("bad-spec", "12", "survey.estimate_per must be a positive number"))
+        per = 100
+    deff = raw.get("design_effect")
+    if deff is not None and (isinstance(deff, bool) or not isinstance(deff, str | int | float)):
+        f.append(Finding("bad-spec", "12", "survey.design_effect must be a column or a number"))
+        deff = None
+    survey = SurveySpec(
+        profile,
+        sample_size=_optional_text(raw, "sample_size", f),
+        numerator=_optional_text(raw, "numerator", f),
+        estimate=_optional_text(raw, "estimate", f),
+        estimate_per=float(per),
+        rse=_optional_text(raw, "rse", f),
+        se=_optional_text(raw, "se", f),
+        design_effect=deff if isinstance(deff, str) else None if deff is None else float(deff),
+    )
+    named = {
+        "denominator": survey.sample_size,
+        "numerator": "count",
+        "proportion": survey.estimate,
+        "rse": survey.rse or (survey.se and survey.estimate),
+        "design_effect": survey.design_effect,
+    }
+    keys = {
+        "denominator": "sample_size",
+        "proportion": "estimate",
+        "rse": "rse (or se with estimate)",
+        "design_effect": "design_effect",
+    }
+    for need in sorted(profile.inputs()):
+        if named.get(need) is None:
+            f.append(
+                Finding(
+                    "bad-spec",
+                    "12",
+                    f"survey profile {profile.name} needs survey.{keys[need]}",
+                )
+            )
+    return survey, f
+
+
+def _percent_only(
+    raw: Any, dims: list[str], hierarchies: Mapping[str, Mapping[str, str]]
+) -> tuple[PercentOnlySpec | None, list[Finding]]:
+    if not isinstance(raw, Mapping):
+        return None, [Finding("bad-spec", "10.6", "percent_only must be a mapping")]
+    f = [
+        Finding("bad-spec", "10.6", f"unknown percent_only key {k!r}")
+        for k in raw
+        if k not in PERCENT_ONLY_KEYS
+    ]
+    dim = raw.get("dimension")
+    if dim not in dims:
+        f.append(Finding("bad-spec", "10.6", "percent_only.dimension must name a dimension"))
+    elif dim in hierarchies:
+        f.append(
+            Finding("bad-spec", "10.6", f"percent_only dimension {dim!r} cannot have a hierarchy")
+        )
+    column = raw.get("column", "percent")
+    if not isinstance(column, str) or not column:
+        f.append(Finding("bad-spec", "10.6", "percent_only.column must be a column name"))
+    elsewhere = raw.get("counts_published_elsewhere", False)
+    if not isinstance(elsewhere, bool):
+        f.append(
+            Finding(
+                "bad-spec", "10.6", "percent_only.counts_published_elsewhere must be true or false"
+            )
+        )
+    if f:
+        return None, f
+    return PercentOnlySpec(str(dim), str(column), bool(elsewhere)), []
 
 
 def load_spec(path: Path) -> tuple[TableSpec | None, list[Finding]]:

@@ -11,6 +11,8 @@ a primary cell it cannot prove safe gets the cheapest perturbation that protects
 from __future__ import annotations
 
 import heapq
+import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,7 +68,9 @@ def primary_status(cube: Cube, params: Parameters) -> StatusArray:
     return status
 
 
+log = logging.getLogger(__name__)
 WIDEN_ROUNDS = 3
+PRUNE_PASSES = 3  # each pass locks the cells of new proofs, so a later one can free more
 _UNKNOWN = CellInterval(-1, 0.0, 0.0, "unknown", False)
 
 
@@ -215,6 +219,7 @@ def suppress_cube(
     params: Parameters,
     audit: bool = True,
     solver_limit: int = 100_000,
+    forced: npt.NDArray[np.bool_] | None = None,
 ) -> SuppressionResult:
     """Primary suppression, a protecting perturbation per primary cell, then R1–R3 on top.
 
@@ -224,8 +229,14 @@ def suppress_cube(
     fixed point (R5). Cells left without a proof go to the solver when the table has at most
     `solver_limit` cells, and are widened until it passes; beyond that size a cell passes only
     with a proof (the exact-derivability check at large sizes).
+
+    `forced` cells were suppressed in an earlier related release and stay suppressed (DDG.md
+    §10.4 R6): as complements unless they are small now. A zero is never suppressed.
     """
+    started = time.perf_counter()
     status = primary_status(cube, params)
+    if forced is not None:
+        status[forced & (status == PUBLISHED) & (np.nan_to_num(cube.values) > 0)] = COMPLEMENTARY
     closure = _Closure(cube, groups, status, params)
     need = params.min_feasible_values - 1
     leftovers: list[int] = []
@@ -250,6 +261,8 @@ def suppress_cube(
             least=closure.least,
             strategy=params.complementary_strategy,
         )
+        log.info("protected %d of %d primary cells, %d complements (%.1f s)",
+                 prot.proved.sum(), len(prim), prot.added.sum(), time.perf_counter() - started)
         hard = ~prot.proved
         if hard.any():  # a wider search for the few cells the first one could not protect
             again = protect(
@@ -267,22 +280,30 @@ def suppress_cube(
             )
             prot.merge(again)
         cells_g, cell_groups = groups.inverse
-        removed = prune(
-            cube,
-            trees,
-            groups.ptr,
-            groups.cells,
-            cells_g,
-            cell_groups,
-            prot,
-            _prune_order(cube, np.flatnonzero(prot.added)),
-            sup,
-            bounds.lb,
-            bounds.ub,
-            need,
-            params.small_cell_threshold,
-        )
+        removed = np.zeros(cube.size, dtype=bool)
+        for _ in range(PRUNE_PASSES):
+            gone = prune(
+                cube,
+                trees,
+                groups.ptr,
+                groups.cells,
+                cells_g,
+                cell_groups,
+                prot,
+                _prune_order(cube, np.flatnonzero(prot.added & ~removed)),
+                sup,
+                bounds.lb,
+                bounds.ub,
+                need,
+                params.small_cell_threshold,
+            )
+            removed |= gone
+            if not gone.any():
+                break
+        usable |= removed
         unproved = prot.cells[~prot.proved]
+        log.info("published again %d complements; %d cells unproved (%.1f s)",
+                 removed.sum(), len(unproved), time.perf_counter() - started)
         down, up, walked = walk(
             cube,
             trees,
@@ -312,6 +333,8 @@ def suppress_cube(
             elif cell not in final.intervals:
                 leftovers.append(cell)
     closure.run()
+    log.info("group rules applied; %d cells for the audit (%.1f s)", len(leftovers),
+             time.perf_counter() - started)
     for _ in range(WIDEN_ROUNDS if leftovers else 0):
         solved = audit_pattern(
             cube, groups, status, params, cells=leftovers, solver=cube.size <= solver_limit

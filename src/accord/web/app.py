@@ -15,6 +15,7 @@ from accord.web import (
     api,
     catalog_api,
     catalog_pages,
+    deid_api,
     describe_api,
     describe_pages,
     errors,
@@ -49,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(catalog_api.router)
     app.include_router(describe_api.router)
+    app.include_router(deid_api.router)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_mb * 2**20)
 

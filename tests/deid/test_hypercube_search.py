@@ -1,0 +1,100 @@
+"""Perturbation proofs, chained perturbations and bound propagation against the exact solver."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+
+from accord.deid.audit import (
+    COMPLEMENTARY,
+    PRIMARY,
+    attacker_bounds,
+    audit_pattern,
+    propagate_bounds,
+    solve_intervals,
+)
+from accord.deid.params import Parameters
+from accord.deid.suppression import suppress_cube
+from tests.deid.conftest import cell_of, make_cube
+from tests.deid.test_suppression_properties import tables
+
+PARAMS = Parameters()
+
+
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(tables())
+def test_every_proved_interval_lies_inside_the_exact_one(table):
+    """A proof is a set of tables the reader cannot exclude: never wider than the truth."""
+    leaves, dims, hier = table
+    cube, groups = make_cube(leaves, dims, hier)
+    result = suppress_cube(cube, groups, PARAMS)
+    bounds = attacker_bounds(cube.values, result.status, PARAMS)
+    proved = {c: iv for c, iv in result.audit.intervals.items() if iv.method == "proof"}
+    exact = solve_intervals(cube, groups, bounds, proved, max_component=10_000)
+    outer = propagate_bounds(groups, bounds)
+    for cell, iv in proved.items():
+        truth = exact[cell]
+        assert truth.lo <= iv.lo <= cube.values[cell] <= iv.hi <= truth.hi
+        # and propagation only ever gives outer bounds
+        assert outer.lb[cell] <= truth.lo and truth.hi <= outer.ub[cell]
+
+
+def _margin_over_small_parts():
+    # a row whose total (10) and every part are small: the total can only fall by lowering
+    # several parts in turn, which no single perturbation does
+    leaves = {}
+    parts = [2, 1, 1, 3, 1, 1, 1, 0]
+    for i, v in enumerate(parts):
+        leaves[("r1", f"c{i}")] = v
+        leaves[("r2", f"c{i}")] = 40 + i
+        leaves[("r3", f"c{i}")] = 55 + i
+    return make_cube(leaves, ["row", "col"])
+
+
+def test_chained_perturbations_prove_what_a_single_one_cannot():
+    cube, groups = _margin_over_small_parts()
+    result = suppress_cube(cube, groups, PARAMS)
+    total = cell_of(cube, row="r1")
+    assert result.status[total] == PRIMARY
+    audit = audit_pattern(cube, groups, result.status, PARAMS)
+    assert audit.passed
+    bounds = attacker_bounds(cube.values, result.status, PARAMS)
+    exact = solve_intervals(cube, groups, bounds, [total])[total]
+    assert (exact.lo, exact.hi) == (7, 10)  # seven non-zero parts: at least 7, at most 10
+    assert audit.intervals[total].method == "proof"
+    assert (audit.intervals[total].lo, audit.intervals[total].hi) == (7, 10)
+
+
+def test_a_margin_over_too_few_small_parts_is_reported_not_hidden():
+    """8 non-zero parts under a small total of 9: the reader knows 8..10, three values.
+
+    No suppression can widen that, so the table is refused with the interval and a remedy.
+    """
+    leaves = {}
+    parts = [1, 1, 1, 2, 1, 1, 1, 1, 0]
+    for i, v in enumerate(parts):
+        leaves[("r1", f"c{i}")] = v
+        leaves[("r2", f"c{i}")] = 40 + i
+        leaves[("r3", f"c{i}")] = 55 + i
+    cube, groups = make_cube(leaves, ["row", "col"])
+    result = suppress_cube(cube, groups, PARAMS)
+    total = cell_of(cube, row="r1")
+    assert total in result.audit.failing
+    iv = result.audit.intervals[total]
+    assert (iv.lo, iv.hi, iv.method) == (8, 10, "propagation")
+    finding = next(f for f in result.findings if f.cell == cube.labels(total))
+    assert finding.rule == "R4-audit" and "aggregate categories" in finding.message
+
+
+def test_cells_suppressed_in_an_earlier_release_stay_suppressed():
+    leaves = {(f"r{i}", f"c{j}"): 20 + 3 * i + j for i in range(4) for j in range(4)}
+    leaves[("r0", "c0")] = 4
+    cube, groups = make_cube(leaves, ["row", "col"])
+    before = suppress_cube(cube, groups, PARAMS)
+    earlier = np.zeros(cube.size, dtype=bool)
+    extra = cell_of(cube, row="r3", col="c3")
+    assert before.status[extra] == 0
+    earlier[extra] = True
+    after = suppress_cube(cube, groups, PARAMS, forced=earlier)
+    assert after.status[extra] == COMPLEMENTARY
+    assert audit_pattern(cube, groups, after.status, PARAMS, proofs=False).passed
