@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 
 from accord.deid.audit import (
     COMPLEMENTARY,
+    HIDDEN,
     PRIMARY,
     attacker_bounds,
     audit_pattern,
@@ -98,3 +99,30 @@ def test_cells_suppressed_in_an_earlier_release_stay_suppressed():
     after = suppress_cube(cube, groups, PARAMS, forced=earlier)
     assert after.status[extra] == COMPLEMENTARY
     assert audit_pattern(cube, groups, after.status, PARAMS, proofs=False).passed
+
+
+def test_linked_tables_sharing_a_margin_are_protected_together():
+    """County x age and county x sex published from one cross-tabulation (DDG.md §10.4 R6).
+
+    The county margin is one cell shared by both tables, so it is withheld in both or in
+    neither; the cross-tabulated cells are published nowhere and stay unknown to the reader.
+    """
+    rng = np.random.default_rng(7)
+    leaves = {
+        (f"county{c}", f"age{a}", sex): int(rng.integers(1, 4) if c == 0 else rng.integers(5, 40))
+        for c in range(4)
+        for a in range(3)
+        for sex in ("F", "M")
+    }
+    cube, groups = make_cube(leaves, ["county", "age", "sex"])
+    age_j, sex_j = 1, 2
+    on_face = (cube.coord_arrays[age_j] == 0) | (cube.coord_arrays[sex_j] == 0)
+    result = suppress_cube(cube, groups, PARAMS, hidden=~on_face)
+    status, v = result.status, cube.values
+    assert not result.findings
+    assert np.all(status[~on_face] == HIDDEN)
+    small = on_face & (v > 0) & (v < 11)
+    assert small.any() and np.all(status[small] == PRIMARY)
+    # the solver, seeing both tables at once, agrees that every primary cell keeps 4 values
+    audit = audit_pattern(cube, groups, status, PARAMS, proofs=False)
+    assert audit.passed, audit.findings

@@ -31,6 +31,7 @@ from accord.deid.params import Parameters
 
 log = logging.getLogger(__name__)
 PUBLISHED, PRIMARY, COMPLEMENTARY = 0, 1, 2
+HIDDEN = 3  # not published in any table of the release: unknown to the reader, not withheld
 MILP_SECONDS = 2.0
 MAX_COMPONENT = 3_000  # linked suppressed cells; beyond it only proofs count
 StatusArray = npt.NDArray[np.int8]
@@ -68,7 +69,7 @@ def attacker_bounds(
     params: Parameters,
     extra: Bounds | None = None,
 ) -> Bounds:
-    """Bounds of DDG.md §10.5. Unknown unsuppressed cells (NaN) are free above zero."""
+    """Bounds of DDG.md §10.5. Unknown cells (NaN, or never published) are free above zero."""
     t = params.small_cell_threshold
     distinct = params.reason_disclosure == "distinct"
     lb = values.copy()
@@ -78,6 +79,8 @@ def attacker_bounds(
     prim, comp = status == PRIMARY, status == COMPLEMENTARY
     lb[prim], ub[prim] = 1.0, (t - 1.0) if distinct else np.inf
     lb[comp], ub[comp] = (float(t) if distinct else 1.0), np.inf
+    hidden = status == HIDDEN
+    lb[hidden], ub[hidden] = 0.0, np.inf
     if extra is not None:
         lb = np.maximum(lb, extra.lb)
         ub = np.minimum(ub, extra.ub)

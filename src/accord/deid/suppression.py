@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from accord.deid.audit import (
     COMPLEMENTARY,
+    HIDDEN,
     PRIMARY,
     PUBLISHED,
     AuditReport,
@@ -48,7 +49,7 @@ class SuppressionResult:
 
     @property
     def suppressed_count(self) -> int:
-        return int((self.status > 0).sum())
+        return int(((self.status == PRIMARY) | (self.status == COMPLEMENTARY)).sum())
 
     @property
     def information_loss(self) -> float:
@@ -82,7 +83,8 @@ class _Closure:
         self.t = params.small_cell_threshold
         self.values = np.nan_to_num(cube.values, nan=0.0)
         g = groups
-        sup = (status > 0)[g.cells]
+        member = status[g.cells]
+        sup = (member == PRIMARY) | (member == COMPLEMENTARY)
         val = np.where(sup, self.values[g.cells], 0.0)
         is_total = np.zeros(len(g.cells), dtype=bool)
         is_total[g.ptr[:-1]] = True
@@ -97,6 +99,12 @@ class _Closure:
             self.sum[nonempty] = np.add.reduceat(np.where(child_sup, val, 0.0), starts[nonempty])
             self.mx[nonempty] = np.maximum.reduceat(np.where(child_sup, val, 0.0), starts[nonempty])
         self.tot = sup[starts] if g.count else np.zeros(0, dtype=bool)
+        # a group with a part no table publishes gives a reader no sum to subtract from:
+        # R1 and R2 do not apply to it (the audit still sees it)
+        self.exempt = np.zeros(g.count, dtype=bool)
+        if g.count:
+            hidden = (member == HIDDEN).astype(np.int64)
+            self.exempt[nonempty] = np.add.reduceat(hidden, starts[nonempty])[nonempty] > 0
         grand = np.all([c == 0 for c in cube.coord_arrays], axis=0)
         self.usable = (status == PUBLISHED) & (self.values >= 1) & ~np.isnan(cube.values) & ~grand
         self.least = self._least_interesting()
@@ -111,6 +119,8 @@ class _Closure:
         return mask
 
     def needs(self, g: int) -> bool:
+        if self.exempt[g]:
+            return False
         cnt = int(self.cnt[g])
         if self.tot[g]:
             return cnt == 0
@@ -119,6 +129,8 @@ class _Closure:
         return cnt == 1 or self.mx[g] <= 3 or self.sum[g] < self.t
 
     def _needs_after(self, g: int, cell: int, value: float) -> bool:
+        if self.exempt[g]:
+            return False
         if self.groups.total(g) == cell:
             return int(self.cnt[g]) == 0
         cnt, s, mx = int(self.cnt[g]) + 1, self.sum[g] + value, max(self.mx[g], value)
@@ -220,6 +232,7 @@ def suppress_cube(
     audit: bool = True,
     solver_limit: int = 100_000,
     forced: npt.NDArray[np.bool_] | None = None,
+    hidden: npt.NDArray[np.bool_] | None = None,
 ) -> SuppressionResult:
     """Primary suppression, a protecting perturbation per primary cell, then R1–R3 on top.
 
@@ -232,9 +245,14 @@ def suppress_cube(
 
     `forced` cells were suppressed in an earlier related release and stay suppressed (DDG.md
     §10.4 R6): as complements unless they are small now. A zero is never suppressed.
+    `hidden` cells are published in no table of the release (linked tables sharing margins
+    are faces of one cube): they are neither withheld nor known, so a reader's equations
+    through them have an unknown term, and perturbations may move them.
     """
     started = time.perf_counter()
     status = primary_status(cube, params)
+    if hidden is not None:
+        status[hidden] = HIDDEN
     if forced is not None:
         status[forced & (status == PUBLISHED) & (np.nan_to_num(cube.values) > 0)] = COMPLEMENTARY
     closure = _Closure(cube, groups, status, params)
