@@ -33,7 +33,7 @@ from accord.deid.cube import Cube
 from accord.deid.findings import Finding, Severity
 from accord.deid.groups import Groups
 from accord.deid.hierarchy import IntArray
-from accord.deid.hypercube_search import Trees, protect, prune, walk
+from accord.deid.hypercube import Trees, protect, prune, walk
 from accord.deid.params import Parameters
 
 
@@ -237,7 +237,7 @@ def suppress_cube(
     """Primary suppression, a protecting perturbation per primary cell, then R1–R3 on top.
 
     Each primary cell in turn gets the cheapest perturbation wide enough for the audit
-    (hypercube_search.py), so the audit (R4) is satisfied by construction: the perturbations
+    (hypercube.py), so the audit (R4) is satisfied by construction: the perturbations
     are the proofs, and they stay valid as the pattern grows. R1–R3 are then enforced to a
     fixed point (R5). Cells left without a proof go to the solver when the table has at most
     `solver_limit` cells, and are widened until it passes; beyond that size a cell passes only
