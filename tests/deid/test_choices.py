@@ -212,3 +212,34 @@ def test_a20_any_nonzero_category_under_one_percent_shows_lt_1():
     assert t.shown["intersex"] == "<1%"
     # exactly 1% is not under 1%
     assert mask_three_category({"m": 550, "f": 539, "x": 11}).shown["x"] == "1%"
+
+
+def test_r6_cells_withheld_earlier_stay_withheld_unless_zero_or_no_masking():
+    """§10.4 R6 says an earlier suppression SHOULD stay: it does, as a complement when the cell
+    is no longer small. A zero is still shown (§10.2), and a table that needs no masking
+    suppresses nothing; both are reported as a warning for the expert, not hidden."""
+    from accord.deid.release import release_loaded
+    from accord.deid.spec import parse_spec
+    from accord.deid.tables import LongTable, build_cube
+
+    table = LongTable(
+        ["x", "n"], {"x": ["a", "b", "c", "d", "e"], "n": ["4", "30", "40", "0", "50"]}
+    )
+
+    def released(score: int, earlier: list[str]):
+        spec, _ = parse_spec({"dimensions": ["x"], "count": "n", "score": score})
+        assert spec is not None
+        loaded, _ = build_cube(table, spec)
+        assert loaded is not None
+        loaded.earlier = np.zeros(loaded.cube.size, dtype=bool)
+        for label in earlier:
+            loaded.earlier[cell_of(loaded.cube, x=label)] = True
+        return release_loaded(loaded, spec)
+
+    masked = released(14, ["c", "d", "e"])
+    assert masked.row_status.tolist() == [PRIMARY, 0, COMPLEMENTARY, 0, COMPLEMENTARY]
+    warning = next(f for f in masked.findings if f.rule == "previously-suppressed-published")
+    assert "1 of them zero" in warning.message and not masked.blocked
+    unmasked = released(5, ["c"])
+    assert unmasked.row_status.tolist() == [0, 0, 0, 0, 0]
+    assert any(f.rule == "previously-suppressed-published" for f in unmasked.findings)

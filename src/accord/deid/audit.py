@@ -323,6 +323,8 @@ def exact_disclosures(
     trees = Trees.of(cube)
     rest = _prove(cube, trees, cells, status > 0, bounds, 1.0, 1, report)
     rest = _prove(cube, trees, rest, status > 0, bounds, 1.0, 3, report)
+    walked = walk_proofs(cube, trees, rest, status > 0, bounds, 1.0)
+    rest = [c for c in rest if c not in walked]
     outer = propagate_bounds(groups, bounds)
     exact = sum(1 for c in rest if outer.lb[c] == outer.ub[c])
     return ExactCheck(len(cells) - len(rest), exact, len(rest) - exact)

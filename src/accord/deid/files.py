@@ -22,7 +22,13 @@ from accord.deid.release import Release, assess_loaded, audit_loaded
 from accord.deid.report import build_report, render_html
 from accord.deid.scoring import score_presentation
 from accord.deid.spec import TableSpec, load_spec
-from accord.deid.tables import LoadedTable, build_cube, read_table
+from accord.deid.tables import (
+    LoadedTable,
+    build_cube,
+    merge_faces,
+    read_previously_suppressed,
+    read_table,
+)
 
 MAX_FILE_NAME = 200
 
@@ -35,12 +41,14 @@ def load_release_inputs(
 ) -> tuple[LoadedTable | None, TableSpec | None, list[Finding]]:
     """Read the SPEC and the table and build the cube; (None, …, findings) on any problem.
 
-    ``published`` reads blanks as suppressed values (an audit of a released table).
-    ``confine_to`` limits the hierarchy files a SPEC may name to plain file names inside that
-    folder: a SPEC that came from someone else must not make the server read its other files.
+    ``published`` reads blanks as suppressed values (an audit of a released table; a released
+    linked table is read back as one set of cells). Otherwise a SPEC's `previously_suppressed`
+    file is read into ``LoadedTable.earlier``. ``confine_to`` limits the files a SPEC may name
+    (hierarchies, previously_suppressed) to plain file names inside that folder: a SPEC that
+    came from someone else must not make the server read its other files.
     """
     if confine_to is not None:
-        findings = _escaping_hierarchy_files(spec_path, confine_to)
+        findings = _escaping_files(spec_path, confine_to)
         if findings:
             return None, None, findings
     try:
@@ -48,9 +56,17 @@ def load_release_inputs(
         if spec is None:
             return None, None, findings
         long, findings = read_table(table_path)
+        if long is not None and published:
+            long, findings = merge_faces(long, spec)
         if long is None:
             return None, spec, findings
         loaded, findings = build_cube(long, spec, published=published)
+        if loaded is not None and spec.previously_suppressed is not None and not published:
+            loaded.earlier, findings = read_previously_suppressed(
+                spec.previously_suppressed, loaded.cube, spec
+            )
+            if loaded.earlier is None:
+                return None, spec, findings
     except UnicodeDecodeError as exc:
         return None, None, [Finding("bad-spec", "11", f"the SPEC is not UTF-8 text ({exc})")]
     except (TypeError, AttributeError) as exc:
@@ -73,24 +89,34 @@ def safe_file_name(name: str) -> str | None:
     return name
 
 
-def _escaping_hierarchy_files(spec_path: Path, folder: Path) -> list[Finding]:
-    """Hierarchy files that are not plain names of files present in ``folder``."""
+def _escaping_files(spec_path: Path, folder: Path) -> list[Finding]:
+    """Files the SPEC names (hierarchies, previously_suppressed) that are not plain names of
+    files present in ``folder``."""
     try:
         raw = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return []  # load_spec reports an unreadable SPEC in its own words
-    hierarchies = raw.get("hierarchies") if isinstance(raw, Mapping) else None
-    if not isinstance(hierarchies, Mapping):
+    if not isinstance(raw, Mapping):
         return []
+    named: list[tuple[str, Any]] = []
+    hierarchies = raw.get("hierarchies")
+    if isinstance(hierarchies, Mapping):
+        named.extend(
+            (f"hierarchies.{dim}", entry.get("file"))
+            for dim, entry in hierarchies.items()
+            if isinstance(entry, Mapping)
+        )
+    earlier = raw.get("previously_suppressed")
+    if isinstance(earlier, Mapping):
+        named.append(("previously_suppressed", earlier.get("file")))
     problems = []
-    for dim, entry in hierarchies.items():
-        file = entry.get("file") if isinstance(entry, Mapping) else None
+    for key, file in named:
         if not isinstance(file, str):
             continue
         if safe_file_name(file) is None:
-            message = f"hierarchies.{dim}: file {file!r} must be a plain file name, no folders"
+            message = f"{key}: file {file!r} must be a plain file name, no folders"
         elif not (folder / file).is_file():
-            message = f"hierarchies.{dim}: file {file!r} was not uploaded with the SPEC"
+            message = f"{key}: file {file!r} was not uploaded with the SPEC"
         else:
             continue
         problems.append(Finding("bad-spec", "10.4", message))

@@ -634,7 +634,7 @@ def protect(
         allow_new,
         effort > 1,
         per_dim_limit(k, effort),
-        BUDGET * effort**2,
+        BUDGET * effort,
         out.added,
         out.t_lo,
         out.t_hi,

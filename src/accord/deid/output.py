@@ -3,9 +3,11 @@
 Machine-readable: the CalHHS Open Data Portal form — a suppressed value is blank, a true zero is
 `0`, and an annotation column carries the reason code (1 small number, 2 complementary, 4
 statistically unstable). With statistic columns each value column gets its own annotation
-(§16 A16). Human-readable: symbols (S, C, and U for an unreliable survey estimate) in place of
-values, with footnotes. A percent-only release (§10.6) has no counts at all: its dimension
-columns and one column of whole percentages.
+(§16 A16). A linked release (SPEC `publish`) writes one block of records per table, named in
+a `table` column, one count and one annotation per record. Human-readable: symbols (S, C,
+and U for an unreliable survey estimate) in place of values, with footnotes. A percent-only
+release (§10.6) has no counts at all: its dimension columns and one column of whole
+percentages.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 
 from accord.deid.audit import COMPLEMENTARY, PRIMARY
 from accord.deid.release import FLAGGED, UNRELIABLE, Release
+from accord.deid.spec import table_name
+from accord.deid.tables import TABLE_COLUMN
 
 CODE_SMALL, CODE_COMPLEMENTARY, CODE_UNSTABLE = "1", "2", "4"
 # Not department parameters yet (params.py has no field for them); DDG.md §11.2 names only S, C.
@@ -65,6 +69,20 @@ def metadata_note(release: Release) -> str:
             "does not distinguish the two; §16 A4)"
         )
     note += ". Statistics of suppressed values are also withheld (blank)."
+    spec = release.assessment.spec
+    if spec.publish:
+        names = "; ".join(table_name(face) for face in spec.publish)
+        note += (
+            f" This release publishes {len(spec.publish)} linked table(s) of one "
+            f"cross-tabulation ({names}), named in column '{TABLE_COLUMN}'; a dimension a "
+            f"table does not break down by reads '{spec.total_label}'. A total shared by "
+            "several tables is the same value with the same annotation in each."
+        )
+    if release.loaded.earlier is not None:
+        note += (
+            " Cells withheld in the earlier related release stay withheld in this one, so "
+            "the two cannot be combined to recover them (a cell that is now zero is shown)."
+        )
     if release.assessment.spec.survey is not None:
         note += (
             f" 4 = statistically unstable under the {_survey_name(release)} reliability rules: "

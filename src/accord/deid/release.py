@@ -4,6 +4,11 @@
 suppression pattern for every input row with its reason, blanks derived statistics, and runs
 the audit the output depends on. A survey table also gets its reliability verdicts (§12); a
 SPEC with `percent_only` is published in the percent-only form of §10.6 instead of suppressed.
+
+Linked releases (§10.4 R6): with SPEC `publish` the rows are the records of the published
+tables (`published_view`), the cells on no table are hidden from the reader, and steps 2–3
+look at published cells only; cells an earlier release withheld (`LoadedTable.earlier`) stay
+withheld.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import numpy.typing as npt
 
 from accord.deid.audit import (
     COMPLEMENTARY,
+    HIDDEN,
     PRIMARY,
+    PUBLISHED,
     AuditReport,
     CellInterval,
     StatusArray,
@@ -36,7 +43,7 @@ from accord.deid.spec import SurveySpec, TableSpec
 from accord.deid.steps import Step2Result, check_numerator_denominator, masking_decision
 from accord.deid.suppression import SuppressionResult, suppress_cube
 from accord.deid.survey import ReliabilityResult, SurveyEstimate, survey_reliability
-from accord.deid.tables import LoadedTable
+from accord.deid.tables import LoadedTable, published_view
 
 REPORT_INTERVAL_LIMIT = 1_000  # suppressed cells solved exactly for the reviewer's report
 MAX_SURVEY_FINDINGS = 50
@@ -107,9 +114,18 @@ def _denominators(loaded: LoadedTable, spec: TableSpec) -> list[float | None] | 
 
 
 def assess_loaded(loaded: LoadedTable, spec: TableSpec) -> Assessment:
+    """Steps 2–3 over the cells the release prints: every input row, or with `publish` each
+    cell of the published tables once (a shared total is one cell; hidden cells are never
+    shown, so they neither fail step 2 nor are the Events score's smallest cell)."""
     params = spec.parameters
-    counts = loaded.cube.values[loaded.row_cell]
-    step2 = check_numerator_denominator(counts, _denominators(loaded, spec), params)
+    view = published_view(loaded, spec)
+    _, first = np.unique(view.row_cell, return_index=True)
+    once = np.sort(first)
+    counts = view.cube.values[view.row_cell[once]]
+    denominators = _denominators(view, spec)
+    if denominators is not None:
+        denominators = [denominators[i] for i in once.tolist()]
+    step2 = check_numerator_denominator(counts, denominators, params)
     findings = list(step2.findings)
     scores: list[ScoreReport] = []
     total: int | None = spec.score
@@ -154,9 +170,18 @@ def assess_loaded(loaded: LoadedTable, spec: TableSpec) -> Assessment:
 
 
 def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool = True) -> Release:
+    """Steps 2–4 and the audit for one release; the Release's rows are what it prints.
+
+    With `publish`, `forced` and `hidden` of `suppress_cube` carry DDG.md §10.4 R6: cells
+    withheld earlier stay withheld, and the cross-tabulation behind the linked tables is
+    modelled as unknown to the reader, so a total shared by two tables is one cell with one
+    status in both.
+    """
+    loaded = published_view(loaded, spec)
     assessment = assess_loaded(loaded, spec)
     params = spec.parameters
     cube = loaded.cube
+    hidden = None if loaded.on_faces is None else ~loaded.on_faces
     if not spec.margins_known:
         # no total is known: no dimension constrains anything, so no perturbation needs one
         dims = tuple(dataclasses.replace(d, inclusive=True) for d in cube.dims)
@@ -177,15 +202,18 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
         return _release_percent_only(loaded, spec, assessment, cube, groups, findings)
     suppression: SuppressionResult | None = None
     if assessment.masking_required:
-        suppression = suppress_cube(cube, groups, params)
+        suppression = suppress_cube(cube, groups, params, forced=loaded.earlier, hidden=hidden)
         status = suppression.status
         findings.extend(suppression.findings)
         audit = suppression.audit
     else:
         status = np.zeros(cube.size, dtype=np.int8)
+        if hidden is not None:
+            status[hidden] = HIDDEN
         audit = AuditReport()
+    findings.extend(_earlier_findings(loaded, status))
     intervals: dict[int, CellInterval] = dict(audit.intervals)
-    suppressed = np.flatnonzero(status > 0)
+    suppressed = np.flatnonzero((status == PRIMARY) | (status == COMPLEMENTARY))
     if audit_intervals and 0 < len(suppressed) <= REPORT_INTERVAL_LIMIT:
         bounds = attacker_bounds(cube.values, status, params)
         intervals.update(solve_intervals(cube, groups, bounds, suppressed.tolist()))
@@ -208,6 +236,38 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
     if spec.survey is not None:
         _apply_survey_rules(release, spec.survey)
     return release
+
+
+def _earlier_findings(loaded: LoadedTable, status: StatusArray) -> list[Finding]:
+    """What became of the cells an earlier release withheld (§10.4 R6)."""
+    if loaded.earlier is None:
+        return []
+    shown = loaded.earlier if loaded.on_faces is None else loaded.earlier & loaded.on_faces
+    kept = int((shown & (status != PUBLISHED)).sum())
+    found = [
+        Finding(
+            "previously-suppressed",
+            "10.4",
+            f"{int(shown.sum())} printed cell(s) were withheld in the earlier release; "
+            f"{kept} stay withheld",
+            Severity.INFO,
+        )
+    ]
+    published = shown & (status == PUBLISHED)
+    if published.any():
+        zero = published & (np.nan_to_num(loaded.cube.values) == 0)
+        found.append(
+            Finding(
+                "previously-suppressed-published",
+                "10.4",
+                f"{int(published.sum())} cell(s) withheld in the earlier release are published "
+                f"now ({int(zero.sum())} of them zero, which is never withheld; the rest because "
+                "this table needs no masking): the expert should confirm that the two releases "
+                "together disclose nothing",
+                Severity.WARNING,
+            )
+        )
+    return found
 
 
 def _release_percent_only(

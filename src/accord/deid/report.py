@@ -5,7 +5,8 @@ True values of suppressed cells are never written: the report states what a read
 (the audit interval), so it can travel with the release without leaking what was withheld.
 Survey tables add each estimate's reliability verdict (DDG.md §12) as the rule it failed, never
 the estimate, its RSE or its sample size; percent-only tables (§10.6) say so and carry their
-footnote.
+footnote. A linked release names each row's table and marks cells withheld in the earlier
+release (§10.4 R6).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import numpy as np
 
 from accord.deid.audit import COMPLEMENTARY, PRIMARY
 from accord.deid.release import FLAGGED, UNRELIABLE, Release
+from accord.deid.spec import table_name
+from accord.deid.tables import TABLE_COLUMN
 
 REASONS = {PRIMARY: "primary", COMPLEMENTARY: "complementary"}
 
@@ -32,13 +35,19 @@ def build_report(release: Release) -> dict[str, Any]:
     a = release.assessment
     spec = a.spec
     table = release.loaded.table
+    earlier = release.loaded.earlier
     rows: list[dict[str, Any]] = []
     for i in range(table.n_rows):
         cell = int(release.loaded.row_cell[i])
         s = int(release.row_status[i])
-        entry: dict[str, Any] = {d: table.columns[d][i] for d in spec.dimensions}
+        entry: dict[str, Any] = {}
+        if spec.publish:
+            entry["table"] = table.columns[TABLE_COLUMN][i]
+        entry.update({d: table.columns[d][i] for d in spec.dimensions})
         entry["row"] = i + 1
         entry["suppressed"] = s > 0
+        if earlier is not None and earlier[cell]:
+            entry["previously_suppressed"] = True
         reason = REASONS.get(s)
         if reason is None and release.derived_rows[i]:
             reason = "derived"
@@ -80,6 +89,14 @@ def build_report(release: Release) -> dict[str, Any]:
         "audit_passed": release.audit.passed,
         "released": not release.blocked,
     }
+    if spec.publish:
+        summary["tables"] = [table_name(face) for face in spec.publish]
+        on_faces = release.loaded.on_faces
+        summary["cells_published"] = 0 if on_faces is None else int(on_faces.sum())
+    if earlier is not None:
+        summary["previously_suppressed"] = len(
+            {int(c) for c in release.loaded.row_cell.tolist() if earlier[c]}
+        )
     if spec.survey is not None:
         summary["unreliable_withheld"] = int((release.row_reliability == UNRELIABLE).sum())
         summary["unreliable_flagged"] = int((release.row_reliability == FLAGGED).sum())
@@ -182,8 +199,18 @@ def render_html(report: dict[str, Any]) -> str:
             f"{k}={v}"
             for k, v in r.items()
             if k
-            not in ("row", "suppressed", "reason", "interval", "statistics_withheld", "reliability")
+            not in (
+                "row",
+                "suppressed",
+                "reason",
+                "interval",
+                "statistics_withheld",
+                "reliability",
+                "previously_suppressed",
+            )
         )
+        if r.get("previously_suppressed"):
+            label += " (withheld in the earlier release)"
         parts.append(
             f"<tr><td>{r['row']}</td><td>{e(label)}</td><td>{e(str(r['reason']))}"
             f"</td><td>{e(ivs)}</td></tr>"

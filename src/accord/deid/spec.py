@@ -3,8 +3,10 @@
 Keys and meanings follow issue 5's "Surface" section; additions are `total_label` (the code that
 marks a margin row, default "Total"), `inclusive` (select-all-that-apply dimensions, §16 A22),
 `annotation_column` and `title`, `survey` (DDG.md §12: which reliability profile applies and
-which columns carry its inputs) and `percent_only` (§10.6: publish one three-category variable
-as whole percentages). Every problem in a SPEC is reported at once.
+which columns carry its inputs), `percent_only` (§10.6: publish one three-category variable
+as whole percentages), and for linked releases (§10.4 R6, §14) `publish` (the tables of the
+release as subsets of the dimensions) and `previously_suppressed` (an earlier release whose
+withheld cells stay withheld). Every problem in a SPEC is reported at once.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ KNOWN_KEYS = {
     "title",
     "survey",
     "percent_only",
+    "publish",
+    "previously_suppressed",
 }
 SURVEY_KEYS = {
     "profile",
@@ -121,6 +125,8 @@ class TableSpec:
     title: str = ""
     survey: SurveySpec | None = None
     percent_only: PercentOnlySpec | None = None
+    publish: tuple[tuple[str, ...], ...] = ()
+    previously_suppressed: Path | None = None
 
     @property
     def margins_known(self) -> bool:
@@ -135,6 +141,86 @@ class TableSpec:
         if self.survey is not None:
             cols.extend(c for c in self.survey.columns() if c not in cols)
         return cols
+
+
+def table_name(face: tuple[str, ...]) -> str:
+    """How a published table of a linked release is named in its outputs: "county × age"."""
+    return " × ".join(face)
+
+
+def _publish(
+    raw: Any, dims: list[str], spec: Mapping[str, Any]
+) -> tuple[tuple[tuple[str, ...], ...], list[Finding]]:
+    """Parse `publish`: each entry is one table of the release, a subset of the dimensions
+    (the cells whose other dimensions are at their total). Linked tables share those totals."""
+    if not isinstance(raw, list) or not raw:
+        return (), [Finding("bad-spec", "10.4", "publish must be a non-empty list of tables")]
+    f: list[Finding] = []
+    faces: list[tuple[str, ...]] = []
+    seen: dict[frozenset[str], int] = {}
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, list) or not all(isinstance(d, str) for d in entry):
+            f.append(Finding("bad-spec", "10.4", f"publish[{i}] must be a list of dimensions"))
+            continue
+        if not entry:
+            f.append(Finding("bad-spec", "10.4", f"publish[{i}] names no dimension"))
+            continue
+        unknown = [d for d in entry if d not in dims]
+        if unknown:
+            f.append(
+                Finding(
+                    "bad-spec",
+                    "10.4",
+                    f"publish[{i}] names {', '.join(map(repr, unknown))}, not among dimensions",
+                )
+            )
+        if len(set(entry)) != len(entry):
+            f.append(Finding("bad-spec", "10.4", f"publish[{i}] repeats a dimension"))
+        key = frozenset(entry)
+        if key in seen:
+            f.append(
+                Finding(
+                    "bad-spec", "10.4", f"publish[{i}] is the same table as publish[{seen[key]}]"
+                )
+            )
+        seen.setdefault(key, i)
+        faces.append(tuple(entry))
+    # Features that describe input rows one by one have no value for a table's generated rows
+    # (a margin no input row printed); until they do, they are refused rather than left blank.
+    for other, why in (
+        ("statistics", "statistics"),
+        ("survey", "survey estimates"),
+        ("percent_only", "the percent-only form"),
+    ):
+        if spec.get(other):
+            f.append(Finding("bad-spec", "10.4", f"publish cannot yet be combined with {why}"))
+    if spec.get("totals") == "unpublished":
+        f.append(
+            Finding(
+                "bad-spec",
+                "10.4",
+                "publish prints each table with its totals; it cannot be combined with "
+                "totals: unpublished",
+            )
+        )
+    return tuple(faces), f
+
+
+def _previously_suppressed(raw: Any, base: Path | None) -> tuple[Path | None, list[Finding]]:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("file"), str):
+        return None, [
+            Finding("bad-spec", "10.4", "previously_suppressed must be a mapping with a file")
+        ]
+    f = [
+        Finding("bad-spec", "10.4", f"unknown previously_suppressed key {k!r}")
+        for k in raw
+        if k != "file"
+    ]
+    file = str(raw["file"])
+    path = Path(file) if base is None or Path(file).is_absolute() else base / file
+    if not path.is_file():
+        f.append(Finding("bad-spec", "10.4", f"previously suppressed file {path} does not exist"))
+    return (None if f else path), f
 
 
 def _hierarchy(name: str, raw: Any, base: Path | None) -> tuple[dict[str, str], list[Finding]]:
@@ -247,6 +333,14 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
                     "survey estimates",
                 )
             )
+    publish: tuple[tuple[str, ...], ...] = ()
+    if raw.get("publish") is not None:
+        publish, puf = _publish(raw["publish"], dims, raw)
+        f.extend(puf)
+    earlier: Path | None = None
+    if raw.get("previously_suppressed") is not None:
+        earlier, esf = _previously_suppressed(raw["previously_suppressed"], base)
+        f.extend(esf)
     if f:
         return None, f
     spec = TableSpec(
@@ -266,6 +360,8 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
         title=str(raw.get("title", "")),
         survey=survey,
         percent_only=percent_only,
+        publish=publish,
+        previously_suppressed=earlier,
     )
     return spec, []
 

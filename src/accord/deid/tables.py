@@ -4,6 +4,11 @@ Reading keeps every cell as text first, so "3.5", "-2" or "abc" in a count colum
 as what they are instead of being silently coerced. All problems are collected (issue 5, "Bad
 input"): unknown columns, non-integer or negative counts, duplicate cells, hierarchies with
 cycles or orphans, and margins that do not add up.
+
+A linked release (SPEC `publish`, DDG.md §10.4 R6) reads one cross-tabulation and publishes
+several of its faces; `published_view` turns the input into the rows those tables print, and
+`merge_faces` reads such a release back for an audit. `read_previously_suppressed` marks the
+cells an earlier release withheld.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import numpy.typing as npt
 from accord.deid.cube import Cube, cube_from_codes
 from accord.deid.findings import Finding
 from accord.deid.hierarchy import Dimension, IntArray, build_dimension
-from accord.deid.spec import TableSpec
+from accord.deid.spec import TableSpec, table_name
 
 MAX_ROW_FINDINGS = 50
+TABLE_COLUMN = "table"  # names the published table of each record of a linked release
+WITHHELD_CODES = ("1", "2")  # ODP annotation codes of a privacy suppression (§11.1)
 _INT = re.compile(r"^\s*\d+(\.0*)?\s*$")
 _NUM = re.compile(r"^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
@@ -40,10 +47,19 @@ class LongTable:
 
 @dataclass
 class LoadedTable:
+    """A table placed in its cube; `row_cell[i]` is the cell of row i.
+
+    `earlier` marks cells withheld in an earlier related release (SPEC previously_suppressed).
+    `on_faces` is set on the view of a linked release (`published_view`): the cells printed in
+    some table of the release; the rows are then those tables' records, not the input's.
+    """
+
     table: LongTable
     cube: Cube
     row_cell: IntArray
     blank: npt.NDArray[np.bool_]
+    earlier: npt.NDArray[np.bool_] | None = None
+    on_faces: npt.NDArray[np.bool_] | None = None
 
 
 def read_table(path: Path) -> tuple[LongTable | None, list[Finding]]:
@@ -121,8 +137,11 @@ def build_cube(
     """Validate `table` against `spec` and place it in a cube.
 
     `published` reads a table released elsewhere: blank counts are suppressed values (unknown),
-    and margins not printed are unknown unless every part is known.
+    and margins not printed are unknown unless every part is known. A published linked release
+    (SPEC `publish`) prints faces of a cross-tabulation whose interior it never shows: there
+    every cell not printed is unknown, and no printed total is checked against parts.
     """
+    faces = published and bool(spec.publish)
     findings: list[Finding] = []
     for col in spec.columns():
         if col not in table.columns:
@@ -131,6 +150,15 @@ def build_cube(
                     "unknown-column", "11", f"SPEC names column {col!r}, which TABLE does not have"
                 )
             )
+    if spec.publish and TABLE_COLUMN in table.columns and TABLE_COLUMN not in spec.columns():
+        findings.append(
+            Finding(
+                "publish-column-taken",
+                "11.1",
+                f"a linked release writes the table's name in column {TABLE_COLUMN!r}, which "
+                "TABLE already has",
+            )
+        )
     if findings:
         return None, findings
     n = table.n_rows
@@ -186,6 +214,8 @@ def build_cube(
     computed = values[row_cell]
     given = counts
     bad = margin_rows & ~np.isnan(computed) & ~np.isnan(given) & (computed != given)
+    if faces:
+        bad[:] = False  # the parts of a printed total are not printed: nothing to add up
     for i in np.flatnonzero(bad)[:MAX_ROW_FINDINGS].tolist():
         findings.append(
             Finding(
@@ -198,9 +228,167 @@ def build_cube(
         )
     if findings:
         return None, findings
-    if published:
+    if faces:
+        values = np.full(cube.size, np.nan)
+        printed = ~np.isnan(given)
+        values[row_cell[printed]] = given[printed]
+        cube = Cube(cube.dims, values, cube.row)
+    elif published:
         printed = margin_rows & ~np.isnan(given)
         values[row_cell[printed]] = given[printed]
         values[row_cell[margin_rows & np.isnan(given)]] = np.nan
         cube = Cube(cube.dims, values, cube.row)
     return LoadedTable(table, cube, row_cell, blank), []
+
+
+def published_view(loaded: LoadedTable, spec: TableSpec) -> LoadedTable:
+    """The records of a linked release: for each table of SPEC `publish`, in order, every cell
+    of its face (the cells whose other dimensions are at the total), categories before totals.
+
+    A total shared by two tables (the county margin of county × age and county × sex) is one
+    cell printed in each. Cells that no input row printed (margins) get rows of their own; a
+    dimension outside a table is written with the total label. Beside the table's name, the
+    dimensions, the count and the denominator, only columns with one value in every input row
+    are carried: other columns describe input rows, not margins. Without `publish`, or for a
+    view already, `loaded` itself.
+    """
+    if not spec.publish or loaded.on_faces is not None:
+        return loaded
+    cube, table = loaded.cube, loaded.table
+    position = {name: j for j, name in enumerate(spec.dimensions)}
+    on_faces = np.zeros(cube.size, dtype=bool)
+    blocks: list[IntArray] = []
+    names: list[str] = []
+    for face in spec.publish:
+        inside = [position[d] for d in spec.dimensions if d in face]
+        mask = np.ones(cube.size, dtype=bool)
+        for j in range(len(spec.dimensions)):
+            if j not in inside:
+                mask &= cube.coord_arrays[j] == 0
+        cells = np.flatnonzero(mask)
+        keys: list[IntArray] = []
+        for j in inside:
+            code = cube.coord_arrays[j][cells]
+            keys.extend([(code == 0).astype(np.int64), code])
+        blocks.append(cells[np.lexsort(keys[::-1])])
+        names.extend([table_name(face)] * len(cells))
+        on_faces |= mask
+    row_cell = np.concatenate(blocks).astype(np.int64)
+    carried = [spec.count, *([spec.denominator] if spec.denominator else [])]
+    constant = [
+        n
+        for n in table.names
+        if n not in (*spec.dimensions, *carried, spec.annotation_column)
+        and not n.endswith("_annotation")
+        and len(set(table.columns[n])) == 1
+    ]
+    columns: dict[str, list[str]] = {TABLE_COLUMN: names}
+    for j, name in enumerate(spec.dimensions):
+        codes = cube.dims[j].codes
+        columns[name] = [codes[c] for c in cube.coord_arrays[j][row_cell].tolist()]
+    columns[spec.count] = [f"{v:.0f}" for v in cube.values[row_cell].tolist()]
+    source = cube.row[row_cell].tolist()
+    if spec.denominator:
+        den = table.columns[spec.denominator]
+        columns[spec.denominator] = [den[r] if r >= 0 else "" for r in source]
+    for name in constant:
+        columns[name] = [table.columns[name][0]] * len(row_cell)
+    view = LongTable([TABLE_COLUMN, *spec.dimensions, *carried, *constant], columns)
+    blank = np.zeros(len(row_cell), dtype=bool)
+    return LoadedTable(view, cube, row_cell, blank, loaded.earlier, on_faces)
+
+
+def merge_faces(table: LongTable, spec: TableSpec) -> tuple[LongTable | None, list[Finding]]:
+    """Read a released linked table back as one set of cells: drop the table-name column and
+    keep one record per cell. A cell printed in two tables must read the same in both."""
+    if not spec.publish or TABLE_COLUMN not in table.columns:
+        return table, []
+    dims = [d for d in spec.dimensions if d in table.columns]
+    names = [n for n in table.names if n != TABLE_COLUMN]
+    first: dict[tuple[str, ...], int] = {}
+    keep: list[int] = []
+    problems: list[Finding] = []
+    for i in range(table.n_rows):
+        key = tuple(table.columns[d][i].strip() for d in dims)
+        if key not in first:
+            first[key] = i
+            keep.append(i)
+            continue
+        j = first[key]
+        differ = [n for n in names if table.columns[n][i].strip() != table.columns[n][j].strip()]
+        if differ:
+            problems.append(
+                Finding(
+                    "linked-tables-disagree",
+                    "10.4",
+                    f"this cell is printed in two tables with different {', '.join(differ)} "
+                    f"(rows {j + 1} and {i + 1})",
+                    cell=dict(zip(dims, key, strict=True)),
+                    row=i + 1,
+                )
+            )
+    if problems:
+        return None, _capped(problems)
+    return LongTable(names, {n: [table.columns[n][i] for i in keep] for n in names}), []
+
+
+def read_previously_suppressed(
+    path: Path, cube: Cube, spec: TableSpec
+) -> tuple[npt.NDArray[np.bool_] | None, list[Finding]]:
+    """The cells an earlier related release withheld (DDG.md §10.4 R6), as a mask over `cube`.
+
+    The file is a long-format table with the dimension columns, such as an earlier release's
+    table.csv: a record is withheld when its annotation column holds code 1 or 2 or, in a
+    file without that column, when its count is blank. Every record's labels must be
+    categories of this table; a label it lacks means the releases are not related as assumed.
+    """
+    earlier, problems = read_table(path)
+    if earlier is None:
+        return None, problems
+    missing = [d for d in spec.dimensions if d not in earlier.columns]
+    if missing:
+        return None, [
+            Finding(
+                "bad-previously-suppressed",
+                "10.4",
+                f"{path.name} lacks dimension column(s) {', '.join(map(repr, missing))}",
+            )
+        ]
+    ann = earlier.columns.get(spec.annotation_column)
+    counts = earlier.columns.get(spec.count)
+    if ann is not None:
+        withheld = [a.strip() in WITHHELD_CODES for a in ann]
+    elif counts is not None:
+        withheld = [c.strip() == "" for c in counts]
+    else:
+        return None, [
+            Finding(
+                "bad-previously-suppressed",
+                "10.4",
+                f"{path.name} has neither the annotation column {spec.annotation_column!r} nor "
+                f"the count column {spec.count!r}: which cells were withheld is unknown",
+            )
+        ]
+    mask = np.zeros(cube.size, dtype=bool)
+    for i in range(earlier.n_rows):
+        coords: list[int] = []
+        for dim in cube.dims:
+            label = earlier.columns[dim.name][i].strip()
+            node = dim.index.get(label)
+            if node is None:
+                problems.append(
+                    Finding(
+                        "previously-suppressed-unknown-label",
+                        "10.4",
+                        f"{path.name}: {dim.name} {label!r} is not a category of this table",
+                        row=i + 1,
+                    )
+                )
+                break
+            coords.append(node)
+        else:
+            if withheld[i]:
+                mask[cube.cell_index(coords)] = True
+    if problems:
+        return None, _capped(problems)
+    return mask, []
