@@ -25,8 +25,9 @@ from scipy.sparse.csgraph import connected_components
 from accord.deid.cube import Cube
 from accord.deid.findings import Finding, Severity
 from accord.deid.groups import Groups
-from accord.deid.hypercube import Bounds, Trees, protect, walk
+from accord.deid.hypercube import Bounds, Trees
 from accord.deid.params import Parameters
+from accord.deid.protection import protect, walk
 
 log = logging.getLogger(__name__)
 PUBLISHED, PRIMARY, COMPLEMENTARY = 0, 1, 2

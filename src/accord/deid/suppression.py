@@ -33,8 +33,9 @@ from accord.deid.cube import Cube
 from accord.deid.findings import Finding, Severity
 from accord.deid.groups import Groups
 from accord.deid.hierarchy import IntArray
-from accord.deid.hypercube import Trees, protect, prune, walk
+from accord.deid.hypercube import Trees
 from accord.deid.params import Parameters
+from accord.deid.protection import protect, prune, walk
 
 
 @dataclass
