@@ -181,7 +181,7 @@ def _survey_release(rows: list[str], survey: dict[str, str]):
 
 
 def test_a15_small_cell_rule_counts_unweighted_respondents_and_both_rules_apply():
-    from accord.deid.release import UNRELIABLE
+    from accord.deid.survey_release import UNRELIABLE
 
     # a: 6 respondents (weighted estimate irrelevant) → DDG primary suppression;
     # b: 150 respondents but an RSE of 25% → CHIS withholds it as unreliable;

@@ -17,9 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from accord.cli.deid import app
+from accord.deid.assessment import assess_loaded
 from accord.deid.audit import COMPLEMENTARY, HIDDEN, PRIMARY, PUBLISHED, audit_pattern
 from accord.deid.files import load_release_inputs
-from accord.deid.release import assess_loaded, release_loaded
+from accord.deid.release import release_loaded
 from accord.deid.spec import TableSpec
 from accord.deid.tables import LoadedTable
 from tests.deid.conftest import cell_of

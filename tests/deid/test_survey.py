@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from accord.deid.params import Parameters
-from accord.deid.release import FLAGGED, UNRELIABLE, release_loaded
+from accord.deid.release import release_loaded
 from accord.deid.spec import parse_spec
 from accord.deid.survey import (
     SurveyEstimate,
@@ -16,6 +16,7 @@ from accord.deid.survey import (
     survey_profiles,
     survey_reliability,
 )
+from accord.deid.survey_release import FLAGGED, UNRELIABLE
 from accord.deid.tables import LongTable, build_cube
 
 

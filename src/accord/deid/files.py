@@ -16,9 +16,11 @@ from typing import Any
 
 import yaml
 
+from accord.deid.assessment import assess_loaded
 from accord.deid.findings import Finding, Severity
 from accord.deid.output import render_human, render_odp, to_markdown
-from accord.deid.release import Release, assess_loaded, audit_loaded
+from accord.deid.published_audit import audit_loaded
+from accord.deid.release import Release
 from accord.deid.report import build_report, render_html
 from accord.deid.scoring import score_presentation
 from accord.deid.spec import TableSpec, load_spec

@@ -47,6 +47,19 @@ class Bounds:
     ub: FloatArray
 
 
+# the dimension trees as the compiled code takes them: parents, child pointers, children,
+# inclusive flags, strides, coordinates, longest vector (see Trees)
+Packed = tuple[
+    tuple[IntArray, ...],
+    tuple[IntArray, ...],
+    tuple[IntArray, ...],
+    BoolArray,
+    IntArray,
+    tuple[IntArray, ...],
+    int,
+]
+
+
 @dataclass(frozen=True)
 class Trees:
     """The cube's dimension trees as flat arrays, in the shape the compiled code reads."""
@@ -58,6 +71,18 @@ class Trees:
     strides: IntArray
     coords: tuple[IntArray, ...]
     max_option: int
+
+    @property
+    def packed(self) -> Packed:
+        return (
+            self.parents,
+            self.child_ptr,
+            self.child_idx,
+            self.inclusive,
+            self.strides,
+            self.coords,
+            self.max_option,
+        )
 
     @classmethod
     def of(cls, cube: Cube) -> Trees:
@@ -81,6 +106,12 @@ class Trees:
             cube.coord_arrays,
             longest,
         )
+
+
+@numba.njit(cache=True)
+def tree_size(tree: Packed) -> tuple[int, int]:
+    """Number of dimensions and the longest vector of one dimension."""
+    return tree[4].shape[0], tree[6]
 
 
 @numba.njit(cache=True)
@@ -320,13 +351,7 @@ def _better(a: FloatArray, b: FloatArray) -> bool:
 @numba.njit(cache=True)
 def search_one(
     cell: int,
-    parents: tuple[IntArray, ...],
-    child_ptr: tuple[IntArray, ...],
-    child_idx: tuple[IntArray, ...],
-    inclusive: BoolArray,
-    strides: IntArray,
-    coords: tuple[IntArray, ...],
-    max_option: int,
+    tree: Packed,
     sup: BoolArray,
     usable: BoolArray,
     values: FloatArray,
@@ -353,6 +378,7 @@ def search_one(
     then the department's strategy order; lb/ub must already hold, for usable cells, the
     bounds they would have once suppressed.
     """
+    parents, child_ptr, child_idx, inclusive, strides, coords, max_option = tree
     k = strides.shape[0]
     opt_nodes = np.zeros((k, per_dim, max_option), dtype=np.int64)
     opt_signs = np.zeros((k, per_dim, max_option), dtype=np.int64)

@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accord.deid.audit import COMPLEMENTARY, PRIMARY
-from accord.deid.release import FLAGGED, UNRELIABLE, Release
+from accord.deid.release import Release
 from accord.deid.spec import table_name
+from accord.deid.survey_release import FLAGGED, UNRELIABLE
 from accord.deid.tables import TABLE_COLUMN
 
 CODE_SMALL, CODE_COMPLEMENTARY, CODE_UNSTABLE = "1", "2", "4"

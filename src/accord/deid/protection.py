@@ -21,8 +21,10 @@ from accord.deid.hypercube import (
     BoolArray,
     FloatArray,
     IntArray,
+    Packed,
     Trees,
     search_one,
+    tree_size,
 )
 
 
@@ -39,13 +41,7 @@ def _keep(store: IntArray, used: int, extra: int) -> IntArray:
 @numba.njit(cache=True)
 def _protect_all(
     order: IntArray,
-    parents: tuple[IntArray, ...],
-    child_ptr: tuple[IntArray, ...],
-    child_idx: tuple[IntArray, ...],
-    inclusive: BoolArray,
-    strides: IntArray,
-    coords: tuple[IntArray, ...],
-    max_option: int,
+    tree: Packed,
     sup: BoolArray,
     usable: BoolArray,
     values: FloatArray,
@@ -68,15 +64,14 @@ def _protect_all(
     store: IntArray,
 ) -> tuple[IntArray, int]:
     """Protect each cell of `order` in turn; every proof's cells are kept in `store`."""
-    k = strides.shape[0]
+    k, max_option = tree_size(tree)
     out = np.empty(max_option**k, dtype=np.int64)
     out_signs = np.empty(max_option**k, dtype=np.int64)
     used = 0
     for i in range(order.shape[0]):
         cell = order[i]
         n, lo, hi, fresh = search_one(
-            cell, parents, child_ptr, child_idx, inclusive, strides, coords, max_option,
-            sup, usable, values, lb, ub, least, interior, strategy, need, allow_new,
+            cell, tree, sup, usable, values, lb, ub, least, interior, strategy, need, allow_new,
             margins_first, per_dim, budget, out, out_signs,
         )
         if fresh < 0:
@@ -126,7 +121,7 @@ class Protection:
 
 def per_dim_limit(k: int, effort: int = 1) -> int:
     """Vectors kept per dimension: the product of k of them is searched."""
-    return effort * {1: 64, 2: 32, 3: 16, 4: 12, 5: 6}.get(k, 4)
+    return effort * {1: 64, 2: 32, 3: 16, 4: 12, 5: 10}.get(k, 4)
 
 
 def protect(
@@ -169,13 +164,7 @@ def protect(
     values = np.ascontiguousarray(np.nan_to_num(cube.values, nan=0.0), dtype=np.float64)
     out.store, _ = _protect_all(
         cells,
-        trees.parents,
-        trees.child_ptr,
-        trees.child_idx,
-        trees.inclusive,
-        trees.strides,
-        trees.coords,
-        trees.max_option,
+        trees.packed,
         sup,
         usable,
         values,
@@ -237,13 +226,7 @@ def _group_ok_without(
 def _prune(
     candidates: IntArray,
     primaries: IntArray,
-    parents: tuple[IntArray, ...],
-    child_ptr: tuple[IntArray, ...],
-    child_idx: tuple[IntArray, ...],
-    inclusive: BoolArray,
-    strides: IntArray,
-    coords: tuple[IntArray, ...],
-    max_option: int,
+    tree: Packed,
     sup: BoolArray,
     values: FloatArray,
     lb: FloatArray,
@@ -274,7 +257,7 @@ def _prune(
     Cells of a replacement proof are locked for the rest of the pass, so the index of which
     proofs use which cell stays correct for every cell still eligible.
     """
-    k = strides.shape[0]
+    k, max_option = tree_size(tree)
     n_cells = sup.shape[0]
     locked = np.zeros(n_cells, dtype=np.bool_)
     nobody = np.zeros(n_cells, dtype=np.bool_)
@@ -309,8 +292,7 @@ def _prune(
             if not still:
                 continue
             n, lo, hi, fresh = search_one(
-                primaries[i], parents, child_ptr, child_idx, inclusive, strides, coords,
-                max_option, sup, nobody, values, lb, ub, no_least, interior, strategy, need,
+                primaries[i], tree, sup, nobody, values, lb, ub, no_least, interior, strategy, need,
                 False, False, per_dim, budget, out, out_signs,
             )
             if fresh < 0:
@@ -373,13 +355,7 @@ def prune(
     p.store, _ = _prune(
         np.ascontiguousarray(candidates, dtype=np.int64),
         p.cells,
-        trees.parents,
-        trees.child_ptr,
-        trees.child_idx,
-        trees.inclusive,
-        trees.strides,
-        trees.coords,
-        trees.max_option,
+        trees.packed,
         sup,
         values,
         lb,
@@ -409,13 +385,7 @@ def prune(
 @numba.njit(cache=True)
 def _walk_all(
     cells: IntArray,
-    parents: tuple[IntArray, ...],
-    child_ptr: tuple[IntArray, ...],
-    child_idx: tuple[IntArray, ...],
-    inclusive: BoolArray,
-    strides: IntArray,
-    coords: tuple[IntArray, ...],
-    max_option: int,
+    tree: Packed,
     sup: BoolArray,
     usable: BoolArray,
     values: FloatArray,
@@ -433,7 +403,7 @@ def _walk_all(
     up: FloatArray,
     added: BoolArray,
 ) -> None:
-    k = strides.shape[0]
+    k, max_option = tree_size(tree)
     out = np.empty(max_option**k, dtype=np.int64)
     out_signs = np.empty(max_option**k, dtype=np.int64)
     mine = np.empty(2 * max_steps * max_option**k, dtype=np.int64)
@@ -445,8 +415,7 @@ def _walk_all(
             moved = 0.0
             for _ in range(max_steps):
                 n, lo, hi, fresh = search_one(
-                    cell, parents, child_ptr, child_idx, inclusive, strides, coords,
-                    max_option, sup, usable, current, lb, ub, least, interior, strategy,
+                    cell, tree, sup, usable, current, lb, ub, least, interior, strategy,
                     1.0, allow_new, True, per_dim, budget, out, out_signs, direction,
                 )
                 if fresh < 0:
@@ -509,8 +478,7 @@ def walk(
     if len(cells):
         values = np.ascontiguousarray(np.nan_to_num(cube.values, nan=0.0), dtype=np.float64)
         _walk_all(
-            cells, trees.parents, trees.child_ptr, trees.child_idx, trees.inclusive,
-            trees.strides, trees.coords, trees.max_option, sup,
+            cells, trees.packed, sup,
             np.zeros(cube.size, dtype=bool) if usable is None else usable, values, lb, ub,
             np.zeros(cube.size, dtype=bool) if least is None else least,
             np.ascontiguousarray(cube.is_interior),

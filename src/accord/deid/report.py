@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from accord.deid.audit import COMPLEMENTARY, PRIMARY
-from accord.deid.release import FLAGGED, UNRELIABLE, Release
+from accord.deid.release import Release
 from accord.deid.spec import table_name
+from accord.deid.survey_release import FLAGGED, UNRELIABLE
 from accord.deid.tables import TABLE_COLUMN
 
 REASONS = {PRIMARY: "primary", COMPLEMENTARY: "complementary"}
