@@ -11,6 +11,22 @@ from accord.deid.cube import Cube, cube_from_codes
 from accord.deid.groups import Groups, build_groups
 from accord.deid.hierarchy import build_dimension
 
+# a two-way table in long format with its margins and a rate; A/young (3) is small
+COUNTY_AGE_CSV = """county,age,n,rate
+A,young,3,0.1
+A,old,40,1.2
+A,Total,43,1.3
+B,young,25,0.5
+B,old,30,0.6
+B,Total,55,1.1
+C,young,12,0.0
+C,old,0,0.0
+C,Total,12,0.0
+Total,young,40,0.4
+Total,old,70,0.7
+Total,Total,110,1.1
+"""
+
 
 def make_cube(
     leaves: Mapping[tuple[str, ...], int],

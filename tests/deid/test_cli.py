@@ -10,23 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from accord.cli.deid import app
+from tests.deid.conftest import COUNTY_AGE_CSV
 
 runner = CliRunner()
 
-TABLE = """county,age,n,rate
-A,young,3,0.1
-A,old,40,1.2
-A,Total,43,1.3
-B,young,25,0.5
-B,old,30,0.6
-B,Total,55,1.1
-C,young,12,0.0
-C,old,0,0.0
-C,Total,12,0.0
-Total,young,40,0.4
-Total,old,70,0.7
-Total,Total,110,1.1
-"""
+TABLE = COUNTY_AGE_CSV
 SPEC = "dimensions: [county, age]\ncount: n\nstatistics: [rate]\nscore: 14\n"
 
 

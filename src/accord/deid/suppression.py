@@ -35,7 +35,7 @@ from accord.deid.groups import Groups
 from accord.deid.hierarchy import IntArray
 from accord.deid.hypercube import Trees
 from accord.deid.params import Parameters
-from accord.deid.protection import protect, prune, walk
+from accord.deid.protection import Protection, protect, prune, walk
 
 
 @dataclass
@@ -268,26 +268,11 @@ def suppress_cube(
         bounds = attacker_bounds(cube.values, trial, params)
         sup = status > 0
         usable = closure.usable.copy()
-        prot = protect(
-            cube,
-            trees,
-            _protection_order(cube, prim),
-            sup,
-            usable,
-            bounds.lb,
-            bounds.ub,
-            need,
-            least=closure.least,
-            strategy=params.complementary_strategy,
-        )
-        log.info("protected %d of %d primary cells, %d complements (%.1f s)",
-                 prot.proved.sum(), len(prim), prot.added.sum(), time.perf_counter() - started)
-        hard = ~prot.proved
-        if hard.any():  # a wider search for the few cells the first one could not protect
-            again = protect(
+        def protect_cells(cells: IntArray, effort: int) -> Protection:
+            return protect(
                 cube,
                 trees,
-                prot.cells[hard],
+                cells,
                 sup,
                 usable,
                 bounds.lb,
@@ -295,9 +280,14 @@ def suppress_cube(
                 need,
                 least=closure.least,
                 strategy=params.complementary_strategy,
-                effort=3,
+                effort=effort,
             )
-            prot.merge(again)
+
+        prot = protect_cells(_protection_order(cube, prim), 1)
+        log.info("protected %d of %d primary cells, %d complements (%.1f s)",
+                 prot.proved.sum(), len(prim), prot.added.sum(), time.perf_counter() - started)
+        if not prot.proved.all():  # a wider search for the few cells the first one missed
+            prot.merge(protect_cells(prot.cells[~prot.proved], 3))
         cells_g, cell_groups = groups.inverse
         removed = np.zeros(cube.size, dtype=bool)
         for _ in range(PRUNE_PASSES):
