@@ -387,7 +387,7 @@ def walk_proofs(
     return out
 
 
-def propagate_bounds(groups: Groups, bounds: Bounds, rounds: int = 20) -> Bounds:
+def propagate_bounds(groups: Groups, bounds: Bounds, rounds: int = 8) -> Bounds:
     """Outer bounds of every cell by interval reasoning over the groups (total = sum of parts).
 
     Each round tightens a total to the sum of its parts' bounds and each part to the total

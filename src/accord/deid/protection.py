@@ -121,7 +121,7 @@ class Protection:
 
 def per_dim_limit(k: int, effort: int = 1) -> int:
     """Vectors kept per dimension: the product of k of them is searched."""
-    return effort * {1: 64, 2: 32, 3: 16, 4: 12, 5: 10}.get(k, 4)
+    return effort * {1: 64, 2: 32, 3: 16, 4: 10, 5: 10}.get(k, 4)
 
 
 def protect(
@@ -176,7 +176,7 @@ def protect(
         float(need),
         allow_new,
         effort > 1,
-        per_dim_limit(k, effort),
+        per_dim_limit(k, effort) * (1 if allow_new else 4),
         BUDGET * effort,
         out.added,
         out.t_lo,

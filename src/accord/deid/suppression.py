@@ -72,7 +72,7 @@ def primary_status(cube: Cube, params: Parameters) -> StatusArray:
 
 log = logging.getLogger(__name__)
 WIDEN_ROUNDS = 3
-PRUNE_PASSES = 3  # each pass locks the cells of new proofs, so a later one can free more
+PRUNE_PASSES = 2  # each pass locks the cells of new proofs, so a later one can free more
 _UNKNOWN = CellInterval(-1, 0.0, 0.0, "unknown", False)
 
 
