@@ -257,90 +257,11 @@ def suppress_cube(
     if forced is not None:
         status[forced & (status == PUBLISHED) & (np.nan_to_num(cube.values) > 0)] = COMPLEMENTARY
     closure = _Closure(cube, groups, status, params)
-    need = params.min_feasible_values - 1
     leftovers: list[int] = []
     final = AuditReport()
     if audit:
-        prim = np.flatnonzero(status == PRIMARY)
-        trees = Trees.of(cube)
-        trial = status.copy()
-        trial[closure.usable] = COMPLEMENTARY
-        bounds = attacker_bounds(cube.values, trial, params)
-        sup = status > 0
-        usable = closure.usable.copy()
-        def protect_cells(cells: IntArray, effort: int) -> Protection:
-            return protect(
-                cube,
-                trees,
-                cells,
-                sup,
-                usable,
-                bounds.lb,
-                bounds.ub,
-                need,
-                least=closure.least,
-                strategy=params.complementary_strategy,
-                effort=effort,
-            )
-
-        prot = protect_cells(_protection_order(cube, prim), 1)
-        log.info("protected %d of %d primary cells, %d complements (%.1f s)",
-                 prot.proved.sum(), len(prim), prot.added.sum(), time.perf_counter() - started)
-        if not prot.proved.all():  # a wider search for the few cells the first one missed
-            prot.merge(protect_cells(prot.cells[~prot.proved], 3))
-        cells_g, cell_groups = groups.inverse
-        removed = np.zeros(cube.size, dtype=bool)
-        for _ in range(PRUNE_PASSES):
-            gone = prune(
-                cube,
-                trees,
-                groups.ptr,
-                groups.cells,
-                cells_g,
-                cell_groups,
-                prot,
-                _prune_order(cube, np.flatnonzero(prot.added & ~removed)),
-                sup,
-                bounds.lb,
-                bounds.ub,
-                need,
-                params.small_cell_threshold,
-            )
-            removed |= gone
-            if not gone.any():
-                break
-        usable |= removed
-        unproved = prot.cells[~prot.proved]
-        log.info("published again %d complements; %d cells unproved (%.1f s)",
-                 removed.sum(), len(unproved), time.perf_counter() - started)
-        down, up, walked = walk(
-            cube,
-            trees,
-            unproved,
-            sup,
-            bounds.lb,
-            bounds.ub,
-            need,
-            usable=usable,
-            least=closure.least,
-            strategy=params.complementary_strategy,
-        )
-        for cell in np.flatnonzero((prot.added & ~removed) | walked).tolist():
-            closure.add(cell, COMPLEMENTARY)
-        for cell, d, u in zip(unproved.tolist(), down.tolist(), up.tolist(), strict=True):
-            if d + u >= need:
-                v = float(cube.values[cell])
-                final.intervals[cell] = CellInterval(cell, v - d, v + u, "proof", False)
-        values = cube.values
-        for cell, ok, lo, hi in zip(
-            prot.cells.tolist(), prot.proved.tolist(), prot.t_lo.tolist(), prot.t_hi.tolist(),
-            strict=True,
-        ):
-            if ok:
-                v = float(values[cell])
-                final.intervals[cell] = CellInterval(cell, v + lo, v + hi, "proof", False)
-            elif cell not in final.intervals:
-                leftovers.append(cell)
+        intervals, leftovers = _protect_primaries(cube, groups, status, params, closure)
+        final.intervals.update(intervals)
     closure.run()
     log.info("group rules applied; %d cells for the audit (%.1f s)", len(leftovers),
              time.perf_counter() - started)
@@ -381,6 +302,99 @@ def suppress_cube(
             )
     findings.extend(final.findings)
     return SuppressionResult(status, final, findings)
+
+
+def _protect_primaries(
+    cube: Cube, groups: Groups, status: StatusArray, params: Parameters, closure: _Closure
+) -> tuple[dict[int, CellInterval], list[int]]:
+    """Give every primary cell a proof: perturbations, pruning, walks. Returns the proved
+    intervals and the cells left for the audit; complements go into `closure`."""
+    started = time.perf_counter()
+    need = params.min_feasible_values - 1
+    intervals: dict[int, CellInterval] = {}
+    leftovers: list[int] = []
+    prim = np.flatnonzero(status == PRIMARY)
+    trees = Trees.of(cube)
+    trial = status.copy()
+    trial[closure.usable] = COMPLEMENTARY
+    bounds = attacker_bounds(cube.values, trial, params)
+    sup = status > 0
+    usable = closure.usable.copy()
+
+    def protect_cells(cells: IntArray, effort: int) -> Protection:
+        return protect(
+            cube,
+            trees,
+            cells,
+            sup,
+            usable,
+            bounds.lb,
+            bounds.ub,
+            need,
+            least=closure.least,
+            strategy=params.complementary_strategy,
+            effort=effort,
+        )
+
+    prot = protect_cells(_protection_order(cube, prim), 1)
+    log.info("protected %d of %d primary cells, %d complements (%.1f s)",
+             prot.proved.sum(), len(prim), prot.added.sum(), time.perf_counter() - started)
+    if not prot.proved.all():  # a wider search for the few cells the first one missed
+        prot.merge(protect_cells(prot.cells[~prot.proved], 3))
+    cells_g, cell_groups = groups.inverse
+    removed = np.zeros(cube.size, dtype=bool)
+    for _ in range(PRUNE_PASSES):
+        gone = prune(
+            cube,
+            trees,
+            groups.ptr,
+            groups.cells,
+            cells_g,
+            cell_groups,
+            prot,
+            _prune_order(cube, np.flatnonzero(prot.added & ~removed)),
+            sup,
+            bounds.lb,
+            bounds.ub,
+            need,
+            params.small_cell_threshold,
+        )
+        removed |= gone
+        if not gone.any():
+            break
+    usable |= removed
+    unproved = prot.cells[~prot.proved]
+    log.info("published again %d complements; %d cells unproved (%.1f s)",
+             removed.sum(), len(unproved), time.perf_counter() - started)
+    down, up, walked = walk(
+        cube,
+        trees,
+        unproved,
+        sup,
+        bounds.lb,
+        bounds.ub,
+        need,
+        usable=usable,
+        least=closure.least,
+        strategy=params.complementary_strategy,
+    )
+    for cell in np.flatnonzero((prot.added & ~removed) | walked).tolist():
+        closure.add(cell, COMPLEMENTARY)
+    for cell, d, u in zip(unproved.tolist(), down.tolist(), up.tolist(), strict=True):
+        if d + u >= need:
+            v = float(cube.values[cell])
+            intervals[cell] = CellInterval(cell, v - d, v + u, "proof", False)
+    values = cube.values
+    for cell, ok, lo, hi in zip(
+        prot.cells.tolist(), prot.proved.tolist(), prot.t_lo.tolist(), prot.t_hi.tolist(),
+        strict=True,
+    ):
+        if ok:
+            v = float(values[cell])
+            intervals[cell] = CellInterval(cell, v + lo, v + hi, "proof", False)
+        elif cell not in intervals:
+            leftovers.append(cell)
+    return intervals, leftovers
 
 
 def _protection_order(cube: Cube, cells: IntArray) -> IntArray:
