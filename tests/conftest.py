@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -23,6 +24,10 @@ from accord.config import Settings
 from accord.db.engine import get_engine
 from accord.db.migrate import upgrade_database
 from accord.db.models import Base
+
+# the same examples on every run: a property test that fails in CI fails on every machine
+hypothesis_settings.register_profile("accord", derandomize=True, deadline=None)
+hypothesis_settings.load_profile("accord")
 
 BACKEND = os.environ.get("ACCORD_TEST_DB", "sqlite")
 PG_SERVER = os.environ.get(

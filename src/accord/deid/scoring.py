@@ -12,7 +12,7 @@ from typing import Any
 
 from accord.deid import bands
 from accord.deid.bands import band_score
-from accord.deid.findings import Finding, Severity
+from accord.deid.findings import Finding
 from accord.deid.params import Parameters
 from accord.deid.reference import language_population
 
@@ -56,19 +56,67 @@ class ScoreReport:
         return out
 
 
+def type_name(value: Any) -> str:
+    """The JSON/YAML name of a value's type, for findings about a value of the wrong type."""
+    if value is None:
+        return "null"
+    for kind, name in _TYPE_NAMES:
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+_TYPE_NAMES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "number"),
+    (str, "text"),
+    (Mapping, "mapping"),
+    (list, "list"),
+)
+
+
+def describe_value(value: Any) -> str:
+    """A wrong value as a finding quotes it: its type and (shortened) the value itself."""
+    if value is None or isinstance(value, bool):
+        return type_name(value) if value is None else f"boolean {str(value).lower()}"
+    text = repr(value)
+    return f"{type_name(value)} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
 class _Bad(Exception):
     """Internal: a malformed part of the unit; turned into a finding where it is caught."""
+
+    def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = dict(details or {})
+
+
+def _wrong(key: str, expected: str, value: Any) -> _Bad:
+    """`key` holds a value of the wrong type: say what was expected and what was given."""
+    return _Bad(
+        f"{key} must be {expected}, not {describe_value(value)}",
+        {"key": key, "expected": expected, "given": type_name(value)},
+    )
+
+
+def _object(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _wrong(where, "an object", value)
+    return value
 
 
 def _int(obj: Mapping[str, Any], key: str, where: str) -> int:
     value = obj.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise _Bad(f"{where}.{key} must be a non-negative integer")
+        raise _wrong(f"{where}.{key}", "a non-negative integer", value)
     return value
 
 
 def _score_time(time: Mapping[str, Any], params: Parameters) -> int:
     period = time.get("period")
+    if not isinstance(period, str):
+        raise _wrong("time.period", f"one of multi_year, {', '.join(bands.TIME)}", period)
     if period == "multi_year":
         years = _int(time, "years", "time")
         if years > 5:
@@ -85,7 +133,7 @@ def _score_geography(geo: Mapping[str, Any], restricted: bool) -> tuple[int, str
     basis = geo.get("basis")
     if basis == "service" and geo.get("level") == "address":
         area = geo.get("area")
-        if area not in bands.SERVICE_ADDRESS:
+        if not isinstance(area, str) or area not in bands.SERVICE_ADDRESS:
             raise _Bad("geography.area must be urban, rural or frontier")
         if geo.get("provider_is_hospital") is True:
             return bands.SERVICE_ADDRESS["urban"], "service"  # §7.4 rule 3
@@ -108,11 +156,10 @@ def _population_of_groups(var: Mapping[str, Any], kind: str) -> int:
         return _int(var, "min_group_population", kind)
     groups = var.get("groups")
     if not isinstance(groups, list) or not groups:
-        raise _Bad(f"{kind}: detailed scheme needs min_group_population or groups")
+        raise _Bad(f"{kind}: detailed scheme needs min_group_population or groups (a list)")
     pops: list[int] = []
-    for g in groups:
-        if not isinstance(g, Mapping):
-            raise _Bad(f"{kind}: each group must be an object")
+    for i, item in enumerate(groups):
+        g = _object(item, f"{kind}.groups[{i}]")
         if "population" in g:
             pops.append(_int(g, "population", kind))
         elif "population_band" in g:
@@ -132,6 +179,10 @@ def _score_variable(
 ) -> tuple[str, int]:
     kind = var.get("type")
     scheme = var.get("scheme")
+    if not isinstance(kind, str):
+        raise _wrong("variables.type", "a variable type (§7.10)", kind)
+    if scheme is not None and not isinstance(scheme, str):
+        raise _wrong(f"{kind}.scheme", "a scheme name", scheme)
     if kind == "age":
         ranges = var.get("ranges")
         if not isinstance(ranges, list) or not ranges:
@@ -147,7 +198,10 @@ def _score_variable(
         return "age", band_score(min(widths), bands.AGE_WIDTH)
     if kind in ("race", "race_ethnicity"):
         if scheme == "broad":
-            cats = {str(c).strip().casefold() for c in var.get("categories", [])}
+            categories = var.get("categories", [])
+            if not isinstance(categories, list):
+                raise _wrong(f"{kind}.categories", "a list of categories", categories)
+            cats = {str(c).strip().casefold() for c in categories}
             if not cats:
                 raise _Bad(f"{kind}: broad scheme needs categories")
             unknown = cats - bands.RACE_BASIC - bands.RACE_EXTENDED - bands.RACE_NEUTRAL
@@ -170,7 +224,7 @@ def _score_variable(
         if "min_group_population" in var:
             return name, band_score(_int(var, "min_group_population", name), bands.POPULATION)
         return name, band_score(_int(var, "n_groups", name), bands.OTHER_GROUPS)
-    key = (str(kind), scheme if kind not in ("sex", "sexual_orientation") else None)
+    key = (kind, scheme if kind not in ("sex", "sexual_orientation") else None)
     if key in bands.SIMPLE_VARIABLES:
         return str(kind), bands.SIMPLE_VARIABLES[key]
     raise _Bad(f"variable {dict(var)!r} is not a known type/scheme (§7.10)")
@@ -187,83 +241,99 @@ def _interaction(extra: int, min_cell: int, params: Parameters) -> int:
 def score_table(unit: Mapping[str, Any], params: Parameters | None = None) -> ScoreReport:
     """Score one ScoringUnit (DDG.md §7.10); malformed parts come back as findings."""
     params = params or Parameters()
-    report = ScoreReport(name=unit.get("name") if isinstance(unit.get("name"), str) else None)
+    report = ScoreReport()
     review = report.expert_review_required
+
+    def refuse(label: str, exc: _Bad, section: str = "7.10") -> None:
+        message = f"{label}: {exc}"
+        report.findings.append(Finding("bad-scoring-unit", section, message, details=exc.details))
 
     def part(label: str, fn: Any) -> Any:
         try:
             return fn()
         except _Bad as exc:
-            report.findings.append(Finding("bad-scoring-unit", "7.10", f"{label}: {exc}"))
+            refuse(label, exc)
             return None
 
+    def flag(key: str) -> bool:
+        value = unit.get(key, False)
+        if isinstance(value, bool):
+            return value
+        refuse(key, _wrong(key, "true or false", value))
+        return False
+
+    name = unit.get("name")
+    if name is None or isinstance(name, str):
+        report.name = name
+    else:
+        refuse("name", _wrong("name", "a text", name))
     events = unit.get("events")
-    min_cell = part(
-        "events",
-        lambda: _int(events if isinstance(events, Mapping) else {}, "min_nonzero_cell", "events"),
-    )
+    min_cell = part("events", lambda: _int(_object(events, "events"), "min_nonzero_cell", "events"))
     if min_cell is not None:
         report.events = band_score(max(min_cell, 1), bands.EVENTS)
     time = unit.get("time")
-    report.time = (
-        part("time", lambda: _score_time(time if isinstance(time, Mapping) else {}, params)) or 0
-    )
-    restricted = unit.get("service_restricted_to_residents") is True
+    report.time = part("time", lambda: _score_time(_object(time, "time"), params)) or 0
+    restricted = flag("service_restricted_to_residents")
     geo = unit.get("geography")
-    geos = geo if isinstance(geo, list) else [geo]
+    if geo is None:
+        refuse("geography", _Bad("required (statewide: min_population of the state)"), "7.1")
+    elif not isinstance(geo, Mapping | list):
+        refuse("geography", _wrong("geography", "an object or a list of objects", geo), "7.1")
+    geos = geo if isinstance(geo, list) else [geo] if isinstance(geo, Mapping) else []
     scored = [
-        part(
-            "geography",
-            lambda g=g: _score_geography(g if isinstance(g, Mapping) else {}, restricted),
-        )
+        part("geography", lambda g=g: _score_geography(_object(g, "geography"), restricted))
         for g in geos
     ]
     scored = [s for s in scored if s is not None]
     if scored:  # §16 A12: residence and service together → the higher
         report.population, report.population_table = max(scored, key=lambda s: s[0])
     coverage = unit.get("coverage")
-    if coverage:
+    if coverage is not None:
         pairs = coverage if isinstance(coverage, list) else [coverage]
-        results = [part("coverage", lambda c=c: _score_coverage(c)) for c in pairs]
+        results = [
+            part("coverage", lambda c=c: _score_coverage(_object(c, "coverage"))) for c in pairs
+        ]
         results = [r for r in results if r is not None]
         if results:  # §7.5 rule 2 / §16 A12: every plan–area pair, keep the highest
             report.population, report.population_table = max(results, key=lambda r: r[0])
     payer = unit.get("expected_payer")
     extra_program = 0
-    if payer:
+    if payer is not None:
         programs = payer.get("programs") if isinstance(payer, Mapping) else None
-        if not isinstance(programs, list) or not programs:
-            report.findings.append(
-                Finding(
-                    "bad-scoring-unit", "7.10", "expected_payer.programs must be a non-empty list"
-                )
-            )
+        if not isinstance(payer, Mapping):
+            refuse("expected_payer", _wrong("expected_payer", "an object", payer))
+        elif not isinstance(programs, list) or not programs:
+            refuse("expected_payer", _wrong("programs", "a non-empty list", programs))
         else:
             sizes = [
-                part("expected_payer", lambda p=p: _int(p, "enrollment", "program"))
-                for p in programs
-                if isinstance(p, Mapping)
+                part(
+                    "expected_payer",
+                    lambda i=i, p=p: _int(_object(p, f"programs[{i}]"), "enrollment", "program"),
+                )
+                for i, p in enumerate(programs)
             ]
             sizes = [s for s in sizes if s is not None]
             if sizes:
                 report.expected_payer = band_score(min(sizes), bands.EXPECTED_PAYER)
                 if min(sizes) <= params.means_tested_interaction_max_enrollment:
                     extra_program = 1  # §7.5 rule 4, §16 A7
-    variables = unit.get("variables") or []
-    for var in variables if isinstance(variables, list) else []:
+    variables = unit.get("variables")
+    if variables is not None and not isinstance(variables, list):
+        refuse("variables", _wrong("variables", "a list", variables))
+    for i, var in enumerate(variables if isinstance(variables, list) else []):
         scored_var = part(
             "variables",
-            lambda v=var: _score_variable(v if isinstance(v, Mapping) else {}, params, review),
+            lambda i=i, v=var: _score_variable(_object(v, f"variables[{i}]"), params, review),
         )
         if scored_var is None:
             continue
-        name, value = scored_var
-        if name in params.variable_score_overrides:
-            value = params.variable_score_overrides[name]
-            review.append(f"department score override for {name!r} (§3)")
-        key, n = name, 2
+        var_name, value = scored_var
+        if var_name in params.variable_score_overrides:
+            value = params.variable_score_overrides[var_name]
+            review.append(f"department score override for {var_name!r} (§3)")
+        key, n = var_name, 2
         while key in report.variables:
-            key, n = f"{name}#{n}", n + 1
+            key, n = f"{var_name}#{n}", n + 1
         report.variables[key] = value
     extra = len(report.variables) + extra_program
     report.interaction = _interaction(extra, min_cell or 0, params)
@@ -275,20 +345,11 @@ def score_table(unit: Mapping[str, Any], params: Parameters | None = None) -> Sc
         + report.expected_payer
         + report.interaction
     )
-    high_risk = unit.get("high_risk") is True
+    high_risk = flag("high_risk")
     if high_risk:
         review.append("high-risk population (§9.2)")
     small = min_cell is not None and 0 < min_cell < params.small_cell_threshold
     report.masking_required = report.total > params.release_score_max or (high_risk and small)
-    if not isinstance(unit.get("geography"), Mapping | list):
-        report.findings.append(
-            Finding(
-                "bad-scoring-unit",
-                "7.1",
-                "geography is required (statewide: min_population of the state)",
-                Severity.ERROR,
-            )
-        )
     return report
 
 
@@ -313,5 +374,14 @@ def score_presentation(
                 ]
             )
             return [bad]
-        return [score_table(u if isinstance(u, Mapping) else {}, params) for u in units]
+        return [_score_unit(i, u, params) for i, u in enumerate(units)]
     return [score_table(doc, params)]
+
+
+def _score_unit(i: int, unit: Any, params: Parameters | None) -> ScoreReport:
+    if isinstance(unit, Mapping):
+        return score_table(unit, params)
+    bad = _wrong(f"units[{i}]", "a ScoringUnit object", unit)
+    return ScoreReport(
+        findings=[Finding("bad-scoring-unit", "7.10", str(bad), details=bad.details)]
+    )

@@ -12,7 +12,8 @@ withheld cells stay withheld). Every problem in a SPEC is reported at once.
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import yaml
 
 from accord.deid.findings import Finding
 from accord.deid.params import Parameters, parameters_from_mapping
+from accord.deid.scoring import describe_value, type_name
 from accord.deid.survey import SurveyProfile, find_profile
 
 KNOWN_KEYS = {
@@ -148,19 +150,70 @@ def table_name(face: tuple[str, ...]) -> str:
     return " × ".join(face)
 
 
+def _wrong(key: str, expected: str, value: Any, section: str = "11") -> Finding:
+    """`key` holds a value of the wrong type: the finding says what was expected and given."""
+    return Finding(
+        "bad-spec",
+        section,
+        f"{key} must be {expected}, not {describe_value(value)}",
+        details={"key": key, "expected": expected, "given": type_name(value)},
+    )
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_mapping(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_scalar(value: Any) -> bool:
+    """A category code as YAML may read it: text or a number (not true/false, not null)."""
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _expect(
+    raw: Mapping[str, Any],
+    key: str,
+    ok: Callable[[Any], bool],
+    expected: str,
+    f: list[Finding],
+    section: str = "11",
+    default: Any = None,
+    where: str = "",
+) -> Any:
+    """raw[key] when it is absent or null (as `default`) or passes `ok`; else a finding."""
+    value = raw.get(key)
+    if value is None:
+        return default
+    if ok(value):
+        return value
+    f.append(_wrong(where + key, expected, value, section))
+    return default
+
+
 def _publish(
     raw: Any, dims: list[str], spec: Mapping[str, Any]
 ) -> tuple[tuple[tuple[str, ...], ...], list[Finding]]:
     """Parse `publish`: each entry is one table of the release, a subset of the dimensions
     (the cells whose other dimensions are at their total). Linked tables share those totals."""
     if not isinstance(raw, list) or not raw:
-        return (), [Finding("bad-spec", "10.4", "publish must be a non-empty list of tables")]
+        return (), [_wrong("publish", "a non-empty list of tables", raw, "10.4")]
     f: list[Finding] = []
     faces: list[tuple[str, ...]] = []
     seen: dict[frozenset[str], int] = {}
     for i, entry in enumerate(raw):
-        if not isinstance(entry, list) or not all(isinstance(d, str) for d in entry):
-            f.append(Finding("bad-spec", "10.4", f"publish[{i}] must be a list of dimensions"))
+        if not _is_texts(entry):
+            f.append(_wrong(f"publish[{i}]", "a list of dimensions", entry, "10.4"))
             continue
         if not entry:
             f.append(Finding("bad-spec", "10.4", f"publish[{i}] names no dimension"))
@@ -207,10 +260,10 @@ def _publish(
 
 
 def _previously_suppressed(raw: Any, base: Path | None) -> tuple[Path | None, list[Finding]]:
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("file"), str):
-        return None, [
-            Finding("bad-spec", "10.4", "previously_suppressed must be a mapping with a file")
-        ]
+    if not isinstance(raw, Mapping):
+        return None, [_wrong("previously_suppressed", "a mapping with a file", raw, "10.4")]
+    if not isinstance(raw.get("file"), str):
+        return None, [_wrong("previously_suppressed.file", "a file name", raw.get("file"), "10.4")]
     f = [
         Finding("bad-spec", "10.4", f"unknown previously_suppressed key {k!r}")
         for k in raw
@@ -224,23 +277,34 @@ def _previously_suppressed(raw: Any, base: Path | None) -> tuple[Path | None, li
 
 
 def _hierarchy(name: str, raw: Any, base: Path | None) -> tuple[dict[str, str], list[Finding]]:
+    key = f"hierarchies.{name}"
     if not isinstance(raw, Mapping):
-        return {}, [Finding("bad-spec", "10.4", f"hierarchies.{name} must be a mapping")]
+        return {}, [_wrong(key, "a mapping (map, or file with child and parent)", raw, "10.4")]
     if "map" in raw:
         mapping = raw["map"]
+        expected = "a mapping of category to parent category"
         if not isinstance(mapping, Mapping):
-            return {}, [Finding("bad-spec", "10.4", f"hierarchies.{name}.map must be a mapping")]
+            return {}, [_wrong(f"{key}.map", expected, mapping, "10.4")]
+        bad = [(k, v) for k, v in mapping.items() if not (_is_scalar(k) and _is_scalar(v))]
+        if bad:
+            return {}, [_wrong(f"{key}.map[{bad[0][0]!r}]", expected, bad[0][1], "10.4")]
         return {str(k): str(v) for k, v in mapping.items()}, []
-    file, child, parent = raw.get("file"), raw.get("child"), raw.get("parent")
-    if not (isinstance(file, str) and isinstance(child, str) and isinstance(parent, str)):
-        return {}, [
-            Finding("bad-spec", "10.4", f"hierarchies.{name} needs file, child and parent (or map)")
-        ]
+    f: list[Finding] = []
+    file = _expect(raw, "file", _is_text, "a file name", f, "10.4", where=f"{key}.")
+    child = _expect(raw, "child", _is_text, "a column name", f, "10.4", where=f"{key}.")
+    parent = _expect(raw, "parent", _is_text, "a column name", f, "10.4", where=f"{key}.")
+    if f:
+        return {}, f
+    if file is None or child is None or parent is None:
+        return {}, [Finding("bad-spec", "10.4", f"{key} needs file, child and parent (or map)")]
     path = Path(file) if base is None or Path(file).is_absolute() else base / file
-    if not path.exists():
+    if not path.is_file():
         return {}, [Finding("bad-spec", "10.4", f"hierarchy file {path} does not exist")]
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, ValueError, csv.Error) as exc:
+        return {}, [Finding("bad-spec", "10.4", f"cannot read hierarchy file {path}: {exc}")]
     if rows and (child not in rows[0] or parent not in rows[0]):
         return {}, [
             Finding(
@@ -250,7 +314,7 @@ def _hierarchy(name: str, raw: Any, base: Path | None) -> tuple[dict[str, str], 
     out: dict[str, str] = {}
     problems: list[Finding] = []
     for i, r in enumerate(rows, start=2):
-        c, p = r[child].strip(), r[parent].strip()
+        c, p = (r[child] or "").strip(), (r[parent] or "").strip()
         if c in out and out[c] != p:
             problems.append(
                 Finding(
@@ -271,48 +335,48 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
         if key not in KNOWN_KEYS:
             f.append(Finding("bad-spec", "11", f"unknown SPEC key {key!r}"))
     dims = raw.get("dimensions")
-    if not isinstance(dims, list) or not dims or not all(isinstance(d, str) for d in dims):
-        f.append(Finding("bad-spec", "2", "dimensions must be a non-empty list of column names"))
+    if not _is_texts(dims) or not dims:
+        f.append(_wrong("dimensions", "a non-empty list of column names", dims, "2"))
         dims = []
     if len(set(dims)) != len(dims):
         f.append(Finding("bad-spec", "2", "dimensions are repeated"))
     count = raw.get("count")
     if not isinstance(count, str):
-        f.append(Finding("bad-spec", "2", "count must name the count column"))
+        f.append(_wrong("count", "the name of the count column", count, "2"))
         count = ""
     totals = raw.get("totals", "published")
-    if totals not in ("published", "unpublished"):
-        f.append(Finding("bad-spec", "10.4", "totals must be published or unpublished"))
-    params, pf = parameters_from_mapping(raw.get("parameters") or {})
+    if not isinstance(totals, str) or totals not in ("published", "unpublished"):
+        f.append(_wrong("totals", "published or unpublished", totals, "10.4"))
+    params_raw = _expect(raw, "parameters", _is_mapping, "a mapping", f, "3", {})
+    params, pf = parameters_from_mapping(params_raw)
     f.extend(pf)
     hierarchies: dict[str, dict[str, str]] = {}
-    for name, h in (raw.get("hierarchies") or {}).items():
+    hierarchies_raw = _expect(
+        raw, "hierarchies", _is_mapping, "a mapping of dimension to hierarchy", f, "10.4", {}
+    )
+    for name, h in hierarchies_raw.items():
         if name not in dims:
             f.append(Finding("bad-spec", "10.4", f"hierarchy for unknown dimension {name!r}"))
             continue
         mapping, hf = _hierarchy(str(name), h, base)
         hierarchies[str(name)] = mapping
         f.extend(hf)
-    stats: list[Statistic] = []
-    for s in raw.get("statistics") or []:
-        if isinstance(s, str):
-            stats.append(Statistic(s))
-        elif isinstance(s, Mapping) and isinstance(s.get("column"), str):
-            stats.append(Statistic(s["column"], s.get("per"), s.get("decimals")))
-        else:
-            f.append(Finding("bad-spec", "10.3", f"bad statistics entry {s!r}"))
+    denominator = _expect(raw, "denominator", _is_text, "a column name", f, "6")
+    stats, sf = _statistics(raw.get("statistics"))
+    f.extend(sf)
     score = raw.get("score")
     if score is not None and (not isinstance(score, int) or isinstance(score, bool)):
-        f.append(Finding("bad-spec", "7", "score must be an integer"))
+        f.append(_wrong("score", "an integer", score, "7"))
         score = None
-    scoring = raw.get("scoring")
-    if scoring is not None and not isinstance(scoring, Mapping):
-        f.append(Finding("bad-spec", "7.10", "scoring must be a ScoringUnit mapping"))
-        scoring = None
-    inclusive = raw.get("inclusive") or []
+    scoring = _expect(raw, "scoring", _is_mapping, "a ScoringUnit mapping", f, "7.10")
+    high_risk = _expect(raw, "high_risk", _is_bool, "true or false", f, "9.2", False)
+    inclusive = _expect(raw, "inclusive", _is_texts, "a list of dimension names", f, "16 A22", [])
     for d in inclusive:
         if d not in dims:
             f.append(Finding("bad-spec", "16 A22", f"inclusive dimension {d!r} is not a dimension"))
+    total_label = _expect(raw, "total_label", _is_text, "a text", f, "11", "Total")
+    annotation = _expect(raw, "annotation_column", _is_text, "a column name", f, "11", "annotation")
+    title = _expect(raw, "title", _is_text, "a text", f, "11", "")
     survey: SurveySpec | None = None
     if raw.get("survey") is not None:
         survey, sf = _survey(raw["survey"], params)
@@ -348,16 +412,16 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
         count=count,
         totals=str(totals),
         hierarchies=hierarchies,
-        denominator=raw.get("denominator"),
+        denominator=denominator,
         statistics=tuple(stats),
         scoring=scoring,
         score=score,
-        high_risk=bool(raw.get("high_risk", False)),
+        high_risk=high_risk,
         parameters=params,
-        total_label=str(raw.get("total_label", "Total")),
+        total_label=total_label,
         inclusive=tuple(inclusive),
-        annotation_column=str(raw.get("annotation_column", "annotation")),
-        title=str(raw.get("title", "")),
+        annotation_column=annotation,
+        title=title,
         survey=survey,
         percent_only=percent_only,
         publish=publish,
@@ -366,36 +430,77 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
     return spec, []
 
 
+def _statistics(raw: Any) -> tuple[list[Statistic], list[Finding]]:
+    """Parse `statistics`: column names, or mappings of column with optional per and decimals."""
+    if raw is None:
+        return [], []
+    if not isinstance(raw, list):
+        return [], [_wrong("statistics", "a list of columns", raw, "10.3")]
+    stats: list[Statistic] = []
+    f: list[Finding] = []
+    for i, s in enumerate(raw):
+        key = f"statistics[{i}]"
+        if isinstance(s, str):
+            stats.append(Statistic(s))
+            continue
+        if not isinstance(s, Mapping):
+            f.append(_wrong(key, "a column name or a mapping with column", s, "10.3"))
+            continue
+        before = len(f)
+        f.extend(
+            Finding("bad-spec", "10.3", f"unknown {key} key {k!r}")
+            for k in s
+            if k not in ("column", "per", "decimals")
+        )
+        column = s.get("column")
+        if not isinstance(column, str):
+            f.append(_wrong(f"{key}.column", "a column name", column, "10.3"))
+        per = s.get("per")
+        if per is not None and not (_is_number(per) and 0 < per < math.inf):
+            f.append(_wrong(f"{key}.per", "a positive number", per, "10.3"))
+        decimals = s.get("decimals")
+        if decimals is not None and not (_is_int(decimals) and 0 <= decimals <= 15):
+            f.append(_wrong(f"{key}.decimals", "an integer from 0 to 15", decimals, "10.3"))
+        if len(f) == before:
+            stats.append(Statistic(str(column), per, decimals))
+    return stats, f
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _optional_text(raw: Mapping[str, Any], key: str, f: list[Finding]) -> str | None:
-    value = raw.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    f.append(Finding("bad-spec", "12", f"survey.{key} must name a column"))
-    return None
+    value: str | None = _expect(raw, key, _is_text, "a column name", f, "12", where="survey.")
+    return value
 
 
 def _survey(raw: Any, params: Parameters) -> tuple[SurveySpec | None, list[Finding]]:
     """Parse `survey:`; check the profile exists and that its tests' inputs are named."""
     if not isinstance(raw, Mapping):
-        return None, [Finding("bad-spec", "12", "survey must be a mapping")]
+        return None, [_wrong("survey", "a mapping", raw, "12")]
     f = [
         Finding("bad-spec", "12", f"unknown survey key {k!r}") for k in raw if k not in SURVEY_KEYS
     ]
     name = raw.get("profile")
     if name is not None and not isinstance(name, str):
-        f.append(Finding("bad-spec", "12", "survey.profile must be a survey name"))
+        f.append(_wrong("survey.profile", "a survey name", name, "12"))
         name = None
     profile = find_profile(name, params)
     if profile is None:
         f.append(Finding("bad-spec", "12", f"no reliability profile for survey {name!r}"))
         return None, f
     per = raw.get("estimate_per", 100)
-    if not isinstance(per, int | float) or isinstance(per, bool) or per <= 0:
-        f.append(Finding("bad-spec", "12", "survey.estimate_per must be a positive number"))
+    if not (_is_number(per) and 0 < per < math.inf):
+        f.append(_wrong("survey.estimate_per", "a positive number", per, "12"))
         per = 100
     deff = raw.get("design_effect")
-    if deff is not None and (isinstance(deff, bool) or not isinstance(deff, str | int | float)):
-        f.append(Finding("bad-spec", "12", "survey.design_effect must be a column or a number"))
+    if deff is not None and not _is_scalar(deff):
+        f.append(_wrong("survey.design_effect", "a column or a number", deff, "12"))
         deff = None
     survey = SurveySpec(
         profile,
@@ -436,29 +541,28 @@ def _percent_only(
     raw: Any, dims: list[str], hierarchies: Mapping[str, Mapping[str, str]]
 ) -> tuple[PercentOnlySpec | None, list[Finding]]:
     if not isinstance(raw, Mapping):
-        return None, [Finding("bad-spec", "10.6", "percent_only must be a mapping")]
+        return None, [_wrong("percent_only", "a mapping", raw, "10.6")]
     f = [
         Finding("bad-spec", "10.6", f"unknown percent_only key {k!r}")
         for k in raw
         if k not in PERCENT_ONLY_KEYS
     ]
     dim = raw.get("dimension")
-    if dim not in dims:
-        f.append(Finding("bad-spec", "10.6", "percent_only.dimension must name a dimension"))
+    if not isinstance(dim, str):
+        f.append(_wrong("percent_only.dimension", "a dimension name", dim, "10.6"))
+    elif dim not in dims:
+        f.append(Finding("bad-spec", "10.6", f"percent_only.dimension {dim!r} is not a dimension"))
     elif dim in hierarchies:
         f.append(
             Finding("bad-spec", "10.6", f"percent_only dimension {dim!r} cannot have a hierarchy")
         )
     column = raw.get("column", "percent")
     if not isinstance(column, str) or not column:
-        f.append(Finding("bad-spec", "10.6", "percent_only.column must be a column name"))
+        f.append(_wrong("percent_only.column", "a column name", column, "10.6"))
     elsewhere = raw.get("counts_published_elsewhere", False)
     if not isinstance(elsewhere, bool):
-        f.append(
-            Finding(
-                "bad-spec", "10.6", "percent_only.counts_published_elsewhere must be true or false"
-            )
-        )
+        key = "percent_only.counts_published_elsewhere"
+        f.append(_wrong(key, "true or false", elsewhere, "10.6"))
     if f:
         return None, f
     return PercentOnlySpec(str(dim), str(column), bool(elsewhere)), []
@@ -466,7 +570,13 @@ def _percent_only(
 
 def load_spec(path: Path) -> tuple[TableSpec | None, list[Finding]]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Finding("bad-spec", "11", f"the SPEC {path} is not UTF-8 text ({exc})")]
+    except OSError as exc:
+        return None, [Finding("bad-spec", "11", f"cannot read SPEC {path}: {exc}")]
+    try:
+        raw = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date such as 2020-13-45
         return None, [Finding("bad-spec", "11", f"cannot read SPEC {path}: {exc}")]
     return parse_spec(raw, path.parent)
