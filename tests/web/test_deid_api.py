@@ -18,7 +18,7 @@ from accord.deid.findings import Finding
 from accord.deid.release import Release
 from accord.deid.spec import TableSpec
 from accord.deid.tables import LoadedTable
-from accord.web import deid_api
+from accord.web import deid_uploads
 from tests.deid.conftest import COUNTY_AGE_CSV
 from tests.factories import make_user
 
@@ -85,14 +85,14 @@ def test_release_returns_report_and_both_tables_and_is_audited(
 def test_blocked_release_answers_422_and_is_audited(
     settings: Settings, app_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = deid_api.release_loaded
+    real = deid_uploads.release_loaded
 
     def failing_audit(loaded: LoadedTable, spec: TableSpec) -> Release:
         rel = real(loaded, spec)
         rel.findings.append(Finding("audit-failed", "10.5", "cell A/young can be narrowed to 3"))
         return rel
 
-    monkeypatch.setattr(deid_api, "release_loaded", failing_audit)
+    monkeypatch.setattr(deid_uploads, "release_loaded", failing_audit)
     response = app_client.post("/api/v1/deid/release", headers=_headers(settings), files=_upload())
     assert response.status_code == 422
     body = response.json()

@@ -16,6 +16,7 @@ from accord.web import (
     catalog_api,
     catalog_pages,
     deid_api,
+    deid_pages,
     describe_api,
     describe_pages,
     errors,
@@ -47,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(catalog_pages.router)
     app.include_router(describe_pages.router)
+    app.include_router(deid_pages.router)
     app.include_router(api.router)
     app.include_router(catalog_api.router)
     app.include_router(describe_api.router)

@@ -24,6 +24,7 @@ NAV = [
     NavItem("Statutes", "/catalog/statutes", Action.VIEW_CATALOG),
     NavItem("My work", "/catalog/my-work", Action.REVIEW_DESCRIPTIONS),
     NavItem("Suggestions", "/catalog/suggestions", Action.CLASSIFY_FIELDS),
+    NavItem("De-identify", "/deid", Action.DEID_RUN),
     NavItem("Users", "/admin/users", Action.VIEW_USERS),
     NavItem("Audit log", "/audit", Action.VIEW_AUDIT),
     NavItem("API tokens", "/account/tokens", Action.MANAGE_OWN_TOKENS),

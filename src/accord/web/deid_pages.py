@@ -1,0 +1,199 @@
+"""The De-identify page: upload an aggregate table and its SPEC, then assess it (steps 2–3)
+or release it (suppress and audit), in the browser.
+
+It runs the same code as the JSON API (``deid_uploads``) and records the same audit entry for
+a release. Nothing is stored between requests: the release files are offered as downloads
+embedded in the result page (``data:`` links, which the app's Content-Security-Policy does not
+restrict, since it governs what a page loads, not what a link saves).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from accord.auth.actor import Actor
+from accord.auth.permissions import Action
+from accord.deid.findings import Finding
+from accord.errors import Problem
+from accord.web.deid_uploads import Outcome, assess_uploads, release_uploads
+from accord.web.deps import DbSession, csrf_protect, require
+from accord.web.render import render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+Runner = Annotated[Actor, Depends(require(Action.DEID_RUN))]
+
+
+@dataclasses.dataclass
+class Posted:
+    """The files of the form. A browser sends a file field left empty as a part without a
+    file name, which arrives as text: only parts with a file name are uploads."""
+
+    table: UploadFile | None
+    spec: UploadFile | None
+    extras: list[UploadFile]
+
+
+async def posted_files(request: Request) -> Posted:
+    form = await request.form()  # already read (and cached) by the CSRF check
+    chosen = [
+        (key, value)
+        for key, value in form.multi_items()
+        if isinstance(value, UploadFile) and value.filename
+    ]
+
+    def first(name: str) -> UploadFile | None:
+        return next((v for k, v in chosen if k == name), None)
+
+    return Posted(first("table"), first("spec"), [v for k, v in chosen if k == "files"])
+
+
+# The SPEC shown on the form; the same as README.md's (a test keeps the two alike).
+EXAMPLE_SPEC = """\
+dimensions: [county, age_band]      # the dimension columns
+count: n                            # the count column (contributors)
+totals: published                   # or unpublished; margins are summed if not given
+hierarchies:                        # optional: child -> parent per dimension
+  county: {file: counties.csv, child: county, parent: region}
+denominator: population             # optional
+statistics: [rate]                  # optional, blanked with their count
+score: 14                           # or scoring: a ScoringUnit; high_risk: true|false
+parameters: {min_feasible_values: 4, reason_disclosure: distinct}
+publish: [[county, age_band], [county, sex]]   # optional: linked tables from one cross-tab
+previously_suppressed: {file: earlier/table.csv}   # optional: keep earlier suppressions
+survey: {profile: CHIS, sample_size: n_unweighted, rse: rse}   # optional (DDG §12)
+percent_only: {dimension: sex}      # optional: three-category percentages (DDG §10.6)
+"""
+
+STEPS = {"assess": "Assess", "release": "Release"}
+
+# What a person can do about a refused release, in the guidelines' own remedies.
+REMEDY = (
+    "Change the table, not the rules: combine small categories into larger ones (for example "
+    "age bands or regions, DDG §10.1), leave out the dimension that isolates the small "
+    "counts, or publish one undifferentiated suppression mark for the cells listed "
+    "(DDG §16 A4). Then upload the new table and try again."
+)
+
+DOWNLOADS = [
+    (
+        "table.csv",
+        "text/csv",
+        "The table for the Open Data Portal: withheld values are blank, with an annotation code.",
+    ),
+    ("table.md", "text/markdown", "The table for people: symbols S and C with footnotes."),
+    ("metadata.txt", "text/plain", "The notes to publish with the table."),
+    ("report.json", "application/json", "This report, for the record."),
+]
+
+
+def _where(f: Finding) -> str:
+    if f.cell:
+        return "Cell " + ", ".join(f"{k} = {v}" for k, v in f.cell.items())
+    if f.row is not None:
+        return f"Row {f.row}"
+    return ""
+
+
+def plain(findings: list[Finding]) -> list[Problem]:
+    """Findings in the words the form shows: where, what, and the guideline section."""
+    return [Problem(_where(f), f"{f.message} (DDG §{f.section})") for f in findings]
+
+
+def data_url(text: str, mime: str) -> str:
+    encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return f"data:{mime};charset=utf-8;base64,{encoded}"
+
+
+def _form(
+    request: Request,
+    step: str = "assess",
+    problems: list[Problem] | None = None,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    return render(
+        request,
+        "deid/form.html",
+        {
+            "step": step if step in STEPS else "assess",
+            "problems": problems or [],
+            "example_spec": EXAMPLE_SPEC,
+            **context,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/deid")
+def deid_form(request: Request, actor: Runner) -> Response:
+    return _form(request)
+
+
+@router.post("/deid")
+def deid_run(
+    request: Request,
+    session: DbSession,
+    actor: Runner,
+    posted: Annotated[Posted, Depends(posted_files)],
+    step: Annotated[str, Form()] = "",
+) -> Response:
+    table, spec, extras = posted.table, posted.spec, posted.extras
+    missing = []
+    if step not in STEPS:
+        missing.append(Problem("What to do", "choose Assess or Release"))
+    if table is None:
+        missing.append(Problem("Table file", "choose the table (CSV or Parquet)"))
+    if spec is None:
+        missing.append(Problem("SPEC file", "choose the SPEC (YAML) that describes the table"))
+    if missing or table is None or spec is None:
+        return _form(request, step, missing, 422)
+    if step == "assess":
+        out = assess_uploads(table, spec, extras)
+        if out.doc is None:
+            return _refused(request, step, out)
+        return render(request, "deid/assessment.html", {"doc": out.doc, "name": out.inputs.name})
+    out = release_uploads(session, actor, table, spec, extras)
+    if out.doc is None:
+        return _refused(request, step, out)
+    downloads = [(name, data_url(out.files[name], mime), what) for name, mime, what in DOWNLOADS]
+    return render(
+        request,
+        "deid/release.html",
+        {
+            "report": out.doc,
+            "name": out.inputs.name,
+            "downloads": downloads,
+            "table_md": out.files["table.md"],
+            "suppressed": [r for r in out.doc["rows"] if r["suppressed"] or r["reason"]],
+            "dimensions": _dimensions(out),
+        },
+    )
+
+
+def _dimensions(out: Outcome) -> list[str]:
+    spec = out.inputs.spec
+    if spec is None:
+        return []
+    return (["table"] if spec.publish else []) + list(spec.dimensions)
+
+
+def _refused(request: Request, step: str, out: Outcome) -> Response:
+    """Bad input re-shows the form with every problem; a blocked release says why and what
+    to do, on the same form so the person can upload a changed table."""
+    if out.status == "blocked":
+        return _form(
+            request,
+            step,
+            status=422,
+            blocked=plain(out.findings),
+            remedy=REMEDY,
+            refused=out.refused,
+        )
+    return _form(request, step, plain(out.findings), 422, refused=out.refused)

@@ -1,0 +1,64 @@
+"""De-identifying a table in a real browser: a steward uploads the sample table and its SPEC,
+sees a bad SPEC refused with its problems, then the release report with the withheld small
+count, and saves the published table."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accord.config import Settings
+from tests.browser.test_navigation import go, sign_in
+from tests.deid.conftest import COUNTY_AGE_CSV
+from tests.factories import make_user
+
+pytestmark = pytest.mark.browser
+
+SPEC = (
+    "title: Visits by county\ndimensions: [county, age]\ncount: n\nstatistics: [rate]\nscore: 14\n"
+)
+
+
+def test_steward_releases_a_table(
+    settings: Settings, server: str, page: Page, tmp_path: Path
+) -> None:
+    make_user(settings, "sam", "steward")
+    table = tmp_path / "visits.csv"
+    table.write_text(COUNTY_AGE_CSV, encoding="utf-8")
+    bad_spec = tmp_path / "bad.yaml"
+    bad_spec.write_text("dimensions: [county, region]\ncount: n\nscore: 14\n", encoding="utf-8")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+
+    sign_in(page, server, "sam")
+    go(page, "De-identify")
+    expect(page.get_by_role("heading", name="De-identify an aggregate table")).to_be_visible()
+    page.get_by_label("Table file").set_input_files(table)
+    page.get_by_label("SPEC file").set_input_files(bad_spec)
+    page.get_by_label("Release").check()
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_role("alert")).to_contain_text("region")
+    expect(page.get_by_label("Release")).to_be_checked()
+
+    page.get_by_label("Table file").set_input_files(table)
+    page.get_by_label("SPEC file").set_input_files(spec)
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_role("heading", name="Release report: Visits by county")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("1 small count was withheld")
+    withheld = page.get_by_role("table", name="Each withheld cell").get_by_role("row")
+    a_young = withheld.filter(has_text="young").filter(has_text="Small count (below 11)")
+    expect(a_young).to_have_count(1)
+    expect(a_young).to_contain_text("1 to 10")
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="table.csv").click()
+    download = info.value
+    assert download.suggested_filename == "table.csv"
+    saved = tmp_path / "published.csv"
+    download.save_as(saved)
+    rows = list(csv.DictReader(saved.read_text(encoding="utf-8").splitlines()))
+    a_row = next(r for r in rows if r["county"] == "A" and r["age"] == "young")
+    assert a_row["n"] == "" and a_row["annotation"] == "1"

@@ -1,0 +1,197 @@
+"""/deid: the De-identify page, driven like a browser against the real application."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from accord.auth.models import AuditEntry
+from accord.config import Settings
+from accord.db.engine import transaction
+from accord.deid.findings import Finding
+from accord.deid.release import Release
+from accord.deid.spec import TableSpec
+from accord.deid.tables import LoadedTable
+from accord.web import deid_uploads
+from accord.web.deid_pages import EXAMPLE_SPEC, REMEDY
+from tests.deid.conftest import COUNTY_AGE_CSV
+from tests.factories import make_user
+from tests.web.helpers import csrf_of, sign_in
+
+SPEC = (
+    "title: Visits by county\ndimensions: [county, age]\ncount: n\nstatistics: [rate]\nscore: 14\n"
+)
+README = Path(__file__).resolve().parents[2] / "README.md"
+Upload = list[tuple[str, tuple[str, bytes, str]]]
+
+
+def _upload(table: str = COUNTY_AGE_CSV, spec: str = SPEC, name: str = "visits.csv") -> Upload:
+    return [
+        ("table", (name, table.encode(), "text/csv")),
+        ("spec", ("spec.yaml", spec.encode(), "application/yaml")),
+        # an unchosen optional file field, as a browser sends it
+        ("files", ("", b"", "application/octet-stream")),
+    ]
+
+
+def _steward(settings: Settings, client: TestClient) -> str:
+    make_user(settings, "sam", "steward")
+    sign_in(client, "sam")
+    return csrf_of(client, "/deid")
+
+
+def _post(client: TestClient, token: str, step: str, files: Upload | None = None) -> str:
+    response = client.post(
+        "/deid", data={"csrf_token": token, "step": step}, files=files or _upload()
+    )
+    return f"{response.status_code} {response.text}"
+
+
+def _entries(settings: Settings) -> list[dict[str, object]]:
+    with transaction(settings) as session:
+        found = session.scalars(select(AuditEntry).where(AuditEntry.action == "deid.release"))
+        return [json.loads(e.after or "{}") | {"object": e.object_id} for e in found]
+
+
+def _data_link(page: str, name: str) -> str:
+    match = re.search(rf'href="data:[^;]+;charset=utf-8;base64,([^"]+)" download="{name}"', page)
+    assert match, f"no download link for {name}"
+    return base64.b64decode(match.group(1)).decode()
+
+
+def test_form_explains_both_choices_and_shows_the_readme_spec(
+    settings: Settings, app_client: TestClient
+) -> None:
+    _steward(settings, app_client)
+    page = app_client.get("/deid")
+    assert page.status_code == 200
+    assert 'name="step" value="assess" checked' in page.text
+    assert 'name="step" value="release"' in page.text
+    assert 'enctype="multipart/form-data"' in page.text
+    assert 'href="/deid" aria-current="page">De-identify<' in page.text
+    assert "county: {file: counties.csv, child: county, parent: region}" in page.text
+    readme = README.read_text(encoding="utf-8")
+    block = readme.split("long format; SPEC is YAML:\n\n", 1)[1].split("\n\n", 1)[0]
+    assert textwrap.dedent(block) + "\n" == EXAMPLE_SPEC
+
+
+@pytest.mark.parametrize("role", ["requester", "auditor"])
+def test_roles_without_deid_run_are_refused(
+    settings: Settings, app_client: TestClient, role: str
+) -> None:
+    make_user(settings, "rae", role)
+    sign_in(app_client, "rae")
+    assert 'href="/deid"' not in app_client.get("/").text
+    assert app_client.get("/deid").status_code == 403
+    token = csrf_of(app_client, "/")
+    assert _post(app_client, token, "release").startswith("403 ")
+    assert _entries(settings) == []
+
+
+def test_signed_out_is_sent_to_sign_in(app_client: TestClient) -> None:
+    response = app_client.get("/deid", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/deid"
+
+
+def test_release_needs_the_form_token(settings: Settings, app_client: TestClient) -> None:
+    _steward(settings, app_client)
+    answer = _post(app_client, "not-the-token", "release")
+    assert answer.startswith("403 ") and "CSRF" in answer
+    assert _entries(settings) == []
+
+
+def test_missing_files_are_listed_together(settings: Settings, app_client: TestClient) -> None:
+    token = _steward(settings, app_client)
+    response = app_client.post(
+        "/deid",
+        data={"csrf_token": token, "step": "publish"},
+        files=[("table", ("", b"", "application/octet-stream"))],
+    )
+    assert response.status_code == 422
+    assert "Please correct the following" in response.text
+    for problem in ("choose Assess or Release", "choose the table", "choose the SPEC"):
+        assert problem in response.text
+
+
+def test_bad_input_lists_every_problem_and_produces_nothing(
+    settings: Settings, app_client: TestClient
+) -> None:
+    token = _steward(settings, app_client)
+    bad_spec = "dimensions: [county, region]\ncount: visits\nscore: 14\n"
+    answer = _post(app_client, token, "release", _upload(spec=bad_spec))
+    assert answer.startswith("422 ")
+    assert "Please correct the following" in answer and "nothing was produced" in answer
+    assert "region" in answer and "visits" in answer
+    assert "data:text/csv" not in answer and 'name="table"' in answer
+    [entry] = _entries(settings)
+    assert entry["outcome"] == "invalid"
+
+    answer = _post(app_client, token, "assess", _upload(name="visits.xlsx"))
+    assert answer.startswith("422 ") and "upload a .csv or .parquet file" in answer
+
+
+def test_assess_shows_steps_two_and_three(settings: Settings, app_client: TestClient) -> None:
+    token = _steward(settings, app_client)
+    answer = _post(app_client, token, "assess")
+    assert answer.startswith("200 ")
+    assert "Assessment of visits.csv" in answer and "Masking is required" in answer
+    assert re.search(r"Values that come from 1 to 10 people</th><td class=\"num\">1<", answer)
+    assert "Score: <strong>14</strong>" in answer
+    assert _entries(settings) == []  # an assessment publishes nothing
+
+
+def test_release_shows_the_report_and_offers_the_files(
+    settings: Settings, app_client: TestClient
+) -> None:
+    token = _steward(settings, app_client)
+    answer = _post(app_client, token, "release")
+    assert answer.startswith("200 ")
+    assert "Release report: Visits by county" in answer
+    assert "<dt>Small counts withheld (primary)</dt><dd>1</dd>" in answer
+    row = re.search(r"<tr>\s*<td class=\"num\">1</td>(.*?)</tr>", answer, re.S)
+    assert row and "<td>A</td><td>young</td>" in row.group(1)
+    assert "Small count (below 11)" in row.group(1) and "1 to 10 (10 possible values)" in row.group(
+        1
+    )
+
+    published = list(csv.DictReader(_data_link(answer, "table.csv").splitlines()))
+    a_young = next(r for r in published if r["county"] == "A" and r["age"] == "young")
+    assert a_young["n"] == "" and a_young["annotation"] == "1"
+    assert "S: count below 11" in _data_link(answer, "table.md")
+    assert json.loads(_data_link(answer, "report.json"))["summary"]["primary"] == 1
+
+    [entry] = _entries(settings)
+    assert entry["outcome"] == "released" and entry["object"] == "visits.csv"
+    assert entry["primary"] == 1 and entry["audit_passed"] is True
+
+
+def test_blocked_release_says_why_and_what_to_do(
+    settings: Settings, app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = deid_uploads.release_loaded
+
+    def failing_audit(loaded: LoadedTable, spec: TableSpec) -> Release:
+        rel = real(loaded, spec)
+        rel.findings.append(
+            Finding("R4-audit", "10.5", "can be narrowed to 3 value(s)", cell={"county": "A"})
+        )
+        return rel
+
+    monkeypatch.setattr(deid_uploads, "release_loaded", failing_audit)
+    token = _steward(settings, app_client)
+    answer = _post(app_client, token, "release")
+    assert answer.startswith("422 ")
+    assert "The table cannot be protected as it is" in answer
+    assert "<strong>Cell county = A</strong>: can be narrowed to 3 value(s) (DDG §10.5)" in answer
+    assert REMEDY in answer and "data:text/csv" not in answer
+    assert 'value="release" checked' in answer
+    [entry] = _entries(settings)
+    assert entry["outcome"] == "blocked"
