@@ -26,6 +26,7 @@ from accord.deid.groups import build_groups
 from accord.deid.hierarchy import Dimension, flat_dimension
 from accord.deid.params import Parameters
 from accord.deid.suppression import suppress_cube
+from accord.deid.warmup import warm_up
 
 
 def peak_mib() -> float:
@@ -148,28 +149,9 @@ def run(name: str, dims: list[Dimension], leaf: np.ndarray, audit_solver: bool) 
     print(f"peak RSS {peak_mib():,.0f} MiB")
 
 
-def warm_up() -> float:
-    """Compile the search once (Numba caches it on disk; a fresh checkout pays this once).
-
-    The table is chosen so that every compiled path runs: a margin of 10 over small parts
-    needs the wider search, pruning and chained perturbations.
-    """
-    parts = [2, 1, 1, 3, 1, 1, 1, 0]
-    dims = [
-        flat_dimension("row", ["r1", "r2", "r3"], "T"),
-        flat_dimension("col", [f"c{i}" for i in range(len(parts))], "T"),
-    ]
-    leaf = np.zeros((4, len(parts) + 1))
-    leaf[1, 1:] = parts
-    leaf[2, 1:] = [40 + i for i in range(len(parts))]
-    leaf[3, 1:] = [55 + i for i in range(len(parts))]
-    rows = np.full(leaf.size, -1, dtype=np.int64)
-    cube = Cube(tuple(dims), sum_margins(dims, leaf.ravel()), rows)
+def timed_warm_up() -> float:
     start = time.perf_counter()
-    groups = build_groups(cube)
-    result = suppress_cube(cube, groups, Parameters())
-    audit_pattern(cube, groups, result.status, Parameters())
-    exact_disclosures(cube, groups, result.status, Parameters())
+    warm_up()
     return time.perf_counter() - start
 
 
@@ -179,7 +161,7 @@ def main() -> None:
     parser.add_argument("--skip-small", action="store_true", help="skip the 100,000-cell table")
     parser.add_argument("--seed", type=int, default=20251124)
     args = parser.parse_args()
-    print(f"warm-up (compiles the search unless cached): {warm_up():.1f} s")
+    print(f"warm-up (compiles the search unless cached): {timed_warm_up():.1f} s")
     rng = np.random.default_rng(args.seed)
     small = four_way(rng)
     if not args.skip_small:

@@ -29,6 +29,15 @@ from accord.db.models import Base
 hypothesis_settings.register_profile("accord", derandomize=True, deadline=None)
 hypothesis_settings.load_profile("accord")
 
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_deid_search() -> None:
+    """Compile (or load from the on-disk cache) the de-identification search once, before any
+    test, so that a server started by a browser test finds it cached."""
+    from accord.deid.warmup import warm_up
+
+    warm_up()
+
 BACKEND = os.environ.get("ACCORD_TEST_DB", "sqlite")
 PG_SERVER = os.environ.get(
     "ACCORD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

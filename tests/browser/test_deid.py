@@ -45,7 +45,8 @@ def test_steward_releases_a_table(
 
     page.get_by_label("Table file").set_input_files(table)
     page.get_by_label("SPEC file").set_input_files(spec)
-    page.get_by_role("button", name="Run").click()
+    # a fresh install may still be compiling the search in the server (accord.deid.warmup)
+    page.get_by_role("button", name="Run").click(timeout=60_000)
     expect(page.get_by_role("heading", name="Release report: Visits by county")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("1 small count was withheld")
     withheld = page.get_by_role("table", name="Each withheld cell").get_by_role("row")

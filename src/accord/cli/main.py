@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 import typer
@@ -66,9 +67,13 @@ def serve(
     """Migrate the database, seed the demo on first start, and serve the web UI and API."""
     import uvicorn
 
+    from accord.deid.warmup import warm_up
     from accord.web.app import create_app
 
     settings = get_settings()
+    # compile the de-identification search in the background, so the first release
+    # does not wait for it
+    threading.Thread(target=warm_up, name="deid-warm-up", daemon=True).start()
     _upgrade(settings)
     interrupted = fail_interrupted_runs(settings)
     if interrupted:
