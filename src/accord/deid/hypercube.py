@@ -47,37 +47,61 @@ class Bounds:
     ub: FloatArray
 
 
-# the dimension trees as the compiled code takes them: parents, child pointers, children,
-# inclusive flags, strides, coordinates, longest vector (see Trees)
+# the dimension trees as the compiled code takes them (see Trees); flat arrays only, so that
+# one compiled version serves tables of any number of dimensions
 Packed = tuple[
-    tuple[IntArray, ...],
-    tuple[IntArray, ...],
-    tuple[IntArray, ...],
-    BoolArray,
-    IntArray,
-    tuple[IntArray, ...],
-    int,
+    IntArray, IntArray, IntArray, IntArray, IntArray, BoolArray, IntArray, IntArray, int
 ]
+
+
+# the state of the table being protected: suppressed, usable as a new complement, values,
+# and the reader's bounds (for usable cells, the bounds they would have once suppressed)
+Pattern = tuple[BoolArray, BoolArray, FloatArray, FloatArray, FloatArray]
+# what a perturbation's cost weighs after its new cells: least-interesting categories,
+# interior cells (margins cost more), the department's strategy order (STRATEGY_CODES)
+Costs = tuple[BoolArray, BoolArray, IntArray]
+
+
+def costs_of(cube: Cube, least: BoolArray | None, strategy: tuple[str, ...]) -> Costs:
+    return (
+        np.zeros(cube.size, dtype=bool) if least is None else least,
+        np.ascontiguousarray(cube.is_interior),
+        np.array([STRATEGY_CODES[s] for s in strategy], dtype=np.int64),
+    )
+
+
+def values_of(cube: Cube) -> FloatArray:
+    """Cell values as the compiled code reads them (unknown cells count as 0)."""
+    return np.ascontiguousarray(np.nan_to_num(cube.values, nan=0.0), dtype=np.float64)
 
 
 @dataclass(frozen=True)
 class Trees:
-    """The cube's dimension trees as flat arrays, in the shape the compiled code reads."""
+    """The cube's dimension trees as flat arrays, in the shape the compiled code reads.
 
-    parents: tuple[IntArray, ...]
-    child_ptr: tuple[IntArray, ...]
-    child_idx: tuple[IntArray, ...]
+    Dimension j's nodes are parents[node_off[j] : node_off[j + 1]] (local indices), its child
+    pointers child_ptr[node_off[j] + j : node_off[j + 1] + j + 1] into
+    child_idx[kid_off[j] : kid_off[j + 1]]; coords[j, cell] is a cell's node in dimension j.
+    """
+
+    parents: IntArray
+    node_off: IntArray
+    child_ptr: IntArray
+    child_idx: IntArray
+    kid_off: IntArray
     inclusive: BoolArray
     strides: IntArray
-    coords: tuple[IntArray, ...]
+    coords: IntArray
     max_option: int
 
     @property
     def packed(self) -> Packed:
         return (
             self.parents,
+            self.node_off,
             self.child_ptr,
             self.child_idx,
+            self.kid_off,
             self.inclusive,
             self.strides,
             self.coords,
@@ -97,13 +121,21 @@ class Trees:
             idxs.append(np.array([k for kids in d.children for k in kids], dtype=np.int64))
             depth = int(d.depth.max()) if d.size else 0
             longest = max(longest, 2 * (depth + 1))
+
+        def offsets(parts: list[IntArray]) -> IntArray:
+            out = np.zeros(len(parts) + 1, dtype=np.int64)
+            np.cumsum([len(p) for p in parts], out=out[1:])
+            return out
+
         return cls(
-            tuple(parents),
-            tuple(ptrs),
-            tuple(idxs),
+            np.concatenate(parents),
+            offsets(parents),
+            np.concatenate(ptrs),
+            np.concatenate(idxs),
+            offsets(idxs),
             np.array([d.inclusive for d in cube.dims], dtype=bool),
             np.asarray(cube.strides, dtype=np.int64),
-            cube.coord_arrays,
+            np.ascontiguousarray(np.stack(cube.coord_arrays)),
             longest,
         )
 
@@ -111,7 +143,7 @@ class Trees:
 @numba.njit(cache=True)
 def tree_size(tree: Packed) -> tuple[int, int]:
     """Number of dimensions and the longest vector of one dimension."""
-    return tree[4].shape[0], tree[6]
+    return tree[6].shape[0], tree[8]
 
 
 @numba.njit(cache=True)
@@ -352,14 +384,8 @@ def _better(a: FloatArray, b: FloatArray) -> bool:
 def search_one(
     cell: int,
     tree: Packed,
-    sup: BoolArray,
-    usable: BoolArray,
-    values: FloatArray,
-    lb: FloatArray,
-    ub: FloatArray,
-    least: BoolArray,
-    interior: BoolArray,
-    strategy: IntArray,
+    pattern: Pattern,
+    costs: Costs,
     need: float,
     allow_new: bool,
     margins_first: bool,
@@ -378,7 +404,11 @@ def search_one(
     then the department's strategy order; lb/ub must already hold, for usable cells, the
     bounds they would have once suppressed.
     """
-    parents, child_ptr, child_idx, inclusive, strides, coords, max_option = tree
+    parents, node_off, child_ptr, child_idx, kid_off, inclusive, strides, coords, max_option = (
+        tree
+    )
+    sup, usable, values, lb, ub = pattern
+    least, interior, strategy = costs
     k = strides.shape[0]
     opt_nodes = np.zeros((k, per_dim, max_option), dtype=np.int64)
     opt_signs = np.zeros((k, per_dim, max_option), dtype=np.int64)
@@ -388,7 +418,9 @@ def search_one(
     n_opts = np.zeros(k, dtype=np.int64)
     for j in range(k):
         n_opts[j] = _options(
-            cell, coords[j][cell], strides[j], parents[j], child_ptr[j], child_idx[j],
+            cell, coords[j, cell], strides[j], parents[node_off[j] : node_off[j + 1]],
+            child_ptr[node_off[j] + j : node_off[j + 1] + j + 1],
+            child_idx[kid_off[j] : kid_off[j + 1]],
             inclusive[j], sup, usable, values, allow_new, margins_first, per_dim,
             opt_nodes[j], opt_signs[j], opt_len[j], opt_cost[j], opt_tie[j],
         )
@@ -427,7 +459,7 @@ def search_one(
             continue
         steps += 1
         o = choice[level]
-        coord = coords[level][cell]
+        coord = coords[level, cell]
         stride = strides[level]
         t_lo, t_hi = lo[level], hi[level]
         kk = keys[level].copy()

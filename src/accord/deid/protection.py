@@ -17,14 +17,17 @@ import numpy as np
 from accord.deid.cube import Cube
 from accord.deid.hypercube import (
     BUDGET,
-    STRATEGY_CODES,
     BoolArray,
+    Costs,
     FloatArray,
     IntArray,
     Packed,
+    Pattern,
     Trees,
+    costs_of,
     search_one,
     tree_size,
+    values_of,
 )
 
 
@@ -42,14 +45,8 @@ def _keep(store: IntArray, used: int, extra: int) -> IntArray:
 def _protect_all(
     order: IntArray,
     tree: Packed,
-    sup: BoolArray,
-    usable: BoolArray,
-    values: FloatArray,
-    lb: FloatArray,
-    ub: FloatArray,
-    least: BoolArray,
-    interior: BoolArray,
-    strategy: IntArray,
+    pattern: Pattern,
+    costs: Costs,
     need: float,
     allow_new: bool,
     margins_first: bool,
@@ -64,6 +61,7 @@ def _protect_all(
     store: IntArray,
 ) -> tuple[IntArray, int]:
     """Protect each cell of `order` in turn; every proof's cells are kept in `store`."""
+    sup, usable = pattern[0], pattern[1]
     k, max_option = tree_size(tree)
     out = np.empty(max_option**k, dtype=np.int64)
     out_signs = np.empty(max_option**k, dtype=np.int64)
@@ -71,7 +69,7 @@ def _protect_all(
     for i in range(order.shape[0]):
         cell = order[i]
         n, lo, hi, fresh = search_one(
-            cell, tree, sup, usable, values, lb, ub, least, interior, strategy, need, allow_new,
+            cell, tree, pattern, costs, need, allow_new,
             margins_first, per_dim, budget, out, out_signs,
         )
         if fresh < 0:
@@ -161,18 +159,11 @@ def protect(
     if n == 0:
         return out
     k = len(cube.dims)
-    values = np.ascontiguousarray(np.nan_to_num(cube.values, nan=0.0), dtype=np.float64)
     out.store, _ = _protect_all(
         cells,
         trees.packed,
-        sup,
-        usable,
-        values,
-        lb,
-        ub,
-        np.zeros(cube.size, dtype=bool) if least is None else least,
-        np.ascontiguousarray(cube.is_interior),
-        np.array([STRATEGY_CODES[s] for s in strategy], dtype=np.int64),
+        (sup, usable, values_of(cube), lb, ub),
+        costs_of(cube, least, strategy),
         float(need),
         allow_new,
         effort > 1,
@@ -227,11 +218,8 @@ def _prune(
     candidates: IntArray,
     primaries: IntArray,
     tree: Packed,
-    sup: BoolArray,
-    values: FloatArray,
-    lb: FloatArray,
-    ub: FloatArray,
-    interior: BoolArray,
+    pattern: Pattern,
+    costs: Costs,
     need: float,
     per_dim: int,
     budget: int,
@@ -257,12 +245,10 @@ def _prune(
     Cells of a replacement proof are locked for the rest of the pass, so the index of which
     proofs use which cell stays correct for every cell still eligible.
     """
+    sup, values = pattern[0], pattern[2]
     k, max_option = tree_size(tree)
     n_cells = sup.shape[0]
     locked = np.zeros(n_cells, dtype=np.bool_)
-    nobody = np.zeros(n_cells, dtype=np.bool_)
-    no_least = np.zeros(n_cells, dtype=np.bool_)
-    strategy = np.zeros(0, dtype=np.int64)
     cap = max_option**k
     out = np.empty(cap, dtype=np.int64)
     out_signs = np.empty(cap, dtype=np.int64)
@@ -292,8 +278,8 @@ def _prune(
             if not still:
                 continue
             n, lo, hi, fresh = search_one(
-                primaries[i], tree, sup, nobody, values, lb, ub, no_least, interior, strategy, need,
-                False, False, per_dim, budget, out, out_signs,
+                primaries[i], tree, pattern, costs, need, False, False, per_dim, budget, out,
+                out_signs,
             )
             if fresh < 0:
                 ok = False
@@ -350,17 +336,14 @@ def prune(
     users_ptr = np.zeros(cube.size + 1, dtype=np.int64)
     np.cumsum(counts, out=users_ptr[1:])
     removed = np.zeros(cube.size, dtype=bool)
-    values = np.ascontiguousarray(np.nan_to_num(cube.values, nan=0.0), dtype=np.float64)
+    nobody = np.zeros(cube.size, dtype=bool)  # proofs only: nothing new may be suppressed
     used = int((p.proof_start + p.proof_len).max()) if len(p.proof_len) else 0
     p.store, _ = _prune(
         np.ascontiguousarray(candidates, dtype=np.int64),
         p.cells,
         trees.packed,
-        sup,
-        values,
-        lb,
-        ub,
-        np.ascontiguousarray(cube.is_interior),
+        (sup, nobody, values_of(cube), lb, ub),
+        costs_of(cube, None, ()),
         float(need),
         per_dim_limit(len(cube.dims)),
         BUDGET,
@@ -386,14 +369,8 @@ def prune(
 def _walk_all(
     cells: IntArray,
     tree: Packed,
-    sup: BoolArray,
-    usable: BoolArray,
-    values: FloatArray,
-    lb: FloatArray,
-    ub: FloatArray,
-    least: BoolArray,
-    interior: BoolArray,
-    strategy: IntArray,
+    pattern: Pattern,
+    costs: Costs,
     need: float,
     allow_new: bool,
     per_dim: int,
@@ -403,6 +380,7 @@ def _walk_all(
     up: FloatArray,
     added: BoolArray,
 ) -> None:
+    sup, usable, values, lb, ub = pattern
     k, max_option = tree_size(tree)
     out = np.empty(max_option**k, dtype=np.int64)
     out_signs = np.empty(max_option**k, dtype=np.int64)
@@ -415,8 +393,8 @@ def _walk_all(
             moved = 0.0
             for _ in range(max_steps):
                 n, lo, hi, fresh = search_one(
-                    cell, tree, sup, usable, current, lb, ub, least, interior, strategy,
-                    1.0, allow_new, True, per_dim, budget, out, out_signs, direction,
+                    cell, tree, (sup, usable, current, lb, ub), costs, 1.0, allow_new, True,
+                    per_dim, budget, out, out_signs, direction,
                 )
                 if fresh < 0:
                     break
@@ -476,14 +454,10 @@ def walk(
     down, up = np.zeros(len(cells)), np.zeros(len(cells))
     added = np.zeros(cube.size, dtype=bool)
     if len(cells):
-        values = np.ascontiguousarray(np.nan_to_num(cube.values, nan=0.0), dtype=np.float64)
+        free = np.zeros(cube.size, dtype=bool) if usable is None else usable
         _walk_all(
-            cells, trees.packed, sup,
-            np.zeros(cube.size, dtype=bool) if usable is None else usable, values, lb, ub,
-            np.zeros(cube.size, dtype=bool) if least is None else least,
-            np.ascontiguousarray(cube.is_interior),
-            np.array([STRATEGY_CODES[s] for s in strategy], dtype=np.int64),
-            float(need), usable is not None, per_dim_limit(len(cube.dims), 3), BUDGET,
-            max_steps, down, up, added,
+            cells, trees.packed, (sup, free, values_of(cube), lb, ub),
+            costs_of(cube, least, strategy), float(need), usable is not None,
+            per_dim_limit(len(cube.dims), 3), BUDGET, max_steps, down, up, added,
         )
     return down, up, added
