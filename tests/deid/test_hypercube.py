@@ -20,6 +20,8 @@ from tests.deid.conftest import cell_of, make_cube
 from tests.deid.test_suppression_properties import tables
 
 PARAMS = Parameters()
+# a department that withholds totals (§10.4 (8)): the cases where a total is the small cell
+WITH_TOTALS = Parameters(complement_totals=True)
 
 
 @settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
@@ -54,12 +56,12 @@ def _margin_over_small_parts():
 
 def test_chained_perturbations_prove_what_a_single_one_cannot():
     cube, groups = _margin_over_small_parts()
-    result = suppress_cube(cube, groups, PARAMS)
+    result = suppress_cube(cube, groups, WITH_TOTALS)
     total = cell_of(cube, row="r1")
     assert result.status[total] == PRIMARY
-    audit = audit_pattern(cube, groups, result.status, PARAMS)
+    audit = audit_pattern(cube, groups, result.status, WITH_TOTALS)
     assert audit.passed
-    bounds = attacker_bounds(cube.values, result.status, PARAMS)
+    bounds = attacker_bounds(cube.values, result.status, WITH_TOTALS)
     exact = solve_intervals(cube, groups, bounds, [total])[total]
     assert (exact.lo, exact.hi) == (7, 10)  # seven non-zero parts: at least 7, at most 10
     assert audit.intervals[total].method == "proof"
@@ -78,13 +80,30 @@ def test_a_margin_over_too_few_small_parts_is_reported_not_hidden():
         leaves[("r2", f"c{i}")] = 40 + i
         leaves[("r3", f"c{i}")] = 55 + i
     cube, groups = make_cube(leaves, ["row", "col"])
-    result = suppress_cube(cube, groups, PARAMS)
+    result = suppress_cube(cube, groups, WITH_TOTALS)
     total = cell_of(cube, row="r1")
     assert total in result.audit.failing
     iv = result.audit.intervals[total]
     assert (iv.lo, iv.hi, iv.method) == (8, 10, "propagation")
     finding = next(f for f in result.findings if f.cell == cube.labels(total))
     assert finding.rule == "R4-audit" and "aggregate categories" in finding.message
+
+
+def test_totals_are_not_complements_by_default():
+    """§10.4 (8): a small row total can only hide behind another total, so by default it is
+    refused with the remedy; a department that withholds totals gets it protected."""
+    cube, groups = _margin_over_small_parts()
+    result = suppress_cube(cube, groups, PARAMS)
+    complements = np.flatnonzero(result.status == COMPLEMENTARY)
+    assert len(complements) and cube.is_interior[complements].all()
+    total = cell_of(cube, row="r1")
+    assert total in result.audit.failing
+    assert (result.audit.intervals[total].lo, result.audit.intervals[total].hi) == (10, 10)
+    unprotectable = [f for f in result.findings if f.rule == "R1-unprotectable"]
+    assert unprotectable and "totals are not complements" in unprotectable[0].message
+    with_totals = suppress_cube(cube, groups, WITH_TOTALS).status
+    other_totals = [cell_of(cube, row="r2"), cell_of(cube, row="r3")]
+    assert (with_totals[other_totals] == COMPLEMENTARY).any()
 
 
 def test_cells_suppressed_in_an_earlier_release_stay_suppressed():

@@ -274,6 +274,9 @@ def test_previously_suppressed_without_annotations_reads_blank_counts(tmp_path):
     butte = cell_of(rel.loaded.cube, county="Butte")
     assert rel.status[butte] == COMPLEMENTARY
     assert not rel.blocked, rel.findings
+    # totals are not complements (§10.4 (8)), so nothing joins it: derivable, and said so
+    assert any(f.rule == "R6-derivable" and f.cell == rel.loaded.cube.labels(butte)
+               for f in rel.findings)
 
 
 BAD_SPECS = [

@@ -108,6 +108,13 @@ class _Closure:
             self.exempt[nonempty] = np.add.reduceat(hidden, starts[nonempty])[nonempty] > 0
         grand = np.all([c == 0 for c in cube.coord_arrays], axis=0)
         self.usable = (status == PUBLISHED) & (self.values >= 1) & ~np.isnan(cube.values) & ~grand
+        if not params.complement_totals and g.count:
+            # §10.4 (8): totals are not complements; with natural margins known to a reader
+            # (assume_margins_public) withholding one would hide nothing anyway. A total is the
+            # first member of a group with a published part (a face of linked tables is not
+            # a total of the hidden cross-tabulation beneath it)
+            shown = np.add.reduceat((member != HIDDEN) & ~is_total, starts[nonempty])
+            self.usable[g.cells[starts[nonempty][shown > 0]]] = False
         self.least = self._least_interesting()
         self.unfixable: list[int] = []
 
@@ -286,22 +293,36 @@ def suppress_cube(
             break
         closure.run(sorted(set(touched)))
         leftovers = solved.failing
-    findings: list[Finding] = []
-    for g in sorted(set(closure.unfixable)):
-        if closure.needs(g):
-            total = groups.total(g)
-            findings.append(
-                Finding(
-                    "R1-unprotectable",
-                    "10.4",
-                    "no cell is available to complete this group's suppression; aggregate "
-                    "categories or split the table (§10.1)",
-                    Severity.ERROR,
-                    cell=cube.labels(total),
-                )
-            )
+    findings = [_unfixable(cube, groups, status, g, forced) for g in sorted(set(closure.unfixable))
+                if closure.needs(g)]
     findings.extend(final.findings)
     return SuppressionResult(status, final, findings)
+
+
+def _unfixable(
+    cube: Cube, groups: Groups, status: StatusArray, g: int, forced: npt.NDArray[np.bool_] | None
+) -> Finding:
+    """A group R1/R2 cannot complete. Only withheld-earlier complements in it (R6): nothing
+    here discloses a person, the cell is just derivable, so a warning; otherwise an error."""
+    members = groups.members(g)
+    sup = members[(status[members] == PRIMARY) | (status[members] == COMPLEMENTARY)]
+    if forced is not None and len(sup) and forced[sup].all() and (status[sup] != PRIMARY).all():
+        return Finding(
+            "R6-derivable",
+            "10.4",
+            "withheld in the earlier release but derivable here from the published cells of "
+            "its group; it stays withheld, check that the earlier release is still protected",
+            Severity.WARNING,
+            cell=cube.labels(int(sup[0])),
+        )
+    return Finding(
+        "R1-unprotectable",
+        "10.4",
+        "no cell is available to complete this group's suppression (zeros and totals are not "
+        "complements, §10.4); aggregate categories or split the table (§10.1)",
+        Severity.ERROR,
+        cell=cube.labels(groups.total(g)),
+    )
 
 
 def _protect_primaries(
