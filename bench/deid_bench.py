@@ -4,7 +4,9 @@ Prints times as ratios to a baseline measured in the same process — a DuckDB `
 over the same leaf records (what it costs merely to compute the table's margins) — because
 machines here are noisy. Information loss is suppressed cells ÷ primary cells. Each table is
 run twice: with distinct reason codes (the default: a reader knows primary cells are 1–10 and
-complementary cells ≥ 11) and with one undifferentiated mark (DDG.md §16 A4).
+complementary cells ≥ 11) and with one undifferentiated mark (DDG.md §16 A4). A table that
+suppression cannot protect gets the aggregation proposal (DDG.md §10.1), timed, and the
+coarser table it proposes is suppressed and audited in turn.
 
     python bench/deid_bench.py          # 100,000-cell 4-dimension table
     python bench/deid_bench.py --full   # also the 650,000-cell 5-dimension table
@@ -20,12 +22,13 @@ import time
 import duckdb
 import numpy as np
 
+from accord.deid.aggregation import propose_aggregation
 from accord.deid.audit import audit_pattern, exact_disclosures
 from accord.deid.cube import Cube, sum_margins
-from accord.deid.groups import build_groups
+from accord.deid.groups import Groups, build_groups
 from accord.deid.hierarchy import Dimension, flat_dimension
 from accord.deid.params import Parameters
-from accord.deid.suppression import suppress_cube
+from accord.deid.suppression import SuppressionResult, suppress_cube
 from accord.deid.warmup import warm_up
 
 
@@ -121,32 +124,55 @@ def run(name: str, dims: list[Dimension], leaf: np.ndarray, audit_solver: bool) 
     print(f"build cube + groups                {built:8.3f} s  ({built / base:7.1f} × baseline)")
     for marks in ("distinct", "undifferentiated"):
         params = dataclasses.replace(Parameters(), reason_disclosure=marks)
-        start = time.perf_counter()
-        result = suppress_cube(cube, groups, params)
-        suppress_s = time.perf_counter() - start
-        start = time.perf_counter()
-        if audit_solver:
-            audit = audit_pattern(cube, groups, result.status, params)
-            verdict = f"passed {audit.passed} ({len(audit.failing)} cells below 4 values)"
-            kind = "interval audit (proofs + LP)"
-        else:
-            check = exact_disclosures(cube, groups, result.status, params)
-            verdict = (
-                f"exact disclosures {check.exact}, unsettled {check.unsettled}; "
-                f"{len(result.audit.failing)} cells below 4 values"
-            )
-            kind = "exact-derivability check"
-        audit_s = time.perf_counter() - start
-        total = suppress_s + audit_s
         print(f"-- reason codes {marks}")
-        for label, secs in (("suppression (R1–R5)", suppress_s), (kind, audit_s)):
-            print(f"{label:35s}{secs:8.3f} s  ({secs / base:7.1f} × baseline)")
-        print(f"suppression + audit                {total:8.3f} s")
+        result = suppress_and_audit(cube, groups, params, base, audit_solver)
+        if result.protected:
+            continue
+        start = time.perf_counter()
+        coarse = propose_aggregation(cube, result, params)
+        took = time.perf_counter() - start
+        if coarse is None:
+            print("aggregation: nothing to merge")
+            continue
         print(
-            f"primary cells {result.primary_count:,}; suppressed {result.suppressed_count:,}; "
-            f"information loss {result.information_loss:.3f}; {verdict}"
+            f"aggregation proposal               {took:8.3f} s  ({took / base:7.1f} × baseline): "
+            f"{len(coarse.merges)} merges in {coarse.rounds} rounds, "
+            f"{coarse.cube.size:,} cells; passes {coarse.passes}"
         )
+        print("   the coarser table:")
+        suppress_and_audit(coarse.cube, build_groups(coarse.cube), params, base, audit_solver)
     print(f"peak RSS {peak_mib():,.0f} MiB")
+
+
+def suppress_and_audit(
+    cube: Cube, groups: Groups, params: Parameters, base: float, audit_solver: bool
+) -> SuppressionResult:
+    start = time.perf_counter()
+    result = suppress_cube(cube, groups, params)
+    suppress_s = time.perf_counter() - start
+    start = time.perf_counter()
+    if audit_solver:
+        audit = audit_pattern(cube, groups, result.status, params)
+        verdict = f"passed {audit.passed} ({len(audit.failing)} cells below 4 values)"
+        kind = "interval audit (proofs + LP)"
+    else:
+        check = exact_disclosures(cube, groups, result.status, params)
+        verdict = (
+            f"exact disclosures {check.exact}, unsettled {check.unsettled}; "
+            f"{len(result.audit.failing)} cells below 4 values"
+        )
+        kind = "exact-derivability check"
+    audit_s = time.perf_counter() - start
+    total = suppress_s + audit_s
+    for label, secs in (("suppression (R1–R5)", suppress_s), (kind, audit_s)):
+        print(f"{label:35s}{secs:8.3f} s  ({secs / base:7.1f} × baseline)")
+    print(f"suppression + audit                {total:8.3f} s")
+    print(
+        f"primary cells {result.primary_count:,}; suppressed {result.suppressed_count:,}; "
+        f"information loss {result.information_loss:.3f}; {verdict}; "
+        f"{len(result.unprotectable)} cells in groups no complement can complete"
+    )
+    return result
 
 
 def timed_warm_up() -> float:

@@ -46,6 +46,10 @@ VOCABULARY = [
     "n",
     "rate",
     "Total",
+    "A",  # categories of the table, so that a generated recode merges some
+    "B",
+    "young",
+    "old",
     "h.csv",
     "map",
     "file",
@@ -146,6 +150,7 @@ def only(findings: list[Finding]) -> Finding:
         ("title", {"a": 1}, "a text", "mapping"),
         ("scoring", [], "a ScoringUnit mapping", "list"),
         ("survey", "NHIS", "a mapping", "text"),
+        ("recode", 1, "a mapping of dimension to {category: new category}", "integer"),
     ],
 )
 def test_wrong_type_of_a_spec_key_is_a_typed_finding(

@@ -195,3 +195,43 @@ def test_blocked_release_says_why_and_what_to_do(
     assert 'value="release" checked' in answer
     [entry] = _entries(settings)
     assert entry["outcome"] == "blocked"
+
+
+TINY_COUNTY_CSV = """county,age,n
+A,young,40
+A,old,50
+B,young,30
+B,old,35
+C,young,25
+C,old,60
+D,young,12
+D,old,14
+E,young,1
+E,old,2
+"""
+
+
+def test_a_table_suppression_cannot_protect_gets_a_tested_recode(
+    settings: Settings, app_client: TestClient
+) -> None:
+    """County E's total (3) could hide only behind another county's total, and totals are
+    never complements: the page proposes merging E with the smallest county, and that SPEC
+    line, pasted in, releases the table."""
+    token = _steward(settings, app_client)
+    spec = "title: Visits by county\ndimensions: [county, age]\ncount: n\nscore: 14\n"
+    answer = _post(app_client, token, "release", _upload(TINY_COUNTY_CSV, spec))
+    assert answer.startswith("422 ") and "The table cannot be protected as it is" in answer
+    assert "Combining these categories lets the table pass" in answer
+    assert "<li><strong>county</strong>: D + E</li>" in answer
+    snippet = re.search(r'<pre class="snippet">(.*?)</pre>', answer, re.S)
+    assert snippet
+    recode = snippet.group(1).replace("&#39;", "'").replace("&#34;", '"')
+    answer = _post(app_client, token, "release", _upload(TINY_COUNTY_CSV, spec + recode))
+    assert answer.startswith("200 "), answer[:2000]
+    published = list(csv.DictReader(_data_link(answer, "table.csv").splitlines()))
+    merged = {r["age"]: r["n"] for r in published if r["county"] == "D + E"}
+    assert merged == {"young": "13", "old": "16"}
+    report = json.loads(_data_link(answer, "report.json"))
+    assert report["recode"] == {"county": {"D": "D + E", "E": "D + E"}}
+    assert "combined before suppression (DDG §10.1): D + E." in _data_link(answer, "metadata.txt")
+    assert [e["outcome"] for e in _entries(settings)] == ["blocked", "released"]

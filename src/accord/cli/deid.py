@@ -23,7 +23,7 @@ from accord.deid.files import (
     release_files,
     score_document,
 )
-from accord.deid.findings import Finding, errors, has_errors
+from accord.deid.findings import Finding, has_errors
 from accord.deid.release import release_loaded
 from accord.deid.spec import TableSpec
 from accord.deid.steps import assess_step1
@@ -119,7 +119,7 @@ def release(
     loaded, tspec = _load(table, spec)
     rel = release_loaded(loaded, tspec)
     if rel.blocked:
-        raise _fail(errors(rel.findings))
+        raise _fail(rel.refusal)
     files, report = release_files(rel, tspec)
     _write_atomic(out, files)
     s = report["summary"]

@@ -20,6 +20,7 @@ from accord.deid.assessment import assess_loaded
 from accord.deid.findings import Finding, Severity
 from accord.deid.output import render_human, render_odp, to_markdown
 from accord.deid.published_audit import audit_loaded
+from accord.deid.recode import recode_hierarchies, recode_table
 from accord.deid.release import Release
 from accord.deid.report import build_report, render_html
 from accord.deid.scoring import score_presentation
@@ -48,6 +49,11 @@ def load_release_inputs(
     file is read into ``LoadedTable.earlier``. ``confine_to`` limits the files a SPEC may name
     (hierarchies, previously_suppressed) to plain file names inside that folder: a SPEC that
     came from someone else must not make the server read its other files.
+
+    A SPEC's `recode` merges the table's categories before the cube is built, and the SPEC
+    returned is the recoded one (its hierarchies name the new categories). A published table
+    is read as printed, with the new categories already in it: only the hierarchies are
+    rewritten, so a release can be audited with the SPEC that made it.
     """
     if confine_to is not None:
         findings = _escaping_files(spec_path, confine_to)
@@ -57,6 +63,12 @@ def load_release_inputs(
     if spec is None:
         return None, None, findings
     long, findings = read_table(table_path)
+    if long is not None and spec.recode:
+        if published:
+            spec, findings = recode_hierarchies(spec)
+            long = None if findings else long
+        else:
+            long, spec, findings = recode_table(long, spec)
     if long is not None and published:
         long, findings = merge_faces(long, spec)
     if long is None:

@@ -79,6 +79,13 @@ def metadata_note(release: Release) -> str:
             f"table does not break down by reads '{spec.total_label}'. A total shared by "
             "several tables is the same value with the same annotation in each."
         )
+    if spec.recode:
+        merged = sorted({new for codes in spec.recode.values() for new in codes.values()})
+        note += (
+            " Small categories were combined before suppression (DDG §10.1): "
+            + "; ".join(merged)
+            + "."
+        )
     if release.loaded.earlier is not None:
         note += (
             " Cells withheld in the earlier related release stay withheld in this one, so "

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from accord.deid.aggregation import PROPOSAL, proposal_finding, propose_aggregation
 from accord.deid.assessment import Assessment, assess_loaded
 from accord.deid.audit import (
     COMPLEMENTARY,
@@ -82,6 +83,13 @@ class Release:
     def blocked(self) -> bool:
         return any(f.severity is Severity.ERROR for f in self.findings)
 
+    @property
+    def refusal(self) -> list[Finding]:
+        """What a blocked release tells its user: the errors, then any proposal that fixes them."""
+        return [f for f in self.findings if f.severity is Severity.ERROR] + [
+            f for f in self.findings if f.rule == PROPOSAL
+        ]
+
 
 def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool = True) -> Release:
     """Steps 2–4 and the audit for one release; the Release's rows are what it prints.
@@ -120,6 +128,10 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
         status = suppression.status
         findings.extend(suppression.findings)
         audit = suppression.audit
+        if hidden is None and loaded.earlier is None and not suppression.protected:
+            coarsening = propose_aggregation(cube, suppression, params)
+            if coarsening is not None:
+                findings.append(proposal_finding(coarsening, spec.recode))
     else:
         status = np.zeros(cube.size, dtype=np.int8)
         if hidden is not None:

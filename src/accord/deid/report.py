@@ -122,6 +122,7 @@ def build_report(release: Release) -> dict[str, Any]:
             else {"total": a.score_total}
         ),
         "summary": summary,
+        "recode": {dim: dict(codes) for dim, codes in spec.recode.items()},
         "findings": [f.to_dict() for f in release.findings],
         "rows": rows,
     }

@@ -6,7 +6,9 @@ marks a margin row, default "Total"), `inclusive` (select-all-that-apply dimensi
 which columns carry its inputs), `percent_only` (§10.6: publish one three-category variable
 as whole percentages), and for linked releases (§10.4 R6, §14) `publish` (the tables of the
 release as subsets of the dimensions) and `previously_suppressed` (an earlier release whose
-withheld cells stay withheld). Every problem in a SPEC is reported at once.
+withheld cells stay withheld), and `recode` (§10.1: categories merged before suppression, so a
+table that small cells make unpublishable can be coarsened instead). Every problem in a SPEC is
+reported at once.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ KNOWN_KEYS = {
     "percent_only",
     "publish",
     "previously_suppressed",
+    "recode",
 }
 SURVEY_KEYS = {
     "profile",
@@ -129,6 +132,7 @@ class TableSpec:
     percent_only: PercentOnlySpec | None = None
     publish: tuple[tuple[str, ...], ...] = ()
     previously_suppressed: Path | None = None
+    recode: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def margins_known(self) -> bool:
@@ -276,6 +280,103 @@ def _previously_suppressed(raw: Any, base: Path | None) -> tuple[Path | None, li
     return (None if f else path), f
 
 
+# What `recode` cannot be combined with, and why (DDG.md §10.1).
+RECODE_CONFLICTS = (
+    ("statistics", "statistics: a statistic cannot be re-derived from summed rows"),
+    ("survey", "survey estimates: an estimate cannot be re-derived from summed rows"),
+    ("percent_only", "percent_only: it publishes the categories as printed"),
+    ("publish", "publish: linked tables are read back as printed"),
+    (
+        "previously_suppressed",
+        "previously_suppressed: the earlier release's suppressions name the old categories",
+    ),
+)
+
+
+def _recode(
+    raw: Any, dims: list[str], total_label: str, inclusive: list[str], spec: Mapping[str, Any]
+) -> tuple[dict[str, dict[str, str]], list[Finding]]:
+    """Parse `recode`: per dimension, old category -> new category. Codes are read like the
+    codes of a hierarchy map (a number such as 2023 means "2023"); the table is not needed
+    here, so codes absent from it are reported when the table is recoded."""
+    expected = "a mapping of dimension to {category: new category}"
+    if not isinstance(raw, Mapping):
+        return {}, [_wrong("recode", expected, raw, "10.1")]
+    f: list[Finding] = []
+    out: dict[str, dict[str, str]] = {}
+    for name, mapping in raw.items():
+        if name not in dims:
+            f.append(Finding("bad-spec", "10.1", f"recode for unknown dimension {name!r}"))
+            continue
+        key = f"recode.{name}"
+        if name in inclusive:
+            f.append(
+                Finding(
+                    "bad-spec",
+                    "10.1",
+                    f"{key}: {name!r} is select-all-that-apply (inclusive); its categories "
+                    "overlap, so their counts cannot be summed",
+                )
+            )
+            continue
+        if not isinstance(mapping, Mapping):
+            f.append(_wrong(key, "a mapping of category to new category", mapping, "10.1"))
+            continue
+        codes: dict[str, str] = {}
+        for old, new in mapping.items():
+            if not _is_scalar(old):
+                keyed = "a mapping with categories (text or numbers) as keys"
+                f.append(_wrong(key, keyed, old, "10.1"))
+                continue
+            if not _is_scalar(new):
+                f.append(_wrong(f"{key}[{old!r}]", "a new category (text or number)", new, "10.1"))
+                continue
+            o, n = str(old).strip(), str(new).strip()
+            if not o or not n:
+                empty = "a category" if not o else f"the new category of {o!r}"
+                f.append(Finding("bad-spec", "10.1", f"{key}: {empty} is empty"))
+            elif o == total_label:
+                f.append(
+                    Finding(
+                        "bad-spec", "10.1", f"{key}: the total {total_label!r} cannot be recoded"
+                    )
+                )
+            elif n == total_label:
+                f.append(
+                    Finding(
+                        "bad-spec",
+                        "10.1",
+                        f"{key}: {o!r} cannot become {n!r}, the total label",
+                    )
+                )
+            elif codes.get(o, n) != n:
+                f.append(
+                    Finding(
+                        "bad-spec", "10.1", f"{key}: {o!r} is recoded twice ({codes[o]!r}, {n!r})"
+                    )
+                )
+            else:
+                codes[o] = n
+        for o, n in codes.items():
+            if n in codes and codes[n] != n:
+                f.append(
+                    Finding(
+                        "bad-spec",
+                        "10.1",
+                        f"{key}: {n!r} is both a new category (of {o!r}) and recoded to "
+                        f"{codes[n]!r}; write the final category",
+                    )
+                )
+        out[str(name)] = codes
+    if raw:
+        f.extend(
+            Finding("bad-spec", "10.1", f"recode cannot be combined with {why}")
+            for other, why in RECODE_CONFLICTS
+            if spec.get(other)
+        )
+    return out, f
+
+
 def _hierarchy(name: str, raw: Any, base: Path | None) -> tuple[dict[str, str], list[Finding]]:
     key = f"hierarchies.{name}"
     if not isinstance(raw, Mapping):
@@ -405,6 +506,10 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
     if raw.get("previously_suppressed") is not None:
         earlier, esf = _previously_suppressed(raw["previously_suppressed"], base)
         f.extend(esf)
+    recode: dict[str, dict[str, str]] = {}
+    if raw.get("recode") is not None:
+        recode, rf = _recode(raw["recode"], dims, total_label, inclusive, raw)
+        f.extend(rf)
     if f:
         return None, f
     spec = TableSpec(
@@ -426,6 +531,7 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
         percent_only=percent_only,
         publish=publish,
         previously_suppressed=earlier,
+        recode=recode,
     )
     return spec, []
 

@@ -43,6 +43,14 @@ class SuppressionResult:
     status: StatusArray
     audit: AuditReport
     findings: list[Finding] = field(default_factory=list)
+    # withheld cells of groups R1/R2 could not complete: with `audit.failing`, what no
+    # suppression fixes (aggregation.py starts from them)
+    unprotectable: list[int] = field(default_factory=list)
+
+    @property
+    def protected(self) -> bool:
+        """Every primary cell proved or solved safe, and every group rule met."""
+        return not self.audit.failing and not self.unprotectable
 
     @property
     def primary_count(self) -> int:
@@ -71,6 +79,7 @@ def primary_status(cube: Cube, params: Parameters) -> StatusArray:
 
 
 log = logging.getLogger(__name__)
+SUPPRESSED = (PRIMARY, COMPLEMENTARY)
 WIDEN_ROUNDS = 3
 PRUNE_PASSES = 2  # each pass locks the cells of new proofs, so a later one can free more
 _UNKNOWN = CellInterval(-1, 0.0, 0.0, "unknown", False)
@@ -293,10 +302,11 @@ def suppress_cube(
             break
         closure.run(sorted(set(touched)))
         leftovers = solved.failing
-    findings = [_unfixable(cube, groups, status, g, forced) for g in sorted(set(closure.unfixable))
-                if closure.needs(g)]
+    open_groups = [g for g in sorted(set(closure.unfixable)) if closure.needs(g)]
+    findings = [_unfixable(cube, groups, status, g, forced) for g in open_groups]
+    lone = {int(c) for g in open_groups for c in groups.members(g) if status[c] in SUPPRESSED}
     findings.extend(final.findings)
-    return SuppressionResult(status, final, findings)
+    return SuppressionResult(status, final, findings, sorted(lone))
 
 
 def _unfixable(

@@ -13,12 +13,14 @@ import base64
 import dataclasses
 from typing import Annotated, Any
 
+import yaml
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
+from accord.deid.aggregation import PROPOSAL
 from accord.deid.findings import Finding
 from accord.errors import Problem
 from accord.web.deid_uploads import Outcome, assess_uploads, release_uploads
@@ -69,6 +71,7 @@ publish: [[county, age_band], [county, sex]]   # optional: linked tables from on
 previously_suppressed: {file: earlier/table.csv}   # optional: keep earlier suppressions
 survey: {profile: CHIS, sample_size: n_unweighted, rse: rse}   # optional (DDG §12)
 percent_only: {dimension: sex}      # optional: three-category percentages (DDG §10.6)
+recode: {age_band: {"85-89": 85+, "90+": 85+}}   # optional: merge categories first (DDG §10.1)
 """
 
 STEPS = {"assess": "Assess", "release": "Release"}
@@ -188,12 +191,24 @@ def _refused(request: Request, step: str, out: Outcome) -> Response:
     """Bad input re-shows the form with every problem; a blocked release says why and what
     to do, on the same form so the person can upload a changed table."""
     if out.status == "blocked":
+        proposal = next((f for f in out.findings if f.rule == PROPOSAL), None)
         return _form(
             request,
             step,
             status=422,
-            blocked=plain(out.findings),
+            blocked=plain([f for f in out.findings if f is not proposal]),
             remedy=REMEDY,
             refused=out.refused,
+            proposal=proposal and _proposal(proposal),
         )
     return _form(request, step, plain(out.findings), 422, refused=out.refused)
+
+
+def _proposal(finding: Finding) -> dict[str, Any]:
+    """The aggregation proposal as the page shows it: what merges, and the SPEC lines."""
+    recode = finding.details["recode"]
+    return {
+        "passes": finding.details["passes"],
+        "merges": sorted({(dim, new) for dim, m in recode.items() for new in m.values()}),
+        "yaml": yaml.safe_dump({"recode": recode}, sort_keys=False, allow_unicode=True),
+    }

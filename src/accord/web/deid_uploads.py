@@ -159,7 +159,7 @@ def release_uploads(
     rel = release_loaded(inputs.loaded, inputs.spec)
     if rel.blocked:
         record_run(session, actor, "deid.release", inputs, "blocked")
-        return Outcome("blocked", inputs, refused=BLOCKED, findings=_blocking(rel.findings))
+        return Outcome("blocked", inputs, refused=BLOCKED, findings=rel.refusal)
     produced, report = release_files(rel, inputs.spec)
     summary = report["summary"]
     record_run(

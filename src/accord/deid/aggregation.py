@@ -1,0 +1,233 @@
+"""Proposing coarser categories for a table that suppression cannot protect (DDG.md §10.1).
+
+Some cells no choice of complements can protect: a total whose parts are all small (a tiny
+area, a rare category) is pinned by the reader's knowledge that withheld cells hold 1–10, and
+totals are never complements (§10.4 (8)). The DDG's first remedy is to coarsen: merge the
+category with another. This module finds the categories behind the cells that could not be
+protected, merges each with its smallest sibling (least detail lost), and suppresses the
+coarser table again, for a few rounds, so the reviewer gets a recode known to pass — or an
+honest statement that it still does not.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import yaml
+
+from accord.deid.cube import Cube, sum_margins
+from accord.deid.findings import Finding, Severity
+from accord.deid.groups import build_groups
+from accord.deid.hierarchy import Dimension
+from accord.deid.params import Parameters
+from accord.deid.suppression import SuppressionResult, suppress_cube
+
+log = logging.getLogger(__name__)
+MAX_ROUNDS = 6
+PROPOSAL = "aggregation-proposal"
+
+
+@dataclass(frozen=True)
+class Merge:
+    """Categories of one dimension published as one."""
+
+    dimension: str
+    codes: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return " + ".join(self.codes)
+
+
+@dataclass
+class Coarsening:
+    merges: list[Merge]
+    cube: Cube
+    result: SuppressionResult
+    rounds: int
+
+    @property
+    def passes(self) -> bool:
+        return self.result.protected
+
+    def recode(self) -> dict[str, dict[str, str]]:
+        """The SPEC `recode` that produces the coarser table: every merged code to its label."""
+        out: dict[str, dict[str, str]] = {}
+        for m in self.merges:
+            out.setdefault(m.dimension, {}).update({code: m.label for code in m.codes})
+        return out
+
+
+def propose_aggregation(
+    cube: Cube, result: SuppressionResult, params: Parameters, max_rounds: int = MAX_ROUNDS
+) -> Coarsening | None:
+    """Merge the categories behind unprotectable cells until the table passes.
+
+    None when nothing can be merged (every culprit is an only child). Each round merges every
+    category that still causes a failure with its smallest sibling and suppresses again.
+    """
+    merged: list[dict[int, tuple[str, ...]]] = [{} for _ in cube.dims]
+    rounds = 0
+    while rounds < max_rounds:
+        cells = sorted(set(result.audit.failing) | set(result.unprotectable))
+        if not cells:
+            break
+        pairs = _pairs(cube, cells)
+        if not pairs:
+            break
+        rounds += 1
+        cube, merged = _merge(cube, pairs, merged)
+        result = suppress_cube(cube, build_groups(cube), params)
+        log.info(
+            "aggregation round %d: %d merges; %d cells still unprotected",
+            rounds, len(pairs), len(result.audit.failing) + len(result.unprotectable),
+        )
+    if not rounds:
+        return None
+    merges = [
+        Merge(cube.dims[j].name, codes)
+        for j, per_dim in enumerate(merged)
+        for _, codes in sorted(per_dim.items())
+    ]
+    return Coarsening(merges, cube, result, rounds)
+
+
+def _node_totals(cube: Cube) -> list[np.ndarray]:
+    """Each dimension's node totals (the cell with every other dimension at its root)."""
+    values = np.nan_to_num(cube.values).reshape(cube.shape)
+    out = []
+    for j in range(len(cube.dims)):
+        index = [0] * len(cube.dims)
+        index[j] = slice(None)  # type: ignore[call-overload]
+        out.append(values[tuple(index)])
+    return out
+
+
+def _pairs(cube: Cube, cells: list[int]) -> list[tuple[int, int, int]]:
+    """(dimension, category, sibling) to merge: for each cell its smallest mergeable
+    category, the most-blamed first, each with its smallest sibling not already merged."""
+    totals = _node_totals(cube)
+    blame: Counter[tuple[int, int]] = Counter()
+    for cell in cells:
+        options = [
+            (float(totals[j][node]), j, node)
+            for j, node in enumerate(cube.coords(cell))
+            if _siblings(cube.dims[j], node)
+        ]
+        if options:
+            _, j, node = min(options)
+            blame[(j, node)] += 1
+    taken: set[tuple[int, int]] = set()
+    pairs = []
+    for (j, node), _ in sorted(
+        blame.items(), key=lambda kv: (-kv[1], float(totals[kv[0][0]][kv[0][1]]), kv[0])
+    ):
+        if (j, node) in taken:
+            continue
+        free = [s for s in _siblings(cube.dims[j], node) if (j, s) not in taken]
+        if not free:
+            continue
+        sibling = min(free, key=lambda s: (float(totals[j][s]), s))
+        taken.update({(j, node), (j, sibling)})
+        pairs.append((j, min(node, sibling), max(node, sibling)))
+    return pairs
+
+
+def _siblings(dim: Dimension, node: int) -> list[int]:
+    """Leaf siblings a leaf may merge with (merging within one parent keeps the hierarchy)."""
+    parent = dim.parents[node]
+    if parent < 0 or not dim.is_leaf[node]:
+        return []
+    return [k for k in dim.children[parent] if k != node and dim.is_leaf[k]]
+
+
+def _merge(
+    cube: Cube, pairs: list[tuple[int, int, int]], merged: list[dict[int, tuple[str, ...]]]
+) -> tuple[Cube, list[dict[int, tuple[str, ...]]]]:
+    """The cube with each pair's second category folded into the first."""
+    dims = list(cube.dims)
+    leaf = np.where(cube.is_interior, np.nan_to_num(cube.values), 0.0).reshape(cube.shape)
+    new_merged = [dict(m) for m in merged]
+    for j in sorted({j for j, _, _ in pairs}):
+        dim = dims[j]
+        into = {b: a for jj, a, b in pairs if jj == j}
+        keep = [n for n in range(dim.size) if n not in into]
+        position = {n: i for i, n in enumerate(keep)}
+        new_index = np.array([position[into.get(n, n)] for n in range(dim.size)], dtype=np.int64)
+        originals = {n: merged[j].get(n, (dim.codes[n],)) for n in range(dim.size)}
+        groups: dict[int, tuple[str, ...]] = {}
+        for b, a in into.items():
+            groups[a] = originals[a] + originals[b]
+        codes = [
+            " + ".join(groups[n]) if n in groups else dim.codes[n] for n in keep
+        ]
+        parents = [int(new_index[dim.parents[n]]) if dim.parents[n] >= 0 else -1 for n in keep]
+        dims[j] = replace(dim, codes=tuple(codes), parents=tuple(parents))
+        moved = np.moveaxis(leaf, j, 0)
+        target = np.zeros((len(keep), *moved.shape[1:]))
+        np.add.at(target, new_index, moved)
+        leaf = np.moveaxis(target, 0, j)
+        new_merged[j] = {
+            int(new_index[n]): codes_ for n, codes_ in merged[j].items() if n not in into
+        }
+        for a, codes_ in groups.items():
+            new_merged[j][int(new_index[a])] = codes_
+    values = sum_margins(dims, leaf.ravel())
+    return Cube(tuple(dims), values, np.full(values.size, -1, dtype=np.int64)), new_merged
+
+
+def proposal_finding(
+    coarsening: Coarsening, earlier: Mapping[str, Mapping[str, str]]
+) -> Finding:
+    """The proposal in the reviewer's words, with the SPEC `recode` that applies it.
+
+    `earlier` is the SPEC's own recode: the proposal merges the codes the table had after it,
+    so the two are composed into one recode of the original codes.
+    """
+    recode = compose_recode(earlier, coarsening.recode())
+    merged = "; ".join(f"{m.dimension}: {m.label}" for m in coarsening.merges)
+    snippet = yaml.safe_dump({"recode": recode}, default_flow_style=True, sort_keys=False).strip()
+    result = coarsening.result
+    if coarsening.passes and not result.primary_count:
+        outcome = "the coarser table has no small count left"
+    elif coarsening.passes:
+        outcome = (
+            f"the coarser table passes with {result.suppressed_count} cells withheld, "
+            f"{result.primary_count} of them small"
+        )
+    else:
+        left = len(result.audit.failing) + len(result.unprotectable)
+        outcome = f"after {coarsening.rounds} rounds {left} cells are still unprotected"
+    return Finding(
+        PROPOSAL,
+        "10.1",
+        f"Combining categories would remove what suppression cannot fix — {merged}; "
+        f"{outcome}. To apply it, add to the SPEC: {snippet}",
+        Severity.INFO,
+        details={
+            "recode": recode,
+            "passes": coarsening.passes,
+            "rounds": coarsening.rounds,
+            "information_loss": round(result.information_loss, 3),
+        },
+    )
+
+
+def compose_recode(
+    first: Mapping[str, Mapping[str, str]], then: Mapping[str, Mapping[str, str]]
+) -> dict[str, dict[str, str]]:
+    """One recode doing `first`, then `then` (whose codes are `first`'s results)."""
+    out = {dim: dict(m) for dim, m in first.items()}
+    for dim, mapping in then.items():
+        step = out.setdefault(dim, {})
+        for code, new in list(step.items()):
+            step[code] = mapping.get(new, new)
+        produced = set(first.get(dim, {}).values())
+        for code, new in mapping.items():
+            if code not in produced:
+                step.setdefault(code, new)
+    return out
