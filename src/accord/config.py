@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(default=False, description="Set behind HTTPS.")
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    login_max_client_failures: int = Field(
+        default=50, ge=1, description="Failed sign-ins from one address, across usernames."
+    )
     max_request_mb: int = Field(default=25, ge=1, description="Largest accepted request body.")
 
     @cached_property

@@ -85,6 +85,28 @@ def test_throttle_after_repeated_failures(settings: Settings) -> None:
     assert _count(settings, LoginFailure) == 3
 
 
+def test_throttle_per_address_across_usernames(settings: Settings) -> None:
+    """One guess per account from one address: the per-account limit never trips, this does."""
+    make_user(settings, "ana", "admin")
+    for name in ("bo", "cy", "di"):
+        with transaction(settings) as session, pytest.raises(NotAuthenticated):
+            authenticate(
+                session, name, "guess", client="5.6.7.8", max_failures=3, window_minutes=15,
+                max_client_failures=3,
+            )
+    with transaction(settings) as session, pytest.raises(TooManyAttempts, match="address"):
+        authenticate(
+            session, "ana", PASSWORD, client="5.6.7.8", max_failures=3, window_minutes=15,
+            max_client_failures=3,
+        )
+    with transaction(settings) as session:  # another address is not held back
+        user = authenticate(
+            session, "ana", PASSWORD, client="9.9.9.9", max_failures=3, window_minutes=15,
+            max_client_failures=3,
+        )
+        assert user.username == "ana"
+
+
 def test_success_clears_failures(settings: Settings) -> None:
     make_user(settings, "ana", "admin")
     kwargs = {"client": "", "max_failures": 3, "window_minutes": 15}

@@ -156,24 +156,28 @@ def authenticate(
     client: str,
     max_failures: int,
     window_minutes: int,
+    max_client_failures: int = 50,
 ) -> User:
-    """Check a password, refusing early when this username has failed too often recently."""
+    """Check a password, refusing early when this username, or this client address across
+    usernames (one guess per account evades a per-account limit), failed too often recently."""
     name = username.strip().lower()[:64]
+    client = client[:64]
     since = utcnow() - timedelta(minutes=window_minutes)
-    failures = (
-        session.scalar(
-            select(func.count()).where(LoginFailure.username == name, LoginFailure.at >= since)
-        )
-        or 0
-    )
-    if failures >= max_failures:
+    recent = select(func.count()).where(LoginFailure.at >= since)
+    if (session.scalar(recent.where(LoginFailure.username == name)) or 0) >= max_failures:
         raise TooManyAttempts(
             f"Too many failed sign-ins for this account. Try again in {window_minutes} minutes."
+        )
+    if client and (
+        session.scalar(recent.where(LoginFailure.client == client)) or 0
+    ) >= max_client_failures:
+        raise TooManyAttempts(
+            f"Too many failed sign-ins from this address. Try again in {window_minutes} minutes."
         )
     user = session.scalar(select(User).where(User.username == name))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        session.add(LoginFailure(username=name, client=client[:64]))
+        session.add(LoginFailure(username=name, client=client))
         raise NotAuthenticated("Wrong username or password.")
     session.execute(delete(LoginFailure).where(LoginFailure.username == name))
     return user

@@ -83,6 +83,7 @@ def login(
                 client=client,
                 max_failures=settings.login_max_failures,
                 window_minutes=settings.login_window_minutes,
+                max_client_failures=settings.login_max_client_failures,
             )
             new = start_session(session, user, hours=settings.session_hours, client=client)
         except (NotAuthenticated, TooManyAttempts) as exc:
