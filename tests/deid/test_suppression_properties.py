@@ -5,16 +5,20 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accord.deid.aggregation import propose_aggregation
 from accord.deid.audit import COMPLEMENTARY, PRIMARY, audit_pattern
 from accord.deid.findings import has_errors
+from accord.deid.groups import build_groups
 from accord.deid.params import Parameters
 from accord.deid.suppression import suppress_cube
 from tests.deid.conftest import make_cube
 
 PARAMS = Parameters()
+WITH_TOTALS = Parameters(complement_totals=True)
 
 
 @st.composite
@@ -34,22 +38,33 @@ def tables(draw: st.DrawFn):
     return leaves, [f"d{j}" for j in range(n_dims)], hier
 
 
-def _run(leaves, dims, hier):
+def _run(leaves, dims, hier, params=PARAMS):
     cube, groups = make_cube(leaves, dims, hier)
-    return cube, groups, suppress_cube(cube, groups, PARAMS)
+    return cube, groups, suppress_cube(cube, groups, params)
 
 
+@pytest.mark.parametrize("params", [PARAMS, WITH_TOTALS], ids=["default", "complement_totals"])
 @settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-@given(tables())
-def test_release_rules_hold(table):
+@given(table=tables())
+def test_release_rules_hold(params, table):
     leaves, dims, hier = table
-    cube, groups, result = _run(leaves, dims, hier)
-    status, v = result.status, cube.values
+    cube, groups, result = _run(leaves, dims, hier, params)
     if has_errors(result.findings):
-        # a table the rules cannot protect is refused, never released half-protected
+        # a table the rules cannot protect is refused, never released half-protected, and
+        # a coarsening proposed for it is itself protected
         assert any(f.rule.startswith(("R1", "R4")) for f in result.findings)
+        coarse = propose_aggregation(cube, result, params)
+        if coarse is not None and coarse.passes:
+            _assert_protected(coarse.cube, build_groups(coarse.cube), coarse.result, params)
         return
-    t = PARAMS.small_cell_threshold
+    _assert_protected(cube, groups, result, params)
+
+
+def _assert_protected(cube, groups, result, params):
+    status, v = result.status, cube.values
+    if not params.complement_totals:
+        assert cube.is_interior[status == COMPLEMENTARY].all(), "§10.4 (8)"
+    t = params.small_cell_threshold
     # no non-zero value below the threshold is published
     assert not np.any((status == 0) & (v > 0) & (v < t))
     # zeros are never suppressed (R3)
@@ -67,7 +82,7 @@ def test_release_rules_hold(table):
             assert len(sup) >= 2, "R1"
             assert sup.max() > 3 and sup.sum() >= t, "R2"
     # the independent solver audit agrees: every primary keeps >= 4 values
-    audit = audit_pattern(cube, groups, status, PARAMS, proofs=False)
+    audit = audit_pattern(cube, groups, status, params, proofs=False)
     assert audit.passed, audit.findings
 
 
