@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from typer.testing import CliRunner
 
+from accord.cli import deid as cli_deid
 from accord.deid.aggregation import compose_recode, proposal_finding, propose_aggregation
+from accord.deid.findings import Finding, shortened
 from accord.deid.params import Parameters
 from accord.deid.suppression import suppress_cube
 from tests.deid.conftest import cell_of, make_cube
@@ -92,3 +95,32 @@ def test_proposals_are_deterministic():
     assert runs[0] is not None and runs[1] is not None
     assert runs[0].merges == runs[1].merges
     assert np.array_equal(runs[0].result.status, runs[1].result.status)
+
+
+def test_cli_refusal_shows_the_first_findings_a_count_of_the_rest_and_the_proposal(
+    tmp_path, monkeypatch
+):
+    rows = ["area,sex,n"]
+    for i in range(40):  # forty areas of 1-3 people beside three large ones
+        rows += [f"tiny{i:02},F,1", f"tiny{i:02},M,2"]
+    for area in ("big1", "big2", "big3"):
+        rows += [f"{area},F,300", f"{area},M,310"]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "s.yaml").write_text("dimensions: [area, sex]\ncount: n\nscore: 14\n")
+    out = tmp_path / "out"
+    monkeypatch.setattr(cli_deid, "SHOWN_FINDINGS", 0)
+    args = ["release", str(tmp_path / "t.csv"), "--spec", str(tmp_path / "s.yaml")]
+    result = CliRunner().invoke(cli_deid.app, [*args, "--out", str(out)])
+    assert result.exit_code == 2 and not out.exists()
+    lines = result.output.splitlines()
+    assert "  … and 1 more (1 R1-unprotectable)" in lines
+    proposal = next(line for line in lines if "aggregation-proposal" in line)
+    assert "tiny38: tiny38 + tiny39, tiny39: tiny38 + tiny39}}}" in proposal
+    assert "the coarser table passes" in proposal
+
+
+def test_shortened_counts_what_it_leaves_out_by_rule():
+    found = [Finding("R4-audit", "10.5", "x"), Finding("R4-audit", "10.5", "y"),
+             Finding("R1-unprotectable", "10.4", "z"), Finding("R4-audit", "10.5", "w")]
+    assert shortened(found, 4) == (found, None)
+    assert shortened(found, 1) == (found[:1], "… and 3 more (2 R4-audit, 1 R1-unprotectable)")

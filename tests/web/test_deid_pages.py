@@ -20,7 +20,7 @@ from accord.deid.findings import Finding
 from accord.deid.release import Release
 from accord.deid.spec import TableSpec
 from accord.deid.tables import LoadedTable
-from accord.web import deid_uploads
+from accord.web import deid_pages, deid_uploads
 from accord.web.deid_pages import EXAMPLE_SPEC, REMEDY
 from tests.deid.conftest import COUNTY_AGE_CSV
 from tests.factories import make_user
@@ -212,15 +212,17 @@ E,old,2
 
 
 def test_a_table_suppression_cannot_protect_gets_a_tested_recode(
-    settings: Settings, app_client: TestClient
+    settings: Settings, app_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """County E's total (3) could hide only behind another county's total, and totals are
     never complements: the page proposes merging E with the smallest county, and that SPEC
     line, pasted in, releases the table."""
     token = _steward(settings, app_client)
     spec = "title: Visits by county\ndimensions: [county, age]\ncount: n\nscore: 14\n"
+    monkeypatch.setattr(deid_pages, "SHOWN_FINDINGS", 1)
     answer = _post(app_client, token, "release", _upload(TINY_COUNTY_CSV, spec))
     assert answer.startswith("422 ") and "The table cannot be protected as it is" in answer
+    assert "<li>… and 3 more (3 R4-audit)</li>" in answer
     assert "Combining these categories lets the table pass" in answer
     assert "<li><strong>county</strong>: D + E</li>" in answer
     snippet = re.search(r'<pre class="snippet">(.*?)</pre>', answer, re.S)

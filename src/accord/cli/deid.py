@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from accord.deid.aggregation import PROPOSAL
 from accord.deid.files import (
     assess_document,
     audit_document,
@@ -23,7 +24,7 @@ from accord.deid.files import (
     release_files,
     score_document,
 )
-from accord.deid.findings import Finding, has_errors
+from accord.deid.findings import Finding, has_errors, shortened
 from accord.deid.release import release_loaded
 from accord.deid.spec import TableSpec
 from accord.deid.steps import assess_step1
@@ -35,11 +36,18 @@ TableArg = Annotated[Path, typer.Argument(help="Long-format table, CSV or Parque
 SpecOpt = Annotated[Path, typer.Option("--spec", help="YAML SPEC describing the table.")]
 VALIDATION_EXIT = 2
 AUDIT_FAIL_EXIT = 1
+SHOWN_FINDINGS = 50  # the rest are counted by rule; report.json (on release) has them all
 
 
 def _fail(findings: list[Finding]) -> typer.Exit:
     typer.echo("Problems found; nothing was written:", err=True)
-    for f in findings:
+    proposals = [f for f in findings if f.rule == PROPOSAL]
+    shown, more = shortened([f for f in findings if f.rule != PROPOSAL], SHOWN_FINDINGS)
+    for f in shown:
+        typer.echo(f"  {f}", err=True)
+    if more:
+        typer.echo(f"  {more}", err=True)
+    for f in proposals:
         typer.echo(f"  {f}", err=True)
     return typer.Exit(VALIDATION_EXIT)
 

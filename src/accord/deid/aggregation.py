@@ -190,7 +190,9 @@ def proposal_finding(
     """
     recode = compose_recode(earlier, coarsening.recode())
     merged = "; ".join(f"{m.dimension}: {m.label}" for m in coarsening.merges)
-    snippet = yaml.safe_dump({"recode": recode}, default_flow_style=True, sort_keys=False).strip()
+    snippet = yaml.safe_dump(
+        {"recode": recode}, default_flow_style=True, sort_keys=False, width=1 << 30
+    ).strip()
     result = coarsening.result
     if coarsening.passes and not result.primary_count:
         outcome = "the coarser table has no small count left"

@@ -6,6 +6,7 @@ once (DDG.md §15: "problems are returned as lists of typed findings").
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -60,6 +61,16 @@ def errors(findings: Iterable[Finding]) -> list[Finding]:
 
 def has_errors(findings: Iterable[Finding]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)
+
+
+def shortened(findings: list[Finding], limit: int) -> tuple[list[Finding], str | None]:
+    """The first `limit` findings and a line counting the rest by rule: a refused table of
+    650,000 cells can have tens of thousands, and nobody reads past the first screen."""
+    if len(findings) <= limit:
+        return findings, None
+    rest = Counter(f.rule for f in findings[limit:])
+    kinds = ", ".join(f"{n:,} {rule}" for rule, n in rest.most_common())
+    return findings[:limit], f"… and {len(findings) - limit:,} more ({kinds})"
 
 
 class DeidError(Exception):

@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
 from accord.deid.aggregation import PROPOSAL
-from accord.deid.findings import Finding
+from accord.deid.findings import Finding, shortened
 from accord.errors import Problem
 from accord.web.deid_uploads import Outcome, assess_uploads, release_uploads
 from accord.web.deps import DbSession, csrf_protect, require
@@ -75,6 +75,7 @@ recode: {age_band: {"85-89": 85+, "90+": 85+}}   # optional: merge categories fi
 """
 
 STEPS = {"assess": "Assess", "release": "Release"}
+SHOWN_FINDINGS = 100  # a refused 650,000-cell table can have tens of thousands
 
 # What a person can do about a refused release, in the guidelines' own remedies.
 REMEDY = (
@@ -196,12 +197,17 @@ def _refused(request: Request, step: str, out: Outcome) -> Response:
             request,
             step,
             status=422,
-            blocked=plain([f for f in out.findings if f is not proposal]),
+            blocked=_listed([f for f in out.findings if f is not proposal]),
             remedy=REMEDY,
             refused=out.refused,
             proposal=proposal and _proposal(proposal),
         )
     return _form(request, step, plain(out.findings), 422, refused=out.refused)
+
+
+def _listed(findings: list[Finding]) -> list[Problem]:
+    shown, more = shortened(findings, SHOWN_FINDINGS)
+    return plain(shown) + ([Problem("", more)] if more else [])
 
 
 def _proposal(finding: Finding) -> dict[str, Any]:
