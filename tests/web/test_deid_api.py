@@ -102,6 +102,35 @@ def test_blocked_release_answers_422_and_is_audited(
     assert json.loads(entry.after or "{}")["outcome"] == "blocked"
 
 
+def test_a_release_suppression_cannot_protect_answers_with_a_tested_recode(
+    settings: Settings, app_client: TestClient
+) -> None:
+    table = "county,age,n\n" + "".join(
+        f"{c},{a},{n}\n"
+        for c, a, n in [("A", "young", 40), ("A", "old", 50), ("B", "young", 30),
+                        ("B", "old", 35), ("C", "young", 12), ("C", "old", 14),
+                        ("D", "young", 1), ("D", "old", 2)]
+    )
+    spec = "dimensions: [county, age]\ncount: n\nscore: 14\n"
+    response = app_client.post(
+        "/api/v1/deid/release", headers=_headers(settings), files=_upload(table, spec)
+    )
+    assert response.status_code == 422
+    findings = response.json()["error"]["findings"]
+    assert {f["rule"] for f in findings} >= {"R4-audit", "aggregation-proposal"}
+    [proposal] = [f for f in findings if f["rule"] == "aggregation-proposal"]
+    assert proposal["details"]["passes"] is True
+    recode = proposal["details"]["recode"]
+    assert recode == {"county": {"C": "C + D", "D": "C + D"}}
+    again = app_client.post(
+        "/api/v1/deid/release",
+        headers=_headers(settings, "dee2"),
+        files=_upload(table, spec + "recode: " + json.dumps(recode) + "\n"),
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["report"]["summary"]["released"] is True
+
+
 def test_audit_of_a_published_table(settings: Settings, app_client: TestClient) -> None:
     """DDG 4.4.3 Example 3: XXX's 0.0% of 7,500 shows its count is 1 to 3."""
     published = (

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
+from accord.deid.aggregation import PROPOSAL
 from accord.deid.files import audit_document, score_document
 from accord.deid.findings import Finding, errors
 from accord.errors import Problem
@@ -41,8 +42,10 @@ ExtraFiles = Annotated[
 
 
 def _refused(findings: list[Finding], message: str) -> JSONResponse:
-    """422 in the API's one error shape; `findings` carries each one in full."""
-    blocking = errors(findings) or findings
+    """422 in the API's one error shape; `findings` carries each one in full, and an
+    aggregation proposal that would fix them (its `details.recode` is the SPEC to add)."""
+    proposals = [f for f in findings if f.rule == PROPOSAL]
+    blocking = (errors(findings) + proposals) or findings
     problems = [Problem(f.rule, str(f)) for f in blocking]
     body = error_body("validation_failed", message, problems)
     body["error"]["findings"] = [f.to_dict() for f in blocking]
