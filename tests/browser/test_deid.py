@@ -63,3 +63,41 @@ def test_steward_releases_a_table(
     rows = list(csv.DictReader(saved.read_text(encoding="utf-8").splitlines()))
     a_row = next(r for r in rows if r["county"] == "A" and r["age"] == "young")
     assert a_row["n"] == "" and a_row["annotation"] == "1"
+
+
+TINY_COUNTY_CSV = (
+    "county,age,n\nA,young,40\nA,old,50\nB,young,30\nB,old,35\nC,young,25\nC,old,60\n"
+    "D,young,12\nD,old,14\nE,young,1\nE,old,2\n"
+)
+
+
+def test_a_refused_table_is_released_with_the_proposed_grouping(
+    settings: Settings, server: str, page: Page, tmp_path: Path
+) -> None:
+    """County E (3 people) cannot be protected by withholding cells; the page says which
+    counties to combine, and the SPEC lines it shows, added as they are, release the table."""
+    make_user(settings, "sam", "steward")
+    table = tmp_path / "visits.csv"
+    table.write_text(TINY_COUNTY_CSV, encoding="utf-8")
+    spec_text = "title: Visits by county\ndimensions: [county, age]\ncount: n\nscore: 14\n"
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text, encoding="utf-8")
+
+    sign_in(page, server, "sam")
+    go(page, "De-identify")
+    page.get_by_label("Table file").set_input_files(table)
+    page.get_by_label("SPEC file").set_input_files(spec)
+    page.get_by_label("Release").check()
+    page.get_by_role("button", name="Run").click(timeout=60_000)
+    refused = page.get_by_role("heading", name="The table cannot be protected as it is")
+    expect(refused).to_be_visible()
+    expect(page.get_by_text("Combining these categories lets the table pass")).to_be_visible()
+    proposal = page.locator("pre.snippet")
+    expect(proposal).to_contain_text("D + E")
+    page.screenshot(path=str(tmp_path.parent / "refused.png"), full_page=True)
+
+    spec.write_text(spec_text + proposal.inner_text(), encoding="utf-8")
+    page.get_by_label("Table file").set_input_files(table)
+    page.get_by_label("SPEC file").set_input_files(spec)
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_role("heading", name="Release report: Visits by county")).to_be_visible()
