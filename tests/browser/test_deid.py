@@ -101,3 +101,25 @@ def test_a_refused_table_is_released_with_the_proposed_grouping(
     page.get_by_label("SPEC file").set_input_files(spec)
     page.get_by_role("button", name="Run").click()
     expect(page.get_by_role("heading", name="Release report: Visits by county")).to_be_visible()
+
+
+def test_the_page_says_it_is_working_while_a_release_runs(
+    settings: Settings, server: str, page: Page, tmp_path: Path
+) -> None:
+    make_user(settings, "sam", "steward")
+    table = tmp_path / "visits.csv"
+    table.write_text(COUNTY_AGE_CSV, encoding="utf-8")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    sign_in(page, server, "sam")
+    go(page, "De-identify")
+    page.get_by_label("Table file").set_input_files(table)
+    page.get_by_label("SPEC file").set_input_files(spec)
+    # hold the request back so the page can be looked at while it would be running
+    page.evaluate(
+        "document.getElementById('deid-form')"
+        ".addEventListener('submit', (event) => event.preventDefault())"
+    )
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_role("status")).to_contain_text("keep this page open")
+    expect(page.get_by_role("button", name="Working…")).to_be_disabled()

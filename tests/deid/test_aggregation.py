@@ -117,6 +117,11 @@ def test_cli_refusal_shows_the_first_findings_a_count_of_the_rest_and_the_propos
     proposal = next(line for line in lines if "aggregation-proposal" in line)
     assert "tiny38: tiny38 + tiny39, tiny39: tiny38 + tiny39}}}" in proposal
     assert "the coarser table passes" in proposal
+    # progress as it goes, unless asked not to
+    assert "  … suppressing: 132 cells, 120 of them small" in lines
+    assert "  … combining categories, round 1: 20 merges; 0 cells still unprotected" in lines
+    quiet = CliRunner().invoke(cli_deid.app, [*args, "--out", str(out), "--quiet"])
+    assert quiet.exit_code == 2 and "suppressing" not in quiet.output
 
 
 def test_shortened_counts_what_it_leaves_out_by_rule():

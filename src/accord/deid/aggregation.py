@@ -72,6 +72,7 @@ def propose_aggregation(
     """
     merged: list[dict[int, tuple[str, ...]]] = [{} for _ in cube.dims]
     rounds = 0
+    log.info("suppression cannot protect the table as it is; trying coarser categories")
     while rounds < max_rounds:
         cells = sorted(set(result.audit.failing) | set(result.unprotectable))
         if not cells:
@@ -83,7 +84,7 @@ def propose_aggregation(
         cube, merged = _merge(cube, pairs, merged)
         result = suppress_cube(cube, build_groups(cube), params)
         log.info(
-            "aggregation round %d: %d merges; %d cells still unprotected",
+            "combining categories, round %d: %d merges; %d cells still unprotected",
             rounds, len(pairs), len(result.audit.failing) + len(result.unprotectable),
         )
     if not rounds:

@@ -268,6 +268,7 @@ def suppress_cube(
     """
     started = time.perf_counter()
     status = primary_status(cube, params)
+    log.info("suppressing: %d cells, %d of them small", cube.size, int((status == PRIMARY).sum()))
     if hidden is not None:
         status[hidden] = HIDDEN
     if forced is not None:
