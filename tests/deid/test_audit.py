@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from accord.deid.audit import COMPLEMENTARY, PRIMARY, audit_pattern
+from accord.deid.audit import COMPLEMENTARY, PRIMARY, audit_pattern, structurally_narrow
 from accord.deid.params import Parameters
 from tests.deid.conftest import cell_of, make_cube
 
@@ -53,6 +53,27 @@ def test_example4_labelled_complement_pins_both(one_way_examples):
     report = audit_pattern(cube, groups, status, Parameters(), proofs=False)
     assert not report.passed
     assert report.intervals[cell_of(cube, a="A3")].hi == 1
+
+
+def test_the_audit_says_whether_more_suppression_could_help(
+    one_way_examples,
+):
+    """A cell pinned by the pattern chosen is not pinned by the table: withholding A2 (14) too
+    would protect Example 4's A3. Over parts 1, 11, 1 of a total of 13 nothing can: with A2
+    withheld as well a reader knows it is at least 11, so A1 + A3 <= 2 pins both."""
+    cube, groups = _one_way(one_way_examples["ex4"])
+    status = _pattern(cube, {"A3": PRIMARY, "A4": COMPLEMENTARY})
+    a3 = cell_of(cube, a="A3")
+    assert structurally_narrow(cube, groups, status, Parameters(), [a3]) == set()
+    [finding] = audit_pattern(cube, groups, status, Parameters()).findings
+    assert "no suppression can widen it" not in finding.message
+
+    cube, groups = _one_way({"A1": 1, "A2": 11, "A3": 1, "A4": 0})
+    status = _pattern(cube, {"A1": PRIMARY, "A3": PRIMARY})
+    a1 = cell_of(cube, a="A1")
+    assert structurally_narrow(cube, groups, status, Parameters(), [a1]) == {a1}
+    report = audit_pattern(cube, groups, status, Parameters())
+    assert all("no suppression can widen it" in f.message for f in report.findings)
 
 
 def test_example4_passes_when_reasons_are_not_disclosed(one_way_examples):

@@ -240,6 +240,8 @@ def audit_pattern(
     if not solver:
         to_solve = []
     report.intervals.update(solve_intervals(cube, groups, bounds, to_solve, max_component))
+    pinned = [c for c, iv in report.intervals.items() if iv.method == "propagation"]
+    structural = structurally_narrow(cube, groups, status, params, pinned) if pinned else set()
     for cell in targets.tolist():
         if status[cell] != PRIMARY:
             continue
@@ -282,10 +284,10 @@ def audit_pattern(
                     f"({_fmt(iv.lo)}..{_fmt(iv.hi)}); at least {params.min_feasible_values} "
                     "are required"
                     + (
-                        "; its parts are themselves suppressed small counts, so no further "
-                        "suppression can widen it: aggregate categories (§10.1) or publish one "
-                        "undifferentiated suppression mark (§16 A4)"
-                        if iv.method == "propagation"
+                        "; no suppression can widen it, even with every other candidate cell "
+                        "withheld: aggregate categories (§10.1) or publish one undifferentiated "
+                        "suppression mark (§16 A4)"
+                        if cell in structural
                         else ""
                     ),
                     Severity.ERROR,
@@ -385,6 +387,48 @@ def walk_proofs(
             v = float(cube.values[cell])
             out[cell] = CellInterval(cell, v - d, v + u, "proof", False)
     return out
+
+
+def complement_candidates(
+    cube: Cube, groups: Groups, status: StatusArray, params: Parameters
+) -> npt.NDArray[np.bool_]:
+    """Cells that may be withheld as complements: published, known, non-zero (R3), not the
+    grand total, and not a total unless the department allows it (§10.4 (8)).
+
+    With natural margins known to a reader (assume_margins_public) withholding a total would
+    hide nothing anyway. A total is the first member of a group with a published part, so a
+    face of linked tables is not a total of the hidden cross-tabulation beneath it.
+    """
+    grand = np.all([c == 0 for c in cube.coord_arrays], axis=0)
+    values = np.nan_to_num(cube.values, nan=0.0)
+    usable: npt.NDArray[np.bool_] = (
+        (status == PUBLISHED) & (values >= 1) & ~np.isnan(cube.values) & ~grand
+    )
+    g = groups
+    if params.complement_totals or not g.count:
+        return usable
+    starts = g.ptr[:-1]
+    nonempty = np.diff(g.ptr) > 0
+    part = np.ones(len(g.cells), dtype=bool)
+    part[starts] = False
+    shown = np.add.reduceat((status[g.cells] != HIDDEN) & part, starts[nonempty])
+    usable[g.cells[starts[nonempty][shown > 0]]] = False
+    return usable
+
+
+def structurally_narrow(
+    cube: Cube, groups: Groups, status: StatusArray, params: Parameters, cells: Iterable[int]
+) -> set[int]:
+    """The `cells` no suppression can protect: too narrow even with every candidate withheld.
+
+    Withholding one more cell only adds an unknown, so a reader's intervals only widen; bounds
+    propagated over the widest pattern are outer bounds for every pattern there can be.
+    """
+    widest = status.copy()
+    widest[complement_candidates(cube, groups, status, params)] = COMPLEMENTARY
+    outer = propagate_bounds(groups, attacker_bounds(cube.values, widest, params))
+    need = params.min_feasible_values - 1
+    return {c for c in cells if outer.ub[c] - outer.lb[c] < need}
 
 
 def propagate_bounds(groups: Groups, bounds: Bounds, rounds: int = 8) -> Bounds:

@@ -28,6 +28,8 @@ from accord.deid.audit import (
     StatusArray,
     attacker_bounds,
     audit_pattern,
+    complement_candidates,
+    structurally_narrow,
 )
 from accord.deid.cube import Cube
 from accord.deid.findings import Finding, Severity
@@ -82,7 +84,6 @@ log = logging.getLogger(__name__)
 SUPPRESSED = (PRIMARY, COMPLEMENTARY)
 WIDEN_ROUNDS = 3
 PRUNE_PASSES = 2  # each pass locks the cells of new proofs, so a later one can free more
-_UNKNOWN = CellInterval(-1, 0.0, 0.0, "unknown", False)
 
 
 class _Closure:
@@ -115,15 +116,7 @@ class _Closure:
         if g.count:
             hidden = (member == HIDDEN).astype(np.int64)
             self.exempt[nonempty] = np.add.reduceat(hidden, starts[nonempty])[nonempty] > 0
-        grand = np.all([c == 0 for c in cube.coord_arrays], axis=0)
-        self.usable = (status == PUBLISHED) & (self.values >= 1) & ~np.isnan(cube.values) & ~grand
-        if not params.complement_totals and g.count:
-            # §10.4 (8): totals are not complements; with natural margins known to a reader
-            # (assume_margins_public) withholding one would hide nothing anyway. A total is the
-            # first member of a group with a published part (a face of linked tables is not
-            # a total of the hidden cross-tabulation beneath it)
-            shown = np.add.reduceat((member != HIDDEN) & ~is_total, starts[nonempty])
-            self.usable[g.cells[starts[nonempty][shown > 0]]] = False
+        self.usable = complement_candidates(cube, groups, status, params)
         self.least = self._least_interesting()
         self.unfixable: list[int] = []
 
@@ -282,6 +275,7 @@ def suppress_cube(
     closure.run()
     log.info("group rules applied; %d cells for the audit (%.1f s)", len(leftovers),
              time.perf_counter() - started)
+    structural: set[int] | None = None
     for _ in range(WIDEN_ROUNDS if leftovers else 0):
         solved = audit_pattern(
             cube, groups, status, params, cells=leftovers, solver=cube.size <= solver_limit
@@ -289,11 +283,11 @@ def suppress_cube(
         final.intervals.update(solved.intervals)
         final.failing = solved.failing
         final.findings = solved.findings
-        # widen each failing cell with one more complement in its groups, unless the audit
-        # showed that nothing can widen it (its parts are all suppressed already)
-        widen = [
-            c for c in solved.failing if solved.intervals.get(c, _UNKNOWN).method != "propagation"
-        ]
+        # widen each failing cell with one more complement in its groups, unless nothing
+        # can widen it (too narrow even with every candidate withheld)
+        if structural is None:
+            structural = structurally_narrow(cube, groups, status, params, solved.failing)
+        widen = [c for c in solved.failing if c not in structural]
         touched = []
         for cell in widen:
             pick = _widen(closure, cell)
