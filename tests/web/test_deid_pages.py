@@ -18,6 +18,7 @@ from accord.config import Settings
 from accord.db.engine import transaction
 from accord.deid.findings import Finding
 from accord.deid.release import Release
+from accord.deid.report import render_html
 from accord.deid.spec import TableSpec
 from accord.deid.tables import LoadedTable
 from accord.web import deid_pages, deid_uploads
@@ -235,5 +236,7 @@ def test_a_table_suppression_cannot_protect_gets_a_tested_recode(
     assert merged == {"young": "13", "old": "16"}
     report = json.loads(_data_link(answer, "report.json"))
     assert report["recode"] == {"county": {"D": "D + E", "E": "D + E"}}
+    assert "<li>county: D + E ← D, E</li>" in render_html(report)
+    assert "<dt>Categories combined first (DDG §10.1)</dt><dd>county: D + E</dd>" in answer
     assert "combined before suppression (DDG §10.1): D + E." in _data_link(answer, "metadata.txt")
     assert [e["outcome"] for e in _entries(settings)] == ["blocked", "released"]

@@ -170,6 +170,17 @@ def render_html(report: dict[str, Any]) -> str:
             f"<h2>Percent-only form (§10.6)</h2><p>{e(po['dimension'])} is published as whole "
             f"percentages (every base at least {po['min_total']}).</p><p>{e(po['footnote'])}</p>"
         )
+    if report.get("recode"):
+        parts.append("<h2>Categories combined before suppression (§10.1)</h2><ul>")
+        for dim, codes in report["recode"].items():
+            merged: dict[str, list[str]] = {}
+            for old, new in codes.items():
+                merged.setdefault(new, []).append(old)
+            parts.extend(
+                f"<li>{e(dim)}: {e(new)} ← {e(', '.join(olds))}</li>"
+                for new, olds in merged.items()
+            )
+        parts.append("</ul>")
     if "survey" in report:
         sv = report["survey"]
         parts.append(f"<h2>Survey reliability (§12): {e(sv['title'])}</h2><ul>")
