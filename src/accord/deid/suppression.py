@@ -298,14 +298,20 @@ def suppress_cube(
         closure.run(sorted(set(touched)))
         leftovers = solved.failing
     open_groups = [g for g in sorted(set(closure.unfixable)) if closure.needs(g)]
-    findings = [_unfixable(cube, groups, status, g, forced) for g in open_groups]
+    t = params.small_cell_threshold
+    findings = [_unfixable(cube, groups, status, g, forced, t) for g in open_groups]
     lone = {int(c) for g in open_groups for c in groups.members(g) if status[c] in SUPPRESSED}
     findings.extend(final.findings)
     return SuppressionResult(status, final, findings, sorted(lone))
 
 
 def _unfixable(
-    cube: Cube, groups: Groups, status: StatusArray, g: int, forced: npt.NDArray[np.bool_] | None
+    cube: Cube,
+    groups: Groups,
+    status: StatusArray,
+    g: int,
+    forced: npt.NDArray[np.bool_] | None,
+    threshold: int,
 ) -> Finding:
     """A group R1/R2 cannot complete. Only withheld-earlier complements in it (R6): nothing
     here discloses a person, the cell is just derivable, so a warning; otherwise an error."""
@@ -320,13 +326,24 @@ def _unfixable(
             Severity.WARNING,
             cell=cube.labels(int(sup[0])),
         )
+    total = int(members[0])
+    parts = [int(c) for c in sup if c != total]
+    where = ", ".join(f"{k} = {v}" for k, v in cube.labels(total).items())
+    if len(parts) == 1:
+        cell, what = parts[0], f"it is the only withheld part of the total at {where}"
+    elif not parts:
+        cell, what = total, "this total is withheld but all its parts are published"
+    else:
+        cell, what = total, (
+            f"the withheld parts of this total are all 3 or less or sum to less than {threshold}"
+        )
     return Finding(
         "R1-unprotectable",
         "10.4",
-        "no cell is available to complete this group's suppression (zeros and totals are not "
-        "complements, §10.4); aggregate categories or split the table (§10.1)",
+        f"{what}, and no other part can be withheld (zeros and totals are not complements, "
+        "§10.4): aggregate categories or split the table (§10.1)",
         Severity.ERROR,
-        cell=cube.labels(groups.total(g)),
+        cell=cube.labels(cell),
     )
 
 
