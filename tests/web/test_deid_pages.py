@@ -131,7 +131,7 @@ def test_bad_input_lists_every_problem_and_produces_nothing(
     assert answer.startswith("422 ")
     assert "Please correct the following" in answer and "nothing was produced" in answer
     assert "region" in answer and "visits" in answer
-    assert "data:text/csv" not in answer and 'name="table"' in answer
+    assert 'download="table.csv"' not in answer and 'name="table"' in answer
     [entry] = _entries(settings)
     assert entry["outcome"] == "invalid"
 
@@ -192,7 +192,7 @@ def test_blocked_release_says_why_and_what_to_do(
     assert answer.startswith("422 ")
     assert "The table cannot be protected as it is" in answer
     assert "<strong>Cell county = A</strong>: can be narrowed to 3 value(s) (DDG §10.5)" in answer
-    assert REMEDY in answer and "data:text/csv" not in answer
+    assert REMEDY in answer and 'download="table.csv"' not in answer
     assert 'value="release" checked' in answer
     [entry] = _entries(settings)
     assert entry["outcome"] == "blocked"
@@ -240,3 +240,14 @@ def test_a_table_suppression_cannot_protect_gets_a_tested_recode(
     assert "<dt>Categories combined first (DDG §10.1)</dt><dd>county: D + E</dd>" in answer
     assert "combined before suppression (DDG §10.1): D + E." in _data_link(answer, "metadata.txt")
     assert [e["outcome"] for e in _entries(settings)] == ["blocked", "released"]
+
+
+def test_the_sample_table_and_spec_on_the_page_release(
+    settings: Settings, app_client: TestClient
+) -> None:
+    token = _steward(settings, app_client)
+    page = app_client.get("/deid").text
+    table, spec = _data_link(page, "healthy-habits.csv"), _data_link(page, "healthy-habits.yaml")
+    answer = _post(app_client, token, "release", _upload(table, spec, "healthy-habits.csv"))
+    assert answer.startswith("200 ")
+    assert "<dt>Small counts withheld (primary)</dt><dd>5</dd>" in answer

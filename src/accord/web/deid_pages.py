@@ -74,6 +74,28 @@ percent_only: {dimension: sex}      # optional: three-category percentages (DDG 
 recode: {age_band: {"85-89": 85+, "90+": 85+}}   # optional: merge categories first (DDG §10.1)
 """
 
+# a first table to try the page with: fictional counts in real county names, five of them small
+_SAMPLE_COUNTS = {
+    "Alameda": (412, 1380, 960, 520),
+    "Butte": (96, 240, 188, 131),
+    "Colusa": (7, 25, 19, 12),
+    "Del Norte": (14, 33, 29, 4),
+    "Fresno": (350, 990, 702, 366),
+    "Glenn": (9, 27, 22, 15),
+    "Humboldt": (61, 160, 121, 88),
+    "Inyo": (3, 12, 14, 9),
+    "Kern": (298, 801, 560, 270),
+}
+SAMPLE_TABLE = "county,age_band,enrollees\n" + "".join(
+    f"{county},{band},{n}\n"
+    for county, counts in _SAMPLE_COUNTS.items()
+    for band, n in zip(("0-17", "18-44", "45-64", "65+"), counts, strict=True)
+)
+SAMPLE_SPEC = (
+    "title: Healthy Habits enrollees by county and age band (fictional)\n"
+    "dimensions: [county, age_band]\ncount: enrollees\nscore: 14\n"
+)
+
 STEPS = {"assess": "Assess", "release": "Release"}
 SHOWN_FINDINGS = 100  # a refused 650,000-cell table can have tens of thousands
 
@@ -129,6 +151,10 @@ def _form(
             "step": step if step in STEPS else "assess",
             "problems": problems or [],
             "example_spec": EXAMPLE_SPEC,
+            "samples": [
+                ("healthy-habits.csv", data_url(SAMPLE_TABLE, "text/csv"), "the table"),
+                ("healthy-habits.yaml", data_url(SAMPLE_SPEC, "application/yaml"), "its SPEC"),
+            ],
             **context,
         },
         status_code=status,
