@@ -300,7 +300,13 @@ def suppress_cube(
     open_groups = [g for g in sorted(set(closure.unfixable)) if closure.needs(g)]
     t = params.small_cell_threshold
     findings = [_unfixable(cube, groups, status, g, forced, t) for g in open_groups]
-    lone = {int(c) for g in open_groups for c in groups.members(g) if status[c] in SUPPRESSED}
+    lone = {
+        int(c)
+        for g, f in zip(open_groups, findings, strict=True)
+        if f.severity is Severity.ERROR
+        for c in groups.members(g)
+        if status[c] in SUPPRESSED
+    }
     findings.extend(final.findings)
     return SuppressionResult(status, final, findings, sorted(lone))
 
