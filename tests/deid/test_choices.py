@@ -7,8 +7,10 @@ import dataclasses
 import numpy as np
 
 from accord.deid.audit import COMPLEMENTARY, PRIMARY, audit_pattern
+from accord.deid.files import load_release_inputs
 from accord.deid.findings import has_errors
 from accord.deid.params import Parameters, parameters_from_mapping
+from accord.deid.release import release_loaded
 from accord.deid.steps import check_numerator_denominator, masking_decision
 from accord.deid.suppression import suppress_cube
 from tests.deid.conftest import cell_of, make_cube
@@ -76,6 +78,36 @@ def test_a6_intersex_yes_no_is_an_additive_group():
     cube, groups = make_cube({("yes",): 4, ("no",): 900}, ["intersex"])
     result = suppress_cube(cube, groups, P)
     assert result.status[cell_of(cube, intersex="no")] == COMPLEMENTARY
+
+
+def test_a22_an_inclusive_total_is_read_not_summed(tmp_path):
+    """Select-all-that-apply: 30 Asian and 50 White answers come from 70 people in A. The
+    total row is taken as printed (not refused as a mismatch), totals across counties still
+    add up, and a small category is protected across counties, not within the county."""
+    table = (
+        "county,race,n\nA,Asian,30\nA,White,50\nA,Total,70\nB,Asian,4\nB,White,40\n"
+        "B,Total,43\nC,Asian,25\nC,White,33\nC,Total,51\n"
+    )
+    (tmp_path / "t.csv").write_text(table)
+    (tmp_path / "s.yaml").write_text("dimensions: [county, race]\ncount: n\nscore: 14\n"
+                                     "inclusive: [race]\n")
+    loaded, spec, findings = load_release_inputs(tmp_path / "t.csv", tmp_path / "s.yaml")
+    assert loaded is not None and spec is not None, findings
+    cube = loaded.cube
+    assert cube.values[cell_of(cube, county="A")] == 70
+    assert cube.values[cell_of(cube)] == 70 + 43 + 51
+    assert cube.values[cell_of(cube, race="Asian")] == 30 + 4 + 25
+    rel = release_loaded(loaded, spec)
+    assert not rel.blocked, rel.findings
+    assert rel.status[cell_of(cube, county="B", race="Asian")] == PRIMARY
+    assert (rel.status[[cell_of(cube, county=c, race="Asian") for c in "AC"]] > 0).any()
+
+    (tmp_path / "t.csv").write_text(table.replace("B,Total,43\n", ""))
+    loaded, _, findings = load_release_inputs(tmp_path / "t.csv", tmp_path / "s.yaml")
+    assert loaded is None
+    assert [(f.rule, f.cell) for f in findings] == [
+        ("inclusive-total-missing", {"county": "B", "race": "Total"})
+    ]
 
 
 def test_a22_inclusive_dimension_has_no_additive_group():

@@ -139,9 +139,10 @@ def _pairs(cube: Cube, cells: list[int]) -> list[tuple[int, int, int]]:
 
 
 def _siblings(dim: Dimension, node: int) -> list[int]:
-    """Leaf siblings a leaf may merge with (merging within one parent keeps the hierarchy)."""
+    """Leaf siblings a leaf may merge with (merging within one parent keeps the hierarchy;
+    select-all-that-apply categories overlap, so their counts cannot be added)."""
     parent = dim.parents[node]
-    if parent < 0 or not dim.is_leaf[node]:
+    if parent < 0 or not dim.is_leaf[node] or dim.inclusive:
         return []
     return [k for k in dim.children[parent] if k != node and dim.is_leaf[k]]
 
@@ -151,7 +152,7 @@ def _merge(
 ) -> tuple[Cube, list[dict[int, tuple[str, ...]]]]:
     """The cube with each pair's second category folded into the first."""
     dims = list(cube.dims)
-    leaf = np.where(cube.is_interior, np.nan_to_num(cube.values), 0.0).reshape(cube.shape)
+    leaf = np.where(cube.is_base, np.nan_to_num(cube.values), 0.0).reshape(cube.shape)
     new_merged = [dict(m) for m in merged]
     for j in sorted({j for j, _, _ in pairs}):
         dim = dims[j]

@@ -67,6 +67,19 @@ class Cube:
         return mask.ravel()
 
     @cached_property
+    def is_base(self) -> BoolArray:
+        """Cells a table gives rather than sums: interior cells, and the total of a
+        select-all-that-apply dimension, which is not the sum of its categories (§16 A22)."""
+        mask = np.ones(self.shape, dtype=bool)
+        for j, d in enumerate(self.dims):
+            shape = [1] * len(self.dims)
+            shape[j] = d.size
+            given = d.is_leaf.copy()
+            given[0] |= d.inclusive
+            mask &= given.reshape(shape)
+        return mask.ravel()
+
+    @cached_property
     def coord_arrays(self) -> tuple[IntArray, ...]:
         grids = np.unravel_index(np.arange(self.size, dtype=np.int64), self.shape)
         return tuple(np.asarray(g, dtype=np.int64) for g in grids)
@@ -75,13 +88,16 @@ class Cube:
 def sum_margins(
     dims: Sequence[Dimension], leaf_values: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
-    """Fill every margin (each internal node of each dimension) from the leaf cells.
+    """Fill every margin (each internal node of each dimension) from the base cells.
 
-    Summing one dimension at a time, deepest nodes first, yields all margins of all orders.
+    Summing one dimension at a time, deepest nodes first, yields all margins of all orders. A
+    select-all-that-apply dimension is not summed: its total is given (Cube.is_base).
     """
     shape = tuple(d.size for d in dims)
     v = leaf_values.reshape(shape).copy()
     for j, d in enumerate(dims):
+        if d.inclusive:
+            continue
         view = np.moveaxis(v, j, 0)
         for node in d.internal_bottom_up:
             view[node] = view[list(d.children[node])].sum(axis=0)
@@ -95,7 +111,7 @@ def cube_from_codes(
 ) -> Cube:
     """Build a cube from rows already encoded as node indices (one array per dimension).
 
-    Rows at leaf coordinates fill the leaves; margins are summed from them. Rows at margin
+    Rows at base cells (Cube.is_base) fill them; margins are summed from them. Rows at margin
     coordinates are remembered as printed (their own values are checked by the validator).
     """
     dims_t = tuple(dims)
@@ -108,11 +124,10 @@ def cube_from_codes(
     )
     flat = np.asarray(flat, dtype=np.int64)
     leaf_values = np.zeros(n, dtype=np.float64)
-    is_leaf_row = np.ones(len(counts), dtype=bool)
-    for j, d in enumerate(dims_t):
-        is_leaf_row &= d.is_leaf[np.asarray(codes[j])]
-    leaf_values[flat[is_leaf_row]] = counts[is_leaf_row]
-    values = sum_margins(dims_t, leaf_values)
     row = np.full(n, -1, dtype=np.int64)
     row[flat] = np.arange(len(counts), dtype=np.int64)
+    base = Cube(dims_t, leaf_values, row).is_base
+    base_row = base[flat]
+    leaf_values[flat[base_row]] = counts[base_row]
+    values = sum_margins(dims_t, leaf_values)
     return Cube(dims_t, values, row)

@@ -210,7 +210,8 @@ def build_cube(
     cube = cube_from_codes(dims, codes, counts)
     values = cube.values.copy()
     row_cell = np.asarray(flat, dtype=np.int64)
-    margin_rows = ~cube.is_interior[row_cell]
+    margin_rows = ~cube.is_base[row_cell]
+    findings.extend(_inclusive_totals_missing(cube))
     computed = values[row_cell]
     given = counts
     bad = margin_rows & ~np.isnan(computed) & ~np.isnan(given) & (computed != given)
@@ -239,6 +240,29 @@ def build_cube(
         values[row_cell[margin_rows & np.isnan(given)]] = np.nan
         cube = Cube(cube.dims, values, cube.row)
     return LoadedTable(table, cube, row_cell, blank), []
+
+
+def _inclusive_totals_missing(cube: Cube) -> list[Finding]:
+    """A select-all-that-apply dimension's total counts people, not answers, so it cannot be
+    summed from its categories: the table must print it wherever it prints the categories."""
+    findings: list[Finding] = []
+    interior = cube.is_interior & (cube.row >= 0)
+    for j, d in enumerate(cube.dims):
+        if not d.inclusive:
+            continue
+        at_total = np.flatnonzero(interior) - cube.coord_arrays[j][interior] * cube.strides[j]
+        missing = np.unique(at_total[cube.row[at_total] < 0])
+        for cell in missing[:MAX_ROW_FINDINGS].tolist():
+            findings.append(
+                Finding(
+                    "inclusive-total-missing",
+                    "16",
+                    f"{d.name} is select-all-that-apply, so its total is not the sum of its "
+                    "categories: the table needs this total row (§16 A22)",
+                    cell=cube.labels(int(cell)),
+                )
+            )
+    return findings
 
 
 def published_view(loaded: LoadedTable, spec: TableSpec) -> LoadedTable:
