@@ -71,22 +71,28 @@ TINY_COUNTY_CSV = (
 )
 
 
+def _choose_files(
+    settings: Settings, server: str, page: Page, folder: Path, table_text: str, spec_text: str
+) -> tuple[Path, Path]:
+    """A steward on the De-identify page with the table and SPEC chosen."""
+    make_user(settings, "sam", "steward")
+    table, spec = folder / "visits.csv", folder / "spec.yaml"
+    table.write_text(table_text, encoding="utf-8")
+    spec.write_text(spec_text, encoding="utf-8")
+    sign_in(page, server, "sam")
+    go(page, "De-identify")
+    page.get_by_label("Table file").set_input_files(table)
+    page.get_by_label("SPEC file").set_input_files(spec)
+    return table, spec
+
+
 def test_a_refused_table_is_released_with_the_proposed_grouping(
     settings: Settings, server: str, page: Page, tmp_path: Path
 ) -> None:
     """County E (3 people) cannot be protected by withholding cells; the page says which
     counties to combine, and the SPEC lines it shows, added as they are, release the table."""
-    make_user(settings, "sam", "steward")
-    table = tmp_path / "visits.csv"
-    table.write_text(TINY_COUNTY_CSV, encoding="utf-8")
     spec_text = "title: Visits by county\ndimensions: [county, age]\ncount: n\nscore: 14\n"
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(spec_text, encoding="utf-8")
-
-    sign_in(page, server, "sam")
-    go(page, "De-identify")
-    page.get_by_label("Table file").set_input_files(table)
-    page.get_by_label("SPEC file").set_input_files(spec)
+    table, spec = _choose_files(settings, server, page, tmp_path, TINY_COUNTY_CSV, spec_text)
     page.get_by_label("Release").check()
     page.get_by_role("button", name="Run").click(timeout=60_000)
     refused = page.get_by_role("heading", name="The table cannot be protected as it is")
@@ -94,7 +100,6 @@ def test_a_refused_table_is_released_with_the_proposed_grouping(
     expect(page.get_by_text("Combining these categories lets the table pass")).to_be_visible()
     proposal = page.locator("pre.snippet")
     expect(proposal).to_contain_text("D + E")
-    page.screenshot(path=str(tmp_path.parent / "refused.png"), full_page=True)
 
     spec.write_text(spec_text + proposal.inner_text(), encoding="utf-8")
     page.get_by_label("Table file").set_input_files(table)
@@ -106,15 +111,7 @@ def test_a_refused_table_is_released_with_the_proposed_grouping(
 def test_the_page_says_it_is_working_while_a_release_runs(
     settings: Settings, server: str, page: Page, tmp_path: Path
 ) -> None:
-    make_user(settings, "sam", "steward")
-    table = tmp_path / "visits.csv"
-    table.write_text(COUNTY_AGE_CSV, encoding="utf-8")
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(SPEC, encoding="utf-8")
-    sign_in(page, server, "sam")
-    go(page, "De-identify")
-    page.get_by_label("Table file").set_input_files(table)
-    page.get_by_label("SPEC file").set_input_files(spec)
+    _choose_files(settings, server, page, tmp_path, COUNTY_AGE_CSV, SPEC)
     # hold the request back so the page can be looked at while it would be running
     page.evaluate(
         "document.getElementById('deid-form')"
