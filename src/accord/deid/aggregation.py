@@ -15,6 +15,7 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import yaml
@@ -49,6 +50,8 @@ class Coarsening:
     cube: Cube
     result: SuppressionResult
     rounds: int
+    dropped: tuple[str, ...] = ()  # a dimension the table is published without
+    dropped_categories: int = 0  # how many categories it had
 
     @property
     def passes(self) -> bool:
@@ -95,6 +98,66 @@ def propose_aggregation(
         for _, codes in sorted(per_dim.items())
     ]
     return Coarsening(merges, cube, result, rounds)
+
+
+def propose_restructuring(
+    cube: Cube, result: SuppressionResult, params: Parameters
+) -> list[Coarsening]:
+    """The merge proposal, and the best table without one short dimension (summed over it,
+    then merged as needed): DDG §10.1 prefers fewer variables and multi-year aggregation to
+    blanket suppression, and without, say, the year a table may keep every one of its areas.
+
+    The alternative is offered only when it passes and merges fewer categories.
+    """
+    proposals = []
+    merged = propose_aggregation(cube, result, params)
+    if merged is not None:
+        proposals.append(merged)
+    best: Coarsening | None = None
+    for j, dim in enumerate(cube.dims):
+        if not _droppable(cube, j):
+            continue
+        log.info("trying the table without %s", dim.name)
+        smaller = _without(cube, j)
+        outcome = suppress_cube(smaller, build_groups(smaller), params)
+        option = (
+            Coarsening([], smaller, outcome, 0)
+            if outcome.protected
+            else propose_aggregation(smaller, outcome, params)
+        )
+        if option is None or not option.passes:
+            continue
+        option.dropped = (dim.name,)
+        option.dropped_categories = int(dim.is_leaf.sum())
+        if best is None or _detail_lost(option) < _detail_lost(best):
+            best = option
+    if best is not None and (merged is None or _detail_lost(best) < _detail_lost(merged)):
+        proposals.append(best)
+    return proposals
+
+
+MAX_DROPPED_CATEGORIES = 5  # a short dimension such as years or sex, not a geography
+
+
+def _droppable(cube: Cube, j: int) -> bool:
+    dim = cube.dims[j]
+    leaves = int(dim.is_leaf.sum())
+    flat = all(p <= 0 for p in dim.parents)
+    return len(cube.dims) > 1 and flat and 1 < leaves <= MAX_DROPPED_CATEGORIES
+
+
+def _without(cube: Cube, j: int) -> Cube:
+    """The table summed over dimension j: its slice at j's total holds every sum already."""
+    values = np.take(cube.values.reshape(cube.shape), 0, axis=j).ravel()
+    dims = cube.dims[:j] + cube.dims[j + 1 :]
+    return Cube(dims, values, np.full(values.size, -1, dtype=np.int64))
+
+
+def _detail_lost(option: Coarsening) -> int:
+    """Distinctions given up: merging n categories loses n - 1, and so does leaving out a
+    dimension of n categories (it is all of them merged)."""
+    dropped = option.dropped_categories - 1 if option.dropped else 0
+    return dropped + sum(len(m.codes) - 1 for m in option.merges)
 
 
 def _node_totals(cube: Cube) -> list[np.ndarray]:
@@ -183,18 +246,28 @@ def _merge(
 
 
 def proposal_finding(
-    coarsening: Coarsening, earlier: Mapping[str, Mapping[str, str]]
+    coarsening: Coarsening,
+    earlier: Mapping[str, Mapping[str, str]],
+    dropped_before: tuple[str, ...] = (),
 ) -> Finding:
-    """The proposal in the reviewer's words, with the SPEC `recode` that applies it.
+    """The proposal in the reviewer's words, with the SPEC lines that apply it.
 
     `earlier` is the SPEC's own recode: the proposal merges the codes the table had after it,
-    so the two are composed into one recode of the original codes.
+    so the two are composed into one recode of the original codes; likewise `drop`.
     """
-    recode = compose_recode(earlier, coarsening.recode())
-    merged = "; ".join(f"{m.dimension}: {m.label}" for m in coarsening.merges)
-    snippet = yaml.safe_dump(
-        {"recode": recode}, default_flow_style=True, sort_keys=False, width=1 << 30
-    ).strip()
+    recode = compose_recode(earlier, coarsening.recode()) if coarsening.merges else {}
+    drop = [*dropped_before, *coarsening.dropped]
+    lines: dict[str, Any] = {}
+    steps = []
+    if coarsening.dropped:
+        lines["drop"] = drop
+        steps.append("publishing the table without " + ", ".join(coarsening.dropped))
+    if recode:
+        lines["recode"] = recode
+        steps.append(
+            "combining " + "; ".join(f"{m.dimension}: {m.label}" for m in coarsening.merges)
+        )
+    snippet = yaml.safe_dump(lines, default_flow_style=True, sort_keys=False, width=1 << 30)
     result = coarsening.result
     if coarsening.passes and not result.primary_count:
         outcome = "the coarser table has no small count left"
@@ -209,16 +282,20 @@ def proposal_finding(
     return Finding(
         PROPOSAL,
         "10.1",
-        f"Combining categories would remove what suppression cannot fix — {merged}; "
-        f"{outcome}. To apply it, add to the SPEC: {snippet}",
+        f"{_sentence(' and '.join(steps))} would remove what suppression cannot fix; "
+        f"{outcome}. To apply it, add to the SPEC: {snippet.strip()}",
         Severity.INFO,
         details={
-            "recode": recode,
+            **lines,
             "passes": coarsening.passes,
             "rounds": coarsening.rounds,
             "information_loss": round(result.information_loss, 3),
         },
     )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def compose_recode(

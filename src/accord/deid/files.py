@@ -20,7 +20,7 @@ from accord.deid.assessment import assess_loaded
 from accord.deid.findings import Finding, Severity
 from accord.deid.output import render_human, render_odp, to_markdown
 from accord.deid.published_audit import audit_loaded
-from accord.deid.recode import recode_hierarchies, recode_table
+from accord.deid.recode import drop_dimensions, recode_hierarchies, recode_table, without_dropped
 from accord.deid.release import Release
 from accord.deid.report import build_report, render_html
 from accord.deid.scoring import score_presentation
@@ -63,6 +63,8 @@ def load_release_inputs(
     if spec is None:
         return None, None, findings
     long, findings = read_table(table_path)
+    if long is not None and spec.drop:
+        long, spec = (long, without_dropped(spec)) if published else drop_dimensions(long, spec)
     if long is not None and spec.recode:
         if published:
             spec, findings = recode_hierarchies(spec)

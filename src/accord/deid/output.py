@@ -79,6 +79,11 @@ def metadata_note(release: Release) -> str:
             f"table does not break down by reads '{spec.total_label}'. A total shared by "
             "several tables is the same value with the same annotation in each."
         )
+    if spec.drop:
+        note += (
+            f" The table is published without {', '.join(spec.drop)}: its counts are added "
+            "together over it (DDG §10.1)."
+        )
     if spec.recode:
         merged = sorted({new for codes in spec.recode.values() for new in codes.values()})
         note += (

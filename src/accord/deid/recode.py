@@ -192,3 +192,43 @@ def _agreed(values: Sequence[str]) -> str:
     """A column that describes the rows (a source, a note) keeps a value they all share."""
     first = values[0]
     return first if all(v.strip() == first.strip() for v in values) else ""
+
+
+def drop_dimensions(table: LongTable, spec: TableSpec) -> tuple[LongTable, TableSpec]:
+    """The table without the SPEC's `drop` dimensions, and the SPEC that describes it.
+
+    A dropped dimension is summed over its categories (rows at its total or at a hierarchy
+    parent are sums already and are left out), except a select-all-that-apply one, whose
+    categories overlap: there the rows at its total are the figures, and only they are kept.
+    """
+    if not spec.drop:
+        return table, spec
+    keep = list(range(table.n_rows))
+    recode: dict[str, dict[str, str]] = {}
+    for dim in spec.drop:
+        if dim not in table.columns:
+            return table, spec  # build_cube names the missing column
+        values = [v.strip() for v in table.columns[dim]]
+        margins = {spec.total_label, *spec.hierarchies.get(dim, {}).values()}
+        if dim in spec.inclusive:
+            keep = [i for i in keep if values[i] == spec.total_label]
+        else:
+            keep = [i for i in keep if values[i] not in margins]
+            recode[dim] = {values[i]: spec.total_label for i in keep}
+    kept = LongTable(
+        list(table.names), {n: [col[i] for i in keep] for n, col in table.columns.items()}
+    )
+    merged = _merge(kept, replace(spec, recode=recode))
+    names = [n for n in merged.names if n not in spec.drop]
+    return LongTable(names, {n: merged.columns[n] for n in names}), without_dropped(spec)
+
+
+def without_dropped(spec: TableSpec) -> TableSpec:
+    """The SPEC of the table as published, its `drop` dimensions gone (`drop` itself stays,
+    for the report and the notes)."""
+    return replace(
+        spec,
+        dimensions=tuple(d for d in spec.dimensions if d not in spec.drop),
+        hierarchies={d: h for d, h in spec.hierarchies.items() if d not in spec.drop},
+        inclusive=tuple(d for d in spec.inclusive if d not in spec.drop),
+    )

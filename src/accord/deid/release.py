@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from accord.deid.aggregation import PROPOSAL, proposal_finding, propose_aggregation
+from accord.deid.aggregation import PROPOSAL, proposal_finding, propose_restructuring
 from accord.deid.assessment import Assessment, assess_loaded
 from accord.deid.audit import (
     COMPLEMENTARY,
@@ -129,9 +129,10 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
         findings.extend(suppression.findings)
         audit = suppression.audit
         if hidden is None and loaded.earlier is None and not suppression.protected:
-            coarsening = propose_aggregation(cube, suppression, params)
-            if coarsening is not None:
-                findings.append(proposal_finding(coarsening, spec.recode))
+            findings.extend(
+                proposal_finding(option, spec.recode, spec.drop)
+                for option in propose_restructuring(cube, suppression, params)
+            )
     else:
         status = np.zeros(cube.size, dtype=np.int8)
         if hidden is not None:

@@ -123,6 +123,7 @@ def build_report(release: Release) -> dict[str, Any]:
         ),
         "summary": summary,
         "recode": {dim: dict(codes) for dim, codes in spec.recode.items()},
+        "drop": list(spec.drop),
         "findings": [f.to_dict() for f in release.findings],
         "rows": rows,
     }

@@ -47,6 +47,7 @@ KNOWN_KEYS = {
     "publish",
     "previously_suppressed",
     "recode",
+    "drop",
 }
 SURVEY_KEYS = {
     "profile",
@@ -133,6 +134,7 @@ class TableSpec:
     publish: tuple[tuple[str, ...], ...] = ()
     previously_suppressed: Path | None = None
     recode: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    drop: tuple[str, ...] = ()
 
     @property
     def margins_known(self) -> bool:
@@ -377,6 +379,35 @@ def _recode(
     return out, f
 
 
+def _drop(
+    raw: Any, dims: list[str], spec: Mapping[str, Any]
+) -> tuple[tuple[str, ...], list[Finding]]:
+    """Parse `drop`: dimensions the table is published without (summed over; DDG.md §10.1
+    "split into tables with fewer variables", "multi-year aggregation")."""
+    if not isinstance(raw, list) or not all(isinstance(d, str) for d in raw):
+        return (), [_wrong("drop", "a list of dimension names", raw, "10.1")]
+    f = [Finding("bad-spec", "10.1", f"drop names {d!r}, not among dimensions") for d in raw
+         if d not in dims]
+    if len(set(raw)) < len(raw):
+        f.append(Finding("bad-spec", "10.1", "drop names a dimension twice"))
+    if raw and set(dims) <= set(raw):
+        f.append(Finding("bad-spec", "10.1", "drop leaves no dimension to publish"))
+    recoded = spec.get("recode")
+    if isinstance(recoded, Mapping):
+        f.extend(
+            Finding("bad-spec", "10.1", f"recode names {d!r}, which drop leaves out")
+            for d in raw
+            if d in recoded
+        )
+    if raw:
+        f.extend(
+            Finding("bad-spec", "10.1", f"drop cannot be combined with {why}")
+            for other, why in RECODE_CONFLICTS
+            if spec.get(other)
+        )
+    return tuple(raw), f
+
+
 def _hierarchy(name: str, raw: Any, base: Path | None) -> tuple[dict[str, str], list[Finding]]:
     key = f"hierarchies.{name}"
     if not isinstance(raw, Mapping):
@@ -510,6 +541,10 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
     if raw.get("recode") is not None:
         recode, rf = _recode(raw["recode"], dims, total_label, inclusive, raw)
         f.extend(rf)
+    drop: tuple[str, ...] = ()
+    if raw.get("drop") is not None:
+        drop, df = _drop(raw["drop"], dims, raw)
+        f.extend(df)
     if f:
         return None, f
     spec = TableSpec(
@@ -532,6 +567,7 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
         publish=publish,
         previously_suppressed=earlier,
         recode=recode,
+        drop=drop,
     )
     return spec, []
 

@@ -218,15 +218,14 @@ def _refused(request: Request, step: str, out: Outcome) -> Response:
     """Bad input re-shows the form with every problem; a blocked release says why and what
     to do, on the same form so the person can upload a changed table."""
     if out.status == "blocked":
-        proposal = next((f for f in out.findings if f.rule == PROPOSAL), None)
         return _form(
             request,
             step,
             status=422,
-            blocked=_listed([f for f in out.findings if f is not proposal]),
+            blocked=_listed([f for f in out.findings if f.rule != PROPOSAL]),
             remedy=REMEDY,
             refused=out.refused,
-            proposal=proposal and _proposal(proposal),
+            proposals=[_proposal(f) for f in out.findings if f.rule == PROPOSAL],
         )
     return _form(request, step, plain(out.findings), 422, refused=out.refused)
 
@@ -237,10 +236,13 @@ def _listed(findings: list[Finding]) -> list[Problem]:
 
 
 def _proposal(finding: Finding) -> dict[str, Any]:
-    """The aggregation proposal as the page shows it: what merges, and the SPEC lines."""
-    recode = finding.details["recode"]
+    """A restructuring as the page shows it: what changes, and the SPEC lines that do it."""
+    recode = finding.details.get("recode", {})
+    drop = finding.details.get("drop", [])
+    lines = {k: v for k, v in (("drop", drop), ("recode", recode)) if v}
     return {
         "passes": finding.details["passes"],
+        "drop": drop,
         "merges": sorted({(dim, new) for dim, m in recode.items() for new in m.values()}),
-        "yaml": yaml.safe_dump({"recode": recode}, sort_keys=False, allow_unicode=True),
+        "yaml": yaml.safe_dump(lines, sort_keys=False, allow_unicode=True),
     }
