@@ -6,8 +6,9 @@ machines here are noisy. Information loss is suppressed cells ÷ primary cells. 
 run three ways: with distinct reason codes (the default: a reader knows primary cells are 1–10
 and complementary cells ≥ 11), with one undifferentiated mark (DDG.md §16 A4), and with that mark
 where the department lets totals be complements (DDG.md §10.4 (8)). A table that
-suppression cannot protect gets the aggregation proposal (DDG.md §10.1), timed, and the
-coarser table it proposes is suppressed and audited in turn.
+suppression cannot protect gets the restructuring proposals (DDG.md §10.1: merged categories,
+or the table without a short dimension), timed, and each coarser table is suppressed and
+audited in turn.
 
     python bench/deid_bench.py          # 100,000-cell 4-dimension table
     python bench/deid_bench.py --full   # also the 650,000-cell 5-dimension table
@@ -23,7 +24,7 @@ from collections import Counter
 import duckdb
 import numpy as np
 
-from accord.deid.aggregation import propose_aggregation
+from accord.deid.aggregation import propose_restructuring
 from accord.deid.audit import audit_pattern, exact_disclosures
 from accord.deid.cube import Cube, sum_margins
 from accord.deid.groups import Groups, build_groups
@@ -139,19 +140,17 @@ def run(name: str, dims: list[Dimension], leaf: np.ndarray, audit_solver: bool) 
         if result.protected:
             continue
         start = time.perf_counter()
-        coarse = propose_aggregation(cube, result, params)
+        options = propose_restructuring(cube, result, params)
         took = time.perf_counter() - start
-        if coarse is None:
-            print("aggregation: nothing to merge")
-            continue
-        merged = Counter(m.dimension for m in coarse.merges)
-        print(
-            f"aggregation proposal               {took:8.3f} s  ({took / base:7.1f} × baseline): "
-            f"{dict(merged)} merged groups in {coarse.rounds} rounds, "
-            f"{coarse.cube.size:,} cells; passes {coarse.passes}"
-        )
-        print("   the coarser table:")
-        suppress_and_audit(coarse.cube, build_groups(coarse.cube), params, base, audit_solver)
+        print(f"restructuring proposals            {took:8.3f} s  ({took / base:7.1f} × baseline)")
+        for coarse in options:
+            merged = dict(Counter(m.dimension for m in coarse.merges))
+            areas = sum(len(m.codes) for m in coarse.merges)
+            print(
+                f"   without {coarse.dropped or '—'}, merged groups {merged} ({areas} categories) "
+                f"in {coarse.rounds} rounds, {coarse.cube.size:,} cells; passes {coarse.passes}"
+            )
+            suppress_and_audit(coarse.cube, build_groups(coarse.cube), params, base, audit_solver)
     print(f"peak RSS {peak_mib():,.0f} MiB")
 
 

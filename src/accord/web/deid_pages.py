@@ -72,6 +72,7 @@ previously_suppressed: {file: earlier/table.csv}   # optional: keep earlier supp
 survey: {profile: CHIS, sample_size: n_unweighted, rse: rse}   # optional (DDG §12)
 percent_only: {dimension: sex}      # optional: three-category percentages (DDG §10.6)
 recode: {age_band: {"85-89": 85+, "90+": 85+}}   # optional: merge categories first (DDG §10.1)
+drop: [year]                        # optional: publish without a dimension, summed over it
 """
 
 # a first table to try the page with: fictional counts in real county names, five of them small
