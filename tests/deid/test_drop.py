@@ -17,7 +17,7 @@ from tests.deid.conftest import cell_of
 SPEC = "dimensions: [county, year, sex]\ncount: n\nscore: 14\n"
 
 
-def _table(small_counties: str = "CD") -> str:
+def two_year_table(small_counties: str = "CD") -> str:
     """Counties C and D have three people in 2023 and dozens in 2024."""
     rows = ["county,year,sex,n"]
     for c, y, s in itertools.product("ABCDE", ["2023", "2024"], ["F", "M"]):
@@ -36,7 +36,7 @@ def _write(folder: Path, table: str, spec: str) -> tuple[Path, Path]:
 
 
 def test_a_dropped_dimension_is_summed_over_and_the_release_says_so(tmp_path):
-    t, s = _write(tmp_path, _table(), SPEC + "drop: [year]\n")
+    t, s = _write(tmp_path, two_year_table(), SPEC + "drop: [year]\n")
     loaded, spec, findings = load_release_inputs(t, s)
     assert loaded is not None and spec is not None, findings
     assert spec.dimensions == ("county", "sex") and spec.drop == ("year",)
@@ -67,7 +67,7 @@ def test_rows_at_a_dropped_total_are_sums_already_and_an_inclusive_one_keeps_onl
 def test_the_proposal_offers_to_leave_out_the_year_when_that_keeps_more_detail(tmp_path):
     """Merging C and D (and more) into other counties gives up two distinctions; adding the
     two years together gives up one, and keeps every county. Both are offered, tested."""
-    t, s = _write(tmp_path, _table(), SPEC)
+    t, s = _write(tmp_path, two_year_table(), SPEC)
     loaded, spec, _ = load_release_inputs(t, s)
     assert loaded is not None and spec is not None
     rel = release_loaded(loaded, spec)
@@ -75,7 +75,7 @@ def test_the_proposal_offers_to_leave_out_the_year_when_that_keeps_more_detail(t
     proposals = [f.details for f in rel.refusal if f.rule == "aggregation-proposal"]
     assert [p.get("drop") for p in proposals] == [None, ["year"]]
     assert all(p["passes"] for p in proposals)
-    t, s = _write(tmp_path, _table(), SPEC + "drop: [year]\n")
+    t, s = _write(tmp_path, two_year_table(), SPEC + "drop: [year]\n")
     loaded, spec, _ = load_release_inputs(t, s)
     assert loaded is not None and spec is not None
     assert not release_loaded(loaded, spec).blocked
@@ -93,7 +93,7 @@ def test_the_proposal_offers_to_leave_out_the_year_when_that_keeps_more_detail(t
     ],
 )
 def test_bad_drop_is_refused_and_nothing_written(tmp_path, extra, needle):
-    t, s = _write(tmp_path, _table(), SPEC + extra)
+    t, s = _write(tmp_path, two_year_table(), SPEC + extra)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["release", str(t), "--spec", str(s), "--out", str(out)])
     assert result.exit_code == 2 and needle in result.output

@@ -24,6 +24,8 @@ from accord.deid.tables import LoadedTable
 from accord.web import deid_pages, deid_uploads
 from accord.web.deid_pages import EXAMPLE_SPEC, REMEDY
 from tests.deid.conftest import COUNTY_AGE_CSV
+from tests.deid.test_drop import SPEC as DROP_SPEC
+from tests.deid.test_drop import two_year_table
 from tests.factories import make_user
 from tests.web.helpers import csrf_of, sign_in
 
@@ -251,3 +253,15 @@ def test_the_sample_table_and_spec_on_the_page_release(
     answer = _post(app_client, token, "release", _upload(table, spec, "healthy-habits.csv"))
     assert answer.startswith("200 ")
     assert "<dt>Small counts withheld (primary)</dt><dd>5</dd>" in answer
+
+
+def test_both_restructurings_are_offered_when_leaving_out_the_year_keeps_more(
+    settings: Settings, app_client: TestClient
+) -> None:
+    token = _steward(settings, app_client)
+    answer = _post(app_client, token, "release", _upload(two_year_table(), DROP_SPEC))
+    assert answer.startswith("422 ")
+    assert "<h4>Combine categories</h4>" in answer
+    assert "<h4>Or: publish the table without year</h4>" in answer
+    assert "Adding the table up over year lets the table pass" in answer
+    assert '<pre class="snippet">drop:\n- year\n</pre>' in answer
