@@ -98,7 +98,7 @@ def test_a_refused_table_is_released_with_the_proposed_grouping(
     refused = page.get_by_role("heading", name="The table cannot be protected as it is")
     expect(refused).to_be_visible()
     expect(page.get_by_text("Combining these categories lets the table pass")).to_be_visible()
-    proposal = page.locator("pre.snippet")
+    proposal = page.locator("pre.snippet").first
     expect(proposal).to_contain_text("D + E")
 
     spec.write_text(spec_text + proposal.inner_text(), encoding="utf-8")

@@ -51,7 +51,7 @@ class Coarsening:
     result: SuppressionResult
     rounds: int
     dropped: tuple[str, ...] = ()  # a dimension the table is published without
-    dropped_categories: int = 0  # how many categories it had
+    cells_before: int = 0  # the table's cells (with margins) before restructuring
 
     @property
     def passes(self) -> bool:
@@ -107,7 +107,8 @@ def propose_restructuring(
     then merged as needed): DDG §10.1 prefers fewer variables and multi-year aggregation to
     blanket suppression, and without, say, the year a table may keep every one of its areas.
 
-    The alternative is offered only when it passes and merges fewer categories.
+    Which loses less is the publisher's call (areas, or years?), so both are offered, each
+    with the cells it keeps; of the tables without a dimension, the one keeping most cells.
     """
     proposals = []
     merged = propose_aggregation(cube, result, params)
@@ -128,11 +129,12 @@ def propose_restructuring(
         if option is None or not option.passes:
             continue
         option.dropped = (dim.name,)
-        option.dropped_categories = int(dim.is_leaf.sum())
-        if best is None or _detail_lost(option) < _detail_lost(best):
+        if best is None or option.cube.size > best.cube.size:
             best = option
-    if best is not None and (merged is None or _detail_lost(best) < _detail_lost(merged)):
+    if best is not None:
         proposals.append(best)
+    for option in proposals:
+        option.cells_before = cube.size
     return proposals
 
 
@@ -151,13 +153,6 @@ def _without(cube: Cube, j: int) -> Cube:
     values = np.take(cube.values.reshape(cube.shape), 0, axis=j).ravel()
     dims = cube.dims[:j] + cube.dims[j + 1 :]
     return Cube(dims, values, np.full(values.size, -1, dtype=np.int64))
-
-
-def _detail_lost(option: Coarsening) -> int:
-    """Distinctions given up: merging n categories loses n - 1, and so does leaving out a
-    dimension of n categories (it is all of them merged)."""
-    dropped = option.dropped_categories - 1 if option.dropped else 0
-    return dropped + sum(len(m.codes) - 1 for m in option.merges)
 
 
 def _node_totals(cube: Cube) -> list[np.ndarray]:
@@ -269,6 +264,11 @@ def proposal_finding(
         )
     snippet = yaml.safe_dump(lines, default_flow_style=True, sort_keys=False, width=1 << 30)
     result = coarsening.result
+    if coarsening.cells_before:
+        steps[-1] += (
+            f" (the table keeps {coarsening.cube.size:,} of its {coarsening.cells_before:,} "
+            "cells, margins included)"
+        )
     if coarsening.passes and not result.primary_count:
         outcome = "the coarser table has no small count left"
     elif coarsening.passes:
@@ -287,6 +287,8 @@ def proposal_finding(
         Severity.INFO,
         details={
             **lines,
+            "cells": coarsening.cube.size,
+            "cells_before": coarsening.cells_before,
             "passes": coarsening.passes,
             "rounds": coarsening.rounds,
             "information_loss": round(result.information_loss, 3),

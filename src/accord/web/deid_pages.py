@@ -243,6 +243,8 @@ def _proposal(finding: Finding) -> dict[str, Any]:
     lines = {k: v for k, v in (("drop", drop), ("recode", recode)) if v}
     return {
         "passes": finding.details["passes"],
+        "cells": finding.details.get("cells", 0),
+        "cells_before": finding.details.get("cells_before", 0),
         "drop": drop,
         "merges": sorted({(dim, new) for dim, m in recode.items() for new in m.values()}),
         "yaml": yaml.safe_dump(lines, sort_keys=False, allow_unicode=True),
