@@ -2,11 +2,12 @@
 
 Some cells no choice of complements can protect: a total whose parts are all small (a tiny
 area, a rare category) is pinned by the reader's knowledge that withheld cells hold 1–10, and
-totals are never complements (§10.4 (8)). The DDG's first remedy is to coarsen: merge the
-category with another. This module finds the categories behind the cells that could not be
-protected, merges each with its smallest sibling (least detail lost), and suppresses the
-coarser table again, for a few rounds, so the reviewer gets a recode known to pass — or an
-honest statement that it still does not.
+totals are never complements (§10.4 (8)). The DDG's first remedies restructure the table:
+coarsen, or publish fewer variables. This module finds the categories behind the cells that
+could not be protected, merges each with its smallest sibling (least detail lost), and
+suppresses the coarser table again, for a few rounds; it also tries the table without each
+short dimension (years added together). The reviewer gets restructurings known to pass, as
+SPEC lines (`recode`, `drop`) — or an honest statement that they still do not.
 """
 
 from __future__ import annotations
