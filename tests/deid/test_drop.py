@@ -47,6 +47,9 @@ def test_a_dropped_dimension_is_summed_over_and_the_release_says_so(tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads((out / "report.json").read_text())["drop"] == ["year"]
     assert "published without year" in (out / "metadata.txt").read_text()
+    # the released table, which has no year column, is audited with the SPEC that made it
+    audit = CliRunner().invoke(app, ["audit", str(out / "table.csv"), "--spec", str(s)])
+    assert audit.exit_code == 0, audit.output
 
 
 def test_rows_at_a_dropped_total_are_sums_already_and_an_inclusive_one_keeps_only_them(tmp_path):
