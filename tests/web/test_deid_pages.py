@@ -255,6 +255,17 @@ def test_the_sample_table_and_spec_on_the_page_release(
     assert "<dt>Small counts withheld (primary)</dt><dd>5</dd>" in answer
 
 
+def test_a_long_list_of_withheld_cells_is_cut_on_the_page(
+    settings: Settings, app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deid_pages, "SHOWN_CELLS", 2)
+    token = _steward(settings, app_client)
+    answer = _post(app_client, token, "release", _upload(deid_pages.SAMPLE_TABLE,
+                                                          deid_pages.SAMPLE_SPEC))
+    assert answer.startswith("200 ")
+    assert "… and 6 more withheld cells: report.json lists every one." in answer
+
+
 def test_both_restructurings_are_offered_when_leaving_out_the_year_keeps_more(
     settings: Settings, app_client: TestClient
 ) -> None:

@@ -99,6 +99,7 @@ SAMPLE_SPEC = (
 
 STEPS = {"assess": "Assess", "release": "Release"}
 SHOWN_FINDINGS = 100  # a refused 650,000-cell table can have tens of thousands
+SHOWN_CELLS = 1_000  # withheld cells listed on the page; report.json has every one
 
 # What a person can do about a refused release, in the guidelines' own remedies.
 REMEDY = (
@@ -194,6 +195,7 @@ def deid_run(
     if out.doc is None:
         return _refused(request, step, out)
     downloads = [(name, data_url(out.files[name], mime), what) for name, mime, what in DOWNLOADS]
+    withheld = [r for r in out.doc["rows"] if r["suppressed"] or r["reason"]]
     return render(
         request,
         "deid/release.html",
@@ -202,7 +204,8 @@ def deid_run(
             "name": out.inputs.name,
             "downloads": downloads,
             "table_md": out.files["table.md"],
-            "suppressed": [r for r in out.doc["rows"] if r["suppressed"] or r["reason"]],
+            "suppressed": withheld[:SHOWN_CELLS],
+            "more_withheld": max(0, len(withheld) - SHOWN_CELLS),
             "dimensions": _dimensions(out),
         },
     )
