@@ -5,6 +5,8 @@ count, and saves the published table."""
 from __future__ import annotations
 
 import csv
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,23 @@ def test_the_page_says_it_is_working_while_a_release_runs(
     page.get_by_role("button", name="Run").click()
     expect(page.get_by_role("status")).to_contain_text("keep this page open")
     expect(page.get_by_role("button", name="Working…")).to_be_disabled()
+
+
+def test_a_large_report_is_unpacked_in_the_browser(
+    settings: Settings, server: str, page: Page, tmp_path: Path
+) -> None:
+    """Files over the inline limit travel gzip-compressed in the page; a click saves them."""
+    cells = [(i, j) for i in range(70) for j in range(70)]
+    counts = "".join(f"c{i},a{j},{20 + (7 * i + 3 * j) % 180}\n" for i, j in cells)
+    table = "county,age,n\n" + counts
+    _choose_files(settings, server, page, tmp_path, table, SPEC.replace("statistics: [rate]\n", ""))
+    page.get_by_label("Release").check()
+    page.get_by_role("button", name="Run").click(timeout=60_000)
+    link = page.get_by_role("link", name="report.json")
+    expect(link).to_have_attribute("data-gzip", re.compile(".+"))
+    with page.expect_download() as info:
+        link.click()
+    saved = tmp_path / "report.json"
+    info.value.save_as(saved)
+    report = json.loads(saved.read_text(encoding="utf-8"))
+    assert len(report["rows"]) == len(cells)

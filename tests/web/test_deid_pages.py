@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import gzip
 import json
 import re
 import textwrap
@@ -277,3 +278,17 @@ def test_both_restructurings_are_offered_when_leaving_out_the_year_keeps_more(
     assert "Adding the table up over year lets the table pass" in answer
     assert "The table keeps 18 of its 54 cells (totals included)." in answer
     assert '<pre class="snippet">drop:\n- year\n</pre>' in answer
+
+
+def test_large_files_travel_compressed_and_unpack_to_the_same_text(
+    settings: Settings, app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deid_pages, "INLINE_LIMIT", 0)
+    token = _steward(settings, app_client)
+    answer = _post(app_client, token, "release")
+    packed = re.search(r'download="table.csv" data-gzip="([^"]+)" data-mime="text/csv"', answer)
+    assert packed and 'href="#"' in answer
+    table = gzip.decompress(base64.b64decode(packed.group(1))).decode()
+    a_young = next(r for r in csv.DictReader(table.splitlines()) if r["county"] == "A"
+                   and r["age"] == "young")
+    assert a_young["n"] == "" and a_young["annotation"] == "1"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import gzip
 from typing import Annotated, Any
 
 import yaml
@@ -134,6 +135,18 @@ def plain(findings: list[Finding]) -> list[Problem]:
     return [Problem(_where(f), f"{f.message} (DDG §{f.section})") for f in findings]
 
 
+INLINE_LIMIT = 256 * 1024  # larger files travel gzip-compressed: a report is ~10× smaller
+
+
+def _download(name: str, text: str, mime: str, what: str) -> dict[str, str]:
+    """A file offered from the page itself. A large one (the report of a 100,000-row table is
+    15 MB) is carried gzip-compressed and unpacked in the browser by deid.js."""
+    if len(text) <= INLINE_LIMIT:
+        return {"file": name, "href": data_url(text, mime), "what": what}
+    packed = base64.b64encode(gzip.compress(text.encode("utf-8"), mtime=0)).decode("ascii")
+    return {"file": name, "href": "#", "gzip": packed, "mime": mime, "what": what}
+
+
 def data_url(text: str, mime: str) -> str:
     encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
     return f"data:{mime};charset=utf-8;base64,{encoded}"
@@ -194,7 +207,7 @@ def deid_run(
     out = release_uploads(session, actor, table, spec, extras)
     if out.doc is None:
         return _refused(request, step, out)
-    downloads = [(name, data_url(out.files[name], mime), what) for name, mime, what in DOWNLOADS]
+    downloads = [_download(name, out.files[name], mime, what) for name, mime, what in DOWNLOADS]
     withheld = [r for r in out.doc["rows"] if r["suppressed"] or r["reason"]]
     return render(
         request,
