@@ -159,6 +159,7 @@ def test_release_shows_the_report_and_offers_the_files(
     answer = _post(app_client, token, "release")
     assert answer.startswith("200 ")
     assert "Release report: Visits by county" in answer
+    assert "<title>Release report · Accord</title>" in answer
     assert "<dt>Small counts withheld (primary)</dt><dd>1</dd>" in answer
     row = re.search(r"<tr>\s*<td class=\"num\">1</td>(.*?)</tr>", answer, re.S)
     assert row and "<td>A</td><td>young</td>" in row.group(1)
