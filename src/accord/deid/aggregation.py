@@ -76,7 +76,6 @@ def propose_aggregation(
     """
     merged: list[dict[int, tuple[str, ...]]] = [{} for _ in cube.dims]
     rounds = 0
-    log.info("suppression cannot protect the table as it is; trying coarser categories")
     while rounds < max_rounds:
         cells = sorted(set(result.audit.failing) | set(result.unprotectable))
         if not cells:
@@ -111,6 +110,7 @@ def propose_restructuring(
     Which loses less is the publisher's call (areas, or years?), so both are offered, each
     with the cells it keeps; of the tables without a dimension, the one keeping most cells.
     """
+    log.info("suppression cannot protect the table as it is; trying coarser tables")
     proposals = []
     merged = propose_aggregation(cube, result, params)
     if merged is not None:

@@ -200,12 +200,14 @@ def audit_pattern(
     proofs: bool = True,
     max_component: int = MAX_COMPONENT,
     solver: bool = True,
+    structural: set[int] | None = None,
 ) -> AuditReport:
     """Audit primary cells (or `cells`); with `exact_intervals` every suppressed cell is solved.
 
     Without `exact_intervals`, a cell proved safe by a perturbation is not sent to the solver —
     the proof is a pair of integer tables the reader cannot tell apart, which is all the
-    acceptance test needs.
+    acceptance test needs. `structural` (structurally_narrow of the cells) saves a caller that
+    audits the same table repeatedly from computing it each time.
     """
     bounds = attacker_bounds(cube.values, status, params, extra)
     need = params.min_feasible_values - 1
@@ -240,8 +242,9 @@ def audit_pattern(
     if not solver:
         to_solve = []
     report.intervals.update(solve_intervals(cube, groups, bounds, to_solve, max_component))
-    pinned = [c for c, iv in report.intervals.items() if iv.method == "propagation"]
-    structural = structurally_narrow(cube, groups, status, params, pinned) if pinned else set()
+    if structural is None:
+        pinned = [c for c, iv in report.intervals.items() if iv.method == "propagation"]
+        structural = structurally_narrow(cube, groups, status, params, pinned)
     for cell in targets.tolist():
         if status[cell] != PRIMARY:
             continue
@@ -424,6 +427,9 @@ def structurally_narrow(
     Withholding one more cell only adds an unknown, so a reader's intervals only widen; bounds
     propagated over the widest pattern are outer bounds for every pattern there can be.
     """
+    cells = list(cells)
+    if not cells:
+        return set()
     widest = status.copy()
     widest[complement_candidates(cube, groups, status, params)] = COMPLEMENTARY
     outer = propagate_bounds(groups, attacker_bounds(cube.values, widest, params))

@@ -275,18 +275,23 @@ def suppress_cube(
     closure.run()
     log.info("group rules applied; %d cells for the audit (%.1f s)", len(leftovers),
              time.perf_counter() - started)
-    structural: set[int] | None = None
+    # too narrow even with every candidate withheld: no widening helps (the widest pattern is
+    # the same whatever the rounds add, so this is computed once)
+    structural = structurally_narrow(cube, groups, status, params, leftovers)
     for _ in range(WIDEN_ROUNDS if leftovers else 0):
         solved = audit_pattern(
-            cube, groups, status, params, cells=leftovers, solver=cube.size <= solver_limit
+            cube,
+            groups,
+            status,
+            params,
+            cells=leftovers,
+            solver=cube.size <= solver_limit,
+            structural=structural,
         )
         final.intervals.update(solved.intervals)
         final.failing = solved.failing
         final.findings = solved.findings
-        # widen each failing cell with one more complement in its groups, unless nothing
-        # can widen it (too narrow even with every candidate withheld)
-        if structural is None:
-            structural = structurally_narrow(cube, groups, status, params, solved.failing)
+        # widen each failing cell with one more complement in its groups, unless nothing can
         widen = [c for c in solved.failing if c not in structural]
         touched = []
         for cell in widen:
@@ -322,7 +327,7 @@ def _unfixable(
     """A group R1/R2 cannot complete. Only withheld-earlier complements in it (R6): nothing
     here discloses a person, the cell is just derivable, so a warning; otherwise an error."""
     members = groups.members(g)
-    sup = members[(status[members] == PRIMARY) | (status[members] == COMPLEMENTARY)]
+    sup = members[np.isin(status[members], SUPPRESSED)]
     if forced is not None and len(sup) and forced[sup].all() and (status[sup] != PRIMARY).all():
         return Finding(
             "R6-derivable",

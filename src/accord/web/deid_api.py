@@ -16,13 +16,13 @@ from fastapi.responses import JSONResponse
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
-from accord.deid.aggregation import PROPOSAL
 from accord.deid.files import audit_document, score_document
-from accord.deid.findings import Finding, errors
+from accord.deid.findings import Finding
 from accord.errors import Problem
 from accord.web.deid_uploads import (
     NOT_READ,
     assess_uploads,
+    blocking,
     load_uploads,
     record_run,
     release_uploads,
@@ -42,13 +42,11 @@ ExtraFiles = Annotated[
 
 
 def _refused(findings: list[Finding], message: str) -> JSONResponse:
-    """422 in the API's one error shape; `findings` carries each one in full, and an
-    aggregation proposal that would fix them (its `details.recode` is the SPEC to add)."""
-    proposals = [f for f in findings if f.rule == PROPOSAL]
-    blocking = (errors(findings) + proposals) or findings
-    problems = [Problem(f.rule, str(f)) for f in blocking]
+    """422 in the API's one error shape; `findings` carries each one in full (for a blocked
+    release, the aggregation proposals too: `details.recode` / `drop` are the SPEC to add)."""
+    problems = [Problem(f.rule, str(f)) for f in findings]
     body = error_body("validation_failed", message, problems)
-    body["error"]["findings"] = [f.to_dict() for f in blocking]
+    body["error"]["findings"] = [f.to_dict() for f in findings]
     return JSONResponse(body, status_code=422)
 
 
@@ -93,7 +91,7 @@ def api_audit(
     inputs = load_uploads(table, spec, files, published=True)
     if inputs.loaded is None or inputs.spec is None:
         record_run(session, actor, "deid.audit", inputs, "invalid")
-        return _refused(inputs.findings, NOT_READ)
+        return _refused(blocking(inputs.findings), NOT_READ)
     doc = audit_document(inputs.loaded, inputs.spec)
     record_run(
         session,
@@ -114,5 +112,5 @@ def api_score(
     """Score a ScoringUnit; the same JSON as `accord deid score`."""
     doc, problems = score_document(unit)
     if doc is None:
-        return _refused(problems, "The ScoringUnit cannot be scored.")
+        return _refused(blocking(problems), "The ScoringUnit cannot be scored.")
     return doc

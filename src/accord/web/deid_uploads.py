@@ -124,7 +124,8 @@ def record_run(
     audit.record(session, actor, action, "deid_table", inputs.name or "(unnamed)", after=after)
 
 
-def _blocking(findings: list[Finding]) -> list[Finding]:
+def blocking(findings: list[Finding]) -> list[Finding]:
+    """What refusing bad input shows: its errors, or every finding when none is an error."""
     return errors(findings) or findings
 
 
@@ -135,10 +136,10 @@ def assess_uploads(
     an assessment publishes nothing."""
     inputs = load_uploads(table, spec, extras)
     if inputs.loaded is None or inputs.spec is None:
-        return Outcome("invalid", inputs, refused=NOT_READ, findings=_blocking(inputs.findings))
+        return Outcome("invalid", inputs, refused=NOT_READ, findings=blocking(inputs.findings))
     doc, findings = assess_document(inputs.loaded, inputs.spec)
     if has_errors(findings):
-        return Outcome("invalid", inputs, refused=NOT_ASSESSED, findings=_blocking(findings))
+        return Outcome("invalid", inputs, refused=NOT_ASSESSED, findings=blocking(findings))
     return Outcome("done", inputs, doc=doc)
 
 
@@ -155,7 +156,7 @@ def release_uploads(
     inputs = load_uploads(table, spec, extras)
     if inputs.loaded is None or inputs.spec is None:
         record_run(session, actor, "deid.release", inputs, "invalid")
-        return Outcome("invalid", inputs, refused=NOT_READ, findings=_blocking(inputs.findings))
+        return Outcome("invalid", inputs, refused=NOT_READ, findings=blocking(inputs.findings))
     rel = release_loaded(inputs.loaded, inputs.spec)
     if rel.blocked:
         record_run(session, actor, "deid.release", inputs, "blocked")
