@@ -23,6 +23,7 @@ from scipy.optimize import LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
 from accord.deid.cube import Cube
+from accord.deid.derivable import derivable
 from accord.deid.findings import Finding, Severity
 from accord.deid.groups import Groups
 from accord.deid.hypercube import Bounds, Trees
@@ -307,22 +308,32 @@ class ExactCheck:
     """Exact-derivability of primary cells: the check used where the solver cannot go."""
 
     movable: int  # a perturbation witness shows at least two values
-    exact: int  # interval reasoning pins the value: an exact disclosure
+    derivable: int  # the published equations alone fix the value (rank-based)
+    pinned: int  # the equations with the reader's bounds pin it (interval propagation)
     unsettled: int  # neither could be shown
+    conflicts: int  # a witness moves a cell the rank check calls derivable: a defect
+
+    @property
+    def exact(self) -> int:
+        return self.derivable + self.pinned
 
     @property
     def passed(self) -> bool:
-        return self.exact == 0 and self.unsettled == 0
+        return self.exact == 0 and self.unsettled == 0 and self.conflicts == 0
 
 
 def exact_disclosures(
     cube: Cube, groups: Groups, status: StatusArray, params: Parameters
 ) -> ExactCheck:
-    """Can a reader compute any primary cell exactly? Witnesses first, then propagation.
+    """Can a reader compute any primary cell exactly? Rank first, then witnesses, propagation.
 
-    A perturbation that moves the cell by one step is a second table the reader cannot
-    exclude, so the cell is not derivable; interval propagation that pins it proves it is.
+    The rank check (derivable.py) finds every cell the equations alone fix. A perturbation
+    that moves a cell by one step is a second table the reader cannot exclude, so the cell is
+    not derivable even with the bounds; interval propagation that pins it proves it is. The
+    rank check and the witness search are independent: a cell both claim is counted as a
+    conflict, and as derivable.
     """
+    fixed = derivable(groups, unknown_to_reader(cube, status)).fixed
     bounds = attacker_bounds(cube.values, status, params)
     cells = np.flatnonzero(status == PRIMARY).tolist()
     report = AuditReport()
@@ -331,9 +342,24 @@ def exact_disclosures(
     rest = _prove(cube, trees, rest, status > 0, bounds, 1.0, 3, report)
     walked = walk_proofs(cube, trees, rest, status > 0, bounds, 1.0)
     rest = [c for c in rest if c not in walked]
+    unmoved = set(rest)
+    moved = [c for c in cells if c not in unmoved]
     outer = propagate_bounds(groups, bounds)
-    exact = sum(1 for c in rest if outer.lb[c] == outer.ub[c])
-    return ExactCheck(len(cells) - len(rest), exact, len(rest) - exact)
+    pinned = [c for c in rest if not fixed[c] and outer.lb[c] == outer.ub[c]]
+    n_fixed = int(fixed[cells].sum()) if cells else 0
+    conflicts = int(fixed[moved].sum()) if moved else 0
+    return ExactCheck(
+        len(moved) - conflicts,
+        n_fixed,
+        len(pinned),
+        len(rest) - len(pinned) - (n_fixed - conflicts),
+        conflicts,
+    )
+
+
+def unknown_to_reader(cube: Cube, status: StatusArray) -> npt.NDArray[np.bool_]:
+    """Cells a reader does not see: withheld, printed in no table, or a total never known."""
+    return np.asarray((status != PUBLISHED) | np.isnan(cube.values), dtype=bool)
 
 
 def _prove(
@@ -381,8 +407,13 @@ def walk_proofs(
 ) -> dict[int, CellInterval]:
     """Intervals proved by chained perturbations, for the cells they prove wide enough."""
     down, up, _ = walk(
-        cube, trees, np.asarray(cells, dtype=np.int64), suppressed.copy(), bounds.lb,
-        bounds.ub, need,
+        cube,
+        trees,
+        np.asarray(cells, dtype=np.int64),
+        suppressed.copy(),
+        bounds.lb,
+        bounds.ub,
+        need,
     )
     out = {}
     for cell, d, u in zip(cells, down.tolist(), up.tolist(), strict=True):

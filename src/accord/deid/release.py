@@ -12,6 +12,7 @@ suppressed.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -29,8 +30,10 @@ from accord.deid.audit import (
     StatusArray,
     attacker_bounds,
     solve_intervals,
+    unknown_to_reader,
 )
 from accord.deid.cube import Cube
+from accord.deid.derivable import derivable
 from accord.deid.findings import Finding, Severity
 from accord.deid.groups import Groups, build_groups
 from accord.deid.linked import earlier_findings, hidden_cells
@@ -42,6 +45,7 @@ from accord.deid.survey import ReliabilityResult
 from accord.deid.survey_release import UNRELIABLE, apply_survey_rules
 from accord.deid.tables import LoadedTable, published_view
 
+log = logging.getLogger(__name__)
 REPORT_INTERVAL_LIMIT = 1_000  # suppressed cells solved exactly for the reviewer's report
 _ZERO = re.compile(r"^\s*[-+]?0*(\.0*)?\s*%?\s*$")
 
@@ -128,7 +132,9 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
         status = suppression.status
         findings.extend(suppression.findings)
         audit = suppression.audit
-        if hidden is None and loaded.earlier is None and not suppression.protected:
+        if suppression.protected:
+            findings.extend(rank_check(cube, groups, status))
+        elif hidden is None and loaded.earlier is None:
             findings.extend(
                 proposal_finding(option, spec.recode, spec.drop)
                 for option in propose_restructuring(cube, suppression, params)
@@ -163,6 +169,40 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
     if spec.survey is not None:
         apply_survey_rules(release, spec.survey)
     return release
+
+
+def rank_check(cube: Cube, groups: Groups, status: StatusArray) -> list[Finding]:
+    """The independent check before anything is published (derivable.py): no primary cell
+    may be solvable from the published equations, whatever the search that chose the pattern
+    believed. Its failure is a defect of this tool, reported as one."""
+    unknown = unknown_to_reader(cube, status)
+    log.info("independent rank check over %d cells a reader does not see", int(unknown.sum()))
+    result = derivable(groups, unknown)
+    primary = status == PRIMARY
+    solvable = np.flatnonzero(result.fixed & primary).tolist()
+    if not solvable:
+        return [
+            Finding(
+                "rank-check",
+                "10.5",
+                f"independent rank check: none of the {int(primary.sum())} primary cells can "
+                f"be solved from the published equations ({result.unknowns} cells unknown to "
+                f"a reader, {result.freedom} degrees of freedom)",
+                Severity.INFO,
+            )
+        ]
+    return [
+        Finding(
+            "R4-derivable",
+            "10.5",
+            "a reader can solve the published equations for this suppressed cell exactly; "
+            "the suppression search missed it (a defect: please report it)",
+            Severity.ERROR,
+            cell=cube.labels(cell),
+            row=int(cube.row[cell]) if cube.row[cell] >= 0 else None,
+        )
+        for cell in solvable
+    ]
 
 
 def _release_percent_only(
