@@ -7,7 +7,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from accord.deid.audit import COMPLEMENTARY, PRIMARY, exact_disclosures, unknown_to_reader
+from accord.deid.audit import (
+    COMPLEMENTARY,
+    PRIMARY,
+    audit_pattern,
+    exact_disclosures,
+    unknown_to_reader,
+)
 from accord.deid.derivable import derivable
 from accord.deid.findings import Severity
 from accord.deid.params import Parameters
@@ -152,3 +158,20 @@ def test_the_release_refuses_a_pattern_the_rank_check_solves(one_way_examples):
     [finding] = rank_check(cube, groups, status)
     assert finding.severity is Severity.INFO
     assert "none of the 2 primary cells" in finding.message
+
+
+def test_beyond_the_solver_the_audit_still_reports_what_the_equations_fix():
+    """A table published elsewhere whose linked blanks exceed the solver's limit: a cell the
+    equations fix is a disclosure (one value), not merely "could not verify"."""
+    cube, groups = _grid(4, 4)
+    square_a = [("r0", "c0"), ("r0", "c1"), ("r1", "c0"), ("r1", "c1")]
+    square_b = [("r2", "c2"), ("r2", "c3"), ("r3", "c2"), ("r3", "c3")]
+    status = _mask(cube, [*square_a, *square_b, ("r1", "c2")]).astype(np.int8) * COMPLEMENTARY
+    bridge = cell_of(cube, r="r1", c="c2")
+    status[bridge] = PRIMARY
+    status[cell_of(cube, r="r0", c="c0")] = PRIMARY
+    params = Parameters(reason_disclosure="undifferentiated")
+    report = audit_pattern(cube, groups, status, params, proofs=False, max_component=2)
+    rules = {f.cell["r"] + f.cell["c"]: f.rule for f in report.findings}
+    assert rules == {"r1c2": "R4-audit", "r0c0": "R4-not-verified"}
+    assert (report.intervals[bridge].lo, report.intervals[bridge].hi) == (20, 20)

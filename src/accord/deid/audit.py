@@ -243,6 +243,15 @@ def audit_pattern(
     if not solver:
         to_solve = []
     report.intervals.update(solve_intervals(cube, groups, bounds, to_solve, max_component))
+    unverified = [
+        c for c in targets.tolist() if c not in report.intervals and status[c] == PRIMARY
+    ]
+    if unverified:  # beyond the solver: the rank check still tells what the equations fix
+        fixed = derivable(groups, unknown_to_reader(cube, status)).fixed
+        for cell in unverified:
+            if fixed[cell]:
+                v = float(cube.values[cell])
+                report.intervals[cell] = CellInterval(cell, v, v, "rank", True)
     if structural is None:
         pinned = [c for c, iv in report.intervals.items() if iv.method == "propagation"]
         structural = structurally_narrow(cube, groups, status, params, pinned)
