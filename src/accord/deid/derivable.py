@@ -5,32 +5,33 @@ withheld ones. A withheld cell is exactly derivable when every solution gives it
 value: when it is zero in every vector of the null space of the withheld cells' columns, or,
 equivalently, when deleting its column lowers the rank. This check ignores the bounds a reader
 also knows (>= 1, the reason labels), so it can only under-report what the interval audit
-finds; what it does report is certain up to the arithmetic below. It is independent of the
-perturbation search that chose the pattern, and it is the check that still runs in seconds on
-tables too large for an interval solver.
+finds; what it does report is certain up to the arithmetic below. It shares no code with the
+perturbation search that chose the pattern, and it runs in seconds on tables far too large for
+an interval solver.
 
-The matrix is reduced to echelon form in exact arithmetic modulo the prime 2^61 - 1, pivoting
+The matrix is reduced to echelon form in exact arithmetic modulo the prime 2^31 - 1, pivoting
 on the sparsest row first (the additive groups of a table stay sparse under elimination).
 A random null vector is then built by back-substitution: a cell the equations fix is zero in
-it always; any other cell is zero only with probability 2^-61. The rank modulo the prime can
-fall below the rational rank only if the prime divides every maximal minor, which for tables
-of small integer coefficients does not happen in practice; either error would flag a safe cell
-as derivable, never the reverse.
+it always; any other cell is zero only with probability 2^-31. The rank modulo the prime can
+fall below the rational rank only if the prime divides every maximal minor. Either error would
+flag a safe cell as derivable, never the reverse, and the vector is checked against the
+original equations before it is believed.
 """
 
 from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from itertools import pairwise
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
 from accord.deid.groups import Groups
 
-PRIME = (1 << 61) - 1
+PRIME = (1 << 31) - 1  # products of two residues fit in 64 bits
 SEED = 20251125  # fixed: the same table always gets the same answer
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -52,93 +53,166 @@ def derivable(groups: Groups, unknown: npt.NDArray[np.bool_]) -> Derivability:
     columns = np.flatnonzero(unknown)
     sub = groups.matrix.tocsc()[:, columns].tocsr()
     sub.eliminate_zeros()
-    rows = _rows(sub.indptr, sub.indices, sub.data)
-    pivots = _eliminate(rows, len(columns))
-    y = _null_vector(pivots, len(columns))
-    _check_null(sub.indptr, sub.indices, sub.data, y)
+    sub = sub[np.diff(sub.indptr) > 0]
+    sub.sort_indices()
+    ptr = sub.indptr.astype(np.int64)
+    idx = sub.indices.astype(np.int64)
+    coef = np.rint(sub.data).astype(np.int64) % PRIME
+    start = np.random.default_rng(SEED).integers(1, PRIME, size=len(columns), dtype=np.int64)
+    y, rank = _null_vector(ptr, idx, coef, start, PRIME)
+    signed = np.rint(sub.data).astype(np.int64) * y[idx]
+    if len(signed) and (np.add.reduceat(signed, ptr[:-1]) % PRIME).any():
+        raise RuntimeError("rank check: the null vector fails an equation")
     fixed = np.zeros(len(unknown), dtype=bool)
-    fixed[columns[[i for i, v in enumerate(y) if v == 0]]] = True
-    return Derivability(fixed, len(columns), len(pivots))
+    fixed[columns[y == 0]] = True
+    return Derivability(fixed, len(columns), int(rank))
 
 
-Row = dict[int, int]
+@numba.njit(cache=True)
+def _inverse(a: int, p: int) -> int:
+    result, base, e = 1, a % p, p - 2
+    while e:
+        if e & 1:
+            result = result * base % p
+        base = base * base % p
+        e >>= 1
+    return result
 
 
-def _rows(
-    ptr: npt.NDArray[np.int32], idx: npt.NDArray[np.int32], data: npt.NDArray[np.float64]
-) -> list[Row]:
-    coef = np.rint(data).astype(np.int64) % PRIME
-    cols, vals, bounds = idx.tolist(), coef.tolist(), ptr.tolist()
-    return [dict(zip(cols[s:e], vals[s:e], strict=True)) for s, e in pairwise(bounds) if e > s]
+@numba.njit(cache=True)
+def _null_vector(
+    ptr: IntArray, idx: IntArray, coef: IntArray, start: IntArray, p: int
+) -> tuple[IntArray, int]:
+    """Forward elimination, sparsest row first; then back-substitution from `start`.
 
-
-def _eliminate(rows: list[Row], n_columns: int) -> list[tuple[int, Row]]:
-    """Forward elimination; each pivot row is returned with its pivot column, in order.
-
-    A pivot row may still hold columns pivoted later, never earlier ones: back-substitution
-    in reverse order sees every value it needs.
+    Rows live in one growing pool (each row's sorted columns and residues at an offset);
+    `holders` lists, per column, rows that held it at some time — stale entries are skipped —
+    and `count` is exact, for choosing the pivot column that touches the fewest rows.
     """
-    holders: list[set[int]] = [set() for _ in range(n_columns)]
-    for r, row in enumerate(rows):
-        for c in row:
-            holders[c].add(r)
-    heap = [(len(row), r) for r, row in enumerate(rows)]
+    m, n = len(ptr) - 1, len(start)
+    cap = 4 * len(idx) + 16
+    pool_c = np.empty(cap, dtype=np.int64)
+    pool_v = np.empty(cap, dtype=np.int64)
+    pool_c[: len(idx)] = idx
+    pool_v[: len(idx)] = coef
+    top = len(idx)
+    off = ptr[:-1].copy()
+    size = np.diff(ptr)
+    hold_row = np.empty(len(idx) + 16, dtype=np.int64)
+    hold_next = np.full(len(idx) + 16, -1, dtype=np.int64)
+    head = np.full(n, -1, dtype=np.int64)
+    count = np.zeros(n, dtype=np.int64)
+    n_hold = 0
+    for r in range(m):
+        for k in range(ptr[r], ptr[r + 1]):
+            c = idx[k]
+            if n_hold == len(hold_row):
+                hold_row = np.concatenate((hold_row, np.empty(n_hold, dtype=np.int64)))
+                hold_next = np.concatenate((hold_next, np.full(n_hold, -1, dtype=np.int64)))
+            hold_row[n_hold] = r
+            hold_next[n_hold] = head[c]
+            head[c] = n_hold
+            n_hold += 1
+            count[c] += 1
+    done = np.zeros(m, dtype=np.bool_)
+    seen = np.full(m, -1, dtype=np.int64)
+    heap = [(size[r], r) for r in range(m)]
     heapq.heapify(heap)
-    done = [False] * len(rows)
-    pivots: list[tuple[int, Row]] = []
+    piv_col = np.empty(min(m, n), dtype=np.int64)
+    piv_row = np.empty(min(m, n), dtype=np.int64)
+    rank = 0
+    buf_c = np.empty(n, dtype=np.int64)
+    buf_v = np.empty(n, dtype=np.int64)
     while heap:
-        size, r = heapq.heappop(heap)
-        row = rows[r]
-        if done[r] or size != len(row):
-            if not done[r]:
-                heapq.heappush(heap, (len(row), r))
+        s, r = heapq.heappop(heap)
+        if done[r]:
+            continue
+        if s != size[r]:
+            heapq.heappush(heap, (size[r], r))
             continue
         done[r] = True
-        if not row:
+        if size[r] == 0:
             continue  # a dependent equation: it fixes nothing new
-        pivot = min(row, key=lambda c: (len(holders[c]), c))
-        inverse = pow(row[pivot], PRIME - 2, PRIME)
-        for c in row:
-            holders[c].discard(r)
-        for other in sorted(holders[pivot]):
-            _subtract(rows[other], other, row, rows[other][pivot] * inverse % PRIME, holders)
-            heapq.heappush(heap, (len(rows[other]), other))
-        pivots.append((pivot, row))
-    return pivots
-
-
-def _subtract(target: Row, r: int, row: Row, factor: int, holders: list[set[int]]) -> None:
-    """target -= factor * row (mod PRIME), keeping the column index in step."""
-    for c, v in row.items():
-        new = (target.get(c, 0) - factor * v) % PRIME
-        if new:
-            if c not in target:
-                holders[c].add(r)
-            target[c] = new
-        elif c in target:
-            del target[c]
-            holders[c].discard(r)
-
-
-def _null_vector(pivots: list[tuple[int, Row]], n_columns: int) -> list[int]:
-    """A random vector of the null space: random free columns, pivots solved in reverse."""
-    rng = np.random.default_rng(SEED)
-    y = [int(v) for v in rng.integers(1, PRIME, size=n_columns, dtype=np.int64)]
-    for pivot, row in reversed(pivots):
-        rest = sum(v * y[c] for c, v in row.items() if c != pivot)
-        y[pivot] = -rest * pow(row[pivot], PRIME - 2, PRIME) % PRIME
-    return y
-
-
-def _check_null(
-    ptr: npt.NDArray[np.int32],
-    idx: npt.NDArray[np.int32],
-    data: npt.NDArray[np.float64],
-    y: list[int],
-) -> None:
-    """The vector must satisfy the original equations: a guard against an elimination bug."""
-    coef = np.rint(data).astype(np.int64).tolist()
-    cols, bounds = idx.tolist(), ptr.tolist()
-    for s, e in pairwise(bounds):
-        if sum(coef[k] * y[cols[k]] for k in range(s, e)) % PRIME:
-            raise RuntimeError("rank check: the null vector fails an equation")
+        o = off[r]
+        pivot, best = -1, 1 << 62
+        for k in range(o, o + size[r]):
+            c = pool_c[k]
+            count[c] -= 1
+            if count[c] < best:
+                pivot, best = c, count[c]
+        pv = 0
+        for k in range(o, o + size[r]):
+            if pool_c[k] == pivot:
+                pv = pool_v[k]
+        inv = _inverse(pv, p)
+        piv_col[rank], piv_row[rank] = pivot, r
+        rank += 1
+        h = head[pivot]
+        while h >= 0:
+            r2 = hold_row[h]
+            h = hold_next[h]
+            if done[r2] or seen[r2] == r:
+                continue
+            seen[r2] = r
+            o2, s2 = off[r2], size[r2]
+            f = 0
+            for k in range(o2, o2 + s2):  # rows are short: a scan beats a search
+                if pool_c[k] == pivot:
+                    f = pool_v[k] * inv % p
+            if f == 0:
+                continue  # a stale entry: the column left this row earlier
+            # merge r2 - f * r into the buffer, both sorted by column
+            i, j, t = o2, o, 0
+            while i < o2 + s2 or j < o + size[r]:
+                if j >= o + size[r] or (i < o2 + s2 and pool_c[i] < pool_c[j]):
+                    buf_c[t], buf_v[t] = pool_c[i], pool_v[i]
+                    t += 1
+                    i += 1
+                    continue
+                c = pool_c[j]
+                v = (p - f * pool_v[j] % p) % p
+                if i < o2 + s2 and pool_c[i] == c:
+                    v = (v + pool_v[i]) % p
+                    i += 1
+                    if v == 0:
+                        count[c] -= 1
+                else:
+                    count[c] += 1  # a new column in r2 (fill-in)
+                    if n_hold == len(hold_row):
+                        hold_row = np.concatenate((hold_row, np.empty(n_hold, dtype=np.int64)))
+                        hold_next = np.concatenate(
+                            (hold_next, np.full(n_hold, -1, dtype=np.int64))
+                        )
+                    hold_row[n_hold] = r2
+                    hold_next[n_hold] = head[c]
+                    head[c] = n_hold
+                    n_hold += 1
+                j += 1
+                if v:
+                    buf_c[t], buf_v[t] = c, v
+                    t += 1
+            if t <= s2:  # fits where it was
+                dest = o2
+            else:
+                if top + t > len(pool_c):
+                    grow = max(len(pool_c), t)
+                    pool_c = np.concatenate((pool_c, np.empty(grow, dtype=np.int64)))
+                    pool_v = np.concatenate((pool_v, np.empty(grow, dtype=np.int64)))
+                dest = top
+                top += t
+            pool_c[dest : dest + t] = buf_c[:t]
+            pool_v[dest : dest + t] = buf_v[:t]
+            off[r2], size[r2] = dest, t
+            heapq.heappush(heap, (t, r2))
+    y = start.copy()
+    for q in range(rank - 1, -1, -1):
+        pivot, r = piv_col[q], piv_row[q]
+        acc, pv = 0, 1
+        for k in range(off[r], off[r] + size[r]):
+            c = pool_c[k]
+            if c == pivot:
+                pv = pool_v[k]
+            else:
+                acc = (acc + pool_v[k] * y[c]) % p
+        y[pivot] = (p - acc) % p * _inverse(pv, p) % p
+    return y, rank
