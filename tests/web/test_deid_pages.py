@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -293,3 +294,100 @@ def test_large_files_travel_compressed_and_unpack_to_the_same_text(
     a_young = next(r for r in csv.DictReader(table.splitlines()) if r["county"] == "A"
                    and r["age"] == "young")
     assert a_young["n"] == "" and a_young["annotation"] == "1"
+
+
+def _described(client: TestClient, token: str, step: str, table: str, **fields: str) -> str:
+    """Post the form with a table and a description instead of a SPEC file."""
+    files: Upload = [
+        ("table", ("visits.csv", table.encode(), "text/csv")),
+        ("spec", ("", b"", "application/octet-stream")),
+    ]
+    data = {"csrf_token": token, "step": step, **fields}
+    response = client.post("/deid", data=data, files=files)
+    return f"{response.status_code} {response.text}"
+
+
+def test_a_table_described_on_the_page_is_released_and_its_spec_offered(
+    settings: Settings, app_client: TestClient
+) -> None:
+    token = _steward(settings, app_client)
+    fields = {
+        "title": "Visits by county",
+        "dimensions": "county, age",
+        "count": "n",
+        "statistics": "rate",
+        "score": "14",
+        "totals": "published",
+    }
+    answer = _described(app_client, token, "release", COUNTY_AGE_CSV, **fields)
+    assert answer.startswith("200 "), answer[:3000]
+    assert "Release report: Visits by county" in answer
+    assert "<dt>Small counts withheld (primary)</dt><dd>1</dd>" in answer
+    assert "The SPEC written from your description" in answer
+    written = yaml.safe_load(_data_link(answer, "spec.yaml"))
+    assert written == {
+        "title": "Visits by county",
+        "dimensions": ["county", "age"],
+        "count": "n",
+        "statistics": ["rate"],
+        "score": 14,
+    }
+    # the SPEC it wrote, chosen as a file, gives the same release
+    again = _post(app_client, token, "release", _upload(spec=yaml.safe_dump(written)))
+    assert _data_link(again, "table.csv") == _data_link(answer, "table.csv")
+    assessed = _described(app_client, token, "assess", COUNTY_AGE_CSV, **fields)
+    assert assessed.startswith("200 ") and "Masking is required" in assessed
+    assert "The SPEC written from your description" in assessed
+
+
+def test_a_description_with_problems_is_shown_again_as_typed(
+    settings: Settings, app_client: TestClient
+) -> None:
+    token = _steward(settings, app_client)
+    answer = _described(
+        app_client, token, "release", COUNTY_AGE_CSV, dimensions="county, age", score="high"
+    )
+    assert answer.startswith("422 ")
+    assert "Count column" in answer and "name the column that holds the counts" in answer
+    assert "&#39;high&#39; is not a whole number" in answer
+    assert 'value="county, age"' in answer and 'value="high"' in answer
+    assert '<details class="edit" id="deid-describe" open>' in answer
+    # a column the table does not have is the engine's finding, shown with the description
+    answer = _described(app_client, token, "release", COUNTY_AGE_CSV, dimensions="county, region",
+                        count="n")
+    assert answer.startswith("422 ") and "region" in answer
+    assert 'value="county, region"' in answer
+    assert _entries(settings)[-1]["outcome"] == "invalid"
+
+
+def test_a_spec_file_and_a_description_together_are_refused(
+    settings: Settings, app_client: TestClient
+) -> None:
+    token = _steward(settings, app_client)
+    response = app_client.post(
+        "/deid",
+        data={"csrf_token": token, "step": "release", "dimensions": "county", "count": "n"},
+        files=_upload(),
+    )
+    assert response.status_code == 422
+    assert "choose a SPEC file or describe the table on this page, not both" in response.text
+    assert _entries(settings) == []
+
+
+def test_a_refusal_offers_the_whole_spec_with_the_proposed_change(
+    settings: Settings, app_client: TestClient
+) -> None:
+    """A described table that needs combined counties: the page offers the SPEC it wrote
+    with the recode added, and that file releases the table."""
+    token = _steward(settings, app_client)
+    answer = _described(
+        app_client, token, "release", TINY_COUNTY_CSV, dimensions="county, age", count="n",
+        score="14",
+    )
+    assert answer.startswith("422 ") and "Combining these categories lets the table pass" in answer
+    changed = yaml.safe_load(_data_link(answer, "spec.yaml"))
+    assert changed["dimensions"] == ["county", "age"]
+    assert changed["recode"] == {"county": {"D": "D + E", "E": "D + E"}}
+    upload = _upload(TINY_COUNTY_CSV, yaml.safe_dump(changed))
+    released = _post(app_client, token, "release", upload)
+    assert released.startswith("200 ")

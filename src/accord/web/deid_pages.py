@@ -1,5 +1,6 @@
 """The De-identify page: upload an aggregate table and its SPEC, then assess it (steps 2–3)
-or release it (suppress and audit), in the browser.
+or release it (suppress and audit), in the browser. A person without a SPEC file describes
+the table in a few fields instead; the page writes the SPEC and shows it with the result.
 
 It runs the same code as the JSON API (``deid_uploads``) and records the same audit entry for
 a release. Nothing is stored between requests: the release files are offered as downloads
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import gzip
+import io
 from typing import Annotated, Any
 
 import yaml
@@ -34,13 +36,68 @@ Runner = Annotated[Actor, Depends(require(Action.DEID_RUN))]
 
 
 @dataclasses.dataclass
+class Described:
+    """The table as the form describes it, for a person with no SPEC file: the SPEC's
+    commonest keys, in words, each field kept as typed so a refused form shows it again."""
+
+    title: str = ""
+    dimensions: str = ""
+    count: str = ""
+    denominator: str = ""
+    statistics: str = ""
+    totals: str = "published"
+    score: str = ""
+    high_risk: bool = False
+
+    @property
+    def used(self) -> bool:
+        return bool(self.dimensions.strip() or self.count.strip())
+
+    def spec(self) -> tuple[str, list[Problem]]:
+        """The SPEC these fields say, as YAML, and what is missing or wrong in them."""
+        problems = []
+        doc: dict[str, Any] = {}
+        if self.title.strip():
+            doc["title"] = self.title.strip()
+        doc["dimensions"] = _names(self.dimensions)
+        if not doc["dimensions"]:
+            problems.append(
+                Problem("Dimension columns", "name the columns that say what each row counts")
+            )
+        doc["count"] = self.count.strip()
+        if not doc["count"]:
+            problems.append(Problem("Count column", "name the column that holds the counts"))
+        if self.totals == "unpublished":
+            doc["totals"] = "unpublished"
+        if self.denominator.strip():
+            doc["denominator"] = self.denominator.strip()
+        if _names(self.statistics):
+            doc["statistics"] = _names(self.statistics)
+        if self.score.strip():
+            try:
+                doc["score"] = int(self.score.strip())
+            except ValueError:
+                problems.append(
+                    Problem("Publication score", f"{self.score.strip()!r} is not a whole number")
+                )
+        if self.high_risk:
+            doc["high_risk"] = True
+        return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), problems
+
+
+def _names(text: str) -> list[str]:
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+@dataclasses.dataclass
 class Posted:
-    """The files of the form. A browser sends a file field left empty as a part without a
-    file name, which arrives as text: only parts with a file name are uploads."""
+    """The files and description of the form. A browser sends a file field left empty as a
+    part without a file name, which arrives as text: only parts with a file name are uploads."""
 
     table: UploadFile | None
     spec: UploadFile | None
     extras: list[UploadFile]
+    described: Described
 
 
 async def posted_files(request: Request) -> Posted:
@@ -54,7 +111,15 @@ async def posted_files(request: Request) -> Posted:
     def first(name: str) -> UploadFile | None:
         return next((v for k, v in chosen if k == name), None)
 
-    return Posted(first("table"), first("spec"), [v for k, v in chosen if k == "files"])
+    def text(name: str) -> str:
+        value = form.get(name)
+        return value[:2_000] if isinstance(value, str) else ""
+
+    fields = ("title", "dimensions", "count", "denominator", "statistics", "totals", "score")
+    described = Described(
+        **{name: text(name) for name in fields}, high_risk=bool(text("high_risk"))
+    )
+    return Posted(first("table"), first("spec"), [v for k, v in chosen if k == "files"], described)
 
 
 # The SPEC shown on the form; the same as README.md's (a test keeps the two alike).
@@ -157,6 +222,7 @@ def _form(
     step: str = "assess",
     problems: list[Problem] | None = None,
     status: int = 200,
+    described: Described | None = None,
     **context: Any,
 ) -> Response:
     return render(
@@ -165,6 +231,7 @@ def _form(
         {
             "step": step if step in STEPS else "assess",
             "problems": problems or [],
+            "described": described or Described(),
             "example_spec": EXAMPLE_SPEC,
             "samples": [
                 ("healthy-habits.csv", data_url(SAMPLE_TABLE, "text/csv"), "the table"),
@@ -189,24 +256,42 @@ def deid_run(
     posted: Annotated[Posted, Depends(posted_files)],
     step: Annotated[str, Form()] = "",
 ) -> Response:
-    table, spec, extras = posted.table, posted.spec, posted.extras
+    table, spec, extras, described = posted.table, posted.spec, posted.extras, posted.described
     missing = []
     if step not in STEPS:
         missing.append(Problem("What to do", "choose Assess or Release"))
     if table is None:
         missing.append(Problem("Table file", "choose the table (CSV or Parquet)"))
-    if spec is None:
-        missing.append(Problem("SPEC file", "choose the SPEC (YAML) that describes the table"))
+    written = ""  # the SPEC the page wrote from the description
+    if described.used and spec is not None:
+        missing.append(
+            Problem("SPEC", "choose a SPEC file or describe the table on this page, not both")
+        )
+    elif described.used:
+        written, problems = described.spec()
+        missing.extend(problems)
+        spec = UploadFile(io.BytesIO(written.encode("utf-8")), filename="spec.yaml")
+    elif spec is None:
+        missing.append(
+            Problem("SPEC file", "choose the SPEC (YAML) that describes the table, or describe it")
+        )
     if missing or table is None or spec is None:
-        return _form(request, step, missing, 422)
+        return _form(request, step, missing, 422, described)
+    spec_text = spec.file.read().decode("utf-8", errors="replace")
+    spec.file.seek(0)
+    shown = {"written_spec": written, "spec_href": data_url(written, "application/yaml")}
     if step == "assess":
         out = assess_uploads(table, spec, extras)
         if out.doc is None:
-            return _refused(request, step, out)
-        return render(request, "deid/assessment.html", {"doc": out.doc, "name": out.inputs.name})
+            return _refused(request, step, out, described, spec_text)
+        return render(
+            request,
+            "deid/assessment.html",
+            {"doc": out.doc, "name": out.inputs.name, **shown},
+        )
     out = release_uploads(session, actor, table, spec, extras)
     if out.doc is None:
-        return _refused(request, step, out)
+        return _refused(request, step, out, described, spec_text)
     downloads = [_download(name, out.files[name], mime, what) for name, mime, what in DOWNLOADS]
     withheld = [r for r in out.doc["rows"] if r["suppressed"] or r["reason"]]
     return render(
@@ -220,6 +305,7 @@ def deid_run(
             "suppressed": withheld[:SHOWN_CELLS],
             "more_withheld": max(0, len(withheld) - SHOWN_CELLS),
             "dimensions": _dimensions(out),
+            **shown,
         },
     )
 
@@ -231,7 +317,9 @@ def _dimensions(out: Outcome) -> list[str]:
     return (["table"] if spec.publish else []) + list(spec.dimensions)
 
 
-def _refused(request: Request, step: str, out: Outcome) -> Response:
+def _refused(
+    request: Request, step: str, out: Outcome, described: Described, spec_text: str
+) -> Response:
     """Bad input re-shows the form with every problem; a blocked release says why and what
     to do, on the same form so the person can upload a changed table."""
     if out.status == "blocked":
@@ -239,12 +327,13 @@ def _refused(request: Request, step: str, out: Outcome) -> Response:
             request,
             step,
             status=422,
+            described=described,
             blocked=_listed([f for f in out.findings if f.rule != PROPOSAL]),
             remedy=REMEDY,
             refused=out.refused,
-            proposals=[_proposal(f) for f in out.findings if f.rule == PROPOSAL],
+            proposals=[_proposal(f, spec_text) for f in out.findings if f.rule == PROPOSAL],
         )
-    return _form(request, step, plain(out.findings), 422, refused=out.refused)
+    return _form(request, step, plain(out.findings), 422, described, refused=out.refused)
 
 
 def _listed(findings: list[Finding]) -> list[Problem]:
@@ -252,12 +341,23 @@ def _listed(findings: list[Finding]) -> list[Problem]:
     return plain(shown) + ([Problem("", more)] if more else [])
 
 
-def _proposal(finding: Finding) -> dict[str, Any]:
-    """A restructuring as the page shows it: what changes, and the SPEC lines that do it."""
+def _proposal(finding: Finding, spec_text: str) -> dict[str, Any]:
+    """A restructuring as the page shows it: what changes, the SPEC lines that do it, and
+    the whole SPEC with them (comments are not kept), ready to choose as the SPEC file."""
     recode = finding.details.get("recode", {})
     drop = finding.details.get("drop", [])
     lines = {k: v for k, v in (("drop", drop), ("recode", recode)) if v}
+    try:
+        base = yaml.safe_load(spec_text)
+    except yaml.YAMLError:
+        base = None
+    changed = (
+        yaml.safe_dump({**base, **lines}, sort_keys=False, allow_unicode=True)
+        if isinstance(base, dict)
+        else ""
+    )
     return {
+        "spec_href": data_url(changed, "application/yaml") if changed else "",
         "passes": finding.details["passes"],
         "cells": finding.details.get("cells", 0),
         "cells_before": finding.details.get("cells_before", 0),
