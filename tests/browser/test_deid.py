@@ -142,3 +142,36 @@ def test_a_large_report_is_unpacked_in_the_browser(
     info.value.save_as(saved)
     report = json.loads(saved.read_text(encoding="utf-8"))
     assert len(report["rows"]) == len(cells)
+
+
+def test_a_steward_without_a_spec_describes_the_table(
+    settings: Settings, server: str, page: Page, tmp_path: Path
+) -> None:
+    """The page reads the chosen table's header and offers its columns to tick; the release
+    then shows the SPEC it wrote, to save."""
+    make_user(settings, "sam", "steward")
+    table = tmp_path / "visits.csv"
+    table.write_text(COUNTY_AGE_CSV, encoding="utf-8")
+    sign_in(page, server, "sam")
+    go(page, "De-identify")
+    page.get_by_label("Table file").set_input_files(table)
+    page.locator("summary", has_text="Describe the table here").click()
+    expect(page.get_by_text("Columns in your table: tick the dimensions.")).to_be_visible()
+    page.get_by_role("checkbox", name="county").check()
+    page.get_by_role("checkbox", name="age", exact=True).check()
+    expect(page.get_by_label("Dimension columns")).to_have_value("county, age")
+    page.get_by_role("checkbox", name="county").uncheck()
+    page.get_by_role("checkbox", name="county").check()
+    expect(page.get_by_label("Dimension columns")).to_have_value("age, county")
+    page.get_by_label("Count column").fill("n")
+    page.get_by_label("Publication score").fill("14")
+    page.get_by_label("Title").fill("Visits by county")
+    page.get_by_label("Release").check()
+    page.get_by_role("button", name="Run").click(timeout=60_000)
+    expect(page.get_by_role("heading", name="Release report: Visits by county")).to_be_visible()
+    expect(page.get_by_role("heading", name="The SPEC written from your description")).to_be_visible()
+    with page.expect_download() as info:
+        page.get_by_role("link", name="spec.yaml").click()
+    saved = tmp_path / "written.yaml"
+    info.value.save_as(saved)
+    assert "dimensions:\n- age\n- county\ncount: n\n" in saved.read_text(encoding="utf-8")
