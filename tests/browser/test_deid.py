@@ -169,7 +169,8 @@ def test_a_steward_without_a_spec_describes_the_table(
     page.get_by_label("Release").check()
     page.get_by_role("button", name="Run").click(timeout=60_000)
     expect(page.get_by_role("heading", name="Release report: Visits by county")).to_be_visible()
-    expect(page.get_by_role("heading", name="The SPEC written from your description")).to_be_visible()
+    written = page.get_by_role("heading", name="The SPEC written from your description")
+    expect(written).to_be_visible()
     with page.expect_download() as info:
         page.get_by_role("link", name="spec.yaml").click()
     saved = tmp_path / "written.yaml"

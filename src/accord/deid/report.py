@@ -79,10 +79,12 @@ def build_report(release: Release) -> dict[str, Any]:
             )
         rows.append(entry)
     sup = release.suppression
+    cells = release.loaded.row_cell
     summary: dict[str, Any] = {
         "rows": table.n_rows,
-        "primary": int((release.row_status == PRIMARY).sum()),
-        "complementary": int((release.row_status == COMPLEMENTARY).sum()),
+        # cells, not rows: a total shared by linked tables is printed in each, withheld once
+        "primary": len(np.unique(cells[release.row_status == PRIMARY])),
+        "complementary": len(np.unique(cells[release.row_status == COMPLEMENTARY])),
         "derived": int(release.derived_rows.sum()),
         "primary_cells_all_levels": sup.primary_count if sup else 0,
         "suppressed_cells_all_levels": sup.suppressed_count if sup else 0,
