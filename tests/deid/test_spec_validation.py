@@ -280,3 +280,39 @@ def test_any_value_of_a_scoring_unit_field_gives_findings_not_exceptions(
         assert all(isinstance(f, Finding) for f in report.findings)
     doc, findings = score_document(unit)
     assert (doc is None) == bool(findings)
+
+
+def _load(folder: Path, name: str, table: str, spec: str = "") -> list[Finding]:
+    (folder / name).write_text(table, encoding="utf-8")
+    (folder / f"{name}.yaml").write_text(spec or yaml.safe_dump(BASE_SPEC))
+    loaded, _, findings = load_release_inputs(folder / name, folder / f"{name}.yaml")
+    assert (loaded is None) == bool(findings), findings
+    return findings
+
+
+def test_spreadsheet_csv_with_semicolons_or_tabs_is_read(folder: Path) -> None:
+    """Spreadsheets in many locales save "CSV" with semicolons; a header with no comma in it
+    is split on what it does have."""
+    for sep in (";", "\t"):
+        text = COUNTY_AGE_CSV.replace(",", sep)
+        assert _load(folder, "semi.csv", text) == []
+    # a comma header keeps commas, whatever the values hold
+    text = "county,age,n,note\nA,young,3,a;b\nA,old,40,c\n"
+    assert _load(folder, "mixed.csv", text) == []
+
+
+def test_a_missing_column_names_the_columns_the_table_has(folder: Path) -> None:
+    findings = _load(folder, "cols.csv", "County,Age,N\nA,young,3\n")
+    assert [f.rule for f in findings] == ["unknown-column"] * 3
+    assert findings[0].message == (
+        "SPEC names column 'county', which TABLE does not have (it has 'County', 'Age', 'N')"
+    )
+
+
+def test_a_count_with_thousands_separators_says_so(folder: Path) -> None:
+    text = 'county,age,n\nA,young,"1,234"\nA,old,3.5\n'
+    first, second = _load(folder, "thousands.csv", text)
+    assert first.message == (
+        "count '1,234' is not a whole number (write it without thousands separators)"
+    )
+    assert second.message == "count '3.5' is not a whole number"

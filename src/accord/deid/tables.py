@@ -75,7 +75,8 @@ def read_table(path: Path) -> tuple[LongTable | None, list[Finding]]:
             }
             return LongTable(list(t.column_names), cols), []
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
+            reader = csv.reader(fh, delimiter=_delimiter(fh.readline()))
+            fh.seek(0)
             header = next(reader, None)
             if header is None:
                 return None, [Finding("empty-table", "11.1", f"{path} is empty")]
@@ -94,6 +95,17 @@ def read_table(path: Path) -> tuple[LongTable | None, list[Finding]]:
             return LongTable(header, data), []
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return None, [Finding("bad-table", "11.1", f"cannot read {path}: {exc}")]
+
+
+def _delimiter(header: str) -> str:
+    """Comma, unless the header has none and is split by semicolons or tabs, as spreadsheets
+    in many locales save "CSV"."""
+    if "," in header:
+        return ","
+    return max(";\t", key=header.count) if any(c in header for c in ";\t") else ","
+
+
+_THOUSANDS = re.compile(r"^\d{1,3}([,.' ]\d{3})+$")
 
 
 def _parse_counts(
@@ -115,8 +127,11 @@ def _parse_counts(
         elif _NUM.match(t) and float(t) < 0:
             problems.append(Finding("count-negative", "2", f"negative count {t!r}", row=i + 1))
         else:
+            hint = " (write it without thousands separators)" if _THOUSANDS.match(t) else ""
             problems.append(
-                Finding("count-not-integer", "2", f"count {t!r} is not a whole number", row=i + 1)
+                Finding(
+                    "count-not-integer", "2", f"count {t!r} is not a whole number{hint}", row=i + 1
+                )
             )
     return counts, blank, problems
 
@@ -143,11 +158,14 @@ def build_cube(
     """
     faces = published and bool(spec.publish)
     findings: list[Finding] = []
+    has = ", ".join(repr(n) for n in table.names[:20]) + (", …" if len(table.names) > 20 else "")
     for col in spec.columns():
         if col not in table.columns:
             findings.append(
                 Finding(
-                    "unknown-column", "11", f"SPEC names column {col!r}, which TABLE does not have"
+                    "unknown-column",
+                    "11",
+                    f"SPEC names column {col!r}, which TABLE does not have (it has {has})",
                 )
             )
     if spec.publish and TABLE_COLUMN in table.columns and TABLE_COLUMN not in spec.columns():
