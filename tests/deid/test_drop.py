@@ -93,6 +93,10 @@ def test_the_proposal_offers_to_leave_out_the_year_when_that_keeps_more_detail(t
         ("drop: [county, year, sex]\n", "drop leaves no dimension to publish"),
         ("drop: [year]\nrecode: {year: {'2023': '2023-24'}}\n", "which drop leaves out"),
         ("drop: [year]\nstatistics: [n]\n", "drop cannot be combined with statistics"),
+        (
+            "drop: [year]\npublish: [[county], [sex]]\n",
+            "drop cannot be combined with publish: leave the dimension out of its tables",
+        ),
     ],
 )
 def test_bad_drop_is_refused_and_nothing_written(tmp_path, extra, needle):

@@ -359,3 +359,26 @@ def test_without_publish_every_cell_is_published(tmp_path):
     assert not (rel.status == HIDDEN).any()
     assert rel.status[loaded.row_cell].tolist() == rel.row_status.tolist()
     assert set(np.unique(rel.status).tolist()) <= {PUBLISHED, PRIMARY, COMPLEMENTARY}
+
+
+def test_linked_tables_of_recoded_categories_release_and_audit(tmp_path):
+    """`recode` with `publish`: the cross-tabulation is recoded first, each table prints the
+    merged county, and the released file, read back with the same SPEC, passes the audit."""
+    spec = SPEC + 'recode: {county: {Alpine: "Alpine + Butte", Butte: "Alpine + Butte"}}\n'
+    t, s = write(tmp_path, table_text(crosstab()), spec)
+    out = tmp_path / "out"
+    release_cli(t, s, out)
+    published = read_rows(out / "table.csv")
+    counties = {r["county"] for r in published}
+    assert counties == {"Alpine + Butte", "Colusa", "Del Norte", "Total"}
+    values = crosstab()
+    merged = sum(n for (c, _, _), n in values.items() if c in ("Alpine", "Butte"))
+    shared = {
+        (r["table"], r["n"])
+        for r in published
+        if r["county"] == "Alpine + Butte" and r["age"] == r["sex"] == "Total"
+    }
+    assert shared == {("county × age", str(merged)), ("county × sex", str(merged))}
+    result = runner.invoke(app, ["audit", str(out / "table.csv"), "--spec", str(s)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["passed"]

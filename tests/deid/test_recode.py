@@ -247,7 +247,6 @@ BAD_SPECS = [
         "recode cannot be combined with survey",
     ),
     (SPEC + "percent_only: {dimension: county}\n" + RECODE, "cannot be combined with percent_only"),
-    (SPEC + "publish: [[county], [age]]\n" + RECODE, "cannot be combined with publish"),
     (
         SPEC + "previously_suppressed: {file: t.csv}\n" + RECODE,
         "previously_suppressed: the earlier release's suppressions name the old categories",

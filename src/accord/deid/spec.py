@@ -287,12 +287,13 @@ RECODE_CONFLICTS = (
     ("statistics", "statistics: a statistic cannot be re-derived from summed rows"),
     ("survey", "survey estimates: an estimate cannot be re-derived from summed rows"),
     ("percent_only", "percent_only: it publishes the categories as printed"),
-    ("publish", "publish: linked tables are read back as printed"),
     (
         "previously_suppressed",
         "previously_suppressed: the earlier release's suppressions name the old categories",
     ),
 )
+# `publish` chooses which dimensions each table keeps: with it, `drop` says nothing more
+DROP_CONFLICTS = (*RECODE_CONFLICTS, ("publish", "publish: leave the dimension out of its tables"))
 
 
 def _recode(
@@ -402,7 +403,7 @@ def _drop(
     if raw:
         f.extend(
             Finding("bad-spec", "10.1", f"drop cannot be combined with {why}")
-            for other, why in RECODE_CONFLICTS
+            for other, why in DROP_CONFLICTS
             if spec.get(other)
         )
     return tuple(raw), f
