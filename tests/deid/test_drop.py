@@ -76,12 +76,17 @@ def test_the_proposal_offers_to_leave_out_the_year_when_that_keeps_more_detail(t
     rel = release_loaded(loaded, spec)
     assert rel.blocked
     proposals = [f.details for f in rel.refusal if f.rule == "aggregation-proposal"]
-    assert [p.get("drop") for p in proposals] == [None, ["year"]]
+    assert [p.get("drop") for p in proposals] == [None, ["year"], None]
     assert all(p["passes"] for p in proposals)
-    t, s = _write(tmp_path, two_year_table(), SPEC + "drop: [year]\n")
-    loaded, spec, _ = load_release_inputs(t, s)
-    assert loaded is not None and spec is not None
-    assert not release_loaded(loaded, spec).blocked
+    # the third: the years kept, in a second table linked by county (DDG §10.1 "split")
+    split = proposals[2]
+    assert split["publish"] == [["county", "sex"], ["county", "year"]]
+    assert split["cells"] == 18 + 18 - 6 > proposals[1]["cells"] == 18
+    for extra in ("drop: [year]\n", f"publish: {split['publish']}\n"):
+        t, s = _write(tmp_path, two_year_table(), SPEC + extra)
+        loaded, spec, _ = load_release_inputs(t, s)
+        assert loaded is not None and spec is not None
+        assert not release_loaded(loaded, spec).blocked
 
 
 @pytest.mark.parametrize(

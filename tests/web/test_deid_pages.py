@@ -280,6 +280,19 @@ def test_both_restructurings_are_offered_when_leaving_out_the_year_keeps_more(
     assert "Adding the table up over year lets the table pass" in answer
     assert "The table keeps 18 of its 54 cells (totals included)." in answer
     assert '<pre class="snippet">drop:\n- year\n</pre>' in answer
+    # or the years in a second table beside it, linked by county: the page's SPEC releases
+    assert "<h4>Or: publish two linked tables, county × sex and county × year</h4>" in answer
+    assert "Publishing the table as two tables that share their county totals" in answer
+    assert "The table keeps 30 of its 54 cells (totals included)." in answer
+    snippets = re.findall(r'<pre class="snippet">(.*?)</pre>', answer, re.S)
+    assert snippets[2] == "publish:\n- - county\n  - sex\n- - county\n  - year\n"
+    upload = _upload(two_year_table(), DROP_SPEC + snippets[2])
+    released = _post(app_client, token, "release", upload)
+    assert released.startswith("200 ")
+    assert (
+        "<dt>Linked tables (sharing their totals)</dt><dd>county × sex; county × year</dd>"
+        in released
+    )
 
 
 def test_large_files_travel_compressed_and_unpack_to_the_same_text(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import yaml
 
 from accord.deid.cube import Cube, sum_margins
@@ -26,6 +27,7 @@ from accord.deid.findings import Finding, Severity
 from accord.deid.groups import build_groups
 from accord.deid.hierarchy import Dimension
 from accord.deid.params import Parameters
+from accord.deid.spec import table_name
 from accord.deid.suppression import SuppressionResult, suppress_cube
 
 log = logging.getLogger(__name__)
@@ -53,10 +55,23 @@ class Coarsening:
     rounds: int
     dropped: tuple[str, ...] = ()  # a dimension the table is published without
     cells_before: int = 0  # the table's cells (with margins) before restructuring
+    faces: tuple[tuple[int, ...], ...] = ()  # linked tables the cube is published as
 
     @property
     def passes(self) -> bool:
         return self.result.protected
+
+    @property
+    def tables(self) -> list[list[str]]:
+        """The SPEC `publish` of a split: each linked table's dimensions."""
+        return [[self.cube.dims[j].name for j in face] for face in self.faces]
+
+    @property
+    def cells(self) -> int:
+        """Cells published, margins included: a split prints its tables, not its cube."""
+        if not self.faces:
+            return self.cube.size
+        return int((~hidden_by_faces(self.cube, self.faces)).sum())
 
     def recode(self) -> dict[str, dict[str, str]]:
         """The SPEC `recode` that produces the coarser table: every merged code to its label."""
@@ -67,14 +82,22 @@ class Coarsening:
 
 
 def propose_aggregation(
-    cube: Cube, result: SuppressionResult, params: Parameters, max_rounds: int = MAX_ROUNDS
+    cube: Cube,
+    result: SuppressionResult,
+    params: Parameters,
+    max_rounds: int = MAX_ROUNDS,
+    faces: tuple[tuple[int, ...], ...] = (),
+    merged: list[dict[int, tuple[str, ...]]] | None = None,
 ) -> Coarsening | None:
     """Merge the categories behind unprotectable cells until the table passes.
 
     None when nothing can be merged (every culprit is an only child). Each round merges every
     category that still causes a failure with its smallest sibling and suppresses again.
+    With `faces` the cube is published as those linked tables; `merged` carries merges a
+    caller already made (their codes by category).
     """
-    merged: list[dict[int, tuple[str, ...]]] = [{} for _ in cube.dims]
+    merged = merged if merged is not None else [{} for _ in cube.dims]
+    started_merged = any(merged)
     rounds = 0
     while rounds < max_rounds:
         cells = sorted(set(result.audit.failing) | set(result.unprotectable))
@@ -85,19 +108,20 @@ def propose_aggregation(
             break
         rounds += 1
         cube, merged = _merge(cube, pairs, merged)
-        result = suppress_cube(cube, build_groups(cube), params)
+        hidden = hidden_by_faces(cube, faces) if faces else None
+        result = suppress_cube(cube, build_groups(cube), params, hidden=hidden)
         log.info(
             "combining categories, round %d: %d merges; %d cells still unprotected",
             rounds, len(pairs), len(result.audit.failing) + len(result.unprotectable),
         )
-    if not rounds:
+    if not rounds and not started_merged:
         return None
     merges = [
         Merge(cube.dims[j].name, codes)
         for j, per_dim in enumerate(merged)
         for _, codes in sorted(per_dim.items())
     ]
-    return Coarsening(merges, cube, result, rounds)
+    return Coarsening(merges, cube, result, rounds, faces=faces)
 
 
 def propose_restructuring(
@@ -134,9 +158,62 @@ def propose_restructuring(
             best = option
     if best is not None:
         proposals.append(best)
+        split = _propose_split(cube, best, params)
+        if split is not None and split.passes:
+            proposals.append(split)
     for option in proposals:
         option.cells_before = cube.size
     return proposals
+
+
+def _propose_split(cube: Cube, without: Coarsening, params: Parameters) -> Coarsening | None:
+    """Instead of leaving a dimension out, publish it in a second, linked table with the
+    dimension of most categories (DDG §10.1: "split into several tables with fewer
+    variables"): without the year, and area × year beside it. The split starts from the
+    merges that let the table without the dimension pass, and merges further if the second
+    table needs it. None for a table of two dimensions, where the split is the table itself.
+    """
+    (name,) = without.dropped
+    j = next(i for i, d in enumerate(cube.dims) if d.name == name)
+    others = [i for i in range(len(cube.dims)) if i != j]
+    if len(others) < 2:
+        return None
+    key = max(others, key=lambda i: (int(cube.dims[i].is_leaf.sum()), -i))
+    faces = (tuple(others), tuple(sorted((key, j))))
+    log.info("trying %s published beside it, linked", " × ".join(cube.dims[i].name
+             for i in faces[1]))
+    start, merged = _apply(cube, without.merges)
+    result = suppress_cube(start, build_groups(start), params, hidden=hidden_by_faces(start, faces))
+    option = propose_aggregation(start, result, params, faces=faces, merged=merged)
+    if option is None:  # nothing merged, and nothing needed merging
+        option = Coarsening([], start, result, 0, faces=faces)
+    return option
+
+
+def hidden_by_faces(cube: Cube, faces: tuple[tuple[int, ...], ...]) -> npt.NDArray[np.bool_]:
+    """Cells printed in none of the linked tables: each table is the cube's face where the
+    dimensions it leaves out are at their totals."""
+    printed = np.zeros(cube.size, dtype=bool)
+    for face in faces:
+        at_totals = np.ones(cube.size, dtype=bool)
+        for j in range(len(cube.dims)):
+            if j not in face:
+                at_totals &= cube.coord_arrays[j] == 0
+        printed |= at_totals
+    return ~printed
+
+
+def _apply(cube: Cube, merges: list[Merge]) -> tuple[Cube, list[dict[int, tuple[str, ...]]]]:
+    """The cube with `merges` (named by their original codes) made, in one pass."""
+    merged: list[dict[int, tuple[str, ...]]] = [{} for _ in cube.dims]
+    folds: list[tuple[int, int, int]] = []
+    for m in merges:
+        j = next(i for i, d in enumerate(cube.dims) if d.name == m.dimension)
+        first, *rest = (cube.dims[j].index[code] for code in m.codes)
+        folds.extend((j, first, other) for other in rest)
+    if not folds:
+        return cube, merged
+    return _merge(cube, folds, merged)
 
 
 MAX_DROPPED_CATEGORIES = 5  # a short dimension such as years or sex, not a geography
@@ -215,14 +292,14 @@ def _merge(
     new_merged = [dict(m) for m in merged]
     for j in sorted({j for j, _, _ in pairs}):
         dim = dims[j]
-        into = {b: a for jj, a, b in pairs if jj == j}
+        into = {b: a for jj, a, b in pairs if jj == j}  # several b may fold into one a
         keep = [n for n in range(dim.size) if n not in into]
         position = {n: i for i, n in enumerate(keep)}
         new_index = np.array([position[into.get(n, n)] for n in range(dim.size)], dtype=np.int64)
         originals = {n: merged[j].get(n, (dim.codes[n],)) for n in range(dim.size)}
         groups: dict[int, tuple[str, ...]] = {}
         for b, a in into.items():
-            groups[a] = originals[a] + originals[b]
+            groups[a] = groups.get(a, originals[a]) + originals[b]
         codes = [
             " + ".join(groups[n]) if n in groups else dim.codes[n] for n in keep
         ]
@@ -255,6 +332,12 @@ def proposal_finding(
     drop = [*dropped_before, *coarsening.dropped]
     lines: dict[str, Any] = {}
     steps = []
+    if coarsening.faces:
+        lines["publish"] = coarsening.tables
+        steps.append(
+            "publishing two linked tables, "
+            + " and ".join(table_name(tuple(t)) for t in coarsening.tables)
+        )
     if coarsening.dropped:
         lines["drop"] = drop
         steps.append("publishing the table without " + ", ".join(coarsening.dropped))
@@ -267,7 +350,7 @@ def proposal_finding(
     result = coarsening.result
     if coarsening.cells_before:
         steps[-1] += (
-            f" (the table keeps {coarsening.cube.size:,} of its {coarsening.cells_before:,} "
+            f" (the table keeps {coarsening.cells:,} of its {coarsening.cells_before:,} "
             "cells, margins included)"
         )
     if coarsening.passes and not result.primary_count:
@@ -288,7 +371,7 @@ def proposal_finding(
         Severity.INFO,
         details={
             **lines,
-            "cells": coarsening.cube.size,
+            "cells": coarsening.cells,
             "cells_before": coarsening.cells_before,
             "passes": coarsening.passes,
             "rounds": coarsening.rounds,

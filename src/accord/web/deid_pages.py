@@ -346,7 +346,8 @@ def _proposal(finding: Finding, spec_text: str) -> dict[str, Any]:
     the whole SPEC with them (comments are not kept), ready to choose as the SPEC file."""
     recode = finding.details.get("recode", {})
     drop = finding.details.get("drop", [])
-    lines = {k: v for k, v in (("drop", drop), ("recode", recode)) if v}
+    publish = finding.details.get("publish", [])
+    lines = {k: v for k, v in (("publish", publish), ("drop", drop), ("recode", recode)) if v}
     try:
         base = yaml.safe_load(spec_text)
     except yaml.YAMLError:
@@ -362,6 +363,8 @@ def _proposal(finding: Finding, spec_text: str) -> dict[str, Any]:
         "cells": finding.details.get("cells", 0),
         "cells_before": finding.details.get("cells_before", 0),
         "drop": drop,
+        "tables": [" × ".join(t) for t in publish],
+        "shared": [d for d in publish[0] if all(d in t for t in publish)] if publish else [],
         "merges": sorted({(dim, new) for dim, m in recode.items() for new in m.values()}),
         "yaml": yaml.safe_dump(lines, sort_keys=False, allow_unicode=True),
     }
