@@ -7,8 +7,9 @@ run three ways: with distinct reason codes (the default: a reader knows primary 
 and complementary cells ≥ 11), with one undifferentiated mark (DDG.md §16 A4), and with that mark
 where the department lets totals be complements (DDG.md §10.4 (8)). A table that
 suppression cannot protect gets the restructuring proposals (DDG.md §10.1: merged categories,
-or the table without a short dimension), timed, and each coarser table is suppressed and
-audited in turn.
+the table without a short dimension, or that dimension in a second, linked table), timed, and
+each is suppressed and audited in turn. Every table passed also gets the release's independent
+rank check, timed on its own line (the large table's exact-derivability check includes it).
 
     python bench/deid_bench.py          # 100,000-cell 4-dimension table
     python bench/deid_bench.py --full   # also the 650,000-cell 5-dimension table
@@ -25,7 +26,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from accord.deid.aggregation import propose_restructuring
+from accord.deid.aggregation import hidden_by_faces, propose_restructuring
 from accord.deid.audit import audit_pattern, exact_disclosures
 from accord.deid.cube import Cube, sum_margins
 from accord.deid.groups import Groups, build_groups
@@ -143,19 +144,32 @@ def run(name: str, dims: list[Dimension], leaf: np.ndarray, audit_solver: bool) 
         for coarse in options:
             merged = dict(Counter(m.dimension for m in coarse.merges))
             areas = sum(len(m.codes) for m in coarse.merges)
-            print(
-                f"   without {coarse.dropped or '—'}, merged groups {merged} ({areas} categories) "
-                f"in {coarse.rounds} rounds, {coarse.cube.size:,} cells; passes {coarse.passes}"
+            shape = (
+                f"as linked tables {coarse.tables}"
+                if coarse.faces
+                else f"without {coarse.dropped or '—'}"
             )
-            suppress_and_audit(coarse.cube, build_groups(coarse.cube), params, base, audit_solver)
+            print(
+                f"   {shape}, merged groups {merged} ({areas} categories) in {coarse.rounds} "
+                f"more rounds, {coarse.cells:,} cells published; passes {coarse.passes}"
+            )
+            hidden = hidden_by_faces(coarse.cube, coarse.faces) if coarse.faces else None
+            suppress_and_audit(
+                coarse.cube, build_groups(coarse.cube), params, base, audit_solver, hidden
+            )
     print(f"peak RSS {peak_mib():,.0f} MiB")
 
 
 def suppress_and_audit(
-    cube: Cube, groups: Groups, params: Parameters, base: float, audit_solver: bool
+    cube: Cube,
+    groups: Groups,
+    params: Parameters,
+    base: float,
+    audit_solver: bool,
+    hidden: np.ndarray | None = None,
 ) -> SuppressionResult:
     start = time.perf_counter()
-    result = suppress_cube(cube, groups, params)
+    result = suppress_cube(cube, groups, params, hidden=hidden)
     suppress_s = time.perf_counter() - start
     start = time.perf_counter()
     if audit_solver:
