@@ -8,8 +8,8 @@ and complementary cells ≥ 11), with one undifferentiated mark (DDG.md §16 A4)
 where the department lets totals be complements (DDG.md §10.4 (8)). A table that
 suppression cannot protect gets the restructuring proposals (DDG.md §10.1: merged categories,
 the table without a short dimension, or that dimension in a second, linked table), timed, and
-each is suppressed and audited in turn. Every table passed also gets the release's independent
-rank check, timed on its own line (the large table's exact-derivability check includes it).
+each is suppressed and audited in turn. On the 100,000-cell table the release's independent
+rank check is timed on its own line; the large table's exact-derivability check includes it.
 
     python bench/deid_bench.py          # 100,000-cell 4-dimension table
     python bench/deid_bench.py --full   # also the 650,000-cell 5-dimension table
