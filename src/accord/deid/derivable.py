@@ -9,13 +9,14 @@ finds; what it does report is certain up to the arithmetic below. It shares no c
 perturbation search that chose the pattern, and it runs in seconds on tables far too large for
 an interval solver.
 
-The matrix is reduced to echelon form in exact arithmetic modulo the prime 2^31 - 1, pivoting
-on the sparsest row first (the additive groups of a table stay sparse under elimination).
-A random null vector is then built by back-substitution: a cell the equations fix is zero in
-it always; any other cell is zero only with probability 2^-31. The rank modulo the prime can
-fall below the rational rank only if the prime divides every maximal minor. Either error would
-flag a safe cell as derivable, never the reverse, and the vector is checked against the
-original equations before it is believed.
+The matrix is reduced to echelon form in exact arithmetic modulo the prime p = 2^31 - 1,
+pivoting on the sparsest row first (the additive groups of a table stay sparse under
+elimination). A random null vector is then built by back-substitution and checked against the
+original equations. Two things can err, each with probability about 1/p per cell: a free cell
+can be zero in the random vector by chance (a safe cell reported derivable: a false alarm),
+and reducing modulo p can lose a solution of the rational system only when p divides a minor of
+the matrix that the elimination divides by (a derivable cell reported free). The release does
+not rest on this check alone: every primary cell also has its perturbation proof.
 """
 
 from __future__ import annotations
