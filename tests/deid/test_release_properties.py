@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accord.deid.aggregation import PROPOSAL
+from accord.deid.files import load_release_inputs
 from accord.deid.output import render_odp
-from accord.deid.release import release_loaded
+from accord.deid.release import Release, release_loaded
 from accord.deid.spec import parse_spec
 from accord.deid.tables import LongTable, build_cube
+from tests.deid.test_suppression_properties import tables
 
 
 @st.composite
@@ -54,3 +58,38 @@ def test_published_table_hides_small_values_and_their_statistics(table):
             assert int(shown) == n
             assert n == 0 or n >= 11
             assert row[idx["annotation"]] == ""
+
+
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(table=tables())
+def test_every_proposal_said_to_pass_releases_through_its_spec_lines(tmp_path_factory, table):
+    """A refused table's proposals (merged categories, a dimension left out, or the table split
+    into linked tables), applied as the SPEC lines they print, release through the same path a
+    user's SPEC takes: the proposal's promise is kept, not just its cube's."""
+    leaves, dims, hier = table
+    folder = tmp_path_factory.mktemp("proposal")
+    rows = [",".join([*dims, "n"])] + [",".join([*key, str(v)]) for key, v in leaves.items()]
+    (folder / "t.csv").write_text("\n".join(rows) + "\n")
+    base = {"dimensions": dims, "count": "n", "score": 14}
+    if hier:
+        (folder / "h.csv").write_text(
+            "child,parent\n" + "".join(f"{c},{p}\n" for c, p in hier["d0"].items())
+        )
+        base["hierarchies"] = {"d0": {"file": "h.csv", "child": "child", "parent": "parent"}}
+    rel = _release(folder, base)
+    if not rel.blocked:
+        return
+    for finding in rel.refusal:
+        if finding.rule != PROPOSAL or not finding.details["passes"]:
+            continue
+        details = finding.details
+        lines = {k: details[k] for k in ("publish", "drop", "recode") if k in details}
+        again = _release(folder, {**base, **lines})
+        assert not again.blocked, (lines, [f.message for f in again.findings][:5])
+
+
+def _release(folder, spec: dict) -> Release:
+    (folder / "s.yaml").write_text(yaml.safe_dump(spec))
+    loaded, tspec, findings = load_release_inputs(folder / "t.csv", folder / "s.yaml")
+    assert loaded is not None and tspec is not None, findings
+    return release_loaded(loaded, tspec)
