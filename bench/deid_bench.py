@@ -182,6 +182,7 @@ def suppress_and_audit(
             f"exact disclosures {check.exact} ({check.derivable} solvable from the equations, "
             f"{check.pinned} pinned by the reader's bounds), unsettled {check.unsettled}, "
             f"conflicts {check.conflicts}; {len(result.audit.failing)} cells below 4 values"
+            + ("" if check.ranked else "; the rank check outgrew its limit")
         )
         kind = "exact-derivability check (rank first)"
     audit_s = time.perf_counter() - start

@@ -7,12 +7,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+from accord.deid.aggregation import hidden_by_faces
 from accord.deid.audit import (
     COMPLEMENTARY,
     PRIMARY,
     audit_pattern,
     exact_disclosures,
-    unknown_to_reader,
+    reader_derivable,
 )
 from accord.deid.derivable import derivable
 from accord.deid.findings import Severity
@@ -122,7 +123,7 @@ def test_released_patterns_leave_no_primary_cell_derivable(table):
     check = exact_disclosures(cube, groups, result.status, params)
     assert check.conflicts == 0
     if result.protected:
-        fixed = derivable(groups, unknown_to_reader(cube, result.status)).fixed
+        fixed = reader_derivable(cube, groups, result.status).fixed
         assert not fixed[result.status == PRIMARY].any()
         assert check.passed, check
 
@@ -175,3 +176,39 @@ def test_beyond_the_solver_the_audit_still_reports_what_the_equations_fix():
     rules = {f.cell["r"] + f.cell["c"]: f.rule for f in report.findings}
     assert rules == {"r1c2": "R4-audit", "r0c0": "R4-not-verified"}
     assert (report.intervals[bridge].lo, report.intervals[bridge].hi) == (20, 20)
+
+
+@settings(deadline=None, max_examples=80, suppress_health_check=[HealthCheck.too_slow])
+@given(table=tables(), data=st.data())
+def test_the_hidden_cross_tabulation_of_linked_tables_can_be_left_out(table, data):
+    """Linked tables are faces of a cube whose other cells nobody prints. The rank check
+    leaves the groups through those cells out; over real values it must find exactly what
+    the whole system, with every hidden cell an unknown, finds."""
+    leaves, dims, hier = table
+    cube, groups = make_cube(leaves, dims, hier)
+    n = len(dims)
+    if n < 2:
+        return
+    # tables of fewer dimensions than the cube, so that something is hidden
+    subsets = st.lists(st.integers(0, n - 1), min_size=1, max_size=n - 1, unique=True)
+    faces = tuple(tuple(sorted(f)) for f in data.draw(st.lists(subsets, min_size=1, max_size=3)))
+    hidden = hidden_by_faces(cube, faces)
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    withheld = (np.random.default_rng(seed).random(cube.size) < 0.4) & ~hidden
+    whole = derivable(groups, withheld | hidden).fixed
+    reduced = derivable(groups, withheld | hidden, hidden).fixed
+    assert np.array_equal(whole & ~hidden, reduced)
+
+
+def test_a_system_too_large_for_the_limit_is_said_to_be_unchecked(monkeypatch, one_way_examples):
+    """The elimination keeps its memory bounded: beyond the limit it gives up and says so,
+    and a release reports that it rests on its proofs alone, instead of running out of memory."""
+    cube, groups = _grid(4, 4)
+    square = _mask(cube, [("r0", "c0"), ("r0", "c1"), ("r1", "c0"), ("r1", "c1")])
+    assert derivable(groups, square).complete
+    monkeypatch.setattr("accord.deid.derivable.MAX_ENTRIES", 1)
+    result = derivable(groups, square)
+    assert not result.complete and not result.fixed.any()
+    status = square.astype(np.int8) * PRIMARY
+    [finding] = rank_check(cube, groups, status)
+    assert (finding.rule, finding.severity) == ("rank-check-too-large", Severity.WARNING)

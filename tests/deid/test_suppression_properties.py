@@ -10,8 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord.deid.aggregation import propose_restructuring
-from accord.deid.audit import COMPLEMENTARY, HIDDEN, PRIMARY, audit_pattern, unknown_to_reader
-from accord.deid.derivable import derivable
+from accord.deid.audit import COMPLEMENTARY, HIDDEN, PRIMARY, audit_pattern, reader_derivable
 from accord.deid.findings import has_errors
 from accord.deid.groups import build_groups
 from accord.deid.params import Parameters
@@ -89,7 +88,7 @@ def _assert_protected(cube, groups, result, params):
     audit = audit_pattern(cube, groups, status, params, proofs=False)
     assert audit.passed, audit.findings
     # and so does the rank check: no primary is solvable from the published equations
-    fixed = derivable(groups, unknown_to_reader(cube, status)).fixed
+    fixed = reader_derivable(cube, groups, status).fixed
     assert not fixed[status == PRIMARY].any()
 
 

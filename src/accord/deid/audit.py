@@ -23,7 +23,7 @@ from scipy.optimize import LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
 from accord.deid.cube import Cube
-from accord.deid.derivable import derivable
+from accord.deid.derivable import Derivability, derivable
 from accord.deid.findings import Finding, Severity
 from accord.deid.groups import Groups
 from accord.deid.hypercube import Bounds, Trees
@@ -247,7 +247,7 @@ def audit_pattern(
         c for c in targets.tolist() if c not in report.intervals and status[c] == PRIMARY
     ]
     if unverified:  # beyond the solver: the rank check still tells what the equations fix
-        fixed = derivable(groups, unknown_to_reader(cube, status)).fixed
+        fixed = reader_derivable(cube, groups, status).fixed
         for cell in unverified:
             if fixed[cell]:
                 v = float(cube.values[cell])
@@ -321,6 +321,7 @@ class ExactCheck:
     pinned: int  # the equations with the reader's bounds pin it (interval propagation)
     unsettled: int  # neither could be shown
     conflicts: int  # a witness moves a cell the rank check calls derivable: a defect
+    ranked: bool = True  # False: the rank check outgrew its limit, `derivable` is not known
 
     @property
     def exact(self) -> int:
@@ -342,7 +343,8 @@ def exact_disclosures(
     rank check and the witness search are independent: a cell both claim is counted as a
     conflict, and as derivable.
     """
-    fixed = derivable(groups, unknown_to_reader(cube, status)).fixed
+    rank = reader_derivable(cube, groups, status)
+    fixed = rank.fixed
     bounds = attacker_bounds(cube.values, status, params)
     cells = np.flatnonzero(status == PRIMARY).tolist()
     report = AuditReport()
@@ -363,12 +365,18 @@ def exact_disclosures(
         len(pinned),
         len(rest) - len(pinned) - (n_fixed - conflicts),
         conflicts,
+        rank.complete,
     )
 
 
 def unknown_to_reader(cube: Cube, status: StatusArray) -> npt.NDArray[np.bool_]:
     """Cells a reader does not see: withheld, printed in no table, or a total never known."""
     return np.asarray((status != PUBLISHED) | np.isnan(cube.values), dtype=bool)
+
+
+def reader_derivable(cube: Cube, groups: Groups, status: StatusArray) -> Derivability:
+    """The rank check (derivable.py) over what a reader of this pattern does not see."""
+    return derivable(groups, unknown_to_reader(cube, status), status == HIDDEN)
 
 
 def _prove(

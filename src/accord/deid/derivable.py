@@ -32,6 +32,7 @@ from accord.deid.groups import Groups
 
 PRIME = (1 << 31) - 1  # products of two residues fit in 64 bits
 SEED = 20251125  # fixed: the same table always gets the same answer
+MAX_ENTRIES = 40_000_000  # of the reduced rows (~1.3 GB with their index): beyond, give up
 IntArray = npt.NDArray[np.int64]
 
 
@@ -41,7 +42,11 @@ class Derivability:
 
     fixed: npt.NDArray[np.bool_]  # over all cells: unknown cells the equations determine
     unknowns: int
-    rank: int  # of the unknown cells' columns
+    rank: int  # of the unknown cells' columns; -1 when the elimination outgrew MAX_ENTRIES
+
+    @property
+    def complete(self) -> bool:
+        return self.rank >= 0
 
     @property
     def freedom(self) -> int:
@@ -49,10 +54,28 @@ class Derivability:
         return self.unknowns - self.rank
 
 
-def derivable(groups: Groups, unknown: npt.NDArray[np.bool_]) -> Derivability:
-    """The unknown cells whose value the additive groups and the known cells determine."""
+def derivable(
+    groups: Groups,
+    unknown: npt.NDArray[np.bool_],
+    hidden: npt.NDArray[np.bool_] | None = None,
+) -> Derivability:
+    """The unknown cells whose value the additive groups and the known cells determine.
+
+    `hidden` cells are the cross-tabulation behind linked tables, printed in none of them.
+    Groups through them are left out: over real values, tables that agree on the totals they
+    share always have a cross-tabulation behind them, so those groups tell a reader nothing
+    about the printed cells that the tables' own groups do not — and leaving them out keeps
+    the elimination small (a 5-way cross-tabulation hidden behind two tables is 450,000
+    unknowns, and gigabytes of fill-in).
+    """
+    if hidden is not None and hidden.any():
+        through = np.asarray(groups.matrix[:, np.flatnonzero(hidden)].getnnz(axis=1) > 0)
+        rows = np.flatnonzero(~through)
+        unknown = unknown & ~hidden
+    else:
+        rows = np.arange(groups.count)
     columns = np.flatnonzero(unknown)
-    sub = groups.matrix.tocsc()[:, columns].tocsr()
+    sub = groups.matrix[rows].tocsc()[:, columns].tocsr()
     sub.eliminate_zeros()
     sub = sub[np.diff(sub.indptr) > 0]
     sub.sort_indices()
@@ -60,7 +83,9 @@ def derivable(groups: Groups, unknown: npt.NDArray[np.bool_]) -> Derivability:
     idx = sub.indices.astype(np.int64)
     coef = np.rint(sub.data).astype(np.int64) % PRIME
     start = np.random.default_rng(SEED).integers(1, PRIME, size=len(columns), dtype=np.int64)
-    y, rank = _null_vector(ptr, idx, coef, start, PRIME)
+    y, rank = _null_vector(ptr, idx, coef, start, PRIME, MAX_ENTRIES)
+    if rank < 0:
+        return Derivability(np.zeros(len(unknown), dtype=bool), len(columns), -1)
     signed = np.rint(sub.data).astype(np.int64) * y[idx]
     if len(signed) and (np.add.reduceat(signed, ptr[:-1]) % PRIME).any():
         raise RuntimeError("rank check: the null vector fails an equation")
@@ -82,16 +107,19 @@ def _inverse(a: int, p: int) -> int:
 
 @numba.njit(cache=True)
 def _null_vector(
-    ptr: IntArray, idx: IntArray, coef: IntArray, start: IntArray, p: int
+    ptr: IntArray, idx: IntArray, coef: IntArray, start: IntArray, p: int, limit: int
 ) -> tuple[IntArray, int]:
     """Forward elimination, sparsest row first; then back-substitution from `start`.
+    The rank is -1 when the rows outgrow `limit` entries.
 
     Rows live in one growing pool (each row's sorted columns and residues at an offset);
     `holders` lists, per column, rows that held it at some time — stale entries are skipped —
     and `count` is exact, for choosing the pivot column that touches the fewest rows.
     """
     m, n = len(ptr) - 1, len(start)
-    cap = 4 * len(idx) + 16
+    if len(idx) > limit:
+        return start, -1
+    cap = min(4 * len(idx), limit) + 16
     pool_c = np.empty(cap, dtype=np.int64)
     pool_v = np.empty(cap, dtype=np.int64)
     pool_c[: len(idx)] = idx
@@ -195,6 +223,8 @@ def _null_vector(
             if t <= s2:  # fits where it was
                 dest = o2
             else:
+                if top + t > limit:
+                    return start, -1
                 if top + t > len(pool_c):
                     grow = max(len(pool_c), t)
                     pool_c = np.concatenate((pool_c, np.empty(grow, dtype=np.int64)))
