@@ -6,8 +6,9 @@ totals are never complements (§10.4 (8)). The DDG's first remedies restructure 
 coarsen, or publish fewer variables. This module finds the categories behind the cells that
 could not be protected, merges each with its smallest sibling (least detail lost), and
 suppresses the coarser table again, for a few rounds; it also tries the table without each
-short dimension (years added together). The reviewer gets restructurings known to pass, as
-SPEC lines (`recode`, `drop`) — or an honest statement that they still do not.
+short dimension (years added together), and that dimension in a second table linked to the
+first (DDG §10.1 "split into several tables"). The reviewer gets restructurings known to pass,
+as SPEC lines (`recode`, `drop`, `publish`) — or an honest statement that they still do not.
 """
 
 from __future__ import annotations
@@ -353,11 +354,13 @@ def proposal_finding(
             f" (the table keeps {coarsening.cells:,} of its {coarsening.cells_before:,} "
             "cells, margins included)"
         )
+    subject = "the linked tables" if coarsening.faces else "the coarser table"
     if coarsening.passes and not result.primary_count:
-        outcome = "the coarser table has no small count left"
+        outcome = f"{subject} {'have' if coarsening.faces else 'has'} no small count left"
     elif coarsening.passes:
         outcome = (
-            f"the coarser table passes with {result.suppressed_count} cells withheld, "
+            f"{subject} pass{'' if coarsening.faces else 'es'} with "
+            f"{result.suppressed_count} cells withheld, "
             f"{result.primary_count} of them small"
         )
     else:
