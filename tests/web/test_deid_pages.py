@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from accord.auth.models import AuditEntry
@@ -404,3 +407,39 @@ def test_a_refusal_offers_the_whole_spec_with_the_proposed_change(
     upload = _upload(TINY_COUNTY_CSV, yaml.safe_dump(changed))
     released = _post(app_client, token, "release", upload)
     assert released.startswith("200 ")
+
+
+def test_any_description_gets_a_page_never_a_server_error(
+    settings: Settings, app_client: TestClient
+) -> None:
+    """Whatever is typed into the description, the answer is the release or the form with
+    its problems: never a server error, and nothing released from a bad description."""
+    token = _steward(settings, app_client)
+    columns = st.sampled_from(["county", "age", "n", "rate", "Total", "", " ", "n,n", "ü"])
+    text = st.one_of(columns, st.text(max_size=30))
+    fields = st.fixed_dictionaries(
+        {
+            "dimensions": st.one_of(
+                st.just("county, age"), text, st.lists(columns, max_size=4).map(", ".join)
+            ),
+            "count": st.one_of(st.just("n"), text),
+            "score": st.one_of(st.just(""), st.integers(-5, 40).map(str), text),
+            "totals": st.sampled_from(["published", "unpublished", "x"]),
+            "statistics": text,
+            "denominator": text,
+            "title": text,
+        }
+    )
+
+    @hypothesis_settings(
+        max_examples=40, deadline=None, database=None, derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(typed=fields)
+    def post(typed: dict[str, str]) -> None:
+        answer = _described(app_client, token, "release", COUNTY_AGE_CSV, **typed)
+        assert answer[:4] in ("200 ", "422 "), answer[:500]
+        if answer.startswith("200 "):
+            assert "The SPEC written from your description" in answer
+
+    post()
