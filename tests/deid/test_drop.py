@@ -110,3 +110,21 @@ def test_bad_drop_is_refused_and_nothing_written(tmp_path, extra, needle):
     result = CliRunner().invoke(app, ["release", str(t), "--spec", str(s), "--out", str(out)])
     assert result.exit_code == 2 and needle in result.output
     assert not out.exists()
+
+
+def test_a_spec_that_already_drops_a_dimension_is_not_offered_a_split(tmp_path):
+    """`drop` and `publish` do not combine, so a table that still fails without one dimension
+    is offered merges and further drops, never linked tables its SPEC could not take."""
+    spec = "dimensions: [county, year, sex, age]\ncount: n\nscore: 14\ndrop: [age]\n"
+    rows = ["county,year,sex,age,n"]
+    for line in two_year_table().splitlines()[1:]:
+        c, y, s, n = line.split(",")
+        rows += [f"{c},{y},{s},young,{n}", f"{c},{y},{s},old,{n}"]
+    t, s = _write(tmp_path, "\n".join(rows) + "\n", spec)
+    loaded, tspec, _ = load_release_inputs(t, s)
+    assert loaded is not None and tspec is not None
+    rel = release_loaded(loaded, tspec)
+    proposals = [f.details for f in rel.refusal if f.rule == "aggregation-proposal"]
+    assert rel.blocked and proposals
+    assert all("publish" not in p for p in proposals)
+    assert ["age", "year"] in [p.get("drop") for p in proposals]

@@ -137,6 +137,7 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
             findings.extend(
                 proposal_finding(option, spec.recode, spec.drop)
                 for option in propose_restructuring(cube, suppression, params)
+                if not (option.faces and spec.drop)  # a split names tables; drop cannot join
             )
     else:
         status = np.zeros(cube.size, dtype=np.int8)
