@@ -147,8 +147,8 @@ def test_a_large_report_is_unpacked_in_the_browser(
 def test_a_steward_without_a_spec_describes_the_table(
     settings: Settings, server: str, page: Page, tmp_path: Path
 ) -> None:
-    """The page reads the chosen table's header and offers its columns to tick; the release
-    then shows the SPEC it wrote, to save."""
+    """The page reads the chosen table's first rows, offers its columns to tick with a guess
+    ticked already; the release then shows the SPEC it wrote, to save."""
     make_user(settings, "sam", "steward")
     table = tmp_path / "visits.csv"
     table.write_text(COUNTY_AGE_CSV, encoding="utf-8")
@@ -156,14 +156,15 @@ def test_a_steward_without_a_spec_describes_the_table(
     go(page, "De-identify")
     page.get_by_label("Table file").set_input_files(table)
     page.locator("summary", has_text="Describe the table here").click()
-    expect(page.get_by_text("Columns in your table: tick the dimensions.")).to_be_visible()
-    page.get_by_role("checkbox", name="county").check()
-    page.get_by_role("checkbox", name="age", exact=True).check()
+    # guessed from the first rows: text columns are dimensions, the whole numbers the count
+    expect(page.get_by_text("guessed from its first rows; check them")).to_be_visible()
     expect(page.get_by_label("Dimension columns")).to_have_value("county, age")
+    expect(page.get_by_label("Count column")).to_have_value("n")
+    expect(page.get_by_role("checkbox", name="rate")).not_to_be_checked()
     page.get_by_role("checkbox", name="county").uncheck()
+    expect(page.get_by_label("Dimension columns")).to_have_value("age")
     page.get_by_role("checkbox", name="county").check()
     expect(page.get_by_label("Dimension columns")).to_have_value("age, county")
-    page.get_by_label("Count column").fill("n")
     page.get_by_label("Publication score").fill("14")
     page.get_by_label("Title").fill("Visits by county")
     page.get_by_label("Release").check()
@@ -176,3 +177,26 @@ def test_a_steward_without_a_spec_describes_the_table(
     saved = tmp_path / "written.yaml"
     info.value.save_as(saved)
     assert "dimensions:\n- age\n- county\ncount: n\n" in saved.read_text(encoding="utf-8")
+
+
+def test_a_spreadsheet_csv_with_semicolons_is_guessed_and_released(
+    settings: Settings, server: str, page: Page, tmp_path: Path
+) -> None:
+    """Semicolons, as spreadsheets in many locales save "CSV"; the year's whole numbers are
+    few, so it is a dimension, and the count is the column of many values."""
+    make_user(settings, "sam", "steward")
+    table = tmp_path / "visits.csv"
+    table.write_text(
+        "county;year;n\nA;2023;3\nA;2024;40\nB;2023;25\nB;2024;31\nC;2023;19\nC;2024;44\n",
+        encoding="utf-8",
+    )
+    sign_in(page, server, "sam")
+    go(page, "De-identify")
+    page.get_by_label("Table file").set_input_files(table)
+    page.locator("summary", has_text="Describe the table here").click()
+    expect(page.get_by_label("Dimension columns")).to_have_value("county, year")
+    expect(page.get_by_label("Count column")).to_have_value("n")
+    page.get_by_label("Release").check()
+    page.get_by_role("button", name="Run").click(timeout=60_000)
+    expect(page.get_by_role("heading", name="Release report: visits.csv")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("1 small count was withheld")

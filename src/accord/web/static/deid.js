@@ -18,14 +18,16 @@
   }
 
   // Describing the table: once a CSV table is chosen, its columns are offered as boxes to
-  // tick for the dimensions and as suggestions for the count. Only the header is read, in the
+  // tick for the dimensions and as suggestions for the count, and when nothing is filled in
+  // yet, the first rows give a guess to check. Only the file's first 64 KB are read, in the
   // browser; nothing is sent until the form is.
   var tableInput = document.getElementById("deid-table");
   var columnsBox = document.getElementById("deid-columns");
   var dimsInput = document.getElementById("deid-dimensions");
+  var countInput = document.getElementById("deid-count");
   var names = document.getElementById("deid-column-names");
 
-  function headerNames(line) {
+  function splitLine(line, sep) {
     var out = [], cell = "", quoted = false;
     for (var i = 0; i < line.length; i++) {
       var ch = line[i];
@@ -34,11 +36,45 @@
         else if (ch === '"') { quoted = false; }
         else { cell += ch; }
       } else if (ch === '"') { quoted = true; }
-      else if (ch === ",") { out.push(cell.trim()); cell = ""; }
+      else if (ch === sep) { out.push(cell.trim()); cell = ""; }
       else { cell += ch; }
     }
     out.push(cell.trim());
-    return out.filter(function (n) { return n !== ""; });
+    return out;
+  }
+
+  function separator(header) {
+    // as the server reads it: commas, unless a spreadsheet saved semicolons or tabs
+    if (header.indexOf(",") >= 0) { return ","; }
+    var semi = header.split(";").length, tab = header.split("\t").length;
+    return semi > 1 || tab > 1 ? (semi >= tab ? ";" : "\t") : ",";
+  }
+
+  function guess(columns, rows) {
+    // whole-number columns that repeat a few values (years, coded bands) are dimensions; of
+    // the others the count is the smallest, as a count never exceeds its population
+    var whole = [], dims = [];
+    columns.forEach(function (name, j) {
+      if (name === "") { return; }
+      var seen = {}, distinct = 0, sum = 0, isWhole = true, isNumber = true;
+      rows.forEach(function (row) {
+        var v = row[j] === undefined ? "" : row[j];
+        if (v === "") { return; }
+        if (!seen[v]) { seen[v] = true; distinct++; }
+        if (/^\d+$/.test(v)) { sum += Number(v); } else { isWhole = false; }
+        if (!/^-?\d*\.?\d+$/.test(v)) { isNumber = false; }
+      });
+      if (!isNumber) { dims.push(name); }
+      else if (isWhole) {
+        whole.push({ name: name, sum: sum, code: distinct <= 12 && distinct < rows.length / 2 });
+      }
+    });
+    var amounts = whole.filter(function (c) { return !c.code; });
+    var count = null;
+    amounts.forEach(function (c) { if (!count || c.sum < count.sum) { count = c; } });
+    whole.forEach(function (c) { if (c.code) { dims.push(c.name); } });
+    return { dims: columns.filter(function (n) { return n !== "" && dims.indexOf(n) >= 0; }),
+             count: count ? count.name : "" };
   }
 
   function chosenDims() {
@@ -46,12 +82,15 @@
       .filter(function (n) { return n !== ""; });
   }
 
-  function offerColumns(columns) {
+  function offerColumns(columns, guessed) {
     columnsBox.textContent = "";
     names.textContent = "";
     var legend = document.createElement("p");
     legend.className = "hint";
-    legend.textContent = "Columns in your table: tick the dimensions.";
+    legend.textContent = guessed
+      ? "Columns in your table: the dimensions and the count below are guessed from its " +
+        "first rows; check them."
+      : "Columns in your table: tick the dimensions.";
     columnsBox.appendChild(legend);
     columns.forEach(function (name) {
       var option = document.createElement("option");
@@ -74,12 +113,25 @@
     columnsBox.hidden = columns.length === 0;
   }
 
-  if (tableInput && columnsBox && dimsInput && names) {
+  if (tableInput && columnsBox && dimsInput && countInput && names) {
     tableInput.addEventListener("change", function () {
       var file = tableInput.files[0];
-      if (!file || !/\.csv$/i.test(file.name)) { offerColumns([]); return; }
+      if (!file || !/\.csv$/i.test(file.name)) { offerColumns([], false); return; }
       file.slice(0, 65536).text().then(function (text) {
-        offerColumns(headerNames(text.replace(/^\uFEFF/, "").split(/\r?\n/)[0]));
+        var lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+        var sep = separator(lines[0]);
+        var header = splitLine(lines[0], sep);
+        var columns = header.filter(function (n) { return n !== ""; });
+        var complete = file.size <= 65536 ? lines : lines.slice(0, -1);  // last may be cut
+        var rows = complete.slice(1, 201).filter(function (l) { return l.trim() !== ""; })
+          .map(function (l) { return splitLine(l, sep); });
+        var fresh = dimsInput.value.trim() === "" && countInput.value.trim() === "";
+        if (fresh && rows.length) {
+          var g = guess(header, rows);
+          dimsInput.value = g.dims.join(", ");
+          countInput.value = g.count;
+        }
+        offerColumns(columns, fresh && rows.length > 0);
       });
     });
   }
