@@ -200,3 +200,25 @@ def test_a_spreadsheet_csv_with_semicolons_is_guessed_and_released(
     page.get_by_role("button", name="Run").click(timeout=60_000)
     expect(page.get_by_role("heading", name="Release report: visits.csv")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("1 small count was withheld")
+
+
+def test_an_untouched_guess_gives_way_to_a_spec_file(
+    settings: Settings, server: str, page: Page, tmp_path: Path
+) -> None:
+    """A person who looked at "Describe" but then chooses a SPEC file is not told "not both"
+    for a guess they never typed."""
+    make_user(settings, "sam", "steward")
+    table, spec = tmp_path / "visits.csv", tmp_path / "spec.yaml"
+    table.write_text(COUNTY_AGE_CSV, encoding="utf-8")
+    spec.write_text(SPEC, encoding="utf-8")
+    sign_in(page, server, "sam")
+    go(page, "De-identify")
+    page.locator("summary", has_text="Describe the table here").click()
+    page.get_by_label("Table file").set_input_files(table)
+    expect(page.get_by_label("Count column")).to_have_value("n")
+    page.get_by_label("SPEC file").set_input_files(spec)
+    expect(page.get_by_label("Count column")).to_have_value("")
+    expect(page.get_by_label("Dimension columns")).to_have_value("")
+    page.get_by_label("Release").check()
+    page.get_by_role("button", name="Run").click(timeout=60_000)
+    expect(page.get_by_role("heading", name="Release report: Visits by county")).to_be_visible()

@@ -113,9 +113,26 @@
     columnsBox.hidden = columns.length === 0;
   }
 
-  if (tableInput && columnsBox && dimsInput && countInput && names) {
+  var describe = document.getElementById("deid-describe");
+  var specInput = document.getElementById("deid-spec");
+  var pending = null;  // the guess for the chosen table, filled in once "Describe" is open
+  var applied = null;  // the guess as filled in, to take back if a SPEC file is chosen
+
+  function applyGuess() {
+    if (!pending || !describe.open) { return; }
+    if (dimsInput.value.trim() === "" && countInput.value.trim() === "") {
+      dimsInput.value = pending.dims.join(", ");
+      countInput.value = pending.count;
+      applied = { dims: dimsInput.value, count: countInput.value };
+      offerColumns(pending.columns, true);
+    }
+    pending = null;
+  }
+
+  if (tableInput && columnsBox && dimsInput && countInput && names && describe && specInput) {
     tableInput.addEventListener("change", function () {
       var file = tableInput.files[0];
+      pending = null;
       if (!file || !/\.csv$/i.test(file.name)) { offerColumns([], false); return; }
       file.slice(0, 65536).text().then(function (text) {
         var lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
@@ -125,14 +142,25 @@
         var complete = file.size <= 65536 ? lines : lines.slice(0, -1);  // last may be cut
         var rows = complete.slice(1, 201).filter(function (l) { return l.trim() !== ""; })
           .map(function (l) { return splitLine(l, sep); });
-        var fresh = dimsInput.value.trim() === "" && countInput.value.trim() === "";
-        if (fresh && rows.length) {
+        offerColumns(columns, false);
+        if (rows.length) {
           var g = guess(header, rows);
-          dimsInput.value = g.dims.join(", ");
-          countInput.value = g.count;
+          pending = { dims: g.dims, count: g.count, columns: columns };
+          applyGuess();
         }
-        offerColumns(columns, fresh && rows.length > 0);
       });
+    });
+    describe.addEventListener("toggle", applyGuess);
+    specInput.addEventListener("change", function () {
+      // a SPEC file after all: an untouched guess must not count as a description
+      if (specInput.files.length && applied && dimsInput.value === applied.dims &&
+          countInput.value === applied.count) {
+        dimsInput.value = "";
+        countInput.value = "";
+        offerColumns(Array.prototype.map.call(names.options, function (o) { return o.value; }),
+                     false);
+      }
+      applied = null;
     });
   }
 
