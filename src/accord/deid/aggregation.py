@@ -133,7 +133,8 @@ def propose_restructuring(
     blanket suppression, and without, say, the year a table may keep every one of its areas.
 
     Which loses less is the publisher's call (areas, or years?), so both are offered, each
-    with the cells it keeps; of the tables without a dimension, the one keeping most cells.
+    with the cells it keeps; of the tables without a dimension, the one keeping most cells,
+    and beside it that dimension in a linked table. The option keeping most cells comes first.
     """
     log.info("suppression cannot protect the table as it is; trying coarser tables")
     proposals = []
@@ -164,7 +165,7 @@ def propose_restructuring(
             proposals.append(split)
     for option in proposals:
         option.cells_before = cube.size
-    return proposals
+    return sorted(proposals, key=lambda option: -option.cells)  # most detail kept first
 
 
 def _propose_split(cube: Cube, without: Coarsening, params: Parameters) -> Coarsening | None:
