@@ -105,7 +105,7 @@ def _delimiter(header: str) -> str:
     return max(";\t", key=header.count) if any(c in header for c in ";\t") else ","
 
 
-_THOUSANDS = re.compile(r"^\d{1,3}([,.' ]\d{3})+$")
+_THOUSANDS = re.compile(r"^\d{1,3}([,' ]\d{3})+$")  # 1,234 (1.234 may be a decimal)
 
 
 def _parse_counts(
