@@ -119,7 +119,8 @@
   var applied = null;  // the guess as filled in, to take back if a SPEC file is chosen
 
   function applyGuess() {
-    if (!pending || !describe.open) { return; }
+    // not while a SPEC file is chosen: the description would then be a second SPEC
+    if (!pending || !describe.open || specInput.files.length) { return; }
     if (dimsInput.value.trim() === "" && countInput.value.trim() === "") {
       dimsInput.value = pending.dims.join(", ");
       countInput.value = pending.count;
