@@ -131,7 +131,7 @@
   }
 
   if (tableInput && columnsBox && dimsInput && countInput && names && describe && specInput) {
-    tableInput.addEventListener("change", function () {
+    var readTable = function () {
       var file = tableInput.files[0];
       pending = null;
       if (!file || !/\.csv$/i.test(file.name)) { offerColumns([], false); return; }
@@ -150,7 +150,9 @@
           applyGuess();
         }
       });
-    });
+    };
+    tableInput.addEventListener("change", readTable);
+    if (tableInput.files.length) { readTable(); }  // chosen before this script ran
     describe.addEventListener("toggle", applyGuess);
     specInput.addEventListener("change", function () {
       // a SPEC file after all: an untouched guess must not count as a description
