@@ -30,6 +30,7 @@ from accord.deid.hierarchy import Dimension
 from accord.deid.params import Parameters
 from accord.deid.spec import table_name
 from accord.deid.suppression import SuppressionResult, suppress_cube
+from accord.deid.tables import face_cells
 
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 6
@@ -193,15 +194,10 @@ def _propose_split(cube: Cube, without: Coarsening, params: Parameters) -> Coars
 
 
 def hidden_by_faces(cube: Cube, faces: tuple[tuple[int, ...], ...]) -> npt.NDArray[np.bool_]:
-    """Cells printed in none of the linked tables: each table is the cube's face where the
-    dimensions it leaves out are at their totals."""
+    """Cells printed in none of the linked tables (the hidden cross-tabulation)."""
     printed = np.zeros(cube.size, dtype=bool)
     for face in faces:
-        at_totals = np.ones(cube.size, dtype=bool)
-        for j in range(len(cube.dims)):
-            if j not in face:
-                at_totals &= cube.coord_arrays[j] == 0
-        printed |= at_totals
+        printed |= face_cells(cube, face)
     return ~printed
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -283,6 +284,15 @@ def _inclusive_totals_missing(cube: Cube) -> list[Finding]:
     return findings
 
 
+def face_cells(cube: Cube, inside: Sequence[int]) -> npt.NDArray[np.bool_]:
+    """The cells of one linked table: those whose dimensions outside it are at their totals."""
+    mask = np.ones(cube.size, dtype=bool)
+    for j in range(len(cube.dims)):
+        if j not in inside:
+            mask &= cube.coord_arrays[j] == 0
+    return mask
+
+
 def published_view(loaded: LoadedTable, spec: TableSpec) -> LoadedTable:
     """The records of a linked release: for each table of SPEC `publish`, in order, every cell
     of its face (the cells whose other dimensions are at the total), categories before totals.
@@ -303,10 +313,7 @@ def published_view(loaded: LoadedTable, spec: TableSpec) -> LoadedTable:
     names: list[str] = []
     for face in spec.publish:
         inside = [position[d] for d in spec.dimensions if d in face]
-        mask = np.ones(cube.size, dtype=bool)
-        for j in range(len(spec.dimensions)):
-            if j not in inside:
-                mask &= cube.coord_arrays[j] == 0
+        mask = face_cells(cube, inside)
         cells = np.flatnonzero(mask)
         keys: list[IntArray] = []
         for j in inside:
