@@ -10,9 +10,13 @@ suppression cannot protect gets the restructuring proposals (DDG.md §10.1: merg
 the table without a short dimension, or that dimension in a second, linked table), timed, and
 each is suppressed and audited in turn. On the 100,000-cell table the release's independent
 rank check is timed on its own line; the large table's exact-derivability check includes it.
+With --bound, each configuration also prints the least information loss any pattern meeting
+R1–R3 could have on the table (loss_bound.py), so the engine's loss reads against what is
+possible at all.
 
     python bench/deid_bench.py          # 100,000-cell 4-dimension table
     python bench/deid_bench.py --full   # also the 650,000-cell 5-dimension table
+    python bench/deid_bench.py --full --bound   # and the lower bounds (minutes per table)
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ from accord.deid.audit import audit_pattern, exact_disclosures
 from accord.deid.cube import Cube, sum_margins
 from accord.deid.groups import Groups, build_groups
 from accord.deid.hierarchy import Dimension, flat_dimension
+from accord.deid.loss_bound import LossBound, complement_lower_bound
 from accord.deid.params import Parameters
 from accord.deid.release import rank_check
-from accord.deid.suppression import SuppressionResult, suppress_cube
+from accord.deid.suppression import SuppressionResult, primary_status, suppress_cube
 from accord.deid.warmup import warm_up
 
 
@@ -123,7 +128,9 @@ CONFIGURATIONS = [
 ]
 
 
-def run(name: str, dims: list[Dimension], leaf: np.ndarray, audit_solver: bool) -> None:
+def run(
+    name: str, dims: list[Dimension], leaf: np.ndarray, audit_solver: bool, bound: bool
+) -> None:
     base = baseline_seconds(dims, leaf)
     start = time.perf_counter()
     cube = Cube(tuple(dims), sum_margins(dims, leaf), np.full(leaf.size, -1, dtype=np.int64))
@@ -132,9 +139,12 @@ def run(name: str, dims: list[Dimension], leaf: np.ndarray, audit_solver: bool) 
     print(f"\n== {name}: {cube.size:,} cells, {groups.count:,} additive groups")
     print(f"baseline GROUP BY CUBE             {base:8.3f} s")
     print(f"build cube + groups                {built:8.3f} s  ({built / base:7.1f} × baseline)")
+    bounds: dict[bool, LossBound] = {}
     for label, params in CONFIGURATIONS:
         print(f"-- {label}")
         result = suppress_and_audit(cube, groups, params, base, audit_solver)
+        if bound:
+            print_bound(cube, groups, params, result, bounds)
         if result.protected:
             continue
         start = time.perf_counter()
@@ -206,6 +216,32 @@ def suppress_and_audit(
     return result
 
 
+def print_bound(
+    cube: Cube,
+    groups: Groups,
+    params: Parameters,
+    result: SuppressionResult,
+    known: dict[bool, LossBound],
+) -> None:
+    """The bound depends only on which cells may be complements, so each is solved once."""
+    start = time.perf_counter()
+    if params.complement_totals not in known:
+        known[params.complement_totals] = complement_lower_bound(
+            cube, groups, primary_status(cube, params), params
+        )
+    took = time.perf_counter() - start
+    found = known[params.complement_totals]
+    if found.information_loss is None:
+        what = "no pattern meets R1–R3 (some primary cell can have no partner)"
+    else:
+        what = (
+            f"information loss ≥ {found.information_loss:.3f} for any pattern meeting R1–R3 "
+            f"({found.complements:,} complements at least; this one has "
+            f"{result.suppressed_count - result.primary_count:,})"
+        )
+    print(f"lower bound ({found.programs} LPs)  {took:8.3f} s  {what}")
+
+
 def timed_warm_up() -> float:
     start = time.perf_counter()
     warm_up()
@@ -216,18 +252,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--full", action="store_true", help="also run the 650,000-cell table")
     parser.add_argument("--skip-small", action="store_true", help="skip the 100,000-cell table")
+    parser.add_argument("--bound", action="store_true", help="also the lower bounds on loss")
     parser.add_argument("--seed", type=int, default=20251124)
     args = parser.parse_args()
     print(f"warm-up (compiles the search unless cached): {timed_warm_up():.1f} s")
     rng = np.random.default_rng(args.seed)
     small = four_way(rng)
     if not args.skip_small:
-        run("4-dimension table with all margins", *small, audit_solver=True)
+        run("4-dimension table with all margins", *small, audit_solver=True, bound=args.bound)
     if args.full:
         run(
             "5-dimension table, 3,000-area geography in 3 levels",
             *five_way(rng),
             audit_solver=False,
+            bound=args.bound,
         )
 
 
