@@ -11,6 +11,7 @@ from accord.deid.files import load_release_inputs
 from accord.deid.findings import has_errors
 from accord.deid.params import Parameters, parameters_from_mapping
 from accord.deid.release import release_loaded
+from accord.deid.scoring import score_table
 from accord.deid.steps import check_numerator_denominator, masking_decision
 from accord.deid.suppression import suppress_cube
 from tests.deid.conftest import cell_of, make_cube
@@ -168,6 +169,7 @@ def test_unreachable_min_feasible_values_is_rejected():
 
 def test_unpublished_unknown_margins_need_no_complements():
     from accord.deid.release import release_loaded
+from accord.deid.scoring import score_table
     from accord.deid.spec import parse_spec
     from accord.deid.tables import LongTable, build_cube
 
@@ -196,6 +198,7 @@ def test_unpublished_unknown_margins_need_no_complements():
 
 def _survey_release(rows: list[str], survey: dict[str, str]):
     from accord.deid.release import release_loaded
+from accord.deid.scoring import score_table
     from accord.deid.spec import parse_spec
     from accord.deid.tables import LongTable, build_cube
 
@@ -251,6 +254,7 @@ def test_r6_cells_withheld_earlier_stay_withheld_unless_zero_or_no_masking():
     is no longer small. A zero is still shown (§10.2), and a table that needs no masking
     suppresses nothing; both are reported as a warning for the expert, not hidden."""
     from accord.deid.release import release_loaded
+from accord.deid.scoring import score_table
     from accord.deid.spec import parse_spec
     from accord.deid.tables import LongTable, build_cube
 
@@ -275,3 +279,19 @@ def test_r6_cells_withheld_earlier_stay_withheld_unless_zero_or_no_masking():
     unmasked = released(5, ["c"])
     assert unmasked.row_status.tolist() == [0, 0, 0, 0, 0]
     assert any(f.rule == "previously-suppressed-published" for f in unmasked.findings)
+
+
+def test_a19_a_population_restriction_in_the_title_is_scored_and_counted():
+    # "births to females 15–44 by county": the restriction is two variables, not none
+    base = {
+        "events": {"min_nonzero_cell": 1},
+        "time": {"period": "year"},
+        "geography": {"basis": "residence", "min_population": 39_000_000},
+    }
+    plain = score_table(base)
+    restricted = score_table(
+        {**base, "variables": [{"type": "sex"}, {"type": "age", "ranges": [[15, 44]]}]}
+    )
+    assert set(restricted.variables) == {"sex", "age"}
+    assert restricted.interaction == 2  # + 2 variables (§7.9)
+    assert restricted.total > plain.total
