@@ -169,7 +169,6 @@ def test_unreachable_min_feasible_values_is_rejected():
 
 def test_unpublished_unknown_margins_need_no_complements():
     from accord.deid.release import release_loaded
-from accord.deid.scoring import score_table
     from accord.deid.spec import parse_spec
     from accord.deid.tables import LongTable, build_cube
 
@@ -198,7 +197,6 @@ from accord.deid.scoring import score_table
 
 def _survey_release(rows: list[str], survey: dict[str, str]):
     from accord.deid.release import release_loaded
-from accord.deid.scoring import score_table
     from accord.deid.spec import parse_spec
     from accord.deid.tables import LongTable, build_cube
 
@@ -254,7 +252,6 @@ def test_r6_cells_withheld_earlier_stay_withheld_unless_zero_or_no_masking():
     is no longer small. A zero is still shown (§10.2), and a table that needs no masking
     suppresses nothing; both are reported as a warning for the expert, not hidden."""
     from accord.deid.release import release_loaded
-from accord.deid.scoring import score_table
     from accord.deid.spec import parse_spec
     from accord.deid.tables import LongTable, build_cube
 
