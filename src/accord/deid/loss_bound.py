@@ -76,6 +76,7 @@ def complement_lower_bound(
     hidden = np.zeros(groups.count, dtype=bool)
     hidden[keep] = np.add.reduceat(status[groups.cells] == HIDDEN, starts[keep]) > 0
     keep &= (lowest == highest) & ~hidden
+    values = np.nan_to_num(cube.values, nan=0.0)
     total = 0
     programs = 0
     for b in np.unique(lowest[keep]).tolist():
@@ -88,7 +89,7 @@ def complement_lower_bound(
             entries == groups.ptr[chosen][local],
             primary,
             usable,
-            np.nan_to_num(cube.values, nan=0.0),
+            values,
             params.small_cell_threshold,
         )
         programs += 1
@@ -148,12 +149,13 @@ def _block_bound(
     n_vars = n_x + 2 * n_groups
     ub_rows = _Rows()
 
-    # R1, with s eliminated from the rows by the definition kept as equalities below
+    # R1: 2 x_c - s_g <= 0 (for primary members it is the lower bound of s_g)
+    n_cand = int(cand.sum())
     ub_rows.add(
-        [np.arange(int(cand.sum())), np.arange(int(cand.sum()))],
+        [np.arange(n_cand), np.arange(n_cand)],
         [x_col[cand], s_col[group[cand]]],
-        [np.full(int(cand.sum()), 2.0), np.full(int(cand.sum()), -1.0)],
-        np.zeros(int(cand.sum())),
+        [np.full(n_cand, 2.0), np.full(n_cand, -1.0)],
+        np.zeros(n_cand),
     )
     # R2 applies when a part is withheld and the total is not
     total_cell = np.zeros(n_groups, dtype=np.int64)
@@ -192,7 +194,7 @@ def _block_bound(
     a_ub, b_ub = ub_rows.matrix(n_vars)
     a_eq = sp.csr_matrix(
         (
-            np.concatenate([np.ones(n_groups), -np.ones(int(cand.sum()))]),
+            np.concatenate([np.ones(n_groups), -np.ones(n_cand)]),
             (
                 np.concatenate([np.arange(n_groups), group[cand]]),
                 np.concatenate([s_col, x_col[cand]]),
