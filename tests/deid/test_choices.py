@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 
 import numpy as np
 
+from accord.deid.attestation import (
+    ExpertAttestation,
+    ReleaseRecord,
+    expert_determination_document,
+)
 from accord.deid.audit import COMPLEMENTARY, PRIMARY, audit_pattern
 from accord.deid.files import load_release_inputs
 from accord.deid.findings import has_errors
 from accord.deid.params import Parameters, parameters_from_mapping
 from accord.deid.release import release_loaded
 from accord.deid.scoring import score_table
-from accord.deid.steps import check_numerator_denominator, masking_decision
+from accord.deid.steps import assess_step1, check_numerator_denominator, masking_decision
 from accord.deid.suppression import suppress_cube
 from tests.deid.conftest import cell_of, make_cube
 
@@ -90,8 +96,9 @@ def test_a22_an_inclusive_total_is_read_not_summed(tmp_path):
         "B,Total,43\nC,Asian,25\nC,White,33\nC,Total,51\n"
     )
     (tmp_path / "t.csv").write_text(table)
-    (tmp_path / "s.yaml").write_text("dimensions: [county, race]\ncount: n\nscore: 14\n"
-                                     "inclusive: [race]\n")
+    (tmp_path / "s.yaml").write_text(
+        "dimensions: [county, race]\ncount: n\nscore: 14\ninclusive: [race]\n"
+    )
     loaded, spec, findings = load_release_inputs(tmp_path / "t.csv", tmp_path / "s.yaml")
     assert loaded is not None and spec is not None, findings
     cube = loaded.cube
@@ -292,3 +299,17 @@ def test_a19_a_population_restriction_in_the_title_is_scored_and_counted():
     assert set(restricted.variables) == {"sex", "age"}
     assert restricted.interaction == 2  # + 2 variables (§7.9)
     assert restricted.total > plain.total
+
+
+def test_a17_fig5_order_and_step5_is_the_experts_attestation():
+    # no personal characteristics: straight to step 6, no legal review on the way (Fig. 5)
+    assert (
+        assess_step1({"variables": [{"name": "beds", "classification": "facility"}]}).next_step == 6
+    )
+    assert assess_step1({"variables": [{"name": "age", "classification": "age"}]}).next_step == 2
+    record = ReleaseRecord("r", "why", "not safe harbor", {"steps": {}, "summary": {}})
+    assert "## Step 5 — expert review\n_Not yet signed._" in expert_determination_document(record)
+    record.attestation = ExpertAttestation(
+        "E. Xpert", "statistical de-identification expert", datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    assert "Signed: E. Xpert" in expert_determination_document(record)
