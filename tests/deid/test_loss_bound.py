@@ -63,15 +63,19 @@ def small_tables(draw: st.DrawFn):
     hier = (
         {"d0": {c: ("P1" if i < 2 else "P2") for i, c in enumerate(cats[0])}} if hierarchy else None
     )
-    return leaves, [f"d{j}" for j in range(n_dims)], hier
+    return make_cube(leaves, [f"d{j}" for j in range(n_dims)], hier)
 
 
-@pytest.mark.parametrize("params", [DEFAULT, WITH_TOTALS], ids=["default", "complement_totals"])
+both_settings = pytest.mark.parametrize(
+    "params", [DEFAULT, WITH_TOTALS], ids=["default", "complement_totals"]
+)
+
+
+@both_settings
 @settings(deadline=None, max_examples=80, suppress_health_check=[HealthCheck.too_slow])
 @given(table=small_tables())
 def test_never_above_the_true_optimum(params, table):
-    leaves, dims, hier = table
-    cube, groups = make_cube(leaves, dims, hier)
+    cube, groups = table
     status = primary_status(cube, params)
     assume(complement_candidates(cube, groups, status, params).sum() <= MAX_BRUTE_FORCE)
     bound = bound_of(cube, groups, params)
@@ -82,12 +86,11 @@ def test_never_above_the_true_optimum(params, table):
         assert bound.complements <= best
 
 
-@pytest.mark.parametrize("params", [DEFAULT, WITH_TOTALS], ids=["default", "complement_totals"])
+@both_settings
 @settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(table=small_tables())
 def test_every_release_withholds_at_least_the_bound(params, table):
-    leaves, dims, hier = table
-    cube, groups = make_cube(leaves, dims, hier)
+    cube, groups = table
     result = suppress_cube(cube, groups, params)
     bound = bound_of(cube, groups, params)
     if has_errors(result.findings):
