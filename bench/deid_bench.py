@@ -10,9 +10,9 @@ suppression cannot protect gets the restructuring proposals (DDG.md §10.1: merg
 the table without a short dimension, or that dimension in a second, linked table), timed, and
 each is suppressed and audited in turn. On the 100,000-cell table the release's independent
 rank check is timed on its own line; the large table's exact-derivability check includes it.
-With --bound, each configuration also prints the least information loss any pattern meeting
-R1–R3 could have on the table (loss_bound.py), so the engine's loss reads against what is
-possible at all.
+With --bound, each configuration and each proposal also prints the least information loss any
+pattern meeting R1–R3 could have on its table (loss_bound.py), so the engine's loss reads
+against what is possible at all.
 
     python bench/deid_bench.py          # 100,000-cell 4-dimension table
     python bench/deid_bench.py --full   # also the 650,000-cell 5-dimension table
@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 
 from accord.deid.aggregation import hidden_by_faces, propose_restructuring
-from accord.deid.audit import audit_pattern, exact_disclosures
+from accord.deid.audit import HIDDEN, audit_pattern, exact_disclosures
 from accord.deid.cube import Cube, sum_margins
 from accord.deid.groups import Groups, build_groups
 from accord.deid.hierarchy import Dimension, flat_dimension
@@ -164,9 +164,12 @@ def run(
                 f"more rounds, {coarse.cells:,} cells published; passes {coarse.passes}"
             )
             hidden = hidden_by_faces(coarse.cube, coarse.faces) if coarse.faces else None
-            suppress_and_audit(
-                coarse.cube, build_groups(coarse.cube), params, base, audit_solver, hidden
+            coarse_groups = build_groups(coarse.cube)
+            found = suppress_and_audit(
+                coarse.cube, coarse_groups, params, base, audit_solver, hidden
             )
+            if bound:
+                print_bound(coarse.cube, coarse_groups, params, found, {}, base, hidden)
     print(f"peak RSS {peak_mib():,.0f} MiB")
 
 
@@ -223,13 +226,15 @@ def print_bound(
     result: SuppressionResult,
     known: dict[bool, LossBound],
     base: float,
+    hidden: np.ndarray | None = None,
 ) -> None:
     """The bound depends only on which cells may be complements, so each is solved once."""
     start = time.perf_counter()
     if params.complement_totals not in known:
-        known[params.complement_totals] = complement_lower_bound(
-            cube, groups, primary_status(cube, params), params
-        )
+        status = primary_status(cube, params)
+        if hidden is not None:
+            status[hidden] = HIDDEN
+        known[params.complement_totals] = complement_lower_bound(cube, groups, status, params)
     took = time.perf_counter() - start
     found = known[params.complement_totals]
     if found.information_loss is None:
