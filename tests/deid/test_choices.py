@@ -96,9 +96,8 @@ def test_a22_an_inclusive_total_is_read_not_summed(tmp_path):
         "B,Total,43\nC,Asian,25\nC,White,33\nC,Total,51\n"
     )
     (tmp_path / "t.csv").write_text(table)
-    (tmp_path / "s.yaml").write_text(
-        "dimensions: [county, race]\ncount: n\nscore: 14\ninclusive: [race]\n"
-    )
+    (tmp_path / "s.yaml").write_text("dimensions: [county, race]\ncount: n\nscore: 14\n"
+                                     "inclusive: [race]\n")
     loaded, spec, findings = load_release_inputs(tmp_path / "t.csv", tmp_path / "s.yaml")
     assert loaded is not None and spec is not None, findings
     cube = loaded.cube
@@ -303,10 +302,10 @@ def test_a19_a_population_restriction_in_the_title_is_scored_and_counted():
 
 def test_a17_fig5_order_and_step5_is_the_experts_attestation():
     # no personal characteristics: straight to step 6, no legal review on the way (Fig. 5)
-    assert (
-        assess_step1({"variables": [{"name": "beds", "classification": "facility"}]}).next_step == 6
-    )
-    assert assess_step1({"variables": [{"name": "age", "classification": "age"}]}).next_step == 2
+    beds = {"name": "beds", "classification": "facility"}
+    age = {"name": "age", "classification": "age"}
+    assert assess_step1({"variables": [beds]}).next_step == 6
+    assert assess_step1({"variables": [age]}).next_step == 2
     record = ReleaseRecord("r", "why", "not safe harbor", {"steps": {}, "summary": {}})
     assert "## Step 5 — expert review\n_Not yet signed._" in expert_determination_document(record)
     record.attestation = ExpertAttestation(
