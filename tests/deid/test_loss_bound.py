@@ -36,9 +36,10 @@ def fewest_complements(cube, groups, params) -> int | None:
         total, parts = members[0], members[1:]
         count = withheld[:, members].sum(axis=1)
         ok &= (count == 0) | (count >= 2)  # R1
-        shown = withheld[:, parts] * cube.values[parts]
+        hidden_values = withheld[:, parts] * cube.values[parts]
+        # R2, where the total is published
         r2_applies = withheld[:, parts].any(axis=1) & ~withheld[:, total]
-        ok &= ~r2_applies | ((shown.sum(axis=1) >= t) & (shown.max(axis=1) > 3))  # R2
+        ok &= ~r2_applies | ((hidden_values.sum(axis=1) >= t) & (hidden_values.max(axis=1) > 3))
     if not ok.any():
         return None
     return int(chosen[ok].sum(axis=1).min())
