@@ -44,7 +44,7 @@ def test_release_writes_both_forms_and_report(tmp_path):
     assert c_young["n"] == "12" and c_young["rate"] == ""
     report = json.loads((out / "report.json").read_text())
     assert len(report["rows"]) == 12
-    by_cell = {(r["county"], r["age"]): r for r in report["rows"]}
+    by_cell = {(r["cell"]["county"], r["cell"]["age"]): r for r in report["rows"]}
     assert by_cell[("A", "young")]["reason"] == "primary"
     assert by_cell[("C", "young")]["reason"] == "derived"
     assert by_cell[("A", "young")]["interval"]["feasible_values"] >= 4
@@ -318,7 +318,7 @@ def test_release_survey_table_marks_unreliable_estimates_with_code_4(tmp_path):
     assert published[("South", "m")]["pct"] == "33.3"  # RSE 15%: published
     assert all(r["annotation"] in ("", "4") for r in published.values())  # no complement needed
     report = json.loads((out / "report.json").read_text())
-    entry = next(r for r in report["rows"] if (r["region"], r["sex"]) == ("North", "m"))
+    entry = next(r for r in report["rows"] if r["cell"] == {"region": "North", "sex": "m"})
     assert entry["reason"] == "unreliable" and entry["suppressed"] is True
     assert entry["reliability"]["rules"] == ["relative standard error above 20%"]
     assert "25" not in json.dumps(entry)  # the report names the rule, not the RSE

@@ -256,7 +256,7 @@ def test_previously_suppressed_round_trip_keeps_every_withheld_cell(tmp_path):
     assert withheld <= again
     report = json.loads((out / "report.json").read_text())
     marked = {
-        (r["table"], r["county"], r["age"], r["sex"])
+        (r["table"], *(r["cell"][d] for d in ("county", "age", "sex")))
         for r in report["rows"]
         if r.get("previously_suppressed")
     }

@@ -29,7 +29,10 @@ COUNTS = {
     "B": ((60, 1000), (25, 300), (4, 50), (8, 45)),
     "C": ((40, 700), (20, 250), (7, 55), (9, 35)),
 }
-SPEC = "dimensions: [county, age]\ncount: n\ndenominator: pop\nscore: 14\n"
+SPEC = (
+    "dimensions: [county, age]\ncount: n\ndenominator: pop\nscore: 14\n"
+    "pass_through: [source, note]\n"
+)
 RECODE = 'recode:\n  age: {"85-89": "85+", "90+": "85+"}\n'
 
 
@@ -116,7 +119,7 @@ def test_small_bands_are_withheld_without_recode_and_merged_with_it(tmp_path):
         assert total == [sum(parts)]
     assert {r["source"] for r in rows} == {"DOF"}
     report = json.loads((out / "report.json").read_text())
-    assert [(r["county"], r["age"]) for r in report["rows"]] == [
+    assert [(r["cell"]["county"], r["cell"]["age"]) for r in report["rows"]] == [
         (r["county"], r["age"]) for r in rows
     ]
     assert report["summary"]["rows"] == len(rows) == 16

@@ -8,6 +8,7 @@ both interfaces the same JSON and the same release files. No database, no web.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Mapping
@@ -28,9 +29,11 @@ from accord.deid.spec import TableSpec, load_spec
 from accord.deid.tables import (
     LoadedTable,
     build_cube,
+    melt_wide,
     merge_faces,
     read_previously_suppressed,
     read_table,
+    undescribed_columns,
 )
 
 MAX_FILE_NAME = 200
@@ -63,6 +66,8 @@ def load_release_inputs(
     if spec is None:
         return None, None, findings
     long, findings = read_table(table_path)
+    if long is not None and spec.wide is not None:
+        long, findings = melt_wide(long, spec)
     if long is not None and spec.drop:
         long, spec = (long, without_dropped(spec)) if published else drop_dimensions(long, spec)
     if long is not None and spec.recode:
@@ -185,6 +190,12 @@ def check_table_meta(raw: Any) -> tuple[dict[str, Any] | None, list[Finding]]:
 def assess_document(loaded: LoadedTable, spec: TableSpec) -> tuple[dict[str, Any], list[Finding]]:
     """Steps 2–3 as JSON, with the assessment's findings (errors among them block)."""
     a = assess_loaded(loaded, spec)
+    # not an error here (an assessment publishes nothing), but said now rather than at release
+    unpublishable = [
+        dataclasses.replace(f, severity=Severity.WARNING)
+        for f in undescribed_columns(loaded.table, spec)
+    ]
+    a.findings.extend(unpublishable)
     doc = {
         "step2": a.step2.to_dict(),
         "score": a.score_total,

@@ -130,6 +130,14 @@ def _render_percent_only(release: Release) -> Rendered:
     return Rendered(header, rows, [percent_only_note(release)])
 
 
+def _published(release: Release) -> list[str]:
+    """The columns a release writes, in the table's order: only those the SPEC describes or
+    passes through (the loader refuses a table with others; this keeps the rule here too)."""
+    spec = release.assessment.spec
+    allowed = {*spec.published_columns(), TABLE_COLUMN if spec.publish else ""}
+    return [n for n in release.loaded.table.names if n in allowed]
+
+
 def render_odp(release: Release) -> Rendered:
     if release.percent_only is not None:
         rendered = _render_percent_only(release)
@@ -139,7 +147,7 @@ def render_odp(release: Release) -> Rendered:
     table = release.loaded.table
     ann = spec.annotation_column
     stats = [s.column for s in spec.statistics]
-    base = [n for n in table.names if n != ann and not n.endswith("_annotation")]
+    base = _published(release)
     header = [*base, ann, *(f"{c}_annotation" for c in stats)]
     codes = _codes(release)
     count_withheld = release.count_withheld
@@ -175,7 +183,7 @@ def render_human(release: Release) -> Rendered:
     p = release.params
     table = release.loaded.table
     distinct = p.reason_disclosure == "distinct"
-    names = [n for n in table.names if n != spec.annotation_column]
+    names = _published(release)
     stats = [s.column for s in spec.statistics]
     rows: list[list[str]] = []
     used: set[str] = set()

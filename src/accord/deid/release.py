@@ -42,7 +42,7 @@ from accord.deid.spec import TableSpec
 from accord.deid.suppression import SuppressionResult, suppress_cube
 from accord.deid.survey import ReliabilityResult
 from accord.deid.survey_release import UNRELIABLE, apply_survey_rules
-from accord.deid.tables import LoadedTable, published_view
+from accord.deid.tables import LoadedTable, published_view, undescribed_columns
 
 log = logging.getLogger(__name__)
 REPORT_INTERVAL_LIMIT = 1_000  # suppressed cells solved exactly for the reviewer's report
@@ -102,8 +102,11 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
     modelled as unknown to the reader, so a total shared by two tables is one cell with one
     status in both.
     """
+    undescribed = undescribed_columns(loaded.table, spec)
     loaded = published_view(loaded, spec)
     assessment = assess_loaded(loaded, spec)
+    if undescribed:
+        return _unsuppressed(loaded, assessment, build_groups(loaded.cube), undescribed)
     params = spec.parameters
     cube = loaded.cube
     hidden = hidden_cells(loaded)
@@ -247,12 +250,23 @@ def _release_percent_only(
                 Severity.INFO,
             )
         )
+    return _unsuppressed(loaded, assessment, groups, findings, masked)
+
+
+def _unsuppressed(
+    loaded: LoadedTable,
+    assessment: Assessment,
+    groups: Groups,
+    findings: list[Finding],
+    percent_only: PercentOnlyCube | None = None,
+) -> Release:
+    """A release that withholds no cell: the percent-only form, or a refusal."""
     n_rows = loaded.table.n_rows
     return Release(
         assessment,
         loaded,
         groups,
-        np.zeros(cube.size, dtype=np.int8),
+        np.zeros(loaded.cube.size, dtype=np.int8),
         np.zeros(n_rows, dtype=np.int8),
         {},
         np.zeros(n_rows, dtype=bool),
@@ -261,7 +275,7 @@ def _release_percent_only(
         None,
         findings,
         row_reliability=np.zeros(n_rows, dtype=np.int8),
-        percent_only=masked,
+        percent_only=percent_only,
     )
 
 

@@ -44,7 +44,8 @@ def build_report(release: Release) -> dict[str, Any]:
         entry: dict[str, Any] = {}
         if spec.publish:
             entry["table"] = table.columns[TABLE_COLUMN][i]
-        entry.update({d: table.columns[d][i] for d in spec.dimensions})
+        # under a key of their own: a dimension may be called "row" or "reason"
+        entry["cell"] = {d: table.columns[d][i] for d in spec.dimensions}
         entry["row"] = i + 1
         entry["suppressed"] = s > 0
         if earlier is not None and earlier[cell]:
@@ -211,20 +212,9 @@ def render_html(report: dict[str, Any]) -> str:
             continue
         iv = r.get("interval")
         ivs = "—" if not iv else f"{iv['lo']} … {iv['hi'] if iv['hi'] is not None else '∞'}"
-        label = ", ".join(
-            f"{k}={v}"
-            for k, v in r.items()
-            if k
-            not in (
-                "row",
-                "suppressed",
-                "reason",
-                "interval",
-                "statistics_withheld",
-                "reliability",
-                "previously_suppressed",
-            )
-        )
+        label = ", ".join(f"{k}={v}" for k, v in r["cell"].items())
+        if "table" in r:
+            label = f"{r['table']}: {label}"
         if r.get("previously_suppressed"):
             label += " (withheld in the earlier release)"
         parts.append(

@@ -7,8 +7,13 @@ which columns carry its inputs), `percent_only` (§10.6: publish one three-categ
 as whole percentages), and for linked releases (§10.4 R6, §14) `publish` (the tables of the
 release as subsets of the dimensions) and `previously_suppressed` (an earlier release whose
 withheld cells stay withheld), and `recode` (§10.1: categories merged before suppression, so a
-table that small cells make unpublishable can be coarsened instead). Every problem in a SPEC is
-reported at once.
+table that small cells make unpublishable can be coarsened instead).
+
+Nothing is published that the SPEC does not describe: `pass_through` lists the columns
+published as they are (text that carries no counts; a column of numbers only with the reason
+it is safe), and any other column refuses the release. `wide` reads a table as spreadsheets
+hold it (one column per category of a dimension, and their total) in the long form the
+engine works on. Every problem in a SPEC is reported at once.
 """
 
 from __future__ import annotations
@@ -48,7 +53,10 @@ KNOWN_KEYS = {
     "previously_suppressed",
     "recode",
     "drop",
+    "pass_through",
+    "wide",
 }
+WIDE_KEYS = {"dimension", "columns", "total"}
 SURVEY_KEYS = {
     "profile",
     "sample_size",
@@ -114,6 +122,18 @@ class PercentOnlySpec:
 
 
 @dataclass(frozen=True)
+class WideSpec:
+    """A wide table: one row per category of the other dimensions, and one column per
+    category of `dimension` (`columns`, whose headers are the categories), with their total
+    in column `total` when the file has it. It is read as the long form, one record per
+    cell, so the margin is checked against its parts like any printed total."""
+
+    dimension: str
+    columns: tuple[str, ...]
+    total: str | None = None
+
+
+@dataclass(frozen=True)
 class TableSpec:
     dimensions: tuple[str, ...]
     count: str
@@ -135,6 +155,8 @@ class TableSpec:
     previously_suppressed: Path | None = None
     recode: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     drop: tuple[str, ...] = ()
+    pass_through: Mapping[str, str] = field(default_factory=dict)  # column -> why it is safe
+    wide: WideSpec | None = None
 
     @property
     def margins_known(self) -> bool:
@@ -149,6 +171,10 @@ class TableSpec:
         if self.survey is not None:
             cols.extend(c for c in self.survey.columns() if c not in cols)
         return cols
+
+    def published_columns(self) -> list[str]:
+        """Every column a release may write: the described ones and those passed through."""
+        return [*self.columns(), *(c for c in self.pass_through if c not in self.columns())]
 
 
 def table_name(face: tuple[str, ...]) -> str:
@@ -546,6 +572,19 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
     if raw.get("drop") is not None:
         drop, df = _drop(raw["drop"], dims, raw)
         f.extend(df)
+    pass_through: dict[str, str] = {}
+    if raw.get("pass_through") is not None:
+        pass_through, ptf = _pass_through(raw["pass_through"])
+        f.extend(ptf)
+    wide: WideSpec | None = None
+    if raw.get("wide") is not None:
+        wide, wf = _wide(raw["wide"], dims, raw)
+        f.extend(wf)
+    f.extend(
+        _named_twice(
+            dims, count, denominator, raw.get("statistics"), pass_through, wide, total_label
+        )
+    )
     if f:
         return None, f
     spec = TableSpec(
@@ -569,8 +608,130 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
         previously_suppressed=earlier,
         recode=recode,
         drop=drop,
+        pass_through=pass_through,
+        wide=wide,
     )
     return spec, []
+
+
+def _pass_through(raw: Any) -> tuple[dict[str, str], list[Finding]]:
+    """Parse `pass_through`: column names (text published as it is), or a mapping of column
+    to the reason its values are safe to publish unchanged (needed for a column of numbers,
+    which could otherwise be a count published unprotected)."""
+    expected = "a list of columns, or a mapping of column to the reason it is safe"
+    if _is_texts(raw):
+        return {str(c): "" for c in raw}, []
+    if not isinstance(raw, Mapping):
+        return {}, [_wrong("pass_through", expected, raw, "11")]
+    out: dict[str, str] = {}
+    f: list[Finding] = []
+    for column, why in raw.items():
+        if not isinstance(column, str):
+            f.append(_wrong("pass_through", expected, column, "11"))
+        elif not isinstance(why, str) or not why.strip():
+            f.append(
+                _wrong(f"pass_through.{column}", "the reason the column is safe (text)", why, "11")
+            )
+        else:
+            out[column] = why.strip()
+    return out, f
+
+
+# What `wide` cannot be combined with: values that belong to a wide row, not to one cell
+WIDE_CONFLICTS = (
+    ("statistics", "statistics: a wide row's statistic belongs to none of its cells"),
+    ("survey", "survey estimates: a wide row's estimate belongs to none of its cells"),
+)
+
+
+def _wide(
+    raw: Any, dims: list[str], spec: Mapping[str, Any]
+) -> tuple[WideSpec | None, list[Finding]]:
+    """Parse `wide`: the dimension whose categories are columns, those columns, their total."""
+    if not isinstance(raw, Mapping):
+        return None, [_wrong("wide", "a mapping with dimension, columns and total", raw, "11.1")]
+    f = [Finding("bad-spec", "11.1", f"unknown wide key {k!r}") for k in raw if k not in WIDE_KEYS]
+    dim = raw.get("dimension")
+    if not isinstance(dim, str):
+        f.append(_wrong("wide.dimension", "the dimension the columns make", dim, "11.1"))
+    elif dim not in dims:
+        f.append(
+            Finding(
+                "bad-spec",
+                "11.1",
+                f"wide.dimension {dim!r} must also be listed in dimensions",
+            )
+        )
+    columns = raw.get("columns")
+    if not isinstance(columns, list) or not columns or not all(_is_scalar(c) for c in columns):
+        f.append(_wrong("wide.columns", "a non-empty list of column names", columns, "11.1"))
+        columns = []
+    names = [str(c) for c in columns]
+    if len(set(names)) != len(names):
+        f.append(Finding("bad-spec", "11.1", "wide.columns names a column twice"))
+    total = raw.get("total")
+    if total is not None and not _is_scalar(total):
+        f.append(_wrong("wide.total", "the name of the total column", total, "11.1"))
+        total = None
+    f.extend(
+        Finding("bad-spec", "11.1", f"wide cannot be combined with {why}")
+        for other, why in WIDE_CONFLICTS
+        if spec.get(other)
+    )
+    if f:
+        return None, f
+    return WideSpec(str(dim), tuple(names), None if total is None else str(total)), []
+
+
+def _named_twice(
+    dims: list[str],
+    count: str,
+    denominator: str | None,
+    statistics: Any,
+    pass_through: Mapping[str, str],
+    wide: WideSpec | None,
+    total_label: str,
+) -> list[Finding]:
+    """A column has one meaning: a SPEC giving it two (a dimension that is also the count, a
+    statistic passed through) is refused, since either reading could publish it wrongly."""
+    roles: list[tuple[str, str]] = [(d, "a dimension") for d in dims]
+    roles.append((count, "the count"))
+    if denominator:
+        roles.append((denominator, "the denominator"))
+    for s in statistics if isinstance(statistics, list) else []:
+        column = s.get("column") if isinstance(s, Mapping) else s
+        if isinstance(column, str):
+            roles.append((column, "a statistic"))
+    roles.extend((c, "passed through") for c in pass_through)
+    if wide is not None:
+        roles.extend((c, "a column of wide.columns") for c in wide.columns)
+        if wide.total is not None:
+            roles.append((wide.total, "wide.total"))
+    seen: dict[str, str] = {}
+    f: list[Finding] = []
+    for column, role in roles:
+        if not column:
+            continue
+        if column in seen and seen[column] != role:
+            f.append(
+                Finding(
+                    "bad-spec",
+                    "11",
+                    f"column {column!r} is named twice, as {seen[column]} and as {role}",
+                )
+            )
+        elif column in seen and role != "a dimension":  # repeated dimensions are reported above
+            f.append(Finding("bad-spec", "11", f"column {column!r} is named twice as {role}"))
+        seen.setdefault(column, role)
+    if wide is not None and total_label in wide.columns:
+        f.append(
+            Finding(
+                "bad-spec",
+                "11.1",
+                f"wide.columns names {total_label!r}, the total label: give it as wide.total",
+            )
+        )
+    return f
 
 
 def _statistics(raw: Any) -> tuple[list[Statistic], list[Finding]]:

@@ -9,6 +9,10 @@ A linked release (SPEC `publish`, DDG.md §10.4 R6) reads one cross-tabulation a
 several of its faces; `published_view` turns the input into the rows those tables print, and
 `merge_faces` reads such a release back for an audit. `read_previously_suppressed` marks the
 cells an earlier release withheld.
+
+A release publishes only what its SPEC describes (`undescribed_columns`): a column nobody
+described may hold counts, and would leave unprotected. A wide table (SPEC `wide`) is read
+into the long form first (`melt_wide`).
 """
 
 from __future__ import annotations
@@ -107,6 +111,8 @@ def _delimiter(header: str) -> str:
 
 
 _THOUSANDS = re.compile(r"^\d{1,3}([,' ]\d{3})+$")  # 1,234 (1.234 may be a decimal)
+# a value a reader takes for a number: 12, 1,234, 3.5%, $40, -2, 1e3
+_NUMBER_LIKE = re.compile(r"^\s*[-+]?\$?\s*(\d[\d,' ]*\.?\d*|\.\d+)([eE][-+]?\d+)?\s*%?\s*$")
 
 
 def _parse_counts(
@@ -261,6 +267,103 @@ def build_cube(
     return LoadedTable(table, cube, row_cell, blank), []
 
 
+def undescribed_columns(table: LongTable, spec: TableSpec) -> list[Finding]:
+    """Columns a release would publish without knowing what they hold, each named: any
+    column the SPEC does not describe, and a column of numbers passed through without the
+    reason it is safe (it may be a count, DDG.md §10.2)."""
+    described = set(spec.published_columns())
+    problems = []
+    for position, name in enumerate(table.names, start=1):
+        if name in described:
+            continue
+        label = repr(name) if name.strip() else f"number {position} (it has no header)"
+        problems.append(
+            Finding(
+                "undescribed-column",
+                "11",
+                f"column {label} is not described by the SPEC, so it cannot be published: name "
+                "it as a dimension, the count, the denominator or a statistic, list it under "
+                "pass_through if it is text that carries no counts, or remove it from the table",
+                details={"column": name},
+            )
+        )
+    for name, why in spec.pass_through.items():
+        values = table.columns.get(name)
+        if why or values is None:
+            continue
+        numbers = [i for i, v in enumerate(values) if v.strip() and _NUMBER_LIKE.match(v)]
+        if numbers:
+            problems.append(
+                Finding(
+                    "pass-through-numeric",
+                    "11",
+                    f"column {name!r} is passed through but holds numbers ({values[numbers[0]]!r} "
+                    f"in row {numbers[0] + 1}): a number published as it is may be a small count. "
+                    "Describe it (count, denominator, statistic), or say why it is safe: "
+                    f"pass_through: {{{name}: <reason>}}",
+                    details={"column": name},
+                )
+            )
+    return problems
+
+
+def melt_wide(table: LongTable, spec: TableSpec) -> tuple[LongTable | None, list[Finding]]:
+    """A wide table in the long form: each row becomes one record per column of
+    `wide.columns` (the header is the category of `wide.dimension`) and one for `wide.total`
+    (labelled with the SPEC's total label), so the file's total is checked against its cells
+    and then published as a margin. A blank or text value is reported with its row and
+    column as the file has them. A table that already has the dimension column (a release
+    read back) is returned as it is."""
+    wide = spec.wide
+    if wide is None or wide.dimension in table.columns:
+        return table, []
+    value_columns = [*wide.columns, *([wide.total] if wide.total else [])]
+    missing = [c for c in value_columns if c not in table.columns]
+    if missing:
+        has = ", ".join(repr(n) for n in table.names[:20])
+        return None, [
+            Finding(
+                "unknown-column",
+                "11.1",
+                f"wide names column {c!r}, which TABLE does not have (it has {has})",
+            )
+            for c in missing
+        ]
+    if spec.count in table.columns:
+        return None, [
+            Finding(
+                "bad-spec",
+                "11.1",
+                f"a wide table's counts are in its columns; the count {spec.count!r} names the "
+                "column the long form gets, and TABLE already has one of that name",
+            )
+        ]
+    labels = [*wide.columns, *([spec.total_label] if wide.total else [])]
+    kept = [n for n in table.names if n not in value_columns]
+    columns: dict[str, list[str]] = {n: [] for n in [*kept, wide.dimension, spec.count]}
+    problems: list[Finding] = []
+    for i in range(table.n_rows):
+        for column, label in zip(value_columns, labels, strict=True):
+            value = table.columns[column][i]
+            if not _INT.match(value):
+                problems.append(
+                    Finding(
+                        "count-not-integer",
+                        "2",
+                        f"{column} {value.strip()!r} is not a whole number",
+                        row=i + 1,
+                        details={"column": column},
+                    )
+                )
+            for name in kept:
+                columns[name].append(table.columns[name][i])
+            columns[wide.dimension].append(label)
+            columns[spec.count].append(value)
+    if problems:
+        return None, _capped(problems)
+    return LongTable([*kept, wide.dimension, spec.count], columns), []
+
+
 def _inclusive_totals_missing(cube: Cube) -> list[Finding]:
     """A select-all-that-apply dimension's total counts people, not answers, so it cannot be
     summed from its categories: the table must print it wherever it prints the categories."""
@@ -300,9 +403,9 @@ def published_view(loaded: LoadedTable, spec: TableSpec) -> LoadedTable:
     A total shared by two tables (the county margin of county × age and county × sex) is one
     cell printed in each. Cells that no input row printed (margins) get rows of their own; a
     dimension outside a table is written with the total label. Beside the table's name, the
-    dimensions, the count and the denominator, only columns with one value in every input row
-    are carried: other columns describe input rows, not margins. Without `publish`, or for a
-    view already, `loaded` itself.
+    dimensions, the count and the denominator, only columns passed through with one value in
+    every input row are carried: other columns describe input rows, not margins. Without
+    `publish`, or for a view already, `loaded` itself.
     """
     if not spec.publish or loaded.on_faces is not None:
         return loaded
@@ -327,9 +430,7 @@ def published_view(loaded: LoadedTable, spec: TableSpec) -> LoadedTable:
     constant = [
         n
         for n in table.names
-        if n not in (*spec.dimensions, *carried, spec.annotation_column)
-        and not n.endswith("_annotation")
-        and len(set(table.columns[n])) == 1
+        if n in spec.pass_through and n not in carried and len(set(table.columns[n])) == 1
     ]
     columns: dict[str, list[str]] = {TABLE_COLUMN: names}
     for j, name in enumerate(spec.dimensions):
