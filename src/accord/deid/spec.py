@@ -48,6 +48,7 @@ KNOWN_KEYS = {
     "previously_suppressed",
     "recode",
     "drop",
+    "record_level",
 }
 SURVEY_KEYS = {
     "profile",
@@ -546,6 +547,7 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
     if raw.get("drop") is not None:
         drop, df = _drop(raw["drop"], dims, raw)
         f.extend(df)
+    f.extend(_record_level(raw.get("record_level")))
     if f:
         return None, f
     spec = TableSpec(
@@ -571,6 +573,24 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
         drop=drop,
     )
     return spec, []
+
+
+def _record_level(raw: Any) -> list[Finding]:
+    """`record_level: true` declares one row per person or entity: DDG.md §1 rule 2 puts it
+    outside the aggregate procedure, so the SPEC is refused with the reason, never scored."""
+    if raw is None or raw is False:
+        return []
+    if raw is not True:
+        return [_wrong("record_level", "true or false", raw, "1")]
+    return [
+        Finding(
+            "record-level-output",
+            "1",
+            "the SPEC declares record-level output (one row per person or entity): the "
+            "aggregate pipeline does not apply and no score is computed; a case-by-case expert "
+            "review of uniqueness and linkability is required (DDG.md §1 rule 2)",
+        )
+    ]
 
 
 def _statistics(raw: Any) -> tuple[list[Statistic], list[Finding]]:
