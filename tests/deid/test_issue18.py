@@ -12,7 +12,12 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from accord.cli.deid import app
-from accord.deid.files import check_table_meta, load_release_inputs
+from accord.deid.audit import COMPLEMENTARY, PRIMARY
+from accord.deid.files import check_table_meta, load_release_inputs, release_files
+from accord.deid.findings import Severity, has_errors
+from accord.deid.params import Parameters
+from accord.deid.release import release_loaded
+from accord.deid.scoring import score_table
 from accord.deid.steps import assess_step1
 
 runner = CliRunner()
@@ -68,3 +73,97 @@ def test_ddg_1_rule_2_a_spec_declaring_record_level_is_refused_unscored(tmp_path
         result = runner.invoke(app, args)
         assert result.exit_code == 2 and "record-level" in result.output
         assert '"score"' not in result.output
+
+
+# --- item 1: high-risk populations named by the unit (DDG.md §9.2, §7.7 immigration) ----------
+
+STATEWIDE_YEAR = {
+    "time": {"period": "year"},
+    "geography": {"basis": "residence", "min_population": 39_000_000},
+}
+NONCITIZEN = {"type": "immigration", "scheme": "detailed_noncitizen"}
+
+
+def test_ddg_9_2_and_7_7_detailed_noncitizen_unit_requires_masking_and_says_why():
+    """§7.7 scores detailed noncitizen statuses "no score: high-risk population, §9.2", and
+    §9.2 suppresses 1–10 in such tables whatever the score: the unit alone requires masking."""
+    unit = {**STATEWIDE_YEAR, "events": {"min_nonzero_cell": 4}, "variables": [NONCITIZEN]}
+    report = score_table(unit)
+    assert report.total <= 12
+    assert report.masking_required
+    assert report.high_risk_populations == ["detailed noncitizen status"]
+    assert report.to_dict()["high_risk_populations"] == ["detailed noncitizen status"]
+    assert "high-risk-population-named" in {f.rule for f in report.findings}
+    assert not has_errors(report.findings)
+    # no small cell: nothing to suppress, so no masking
+    big = score_table({**unit, "events": {"min_nonzero_cell": 40}})
+    assert not big.masking_required
+    # the department's list decides: without the entry only the review note remains
+    lenient = Parameters(high_risk_populations=("serious mental illness",))
+    assert not score_table(unit, lenient).masking_required
+
+
+def test_ddg_9_2_a_population_named_by_an_other_variable_counts_too():
+    """§9.2's list is the department's: an `other` variable whose name is one of its entries
+    (or one alternative of an "a or b" entry) names that population."""
+    homeless = {"type": "other", "name": "Homelessness_status", "n_groups": 3}
+    unit = {**STATEWIDE_YEAR, "events": {"min_nonzero_cell": 4}, "variables": [homeless]}
+    assert score_table(unit).high_risk_populations == ["housing instability or homelessness"]
+    assert score_table(unit).masking_required
+    plain = {"type": "other", "name": "hospital_bed_size", "n_groups": 3}
+    assert not score_table({**unit, "variables": [plain]}).high_risk_populations
+
+
+def test_ddg_9_2_explicit_high_risk_false_over_such_a_variable_is_an_error():
+    """§9.2 "always": `high_risk: false` over a named high-risk population is an error finding
+    (the release is refused), not a silent override; masking stays required."""
+    unit = {
+        **STATEWIDE_YEAR,
+        "events": {"min_nonzero_cell": 4},
+        "variables": [NONCITIZEN],
+        "high_risk": False,
+    }
+    report = score_table(unit)
+    assert report.masking_required
+    assert [f.rule for f in report.findings if f.severity is Severity.ERROR] == [
+        "high-risk-override"
+    ]
+
+
+NONCITIZEN_TABLE = """status,n
+citizen,500
+lawful permanent resident,120
+nonimmigrant,4
+undocumented,90
+Total,714
+"""
+NONCITIZEN_SPEC = """dimensions: [status]
+count: n
+denominator: null
+scoring:
+  time: {period: year}
+  geography: {basis: residence, min_population: 39000000}
+  variables: [{type: immigration, scheme: detailed_noncitizen}]
+"""
+
+
+def test_ddg_9_2_release_of_a_detailed_noncitizen_table_suppresses_with_complements(tmp_path):
+    """§9.2 through a release: the small cell is suppressed with a complement although the
+    score is below 13, and report.json says why; a SPEC `high_risk: false` is refused."""
+    table, spec = write(tmp_path, NONCITIZEN_SPEC, NONCITIZEN_TABLE)
+    loaded, parsed, problems = load_release_inputs(table, spec)
+    assert loaded is not None and parsed is not None, problems
+    rel = release_loaded(loaded, parsed)
+    assert rel.assessment.score_total is not None and rel.assessment.score_total <= 12
+    assert rel.assessment.masking_required and not rel.blocked
+    assert rel.row_status.tolist() == [0, 0, PRIMARY, COMPLEMENTARY, 0]
+    _, report = release_files(rel, parsed)
+    rules = {f["rule"] for f in report["findings"]}
+    assert {"high-risk-population-named", "high-risk-population"} <= rules
+    assert report["score"]["high_risk_populations"] == ["detailed noncitizen status"]
+    table, spec = write(tmp_path, NONCITIZEN_SPEC + "high_risk: false\n", NONCITIZEN_TABLE)
+    loaded, parsed, problems = load_release_inputs(table, spec)
+    assert loaded is not None and parsed is not None, problems
+    refused = release_loaded(loaded, parsed)
+    assert refused.blocked
+    assert [f.rule for f in refused.refusal] == ["high-risk-override"]

@@ -64,8 +64,8 @@ def assess_loaded(loaded: LoadedTable, spec: TableSpec) -> Assessment:
         unit = dict(spec.scoring)
         if "events" not in unit:
             unit["events"] = {"min_nonzero_cell": smallest_event(counts, params)}
-        if spec.high_risk:
-            unit.setdefault("high_risk", True)
+        if spec.high_risk is not None:  # given in the SPEC: true, or an explicit false
+            unit.setdefault("high_risk", spec.high_risk)
         scores = score_presentation(unit, params)
         for s in scores:
             findings.extend(s.findings)
@@ -82,6 +82,9 @@ def assess_loaded(loaded: LoadedTable, spec: TableSpec) -> Assessment:
             )
             total = max(total, spec.score)
     any_small = step2.small_numerators > 0
+    # §9.2: a population the unit itself names needs no SPEC flag (scoring.named_high_risk)
+    named = [p for s in scores for p in s.high_risk_populations]
+    high_risk = bool(spec.high_risk) or bool(named)
     if step2.passes:
         required, notes = (
             False,
@@ -95,6 +98,6 @@ def assess_loaded(loaded: LoadedTable, spec: TableSpec) -> Assessment:
             ],
         )
     else:
-        required, notes = masking_decision(total, spec.high_risk, any_small, params)
+        required, notes = masking_decision(total, high_risk, any_small, params)
     findings.extend(notes)
     return Assessment(spec, step2, scores, total, required, findings)

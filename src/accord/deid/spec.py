@@ -124,7 +124,7 @@ class TableSpec:
     statistics: tuple[Statistic, ...] = ()
     scoring: Mapping[str, Any] | None = None
     score: int | None = None
-    high_risk: bool = False
+    high_risk: bool | None = None  # None: not given (an explicit false is checked, §9.2)
     parameters: Parameters = field(default_factory=Parameters)
     total_label: str = "Total"
     inclusive: tuple[str, ...] = ()
@@ -503,7 +503,7 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
         f.append(_wrong("score", "an integer", score, "7"))
         score = None
     scoring = _expect(raw, "scoring", _is_mapping, "a ScoringUnit mapping", f, "7.10")
-    high_risk = _expect(raw, "high_risk", _is_bool, "true or false", f, "9.2", False)
+    high_risk = _expect(raw, "high_risk", _is_bool, "true or false", f, "9.2", None)
     inclusive = _expect(raw, "inclusive", _is_texts, "a list of dimension names", f, "16 A22", [])
     for d in inclusive:
         if d not in dims:
