@@ -9,16 +9,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 from typer.testing import CliRunner
 
 from accord.cli.deid import app
 from accord.deid.audit import COMPLEMENTARY, PRIMARY
 from accord.deid.files import check_table_meta, load_release_inputs, release_files
 from accord.deid.findings import Severity, has_errors
+from accord.deid.output import render_odp
 from accord.deid.params import Parameters
-from accord.deid.release import release_loaded
+from accord.deid.release import Release, release_loaded
 from accord.deid.scoring import score_table
 from accord.deid.steps import assess_step1
+from accord.deid.survey_release import FLAGGED, UNRELIABLE
 
 runner = CliRunner()
 
@@ -167,3 +170,119 @@ def test_ddg_9_2_release_of_a_detailed_noncitizen_table_suppresses_with_compleme
     refused = release_loaded(loaded, parsed)
     assert refused.blocked
     assert [f.rule for f in refused.refusal] == ["high-risk-override"]
+
+
+# --- items 2-4: a survey's own rules (DDG.md §12 rule 3 and the profiles table) ---------------
+
+
+def survey_release(tmp_path: Path, survey: str, table: str, score: int = 5) -> Release:
+    spec_text = f"dimensions: [x]\ncount: n\nscore: {score}\nsurvey: {survey}\n"
+    table_path, spec_path = write(tmp_path, spec_text, table)
+    loaded, spec, problems = load_release_inputs(table_path, spec_path)
+    assert loaded is not None and spec is not None, problems
+    return release_loaded(loaded, spec)
+
+
+CHIS_TABLE = """x,n,rse,w
+a,2,10,3000
+b,40,10,80000
+c,30,10,60000
+d,50,10,100000
+Total,122,5,243000
+"""
+
+
+def test_ddg_12_rule_3_chis_cell_under_3_respondents_is_suppressed_with_a_complement(tmp_path):
+    """§12 rule 3 and the CHIS row: "cells < 3 unweighted ... are small; complementary
+    suppression in cross-tabs". With a score of 5 the DDG alone masks nothing; CHIS's own rule
+    withholds the 2-respondent cell as a primary suppression, and the engine adds its
+    complement and audits it."""
+    rel = survey_release(tmp_path, "{profile: CHIS, rse: rse, weighted: w}", CHIS_TABLE)
+    assert not rel.assessment.masking_required  # the score alone would publish everything
+    assert not rel.blocked
+    assert rel.row_status[0] == PRIMARY
+    assert (rel.row_status == COMPLEMENTARY).sum() == 1
+    primary_cells = np.flatnonzero(rel.status == PRIMARY).tolist()
+    assert rel.audit.passed and list(rel.audit.intervals) == primary_cells
+    assert "survey-confidentiality" in {f.rule for f in rel.findings}
+    odp = render_odp(rel)
+    assert odp.rows[0][odp.header.index("n")] == "" and odp.rows[0][odp.header.index("w")] == ""
+    assert "own confidentiality rules" in odp.notes[0]
+
+
+def test_ddg_12_rule_3_cahps_item_under_20_responses_and_hsag_numerator_under_11(tmp_path):
+    """CAHPS row: "item with < 20 valid responses suppressed"; "HSAG suppresses plan results
+    with < 11 in the numerator" — both privacy suppressions with complements, not notes."""
+    table = """x,n,den
+a,15,18
+b,8,200
+c,120,300
+d,150,300
+e,130,300
+Total,423,1118
+"""
+    rel = survey_release(tmp_path, "{profile: CAHPS, sample_size: den}", table)
+    assert not rel.assessment.masking_required
+    # a: 15 responses of 18 (count not small under the DDG, so withheld as a complement is);
+    # b: numerator 8 < 11 (an ordinary primary cell)
+    assert rel.row_status[0] == COMPLEMENTARY and rel.row_status[1] == PRIMARY
+    assert not rel.blocked
+
+
+def test_ddg_12_rule_3_ncvs_under_3_cases_is_suppressed_not_only_unreliable(tmp_path):
+    """NCVS row: "typically >= 3 unweighted per cell": a cell of 2 is a privacy suppression
+    (code 1, with a complement), not only an unreliable estimate; zeros stay (not disclosures)."""
+    table = "x,n\na,2\nb,0\nc,40\nd,50\nTotal,92\n"
+    rel = survey_release(tmp_path, "{profile: NCVS}", table)
+    assert rel.row_status[0] == PRIMARY and rel.row_status[1] == 0
+    assert (rel.row_status == COMPLEMENTARY).sum() == 1
+
+
+def test_ddg_12_weighted_counts_chis_under_500_weighted_is_withheld(tmp_path):
+    """CHIS row "< 500 weighted are small", through the SPEC's `survey: {weighted: ...}`: a
+    cell of 40 respondents weighing 450 is withheld (code 2: its count is not below 11, so the
+    audit may not read it as 1-10) and its weighted count goes with it."""
+    table = CHIS_TABLE.replace("b,40,10,80000", "b,40,10,450")
+    rel = survey_release(tmp_path, "{profile: CHIS, rse: rse, weighted: w}", table)
+    assert rel.row_status[1] == COMPLEMENTARY and not rel.blocked
+    odp = render_odp(rel)
+    row = odp.rows[1]
+    assert row[odp.header.index("n")] == "" and row[odp.header.index("w")] == ""
+    assert row[odp.header.index("annotation")] == "2"
+    # without the column the weighted rule cannot be applied: a warning, not silence
+    rel = survey_release(tmp_path, "{profile: CHIS, rse: rse}", table)
+    assert rel.row_status[1] == 0
+    missing = [f for f in rel.findings if f.rule == "survey-input-missing"]
+    assert missing and "weighted" in missing[0].message
+
+
+def test_ddg_12_weighted_counts_meps_400000_weighted_is_a_recode_review(tmp_path):
+    """MEPS row: codes with < 40 unweighted or < 400,000 weighted cases are recoded — a rule
+    on the data, not the table: each such cell is a warning for a person, nothing withheld."""
+    table = "x,n,den,rse,w\na,60,500,5,350000\nb,400,500,5,4000000\nTotal,460,500,5,4350000\n"
+    rel = survey_release(
+        tmp_path, "{profile: MEPS, sample_size: den, rse: rse, weighted: w}", table
+    )
+    assert rel.row_status.tolist() == [0, 0, 0]
+    review = [f for f in rel.findings if f.rule == "survey-rule-review"]
+    assert [f.row for f in review] == [1] and review[0].severity is Severity.WARNING
+
+
+def test_ddg_12_chis_statewide_rse_over_20_goes_to_review_not_suppression(tmp_path):
+    """CHIS row: "for statewide or non-stratified county-wide estimates, suppress when review
+    judges the value misleading". With `stratified: false` an RSE of 25% is published flagged
+    (code 4) with a finding for the reviewer; stratified estimates are still withheld."""
+    table = CHIS_TABLE.replace("d,50,10,100000", "d,50,25,100000")
+    survey = "{profile: CHIS, rse: rse, weighted: w, stratified: false}"
+    rel = survey_release(tmp_path, survey, table, score=14)
+    c = 3
+    assert rel.row_reliability[c] == FLAGGED
+    verdict = rel.reliability[c]
+    assert verdict is not None and verdict.outcome == "review"
+    review = [f for f in rel.findings if f.rule == "survey-misleading-review"]
+    assert [f.row for f in review] == [c + 1] and review[0].severity is Severity.WARNING
+    _, report = release_files(rel, rel.assessment.spec)
+    assert report["rows"][c]["reliability"]["outcome"] == "review"
+    assert render_odp(rel).rows[c][render_odp(rel).header.index("annotation")] == "4"
+    stratified = survey_release(tmp_path, "{profile: CHIS, rse: rse, weighted: w}", table, 14)
+    assert stratified.row_reliability[c] == UNRELIABLE

@@ -102,6 +102,15 @@ def metadata_note(release: Release) -> str:
             "a blank value is withheld for quality (not for privacy), a value shown is flagged "
             "as of low reliability. The small-cell rule counts unweighted respondents."
         )
+        profile = release.assessment.spec.survey.profile
+        rules = [r.describe() for r in profile.rules if r.action == "suppress"]
+        if rules:
+            note += (
+                f" Cells small under the {_survey_name(release)} survey's own confidentiality "
+                f"rules ({'; '.join(rules)}) are withheld whatever the score, with "
+                "complementary cells (code 1; code 2 when the count itself is not below "
+                f"{t})."
+            )
     return note
 
 

@@ -41,7 +41,7 @@ from accord.deid.percent import PercentOnlyCube, mask_cube_dimension
 from accord.deid.spec import TableSpec
 from accord.deid.suppression import SuppressionResult, suppress_cube
 from accord.deid.survey import ReliabilityResult
-from accord.deid.survey_release import UNRELIABLE, apply_survey_rules
+from accord.deid.survey_release import UNRELIABLE, apply_survey_rules, confidentiality_cells
 from accord.deid.tables import LoadedTable, published_view
 
 log = logging.getLogger(__name__)
@@ -126,8 +126,20 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
     if spec.percent_only is not None:
         return _release_percent_only(loaded, spec, assessment, cube, groups, findings)
     suppression: SuppressionResult | None = None
-    if assessment.masking_required:
-        suppression = suppress_cube(cube, groups, params, forced=loaded.earlier, hidden=hidden)
+    survey_small: npt.NDArray[np.bool_] | None = None
+    if spec.survey is not None:  # §12 rule 3: the survey's own rules bind whatever the score
+        survey_small, survey_findings = confidentiality_cells(loaded, spec.survey)
+        findings.extend(survey_findings)
+    if assessment.masking_required or (survey_small is not None and survey_small.any()):
+        suppression = suppress_cube(
+            cube,
+            groups,
+            params,
+            forced=loaded.earlier,
+            hidden=hidden,
+            primary=survey_small,
+            small_rule=assessment.masking_required,
+        )
         status = suppression.status
         findings.extend(suppression.findings)
         audit = suppression.audit

@@ -138,6 +138,10 @@ def build_report(release: Release) -> dict[str, Any]:
                 {"rule": t.describe(), "action": t.action} for t in profile.tests
             ],
             "small_cell_basis": "unweighted respondent count (§16 A15)",
+            "confidentiality_rules": [
+                {"rule": r.describe(), "action": r.action} for r in profile.rules
+            ],
+            "stratified": spec.survey.stratified,
             "survey_rules_for_review": list(profile.review),
         }
     if release.percent_only is not None:

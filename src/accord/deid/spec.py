@@ -59,6 +59,8 @@ SURVEY_KEYS = {
     "rse",
     "se",
     "design_effect",
+    "weighted",
+    "stratified",
 }
 PERCENT_ONLY_KEYS = {"dimension", "column", "counts_published_elsewhere"}
 
@@ -83,6 +85,9 @@ class SurveySpec:
     estimate, on a scale of `estimate_per` (100 for percentages, 1 for proportions); `rse` is
     the relative standard error in percent, or `se` a standard error on the estimate's scale
     (RSE = SE / estimate × 100). `design_effect` is a column or one number (CSFII).
+    `weighted` is the cell's weighted count, read by a profile's weighted threshold (CHIS
+    < 500, MEPS < 400,000) and withheld with the cell. `stratified: false` marks statewide or
+    non-stratified county-wide estimates, whose CHIS RSE failures go to a reviewer (§12).
     """
 
     profile: SurveyProfile
@@ -93,16 +98,19 @@ class SurveySpec:
     rse: str | None = None
     se: str | None = None
     design_effect: str | float | None = None
+    weighted: str | None = None
+    stratified: bool = True
 
     def columns(self) -> list[str]:
         named = [self.sample_size, self.numerator, self.estimate, self.rse, self.se]
+        named.append(self.weighted)
         if isinstance(self.design_effect, str):
             named.append(self.design_effect)
         return [c for c in named if c]
 
     def value_columns(self) -> list[str]:
         """Columns that describe the cell's estimate and go with it when it is withheld."""
-        return [c for c in (self.estimate, self.rse, self.se) if c]
+        return [c for c in (self.estimate, self.rse, self.se, self.weighted) if c]
 
 
 @dataclass(frozen=True)
@@ -665,6 +673,10 @@ def _survey(raw: Any, params: Parameters) -> tuple[SurveySpec | None, list[Findi
     if deff is not None and not _is_scalar(deff):
         f.append(_wrong("survey.design_effect", "a column or a number", deff, "12"))
         deff = None
+    stratified = raw.get("stratified", True)
+    if not isinstance(stratified, bool):
+        f.append(_wrong("survey.stratified", "true or false", stratified, "12"))
+        stratified = True
     survey = SurveySpec(
         profile,
         sample_size=_optional_text(raw, "sample_size", f),
@@ -674,6 +686,8 @@ def _survey(raw: Any, params: Parameters) -> tuple[SurveySpec | None, list[Findi
         rse=_optional_text(raw, "rse", f),
         se=_optional_text(raw, "se", f),
         design_effect=deff if isinstance(deff, str) else None if deff is None else float(deff),
+        weighted=_optional_text(raw, "weighted", f),
+        stratified=stratified,
     )
     named = {
         "denominator": survey.sample_size,
