@@ -16,10 +16,11 @@ from accord.cli.deid import app
 from accord.deid.audit import COMPLEMENTARY, PRIMARY
 from accord.deid.files import check_table_meta, load_release_inputs, release_files
 from accord.deid.findings import Severity, has_errors
-from accord.deid.output import render_odp
+from accord.deid.output import render_human, render_odp
 from accord.deid.params import Parameters
 from accord.deid.release import Release, release_loaded
 from accord.deid.scoring import score_table
+from accord.deid.spec import parse_spec
 from accord.deid.steps import assess_step1
 from accord.deid.survey_release import FLAGGED, UNRELIABLE
 
@@ -286,3 +287,110 @@ def test_ddg_12_chis_statewide_rse_over_20_goes_to_review_not_suppression(tmp_pa
     assert render_odp(rel).rows[c][render_odp(rel).header.index("annotation")] == "4"
     stratified = survey_release(tmp_path, "{profile: CHIS, rse: rse, weighted: w}", table, 14)
     assert stratified.row_reliability[c] == UNRELIABLE
+
+
+# --- item 6: ODP annotation codes 3 and 5 (DDG.md §11.1 rule 3) --------------------------------
+
+AVAILABILITY_TABLE = """county,age,n,rate,avail
+A,young,3,0.1,
+A,old,40,1.2,
+A,Total,43,1.3,
+B,young,,,no data
+B,old,30,0.6,5
+B,Total,30,0.6,
+C,young,12,0.2,
+C,old,20,0.4,
+C,Total,32,0.3,
+Total,young,15,0.2,
+Total,old,90,0.9,
+Total,Total,105,0.8,
+"""
+AVAILABILITY_SPEC = """dimensions: [county, age]
+count: n
+statistics: [rate]
+score: 14
+availability: avail
+"""
+
+
+def availability_release(tmp_path: Path, table: str = AVAILABILITY_TABLE) -> Release:
+    table_path, spec_path = write(tmp_path, AVAILABILITY_SPEC, table)
+    loaded, spec, problems = load_release_inputs(table_path, spec_path)
+    assert loaded is not None and spec is not None, problems
+    return release_loaded(loaded, spec)
+
+
+def test_ddg_11_1_codes_3_and_5_are_written_and_are_neither_zero_nor_suppressed(tmp_path):
+    """§11.1 rule 3: code 3 "no data available" and 5 "incomplete data". The no-data row is
+    written blank (not 0) with code 3 and is never suppressed; the incomplete row keeps its
+    count with code 5; every total over the no-data row is the total of the data received,
+    so it is marked 5 too. The suppression around A/young is the usual one."""
+    rel = availability_release(tmp_path)
+    assert not rel.blocked
+    b_young, b_old, b_total = 3, 4, 5
+    assert rel.row_status[b_young] == 0 and rel.row_status[0] == PRIMARY
+    odp = render_odp(rel)
+    n, ann = odp.header.index("n"), odp.header.index("annotation")
+    rate_ann = odp.header.index("rate_annotation")
+    assert odp.rows[b_young][n] == "" and odp.rows[b_young][ann] == "3"
+    assert odp.rows[b_young][rate_ann] == "3"
+    assert odp.rows[b_old][n] == "30" and odp.rows[b_old][ann] == "5"
+    # totals over B/young: B's, young's, and the grand total; Total/old and C/Total are not
+    assert [odp.rows[i][ann] for i in (b_total, 9, 11)] == ["5", "5", "5"]
+    assert odp.rows[10][ann] == "" and odp.rows[8][ann] in ("", "1", "2")
+    assert "3 = no data available" in odp.notes[0] and "5 = incomplete data" in odp.notes[0]
+    human = render_human(rel)
+    assert human.rows[b_young][human.header.index("n")] == "NA"
+    assert human.rows[b_old][human.header.index("n")] == "30 (I)"
+    assert any(note.startswith("NA: no data") for note in human.notes)
+    _, report = release_files(rel, rel.assessment.spec)
+    assert report["rows"][b_young]["availability"] == "no data available"
+    assert report["rows"][b_young]["suppressed"] is False
+    assert report["rows"][b_old]["availability"] == "incomplete data"
+
+
+def test_ddg_11_1_no_data_row_adds_nothing_to_its_margins_and_is_never_a_complement(tmp_path):
+    """§11.1 with §10.4/§10.5 — our reading (availability.py): a margin over a row with no data
+    can only be the sum of the rows that have data, so the engine requires exactly that (a
+    margin that counts more is refused) and models the row as adding nothing: a reader who
+    took the margin to include an unknown value would know less, so this is the conservative
+    model. The row is not a zero either: step 2 and the Events score skip it, and it can never
+    be a complement (there is no value to withhold)."""
+    one_way = "x,n,avail\na,3,\nb,,3\nc,40,\nTotal,43,\n"
+    table_path, spec_path = write(
+        tmp_path, "dimensions: [x]\ncount: n\nscore: 14\navailability: avail\n", one_way
+    )
+    loaded, spec, problems = load_release_inputs(table_path, spec_path)
+    assert loaded is not None and spec is not None, problems
+    rel = release_loaded(loaded, spec)
+    assert rel.row_status.tolist() == [PRIMARY, 0, COMPLEMENTARY, 0]
+    assert rel.audit.passed and not rel.blocked
+    # step 2 counts only the rows with data: a, c and the total
+    assert rel.assessment.step2.unknown_denominators == 3
+    # a total that counts the row with no data is not the sum of what was received
+    (tmp_path / "table.csv").write_text(one_way.replace("Total,43", "Total,50"))
+    loaded, _, problems = load_release_inputs(table_path, spec_path)
+    assert loaded is None and [p.rule for p in problems] == ["margin-mismatch"]
+
+
+def test_ddg_11_1_availability_marks_are_checked(tmp_path):
+    """§11.1: a no-data row has no count, an incomplete row has one, a total cannot be
+    "no data" over categories with data, and a mark is one of the codes."""
+    bad = (
+        AVAILABILITY_TABLE.replace("A,old,40,1.2,", "A,old,40,1.2,3")
+        .replace("B,old,30,0.6,5", "B,old,30,0.6,maybe")
+        .replace("C,young,12,0.2,", "C,young,,,5")
+    )
+    table_path, spec_path = write(tmp_path, AVAILABILITY_SPEC, bad)
+    loaded, _, problems = load_release_inputs(table_path, spec_path)
+    assert loaded is None
+    assert [p.row for p in problems if p.rule == "bad-availability"] == [2, 5, 7]
+    table_path, spec_path = write(
+        tmp_path, AVAILABILITY_SPEC, AVAILABILITY_TABLE.replace("C,Total,32,0.3,", "C,Total,,,3")
+    )
+    _, _, problems = load_release_inputs(table_path, spec_path)
+    assert any(p.rule == "bad-availability" and "total" in p.message for p in problems)
+    _, problems = parse_spec(
+        {"dimensions": ["x"], "count": "n", "availability": "a", "drop": ["x"]}
+    )
+    assert any("availability cannot yet be combined with drop" in p.message for p in problems)

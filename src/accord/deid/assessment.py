@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from accord.deid.availability import NO_DATA
 from accord.deid.findings import Finding, Severity
 from accord.deid.params import Parameters
 from accord.deid.scoring import ScoreReport, score_presentation
@@ -52,6 +53,8 @@ def assess_loaded(loaded: LoadedTable, spec: TableSpec) -> Assessment:
     view = published_view(loaded, spec)
     _, first = np.unique(view.row_cell, return_index=True)
     once = np.sort(first)
+    if view.availability is not None:  # a row with no data has no value to test (§11.1)
+        once = once[view.availability[once] != NO_DATA]
     counts = view.cube.values[view.row_cell[once]]
     denominators = _denominators(view, spec)
     if denominators is not None:

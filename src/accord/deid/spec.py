@@ -49,6 +49,7 @@ KNOWN_KEYS = {
     "recode",
     "drop",
     "record_level",
+    "availability",
 }
 SURVEY_KEYS = {
     "profile",
@@ -144,6 +145,7 @@ class TableSpec:
     previously_suppressed: Path | None = None
     recode: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     drop: tuple[str, ...] = ()
+    availability: str | None = None  # column marking rows 3 no data / 5 incomplete (§11.1)
 
     @property
     def margins_known(self) -> bool:
@@ -157,6 +159,8 @@ class TableSpec:
         cols.extend(s.column for s in self.statistics)
         if self.survey is not None:
             cols.extend(c for c in self.survey.columns() if c not in cols)
+        if self.availability and self.availability not in cols:
+            cols.append(self.availability)
         return cols
 
 
@@ -556,6 +560,13 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
         drop, df = _drop(raw["drop"], dims, raw)
         f.extend(df)
     f.extend(_record_level(raw.get("record_level")))
+    availability = _expect(raw, "availability", _is_text, "a column name", f, "11.1")
+    if availability is not None:
+        f.extend(
+            Finding("bad-spec", "11.1", f"availability cannot yet be combined with {key}")
+            for key in AVAILABILITY_CONFLICTS
+            if raw.get(key)
+        )
     if f:
         return None, f
     spec = TableSpec(
@@ -579,8 +590,14 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
         previously_suppressed=earlier,
         recode=recode,
         drop=drop,
+        availability=availability,
     )
     return spec, []
+
+
+# Each of these re-derives rows (sums, generated margins, percentages) that a row's own
+# availability mark would not describe.
+AVAILABILITY_CONFLICTS = ("publish", "recode", "drop", "percent_only")
 
 
 def _record_level(raw: Any) -> list[Finding]:

@@ -245,6 +245,7 @@ def suppress_cube(
     hidden: npt.NDArray[np.bool_] | None = None,
     primary: npt.NDArray[np.bool_] | None = None,
     small_rule: bool = True,
+    no_data: npt.NDArray[np.bool_] | None = None,
 ) -> SuppressionResult:
     """Primary suppression, a protecting perturbation per primary cell, then R1–R3 on top.
 
@@ -268,6 +269,9 @@ def suppress_cube(
     1 to T−1. It is withheld as a complement is — never alone in a group, and known to the
     audit's reader only as at least T, which is true and all the annotation code tells —
     so no equation of the table gives it away on its own.
+
+    `no_data` cells have no data available (§11.1 code 3): they add nothing to their margins
+    and have nothing to withhold, so they are never primary, even with `zero_is_small`.
     """
     started = time.perf_counter()
     status = primary_status(cube, params)
@@ -279,6 +283,8 @@ def suppress_cube(
         large = own & (cube.values >= params.small_cell_threshold)
         status[own & ~large] = PRIMARY
         forced = large if forced is None else forced | large
+    if no_data is not None:
+        status[no_data & (status == PRIMARY)] = PUBLISHED
     log.info("suppressing: %d cells, %d of them small", cube.size, int((status == PRIMARY).sum()))
     if hidden is not None:
         status[hidden] = HIDDEN

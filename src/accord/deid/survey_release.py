@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from accord.deid.availability import NO_DATA
 from accord.deid.findings import Finding, Severity
 from accord.deid.spec import SurveySpec
 from accord.deid.survey import ReliabilityResult, SurveyEstimate, survey_reliability
@@ -193,9 +194,10 @@ def apply_survey_rules(release: Release, survey: SurveySpec) -> None:
     verdicts: list[ReliabilityResult | None] = []
     problems: list[Finding] = []
     reviews: list[Finding] = []
+    no_data = loaded.availability == NO_DATA if loaded.availability is not None else None
     for i in range(loaded.table.n_rows):
-        if release.row_status[i] > 0:
-            verdicts.append(None)
+        if release.row_status[i] > 0 or (no_data is not None and no_data[i]):
+            verdicts.append(None)  # no data: no estimate to judge (§11.1 code 3)
             continue
         estimate, bad = survey_estimate(loaded, survey, i)
         cell = loaded.cube.labels(int(loaded.row_cell[i]))
