@@ -75,14 +75,17 @@ META is a JSON object describing the table, not its data:
       {"name": "hospital", "classification": "facility"}
     ],
     "implied_characteristics": ["age"],   (what the population reveals, DDG 4.1)
-    "mandated_characteristics": ["sex"]   (variables a mandate expressly requires, DDG 5.5)
+    "mandated_characteristics": ["sex"],  (variables a mandate expressly requires, DDG 5.5)
+    "record_level": false                 (true: one row per person or entity, DDG.md §1)
   }
 
 A variable counts when its classification is a personal characteristic (identifier, race,
 ethnicity, language, sex, sexual_orientation, gender_identity, intersex, age,
 socio_economic_status, immigration_status, residence, education, financial_status, personal)
 and no mandate names it. Prints the proposal as JSON (has_personal_characteristics, reasons,
-next_step); an expert confirms it. Bad META prints every problem and exits with code 2.
+next_step); an expert confirms it. Record-level output gets no next step and no score: it
+needs a case-by-case expert review (expert_review_required). Bad META prints every problem and
+exits with code 2.
 """
 
 

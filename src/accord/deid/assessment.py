@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from accord.deid.availability import NO_DATA
 from accord.deid.findings import Finding, Severity
 from accord.deid.params import Parameters
 from accord.deid.scoring import ScoreReport, score_presentation
@@ -52,6 +53,8 @@ def assess_loaded(loaded: LoadedTable, spec: TableSpec) -> Assessment:
     view = published_view(loaded, spec)
     _, first = np.unique(view.row_cell, return_index=True)
     once = np.sort(first)
+    if view.availability is not None:  # a row with no data has no value to test (§11.1)
+        once = once[view.availability[once] != NO_DATA]
     counts = view.cube.values[view.row_cell[once]]
     denominators = _denominators(view, spec)
     if denominators is not None:
@@ -64,8 +67,8 @@ def assess_loaded(loaded: LoadedTable, spec: TableSpec) -> Assessment:
         unit = dict(spec.scoring)
         if "events" not in unit:
             unit["events"] = {"min_nonzero_cell": smallest_event(counts, params)}
-        if spec.high_risk:
-            unit.setdefault("high_risk", True)
+        if spec.high_risk is not None:  # given in the SPEC: true, or an explicit false
+            unit.setdefault("high_risk", spec.high_risk)
         scores = score_presentation(unit, params)
         for s in scores:
             findings.extend(s.findings)
@@ -82,6 +85,9 @@ def assess_loaded(loaded: LoadedTable, spec: TableSpec) -> Assessment:
             )
             total = max(total, spec.score)
     any_small = step2.small_numerators > 0
+    # §9.2: a population the unit itself names needs no SPEC flag (scoring.named_high_risk)
+    named = [p for s in scores for p in s.high_risk_populations]
+    high_risk = bool(spec.high_risk) or bool(named)
     if step2.passes:
         required, notes = (
             False,
@@ -95,6 +101,6 @@ def assess_loaded(loaded: LoadedTable, spec: TableSpec) -> Assessment:
             ],
         )
     else:
-        required, notes = masking_decision(total, spec.high_risk, any_small, params)
+        required, notes = masking_decision(total, high_risk, any_small, params)
     findings.extend(notes)
     return Assessment(spec, step2, scores, total, required, findings)

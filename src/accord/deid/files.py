@@ -174,7 +174,9 @@ def check_table_meta(raw: Any) -> tuple[dict[str, Any] | None, list[Finding]]:
         value = raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             problems.append(Finding("bad-table-meta", "5", f"{key} must be a list of texts"))
-    unknown = sorted(set(raw) - {"variables", "population", *STEP1_LISTS})
+    if not isinstance(raw.get("record_level", False), bool):
+        problems.append(Finding("bad-table-meta", "1", "record_level must be true or false"))
+    unknown = sorted(set(raw) - {"variables", "population", "record_level", *STEP1_LISTS})
     if unknown:
         problems.append(
             Finding("bad-table-meta", "5", f"unknown key(s): {', '.join(map(str, unknown))}")

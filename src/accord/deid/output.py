@@ -15,6 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accord.deid.audit import COMPLEMENTARY, PRIMARY
+from accord.deid.availability import (
+    INCOMPLETE,
+    INCOMPLETE_SUFFIX,
+    NO_DATA,
+    NO_DATA_SYMBOL,
+    row_availability,
+)
 from accord.deid.release import Release
 from accord.deid.spec import table_name
 from accord.deid.survey_release import FLAGGED, UNRELIABLE
@@ -33,16 +40,30 @@ class Rendered:
     notes: list[str]
 
 
+def _availability(release: Release) -> list[int]:
+    """Each row's §11.1 code 3 or 5 (0 for none): its mark, and 5 on totals over no data."""
+    loaded = release.loaded
+    codes = row_availability(loaded.availability, loaded.row_cell, release.groups)
+    return [int(c) for c in codes]
+
+
 def _codes(release: Release) -> list[str]:
+    """One code per record: a suppression (1, 2) first, then no data (3), then statistical
+    instability (4), then incomplete data (5)."""
     distinct = release.params.reason_disclosure == "distinct"
+    available = _availability(release)
     out = []
     for i, s in enumerate(release.row_status.tolist()):
         if s == PRIMARY:
             out.append(CODE_SMALL)
         elif s == COMPLEMENTARY:
             out.append(CODE_COMPLEMENTARY if distinct else CODE_SMALL)
+        elif available[i] == NO_DATA:
+            out.append(str(NO_DATA))
         elif len(release.row_reliability) and release.row_reliability[i] in (FLAGGED, UNRELIABLE):
             out.append(CODE_UNSTABLE)
+        elif available[i] == INCOMPLETE:
+            out.append(str(INCOMPLETE))
         else:
             out.append("")
     return out
@@ -91,6 +112,12 @@ def metadata_note(release: Release) -> str:
             + "; ".join(merged)
             + "."
         )
+    if spec.availability:
+        note += (
+            " 3 = no data available (the value is blank, which does not mean zero); 5 = "
+            "incomplete data (a total over a category with no data is the total of the data "
+            "received, and is marked 5 too)."
+        )
     if release.loaded.earlier is not None:
         note += (
             " Cells withheld in the earlier related release stay withheld in this one, so "
@@ -102,6 +129,15 @@ def metadata_note(release: Release) -> str:
             "a blank value is withheld for quality (not for privacy), a value shown is flagged "
             "as of low reliability. The small-cell rule counts unweighted respondents."
         )
+        profile = release.assessment.spec.survey.profile
+        rules = [r.describe() for r in profile.rules if r.action == "suppress"]
+        if rules:
+            note += (
+                f" Cells small under the {_survey_name(release)} survey's own confidentiality "
+                f"rules ({'; '.join(rules)}) are withheld whatever the score, with "
+                "complementary cells (code 1; code 2 when the count itself is not below "
+                f"{t})."
+            )
     return note
 
 
@@ -171,7 +207,7 @@ def render_odp(release: Release) -> Rendered:
             elif r == FLAGGED:
                 rec.append(CODE_UNSTABLE)
             else:
-                rec.append("")
+                rec.append(codes[i] if codes[i] in (str(NO_DATA), str(INCOMPLETE)) else "")
         rows.append(rec)
     return Rendered(header, rows, [metadata_note(release)])
 
@@ -189,6 +225,7 @@ def render_human(release: Release) -> Rendered:
     used: set[str] = set()
     reliability = release.row_reliability
     count_withheld = release.count_withheld
+    available = _availability(release)
     for i in range(table.n_rows):
         s = int(release.row_status[i])
         r = int(reliability[i]) if len(reliability) else 0
@@ -197,6 +234,8 @@ def render_human(release: Release) -> Rendered:
             mark = p.primary_symbol
         elif s == COMPLEMENTARY:
             mark = p.complementary_symbol
+        elif available[i] == NO_DATA:
+            mark = NO_DATA_SYMBOL
         elif r == UNRELIABLE:
             mark = UNRELIABLE_SYMBOL
         rec = []
@@ -220,6 +259,9 @@ def render_human(release: Release) -> Rendered:
             elif name in release.stat_blank and release.stat_blank[name][i]:
                 value = p.primary_symbol
                 used.add(p.primary_symbol)
+            elif available[i] == INCOMPLETE and name == spec.count and not mark:
+                value += INCOMPLETE_SUFFIX
+                used.add(INCOMPLETE_SUFFIX)
             rec.append(value)
         rows.append(rec)
     t = p.small_cell_threshold
@@ -238,6 +280,13 @@ def render_human(release: Release) -> Rendered:
         notes.append(
             f"{UNRELIABLE_SYMBOL}: estimate withheld because it is statistically unreliable "
             f"under the {survey} survey's rules (a quality rule, not a privacy suppression)."
+        )
+    if NO_DATA_SYMBOL in used:
+        notes.append(f"{NO_DATA_SYMBOL}: no data available (not zero).")
+    if INCOMPLETE_SUFFIX in used:
+        notes.append(
+            f"{INCOMPLETE_SUFFIX.strip()}: incomplete data; the value covers only the data "
+            "received (a total over a category with no data included)."
         )
     if FLAG_SUFFIX in used:
         notes.append(

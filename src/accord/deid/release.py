@@ -32,6 +32,7 @@ from accord.deid.audit import (
     reader_derivable,
     solve_intervals,
 )
+from accord.deid.availability import NO_DATA
 from accord.deid.cube import Cube
 from accord.deid.findings import Finding, Severity
 from accord.deid.groups import Groups, build_groups
@@ -41,7 +42,7 @@ from accord.deid.percent import PercentOnlyCube, mask_cube_dimension
 from accord.deid.spec import TableSpec
 from accord.deid.suppression import SuppressionResult, suppress_cube
 from accord.deid.survey import ReliabilityResult
-from accord.deid.survey_release import UNRELIABLE, apply_survey_rules
+from accord.deid.survey_release import UNRELIABLE, apply_survey_rules, confidentiality_cells
 from accord.deid.tables import LoadedTable, published_view, undescribed_columns
 
 log = logging.getLogger(__name__)
@@ -129,8 +130,22 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
     if spec.percent_only is not None:
         return _release_percent_only(loaded, spec, assessment, cube, groups, findings)
     suppression: SuppressionResult | None = None
-    if assessment.masking_required:
-        suppression = suppress_cube(cube, groups, params, forced=loaded.earlier, hidden=hidden)
+    survey_small: npt.NDArray[np.bool_] | None = None
+    if spec.survey is not None:  # §12 rule 3: the survey's own rules bind whatever the score
+        no_data = None if loaded.availability is None else loaded.availability == NO_DATA
+        survey_small, survey_findings = confidentiality_cells(loaded, spec.survey, no_data)
+        findings.extend(survey_findings)
+    if assessment.masking_required or (survey_small is not None and survey_small.any()):
+        suppression = suppress_cube(
+            cube,
+            groups,
+            params,
+            forced=loaded.earlier,
+            hidden=hidden,
+            primary=survey_small,
+            small_rule=assessment.masking_required,
+            no_data=_no_data_cells(loaded),
+        )
         status = suppression.status
         findings.extend(suppression.findings)
         audit = suppression.audit
@@ -172,6 +187,15 @@ def release_loaded(loaded: LoadedTable, spec: TableSpec, audit_intervals: bool =
     if spec.survey is not None:
         apply_survey_rules(release, spec.survey)
     return release
+
+
+def _no_data_cells(loaded: LoadedTable) -> npt.NDArray[np.bool_] | None:
+    """The cells of rows with no data (§11.1 code 3), over the cube; None when there are none."""
+    if loaded.availability is None or not (loaded.availability == NO_DATA).any():
+        return None
+    cells = np.zeros(loaded.cube.size, dtype=bool)
+    cells[loaded.row_cell[loaded.availability == NO_DATA]] = True
+    return cells
 
 
 def rank_check(cube: Cube, groups: Groups, status: StatusArray) -> list[Finding]:

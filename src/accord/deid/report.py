@@ -18,12 +18,14 @@ from typing import Any
 import numpy as np
 
 from accord.deid.audit import COMPLEMENTARY, PRIMARY
+from accord.deid.availability import INCOMPLETE, NO_DATA, row_availability
 from accord.deid.release import Release
 from accord.deid.spec import table_name
 from accord.deid.survey_release import FLAGGED, UNRELIABLE
 from accord.deid.tables import TABLE_COLUMN
 
 REASONS = {PRIMARY: "primary", COMPLEMENTARY: "complementary"}
+AVAILABILITY = {NO_DATA: "no data available", INCOMPLETE: "incomplete data"}
 
 
 def _num(x: float) -> int | float | None:
@@ -38,6 +40,12 @@ def build_report(release: Release) -> dict[str, Any]:
     table = release.loaded.table
     earlier = release.loaded.earlier
     rows: list[dict[str, Any]] = []
+    available = [
+        int(c)
+        for c in row_availability(
+            release.loaded.availability, release.loaded.row_cell, release.groups
+        )
+    ]
     for i in range(table.n_rows):
         cell = int(release.loaded.row_cell[i])
         s = int(release.row_status[i])
@@ -60,6 +68,8 @@ def build_report(release: Release) -> dict[str, Any]:
             if verdict.outcome == "suppress":
                 entry["suppressed"] = True
         entry["reason"] = reason
+        if available[i]:  # §11.1 codes 3 and 5: neither a zero nor a suppression
+            entry["availability"] = AVAILABILITY[available[i]]
         if release.percent_only is not None:
             entry["percent"] = release.percent_only.shown.get(cell)
         blanked = [c for c, m in release.stat_blank.items() if m[i]]
@@ -139,6 +149,10 @@ def build_report(release: Release) -> dict[str, Any]:
                 {"rule": t.describe(), "action": t.action} for t in profile.tests
             ],
             "small_cell_basis": "unweighted respondent count (§16 A15)",
+            "confidentiality_rules": [
+                {"rule": r.describe(), "action": r.action} for r in profile.rules
+            ],
+            "stratified": spec.survey.stratified,
             "survey_rules_for_review": list(profile.review),
         }
     if release.percent_only is not None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from accord.deid import bands
 from accord.deid.bands import band_score
-from accord.deid.findings import Finding
+from accord.deid.findings import Finding, Severity
 from accord.deid.params import Parameters
 from accord.deid.reference import language_population
 
@@ -33,6 +33,8 @@ class ScoreReport:
     expert_review_required: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     name: str | None = None
+    # §9.2 populations on the department's list that the unit itself names (its variables)
+    high_risk_populations: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -51,6 +53,8 @@ class ScoreReport:
         }
         if self.name is not None:
             out["name"] = self.name
+        if self.high_risk_populations:
+            out["high_risk_populations"] = list(self.high_risk_populations)
         if self.findings:
             out["findings"] = [f.to_dict() for f in self.findings]
         return out
@@ -230,6 +234,43 @@ def _score_variable(
     raise _Bad(f"variable {dict(var)!r} is not a known type/scheme (§7.10)")
 
 
+# The §7.7 immigration scheme that scores "no score: high-risk population, §9.2" and the entry
+# of DEFAULT_HIGH_RISK that names it.
+DETAILED_NONCITIZEN = ("immigration", "detailed_noncitizen", "detailed noncitizen status")
+
+
+def _phrase(text: str) -> str:
+    return " ".join(text.casefold().replace("_", " ").replace("-", " ").split())
+
+
+def named_high_risk(variables: Any, params: Parameters) -> list[str]:
+    """The department's `high_risk_populations` (§3, §9.2) that a unit's own variables name.
+
+    Two ways to name one: the §7.7 immigration scheme `detailed_noncitizen`, which is the list
+    entry "detailed noncitizen status"; or a variable's `name` containing an entry as a phrase,
+    or one of the alternatives an entry joins with "or" ("homelessness" of "housing
+    instability or homelessness"). Case, underscores and hyphens are ignored. A department
+    that takes an entry off its list takes its rule off too: only the list decides.
+    """
+    listed = {_phrase(entry): entry for entry in params.high_risk_populations}
+    found: list[str] = []
+    kind, scheme, entry = DETAILED_NONCITIZEN
+    for var in variables if isinstance(variables, list) else []:
+        if not isinstance(var, Mapping):
+            continue
+        if var.get("type") == kind and var.get("scheme") == scheme and _phrase(entry) in listed:
+            found.append(listed[_phrase(entry)])
+        name = var.get("name")
+        if not isinstance(name, str):
+            continue
+        words = f" {_phrase(name)} "
+        for key, original in listed.items():
+            pieces = [key, *(p.strip() for p in key.split(" or ") if len(p.strip()) > 3)]
+            if any(f" {piece} " in words for piece in pieces):
+                found.append(original)
+    return list(dict.fromkeys(found))
+
+
 def _interaction(extra: int, min_cell: int, params: Parameters) -> int:
     if extra == 0:
         if min_cell >= 5:
@@ -348,6 +389,32 @@ def score_table(unit: Mapping[str, Any], params: Parameters | None = None) -> Sc
     high_risk = flag("high_risk")
     if high_risk:
         review.append("high-risk population (§9.2)")
+    named = named_high_risk(variables, params)
+    if named:
+        # §9.2: such a table always gets suppression of 1–10, whatever the score or the flag
+        report.high_risk_populations = named
+        listed = ", ".join(named)
+        report.findings.append(
+            Finding(
+                "high-risk-population-named",
+                "9.2",
+                f"the unit's variables name a high-risk population on the department's list "
+                f"({listed}): values from 1 to {params.small_cell_threshold - 1} are "
+                "suppressed whatever the score",
+                Severity.INFO,
+            )
+        )
+        if unit.get("high_risk") is False:
+            report.findings.append(
+                Finding(
+                    "high-risk-override",
+                    "9.2",
+                    f"high_risk: false is given, but the unit names {listed}, which §9.2 "
+                    "always suppresses; remove the override (or take the population off the "
+                    "department's high_risk_populations list, a documented department decision)",
+                )
+            )
+        high_risk = True
     small = min_cell is not None and 0 < min_cell < params.small_cell_threshold
     report.masking_required = report.total > params.release_score_max or (high_risk and small)
     return report

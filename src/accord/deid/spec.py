@@ -55,6 +55,8 @@ KNOWN_KEYS = {
     "drop",
     "pass_through",
     "wide",
+    "record_level",
+    "availability",
 }
 WIDE_KEYS = {"dimension", "columns", "total"}
 SURVEY_KEYS = {
@@ -66,6 +68,8 @@ SURVEY_KEYS = {
     "rse",
     "se",
     "design_effect",
+    "weighted",
+    "stratified",
 }
 PERCENT_ONLY_KEYS = {"dimension", "column", "counts_published_elsewhere"}
 
@@ -90,6 +94,9 @@ class SurveySpec:
     estimate, on a scale of `estimate_per` (100 for percentages, 1 for proportions); `rse` is
     the relative standard error in percent, or `se` a standard error on the estimate's scale
     (RSE = SE / estimate × 100). `design_effect` is a column or one number (CSFII).
+    `weighted` is the cell's weighted count, read by a profile's weighted threshold (CHIS
+    < 500, MEPS < 400,000) and withheld with the cell. `stratified: false` marks statewide or
+    non-stratified county-wide estimates, whose CHIS RSE failures go to a reviewer (§12).
     """
 
     profile: SurveyProfile
@@ -100,16 +107,19 @@ class SurveySpec:
     rse: str | None = None
     se: str | None = None
     design_effect: str | float | None = None
+    weighted: str | None = None
+    stratified: bool = True
 
     def columns(self) -> list[str]:
         named = [self.sample_size, self.numerator, self.estimate, self.rse, self.se]
+        named.append(self.weighted)
         if isinstance(self.design_effect, str):
             named.append(self.design_effect)
         return [c for c in named if c]
 
     def value_columns(self) -> list[str]:
         """Columns that describe the cell's estimate and go with it when it is withheld."""
-        return [c for c in (self.estimate, self.rse, self.se) if c]
+        return [c for c in (self.estimate, self.rse, self.se, self.weighted) if c]
 
 
 @dataclass(frozen=True)
@@ -143,7 +153,7 @@ class TableSpec:
     statistics: tuple[Statistic, ...] = ()
     scoring: Mapping[str, Any] | None = None
     score: int | None = None
-    high_risk: bool = False
+    high_risk: bool | None = None  # None: not given (an explicit false is checked, §9.2)
     parameters: Parameters = field(default_factory=Parameters)
     total_label: str = "Total"
     inclusive: tuple[str, ...] = ()
@@ -157,6 +167,7 @@ class TableSpec:
     drop: tuple[str, ...] = ()
     pass_through: Mapping[str, str] = field(default_factory=dict)  # column -> why it is safe
     wide: WideSpec | None = None
+    availability: str | None = None  # column marking rows 3 no data / 5 incomplete (§11.1)
 
     @property
     def margins_known(self) -> bool:
@@ -170,6 +181,8 @@ class TableSpec:
         cols.extend(s.column for s in self.statistics)
         if self.survey is not None:
             cols.extend(c for c in self.survey.columns() if c not in cols)
+        if self.availability and self.availability not in cols:
+            cols.append(self.availability)
         return cols
 
     def published_columns(self) -> list[str]:
@@ -528,7 +541,7 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
         f.append(_wrong("score", "an integer", score, "7"))
         score = None
     scoring = _expect(raw, "scoring", _is_mapping, "a ScoringUnit mapping", f, "7.10")
-    high_risk = _expect(raw, "high_risk", _is_bool, "true or false", f, "9.2", False)
+    high_risk = _expect(raw, "high_risk", _is_bool, "true or false", f, "9.2", None)
     inclusive = _expect(raw, "inclusive", _is_texts, "a list of dimension names", f, "16 A22", [])
     for d in inclusive:
         if d not in dims:
@@ -585,6 +598,14 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
             dims, count, denominator, raw.get("statistics"), pass_through, wide, total_label
         )
     )
+    f.extend(_record_level(raw.get("record_level")))
+    availability = _expect(raw, "availability", _is_text, "a column name", f, "11.1")
+    if availability is not None:
+        f.extend(
+            Finding("bad-spec", "11.1", f"availability cannot yet be combined with {key}")
+            for key in AVAILABILITY_CONFLICTS
+            if raw.get(key)
+        )
     if f:
         return None, f
     spec = TableSpec(
@@ -610,6 +631,7 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
         drop=drop,
         pass_through=pass_through,
         wide=wide,
+        availability=availability,
     )
     return spec, []
 
@@ -641,6 +663,7 @@ def _pass_through(raw: Any) -> tuple[dict[str, str], list[Finding]]:
 WIDE_CONFLICTS = (
     ("statistics", "statistics: a wide row's statistic belongs to none of its cells"),
     ("survey", "survey estimates: a wide row's estimate belongs to none of its cells"),
+    ("availability", "availability: a wide row's mark belongs to none of its cells"),
 )
 
 
@@ -732,6 +755,27 @@ def _named_twice(
             )
         )
     return f
+# Each of these re-derives rows (sums, generated margins, percentages) that a row's own
+# availability mark would not describe.
+AVAILABILITY_CONFLICTS = ("publish", "recode", "drop", "percent_only")
+
+
+def _record_level(raw: Any) -> list[Finding]:
+    """`record_level: true` declares one row per person or entity: DDG.md §1 rule 2 puts it
+    outside the aggregate procedure, so the SPEC is refused with the reason, never scored."""
+    if raw is None or raw is False:
+        return []
+    if raw is not True:
+        return [_wrong("record_level", "true or false", raw, "1")]
+    return [
+        Finding(
+            "record-level-output",
+            "1",
+            "the SPEC declares record-level output (one row per person or entity): the "
+            "aggregate pipeline does not apply and no score is computed; a case-by-case expert "
+            "review of uniqueness and linkability is required (DDG.md §1 rule 2)",
+        )
+    ]
 
 
 def _statistics(raw: Any) -> tuple[list[Statistic], list[Finding]]:
@@ -806,6 +850,10 @@ def _survey(raw: Any, params: Parameters) -> tuple[SurveySpec | None, list[Findi
     if deff is not None and not _is_scalar(deff):
         f.append(_wrong("survey.design_effect", "a column or a number", deff, "12"))
         deff = None
+    stratified = raw.get("stratified", True)
+    if not isinstance(stratified, bool):
+        f.append(_wrong("survey.stratified", "true or false", stratified, "12"))
+        stratified = True
     survey = SurveySpec(
         profile,
         sample_size=_optional_text(raw, "sample_size", f),
@@ -815,6 +863,8 @@ def _survey(raw: Any, params: Parameters) -> tuple[SurveySpec | None, list[Findi
         rse=_optional_text(raw, "rse", f),
         se=_optional_text(raw, "se", f),
         design_effect=deff if isinstance(deff, str) else None if deff is None else float(deff),
+        weighted=_optional_text(raw, "weighted", f),
+        stratified=stratified,
     )
     named = {
         "denominator": survey.sample_size,

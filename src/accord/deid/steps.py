@@ -35,21 +35,37 @@ PERSONAL = {
 }
 
 
+RECORD_LEVEL_REVIEW = (
+    "record-level output (one row per person or entity): the aggregate pipeline does not "
+    "apply; a case-by-case expert review of uniqueness and linkability is required (DDG.md "
+    "§1 rule 2)"
+)
+
+
 @dataclass
 class Step1Result:
+    """The step-1 proposal. `next_step` is None for record-level output: no step of the
+    aggregate procedure follows, so no score is ever computed for it (§1 rule 2)."""
+
     has_personal_characteristics: bool
     reasons: list[str]
-    next_step: int
+    next_step: int | None
     confirmed_by: str | None = None
+    record_level: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "has_personal_characteristics": self.has_personal_characteristics,
             "reasons": self.reasons,
             "next_step": self.next_step,
             "confirmed_by": self.confirmed_by,
             "section": "5",
         }
+        if self.record_level:
+            out["record_level"] = True
+            out["expert_review_required"] = RECORD_LEVEL_REVIEW
+            out["section"] = "1"
+        return out
 
 
 def assess_step1(table_meta: Mapping[str, Any]) -> Step1Result:
@@ -57,8 +73,12 @@ def assess_step1(table_meta: Mapping[str, Any]) -> Step1Result:
 
     A characteristic counts even when only inferred (a children's hospital implies age); a
     mandate removes a characteristic only when it expressly requires its publication.
+    Record-level output (`record_level: true`) leaves the aggregate procedure altogether
+    (§1 rule 2): the answer is an expert review, with no next step and never a score.
     """
     reasons: list[str] = []
+    if table_meta.get("record_level") is True:
+        reasons.append(RECORD_LEVEL_REVIEW)
     mandated = {str(m) for m in table_meta.get("mandated_characteristics", [])}
     for var in table_meta.get("variables", []):
         kind = str(var.get("classification", ""))
@@ -66,6 +86,10 @@ def assess_step1(table_meta: Mapping[str, Any]) -> Step1Result:
             reasons.append(f"{var.get('name')} is a personal characteristic ({kind})")
     for implied in table_meta.get("implied_characteristics", []):
         reasons.append(f"population implies {implied} (DDG 4.1)")
+    if table_meta.get("record_level") is True:
+        # one row per person shows whatever it holds about that person; the list above
+        # stays as the reviewer's starting point
+        return Step1Result(True, reasons, None, record_level=True)
     has = bool(reasons)
     return Step1Result(has, reasons, 2 if has else 6)
 

@@ -243,6 +243,9 @@ def suppress_cube(
     solver_limit: int = 100_000,
     forced: npt.NDArray[np.bool_] | None = None,
     hidden: npt.NDArray[np.bool_] | None = None,
+    primary: npt.NDArray[np.bool_] | None = None,
+    small_rule: bool = True,
+    no_data: npt.NDArray[np.bool_] | None = None,
 ) -> SuppressionResult:
     """Primary suppression, a protecting perturbation per primary cell, then R1–R3 on top.
 
@@ -258,9 +261,30 @@ def suppress_cube(
     `hidden` cells are published in no table of the release (linked tables sharing margins
     are faces of one cube): they are neither withheld nor known, so a reader's equations
     through them have an unknown term, and perturbations may move them.
+
+    `primary` cells are small under another rule that binds the table (a survey's own rules,
+    DDG.md §12 rule 3); `small_rule` false leaves out the DDG's own (the score did not require
+    masking). Such a cell below the threshold is an ordinary primary cell. One at or above it
+    (CHIS: < 500 weighted, but 11 or more respondents) cannot be: the audit reads a primary as
+    1 to T−1. It is withheld as a complement is — never alone in a group, and known to the
+    audit's reader only as at least T, which is true and all the annotation code tells —
+    so no equation of the table gives it away on its own.
+
+    `no_data` cells have no data available (§11.1 code 3): they add nothing to their margins
+    and have nothing to withhold, so they are never primary, even with `zero_is_small`.
     """
     started = time.perf_counter()
     status = primary_status(cube, params)
+    if not small_rule:
+        status[:] = PUBLISHED
+    earlier = forced
+    if primary is not None:
+        own = primary & (np.nan_to_num(cube.values) > 0)
+        large = own & (cube.values >= params.small_cell_threshold)
+        status[own & ~large] = PRIMARY
+        forced = large if forced is None else forced | large
+    if no_data is not None:
+        status[no_data & (status == PRIMARY)] = PUBLISHED
     log.info("suppressing: %d cells, %d of them small", cube.size, int((status == PRIMARY).sum()))
     if hidden is not None:
         status[hidden] = HIDDEN
@@ -304,7 +328,7 @@ def suppress_cube(
         leftovers = solved.failing
     open_groups = [g for g in sorted(set(closure.unfixable)) if closure.needs(g)]
     t = params.small_cell_threshold
-    findings = [_unfixable(cube, groups, status, g, forced, t) for g in open_groups]
+    findings = [_unfixable(cube, groups, status, g, earlier, t) for g in open_groups]
     lone = {
         int(c)
         for g, f in zip(open_groups, findings, strict=True)

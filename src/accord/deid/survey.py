@@ -6,6 +6,12 @@ respondents, §16 A15) *and* through its survey's own reliability rules. A surve
 `data/survey_profiles.yaml` uses its profile; any other survey uses the DDG default, an
 estimate whose denominator rests on fewer than `survey_min_denominator_sample` sample cases.
 
+A survey's own confidentiality rules (§12 rule 3: "a survey with its own published
+de-identification rules follows them") are `ConfidentialityRule`s: cells they call small are
+withheld as primary suppressions, with complements, whatever the score (`survey_release`).
+A rule that changes the data rather than the table (MEPS recodes rare codes) is a `review`
+rule: Accord names the cells, a person recodes.
+
 Two readings of the table are ours (§12 does not settle them):
 - a zero estimate (no sample case in the numerator) is a true zero: only the denominator tests
   apply to it, since an RSE, a numerator minimum or the CSFII formula say nothing about it;
@@ -26,7 +32,9 @@ import yaml
 from accord.deid.params import Parameters
 
 Action = Literal["suppress", "flag"]
-Outcome = Literal["publish", "flag", "suppress"]
+Outcome = Literal["publish", "flag", "review", "suppress"]
+RuleAction = Literal["suppress", "review"]
+RULE_CHECKS = ("numerator_below", "denominator_below", "weighted_below")
 CHECKS = (
     "denominator_below",
     "numerator_below",
@@ -50,6 +58,9 @@ class ReliabilityTest:
     high: float = 0.0
     action: Action = "suppress"
     unit: str = "sample cases"
+    # CHIS: for statewide or non-stratified county-wide estimates a failure goes to a
+    # reviewer, who withholds the value only when it is misleading (§12 profiles table)
+    unstratified: Literal["review"] | None = None
 
     def inputs(self) -> tuple[str, ...]:
         """The estimate's fields this test reads (`rse` may come from a standard error)."""
@@ -80,14 +91,55 @@ class ReliabilityTest:
 
 
 @dataclass(frozen=True)
+class ConfidentialityRule:
+    """A cell the survey's own rules call small (§12 rule 3): `numerator_below` reads the
+    unweighted numerator (the SPEC count unless `survey.numerator` names another column),
+    `denominator_below` the unweighted sample cases behind the estimate (`sample_size`; CAHPS's
+    valid responses to the item), `weighted_below` the weighted count (`survey.weighted`).
+    A zero is never small (zeros are not disclosures, §10.2 rule 2)."""
+
+    check: str
+    limit: float
+    action: RuleAction = "suppress"
+    unit: str = "respondents"
+    source: str = ""
+
+    def input(self) -> str:
+        return {
+            "numerator_below": "numerator",
+            "denominator_below": "denominator",
+            "weighted_below": "weighted",
+        }[self.check]
+
+    def describe(self) -> str:
+        lim = f"{self.limit:,.0f}"
+        what = {
+            "numerator_below": f"fewer than {lim} unweighted {self.unit}",
+            "denominator_below": f"fewer than {lim} {self.unit}",
+            "weighted_below": f"fewer than {lim} weighted {self.unit}",
+        }[self.check]
+        return f"{what} ({self.source})" if self.source else what
+
+    def small(self, numerator: float | None, value: float | None) -> bool | None:
+        """True when the cell is small; None when the value the rule reads is missing."""
+        if numerator == 0:
+            return False
+        if value is None:
+            return None
+        return value < self.limit
+
+
+@dataclass(frozen=True)
 class SurveyProfile:
-    """A survey's reliability tests and the rules of its own that need a person."""
+    """A survey's reliability tests, its own confidentiality rules, and the rules of its own
+    that need a person."""
 
     name: str
     title: str
     tests: tuple[ReliabilityTest, ...]
     review: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    rules: tuple[ConfidentialityRule, ...] = ()
 
     def inputs(self) -> set[str]:
         return {i for t in self.tests for i in t.inputs()}
@@ -163,25 +215,34 @@ def _csfii_fails(e: SurveyEstimate) -> bool | None:
     return e.rse > 30 or n < 30 * deff - _EPS
 
 
-def survey_reliability(estimate: SurveyEstimate, profile: SurveyProfile) -> ReliabilityResult:
+def survey_reliability(
+    estimate: SurveyEstimate, profile: SurveyProfile, stratified: bool = True
+) -> ReliabilityResult:
     """Apply every test of `profile` to `estimate` (DDG.md §12, §15).
 
-    Any failed `suppress` test suppresses; otherwise any failed `flag` test flags. A test whose
-    input is missing is listed in `missing` and treated as failed: reliability that cannot be
-    shown is not assumed.
+    Any failed `suppress` test suppresses; otherwise a failed test that the profile sends to
+    review for an estimate that is not `stratified` (CHIS statewide or non-stratified
+    county-wide estimates) asks a reviewer; otherwise any failed `flag` test flags. A test
+    whose input is missing is listed in `missing` and treated as failed: reliability that
+    cannot be shown is not assumed.
     """
     result = ReliabilityResult(profile.name)
-    suppress = flag = False
+    suppress = flag = review = False
     for test in profile.tests:
         verdict = _fails(test, estimate)
         if verdict is None:
             result.missing.extend(i for i in test.inputs() if getattr(estimate, i) is None)
         if verdict is None or verdict:
             result.failed.append(test.describe())
+            if not stratified and test.unstratified == "review" and verdict:
+                review = True
+                continue
             suppress |= test.action == "suppress"
             flag |= test.action == "flag"
     result.missing = sorted(set(result.missing))
-    result.outcome = "suppress" if suppress else "flag" if flag else "publish"
+    result.outcome = (
+        "suppress" if suppress else "review" if review else "flag" if flag else "publish"
+    )
     return result
 
 
@@ -202,6 +263,9 @@ def _test(raw: Mapping[str, Any]) -> ReliabilityTest:
     action = raw.get("action", "suppress")
     if action not in ("suppress", "flag"):
         raise ValueError(f"unknown action {action!r}")
+    unstratified = raw.get("unstratified")
+    if unstratified not in (None, "review"):
+        raise ValueError(f"unknown unstratified action {unstratified!r}")
     return ReliabilityTest(
         check,
         limit=float(raw.get("limit", 0)),
@@ -209,6 +273,23 @@ def _test(raw: Mapping[str, Any]) -> ReliabilityTest:
         high=float(raw.get("high", 0)),
         action=action,
         unit=str(raw.get("unit", "sample cases")),
+        unstratified=unstratified,
+    )
+
+
+def _rule(raw: Mapping[str, Any]) -> ConfidentialityRule:
+    check = str(raw["check"])
+    if check not in RULE_CHECKS:
+        raise ValueError(f"unknown confidentiality check {check!r}")
+    action = raw.get("action", "suppress")
+    if action not in ("suppress", "review"):
+        raise ValueError(f"unknown rule action {action!r}")
+    return ConfidentialityRule(
+        check,
+        float(raw["limit"]),
+        action,
+        str(raw.get("unit", "respondents")),
+        str(raw.get("source", "")),
     )
 
 
@@ -226,6 +307,7 @@ def survey_profiles() -> dict[str, SurveyProfile]:
             tuple(_test(t) for t in body["tests"]),
             tuple(str(r) for r in body.get("review", ())),
             tuple(str(a) for a in body.get("aliases", ())),
+            tuple(_rule(r) for r in body.get("rules", ())),
         )
         for key in (profile.name, *profile.aliases):
             out[key.upper()] = profile

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from accord.deid.availability import no_data_margins, read_availability
 from accord.deid.cube import Cube, cube_from_codes
 from accord.deid.findings import Finding
 from accord.deid.hierarchy import Dimension, IntArray, build_dimension
@@ -65,6 +66,7 @@ class LoadedTable:
     blank: npt.NDArray[np.bool_]
     earlier: npt.NDArray[np.bool_] | None = None
     on_faces: npt.NDArray[np.bool_] | None = None
+    availability: npt.NDArray[np.int8] | None = None  # per row: 0, 3 or 5 (availability.py)
 
 
 def read_table(path: Path) -> tuple[LongTable | None, list[Finding]]:
@@ -187,7 +189,15 @@ def build_cube(
     if findings:
         return None, findings
     n = table.n_rows
-    counts, blank, problems = _parse_counts(table, spec, allow_blank=published)
+    availability: npt.NDArray[np.int8] | None = None
+    counted = table
+    if spec.availability:  # a no-data row's blank adds nothing to its margins
+        availability, count_text, problems = read_availability(
+            table.columns, spec.availability, spec.count
+        )
+        findings.extend(problems)
+        counted = LongTable(table.names, {**table.columns, spec.count: count_text})
+    counts, blank, problems = _parse_counts(counted, spec, allow_blank=published)
     for den in [spec.denominator] if spec.denominator else []:
         for i, t in enumerate(table.columns[den]):
             if t.strip() and not _NUM.match(t):
@@ -237,6 +247,8 @@ def build_cube(
     row_cell = np.asarray(flat, dtype=np.int64)
     margin_rows = ~cube.is_base[row_cell]
     findings.extend(_inclusive_totals_missing(cube))
+    if availability is not None:
+        findings.extend(no_data_margins(cube, row_cell, availability))
     computed = values[row_cell]
     given = counts
     bad = margin_rows & ~np.isnan(computed) & ~np.isnan(given) & (computed != given)
@@ -264,7 +276,7 @@ def build_cube(
         values[row_cell[printed]] = given[printed]
         values[row_cell[margin_rows & np.isnan(given)]] = np.nan
         cube = Cube(cube.dims, values, cube.row)
-    return LoadedTable(table, cube, row_cell, blank), []
+    return LoadedTable(table, cube, row_cell, blank, availability=availability), []
 
 
 def undescribed_columns(table: LongTable, spec: TableSpec) -> list[Finding]:

@@ -135,10 +135,14 @@ score: 14                           # or scoring: a ScoringUnit; high_risk: true
 parameters: {min_feasible_values: 4, reason_disclosure: distinct}
 publish: [[county, age_band], [county, sex]]   # optional: linked tables from one cross-tab
 previously_suppressed: {file: earlier/table.csv}   # optional: keep earlier suppressions
-survey: {profile: CHIS, sample_size: n_unweighted, rse: rse}   # optional (DDG §12)
+survey: {profile: CHIS, sample_size: n_unweighted, rse: rse,   # optional (DDG §12)
+         weighted: n_weighted,  # weighted count: CHIS < 500 weighted is small (withheld)
+         stratified: true}      # false: statewide/county-wide, CHIS RSE > 20% to review
 percent_only: {dimension: sex}      # optional: three-category percentages (DDG §10.6)
 recode: {age_band: {"85-89": 85+, "90+": 85+}}   # optional: merge categories first (DDG §10.1)
 drop: [year]                        # optional: publish without a dimension, summed over it
+availability: avail                 # optional: rows marked 3 no data, 5 incomplete (DDG §11.1)
+record_level: false                 # true: refused, one row per person needs an expert (DDG §1)
 """
 
 # a first table to try the page with: fictional counts in real county names, five of them small
