@@ -7,9 +7,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pytest
 
+from accord.config import Settings
 from accord.deid.cube import Cube, cube_from_codes
 from accord.deid.groups import Groups, build_groups
 from accord.deid.hierarchy import build_dimension
+from tests.cli.test_cli import cli_env  # noqa: F401 - fixture
+from tests.factories import make_user
 
 # a two-way table in long format with its margins and a rate; A/young (3) is small
 COUNTY_AGE_CSV = """county,age,n,rate
@@ -59,3 +62,11 @@ def one_way_examples() -> dict[str, dict[str, int]]:
         "ex2": {"A1": 10, "A2": 14, "A3": 9, "A4": 17, "A5": 0, "A6": 0, "A7": 0, "A8": 30},
         "ex4": {"A1": 14, "A2": 14, "A3": 1, "A4": 11, "A5": 0, "A6": 0, "A7": 0, "A8": 30},
     }
+
+
+@pytest.fixture
+def deid_user(cli_env: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:  # noqa: F811
+    """`accord deid release` acts as a user: a data coordinator, named by ACCORD_USER."""
+    make_user(cli_env, "dana", "data_coordinator")
+    monkeypatch.setenv("ACCORD_USER", "dana")
+    return cli_env

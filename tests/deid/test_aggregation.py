@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from accord.cli import deid as cli_deid
@@ -11,6 +12,9 @@ from accord.deid.findings import Finding, shortened
 from accord.deid.params import Parameters
 from accord.deid.suppression import suppress_cube
 from tests.deid.conftest import cell_of, make_cube
+
+# `accord deid release` acts as a user and keeps the release in the database
+pytestmark = pytest.mark.usefixtures("deid_user")
 
 PARAMS = Parameters()
 

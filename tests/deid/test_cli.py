@@ -12,6 +12,9 @@ from typer.testing import CliRunner
 from accord.cli.deid import app
 from tests.deid.conftest import COUNTY_AGE_CSV
 
+# `accord deid release` acts as a user and keeps the release in the database
+pytestmark = pytest.mark.usefixtures("deid_user")
+
 runner = CliRunner()
 
 TABLE = COUNTY_AGE_CSV

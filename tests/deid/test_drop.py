@@ -14,6 +14,9 @@ from accord.deid.files import load_release_inputs
 from accord.deid.release import release_loaded
 from tests.deid.conftest import cell_of
 
+# `accord deid release` acts as a user and keeps the release in the database
+pytestmark = pytest.mark.usefixtures("deid_user")
+
 SPEC = "dimensions: [county, year, sex]\ncount: n\nscore: 14\n"
 
 

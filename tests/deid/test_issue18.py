@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from accord.cli.deid import app
@@ -23,6 +24,9 @@ from accord.deid.scoring import score_table
 from accord.deid.spec import parse_spec
 from accord.deid.steps import assess_step1
 from accord.deid.survey_release import FLAGGED, UNRELIABLE
+
+# `accord deid release` acts as a user and keeps the release in the database
+pytestmark = pytest.mark.usefixtures("deid_user")
 
 runner = CliRunner()
 

@@ -26,6 +26,9 @@ from accord.deid.spec import TableSpec
 from accord.deid.tables import LoadedTable
 from tests.deid.conftest import cell_of
 
+# `accord deid release` acts as a user and keeps the release in the database
+pytestmark = pytest.mark.usefixtures("deid_user")
+
 runner = CliRunner()
 
 COUNTIES = ("Alpine", "Butte", "Colusa", "Del Norte")

@@ -20,6 +20,9 @@ from accord.deid.recode import recode_table
 from accord.deid.spec import TableSpec, parse_spec
 from accord.deid.tables import LongTable, build_cube
 
+# `accord deid release` acts as a user and keeps the release in the database
+pytestmark = pytest.mark.usefixtures("deid_user")
+
 runner = CliRunner()
 
 AGES = ("18-64", "65-84", "85-89", "90+")

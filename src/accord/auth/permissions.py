@@ -34,6 +34,7 @@ class Action(StrEnum):
     REVIEW_DESCRIPTIONS = "catalog.descriptions.review"
     RUN_SUGGESTIONS = "catalog.suggestions.run"
     DEID_RUN = "deid.run"
+    VIEW_RELEASES = "deid.releases.view"
 
 
 EVERYONE = frozenset(Role)
@@ -77,6 +78,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
         }
     ),
 }
+# who released what is read by those who release, and by the auditor
+PERMISSIONS[Action.VIEW_RELEASES] = PERMISSIONS[Action.DEID_RUN] | {Role.AUDITOR}
 
 
 def can(actor: Actor, action: Action) -> bool:

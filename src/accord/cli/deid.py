@@ -19,20 +19,20 @@ from typing import Annotated
 
 import typer
 
+from accord.cli.context import AsUser, unit_of_work
 from accord.deid.aggregation import PROPOSAL
 from accord.deid.files import (
     assess_document,
     audit_document,
     load_release_inputs,
     load_table_meta,
-    release_files,
     score_document,
 )
 from accord.deid.findings import Finding, has_errors, shortened
-from accord.deid.release import release_loaded
 from accord.deid.spec import TableSpec
 from accord.deid.steps import assess_step1
 from accord.deid.tables import LoadedTable
+from accord.releases.service import release_table
 
 app = typer.Typer(help="De-identify aggregate tables under the CalHHS DDG (Edition 2.0).")
 
@@ -149,21 +149,25 @@ def release(
     table: TableArg,
     spec: SpecOpt,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+    dataset: Annotated[
+        int | None, typer.Option("--dataset", help="Catalog dataset the table comes from.")
+    ] = None,
     quiet: QuietOpt = False,
+    as_user: AsUser = None,
 ) -> None:
-    """Step 4: suppress, audit, and write DIR/table.csv, report.json, report.html, table.md."""
-    loaded, tspec = _load(table, spec)
-    with _progress(quiet):
-        rel = release_loaded(loaded, tspec)
-    if rel.blocked:
-        raise _fail(rel.refusal)
-    files, report = release_files(rel, tspec)
-    _write_atomic(out, files)
-    s = report["summary"]
+    """Step 4: suppress, audit, keep the release, and write DIR/table.csv, report.json,
+    report.html, table.md. Acts as a user (--as or ACCORD_TOKEN) and is audited like the web;
+    the release is listed in the history with its files."""
+    with unit_of_work(as_user) as (session, actor, settings), _progress(quiet):
+        result = release_table(session, actor, settings, table, spec, dataset_id=dataset)
+        number, s = (result.record.id, result.record.summary) if result.record else (0, {})
+    if result.status != "released":
+        raise _fail(result.findings)  # a refusal is kept in the history all the same
+    _write_atomic(out, result.files)
     typer.echo(
-        f"released {s['rows']} rows: {s['primary']} primary, {s['complementary']} "
-        f"complementary, {s['derived']} derived; audit passed: {s['audit_passed']}; "
-        f"written to {out}"
+        f"release {number}: {s['rows']} rows, {s['primary']} primary, "
+        f"{s['complementary']} complementary, {s['derived']} derived; audit passed: "
+        f"{s['audit_passed']}; written to {out}"
     )
 
 

@@ -3,5 +3,6 @@
 from accord.auth import models as auth_models
 from accord.catalog import models as catalog_models
 from accord.db.base import Base
+from accord.releases import models as release_models
 
-__all__ = ["Base", "auth_models", "catalog_models"]
+__all__ = ["Base", "auth_models", "catalog_models", "release_models"]

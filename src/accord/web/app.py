@@ -21,6 +21,7 @@ from accord.web import (
     describe_pages,
     errors,
     pages,
+    release_pages,
 )
 from accord.web.limits import BodySizeLimit
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(catalog_pages.router)
     app.include_router(describe_pages.router)
     app.include_router(deid_pages.router)
+    app.include_router(release_pages.router)
     app.include_router(api.router)
     app.include_router(catalog_api.router)
     app.include_router(describe_api.router)

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, File, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
+from accord.config import Settings
 from accord.deid.files import audit_document, score_document
 from accord.deid.findings import Finding
 from accord.errors import Problem
+from accord.releases.models import TableRelease
+from accord.releases.service import get_release, list_releases
 from accord.web.deid_uploads import (
     NOT_READ,
     assess_uploads,
@@ -27,12 +30,22 @@ from accord.web.deid_uploads import (
     record_run,
     release_uploads,
 )
-from accord.web.deps import DbSession, csrf_protect, require
+from accord.web.deps import (
+    MAX_ID,
+    DbSession,
+    OptionalQueryId,
+    RowId,
+    csrf_protect,
+    get_settings,
+    require,
+)
 from accord.web.errors import error_body
 
 router = APIRouter(prefix="/api/v1/deid", dependencies=[Depends(csrf_protect)], tags=["deid"])
 
 Runner = Annotated[Actor, Depends(require(Action.DEID_RUN))]
+Viewer = Annotated[Actor, Depends(require(Action.VIEW_RELEASES))]
+AppSettings = Annotated[Settings, Depends(get_settings)]
 TableFile = Annotated[UploadFile, File(description="Long-format table, CSV or Parquet.")]
 SpecFile = Annotated[UploadFile, File(description="YAML SPEC describing the table.")]
 ExtraFiles = Annotated[
@@ -67,18 +80,63 @@ def api_assess(
 
 @router.post("/release", response_model=None)
 def api_release(
-    session: DbSession, actor: Runner, table: TableFile, spec: SpecFile, files: ExtraFiles = None
+    session: DbSession,
+    settings: AppSettings,
+    actor: Runner,
+    table: TableFile,
+    spec: SpecFile,
+    files: ExtraFiles = None,
+    dataset_id: Annotated[
+        int | None, Form(ge=1, le=MAX_ID, description="Catalog dataset the table comes from.")
+    ] = None,
 ) -> dict[str, Any] | JSONResponse:
-    """Step 4: suppress and audit; return the report, the machine-readable CSV, the human
-    table (Markdown) and the metadata note. A release the audit blocks answers 422."""
-    out = release_uploads(session, actor, table, spec, files)
-    if out.doc is None:
+    """Step 4: suppress, audit and store the release; return its number and address, the
+    report, the machine-readable CSV, the human table (Markdown) and the metadata note. A
+    release the engine refuses answers 422 and is kept in the history without files."""
+    out = release_uploads(session, actor, settings, table, spec, files, dataset_id)
+    if out.doc is None or out.release_id is None:
         return _refused(out.findings, out.refused)
     return {
+        "release": _release_link(out.release_id),
         "report": out.doc,
         "table_csv": out.files["table.csv"],
         "table_markdown": out.files["table.md"],
         "metadata": out.files["metadata.txt"],
+    }
+
+
+@router.get("/releases")
+def api_releases(
+    session: DbSession, actor: Viewer, dataset_id: OptionalQueryId = None
+) -> list[dict[str, Any]]:
+    """The department's releases, newest first (refused ones too, without files)."""
+    return [_release_doc(r) for r in list_releases(session, actor, dataset_id=dataset_id)]
+
+
+@router.get("/releases/{release_id}")
+def api_release_record(session: DbSession, actor: Viewer, release_id: RowId) -> dict[str, Any]:
+    """One release: who, when, which table and SPEC, the outcome and its files."""
+    return _release_doc(get_release(session, actor, release_id))
+
+
+def _release_link(release_id: int) -> dict[str, Any]:
+    return {"id": release_id, "url": f"/deid/releases/{release_id}"}
+
+
+def _release_doc(r: TableRelease) -> dict[str, Any]:
+    return {
+        **_release_link(r.id),
+        "created_at": r.created_at.isoformat(),
+        "created_by": r.created_by,
+        "via": r.via,
+        "table": r.table_name,
+        "title": r.title,
+        "spec": r.spec_text,
+        "outcome": r.outcome,
+        "summary": r.summary,
+        "findings": r.findings,
+        "dataset_id": r.dataset_id,
+        "files": {name: f"/deid/releases/{r.id}/files/{name}" for name in r.files},
     }
 
 

@@ -2,32 +2,33 @@
 or release it (suppress and audit), in the browser. A person without a SPEC file describes
 the table in a few fields instead; the page writes the SPEC and shows it with the result.
 
-It runs the same code as the JSON API (``deid_uploads``) and records the same audit entry for
-a release. Nothing is stored between requests: the release files are offered as downloads
-embedded in the result page (``data:`` links, which the app's Content-Security-Policy does not
-restrict, since it governs what a page loads, not what a link saves).
+It runs the same code as the JSON API (``deid_uploads``). A release goes to the release
+service, which stores it; the page then redirects to the stored release (release_pages), so a
+refresh shows the report again instead of releasing twice. The written SPEC and the example
+files are offered as ``data:`` links, which the app's Content-Security-Policy does not
+restrict (it governs what a page loads, not what a link saves).
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
-import gzip
 import io
 from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
+from accord.config import Settings
 from accord.deid.aggregation import PROPOSAL
 from accord.deid.findings import Finding, shortened
 from accord.errors import Problem
 from accord.web.deid_uploads import Outcome, assess_uploads, release_uploads
-from accord.web.deps import DbSession, csrf_protect, require
+from accord.web.deps import DbSession, csrf_protect, get_settings, require
 from accord.web.render import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -48,10 +49,15 @@ class Described:
     totals: str = "published"
     score: str = ""
     high_risk: bool = False
+    wide_dimension: str = ""  # a wide table: the dimension its category columns make
+    wide_columns: str = ""
+    wide_total: str = ""
+    pass_through: str = ""  # text columns published as they are
 
     @property
     def used(self) -> bool:
-        return bool(self.dimensions.strip() or self.count.strip())
+        typed = (self.dimensions, self.count, self.wide_dimension, self.wide_columns)
+        return any(t.strip() for t in (*typed, self.wide_total, self.pass_through))
 
     def spec(self) -> tuple[str, list[Problem]]:
         """The SPEC these fields say, as YAML, and what is missing or wrong in them."""
@@ -60,19 +66,32 @@ class Described:
         if self.title.strip():
             doc["title"] = self.title.strip()
         doc["dimensions"] = _names(self.dimensions)
+        wide, wide_problems = self._wide()
+        problems.extend(wide_problems)
+        if wide and wide["dimension"] not in doc["dimensions"]:
+            doc["dimensions"].append(wide["dimension"])
         if not doc["dimensions"]:
             problems.append(
                 Problem("Dimension columns", "name the columns that say what each row counts")
             )
         doc["count"] = self.count.strip()
         if not doc["count"]:
-            problems.append(Problem("Count column", "name the column that holds the counts"))
+            what = (
+                "name the new column the counts go in, for example n"
+                if wide is not None
+                else "name the column that holds the counts"
+            )
+            problems.append(Problem("Count column", what))
+        if wide:
+            doc["wide"] = wide
         if self.totals == "unpublished":
             doc["totals"] = "unpublished"
         if self.denominator.strip():
             doc["denominator"] = self.denominator.strip()
         if _names(self.statistics):
             doc["statistics"] = _names(self.statistics)
+        if _names(self.pass_through):
+            doc["pass_through"] = _names(self.pass_through)
         if self.score.strip():
             try:
                 doc["score"] = int(self.score.strip())
@@ -83,6 +102,32 @@ class Described:
         if self.high_risk:
             doc["high_risk"] = True
         return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), problems
+
+    def _wide(self) -> tuple[dict[str, Any] | None, list[Problem]]:
+        """The SPEC's `wide` key from the wide-table fields: None when they are all empty,
+        an empty mapping when they are incomplete (the problems say what is missing)."""
+        dimension, columns = self.wide_dimension.strip(), _names(self.wide_columns)
+        total = self.wide_total.strip()
+        if not (dimension or columns or total):
+            return None, []
+        problems = []
+        if not dimension:
+            problems.append(Problem(WIDE_DIMENSION, "name the dimension the category columns make"))
+        if not columns:
+            problems.append(
+                Problem(WIDE_COLUMNS, "name the columns whose headers are its categories")
+            )
+        if problems:
+            return {}, problems
+        wide: dict[str, Any] = {"dimension": dimension, "columns": columns}
+        if total:
+            wide["total"] = total
+        return wide, []
+
+
+# the form's labels of the wide-table fields, as its problems name them
+WIDE_DIMENSION = "Name of the dimension they make"
+WIDE_COLUMNS = "Category columns"
 
 
 def _names(text: str) -> list[str]:
@@ -115,7 +160,19 @@ async def posted_files(request: Request) -> Posted:
         value = form.get(name)
         return value[:2_000] if isinstance(value, str) else ""
 
-    fields = ("title", "dimensions", "count", "denominator", "statistics", "totals", "score")
+    fields = (
+        "title",
+        "dimensions",
+        "count",
+        "denominator",
+        "statistics",
+        "totals",
+        "score",
+        "wide_dimension",
+        "wide_columns",
+        "wide_total",
+        "pass_through",
+    )
     described = Described(
         **{name: text(name) for name in fields}, high_risk=bool(text("high_risk"))
     )
@@ -169,7 +226,6 @@ SAMPLE_SPEC = (
 
 STEPS = {"assess": "Assess", "release": "Release"}
 SHOWN_FINDINGS = 100  # a refused 650,000-cell table can have tens of thousands
-SHOWN_CELLS = 1_000  # withheld cells listed on the page; report.json has every one
 
 # What a person can do about a refused release, in the guidelines' own remedies.
 REMEDY = (
@@ -178,18 +234,6 @@ REMEDY = (
     "counts, or publish one undifferentiated suppression mark for the cells listed "
     "(DDG §16 A4). Then upload the new table and try again."
 )
-
-DOWNLOADS = [
-    (
-        "table.csv",
-        "text/csv",
-        "The table for the Open Data Portal: withheld values are blank, with an annotation code.",
-    ),
-    ("table.md", "text/markdown", "The table for people: symbols S and C with footnotes."),
-    ("metadata.txt", "text/plain", "The notes to publish with the table."),
-    ("report.json", "application/json", "This report, for the record."),
-]
-
 
 def _where(f: Finding) -> str:
     if f.cell:
@@ -202,18 +246,6 @@ def _where(f: Finding) -> str:
 def plain(findings: list[Finding]) -> list[Problem]:
     """Findings in the words the form shows: where, what, and the guideline section."""
     return [Problem(_where(f), f"{f.message} (DDG §{f.section})") for f in findings]
-
-
-INLINE_LIMIT = 256 * 1024  # larger files travel gzip-compressed: a report is ~10× smaller
-
-
-def _download(name: str, text: str, mime: str, what: str) -> dict[str, str]:
-    """A file offered from the page itself. A large one (the report of a 100,000-row table is
-    15 MB) is carried gzip-compressed and unpacked in the browser by deid.js."""
-    if len(text) <= INLINE_LIMIT:
-        return {"file": name, "href": data_url(text, mime), "what": what}
-    packed = base64.b64encode(gzip.compress(text.encode("utf-8"), mtime=0)).decode("ascii")
-    return {"file": name, "href": "#", "gzip": packed, "mime": mime, "what": what}
 
 
 def data_url(text: str, mime: str) -> str:
@@ -257,8 +289,10 @@ def deid_run(
     request: Request,
     session: DbSession,
     actor: Runner,
+    settings: Annotated[Settings, Depends(get_settings)],
     posted: Annotated[Posted, Depends(posted_files)],
     step: Annotated[str, Form()] = "",
+    dataset: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     table, spec, extras, described = posted.table, posted.spec, posted.extras, posted.described
     missing = []
@@ -279,6 +313,12 @@ def deid_run(
         missing.append(
             Problem("SPEC file", "choose the SPEC (YAML) that describes the table, or describe it")
         )
+    dataset_id = None
+    if dataset.strip():
+        try:
+            dataset_id = int(dataset.strip())
+        except ValueError:
+            missing.append(Problem("Catalog dataset", "give the dataset's number, or nothing"))
     if missing or table is None or spec is None:
         return _form(request, step, missing, 422, described)
     spec_text = spec.file.read().decode("utf-8", errors="replace")
@@ -293,32 +333,11 @@ def deid_run(
             "deid/assessment.html",
             {"doc": out.doc, "name": out.inputs.name, **shown},
         )
-    out = release_uploads(session, actor, table, spec, extras)
-    if out.doc is None:
+    out = release_uploads(session, actor, settings, table, spec, extras, dataset_id)
+    if out.release_id is None:
         return _refused(request, step, out, described, spec_text)
-    downloads = [_download(name, out.files[name], mime, what) for name, mime, what in DOWNLOADS]
-    withheld = [r for r in out.doc["rows"] if r["suppressed"] or r["reason"]]
-    return render(
-        request,
-        "deid/release.html",
-        {
-            "report": out.doc,
-            "name": out.inputs.name,
-            "downloads": downloads,
-            "table_md": out.files["table.md"],
-            "suppressed": withheld[:SHOWN_CELLS],
-            "more_withheld": max(0, len(withheld) - SHOWN_CELLS),
-            "dimensions": _dimensions(out),
-            **shown,
-        },
-    )
-
-
-def _dimensions(out: Outcome) -> list[str]:
-    spec = out.inputs.spec
-    if spec is None:
-        return []
-    return (["table"] if spec.publish else []) + list(spec.dimensions)
+    # a GET after the POST: refreshing the report does not release the table again
+    return RedirectResponse(f"/deid/releases/{out.release_id}", status_code=303)
 
 
 def _refused(

@@ -2,8 +2,9 @@
 
 The table, its SPEC and any files the SPEC names are saved under their own names into a
 temporary folder that is removed before the answer is built, and read with the CLI's loader.
-Nothing of the data is kept; the audit log records only the table's name, counts and the
-outcome. Either interface turns an ``Outcome`` into its own answer (JSON or a page).
+An assessment or audit keeps nothing of the data; a release is handed to the release service,
+which stores its files and record. Either interface turns an ``Outcome`` into its own answer
+(JSON or a page).
 """
 
 from __future__ import annotations
@@ -20,16 +21,12 @@ from starlette.datastructures import UploadFile
 
 from accord.auth import audit
 from accord.auth.actor import Actor
-from accord.deid.files import (
-    assess_document,
-    load_release_inputs,
-    release_files,
-    safe_file_name,
-)
+from accord.config import Settings
+from accord.deid.files import assess_document, load_release_inputs, safe_file_name
 from accord.deid.findings import Finding, errors, has_errors
-from accord.deid.release import release_loaded
 from accord.deid.spec import TableSpec
 from accord.deid.tables import LoadedTable
+from accord.releases.service import release_table
 
 TABLE_SUFFIXES = {".csv", ".parquet", ".pq"}
 MAX_EXTRA_FILES = 20
@@ -59,6 +56,7 @@ class Outcome:
     files: dict[str, str] = dataclasses.field(default_factory=dict)
     refused: str = ""
     findings: list[Finding] = dataclasses.field(default_factory=list)
+    release_id: int | None = None
 
 
 def upload_problems(table: UploadFile, spec: UploadFile, extras: Sequence[UploadFile]) -> list[str]:
@@ -93,22 +91,29 @@ def load_uploads(
         return Inputs(name, None, None, [Finding("bad-upload", "11", p) for p in refused])
     with tempfile.TemporaryDirectory(prefix="accord-deid-") as tmp:
         folder = Path(tmp)
-        for upload in [table, spec, *extras]:
-            with (folder / str(upload.filename)).open("wb") as fh:
-                shutil.copyfileobj(upload.file, fh)
+        _save(folder, [table, spec, *extras])
         loaded, tspec, findings = load_release_inputs(
             folder / str(table.filename),
             folder / str(spec.filename),
             published=published,
             confine_to=folder,
         )
-    # The temporary folder's path means nothing to the caller.
+    return Inputs(name, loaded, tspec, _without_folder(findings, folder))
+
+
+def _save(folder: Path, uploads: Sequence[UploadFile]) -> None:
+    for upload in uploads:
+        with (folder / str(upload.filename)).open("wb") as fh:
+            shutil.copyfileobj(upload.file, fh)
+
+
+def _without_folder(findings: list[Finding], folder: Path) -> list[Finding]:
+    """The temporary folder's path means nothing to the caller."""
     prefix = f"{folder}/"
-    findings = [
+    return [
         dataclasses.replace(f, message=f.message.replace(prefix, "")) if prefix in f.message else f
         for f in findings
     ]
-    return Inputs(name, loaded, tspec, findings)
 
 
 def record_run(
@@ -146,29 +151,41 @@ def assess_uploads(
 def release_uploads(
     session: Session,
     actor: Actor,
+    settings: Settings,
     table: UploadFile,
     spec: UploadFile,
     extras: Sequence[UploadFile] | None,
+    dataset_id: int | None = None,
 ) -> Outcome:
-    """Step 4 of uploaded files: suppress and audit. ``doc`` is the report and ``files`` the
-    release files by name (table.csv, table.md, metadata.txt, report.json, report.html); a
-    release the audit blocks produces nothing. Records one audit entry whatever the outcome."""
-    inputs = load_uploads(table, spec, extras)
-    if inputs.loaded is None or inputs.spec is None:
+    """Step 4 of uploaded files through the release service: suppress, audit, store. ``doc``
+    is the report, ``files`` the release files by name and ``release_id`` the stored record;
+    a release the engine refuses is recorded without files and produces nothing."""
+    extras = extras or []
+    name = (table.filename or "")[:64]
+    refused = upload_problems(table, spec, extras)
+    if refused:
+        inputs = Inputs(name, None, None, [Finding("bad-upload", "11", p) for p in refused])
         record_run(session, actor, "deid.release", inputs, "invalid")
-        return Outcome("invalid", inputs, refused=NOT_READ, findings=blocking(inputs.findings))
-    rel = release_loaded(inputs.loaded, inputs.spec)
-    if rel.blocked:
-        record_run(session, actor, "deid.release", inputs, "blocked")
-        return Outcome("blocked", inputs, refused=BLOCKED, findings=rel.refusal)
-    produced, report = release_files(rel, inputs.spec)
-    summary = report["summary"]
-    record_run(
-        session,
-        actor,
-        "deid.release",
-        inputs,
-        "released",
-        **{k: summary[k] for k in ("primary", "complementary", "derived", "audit_passed")},
+        return Outcome("invalid", inputs, refused=NOT_READ, findings=inputs.findings)
+    with tempfile.TemporaryDirectory(prefix="accord-deid-") as tmp:
+        folder = Path(tmp)
+        _save(folder, [table, spec, *extras])
+        result = release_table(
+            session,
+            actor,
+            settings,
+            folder / str(table.filename),
+            folder / str(spec.filename),
+            name=name,
+            dataset_id=dataset_id,
+            confine_to=folder,
+        )
+    inputs = Inputs(name, None, None, _without_folder(result.findings, folder))
+    if result.status == "invalid":
+        return Outcome("invalid", inputs, refused=NOT_READ, findings=inputs.findings)
+    if result.status == "refused":
+        return Outcome("blocked", inputs, refused=BLOCKED, findings=inputs.findings)
+    assert result.record is not None
+    return Outcome(
+        "done", inputs, doc=result.report, files=result.files, release_id=result.record.id
     )
-    return Outcome("done", inputs, doc=report, files=produced)
