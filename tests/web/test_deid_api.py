@@ -18,7 +18,7 @@ from accord.deid.findings import Finding
 from accord.deid.release import Release
 from accord.deid.spec import TableSpec
 from accord.deid.tables import LoadedTable
-from accord.web import deid_uploads
+from accord.releases import service as release_service
 from tests.deid.conftest import COUNTY_AGE_CSV
 from tests.factories import make_user
 
@@ -65,7 +65,8 @@ def test_assess_returns_the_cli_document(settings: Settings, app_client: TestCli
 def test_release_returns_report_and_both_tables_and_is_audited(
     settings: Settings, app_client: TestClient
 ) -> None:
-    response = app_client.post("/api/v1/deid/release", headers=_headers(settings), files=_upload())
+    headers = _headers(settings)
+    response = app_client.post("/api/v1/deid/release", headers=headers, files=_upload())
     assert response.status_code == 200, response.text
     doc = response.json()
     published = list(csv.DictReader(doc["table_csv"].splitlines()))
@@ -77,29 +78,45 @@ def test_release_returns_report_and_both_tables_and_is_audited(
 
     [entry] = _entries(settings, "deid.release")
     after = json.loads(entry.after or "{}")
-    assert entry.object_id == "visits.csv" and entry.actor == "dee"
-    assert after["outcome"] == "released" and after["rows"] == 12 and after["primary"] >= 1
+    number = doc["release"]["id"]
+    assert entry.object_id == str(number) and entry.actor == "dee"
+    assert after["table"] == "visits.csv" and after["outcome"] == "released"
+    assert after["rows"] == 12 and after["primary"] >= 1
     assert "young" not in (entry.after or "")  # counts and outcome only, never the data
+
+    # the release is kept: listed, and its files can be downloaded again
+    [listed] = app_client.get("/api/v1/deid/releases", headers=headers).json()
+    assert listed["id"] == number and listed["outcome"] == "released"
+    assert listed["created_by"] == "dee" and listed["table"] == "visits.csv"
+    again = app_client.get(listed["files"]["table.csv"], headers=headers)
+    assert again.status_code == 200 and again.text == doc["table_csv"]
+    one = app_client.get(f"/api/v1/deid/releases/{number}", headers=headers)
+    assert "dimensions: [county, age]" in one.json()["spec"]
 
 
 def test_blocked_release_answers_422_and_is_audited(
     settings: Settings, app_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = deid_uploads.release_loaded
+    real = release_service.release_loaded
 
     def failing_audit(loaded: LoadedTable, spec: TableSpec) -> Release:
         rel = real(loaded, spec)
         rel.findings.append(Finding("audit-failed", "10.5", "cell A/young can be narrowed to 3"))
         return rel
 
-    monkeypatch.setattr(deid_uploads, "release_loaded", failing_audit)
-    response = app_client.post("/api/v1/deid/release", headers=_headers(settings), files=_upload())
+    monkeypatch.setattr(release_service, "release_loaded", failing_audit)
+    headers = _headers(settings)
+    response = app_client.post("/api/v1/deid/release", headers=headers, files=_upload())
     assert response.status_code == 422
     body = response.json()
     assert "report" not in body and "table_csv" not in body
     assert [f["rule"] for f in body["error"]["findings"]] == ["audit-failed"]
     [entry] = _entries(settings, "deid.release")
-    assert json.loads(entry.after or "{}")["outcome"] == "blocked"
+    assert json.loads(entry.after or "{}")["outcome"] == "refused"
+    # kept in the history without files, with what refused it
+    [listed] = app_client.get("/api/v1/deid/releases", headers=headers).json()
+    assert listed["outcome"] == "refused" and listed["files"] == {}
+    assert [f["rule"] for f in listed["findings"]] == ["audit-failed"]
 
 
 def test_a_release_suppression_cannot_protect_answers_with_a_tested_recode(

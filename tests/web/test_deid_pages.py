@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
-import gzip
+import html
 import json
 import re
 import textwrap
@@ -26,7 +26,8 @@ from accord.deid.release import Release
 from accord.deid.report import render_html
 from accord.deid.spec import TableSpec
 from accord.deid.tables import LoadedTable
-from accord.web import deid_pages, deid_uploads
+from accord.releases import service as release_service
+from accord.web import deid_pages, release_pages
 from accord.web.deid_pages import EXAMPLE_SPEC, REMEDY
 from tests.deid.conftest import COUNTY_AGE_CSV
 from tests.deid.test_drop import SPEC as DROP_SPEC
@@ -73,6 +74,21 @@ def _data_link(page: str, name: str) -> str:
     match = re.search(rf'href="data:[^;]+;charset=utf-8;base64,([^"]+)" download="{name}"', page)
     assert match, f"no download link for {name}"
     return base64.b64decode(match.group(1)).decode()
+
+
+def _stored(client: TestClient, page: str, name: str) -> str:
+    """A file of the stored release the page shows, downloaded again."""
+    match = re.search(rf'href="(/deid/releases/\d+/files/{re.escape(name)})" download', page)
+    assert match, f"no download link for {name}"
+    response = client.get(match.group(1))
+    assert response.status_code == 200
+    return response.text
+
+
+def _stored_spec(page: str) -> str:
+    match = re.search(r"The SPEC it was released with</h2>\s*<pre>(.*?)</pre>", page, re.S)
+    assert match, "no SPEC on the release page"
+    return html.unescape(match.group(1))
 
 
 def test_form_explains_both_choices_and_shows_the_readme_spec(
@@ -162,8 +178,8 @@ def test_release_shows_the_report_and_offers_the_files(
     token = _steward(settings, app_client)
     answer = _post(app_client, token, "release")
     assert answer.startswith("200 ")
-    assert "Release report: Visits by county" in answer
-    assert "<title>Release report · Accord</title>" in answer
+    assert "Release 1: Visits by county" in answer
+    assert "<title>Release 1 · Accord</title>" in answer
     assert "<dt>Small counts withheld (primary)</dt><dd>1</dd>" in answer
     row = re.search(r"<tr>\s*<td class=\"num\">1</td>(.*?)</tr>", answer, re.S)
     assert row and "<td>A</td><td>young</td>" in row.group(1)
@@ -171,21 +187,30 @@ def test_release_shows_the_report_and_offers_the_files(
         1
     )
 
-    published = list(csv.DictReader(_data_link(answer, "table.csv").splitlines()))
+    published = list(csv.DictReader(_stored(app_client, answer, "table.csv").splitlines()))
     a_young = next(r for r in published if r["county"] == "A" and r["age"] == "young")
     assert a_young["n"] == "" and a_young["annotation"] == "1"
-    assert "S: count below 11" in _data_link(answer, "table.md")
-    assert json.loads(_data_link(answer, "report.json"))["summary"]["primary"] == 1
+    assert "S: count below 11" in _stored(app_client, answer, "table.md")
+    assert json.loads(_stored(app_client, answer, "report.json"))["summary"]["primary"] == 1
+    assert "<h1>" in _stored(app_client, answer, "report.html")
 
     [entry] = _entries(settings)
-    assert entry["outcome"] == "released" and entry["object"] == "visits.csv"
+    assert entry["outcome"] == "released" and entry["object"] == "1"
+    assert entry["table"] == "visits.csv"
     assert entry["primary"] == 1 and entry["audit_passed"] is True
+    # the history lists it, and refreshing the report does not release again
+    history = app_client.get("/deid/releases")
+    assert history.status_code == 200 and '<a href="/deid/releases/1">Visits by county</a>' in (
+        history.text
+    )
+    assert app_client.get("/deid/releases/1").status_code == 200
+    assert len(_entries(settings)) == 1
 
 
 def test_blocked_release_says_why_and_what_to_do(
     settings: Settings, app_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = deid_uploads.release_loaded
+    real = release_service.release_loaded
 
     def failing_audit(loaded: LoadedTable, spec: TableSpec) -> Release:
         rel = real(loaded, spec)
@@ -194,7 +219,7 @@ def test_blocked_release_says_why_and_what_to_do(
         )
         return rel
 
-    monkeypatch.setattr(deid_uploads, "release_loaded", failing_audit)
+    monkeypatch.setattr(release_service, "release_loaded", failing_audit)
     token = _steward(settings, app_client)
     answer = _post(app_client, token, "release")
     assert answer.startswith("422 ")
@@ -203,7 +228,7 @@ def test_blocked_release_says_why_and_what_to_do(
     assert REMEDY in answer and 'download="table.csv"' not in answer
     assert 'value="release" checked' in answer
     [entry] = _entries(settings)
-    assert entry["outcome"] == "blocked"
+    assert entry["outcome"] == "refused"
 
 
 TINY_COUNTY_CSV = """county,age,n
@@ -239,14 +264,14 @@ def test_a_table_suppression_cannot_protect_gets_a_tested_recode(
     recode = snippet.group(1).replace("&#39;", "'").replace("&#34;", '"')
     answer = _post(app_client, token, "release", _upload(TINY_COUNTY_CSV, spec + recode))
     assert answer.startswith("200 "), answer[:2000]
-    published = list(csv.DictReader(_data_link(answer, "table.csv").splitlines()))
+    published = list(csv.DictReader(_stored(app_client, answer, "table.csv").splitlines()))
     merged = {r["age"]: r["n"] for r in published if r["county"] == "D + E"}
     assert merged == {"young": "13", "old": "16"}
-    report = json.loads(_data_link(answer, "report.json"))
+    report = json.loads(_stored(app_client, answer, "report.json"))
     assert report["recode"] == {"county": {"D": "D + E", "E": "D + E"}}
     assert "<li>county: D + E ← D, E</li>" in render_html(report)
     assert "<dt>Categories combined first (DDG §10.1)</dt><dd>county: D + E</dd>" in answer
-    assert "combined before suppression (DDG §10.1): D + E." in _data_link(answer, "metadata.txt")
+    assert "combined before suppression (DDG §10.1): D + E." in _stored(app_client, answer, "metadata.txt")
     assert [e["outcome"] for e in _entries(settings)] == ["blocked", "released"]
 
 
@@ -264,7 +289,7 @@ def test_the_sample_table_and_spec_on_the_page_release(
 def test_a_long_list_of_withheld_cells_is_cut_on_the_page(
     settings: Settings, app_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(deid_pages, "SHOWN_CELLS", 2)
+    monkeypatch.setattr(release_pages, "SHOWN_CELLS", 2)
     token = _steward(settings, app_client)
     answer = _post(app_client, token, "release", _upload(deid_pages.SAMPLE_TABLE,
                                                           deid_pages.SAMPLE_SPEC))
@@ -299,20 +324,6 @@ def test_both_restructurings_are_offered_when_leaving_out_the_year_keeps_more(
     )
 
 
-def test_large_files_travel_compressed_and_unpack_to_the_same_text(
-    settings: Settings, app_client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(deid_pages, "INLINE_LIMIT", 0)
-    token = _steward(settings, app_client)
-    answer = _post(app_client, token, "release")
-    packed = re.search(r'download="table.csv" data-gzip="([^"]+)" data-mime="text/csv"', answer)
-    assert packed and 'href="#"' in answer
-    table = gzip.decompress(base64.b64decode(packed.group(1))).decode()
-    a_young = next(r for r in csv.DictReader(table.splitlines()) if r["county"] == "A"
-                   and r["age"] == "young")
-    assert a_young["n"] == "" and a_young["annotation"] == "1"
-
-
 def _described(client: TestClient, token: str, step: str, table: str, **fields: str) -> str:
     """Post the form with a table and a description instead of a SPEC file."""
     files: Upload = [
@@ -338,10 +349,9 @@ def test_a_table_described_on_the_page_is_released_and_its_spec_offered(
     }
     answer = _described(app_client, token, "release", COUNTY_AGE_CSV, **fields)
     assert answer.startswith("200 "), answer[:3000]
-    assert "Release report: Visits by county" in answer
+    assert "Release 1: Visits by county" in answer
     assert "<dt>Small counts withheld (primary)</dt><dd>1</dd>" in answer
-    assert "The SPEC written from your description" in answer
-    written = yaml.safe_load(_data_link(answer, "spec.yaml"))
+    written = yaml.safe_load(_stored_spec(answer))
     assert written == {
         "title": "Visits by county",
         "dimensions": ["county", "age"],
@@ -351,7 +361,7 @@ def test_a_table_described_on_the_page_is_released_and_its_spec_offered(
     }
     # the SPEC it wrote, chosen as a file, gives the same release
     again = _post(app_client, token, "release", _upload(spec=yaml.safe_dump(written)))
-    assert _data_link(again, "table.csv") == _data_link(answer, "table.csv")
+    assert _stored(app_client, again, "table.csv") == _stored(app_client, answer, "table.csv")
     assessed = _described(app_client, token, "assess", COUNTY_AGE_CSV, **fields)
     assert assessed.startswith("200 ") and "Masking is required" in assessed
     assert "The SPEC written from your description" in assessed

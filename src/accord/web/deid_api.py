@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Form, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
@@ -21,7 +21,7 @@ from accord.deid.files import audit_document, score_document
 from accord.deid.findings import Finding
 from accord.errors import Problem
 from accord.releases.models import TableRelease
-from accord.releases.service import get_release, list_releases
+from accord.releases.service import get_release, list_releases, release_file
 from accord.web.deid_uploads import (
     NOT_READ,
     assess_uploads,
@@ -119,6 +119,16 @@ def api_release_record(session: DbSession, actor: Viewer, release_id: RowId) -> 
     return _release_doc(get_release(session, actor, release_id))
 
 
+@router.get("/releases/{release_id}/files/{name}", response_model=None)
+def api_release_file(
+    session: DbSession, settings: AppSettings, actor: Viewer, release_id: RowId, name: str
+) -> FileResponse:
+    """One stored file of a release (table.csv, table.md, metadata.txt, report.json,
+    report.html), as it was written."""
+    record = get_release(session, actor, release_id)
+    return FileResponse(release_file(settings, record, name), filename=name)
+
+
 def _release_link(release_id: int) -> dict[str, Any]:
     return {"id": release_id, "url": f"/deid/releases/{release_id}"}
 
@@ -136,7 +146,7 @@ def _release_doc(r: TableRelease) -> dict[str, Any]:
         "summary": r.summary,
         "findings": r.findings,
         "dataset_id": r.dataset_id,
-        "files": {name: f"/deid/releases/{r.id}/files/{name}" for name in r.files},
+        "files": {name: f"/api/v1/deid/releases/{r.id}/files/{name}" for name in r.files},
     }
 
 

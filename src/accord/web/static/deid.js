@@ -50,31 +50,126 @@
     return semi > 1 || tab > 1 ? (semi >= tab ? ";" : "\t") : ",";
   }
 
-  function guess(columns, rows) {
-    // whole-number columns that repeat a few values (years, coded bands) are dimensions; of
-    // the others the count is the smallest, as a count never exceeds its population
-    var whole = [], dims = [];
-    columns.forEach(function (name, j) {
-      if (name === "") { return; }
-      var seen = {}, distinct = 0, sum = 0, isWhole = true, isNumber = true;
-      rows.forEach(function (row) {
-        var v = row[j] === undefined ? "" : row[j];
-        if (v === "") { return; }
-        if (!seen[v]) { seen[v] = true; distinct++; }
-        if (/^\d+$/.test(v)) { sum += Number(v); } else { isWhole = false; }
-        if (!/^-?\d*\.?\d+$/.test(v)) { isNumber = false; }
-      });
-      if (!isNumber) { dims.push(name); }
-      else if (isWhole) {
-        whole.push({ name: name, sum: sum, code: distinct <= 12 && distinct < rows.length / 2 });
-      }
+  // Headers that name categories rather than quantities: age bands (0-17, 65+, under 5,
+  // 85 and over), years, plain numbers. Several such columns of counts make a wide table.
+  var AGE_HEADER = new RegExp("^(?:ages?\\s*)?(?:\\d{1,3}\\s*(?:-|–|to)\\s*\\d{1,3}|" +
+    "\\d{1,3}\\s*\\+|(?:under|<)\\s*\\d{1,3}|\\d{1,3}\\s*(?:and|or)\\s*(?:over|older|up))" +
+    "(?:\\s*(?:years?|yrs?))?$", "i");
+  var YEAR_HEADER = /^(?:19|20)\d\d$/;
+  var TOTAL_HEADER = /^(?:grand\s+)?totals?$/i;
+
+  function categoryHeader(name) {
+    return AGE_HEADER.test(name) || YEAR_HEADER.test(name) || /^\d+$/.test(name);
+  }
+
+  function describeColumn(name, j, rows) {
+    var seen = {}, distinct = 0, sum = 0, isWhole = true, isNumber = true, values = [];
+    rows.forEach(function (row) {
+      var v = row[j] === undefined ? "" : row[j];
+      values.push(v);
+      if (v === "") { return; }
+      if (!seen[v]) { seen[v] = true; distinct++; }
+      if (/^\d+$/.test(v)) { sum += Number(v); } else { isWhole = false; }
+      if (!/^-?\d*\.?\d+$/.test(v)) { isNumber = false; }
     });
-    var amounts = whole.filter(function (c) { return !c.code; });
-    var count = null;
-    amounts.forEach(function (c) { if (!count || c.sum < count.sum) { count = c; } });
-    whole.forEach(function (c) { if (c.code) { dims.push(c.name); } });
-    return { dims: columns.filter(function (n) { return n !== "" && dims.indexOf(n) >= 0; }),
-             count: count ? count.name : "" };
+    return { name: name, values: values, sum: sum, isNumber: isNumber, distinct: distinct,
+             isWhole: isNumber && isWhole,
+             // whole numbers repeating a few values (years, coded bands) are categories
+             code: distinct <= 12 && distinct < rows.length / 2 };
+  }
+
+  function addsUp(parts, total) {
+    // in every row of the first rows where all are given, the parts sum to the total
+    var checked = 0;
+    for (var i = 0; i < total.values.length; i++) {
+      var cells = parts.map(function (c) { return c.values[i]; });
+      if (total.values[i] === "" || cells.indexOf("") >= 0) { continue; }
+      var sum = cells.reduce(function (a, v) { return a + Number(v); }, 0);
+      if (sum !== Number(total.values[i])) { return false; }
+      checked++;
+    }
+    return checked > 0;
+  }
+
+  function follows(label, by) {
+    // every value of `by` comes with one value of `label`: a label (a region beside its
+    // county, a name beside its code), not a dimension of its own
+    var seen = {};
+    if (label.distinct < 2) { return false; }  // one value: maybe a dimension, sorted
+    for (var i = 0; i < by.values.length; i++) {
+      var key = "=" + by.values[i];
+      if (key in seen && seen[key] !== label.values[i]) { return false; }
+      seen[key] = label.values[i];
+    }
+    return by.values.length > 1;
+  }
+
+  function unusedName(wanted, columns) {
+    var taken = columns.map(function (n) { return n.toLowerCase(); });
+    var name = wanted;
+    for (var k = 2; taken.indexOf(name.toLowerCase()) >= 0; k++) { name = wanted + "_" + k; }
+    return name;
+  }
+
+  function wideReading(stats) {
+    // several count columns whose headers look like categories, or count columns that add
+    // up to a Total column: one column per category of a dimension (a spreadsheet's shape)
+    var total = stats.filter(function (c) { return c.isWhole && TOTAL_HEADER.test(c.name); })[0];
+    var counts = stats.filter(function (c) {
+      return c.isWhole && c !== total && (categoryHeader(c.name) || !c.code);
+    });
+    var categories = counts.filter(function (c) { return categoryHeader(c.name); });
+    // a part never exceeds its total (that leaves out a code or a population beside them)
+    var under = !total ? [] : counts.filter(function (c) {
+      return c.values.every(function (v, i) {
+        return v === "" || total.values[i] === "" || Number(v) <= Number(total.values[i]);
+      });
+    });
+    var options = [counts, under, categories].filter(function (o) { return o.length >= 2; });
+    var added = total ? options.filter(function (o) { return addsUp(o, total); })[0] : null;
+    var parts = added || (categories.length >= 2 ? categories : null);
+    if (!parts) { return null; }
+    var names = parts.map(function (c) { return c.name; });
+    var ages = names.every(function (n) { return AGE_HEADER.test(n); });
+    var years = names.every(function (n) { return YEAR_HEADER.test(n); });
+    return { columns: names, total: total ? total.name : "", checked: !total || !!added,
+             dimension: ages ? "age_band" : years ? "year" : "category" };
+  }
+
+  function guess(columns, rows) {
+    // text columns and coded whole numbers are dimensions (or labels that follow one); of
+    // the other whole numbers the count is the smallest, as a count never exceeds its
+    // population, unless the table is wide
+    var stats = [];
+    columns.forEach(function (name, j) {
+      if (name !== "") { stats.push(describeColumn(name, j, rows)); }
+    });
+    var all = stats.map(function (c) { return c.name; });
+    var wide = wideReading(stats);
+    var used = wide ? wide.columns.concat(wide.total ? [wide.total] : []) : [];
+    var dims = [], labels = [], count = null;
+    stats.forEach(function (c) {
+      if (used.indexOf(c.name) >= 0) { return; }
+      if (!c.isNumber) {
+        var leader = dims.filter(function (d) { return follows(c, d); })[0];
+        if (leader) { labels.push({ name: c.name, by: leader.name }); }
+        else { dims.push(c); }
+      } else if (c.isWhole && c.code) { dims.push(c); }
+      else if (c.isWhole && !wide && (!count || c.sum < count.sum)) { count = c; }
+    });
+    var described = used.concat(dims.map(function (c) { return c.name; }),
+                                labels.map(function (l) { return l.name; }));
+    if (count) { described.push(count.name); }
+    var g = { dims: dims.map(function (c) { return c.name; }),
+              count: count ? count.name : "", wide: null, labels: labels,
+              undescribed: all.filter(function (n) { return described.indexOf(n) < 0; }) };
+    if (wide) {
+      wide.dimension = unusedName(wide.dimension, all);
+      g.wide = wide;
+      g.dims.push(wide.dimension);
+      g.count = unusedName("n", all);
+    }
+    return g;
   }
 
   function chosenDims() {
@@ -83,14 +178,16 @@
   }
 
   function offerColumns(columns, guessed) {
+    // guessed: the guess filled in below (null: nothing was guessed)
     columnsBox.textContent = "";
     names.textContent = "";
     var legend = document.createElement("p");
     legend.className = "hint";
-    legend.textContent = guessed
-      ? "Columns in your table: the dimensions and the count below are guessed from its " +
-        "first rows; check them."
-      : "Columns in your table: tick the dimensions.";
+    legend.textContent = !guessed ? "Columns in your table: tick the dimensions."
+      : guessed.wide ? "Columns in your table: tick the dimensions. The description below " +
+        "is guessed from its first rows; check it."
+      : "Columns in your table: the dimensions and the count below are guessed from its " +
+        "first rows; check them.";
     columnsBox.appendChild(legend);
     columns.forEach(function (name) {
       var option = document.createElement("option");
@@ -117,23 +214,114 @@
   var specInput = document.getElementById("deid-spec");
   var pending = null;  // the guess for the chosen table, filled in once "Describe" is open
   var applied = null;  // the guess as filled in, to take back if a SPEC file is chosen
+  var guessBox = document.getElementById("deid-guess");
+  // the fields a guess fills in
+  var fields = {
+    dims: dimsInput,
+    count: countInput,
+    wideColumns: document.getElementById("deid-wide-columns"),
+    wideDimension: document.getElementById("deid-wide-dimension"),
+    wideTotal: document.getElementById("deid-wide-total"),
+    passThrough: document.getElementById("deid-pass-through")
+  };
+  var fieldKeys = Object.keys(fields);
+
+  function setFields(values) {
+    fieldKeys.forEach(function (k) { fields[k].value = values[k] || ""; });
+  }
+
+  function fieldValues() {
+    var values = {};
+    fieldKeys.forEach(function (k) { values[k] = fields[k].value; });
+    return values;
+  }
+
+  function untouched() {
+    return applied !== null && fieldKeys.every(function (k) {
+      return fields[k].value === applied[k];
+    });
+  }
+
+  function listed(items) {
+    // "a", "a and b", "a, b and c"
+    return items.length < 2 ? items.join("")
+      : items.slice(0, -1).join(", ") + " and " + items[items.length - 1];
+  }
+
+  function sayGuess(g) {
+    // what was guessed, in words, above the fields it filled in
+    var said = [];
+    var w = g.wide;
+    if (w) {
+      var others = g.dims.filter(function (d) { return d !== w.dimension; });
+      said.push("This looks like a wide table, with one column per category: the columns " +
+        listed(w.columns) + " will become rows of a new dimension, " + w.dimension +
+        ", with their counts in a new column, " + g.count + "." +
+        (w.total ? " " + w.total + " is their total and will be checked against them." : "") +
+        (others.length === 1 ? " " + others[0] + " is a dimension." : "") +
+        (others.length > 1 ? " " + listed(others) + " are dimensions." : "") +
+        " Check this below; the names " + w.dimension + " and " + g.count +
+        " are yours to change.");
+      if (!w.checked) {
+        said.push("In the first rows, " + w.total + " is not the sum of these columns: " +
+          "check which columns belong to it.");
+      }
+    }
+    g.labels.forEach(function (l) {
+      said.push(l.name + " has one value for each " + l.by + ", so it looks like a label " +
+        "rather than a dimension: it is proposed as a pass-through column, published as it " +
+        "is. If it is a dimension of the table, move it to the dimension columns.");
+    });
+    if (g.undescribed.length) {
+      said.push("Not described yet: " + listed(g.undescribed) + ". Every column of the " +
+        "table must be described, or the release is refused: name " +
+        (g.undescribed.length > 1 ? "each" : "it") + " below (" +
+        (w ? "for example as a dimension" : "a rate under Statistic columns, a population " +
+          "under Population column") + "), or remove it from the table.");
+    }
+    guessBox.textContent = "";
+    said.forEach(function (text) {
+      var p = document.createElement("p");
+      p.textContent = text;
+      guessBox.appendChild(p);
+    });
+    guessBox.hidden = said.length === 0;
+  }
+
+  function takeBack() {
+    // an untouched guess goes (a SPEC file or another table was chosen)
+    if (untouched()) { setFields({}); }
+    applied = null;
+    guessBox.hidden = true;
+  }
 
   function applyGuess() {
     // not while a SPEC file is chosen: the description would then be a second SPEC
     if (!pending || !describe.open || specInput.files.length) { return; }
-    if (dimsInput.value.trim() === "" && countInput.value.trim() === "") {
-      dimsInput.value = pending.dims.join(", ");
-      countInput.value = pending.count;
-      applied = { dims: dimsInput.value, count: countInput.value };
-      offerColumns(pending.columns, true);
+    var empty = fieldKeys.every(function (k) { return fields[k].value.trim() === ""; });
+    if (empty) {
+      var g = pending.guess, w = g.wide;
+      setFields({
+        dims: g.dims.join(", "),
+        count: g.count,
+        wideColumns: w ? w.columns.join(", ") : "",
+        wideDimension: w ? w.dimension : "",
+        wideTotal: w ? w.total : "",
+        passThrough: g.labels.map(function (l) { return l.name; }).join(", ")
+      });
+      applied = fieldValues();
+      offerColumns(pending.columns, g);
+      sayGuess(g);
     }
     pending = null;
   }
 
-  if (tableInput && columnsBox && dimsInput && countInput && names && describe && specInput) {
+  var ready = fieldKeys.every(function (k) { return fields[k]; });
+  if (tableInput && columnsBox && guessBox && ready && names && describe && specInput) {
     var readTable = function () {
       var file = tableInput.files[0];
       pending = null;
+      takeBack();
       if (!file || !/\.csv$/i.test(file.name)) { offerColumns([], false); return; }
       file.slice(0, 65536).text().then(function (text) {
         var lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
@@ -146,7 +334,7 @@
         offerColumns(columns, false);
         if (rows.length) {
           var g = guess(header, rows);
-          pending = { dims: g.dims, count: g.count, columns: columns };
+          pending = { guess: g, columns: columns };
           applyGuess();
         }
       });
@@ -156,10 +344,8 @@
     describe.addEventListener("toggle", applyGuess);
     specInput.addEventListener("change", function () {
       // a SPEC file after all: an untouched guess must not count as a description
-      if (specInput.files.length && applied && dimsInput.value === applied.dims &&
-          countInput.value === applied.count) {
-        dimsInput.value = "";
-        countInput.value = "";
+      if (specInput.files.length && untouched()) {
+        takeBack();
         offerColumns(Array.prototype.map.call(names.options, function (o) { return o.value; }),
                      false);
       }
