@@ -64,26 +64,31 @@
 
   function describeColumn(name, j, rows) {
     var seen = {}, distinct = 0, sum = 0, isWhole = true, isNumber = true, values = [];
+    var wholes = 0, given = 0;
     rows.forEach(function (row) {
       var v = row[j] === undefined ? "" : row[j];
       values.push(v);
       if (v === "") { return; }
       if (!seen[v]) { seen[v] = true; distinct++; }
-      if (/^\d+$/.test(v)) { sum += Number(v); } else { isWhole = false; }
+      given++;
+      if (/^\d+$/.test(v)) { sum += Number(v); wholes++; } else { isWhole = false; }
       if (!/^-?\d*\.?\d+$/.test(v)) { isNumber = false; }
     });
     return { name: name, values: values, sum: sum, isNumber: isNumber, distinct: distinct,
              isWhole: isNumber && isWhole,
+             // a few marks (*, <11) among counts: still counts, which the server will question
+             mostlyWhole: wholes > 0 && wholes * 2 >= given,
              // whole numbers repeating a few values (years, coded bands) are categories
              code: distinct <= 12 && distinct < rows.length / 2 };
   }
 
   function addsUp(parts, total) {
-    // in every row of the first rows where all are given, the parts sum to the total
+    // in every row of the first rows where all are whole numbers, the parts sum to the total
     var checked = 0;
+    var whole = function (v) { return /^\d+$/.test(v); };
     for (var i = 0; i < total.values.length; i++) {
       var cells = parts.map(function (c) { return c.values[i]; });
-      if (total.values[i] === "" || cells.indexOf("") >= 0) { continue; }
+      if (!whole(total.values[i]) || !cells.every(whole)) { continue; }
       var sum = cells.reduce(function (a, v) { return a + Number(v); }, 0);
       if (sum !== Number(total.values[i])) { return false; }
       checked++;
@@ -116,7 +121,8 @@
     // up to a Total column: one column per category of a dimension (a spreadsheet's shape)
     var total = stats.filter(function (c) { return c.isWhole && TOTAL_HEADER.test(c.name); })[0];
     var counts = stats.filter(function (c) {
-      return c.isWhole && c !== total && (categoryHeader(c.name) || !c.code);
+      if (c === total) { return false; }
+      return categoryHeader(c.name) ? c.mostlyWhole : c.isWhole && !c.code;
     });
     var categories = counts.filter(function (c) { return categoryHeader(c.name); });
     // a part never exceeds its total (that leaves out a code or a population beside them)
