@@ -421,6 +421,82 @@ def test_a_refusal_offers_the_whole_spec_with_the_proposed_change(
     assert released.startswith("200 ")
 
 
+# issue 12's spreadsheet export: one column per age band and their total
+WIDE_CSV = (
+    "County,0-17,18-44,45-64,65+,Total\nAlpine,3,7,12,5,27\nButte,40,120,95,60,315\n"
+    "Colusa,22,41,30,18,111\nDel Norte,25,38,33,26,122\n"
+)
+WIDE_DESCRIPTION = {
+    "dimensions": "County",
+    "count": "n",
+    "wide_dimension": "age_band",
+    "wide_columns": "0-17, 18-44, 45-64, 65+",
+    "wide_total": "Total",
+    "score": "14",
+}
+
+
+def test_a_wide_table_described_on_the_page_is_assessed(
+    settings: Settings, app_client: TestClient
+) -> None:
+    """The wide fields write `wide:` (the dimension added to the dimensions), and the
+    engine reads each row as one count per age band: Alpine's 3, 7 and 5 are small."""
+    token = _steward(settings, app_client)
+    answer = _described(app_client, token, "assess", WIDE_CSV, **WIDE_DESCRIPTION)
+    assert answer.startswith("200 "), answer[:3000]
+    assert "Assessment of visits.csv" in answer and "Masking is required" in answer
+    assert re.search(r"Values that come from 1 to 10 people</th><td class=\"num\">3<", answer)
+    written = yaml.safe_load(_data_link(answer, "spec.yaml"))
+    assert written == {
+        "dimensions": ["County", "age_band"],
+        "count": "n",
+        "wide": {
+            "dimension": "age_band",
+            "columns": ["0-17", "18-44", "45-64", "65+"],
+            "total": "Total",
+        },
+        "score": 14,
+    }
+    # named among the dimensions already, it is not added twice; pass-through columns go in
+    fields = WIDE_DESCRIPTION | {"dimensions": "age_band, County", "pass_through": "Region"}
+    with_region = WIDE_CSV.replace(",Total\n", ",Total,Region\n", 1).replace("\n", ",x\n")
+    answer = _described(app_client, token, "assess", with_region.replace("Region,x", "Region"),
+                        **fields)
+    assert answer.startswith("200 "), answer[:3000]
+    written = yaml.safe_load(_data_link(answer, "spec.yaml"))
+    assert written["dimensions"] == ["age_band", "County"]
+    assert written["pass_through"] == ["Region"]
+
+
+def test_an_incomplete_wide_description_says_what_is_missing(
+    settings: Settings, app_client: TestClient
+) -> None:
+    token = _steward(settings, app_client)
+    answer = _described(app_client, token, "assess", WIDE_CSV, dimensions="County",
+                        wide_total="Total")
+    assert answer.startswith("422 ")
+    assert "name the dimension the category columns make" in answer
+    assert "name the columns whose headers are its categories" in answer
+    assert "name the new column the counts go in" in answer
+    assert 'value="Total"' in answer  # shown again as typed
+
+
+def test_a_wide_table_read_as_long_is_refused_naming_its_other_columns(
+    settings: Settings, app_client: TestClient
+) -> None:
+    """Issue 12: the old guess (County the dimension, 65+ the count) would have published
+    the other age bands and the total unprotected; now the release is refused by name."""
+    token = _steward(settings, app_client)
+    answer = _described(
+        app_client, token, "release", WIDE_CSV, dimensions="County", count="65+", score="14"
+    )
+    assert answer.startswith("422 "), answer[:3000]
+    for column in ("0-17", "18-44", "45-64", "Total"):
+        assert f"column &#39;{column}&#39; is not described by the SPEC" in answer
+    assert "column &#39;65+&#39; is not described" not in answer
+    assert 'value="65+"' in answer  # the description is shown again to correct
+
+
 def test_any_description_gets_a_page_never_a_server_error(
     settings: Settings, app_client: TestClient
 ) -> None:

@@ -25,6 +25,7 @@ NAV = [
     NavItem("My work", "/catalog/my-work", Action.REVIEW_DESCRIPTIONS),
     NavItem("Suggestions", "/catalog/suggestions", Action.CLASSIFY_FIELDS),
     NavItem("De-identify", "/deid", Action.DEID_RUN),
+    NavItem("Releases", "/deid/releases", Action.VIEW_RELEASES),
     NavItem("Users", "/admin/users", Action.VIEW_USERS),
     NavItem("Audit log", "/audit", Action.VIEW_AUDIT),
     NavItem("API tokens", "/account/tokens", Action.MANAGE_OWN_TOKENS),
