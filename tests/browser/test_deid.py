@@ -222,3 +222,46 @@ def test_an_untouched_guess_gives_way_to_a_spec_file(
     page.get_by_label("Release").check()
     page.get_by_role("button", name="Run").click(timeout=60_000)
     expect(page.get_by_role("heading", name="Release report: Visits by county")).to_be_visible()
+
+
+# issue 12: a spreadsheet's table, one column per age band and their total
+WIDE_CSV = (
+    "County,0-17,18-44,45-64,65+,Total\nAlpine,3,7,12,5,27\nButte,40,120,95,60,315\n"
+    "Colusa,22,41,30,18,111\nDel Norte,25,38,33,26,122\n"
+)
+
+
+def test_a_wide_table_is_guessed_as_wide_and_assessed(
+    settings: Settings, server: str, page: Page, tmp_path: Path
+) -> None:
+    """The guess reads the age-band columns as a wide table (never 65+ as the count of a
+    long one), says so in words, and the description it fills in assesses the table."""
+    make_user(settings, "sam", "steward")
+    table = tmp_path / "enrollees.csv"
+    table.write_text(WIDE_CSV, encoding="utf-8")
+    sign_in(page, server, "sam")
+    go(page, "De-identify")
+    page.get_by_label("Table file").set_input_files(table)
+    page.locator("summary", has_text="Describe the table here").click()
+    guessed = page.locator("#deid-guess")
+    expect(guessed).to_contain_text(
+        "This looks like a wide table, with one column per category: the columns 0-17, "
+        "18-44, 45-64 and 65+ will become rows of a new dimension, age_band"
+    )
+    expect(guessed).to_contain_text("Total is their total and will be checked against them.")
+    expect(page.get_by_label("Category columns")).to_have_value("0-17, 18-44, 45-64, 65+")
+    expect(page.get_by_label("Name of the dimension they make")).to_have_value("age_band")
+    expect(page.get_by_label("Total column")).to_have_value("Total")
+    expect(page.get_by_label("Count column")).to_have_value("n")
+    expect(page.get_by_label("Dimension columns")).to_have_value("County, age_band")
+    expect(page.get_by_label("Pass-through columns")).to_have_value("")
+    expect(page.get_by_role("checkbox", name="County")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="65+")).not_to_be_checked()
+    page.get_by_label("Publication score").fill("14")
+    expect(page.get_by_label("Assess")).to_be_checked()
+    page.get_by_role("button", name="Run").click(timeout=60_000)
+    expect(page.get_by_role("heading", name="Assessment of enrollees.csv")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Masking is required")
+    written = page.locator("pre", has_text="wide:")
+    expect(written).to_contain_text("dimension: age_band")
+    expect(written).to_contain_text("total: Total")

@@ -200,4 +200,20 @@ def test_report_rows_keep_dimension_values_apart_from_their_own_keys(tmp_path, d
     first = report["rows"][0]
     assert first["cell"] == {dimension: "A", "age": "young"}
     assert first["row"] == 1 and first["suppressed"] is True and first["reason"] == "primary"
-    assert f"{dimension}=A, age=young" in files["report.html"]
+    page = files["report.html"]
+    assert f'<th scope="col">{dimension}</th>' in page
+    assert "<td>A</td><td>young</td>" in page
+
+
+def test_report_html_reads_as_the_page_does(tmp_path):
+    """report.html is the page's report (issue 12 item 5): words, not JSON fragments, and the
+    technical notes (§16 choices, degrees of freedom) only inside the reviewer's details."""
+    files, _ = release(tmp_path, WIDE_CSV, WIDE_SPEC)
+    assert files is not None
+    page = files["report.html"]
+    assert "The table is ready to publish:</strong> 3 small counts were withheld" in page
+    assert "<dt>Publication score (step 3)</dt><dd>14: masking is required</dd>" in page
+    assert "{" not in page.split("</style>")[1]  # no raw JSON
+    main, details = page.split("Details for the reviewer")
+    assert "degrees of freedom" not in main and "§16" not in main
+    assert "degrees of freedom" in details

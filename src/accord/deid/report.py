@@ -11,11 +11,11 @@ release (§10.4 R6).
 
 from __future__ import annotations
 
-import html
-import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from jinja2 import Environment, FileSystemLoader
 
 from accord.deid.audit import COMPLEMENTARY, PRIMARY
 from accord.deid.availability import INCOMPLETE, NO_DATA, row_availability
@@ -168,72 +168,32 @@ def build_report(release: Release) -> dict[str, Any]:
     return doc
 
 
-def render_html(report: dict[str, Any]) -> str:
-    e = html.escape
-    parts = [
-        "<!doctype html><html lang='en'><meta charset='utf-8'>",
-        f"<title>De-identification report {e(report['title'])}</title>",
-        "<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:"
-        "collapse}td,th{border:1px solid #bbb;padding:.2rem .5rem}.error{color:#a00}</style>",
-        f"<h1>De-identification report {e(report['title'])}</h1>",
-        f"<p>{e(report['standard'])}</p>",
-        "<h2>Summary</h2><table>",
-    ]
-    for k, v in report["summary"].items():
-        parts.append(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>")
-    parts.append("</table>")
-    if "percent_only" in report:
-        po = report["percent_only"]
-        parts.append(
-            f"<h2>Percent-only form (§10.6)</h2><p>{e(po['dimension'])} is published as whole "
-            f"percentages (every base at least {po['min_total']}).</p><p>{e(po['footnote'])}</p>"
-        )
-    if report.get("recode"):
-        parts.append("<h2>Categories combined before suppression (§10.1)</h2><ul>")
-        for dim, codes in report["recode"].items():
-            merged: dict[str, list[str]] = {}
-            for old, new in codes.items():
-                merged.setdefault(new, []).append(old)
-            parts.extend(
-                f"<li>{e(dim)}: {e(new)} ← {e(', '.join(olds))}</li>"
-                for new, olds in merged.items()
-            )
-        parts.append("</ul>")
-    if "survey" in report:
-        sv = report["survey"]
-        parts.append(f"<h2>Survey reliability (§12): {e(sv['title'])}</h2><ul>")
-        parts.extend(f"<li>{e(r['rule'])} → {e(r['action'])}</li>" for r in sv["reliability_rules"])
-        parts.append("</ul><p>Survey rules for the reviewer:</p><ul>")
-        parts.extend(f"<li>{e(r)}</li>" for r in sv["survey_rules_for_review"])
-        parts.append("</ul>")
-    parts.append("<h2>Score (step 3)</h2><pre>")
+TEMPLATES = Path(__file__).parent / "templates"
+SHOWN_CELLS = 1_000  # withheld cells listed in the HTML report; report.json has every one
+_documents = Environment(
+    loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True
+)
 
-    parts.append(e(json.dumps(report["score"], indent=2)))
-    parts.append("</pre><h2>Parameters changed from the DDG defaults</h2><pre>")
-    parts.append(e(json.dumps(report["parameters_changed_from_ddg"], indent=2)) + "</pre>")
-    parts.append("<h2>Findings</h2><ul>")
-    for f in report["findings"]:
-        parts.append(
-            f"<li class='{e(f['severity'])}'>[{e(f['severity'])}] {e(f['rule'])} "
-            f"§{e(f['section'])}: {e(f['message'])}</li>"
-        )
-    parts.append(
-        "</ul><h2>Suppressed cells</h2><table><tr><th>row</th><th>cell</th>"
-        "<th>reason</th><th>reader's interval</th></tr>"
+
+def withheld_rows(report: dict[str, Any], limit: int = SHOWN_CELLS) -> tuple[list[Any], int]:
+    """The rows a reader of the report is shown (withheld or annotated), and how many more."""
+    rows = [r for r in report["rows"] if r["suppressed"] or r["reason"]]
+    return rows[:limit], max(0, len(rows) - limit)
+
+
+def report_dimensions(report: dict[str, Any]) -> list[str]:
+    """The columns that name a row of the report: the linked table, then the dimensions."""
+    first = report["rows"][0] if report["rows"] else {}
+    return (["table"] if "table" in first else []) + list(first.get("cell", {}))
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """report.html: the same readable report as the page of the stored release (the two
+    share `deid_report_body.html`), as a document that stands on its own."""
+    shown, more = withheld_rows(report)
+    return _documents.get_template("deid_report.html").render(
+        report=report,
+        suppressed=shown,
+        more_withheld=more,
+        dimensions=report_dimensions(report),
     )
-    for r in report["rows"]:
-        if not r["suppressed"] and r["reason"] is None:
-            continue
-        iv = r.get("interval")
-        ivs = "—" if not iv else f"{iv['lo']} … {iv['hi'] if iv['hi'] is not None else '∞'}"
-        label = ", ".join(f"{k}={v}" for k, v in r["cell"].items())
-        if "table" in r:
-            label = f"{r['table']}: {label}"
-        if r.get("previously_suppressed"):
-            label += " (withheld in the earlier release)"
-        parts.append(
-            f"<tr><td>{r['row']}</td><td>{e(label)}</td><td>{e(str(r['reason']))}"
-            f"</td><td>{e(ivs)}</td></tr>"
-        )
-    parts.append("</table></html>")
-    return "\n".join(parts)

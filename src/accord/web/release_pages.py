@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, Response
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
 from accord.config import Settings
+from accord.deid.report import report_dimensions, withheld_rows
 from accord.releases.models import TableRelease
 from accord.releases.service import get_release, list_releases, release_file
 from accord.web.deps import DbSession, OptionalQueryId, RowId, get_settings, require
@@ -54,13 +55,13 @@ def release_page(
     context: dict[str, Any] = {"release": record, "downloads": _downloads(record)}
     if record.outcome == "released":
         report = json.loads(release_file(settings, record, "report.json").read_text("utf-8"))
-        withheld = [r for r in report["rows"] if r["suppressed"] or r["reason"]]
+        shown, more = withheld_rows(report, SHOWN_CELLS)
         context |= {
             "report": report,
             "table_md": release_file(settings, record, "table.md").read_text("utf-8"),
-            "suppressed": withheld[:SHOWN_CELLS],
-            "more_withheld": max(0, len(withheld) - SHOWN_CELLS),
-            "dimensions": _dimensions(report),
+            "suppressed": shown,
+            "more_withheld": more,
+            "dimensions": report_dimensions(report),
         }
     return render(request, "deid/release.html", context)
 
@@ -81,8 +82,3 @@ def _downloads(record: TableRelease) -> list[dict[str, str]]:
         for name, (_, what) in FILES.items()
         if name in record.files
     ]
-
-
-def _dimensions(report: dict[str, Any]) -> list[str]:
-    rows = report.get("rows") or [{}]
-    return (["table"] if "table" in rows[0] else []) + list(rows[0].get("cell", {}))

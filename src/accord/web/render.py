@@ -7,15 +7,21 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader
 from starlette.responses import Response
 
 from accord import __version__
 from accord.auth.permissions import Action, can
 from accord.auth.roles import ROLE_LABELS, Role
+from accord.deid.report import TEMPLATES as REPORT_TEMPLATES
 from accord.web.deps import anonymous_csrf
 from accord.web.nav import nav_for
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# the release report's body is shared with report.html, which the deid package renders
+templates.env.loader = ChoiceLoader(
+    [FileSystemLoader(Path(__file__).parent / "templates"), FileSystemLoader(REPORT_TEMPLATES)]
+)
 templates.env.globals["version"] = __version__
 templates.env.globals["role_label"] = lambda name: ROLE_LABELS.get(Role(name), name)
 
