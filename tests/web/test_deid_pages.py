@@ -103,7 +103,7 @@ def test_form_explains_both_choices_and_shows_the_readme_spec(
     assert 'href="/deid" aria-current="page">De-identify<' in page.text
     assert "county: {file: counties.csv, child: county, parent: region}" in page.text
     readme = README.read_text(encoding="utf-8")
-    block = readme.split("long format; SPEC is YAML:\n\n", 1)[1].split("\n\n", 1)[0]
+    block = readme.split("hold counts. SPEC is YAML:\n\n", 1)[1].split("\n\n", 1)[0]
     assert textwrap.dedent(block) + "\n" == EXAMPLE_SPEC
 
 

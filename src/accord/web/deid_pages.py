@@ -200,6 +200,10 @@ recode: {age_band: {"85-89": 85+, "90+": 85+}}   # optional: merge categories fi
 drop: [year]                        # optional: publish without a dimension, summed over it
 availability: avail                 # optional: rows marked 3 no data, 5 incomplete (DDG §11.1)
 record_level: false                 # true: refused, one row per person needs an expert (DDG §1)
+pass_through: [note]                # text published as it is; numbers need a reason:
+                                    #   pass_through: {fips: county code, not a count}
+wide: {dimension: age_band, columns: [0-17, 18-44, 45-64, 65+], total: Total}
+                                    # optional: a spreadsheet's wide table, read as long
 """
 
 # a first table to try the page with: fictional counts in real county names, five of them small
