@@ -52,7 +52,7 @@ def test_deid_results_have_no_accessibility_violations(
     problems: list[str] = []
     for name, text, expected in (
         ("refused", TINY_COUNTY_CSV, "The table cannot be protected as it is"),
-        ("released", COUNTY_AGE_CSV, "Release report"),
+        ("released", COUNTY_AGE_CSV, "The table is ready to publish"),
     ):
         table = tmp_path / f"{name}.csv"
         table.write_text(text, encoding="utf-8")

@@ -479,7 +479,8 @@ def test_an_incomplete_wide_description_says_what_is_missing(
     assert "name the dimension the category columns make" in answer
     assert "name the columns whose headers are its categories" in answer
     assert "name the new column the counts go in" in answer
-    assert 'value="Total"' in answer  # shown again as typed
+    assert 'value="Total"' in answer  # shown again as typed, the wide part open
+    assert '<details class="edit" id="deid-wide" open>' in answer
 
 
 def test_a_wide_table_read_as_long_is_refused_naming_its_other_columns(
@@ -495,6 +496,9 @@ def test_a_wide_table_read_as_long_is_refused_naming_its_other_columns(
     for column in ("0-17", "18-44", "45-64", "Total"):
         assert f"column &#39;{column}&#39; is not described by the SPEC" in answer
     assert "column &#39;65+&#39; is not described" not in answer
+    # a description to correct, not a table to coarsen: no remedies for small counts
+    assert "Please correct the following" in answer
+    assert "The table cannot be protected as it is" not in answer
     assert 'value="65+"' in answer  # the description is shown again to correct
 
 

@@ -230,6 +230,8 @@ SAMPLE_SPEC = (
 
 STEPS = {"assess": "Assess", "release": "Release"}
 SHOWN_FINDINGS = 100  # a refused 650,000-cell table can have tens of thousands
+# findings about what the SPEC says of the table's columns (tables.undescribed_columns)
+DESCRIPTION_RULES = frozenset({"undescribed-column", "pass-through-numeric"})
 
 # What a person can do about a refused release, in the guidelines' own remedies.
 REMEDY = (
@@ -348,8 +350,11 @@ def _refused(
     request: Request, step: str, out: Outcome, described: Described, spec_text: str
 ) -> Response:
     """Bad input re-shows the form with every problem; a blocked release says why and what
-    to do, on the same form so the person can upload a changed table."""
-    if out.status == "blocked":
+    to do, on the same form so the person can upload a changed table. A release blocked only
+    by columns the SPEC does not describe is a description to correct, not a table that
+    cannot be protected: those columns are listed as problems, without the remedies."""
+    described_only = bool(out.findings) and all(f.rule in DESCRIPTION_RULES for f in out.findings)
+    if out.status == "blocked" and not described_only:
         return _form(
             request,
             step,

@@ -153,7 +153,7 @@
     var all = stats.map(function (c) { return c.name; });
     var wide = wideReading(stats);
     var used = wide ? wide.columns.concat(wide.total ? [wide.total] : []) : [];
-    var dims = [], labels = [], count = null;
+    var dims = [], labels = [], rates = [], count = null;
     stats.forEach(function (c) {
       if (used.indexOf(c.name) >= 0) { return; }
       if (!c.isNumber) {
@@ -162,12 +162,15 @@
         else { dims.push(c); }
       } else if (c.isWhole && c.code) { dims.push(c); }
       else if (c.isWhole && !wide && (!count || c.sum < count.sum)) { count = c; }
+      // decimals beside a count: a rate or percentage, withheld with it (a wide row's
+      // statistic belongs to no one cell, so a wide table cannot have them)
+      else if (!c.isWhole && !wide) { rates.push(c.name); }
     });
     var described = used.concat(dims.map(function (c) { return c.name; }),
-                                labels.map(function (l) { return l.name; }));
+                                labels.map(function (l) { return l.name; }), rates);
     if (count) { described.push(count.name); }
     var g = { dims: dims.map(function (c) { return c.name; }),
-              count: count ? count.name : "", wide: null, labels: labels,
+              count: count ? count.name : "", wide: null, labels: labels, statistics: rates,
               undescribed: all.filter(function (n) { return described.indexOf(n) < 0; }) };
     if (wide) {
       wide.dimension = unusedName(wide.dimension, all);
@@ -228,8 +231,10 @@
     wideColumns: document.getElementById("deid-wide-columns"),
     wideDimension: document.getElementById("deid-wide-dimension"),
     wideTotal: document.getElementById("deid-wide-total"),
+    statistics: document.getElementById("deid-statistics"),
     passThrough: document.getElementById("deid-pass-through")
   };
+  var wideBox = document.getElementById("deid-wide");
   var fieldKeys = Object.keys(fields);
 
   function setFields(values) {
@@ -274,16 +279,25 @@
       }
     }
     g.labels.forEach(function (l) {
-      said.push(l.name + " has one value for each " + l.by + ", so it looks like a label " +
-        "rather than a dimension: it is proposed as a pass-through column, published as it " +
-        "is. If it is a dimension of the table, move it to the dimension columns.");
+      said.push("The column " + l.name + " has one value for each " + l.by + ", so it looks " +
+        "like a label rather than a dimension: it is proposed as a pass-through column, " +
+        "published as it is. If it is a dimension of the table, move it to the dimension " +
+        "columns.");
     });
+    if (g.statistics.length) {
+      var one = g.statistics.length === 1;
+      said.push((one ? "The column " : "The columns ") + listed(g.statistics) + (one
+        ? " holds decimals, so it looks like a rate or percentage: it is proposed as a " +
+          "statistic column, withheld with its count."
+        : " hold decimals, so they look like rates or percentages: they are proposed as " +
+          "statistic columns, withheld with their count."));
+    }
     if (g.undescribed.length) {
       said.push("Not described yet: " + listed(g.undescribed) + ". Every column of the " +
         "table must be described, or the release is refused: name " +
-        (g.undescribed.length > 1 ? "each" : "it") + " below (" +
-        (w ? "for example as a dimension" : "a rate under Statistic columns, a population " +
-          "under Population column") + "), or remove it from the table.");
+        (g.undescribed.length > 1 ? "each" : "it") + " below" +
+        (w ? "" : " (a population, for example, under Population column)") +
+        ", or remove it from the table.");
     }
     guessBox.textContent = "";
     said.forEach(function (text) {
@@ -313,8 +327,10 @@
         wideColumns: w ? w.columns.join(", ") : "",
         wideDimension: w ? w.dimension : "",
         wideTotal: w ? w.total : "",
+        statistics: g.statistics.join(", "),
         passThrough: g.labels.map(function (l) { return l.name; }).join(", ")
       });
+      if (w) { wideBox.open = true; }
       applied = fieldValues();
       offerColumns(pending.columns, g);
       sayGuess(g);
@@ -323,7 +339,8 @@
   }
 
   var ready = fieldKeys.every(function (k) { return fields[k]; });
-  if (tableInput && columnsBox && guessBox && ready && names && describe && specInput) {
+  if (tableInput && columnsBox && guessBox && wideBox && ready && names && describe &&
+      specInput) {
     var readTable = function () {
       var file = tableInput.files[0];
       pending = null;
