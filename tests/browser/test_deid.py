@@ -250,3 +250,47 @@ def test_a_wide_table_is_guessed_as_wide_and_assessed(
     written = page.locator("pre", has_text="wide:")
     expect(written).to_contain_text("dimension: age_band")
     expect(written).to_contain_text("total: Total")
+
+
+def test_a_wide_spreadsheet_is_released_and_kept(
+    settings: Settings, server: str, page: Page, tmp_path: Path
+) -> None:
+    """From upload to a stored release: the wide CSV a spreadsheet exports, described by the
+    guess, is released with Alpine's small age bands withheld, and their complements, and the
+    release is found again in the history."""
+    make_user(settings, "sam", "steward")
+    table = tmp_path / "enrollees.csv"
+    table.write_text(WIDE_CSV, encoding="utf-8")
+    sign_in(page, server, "sam")
+    go(page, "De-identify")
+    page.locator("summary", has_text="Describe the table here").click()
+    page.get_by_label("Table file").set_input_files(table)
+    expect(page.get_by_label("Total column")).to_have_value("Total")
+    page.get_by_label("Publication score").fill("14")
+    page.get_by_label("Release").check()
+    page.get_by_role("button", name="Run").click(timeout=60_000)
+    expect(page.get_by_role("heading", name=re.compile(r"^Release \d+: "))).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text(
+        "3 small counts were withheld, and 3 further cells"
+    )
+    withheld = page.get_by_role("table", name="Each withheld cell").get_by_role("row")
+    alpine_small = withheld.filter(has_text="Alpine").filter(has_text="Small count (below 11)")
+    expect(alpine_small).to_have_count(3)
+    for band in ("0-17", "18-44", "65+"):
+        expect(alpine_small.filter(has_text=band)).to_have_count(1)
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="table.csv").click()
+    saved = tmp_path / "published.csv"
+    info.value.save_as(saved)
+    published = saved.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(published.splitlines()))
+    alpine = {r["age_band"]: r["n"] for r in rows if r["County"] == "Alpine"}
+    assert alpine["0-17"] == alpine["18-44"] == alpine["65+"] == ""
+    assert sum(r["n"] == "" for r in rows) == 6  # and the three complements
+
+    go(page, "Releases")
+    history = page.get_by_role("table").get_by_role("row").filter(has_text="enrollees.csv")
+    expect(history).to_have_count(1)
+    expect(history).to_contain_text("Released")
+    expect(history).to_contain_text("6 of 20")
