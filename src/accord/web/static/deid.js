@@ -1,7 +1,5 @@
 // While a release runs (a minute for a very large table) the page says so and the button
 // cannot be pressed twice; without this script the form still works, it just waits silently.
-// A large release file travels gzip-compressed inside the page (nothing is kept on the
-// server); a click unpacks it in the browser and saves it under its name.
 (function () {
   "use strict";
   var form = document.getElementById("deid-form");
@@ -375,29 +373,4 @@
       applied = null;
     });
   }
-
-  function unpack(link) {
-    var packed = atob(link.dataset.gzip);
-    var bytes = new Uint8Array(packed.length);
-    for (var i = 0; i < packed.length; i++) { bytes[i] = packed.charCodeAt(i); }
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-    return new Response(stream).blob().then(function (blob) {
-      return new Blob([blob], { type: link.dataset.mime });
-    });
-  }
-
-  document.querySelectorAll("a[data-gzip]").forEach(function (link) {
-    link.addEventListener("click", function (event) {
-      event.preventDefault();
-      unpack(link).then(function (blob) {
-        var save = document.createElement("a");
-        save.href = URL.createObjectURL(blob);
-        save.download = link.getAttribute("download");
-        document.body.appendChild(save);
-        save.click();
-        save.remove();
-        setTimeout(function () { URL.revokeObjectURL(save.href); }, 10000);
-      });
-    });
-  });
 })();
