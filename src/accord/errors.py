@@ -23,6 +23,10 @@ class AccordError(Exception):
         super().__init__(message)
         self.message = message
 
+    def listed(self) -> list[Problem]:
+        """The problems a form shows above itself when it is shown again."""
+        return [Problem("", self.message)]
+
 
 class NotFound(AccordError):
     status = 404
@@ -60,3 +64,6 @@ class ValidationFailed(AccordError):
     ) -> None:
         super().__init__(message)
         self.problems = problems
+
+    def listed(self) -> list[Problem]:
+        return self.problems

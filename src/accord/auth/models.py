@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from accord.auth.actor import Actor
+from accord.auth.permissions import Relation
 from accord.db.base import Base, UtcDateTime, utcnow
 
 
@@ -36,6 +38,12 @@ class User(Base):
     @property
     def role_names(self) -> list[str]:
         return sorted(r.role for r in self.role_rows)
+
+    def relations_to(self, actor: Actor) -> frozenset[Relation]:
+        mine = {Relation.OWNER} if self.id == actor.user_id else set[Relation]()
+        if self.department_id == actor.department_id:
+            mine.add(Relation.SAME_DEPARTMENT)
+        return frozenset(mine)
 
 
 class UserRole(Base):
@@ -69,6 +77,9 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    def relations_to(self, actor: Actor) -> frozenset[Relation]:
+        return frozenset({Relation.OWNER}) if self.user_id == actor.user_id else frozenset()
 
 
 class LoginFailure(Base):

@@ -1,12 +1,16 @@
-"""The one permission table: which roles may perform which action.
+"""The one permission table: which roles may perform which action, and on which records.
 
-Every page, API route and CLI command names one action from here; the web layer enforces it
-with a single dependency and the CLI with ``check``. Tests walk the table and the routes.
+Every page, API route and CLI command names one action from here; the web layer enforces the
+role part with a single dependency, and the services check the whole rule, relation included,
+once they hold the record (``check(actor, action, subject)``). Tests walk the table, every
+relation and the routes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from accord.auth.actor import Actor
 from accord.auth.roles import Role
@@ -37,9 +41,60 @@ class Action(StrEnum):
     VIEW_RELEASES = "deid.releases.view"
 
 
+class Relation(StrEnum):
+    """How an actor stands to a record; each record kind says which of these hold."""
+
+    OWNER = "owner"  # the record is the actor's own (their account, their token)
+    AUTHOR = "author"  # the actor wrote or submitted it
+    ASSIGNEE = "assignee"  # it was assigned to the actor
+    PARTY = "party"  # the actor's department is a party to it
+    SAME_DEPARTMENT = "same_department"  # it belongs to the actor's department
+
+
+class Subject(Protocol):
+    def relations_to(self, actor: Actor) -> frozenset[Relation]: ...
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Roles that may act, and optionally a relation the actor must have (``to``) or must not
+    have (``never``: separation of duties, such as reviewing one's own work)."""
+
+    roles: frozenset[Role]
+    to: Relation | None = None
+    never: Relation | None = None
+
+    def refusal(self, actor: Actor, subject: Subject | None) -> str | None:
+        if not actor.roles & self.roles:
+            return "Your roles do not allow this"
+        if subject is None or (self.to is None and self.never is None):
+            return None
+        relations = subject.relations_to(actor)
+        if self.to is not None and self.to not in relations:
+            return RELATION_NEEDED[self.to]
+        if self.never is not None and self.never in relations:
+            return RELATION_REFUSED[self.never]
+        return None
+
+
+RELATION_NEEDED = {
+    Relation.OWNER: "Only its owner may do this",
+    Relation.AUTHOR: "Only its author may do this",
+    Relation.ASSIGNEE: "Only the person it is assigned to may do this",
+    Relation.PARTY: "Only the departments that are party to it may do this",
+    Relation.SAME_DEPARTMENT: "Only its own department may do this",
+}
+RELATION_REFUSED = {
+    Relation.OWNER: "Someone other than its owner does this",
+    Relation.AUTHOR: "Someone other than the author does this",
+    Relation.ASSIGNEE: "Someone other than the assignee does this",
+    Relation.PARTY: "Someone outside the parties does this",
+    Relation.SAME_DEPARTMENT: "Someone from another department does this",
+}
+
 EVERYONE = frozenset(Role)
 
-PERMISSIONS: dict[Action, frozenset[Role]] = {
+ROLES: dict[Action, frozenset[Role]] = {
     Action.VIEW_HOME: EVERYONE,
     Action.MANAGE_OWN_TOKENS: EVERYONE,
     Action.VIEW_USERS: frozenset({Role.ADMIN, Role.AUDITOR, Role.DATA_COORDINATOR}),
@@ -79,14 +134,22 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     ),
 }
 # who released what is read by those who release, and by the auditor
-PERMISSIONS[Action.VIEW_RELEASES] = PERMISSIONS[Action.DEID_RUN] | {Role.AUDITOR}
+ROLES[Action.VIEW_RELEASES] = ROLES[Action.DEID_RUN] | {Role.AUDITOR}
+
+# Where a relation to the record matters; every other action is decided by roles alone.
+PERMISSIONS: dict[Action, Rule] = {action: Rule(roles) for action, roles in ROLES.items()} | {
+    Action.MANAGE_OWN_TOKENS: Rule(EVERYONE, to=Relation.OWNER),
+    Action.REVIEW_DESCRIPTIONS: Rule(ROLES[Action.REVIEW_DESCRIPTIONS], never=Relation.AUTHOR),
+}
 
 
-def can(actor: Actor, action: Action) -> bool:
-    return bool(actor.roles & PERMISSIONS[action])
+def can(actor: Actor, action: Action, subject: Subject | None = None) -> bool:
+    """Without a subject: may the actor's roles ever do this (menus, route guards)?"""
+    return PERMISSIONS[action].refusal(actor, subject) is None
 
 
-def check(actor: Actor, action: Action) -> None:
-    """Raise PermissionDenied unless one of the actor's roles grants the action."""
-    if not can(actor, action):
-        raise PermissionDenied(f"Your roles do not allow this ({action.value}).")
+def check(actor: Actor, action: Action, subject: Subject | None = None) -> None:
+    """Raise PermissionDenied unless the rule of ``action`` grants it (on ``subject``)."""
+    reason = PERMISSIONS[action].refusal(actor, subject)
+    if reason is not None:
+        raise PermissionDenied(f"{reason} ({action.value}).")

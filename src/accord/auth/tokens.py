@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from accord.auth import audit
 from accord.auth.actor import Actor, actor_for
 from accord.auth.models import ApiToken, LoginSession, User
-from accord.auth.permissions import Action, check
+from accord.auth.permissions import Action, can, check
 from accord.db.base import utcnow
 from accord.errors import NotAuthenticated, NotFound, Problem, ValidationFailed
 
@@ -87,9 +87,8 @@ def create_token(
     session: Session, actor: Actor, user: User, *, name: str, days: int
 ) -> tuple[ApiToken, str]:
     """Issue a token for ``user``; the secret is returned once and never stored."""
-    if user.id != actor.user_id:
-        check(actor, Action.MANAGE_USERS)
-    check(actor, Action.MANAGE_OWN_TOKENS)
+    if not can(actor, Action.MANAGE_OWN_TOKENS, user):
+        check(actor, Action.MANAGE_USERS)  # an administrator issues tokens for others
     problems = []
     if not name.strip():
         problems.append(Problem("name", "Name the token after what will use it."))
@@ -135,9 +134,8 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFound(f"No token {token_id}.")
-    if token.user_id != actor.user_id:
+    if not can(actor, Action.MANAGE_OWN_TOKENS, token):
         check(actor, Action.MANAGE_USERS)
-    check(actor, Action.MANAGE_OWN_TOKENS)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record(

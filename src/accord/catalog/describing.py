@@ -1,5 +1,6 @@
 """The describe workflow (Play 6): stewards are assigned fields, write descriptions, submit
-them for review; a reviewer other than the author publishes them or sends them back.
+them for review; a reviewer other than the author publishes them or sends them back. Editing
+a description that is in review or published reopens it as a draft.
 
 Completeness is derived, never stored: the share of a dataset's fields that have a
 definition, a classification, and a statute check (statutes cited, or "none apply" recorded).
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import Integer, exists, func, select
 from sqlalchemy.orm import Session
@@ -29,7 +31,53 @@ from accord.catalog.models import (
     GlossaryTerm,
 )
 from accord.db.base import utcnow
-from accord.errors import NotFound, PermissionDenied, Problem, ValidationFailed
+from accord.errors import NotFound, Problem, ValidationFailed
+from accord.lifecycle import Lifecycle, Transition
+
+
+class DescriptionState(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    PUBLISHED = "published"
+
+
+def _set_state(work: FieldWork, state: DescriptionState) -> None:
+    work.status, work.updated_at = state.value, utcnow()
+
+
+_OPEN = frozenset({DescriptionState.IN_REVIEW, DescriptionState.PUBLISHED})
+DESCRIPTION = Lifecycle[DescriptionState, FieldWork](
+    name="description",
+    states=DescriptionState,
+    transitions=(
+        Transition(
+            "submit",
+            frozenset({DescriptionState.DRAFT}),
+            DescriptionState.IN_REVIEW,
+            Action.DESCRIBE_FIELDS,
+            label="Submit for review",
+        ),
+        Transition(
+            "publish",
+            frozenset({DescriptionState.IN_REVIEW}),
+            DescriptionState.PUBLISHED,
+            Action.REVIEW_DESCRIPTIONS,
+            label="Publish the description",
+        ),
+        Transition(
+            "send_back",
+            frozenset({DescriptionState.IN_REVIEW}),
+            DescriptionState.DRAFT,
+            Action.REVIEW_DESCRIPTIONS,
+            label="Send back with this note",
+        ),
+        Transition("reopen", _OPEN, DescriptionState.DRAFT, Action.DESCRIBE_FIELDS),
+    ),
+    state_of=lambda work: DescriptionState(work.status),
+    set_state=_set_state,
+    key_of=lambda work: work.field_id,
+    title_of=lambda work: f"the description of field {work.field_id}",
+)
 
 
 def _work(session: Session, field_id: int) -> FieldWork:
@@ -39,7 +87,7 @@ def _work(session: Session, field_id: int) -> FieldWork:
             raise NotFound(f"No field {field_id}.")
         work = FieldWork(
             field_id=field_id,
-            status="draft",
+            status=DescriptionState.DRAFT.value,
             statute_checked=False,
             submitted_by="",
             review_note="",
@@ -90,11 +138,16 @@ def assign_steward(
     return len(ids)
 
 
-def description_changed(session: Session, field_id: int) -> None:
+def work_of(session: Session, field_id: int) -> FieldWork:
+    """The workflow row of a field, created as a draft the first time it is needed."""
+    return _work(session, field_id)
+
+
+def description_changed(session: Session, actor: Actor, field_id: int) -> None:
     """An edited description needs review again, even if it was published."""
     work = _work(session, field_id)
-    if work.status != "draft":
-        work.status, work.updated_at = "draft", utcnow()
+    if work.status != DescriptionState.DRAFT:
+        DESCRIPTION.apply(session, work, actor, "reopen", "the description was edited")
 
 
 def submit_for_review(session: Session, actor: Actor, field_ids: list[int]) -> int:
@@ -110,7 +163,8 @@ def submit_for_review(session: Session, actor: Actor, field_ids: list[int]) -> i
         raise ValidationFailed(problems)
     for field_id in field_ids:
         work = _work(session, field_id)
-        work.status, work.submitted_by, work.updated_at = "in_review", actor.username, utcnow()
+        DESCRIPTION.apply(session, work, actor, "submit")
+        work.submitted_by = actor.username
     session.flush()
     audit.record(
         session,
@@ -129,15 +183,13 @@ def review_description(
     """Publish a submitted description, or send it back to draft with a note."""
     check(actor, Action.REVIEW_DESCRIPTIONS)
     work = _work(session, field_id)
-    if work.status != "in_review":
-        raise ValidationFailed([Problem("status", "This description is not waiting for review.")])
-    if work.submitted_by == actor.username:
-        raise PermissionDenied("Someone other than the author reviews a description.")
+    verb = "publish" if approve else "send_back"
+    DESCRIPTION.check(work, actor, verb)
     if not approve and not note.strip():
         raise ValidationFailed([Problem("note", "Say what should change.")])
     before = work.status
-    work.status = "published" if approve else "draft"
-    work.review_note, work.updated_at = note.strip(), utcnow()
+    DESCRIPTION.apply(session, work, actor, verb, note.strip())
+    work.review_note = note.strip()
     audit.record(
         session,
         actor,
@@ -228,7 +280,7 @@ def my_work(session: Session, actor: Actor) -> tuple[list[WorkItem], list[WorkIt
     )
     user_id = session.scalar(select(User.id).where(User.username == actor.username))
     assigned = session.execute(
-        base.where(FieldWork.steward_id == user_id, FieldWork.status != "published")
+        base.where(FieldWork.steward_id == user_id, FieldWork.status != DescriptionState.PUBLISHED)
     ).all()
     reviews: list[tuple[CatalogField, Dataset, str, str]] = []
     if (
@@ -239,7 +291,8 @@ def my_work(session: Session, actor: Actor) -> tuple[list[WorkItem], list[WorkIt
         reviews = list(
             session.execute(
                 base.where(
-                    FieldWork.status == "in_review", FieldWork.submitted_by != actor.username
+                    FieldWork.status == DescriptionState.IN_REVIEW,
+                    FieldWork.submitted_by != actor.username,
                 )
             ).all()
         )

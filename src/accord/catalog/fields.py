@@ -100,7 +100,7 @@ def describe_field(
         audit.record(
             session, actor, "field.describe", "field", target.id, before=before, after=after
         )
-        description_changed(session, target.id)
+        description_changed(session, actor, target.id)
         reindex_datasets(session, [target.dataset_id])
     return target
 

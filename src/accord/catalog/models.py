@@ -16,6 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from accord.auth.actor import Actor
+from accord.auth.permissions import Relation
 from accord.db.base import Base, UtcDateTime, utcnow
 
 LIFECYCLE = ("active", "archival_candidate", "archived", "disposed")
@@ -198,7 +200,6 @@ class SearchDoc(Base):
     body: Mapped[str] = mapped_column(Text, default="")
 
 
-DESCRIPTION_STATES = ("draft", "in_review", "published")
 
 
 class FieldWork(Base):
@@ -213,6 +214,14 @@ class FieldWork(Base):
     submitted_by: Mapped[str] = mapped_column(String(64), default="")
     review_note: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    def relations_to(self, actor: Actor) -> frozenset[Relation]:
+        mine: set[Relation] = set()
+        if self.submitted_by and self.submitted_by == actor.username:
+            mine.add(Relation.AUTHOR)
+        if self.steward_id is not None and self.steward_id == actor.user_id:
+            mine.add(Relation.ASSIGNEE)
+        return frozenset(mine)
 
 
 class ClassificationSuggestion(Base):

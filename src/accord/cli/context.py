@@ -27,6 +27,7 @@ from accord.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from accord.lifecycle import InvalidTransition
 
 AsUser = Annotated[
     str | None,
@@ -41,6 +42,7 @@ EXIT_CODES: dict[type[AccordError], int] = {
     NotAuthenticated: 3,
     PermissionDenied: 3,
     NotFound: 4,
+    InvalidTransition: 5,
 }
 
 

@@ -23,6 +23,7 @@ from accord.catalog.fields import vocabulary
 from accord.catalog.sources import list_sources
 from accord.db.engine import transaction
 from accord.errors import Problem, ValidationFailed
+from accord.lifecycle import InvalidTransition
 from accord.web import catalog_forms as forms
 from accord.web import catalog_pages
 from accord.web.deps import (
@@ -123,12 +124,12 @@ def my_work_submit(
             raise ValidationFailed([Problem("fields", "Tick the fields to submit for review.")])
         with session.begin_nested():
             count = describing.submit_for_review(session, actor, field_ids)
-    except ValidationFailed as exc:
+    except (ValidationFailed, InvalidTransition) as exc:
         if dataset_id is not None:
             return catalog_pages._dataset_page(
-                request, session, actor, dataset_id, 422, exc.problems, failed="submit"
+                request, session, actor, dataset_id, exc.status, exc.listed(), failed="submit"
             )
-        return _my_work_page(request, session, actor, 422, exc.problems)
+        return _my_work_page(request, session, actor, exc.status, exc.listed())
     if dataset_id is not None:
         return forms.done(f"/catalog/datasets/{dataset_id}", "descriptions_submitted")
     return _to("/catalog/my-work", "submitted", count=count)
@@ -141,9 +142,9 @@ def field_submit(
     try:
         with session.begin_nested():
             describing.submit_for_review(session, actor, [field_id])
-    except ValidationFailed as exc:
+    except (ValidationFailed, InvalidTransition) as exc:
         return catalog_pages._field_page(
-            request, session, actor, field_id, 422, exc.problems, "workflow"
+            request, session, actor, field_id, exc.status, exc.listed(), "workflow"
         )
     return forms.done(f"/catalog/fields/{field_id}", "submitted_for_review")
 
@@ -167,11 +168,14 @@ def field_review(
             describing.review_description(
                 session, actor, field_id, approve=decision == "publish", note=note
             )
-    except ValidationFailed as exc:
+    except (ValidationFailed, InvalidTransition) as exc:
         if from_my_work:
-            return _my_work_page(request, session, actor, 422, exc.problems, field_id, note)
+            return _my_work_page(
+                request, session, actor, exc.status, exc.listed(), field_id, note
+            )
         return catalog_pages._field_page(
-            request, session, actor, field_id, 422, exc.problems, "workflow", {"note": note}
+            request, session, actor, field_id, exc.status, exc.listed(), "workflow",
+            {"note": note},
         )
     key = "published" if decision == "publish" else "sent_back"
     if from_my_work:

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
+from accord.auth.permissions import Relation
 from accord.catalog import describing, suggestions
 from accord.catalog.describing import Completeness
 from accord.catalog.fields import vocabulary
-from accord.catalog.models import CatalogField
+from accord.catalog.models import CatalogField, FieldWork
 
 STATUS_LABELS = {"draft": "Draft", "in_review": "In review", "published": "Published"}
 
@@ -81,9 +82,12 @@ def field_context(session: Session, actor: Actor, target: CatalogField) -> dict[
     if work is not None and work.steward_id is not None:
         names = {u.id: u.username for u in describing.list_stewards(session, actor)}
         steward = names.get(work.steward_id, "a former steward")
+    shown = work if work is not None else FieldWork(field_id=target.id, status="draft")
     return {
         "work": work,
-        "work_status": work.status if work is not None else "draft",
+        "work_status": shown.status,
+        "moves": describing.DESCRIPTION.verbs(shown, actor),
+        "own_submission": Relation.AUTHOR in shown.relations_to(actor),
         "steward": steward,
         "status_labels": STATUS_LABELS,
         "hints": describing.field_hints(session, actor, target.id),

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord.errors import AccordError, Problem, ValidationFailed
+from accord.lifecycle import InvalidTransition
 from accord.web.deps import LoginRequired, is_api
 from accord.web.render import render
 
@@ -23,7 +24,7 @@ TITLES = {
     403: "Not allowed",
     404: "Page not found",
     405: "Not allowed",
-    409: "Already exists",
+    409: "Not possible now",
     422: "Please check the form",
     413: "Too large",
     429: "Too many attempts",
@@ -31,18 +32,28 @@ TITLES = {
 }
 
 
-def error_body(code: str, message: str, problems: list[Problem] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
+def error_body(
+    code: str,
+    message: str,
+    problems: list[Problem] | None = None,
+    **details: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message, **details}
     if problems:
         body["problems"] = [{"field": p.field, "message": p.message} for p in problems]
     return {"error": body}
 
 
 def respond(
-    request: Request, status: int, code: str, message: str, problems: list[Problem] | None = None
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    problems: list[Problem] | None = None,
+    **details: Any,
 ) -> Response:
     if is_api(request) or request.url.path == "/openapi.json":
-        return JSONResponse(error_body(code, message, problems), status_code=status)
+        return JSONResponse(error_body(code, message, problems, **details), status_code=status)
     return render(
         request,
         "error.html",
@@ -66,7 +77,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AccordError)
     async def accord_error(request: Request, exc: AccordError) -> Response:
         problems = exc.problems if isinstance(exc, ValidationFailed) else None
-        return respond(request, exc.status, exc.code, exc.message, problems)
+        details = {}
+        if isinstance(exc, InvalidTransition):  # what a client needs to offer the right moves
+            details = {"lifecycle": exc.lifecycle, "state": exc.state, "verb": exc.verb}
+        return respond(request, exc.status, exc.code, exc.message, problems, **details)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
