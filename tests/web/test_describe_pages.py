@@ -10,13 +10,18 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from accord.auth.actor import Actor
+from accord.auth.tokens import create_token
+from accord.auth.users import get_user
 from accord.catalog.datasets import dataset_fields, list_datasets
+from accord.catalog.describing import DESCRIPTION
 from accord.catalog.fields import field_classifications
 from accord.catalog.harvesting import harvest_now
 from accord.catalog.sources import add_source
 from accord.catalog.suggestions import open_suggestions, suggest
+from accord.cli import app as cli
 from accord.config import Settings
 from accord.db.engine import transaction
 from tests.catalog.sample import make_sqlite_source
@@ -170,6 +175,56 @@ def test_publishing_from_the_field_page(
     assert response.headers["location"] == f"{field}?notice=description_published"
     text = app_client.get(response.headers["location"]).text
     assert "The description was published." in text and "wf-published" in text
+
+
+def test_an_illegal_describe_transition_is_refused_alike_by_page_api_and_cli(
+    settings: Settings, app_client: TestClient, people: dict[str, Actor], ids: dict[str, int]
+) -> None:
+    """Publishing a description twice: the page shows why (409, the form's problem), the API
+    answers the pinned error shape, the CLI exits 5; nothing is recorded twice."""
+    county = ids["main.client.county"]
+    field = f"/catalog/fields/{county}"
+    as_user(app_client, "sam")
+    post(app_client, field, f"{field}/describe", {"definition": COUNTY})
+    post(app_client, field, f"{field}/submit", {})
+    again = post(app_client, field, f"{field}/submit", {})
+    assert again.status_code == 409
+    assert f"Cannot submit the description of field {county}: it is in review." in again.text
+    as_user(app_client, "sue")
+    post(app_client, field, f"{field}/description-review", {"decision": "publish"})
+    page = post(app_client, field, f"{field}/description-review", {"decision": "publish"})
+    assert page.status_code == 409 and 'role="alert"' in page.text
+    message = f"Cannot publish the description of field {county}: it is published."
+    assert message in page.text
+
+    with transaction(settings) as session:
+        secret = create_token(session, people["reviewer"], get_user(session, "sue"),
+                              name="t", days=1)[1]
+    answer = app_client.post(f"/api/v1/describe/{county}/review", json={"approve": True},
+                             headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 409
+    assert answer.json() == {
+        "error": {
+            "code": "invalid_transition",
+            "message": message,
+            "lifecycle": "description",
+            "state": "published",
+            "verb": "publish",
+        }
+    }
+
+    env = {
+        "ACCORD_DATABASE_URL": settings.resolved_database_url,
+        "ACCORD_DATA_DIR": str(settings.data_dir),
+        "ACCORD_SECRET_KEY": settings.key.decode(),
+    }
+    result = CliRunner().invoke(
+        cli, ["describe", "review", "main.client", "county", "--publish", "--as", "sue"], env=env
+    )
+    assert result.exit_code == 5 and message in " ".join(result.output.split())
+    with transaction(settings) as session:
+        moves = [(m.verb, m.actor) for m in DESCRIPTION.history(session, county)]
+    assert moves == [("submit", "sam"), ("publish", "sue")]
 
 
 def test_completeness_and_statute_check(

@@ -243,3 +243,6 @@ class ClassificationSuggestion(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     decided_by: Mapped[str] = mapped_column(String(64), default="")
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    def relations_to(self, actor: Actor) -> frozenset[Relation]:
+        return frozenset()  # anyone whose roles classify may decide a suggestion

@@ -11,6 +11,7 @@ import fnmatch
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -34,6 +35,32 @@ from accord.config import Settings
 from accord.db.base import utcnow
 from accord.db.engine import transaction
 from accord.errors import NotFound, Problem, ValidationFailed
+from accord.lifecycle import Lifecycle, Transition
+
+
+class SuggestionState(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+def _decided(suggestion: ClassificationSuggestion, state: SuggestionState) -> None:
+    suggestion.status, suggestion.decided_at = state.value, utcnow()
+
+
+_OPEN = frozenset({SuggestionState.OPEN})
+SUGGESTION = Lifecycle[SuggestionState, ClassificationSuggestion](
+    name="suggestion",
+    states=SuggestionState,
+    transitions=(
+        Transition("accept", _OPEN, SuggestionState.ACCEPTED, Action.CLASSIFY_FIELDS),
+        Transition("reject", _OPEN, SuggestionState.REJECTED, Action.CLASSIFY_FIELDS),
+    ),
+    state_of=lambda s: SuggestionState(s.status),
+    set_state=_decided,
+    key_of=lambda s: s.id,
+    title_of=lambda s: f"suggestion {s.id} ({s.label})",
+)
 
 
 @dataclass(frozen=True)
@@ -188,12 +215,12 @@ def _store(
                         label=proposal.label,
                         confidence=proposal.confidence,
                         reason=proposal.reason,
-                        status="open",
+                        status=SuggestionState.OPEN.value,
                         decided_by="",
                     )
                 )
                 run.created += 1
-            elif stored.status == "open":
+            elif stored.status == SuggestionState.OPEN:
                 stored.confidence, stored.reason = proposal.confidence, proposal.reason
                 run.updated += 1
             else:
@@ -224,7 +251,10 @@ def open_suggestions(
         select(ClassificationSuggestion, CatalogField, Dataset)
         .join(CatalogField, ClassificationSuggestion.field_id == CatalogField.id)
         .join(Dataset, CatalogField.dataset_id == Dataset.id)
-        .where(ClassificationSuggestion.status == "open", CatalogField.removed_at.is_(None))
+        .where(
+            ClassificationSuggestion.status == SuggestionState.OPEN,
+            CatalogField.removed_at.is_(None),
+        )
         .order_by(
             ClassificationSuggestion.confidence.desc(),
             Dataset.name,
@@ -248,7 +278,10 @@ def open_counts(session: Session, dataset_ids: list[int]) -> dict[int, int]:
     rows = session.execute(
         select(CatalogField.dataset_id, func.count())
         .join(ClassificationSuggestion, ClassificationSuggestion.field_id == CatalogField.id)
-        .where(CatalogField.dataset_id.in_(dataset_ids), ClassificationSuggestion.status == "open")
+        .where(
+            CatalogField.dataset_id.in_(dataset_ids),
+            ClassificationSuggestion.status == SuggestionState.OPEN,
+        )
         .group_by(CatalogField.dataset_id)
     ).all()
     found = {d: int(n) for d, n in rows}
@@ -266,7 +299,9 @@ def decide(session: Session, actor: Actor, suggestion_ids: Sequence[int], *, acc
     missing = set(suggestion_ids) - {s.id for s in chosen}
     if missing:
         raise NotFound(f"No suggestion {sorted(missing)[0]}.")
-    problems = [Problem(str(s.id), "Already decided.") for s in chosen if s.status != "open"]
+    problems = [
+        Problem(str(s.id), "Already decided.") for s in chosen if s.status != SuggestionState.OPEN
+    ]
     if accept:
         public = set(
             session.scalars(
@@ -283,18 +318,16 @@ def decide(session: Session, actor: Actor, suggestion_ids: Sequence[int], *, acc
         ]
     if problems:
         raise ValidationFailed(problems)
-    now = utcnow()
-    status, action = (
-        ("accepted", "suggestion.accept") if accept else ("rejected", "suggestion.reject")
-    )
+    verb = "accept" if accept else "reject"
     for s in chosen:
-        s.status, s.decided_by, s.decided_at = status, actor.username, now
+        SUGGESTION.apply(session, s, actor, verb)
+        s.decided_by = actor.username
         if accept and session.get(FieldClassification, (s.field_id, s.label)) is None:
             session.add(FieldClassification(field_id=s.field_id, code=s.label))
         audit.record(
             session,
             actor,
-            action,
+            f"suggestion.{verb}",
             "field",
             s.field_id,
             after={"label": s.label, "confidence": s.confidence, "reason": s.reason},
