@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.models import User, UserRole
-from accord.auth.permissions import Action, check
+from accord.auth.permissions import Action, can, check
 from accord.auth.roles import Role
 from accord.auth.users import get_user
 from accord.catalog.definition_hints import Hint, definition_hints
@@ -283,11 +283,7 @@ def my_work(session: Session, actor: Actor) -> tuple[list[WorkItem], list[WorkIt
         base.where(FieldWork.steward_id == user_id, FieldWork.status != DescriptionState.PUBLISHED)
     ).all()
     reviews: list[tuple[CatalogField, Dataset, str, str]] = []
-    if (
-        Role.STEWARD in actor.roles
-        or Role.DATA_COORDINATOR in actor.roles
-        or (Role.PROGRAM_OWNER in actor.roles)
-    ):
+    if can(actor, Action.REVIEW_DESCRIPTIONS):  # the query leaves out their own (AUTHOR)
         reviews = list(
             session.execute(
                 base.where(
