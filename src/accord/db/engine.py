@@ -20,11 +20,16 @@ def get_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, **POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **POOL)
+
+
+# A request holds one connection for its whole life, and FastAPI runs up to 40 requests at
+# once in its thread pool: the pool must give each its own instead of failing after 15.
+POOL = {"pool_size": 10, "max_overflow": 30, "pool_timeout": 60}
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -40,20 +45,33 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A transaction that may write takes the write lock when it begins (IMMEDIATE), so a
+    # read-then-write waits its turn (busy_timeout) instead of failing with "database is
+    # locked" when another writer committed after its read. Readers begin DEFERRED: under
+    # WAL they never wait for a writer.
+    reading = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
-@lru_cache(maxsize=8)
-def get_sessionmaker(url: str) -> sessionmaker[Session]:
-    return sessionmaker(get_engine(url), expire_on_commit=False)
+READ_ONLY = "accord_read_only"
+
+
+@lru_cache(maxsize=16)
+def get_sessionmaker(url: str, read_only: bool = False) -> sessionmaker[Session]:
+    engine = get_engine(url)
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 @contextmanager
-def transaction(settings: Settings) -> Iterator[Session]:
+def transaction(settings: Settings, *, read_only: bool = False) -> Iterator[Session]:
     """One unit of work: committed if the block finishes, rolled back if it raises.
 
-    The session carries the audit key so that services can append to the audit log.
+    ``read_only`` is a promise that the block does not write: on SQLite it then does not queue
+    behind writers. The session carries the audit key so that services can append to the
+    audit log.
     """
-    with get_sessionmaker(settings.resolved_database_url)() as session, session.begin():
+    maker = get_sessionmaker(settings.resolved_database_url, read_only)
+    with maker() as session, session.begin():
         session.info["audit_key"] = settings.key
         yield session

@@ -41,7 +41,8 @@ def get_settings(request: Request) -> Settings:
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    with transaction(get_settings(request)) as session:
+    reading = request.method not in UNSAFE  # a GET changes nothing, so it never queues
+    with transaction(get_settings(request), read_only=reading) as session:
         yield session
 
 
@@ -59,8 +60,18 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def optional_actor(request: Request, session: DbSession) -> Actor | None:
-    """The caller: a bearer token on the API, else the session cookie; None if neither."""
+def optional_actor(request: Request) -> Actor | None:
+    """The caller: a bearer token on the API, else the session cookie; None if neither.
+
+    Read in a transaction of its own, so that the request's own (which, for a change, holds
+    SQLite's write lock from its first statement) begins only when the handler needs it: a
+    handler that first works in transactions of its own then waits for nobody.
+    """
+    with transaction(get_settings(request), read_only=True) as session:
+        return _identify(request, session)
+
+
+def _identify(request: Request, session: Session) -> Actor | None:
     request_id: str = request.state.request_id
     header = request.headers.get("authorization", "")
     if is_api(request) and header.lower().startswith("bearer "):
@@ -137,7 +148,7 @@ async def _session_csrf(request: Request) -> str | None:
     cookie = request.cookies.get(SESSION_COOKIE, "")
 
     def lookup() -> str | None:
-        with transaction(get_settings(request)) as session:
+        with transaction(get_settings(request), read_only=True) as session:
             found = resolve_session(session, cookie)
             return found[1].csrf_token if found else None
 

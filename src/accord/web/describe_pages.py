@@ -466,7 +466,7 @@ def suggestions_run(
         )
     # The run committed in its own transactions, after this request's began: read the queue
     # afresh, or SQLite's snapshot would show it as it was before the run.
-    with transaction(get_settings(request)) as fresh:
+    with transaction(get_settings(request), read_only=True) as fresh:
         return _queue_page(
             request,
             fresh,
