@@ -270,6 +270,12 @@ def test_xlsx_has_fields_glossary_and_dataset_sheets(dictionary: Dictionary) -> 
     assert dataset["Row count"] == "1200"
 
 
+def test_csv_text_never_becomes_a_formula(dictionary: Dictionary) -> None:
+    rows = list(csv.DictReader(io.StringIO(to_csv(dictionary))))
+    notes = next(r for r in rows if r["name"] == "notes")
+    assert notes["definition"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+
+
 def test_xlsx_text_never_becomes_a_formula(dictionary: Dictionary) -> None:
     fields = load_workbook(io.BytesIO(to_xlsx(dictionary)))["Fields"]
     header = [c.value for c in fields[1]]

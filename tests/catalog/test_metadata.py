@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
 
 from accord.catalog.datasets import Inventory, register_dataset, retention_due, update_inventory
 from accord.catalog.fields import Description, classify_field, describe_field, parse_valid_values
-from accord.catalog.glossary import export_csv, import_csv, list_terms
+from accord.catalog.glossary import export_csv, import_csv, list_terms, save_term
+from accord.catalog.inventory_io import export_csv as export_inventory
 from accord.catalog.inventory_io import export_xlsx, import_inventory, read_sheet, suggest_mapping
 from accord.catalog.models import Source
 from accord.catalog.sources import add_source, connection_url
@@ -126,6 +129,33 @@ def test_glossary_csv_round_trip_and_all_or_nothing(settings, people) -> None:
         assert export_csv(session, people["auditor"]).splitlines()[1] == "CIN,,Client index number."
 
 
+def test_exports_carry_formulas_as_text_and_import_back_unchanged(settings, people) -> None:
+    """A term or dataset named like a formula is exported so no spreadsheet runs it, and the
+    exported file imports back to the same values."""
+    attack = "=HYPERLINK(\"http://evil.example\",\"x\")"
+    with transaction(settings) as session:
+        save_term(session, people["steward"], term="+cmd|' /C calc'!A0", definition=attack)
+        register_dataset(session, people["coordinator"], name="@SUM(1)", kind="report",
+                         change=Inventory(description=attack))
+    with transaction(settings) as session:
+        exported = export_csv(session, people["auditor"])
+        book = load_workbook(io.BytesIO(export_xlsx(session, people["auditor"])))
+    assert exported.splitlines()[1].startswith("'+cmd|' /C calc'!A0,,\"'=HYPERLINK(")
+    cells = [c for row in book.active.iter_rows() for c in row if c.value]
+    assert all(c.data_type == "s" for c in cells) and attack in [c.value for c in cells]
+    with transaction(settings) as session:
+        for term in list_terms(session, people["steward"]):
+            session.delete(term)
+    with transaction(settings) as session:
+        assert import_csv(session, people["steward"], exported.encode()) == 1
+        (term,) = list_terms(session, people["auditor"])
+        assert (term.term, term.definition) == ("+cmd|' /C calc'!A0", attack)
+    with transaction(settings) as session:
+        inventory = export_inventory(session, people["auditor"])
+    assert b"'@SUM(1)" in inventory
+    named = next(row for row in read_sheet(inventory, "inventory.csv").rows if "@SUM(1)" in row)
+    assert attack in named
+
 def test_inventory_import_with_mapping_and_export(settings, people) -> None:
     sheet = read_sheet(
         b"Dataset,Business description,Program,Retention,Vendor\n"
@@ -153,10 +183,6 @@ def test_inventory_import_with_mapping_and_export(settings, people) -> None:
         )
     assert [p.field for p in caught.value.problems] == ["row 2", "row 3"]
     with transaction(settings) as session:
-        import io
-
-        from openpyxl import load_workbook
-
         book = load_workbook(io.BytesIO(export_xlsx(session, people["auditor"])))
         rows = list(book.active.iter_rows(values_only=True))
         assert rows[1][0] == "Monthly W2W report" and "yes" in rows[1]

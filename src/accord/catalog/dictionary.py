@@ -31,6 +31,7 @@ from accord.catalog.glossary import terms_of_fields
 from accord.catalog.models import CatalogField, Dataset
 from accord.catalog.statutes import field_statutes
 from accord.catalog.table_schema_types import table_schema_type
+from accord.csv_cells import safe_row
 from accord.errors import NotFound
 
 SEPARATOR = "; "  # between the values of a multi-valued cell in CSV and Excel
@@ -226,7 +227,7 @@ def to_csv(d: Dictionary) -> str:
     writer = csv.writer(out)
     writer.writerow(["dataset", *(key for key, _, _ in _COLUMNS)])
     for f in d.fields:
-        writer.writerow([d.dataset.name, *(cell(f) for _, _, cell in _COLUMNS)])
+        writer.writerow(safe_row([d.dataset.name, *(cell(f) for _, _, cell in _COLUMNS)]))
     return out.getvalue()
 
 

@@ -13,6 +13,7 @@ from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
 from accord.catalog.models import CatalogField, FieldTerm, GlossaryTerm
 from accord.catalog.search import reindex_term
+from accord.csv_cells import restored, safe_row
 from accord.errors import NotFound, Problem, ValidationFailed
 
 CSV_COLUMNS = ("term", "acronym", "definition")
@@ -96,7 +97,7 @@ def export_csv(session: Session, actor: Actor) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for t in list_terms(session, actor):
-        writer.writerow((t.term, t.acronym, t.definition))
+        writer.writerow(safe_row((t.term, t.acronym, t.definition)))
     return out.getvalue()
 
 
@@ -111,7 +112,7 @@ def import_csv(session: Session, actor: Actor, data: bytes) -> int:
     missing = [c for c in ("term", "definition") if c not in (reader.fieldnames or [])]
     if missing:
         raise ValidationFailed([Problem("file", f"Missing columns: {', '.join(missing)}.")])
-    rows = list(reader)
+    rows = [{k: restored(v or "") for k, v in row.items() if k} for row in reader]
     problems = [
         Problem(f"row {n}", p.message)
         for n, row in enumerate(rows, start=2)

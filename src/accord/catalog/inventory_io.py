@@ -26,6 +26,7 @@ from accord.catalog.datasets import (
     update_inventory,
 )
 from accord.catalog.models import DATASET_KINDS, Dataset
+from accord.csv_cells import restored, safe_row
 from accord.errors import Problem, ValidationFailed
 
 MAX_ROWS = 20_000
@@ -67,7 +68,8 @@ def read_sheet(data: bytes, filename: str) -> Sheet:
         ]
     else:
         try:
-            cells = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+            text = data.decode("utf-8-sig")
+            cells = [[restored(c) for c in row] for row in csv.reader(io.StringIO(text))]
         except (UnicodeDecodeError, csv.Error) as exc:
             raise ValidationFailed([Problem("file", "This is not a UTF-8 CSV file.")]) from exc
     cells = [row for row in cells if any(c.strip() for c in row)]
@@ -184,7 +186,7 @@ def export_rows(session: Session, actor: Actor) -> list[list[str]]:
 
 def export_csv(session: Session, actor: Actor) -> bytes:
     out = io.StringIO()
-    csv.writer(out).writerows(export_rows(session, actor))
+    csv.writer(out).writerows(safe_row(row) for row in export_rows(session, actor))
     return out.getvalue().encode()
 
 
@@ -195,6 +197,9 @@ def export_xlsx(session: Session, actor: Actor) -> bytes:
     sheet.title = "Inventory"
     for row in export_rows(session, actor):
         sheet.append(row)
+    for line in sheet.iter_rows():
+        for cell in line:
+            cell.data_type = "s"  # a value such as "=HYPERLINK(...)" is text, never a formula
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
