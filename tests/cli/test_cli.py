@@ -128,3 +128,21 @@ def test_audit_verify_reports_break(cli_env: Settings) -> None:
 
 def test_db_upgrade_is_idempotent(cli_env: Settings) -> None:
     assert run("db", "upgrade") == (0, "Database is up to date.\n")
+
+
+def test_an_administrator_unlocks_a_user_from_the_command_line(cli_env: Settings) -> None:
+    from accord.auth.models import AuditEntry, LoginFailure
+    from accord.db.engine import transaction
+    from tests.factories import make_user
+
+    make_user(cli_env, "root", "admin")
+    make_user(cli_env, "ana", "steward")
+    with transaction(cli_env) as session:
+        session.add_all(LoginFailure(username="ana", client="1.2.3.4") for _ in range(5))
+    assert run("user", "unlock", "ana", "--as", "ana")[0] == 3  # not an administrator
+    code, out = run("user", "unlock", "ana", "--as", "root")
+    assert code == 0 and "Unlocked ana (5 failed sign-in(s) forgotten)." in out
+    with transaction(cli_env) as session:
+        assert session.query(LoginFailure).count() == 0
+        last = session.query(AuditEntry).order_by(AuditEntry.id.desc()).first()
+        assert last is not None and (last.action, last.actor) == ("user.unlock", "root")

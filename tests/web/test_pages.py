@@ -66,6 +66,25 @@ def test_wrong_password_is_401_and_throttled(settings: Settings, app_client: Tes
         "/login", data={"username": "ana", "password": PASSWORD, "csrf_token": token}
     )
     assert right.status_code == 429
+    assert "ask an administrator to unlock" in right.text
+
+    make_user(settings, "root", "admin")
+    sign_in(app_client, "root")
+    users = app_client.get("/admin/users").text
+    assert "Unlock sign-in for ana" in users
+    unlocked = app_client.post(
+        "/admin/users/ana/unlock",
+        data={"csrf_token": csrf_of(app_client, "/admin/users")},
+        follow_redirects=False,
+    )
+    assert unlocked.headers["location"] == "/admin/users?notice=user_unlocked"
+    app_client.cookies.clear()
+    token = csrf_of(app_client, "/login")
+    again = app_client.post(
+        "/login", data={"username": "ana", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert again.status_code == 303
 
 
 def test_missing_csrf_token_is_refused_and_nothing_written(

@@ -5,23 +5,21 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from accord.auth import audit
+from accord.auth import audit, throttle
 from accord.auth.actor import Actor
 from accord.auth.models import Department, LoginFailure, User, UserRole
 from accord.auth.passwords import hash_password, password_problems, verify_password
 from accord.auth.permissions import Action, check
 from accord.auth.roles import parse_roles
 from accord.auth.tokens import end_all_for
-from accord.db.base import utcnow
 from accord.errors import (
     Conflict,
     NotAuthenticated,
     NotFound,
     Problem,
-    TooManyAttempts,
     ValidationFailed,
 )
 
@@ -158,22 +156,12 @@ def authenticate(
     window_minutes: int,
     max_client_failures: int = 50,
 ) -> User:
-    """Check a password, refusing early when this username, or this client address across
-    usernames (one guess per account evades a per-account limit), failed too often recently."""
+    """Check a password; repeated failures make the next try wait (``auth.throttle``)."""
     name = username.strip().lower()[:64]
     client = client[:64]
-    since = utcnow() - timedelta(minutes=window_minutes)
-    recent = select(func.count()).where(LoginFailure.at >= since)
-    if (session.scalar(recent.where(LoginFailure.username == name)) or 0) >= max_failures:
-        raise TooManyAttempts(
-            f"Too many failed sign-ins for this account. Try again in {window_minutes} minutes."
-        )
-    if client and (
-        session.scalar(recent.where(LoginFailure.client == client)) or 0
-    ) >= max_client_failures:
-        raise TooManyAttempts(
-            f"Too many failed sign-ins from this address. Try again in {window_minutes} minutes."
-        )
+    limits = throttle.Limits(max_failures, timedelta(minutes=window_minutes), max_client_failures)
+    throttle.serialize(session, name)
+    throttle.refuse_if_waiting(session, name, client, limits)
     user = session.scalar(select(User).where(User.username == name))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
@@ -181,3 +169,13 @@ def authenticate(
         raise NotAuthenticated("Wrong username or password.")
     session.execute(delete(LoginFailure).where(LoginFailure.username == name))
     return user
+
+
+def unlock_user(session: Session, actor: Actor, username: str) -> int:
+    """Forget an account's failed sign-ins, so its owner need not wait; returns how many."""
+    check(actor, Action.MANAGE_USERS)
+    user = get_user(session, username)
+    forgotten = session.execute(delete(LoginFailure).where(LoginFailure.username == user.username))
+    count = int(forgotten.rowcount or 0)  # type: ignore[attr-defined]
+    audit.record(session, actor, "user.unlock", "user", user.id, after={"failures_cleared": count})
+    return count

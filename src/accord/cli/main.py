@@ -18,6 +18,7 @@ from accord.auth.users import (
     get_user,
     list_departments,
     list_users,
+    unlock_user,
 )
 from accord.catalog.harvesting import fail_interrupted_runs
 from accord.cli import catalog, describe, metadata
@@ -182,6 +183,14 @@ def user_disable(username: str, as_user: AsUser = None) -> None:
     with unit_of_work(as_user) as (session, actor, _):
         disable_user(session, actor, username)
         out.print(f"Disabled {username}.")
+
+
+@user_app.command("unlock")
+def user_unlock(username: str, as_user: AsUser = None) -> None:
+    """Forget a user's failed sign-ins, so they can sign in again at once."""
+    with unit_of_work(as_user) as (session, actor, _):
+        count = unlock_user(session, actor, username)
+        out.print(f"Unlocked {username} ({count} failed sign-in(s) forgotten).")
 
 
 @token_app.command("create")

@@ -20,6 +20,7 @@ from accord.auth.users import (
     get_user,
     list_departments,
     list_users,
+    unlock_user,
 )
 from accord.db.engine import transaction
 from accord.errors import NotAuthenticated, TooManyAttempts, ValidationFailed
@@ -39,6 +40,7 @@ router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False
 NOTICES = {
     "user_created": "The user was created.",
     "user_disabled": "The user was disabled; their sessions and tokens were ended.",
+    "user_unlocked": "The user's failed sign-ins were forgotten: they can sign in at once.",
     "token_revoked": "The token was revoked.",
     "signed_out": "You are signed out.",
 }
@@ -200,6 +202,16 @@ def users_disable(
 ) -> Response:
     disable_user(session, actor, username)
     return RedirectResponse("/admin/users?notice=user_disabled", status_code=303)
+
+
+@router.post("/admin/users/{username}/unlock")
+def users_unlock(
+    username: str,
+    session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.MANAGE_USERS))],
+) -> Response:
+    unlock_user(session, actor, username)
+    return RedirectResponse("/admin/users?notice=user_unlocked", status_code=303)
 
 
 @router.get("/audit")
