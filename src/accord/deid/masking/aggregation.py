@@ -23,14 +23,14 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
-from accord.deid.cube import Cube, sum_margins
 from accord.deid.findings import Finding, Severity
-from accord.deid.groups import build_groups
-from accord.deid.hierarchy import Dimension
-from accord.deid.params import Parameters
-from accord.deid.spec import table_name
-from accord.deid.suppression import SuppressionResult, suppress_cube
-from accord.deid.tables import face_cells
+from accord.deid.masking.suppression import SuppressionResult, suppress_cube
+from accord.deid.model.cube import Cube, sum_margins
+from accord.deid.model.groups import build_groups
+from accord.deid.model.hierarchy import Dimension
+from accord.deid.model.tables import face_cells
+from accord.deid.spec.params import Parameters
+from accord.deid.spec.spec import table_name
 
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 6

@@ -28,7 +28,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from accord.deid.groups import Groups
+from accord.deid.model.groups import Groups
 
 PRIME = (1 << 31) - 1  # products of two residues fit in 64 bits
 SEED = 20251125  # fixed: the same table always gets the same answer

@@ -27,7 +27,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from accord.deid.cube import Cube
+from accord.deid.model.cube import Cube
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from accord.deid.availability import NO_DATA
 from accord.deid.findings import Finding, Severity
-from accord.deid.params import Parameters
-from accord.deid.scoring import ScoreReport, score_presentation
-from accord.deid.spec import TableSpec
-from accord.deid.steps import Step2Result, check_numerator_denominator, masking_decision
-from accord.deid.tables import LoadedTable, published_view
+from accord.deid.model.availability import NO_DATA
+from accord.deid.model.tables import LoadedTable, published_view
+from accord.deid.scoring.scoring import ScoreReport, score_presentation
+from accord.deid.scoring.steps import Step2Result, check_numerator_denominator, masking_decision
+from accord.deid.spec.params import Parameters
+from accord.deid.spec.spec import TableSpec
 
 
 @dataclass

@@ -31,9 +31,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from accord.deid.cube import Cube
 from accord.deid.findings import Finding
-from accord.deid.groups import Groups
+from accord.deid.model.cube import Cube
+from accord.deid.model.groups import Groups
 
 AVAILABLE, NO_DATA, INCOMPLETE = 0, 3, 5
 _WORDS = {

@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 from jinja2 import Environment, FileSystemLoader
 
-from accord.deid.audit import COMPLEMENTARY, PRIMARY
-from accord.deid.availability import INCOMPLETE, NO_DATA, row_availability
+from accord.deid.disclosure.check import COMPLEMENTARY, PRIMARY
+from accord.deid.model.availability import INCOMPLETE, NO_DATA, row_availability
+from accord.deid.model.tables import TABLE_COLUMN
 from accord.deid.release import Release
-from accord.deid.spec import table_name
-from accord.deid.survey_release import FLAGGED, UNRELIABLE
-from accord.deid.tables import TABLE_COLUMN
+from accord.deid.spec.spec import table_name
+from accord.deid.survey.release_rules import FLAGGED, UNRELIABLE
 
 REASONS = {PRIMARY: "primary", COMPLEMENTARY: "complementary"}
 AVAILABILITY = {NO_DATA: "no data available", INCOMPLETE: "incomplete data"}

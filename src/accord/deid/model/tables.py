@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from accord.deid.availability import no_data_margins, read_availability
-from accord.deid.cube import Cube, cube_from_codes
 from accord.deid.findings import Finding
-from accord.deid.hierarchy import Dimension, IntArray, build_dimension
-from accord.deid.spec import TableSpec, table_name
+from accord.deid.model.availability import no_data_margins, read_availability
+from accord.deid.model.cube import Cube, cube_from_codes
+from accord.deid.model.hierarchy import Dimension, IntArray, build_dimension
+from accord.deid.spec.spec import TableSpec, table_name
 
 MAX_ROW_FINDINGS = 50
 TABLE_COLUMN = "table"  # names the published table of each record of a linked release

@@ -22,13 +22,13 @@ from scipy.optimize import Bounds as LpBounds
 from scipy.optimize import LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
-from accord.deid.cube import Cube
-from accord.deid.derivable import Derivability, derivable
+from accord.deid.disclosure.derivable import Derivability, derivable
 from accord.deid.findings import Finding, Severity
-from accord.deid.groups import Groups
-from accord.deid.hypercube import Bounds, Trees
-from accord.deid.params import Parameters
-from accord.deid.protection import protect, walk
+from accord.deid.masking.hypercube import Bounds, Trees
+from accord.deid.masking.protection import protect, walk
+from accord.deid.model.cube import Cube
+from accord.deid.model.groups import Groups
+from accord.deid.spec.params import Parameters
 
 log = logging.getLogger(__name__)
 PUBLISHED, PRIMARY, COMPLEMENTARY = 0, 1, 2

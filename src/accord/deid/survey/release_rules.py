@@ -1,6 +1,6 @@
 """A survey's own rules (§12 with §16 A15) applied to the rows of a release.
 
-`survey` holds the rules themselves; this module reads each printed row's estimate, standard
+`reliability` holds the rules themselves; this module reads each printed row's estimate, standard
 error, sample size and weighted count from the table's columns. `confidentiality_cells` runs
 before suppression: the cells the survey's own confidentiality rules call small (§12 rule 3)
 become primary suppressions. `apply_survey_rules` runs after it and records the reliability
@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from accord.deid.availability import NO_DATA
 from accord.deid.findings import Finding, Severity
-from accord.deid.spec import SurveySpec
-from accord.deid.survey import ReliabilityResult, SurveyEstimate, survey_reliability
-from accord.deid.tables import LoadedTable
+from accord.deid.model.availability import NO_DATA
+from accord.deid.model.tables import LoadedTable
+from accord.deid.spec.spec import SurveySpec
+from accord.deid.survey.reliability import ReliabilityResult, SurveyEstimate, survey_reliability
 
 if TYPE_CHECKING:
     # release imports this module at run time to apply the rules; the name is for mypy only

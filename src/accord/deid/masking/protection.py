@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from accord.deid.cube import Cube
-from accord.deid.hypercube import (
+from accord.deid.masking.hypercube import (
     BUDGET,
     BoolArray,
     Costs,
@@ -29,6 +28,7 @@ from accord.deid.hypercube import (
     tree_size,
     values_of,
 )
+from accord.deid.model.cube import Cube
 
 
 @numba.njit(cache=True)

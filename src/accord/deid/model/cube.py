@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
-from accord.deid.hierarchy import Dimension, IntArray
+from accord.deid.model.hierarchy import Dimension, IntArray
 
 BoolArray = npt.NDArray[np.bool_]
 

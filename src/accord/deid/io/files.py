@@ -17,16 +17,17 @@ from typing import Any
 
 import yaml
 
-from accord.deid.assessment import assess_loaded
+from accord.deid.disclosure.published import audit_loaded
 from accord.deid.findings import Finding, Severity
-from accord.deid.output import render_human, render_odp, to_markdown
-from accord.deid.published_audit import audit_loaded
-from accord.deid.recode import drop_dimensions, recode_hierarchies, recode_table, without_dropped
-from accord.deid.release import Release
-from accord.deid.report import build_report, render_html
-from accord.deid.scoring import score_presentation
-from accord.deid.spec import TableSpec, load_spec
-from accord.deid.tables import (
+from accord.deid.io.output import render_human, render_odp, to_markdown
+from accord.deid.io.report import build_report, render_html
+from accord.deid.masking.recode import (
+    drop_dimensions,
+    recode_hierarchies,
+    recode_table,
+    without_dropped,
+)
+from accord.deid.model.tables import (
     LoadedTable,
     build_cube,
     melt_wide,
@@ -35,6 +36,10 @@ from accord.deid.tables import (
     read_table,
     undescribed_columns,
 )
+from accord.deid.release import Release
+from accord.deid.scoring.assessment import assess_loaded
+from accord.deid.scoring.scoring import score_presentation
+from accord.deid.spec.spec import TableSpec, load_spec
 
 MAX_FILE_NAME = 200
 

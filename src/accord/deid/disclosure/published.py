@@ -11,12 +11,18 @@ import dataclasses
 
 import numpy as np
 
-from accord.deid.audit import COMPLEMENTARY, PRIMARY, AuditReport, StatusArray, audit_pattern
+from accord.deid.disclosure.check import (
+    COMPLEMENTARY,
+    PRIMARY,
+    AuditReport,
+    StatusArray,
+    audit_pattern,
+)
 from accord.deid.findings import Finding
-from accord.deid.groups import Groups, build_groups, no_groups
-from accord.deid.hypercube import Bounds
-from accord.deid.spec import TableSpec
-from accord.deid.tables import LoadedTable
+from accord.deid.masking.hypercube import Bounds
+from accord.deid.model.groups import Groups, build_groups, no_groups
+from accord.deid.model.tables import LoadedTable
+from accord.deid.spec.spec import TableSpec
 
 
 def audit_loaded(loaded: LoadedTable, spec: TableSpec) -> tuple[AuditReport, StatusArray, Groups]:

@@ -15,9 +15,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
-from accord.deid.cube import Cube
 from accord.deid.findings import Finding, Severity
-from accord.deid.params import Parameters
+from accord.deid.model.cube import Cube
+from accord.deid.spec.params import Parameters
 
 FOOTNOTE = (
     "Counts are withheld to protect privacy and percentages are rounded to whole numbers, "

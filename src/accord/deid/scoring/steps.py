@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from accord.deid.findings import Finding, Severity
-from accord.deid.params import Parameters
+from accord.deid.spec.params import Parameters
 
 PERSONAL = {
     "identifier",

@@ -28,9 +28,9 @@ from typing import Any
 import yaml
 
 from accord.deid.findings import Finding
-from accord.deid.params import Parameters, parameters_from_mapping
-from accord.deid.scoring import describe_value, type_name
-from accord.deid.survey import SurveyProfile, find_profile
+from accord.deid.scoring.scoring import describe_value, type_name
+from accord.deid.spec.params import Parameters, parameters_from_mapping
+from accord.deid.survey.reliability import SurveyProfile, find_profile
 
 KNOWN_KEYS = {
     "dimensions",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from accord.deid.audit import (
+from accord.deid.disclosure.check import (
     COMPLEMENTARY,
     HIDDEN,
     PRIMARY,
@@ -31,13 +31,13 @@ from accord.deid.audit import (
     complement_candidates,
     structurally_narrow,
 )
-from accord.deid.cube import Cube
 from accord.deid.findings import Finding, Severity
-from accord.deid.groups import Groups
-from accord.deid.hierarchy import IntArray
-from accord.deid.hypercube import Trees
-from accord.deid.params import Parameters
-from accord.deid.protection import Protection, protect, prune, walk
+from accord.deid.masking.hypercube import Trees
+from accord.deid.masking.protection import Protection, protect, prune, walk
+from accord.deid.model.cube import Cube
+from accord.deid.model.groups import Groups
+from accord.deid.model.hierarchy import IntArray
+from accord.deid.spec.params import Parameters
 
 
 @dataclass

@@ -20,8 +20,8 @@ from dataclasses import replace
 from decimal import Decimal
 
 from accord.deid.findings import Finding
-from accord.deid.spec import TableSpec
-from accord.deid.tables import LongTable
+from accord.deid.model.tables import LongTable
+from accord.deid.spec.spec import TableSpec
 
 _WHOLE = re.compile(r"^\d+(\.0*)?$")
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")

@@ -8,7 +8,7 @@ estimate whose denominator rests on fewer than `survey_min_denominator_sample` s
 
 A survey's own confidentiality rules (§12 rule 3: "a survey with its own published
 de-identification rules follows them") are `ConfidentialityRule`s: cells they call small are
-withheld as primary suppressions, with complements, whatever the score (`survey_release`).
+withheld as primary suppressions, with complements, whatever the score (`release_rules`).
 A rule that changes the data rather than the table (MEPS recodes rare codes) is a `review`
 rule: Accord names the cells, a person recodes.
 
@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import yaml
 
-from accord.deid.params import Parameters
+from accord.deid.spec.params import Parameters
 
 Action = Literal["suppress", "flag"]
 Outcome = Literal["publish", "flag", "review", "suppress"]

@@ -14,18 +14,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accord.deid.audit import COMPLEMENTARY, PRIMARY
-from accord.deid.availability import (
+from accord.deid.disclosure.check import COMPLEMENTARY, PRIMARY
+from accord.deid.model.availability import (
     INCOMPLETE,
     INCOMPLETE_SUFFIX,
     NO_DATA,
     NO_DATA_SYMBOL,
     row_availability,
 )
+from accord.deid.model.tables import TABLE_COLUMN
 from accord.deid.release import Release
-from accord.deid.spec import table_name
-from accord.deid.survey_release import FLAGGED, UNRELIABLE
-from accord.deid.tables import TABLE_COLUMN
+from accord.deid.spec.spec import table_name
+from accord.deid.survey.release_rules import FLAGGED, UNRELIABLE
 
 CODE_SMALL, CODE_COMPLEMENTARY, CODE_UNSTABLE = "1", "2", "4"
 # Not department parameters yet (params.py has no field for them); DDG.md §11.2 names only S, C.

@@ -10,11 +10,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from accord.deid import bands
-from accord.deid.bands import band_score
 from accord.deid.findings import Finding, Severity
-from accord.deid.params import Parameters
-from accord.deid.reference import language_population
+from accord.deid.scoring import bands
+from accord.deid.scoring.bands import band_score
+from accord.deid.scoring.reference import language_population
+from accord.deid.spec.params import Parameters
 
 
 @dataclass

@@ -28,11 +28,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from accord.deid.audit import HIDDEN, PRIMARY, StatusArray, complement_candidates
-from accord.deid.cube import BoolArray, Cube
-from accord.deid.groups import Groups
-from accord.deid.hierarchy import IntArray
-from accord.deid.params import Parameters
+from accord.deid.disclosure.check import HIDDEN, PRIMARY, StatusArray, complement_candidates
+from accord.deid.model.cube import BoolArray, Cube
+from accord.deid.model.groups import Groups
+from accord.deid.model.hierarchy import IntArray
+from accord.deid.spec.params import Parameters
 
 TOLERANCE = 1e-6  # of the interior-point solver, taken off before rounding up
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from accord.deid.audit import PUBLISHED, StatusArray
+from accord.deid.disclosure.check import PUBLISHED, StatusArray
 from accord.deid.findings import Finding, Severity
-from accord.deid.tables import LoadedTable
+from accord.deid.model.tables import LoadedTable
 
 
 def hidden_cells(loaded: LoadedTable) -> npt.NDArray[np.bool_] | None:

@@ -14,8 +14,8 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from accord.deid.cube import Cube
-from accord.deid.hierarchy import IntArray
+from accord.deid.model.cube import Cube
+from accord.deid.model.hierarchy import IntArray
 
 
 @dataclass(frozen=True)
