@@ -25,8 +25,11 @@ run: $(VENV)/.installed-run
 ## Install everything and run lint, types and the whole suite on SQLite and PostgreSQL.
 test: $(VENV)/.installed-test lint typecheck test-sqlite test-postgres
 
+## ruff, and the import contracts of pyproject.toml (capabilities below web and cli, deid pure,
+## db below every capability).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -41,4 +44,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench $(ONLY)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -30,15 +30,15 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from accord.deid.aggregation import hidden_by_faces, propose_restructuring
-from accord.deid.audit import HIDDEN, audit_pattern, exact_disclosures
-from accord.deid.cube import Cube, sum_margins
-from accord.deid.groups import Groups, build_groups
-from accord.deid.hierarchy import Dimension, flat_dimension
-from accord.deid.loss_bound import LossBound, complement_lower_bound
-from accord.deid.params import Parameters
+from accord.deid.disclosure.check import HIDDEN, audit_pattern, exact_disclosures
+from accord.deid.masking.aggregation import hidden_by_faces, propose_restructuring
+from accord.deid.masking.loss_bound import LossBound, complement_lower_bound
+from accord.deid.masking.suppression import SuppressionResult, primary_status, suppress_cube
+from accord.deid.model.cube import Cube, sum_margins
+from accord.deid.model.groups import Groups, build_groups
+from accord.deid.model.hierarchy import Dimension, flat_dimension
 from accord.deid.release import rank_check
-from accord.deid.suppression import SuppressionResult, primary_status, suppress_cube
+from accord.deid.spec.params import Parameters
 from accord.deid.warmup import warm_up
 
 

@@ -8,6 +8,7 @@ pass only tests that use the database run.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import uuid
@@ -20,10 +21,22 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import accord
 from accord.config import Settings
+from accord.db.base import Base
 from accord.db.engine import get_engine
 from accord.db.migrate import upgrade_database
-from accord.db.models import Base
+
+# Every capability's tables on the metadata. accord.db imports no capability: only the
+# migrations' env.py lists the model modules, and tests/db/test_migrations.py checks that it
+# names each one found here.
+SRC = Path(accord.__file__).parent
+MODEL_MODULES = sorted(
+    ".".join(("accord", *path.relative_to(SRC).with_suffix("").parts))
+    for path in SRC.rglob("models.py")
+)
+for _module in MODEL_MODULES:
+    importlib.import_module(_module)
 
 # the same examples on every run: a property test that fails in CI fails on every machine
 hypothesis_settings.register_profile("accord", derandomize=True, deadline=None)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
 
+from accord.db.base import Base
 from accord.db.engine import get_engine
 from accord.db.migrate import MIGRATIONS, pending_revisions, upgrade_database
-from accord.db.models import Base
+from tests.conftest import MODEL_MODULES
 
 BROKEN = """
 from alembic import op
@@ -36,6 +38,20 @@ def test_models_match_migrations(db_url: str) -> None:
     assert not pending_revisions(db_url)
     tables = set(inspect(get_engine(db_url)).get_table_names())
     assert set(Base.metadata.tables) <= tables
+
+
+def test_migrations_env_imports_every_model_module() -> None:
+    """Autogenerate sees only the tables of the modules env.py imports: a capability whose
+    models.py it forgot would have its tables dropped by the next generated migration."""
+    tree = ast.parse((MIGRATIONS / "env.py").read_text())
+    imported = {
+        f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+    assert MODEL_MODULES
+    assert set(MODEL_MODULES) <= imported
 
 
 def test_failed_migration_changes_nothing(db_url: str, tmp_path: Path) -> None:

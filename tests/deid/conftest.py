@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from accord.config import Settings
-from accord.deid.cube import Cube, cube_from_codes
-from accord.deid.groups import Groups, build_groups
-from accord.deid.hierarchy import build_dimension
+from accord.deid.model.cube import Cube, cube_from_codes
+from accord.deid.model.groups import Groups, build_groups
+from accord.deid.model.hierarchy import build_dimension
 from tests.cli.test_cli import cli_env  # noqa: F401 - fixture
 from tests.factories import make_user
 

@@ -7,10 +7,10 @@ import pytest
 from typer.testing import CliRunner
 
 from accord.cli import deid as cli_deid
-from accord.deid.aggregation import compose_recode, proposal_finding, propose_aggregation
 from accord.deid.findings import Finding, shortened
-from accord.deid.params import Parameters
-from accord.deid.suppression import suppress_cube
+from accord.deid.masking.aggregation import compose_recode, proposal_finding, propose_aggregation
+from accord.deid.masking.suppression import suppress_cube
+from accord.deid.spec.params import Parameters
 from tests.deid.conftest import cell_of, make_cube
 
 # `accord deid release` acts as a user and keeps the release in the database

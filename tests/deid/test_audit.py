@@ -6,8 +6,8 @@ import dataclasses
 
 import numpy as np
 
-from accord.deid.audit import COMPLEMENTARY, PRIMARY, audit_pattern, structurally_narrow
-from accord.deid.params import Parameters
+from accord.deid.disclosure.check import COMPLEMENTARY, PRIMARY, audit_pattern, structurally_narrow
+from accord.deid.spec.params import Parameters
 from tests.deid.conftest import cell_of, make_cube
 
 

@@ -12,14 +12,14 @@ from accord.deid.attestation import (
     ReleaseRecord,
     expert_determination_document,
 )
-from accord.deid.audit import COMPLEMENTARY, PRIMARY, audit_pattern
-from accord.deid.files import load_release_inputs
+from accord.deid.disclosure.check import COMPLEMENTARY, PRIMARY, audit_pattern
 from accord.deid.findings import has_errors
-from accord.deid.params import Parameters, parameters_from_mapping
+from accord.deid.io.files import load_release_inputs
+from accord.deid.masking.suppression import suppress_cube
 from accord.deid.release import release_loaded
-from accord.deid.scoring import score_table
-from accord.deid.steps import assess_step1, check_numerator_denominator, masking_decision
-from accord.deid.suppression import suppress_cube
+from accord.deid.scoring.scoring import score_table
+from accord.deid.scoring.steps import assess_step1, check_numerator_denominator, masking_decision
+from accord.deid.spec.params import Parameters, parameters_from_mapping
 from tests.deid.conftest import cell_of, make_cube
 
 P = Parameters()
@@ -118,9 +118,9 @@ def test_a22_an_inclusive_total_is_read_not_summed(tmp_path):
 
 
 def test_a22_inclusive_dimension_has_no_additive_group():
-    from accord.deid.cube import cube_from_codes
-    from accord.deid.groups import build_groups
-    from accord.deid.hierarchy import build_dimension
+    from accord.deid.model.cube import cube_from_codes
+    from accord.deid.model.groups import build_groups
+    from accord.deid.model.hierarchy import build_dimension
 
     dim, _ = build_dimension("race", ["Asian", "White"], "Total", inclusive=True)
     assert dim is not None
@@ -174,9 +174,9 @@ def test_unreachable_min_feasible_values_is_rejected():
 
 
 def test_unpublished_unknown_margins_need_no_complements():
+    from accord.deid.model.tables import LongTable, build_cube
     from accord.deid.release import release_loaded
-    from accord.deid.spec import parse_spec
-    from accord.deid.tables import LongTable, build_cube
+    from accord.deid.spec.spec import parse_spec
 
     spec, _ = parse_spec(
         {
@@ -202,9 +202,9 @@ def test_unpublished_unknown_margins_need_no_complements():
 
 
 def _survey_release(rows: list[str], survey: dict[str, str]):
+    from accord.deid.model.tables import LongTable, build_cube
     from accord.deid.release import release_loaded
-    from accord.deid.spec import parse_spec
-    from accord.deid.tables import LongTable, build_cube
+    from accord.deid.spec.spec import parse_spec
 
     header, *body = rows
     names = header.split(",")
@@ -220,7 +220,7 @@ def _survey_release(rows: list[str], survey: dict[str, str]):
 
 
 def test_a15_small_cell_rule_counts_unweighted_respondents_and_both_rules_apply():
-    from accord.deid.survey_release import UNRELIABLE
+    from accord.deid.survey.release_rules import UNRELIABLE
 
     # a: 6 respondents (weighted estimate irrelevant) → DDG primary suppression;
     # b: 150 respondents but an RSE of 25% → CHIS withholds it as unreliable;
@@ -244,7 +244,7 @@ def test_a15_small_cell_rule_counts_unweighted_respondents_and_both_rules_apply(
 
 
 def test_a20_any_nonzero_category_under_one_percent_shows_lt_1():
-    from accord.deid.percent import mask_three_category
+    from accord.deid.masking.percent import mask_three_category
 
     # 10 of 1,100 is 0.909%, which rounds to 1%; the DDG prints "<1%"
     t = mask_three_category({"male": 545, "female": 545, "intersex": 10})
@@ -257,9 +257,9 @@ def test_r6_cells_withheld_earlier_stay_withheld_unless_zero_or_no_masking():
     """§10.4 R6 says an earlier suppression SHOULD stay: it does, as a complement when the cell
     is no longer small. A zero is still shown (§10.2), and a table that needs no masking
     suppresses nothing; both are reported as a warning for the expert, not hidden."""
+    from accord.deid.model.tables import LongTable, build_cube
     from accord.deid.release import release_loaded
-    from accord.deid.spec import parse_spec
-    from accord.deid.tables import LongTable, build_cube
+    from accord.deid.spec.spec import parse_spec
 
     table = LongTable(
         ["x", "n"], {"x": ["a", "b", "c", "d", "e"], "n": ["4", "30", "40", "0", "50"]}

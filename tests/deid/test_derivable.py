@@ -7,19 +7,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from accord.deid.aggregation import hidden_by_faces
-from accord.deid.audit import (
+from accord.deid.disclosure.check import (
     COMPLEMENTARY,
     PRIMARY,
     audit_pattern,
     exact_disclosures,
     reader_derivable,
 )
-from accord.deid.derivable import derivable
+from accord.deid.disclosure.derivable import derivable
 from accord.deid.findings import Severity
-from accord.deid.params import Parameters
+from accord.deid.masking.aggregation import hidden_by_faces
+from accord.deid.masking.suppression import suppress_cube
 from accord.deid.release import rank_check
-from accord.deid.suppression import suppress_cube
+from accord.deid.spec.params import Parameters
 from tests.deid.conftest import cell_of, make_cube
 from tests.deid.test_suppression_properties import tables
 
@@ -206,7 +206,7 @@ def test_a_system_too_large_for_the_limit_is_said_to_be_unchecked(monkeypatch, o
     cube, groups = _grid(4, 4)
     square = _mask(cube, [("r0", "c0"), ("r0", "c1"), ("r1", "c0"), ("r1", "c1")])
     assert derivable(groups, square).complete
-    monkeypatch.setattr("accord.deid.derivable.MAX_ENTRIES", 1)
+    monkeypatch.setattr("accord.deid.disclosure.derivable.MAX_ENTRIES", 1)
     result = derivable(groups, square)
     assert not result.complete and not result.fixed.any()
     status = square.astype(np.int8) * PRIMARY

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from accord.deid.files import assess_document, load_release_inputs, release_files
 from accord.deid.findings import Finding, Severity
+from accord.deid.io.files import assess_document, load_release_inputs, release_files
 from accord.deid.release import release_loaded
 
 # the table of the issue: Alpine 0-17 = 3 and 18-44 = 7 are small, and 65+ = 5 follows from Total

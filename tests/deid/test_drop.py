@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from accord.cli.deid import app
-from accord.deid.files import load_release_inputs
+from accord.deid.io.files import load_release_inputs
 from accord.deid.release import release_loaded
 from tests.deid.conftest import cell_of
 

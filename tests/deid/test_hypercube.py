@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 
-from accord.deid.audit import (
+from accord.deid.disclosure.check import (
     COMPLEMENTARY,
     HIDDEN,
     PRIMARY,
@@ -14,8 +14,8 @@ from accord.deid.audit import (
     propagate_bounds,
     solve_intervals,
 )
-from accord.deid.params import Parameters
-from accord.deid.suppression import suppress_cube
+from accord.deid.masking.suppression import suppress_cube
+from accord.deid.spec.params import Parameters
 from tests.deid.conftest import cell_of, make_cube
 from tests.deid.test_suppression_properties import tables
 

@@ -14,16 +14,16 @@ import pytest
 from typer.testing import CliRunner
 
 from accord.cli.deid import app
-from accord.deid.audit import COMPLEMENTARY, PRIMARY
-from accord.deid.files import check_table_meta, load_release_inputs, release_files
+from accord.deid.disclosure.check import COMPLEMENTARY, PRIMARY
 from accord.deid.findings import Severity, has_errors
-from accord.deid.output import render_human, render_odp
-from accord.deid.params import Parameters
+from accord.deid.io.files import check_table_meta, load_release_inputs, release_files
+from accord.deid.io.output import render_human, render_odp
 from accord.deid.release import Release, release_loaded
-from accord.deid.scoring import score_table
-from accord.deid.spec import parse_spec
-from accord.deid.steps import assess_step1
-from accord.deid.survey_release import FLAGGED, UNRELIABLE
+from accord.deid.scoring.scoring import score_table
+from accord.deid.scoring.steps import assess_step1
+from accord.deid.spec.params import Parameters
+from accord.deid.spec.spec import parse_spec
+from accord.deid.survey.release_rules import FLAGGED, UNRELIABLE
 
 # `accord deid release` acts as a user and keeps the release in the database
 pytestmark = pytest.mark.usefixtures("deid_user")

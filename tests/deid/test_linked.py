@@ -17,13 +17,13 @@ import pytest
 from typer.testing import CliRunner
 
 from accord.cli.deid import app
-from accord.deid.assessment import assess_loaded
-from accord.deid.audit import COMPLEMENTARY, HIDDEN, PRIMARY, PUBLISHED, audit_pattern
-from accord.deid.files import load_release_inputs
+from accord.deid.disclosure.check import COMPLEMENTARY, HIDDEN, PRIMARY, PUBLISHED, audit_pattern
+from accord.deid.io.files import load_release_inputs
+from accord.deid.io.report import build_report
+from accord.deid.model.tables import LoadedTable
 from accord.deid.release import release_loaded
-from accord.deid.report import build_report
-from accord.deid.spec import TableSpec
-from accord.deid.tables import LoadedTable
+from accord.deid.scoring.assessment import assess_loaded
+from accord.deid.spec.spec import TableSpec
 from tests.deid.conftest import cell_of
 
 # `accord deid release` acts as a user and keeps the release in the database

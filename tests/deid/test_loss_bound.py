@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from accord.deid.audit import COMPLEMENTARY, complement_candidates
+from accord.deid.disclosure.check import COMPLEMENTARY, complement_candidates
 from accord.deid.findings import has_errors
-from accord.deid.loss_bound import complement_lower_bound
-from accord.deid.params import Parameters
-from accord.deid.suppression import primary_status, suppress_cube
+from accord.deid.masking.loss_bound import complement_lower_bound
+from accord.deid.masking.suppression import primary_status, suppress_cube
+from accord.deid.spec.params import Parameters
 from tests.deid.conftest import make_cube
 
 DEFAULT = Parameters()

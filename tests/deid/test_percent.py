@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accord.deid.percent import FOOTNOTE, mask_three_category
+from accord.deid.masking.percent import FOOTNOTE, mask_three_category
 
 
 def test_ddg_intersex_example():
@@ -26,9 +26,9 @@ def test_zero_stays_zero():
 
 
 def _percent_release(rows: list[str], extra: dict[str, object] | None = None):
+    from accord.deid.model.tables import LongTable, build_cube
     from accord.deid.release import release_loaded
-    from accord.deid.spec import parse_spec
-    from accord.deid.tables import LongTable, build_cube
+    from accord.deid.spec.spec import parse_spec
 
     header, *body = rows
     names = header.split(",")
@@ -46,7 +46,7 @@ def _percent_release(rows: list[str], extra: dict[str, object] | None = None):
 
 
 def test_release_publishes_the_ddg_example_as_percentages():
-    from accord.deid.output import render_human, render_odp
+    from accord.deid.io.output import render_human, render_odp
 
     rel = _percent_release(["sex,n", "male,545", "female,545", "intersex,10", "Total,1100"])
     assert not rel.blocked
@@ -89,7 +89,7 @@ def test_counts_published_elsewhere_refuse_the_release():
 
 
 def test_percent_only_spec_problems():
-    from accord.deid.spec import parse_spec
+    from accord.deid.spec.spec import parse_spec
 
     _, problems = parse_spec(
         {

@@ -15,10 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from accord.cli.deid import app
-from accord.deid.files import load_release_inputs
-from accord.deid.recode import recode_table
-from accord.deid.spec import TableSpec, parse_spec
-from accord.deid.tables import LongTable, build_cube
+from accord.deid.io.files import load_release_inputs
+from accord.deid.masking.recode import recode_table
+from accord.deid.model.tables import LongTable, build_cube
+from accord.deid.spec.spec import TableSpec, parse_spec
 
 # `accord deid release` acts as a user and keeps the release in the database
 pytestmark = pytest.mark.usefixtures("deid_user")

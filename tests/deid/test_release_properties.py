@@ -6,12 +6,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.deid.aggregation import PROPOSAL
-from accord.deid.files import load_release_inputs
-from accord.deid.output import render_odp
+from accord.deid.io.files import load_release_inputs
+from accord.deid.io.output import render_odp
+from accord.deid.masking.aggregation import PROPOSAL
+from accord.deid.model.tables import LongTable, build_cube
 from accord.deid.release import Release, release_loaded
-from accord.deid.spec import parse_spec
-from accord.deid.tables import LongTable, build_cube
+from accord.deid.spec.spec import parse_spec
 from tests.deid.test_suppression_properties import tables
 
 

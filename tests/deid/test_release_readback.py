@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.deid.files import load_release_inputs, release_files
+from accord.deid.io.files import load_release_inputs, release_files
 from accord.deid.release import release_loaded
 
 AREA, BAND, TOTAL = "area", "band", "Total"

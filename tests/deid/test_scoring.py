@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from accord.deid.params import Parameters
-from accord.deid.scoring import score_presentation, score_table
+from accord.deid.scoring.scoring import score_presentation, score_table
+from accord.deid.spec.params import Parameters
 
 ANNUAL = {"period": "year"}
 STATE = {"basis": "residence", "min_population": 39_000_000}

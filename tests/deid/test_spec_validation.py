@@ -10,11 +10,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.deid.files import assess_document, load_release_inputs, score_document
 from accord.deid.findings import Finding
-from accord.deid.params import Parameters
-from accord.deid.scoring import score_presentation
-from accord.deid.spec import KNOWN_KEYS, load_spec, parse_spec
+from accord.deid.io.files import assess_document, load_release_inputs, score_document
+from accord.deid.scoring.scoring import score_presentation
+from accord.deid.spec.params import Parameters
+from accord.deid.spec.spec import KNOWN_KEYS, load_spec, parse_spec
 from tests.deid.conftest import COUNTY_AGE_CSV
 
 BASE_SPEC: dict[str, Any] = {"dimensions": ["county", "age"], "count": "n", "score": 14}

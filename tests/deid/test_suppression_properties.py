@@ -9,12 +9,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.deid.aggregation import propose_restructuring
-from accord.deid.audit import COMPLEMENTARY, HIDDEN, PRIMARY, audit_pattern, reader_derivable
+from accord.deid.disclosure.check import (
+    COMPLEMENTARY,
+    HIDDEN,
+    PRIMARY,
+    audit_pattern,
+    reader_derivable,
+)
 from accord.deid.findings import has_errors
-from accord.deid.groups import build_groups
-from accord.deid.params import Parameters
-from accord.deid.suppression import suppress_cube
+from accord.deid.masking.aggregation import propose_restructuring
+from accord.deid.masking.suppression import suppress_cube
+from accord.deid.model.groups import build_groups
+from accord.deid.spec.params import Parameters
 from tests.deid.conftest import make_cube
 
 PARAMS = Parameters()

@@ -6,18 +6,18 @@ import dataclasses
 
 import pytest
 
-from accord.deid.params import Parameters
+from accord.deid.model.tables import LongTable, build_cube
 from accord.deid.release import release_loaded
-from accord.deid.spec import parse_spec
-from accord.deid.survey import (
+from accord.deid.spec.params import Parameters
+from accord.deid.spec.spec import parse_spec
+from accord.deid.survey.release_rules import FLAGGED, UNRELIABLE
+from accord.deid.survey.reliability import (
     SurveyEstimate,
     default_profile,
     find_profile,
     survey_profiles,
     survey_reliability,
 )
-from accord.deid.survey_release import FLAGGED, UNRELIABLE
-from accord.deid.tables import LongTable, build_cube
 
 
 def outcome(profile: str, **fields: float) -> str:

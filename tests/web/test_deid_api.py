@@ -15,9 +15,9 @@ from accord.auth.users import get_user
 from accord.config import Settings
 from accord.db.engine import transaction
 from accord.deid.findings import Finding
+from accord.deid.model.tables import LoadedTable
 from accord.deid.release import Release
-from accord.deid.spec import TableSpec
-from accord.deid.tables import LoadedTable
+from accord.deid.spec.spec import TableSpec
 from accord.releases import service as release_service
 from tests.deid.conftest import COUNTY_AGE_CSV
 from tests.factories import make_user

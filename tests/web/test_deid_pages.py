@@ -22,10 +22,10 @@ from accord.auth.models import AuditEntry
 from accord.config import Settings
 from accord.db.engine import transaction
 from accord.deid.findings import Finding
+from accord.deid.io.report import render_html
+from accord.deid.model.tables import LoadedTable
 from accord.deid.release import Release
-from accord.deid.report import render_html
-from accord.deid.spec import TableSpec
-from accord.deid.tables import LoadedTable
+from accord.deid.spec.spec import TableSpec
 from accord.releases import service as release_service
 from accord.web import deid_pages, release_pages
 from accord.web.deid_pages import EXAMPLE_SPEC, REMEDY

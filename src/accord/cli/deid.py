@@ -20,18 +20,18 @@ from typing import Annotated
 import typer
 
 from accord.cli.context import AsUser, unit_of_work
-from accord.deid.aggregation import PROPOSAL
-from accord.deid.files import (
+from accord.deid.findings import Finding, has_errors, shortened
+from accord.deid.io.files import (
     assess_document,
     audit_document,
     load_release_inputs,
     load_table_meta,
     score_document,
 )
-from accord.deid.findings import Finding, has_errors, shortened
-from accord.deid.spec import TableSpec
-from accord.deid.steps import assess_step1
-from accord.deid.tables import LoadedTable
+from accord.deid.masking.aggregation import PROPOSAL
+from accord.deid.model.tables import LoadedTable
+from accord.deid.scoring.steps import assess_step1
+from accord.deid.spec.spec import TableSpec
 from accord.releases.service import release_table
 
 app = typer.Typer(help="De-identify aggregate tables under the CalHHS DDG (Edition 2.0).")

@@ -2,9 +2,10 @@
 
 `release_loaded` produces the suppression pattern for every printed row with its reason,
 blanks derived statistics, and runs the audit the output depends on. The steps around it live
-in their own modules: `assessment` decides whether masking is needed (steps 2–3), `linked`
-carries the rules for linked and successive releases (§10.4 R6), `survey_release` applies a
-survey's reliability verdicts (§12), and `published_audit` audits a table published elsewhere.
+in their own modules: `scoring.assessment` decides whether masking is needed (steps 2–3),
+`masking.linked` carries the rules for linked and successive releases (§10.4 R6),
+`survey.release_rules` applies a survey's reliability verdicts (§12), and
+`disclosure.published` audits a table published elsewhere.
 A SPEC with `percent_only` is published in the percent-only form of §10.6 instead of
 suppressed.
 """
@@ -19,9 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from accord.deid.aggregation import PROPOSAL, proposal_finding, propose_restructuring
-from accord.deid.assessment import Assessment, assess_loaded
-from accord.deid.audit import (
+from accord.deid.disclosure.check import (
     COMPLEMENTARY,
     HIDDEN,
     PRIMARY,
@@ -32,18 +31,20 @@ from accord.deid.audit import (
     reader_derivable,
     solve_intervals,
 )
-from accord.deid.availability import NO_DATA
-from accord.deid.cube import Cube
 from accord.deid.findings import Finding, Severity
-from accord.deid.groups import Groups, build_groups
-from accord.deid.linked import earlier_findings, hidden_cells
-from accord.deid.params import Parameters
-from accord.deid.percent import PercentOnlyCube, mask_cube_dimension
-from accord.deid.spec import TableSpec
-from accord.deid.suppression import SuppressionResult, suppress_cube
-from accord.deid.survey import ReliabilityResult
-from accord.deid.survey_release import UNRELIABLE, apply_survey_rules, confidentiality_cells
-from accord.deid.tables import LoadedTable, published_view, undescribed_columns
+from accord.deid.masking.aggregation import PROPOSAL, proposal_finding, propose_restructuring
+from accord.deid.masking.linked import earlier_findings, hidden_cells
+from accord.deid.masking.percent import PercentOnlyCube, mask_cube_dimension
+from accord.deid.masking.suppression import SuppressionResult, suppress_cube
+from accord.deid.model.availability import NO_DATA
+from accord.deid.model.cube import Cube
+from accord.deid.model.groups import Groups, build_groups
+from accord.deid.model.tables import LoadedTable, published_view, undescribed_columns
+from accord.deid.scoring.assessment import Assessment, assess_loaded
+from accord.deid.spec.params import Parameters
+from accord.deid.spec.spec import TableSpec
+from accord.deid.survey.release_rules import UNRELIABLE, apply_survey_rules, confidentiality_cells
+from accord.deid.survey.reliability import ReliabilityResult
 
 log = logging.getLogger(__name__)
 REPORT_INTERVAL_LIMIT = 1_000  # suppressed cells solved exactly for the reviewer's report
@@ -199,7 +200,7 @@ def _no_data_cells(loaded: LoadedTable) -> npt.NDArray[np.bool_] | None:
 
 
 def rank_check(cube: Cube, groups: Groups, status: StatusArray) -> list[Finding]:
-    """The independent check before anything is published (derivable.py): no primary cell
+    """The independent check before anything is published (disclosure/derivable.py): no primary cell
     may be solvable from the published equations, whatever the search that chose the pattern
     believed. Its failure is a defect of this tool, reported as one."""
     withheld = int(((status == PRIMARY) | (status == COMPLEMENTARY)).sum())

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from accord.deid.audit import audit_pattern, exact_disclosures
-from accord.deid.cube import Cube, sum_margins
-from accord.deid.groups import build_groups
-from accord.deid.hierarchy import flat_dimension
-from accord.deid.params import Parameters
-from accord.deid.suppression import suppress_cube
+from accord.deid.disclosure.check import audit_pattern, exact_disclosures
+from accord.deid.masking.suppression import suppress_cube
+from accord.deid.model.cube import Cube, sum_margins
+from accord.deid.model.groups import build_groups
+from accord.deid.model.hierarchy import flat_dimension
+from accord.deid.spec.params import Parameters
 
 
 def warm_up() -> None:

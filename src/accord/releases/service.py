@@ -21,8 +21,8 @@ from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
 from accord.catalog.models import Dataset
 from accord.config import Settings
-from accord.deid.files import load_release_inputs, release_files
 from accord.deid.findings import Finding, errors
+from accord.deid.io.files import load_release_inputs, release_files
 from accord.deid.release import release_loaded
 from accord.errors import NotFound
 from accord.releases.models import TableRelease

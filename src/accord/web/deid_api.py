@@ -17,8 +17,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
 from accord.config import Settings
-from accord.deid.files import audit_document, score_document
 from accord.deid.findings import Finding
+from accord.deid.io.files import audit_document, score_document
 from accord.errors import Problem
 from accord.releases.models import TableRelease
 from accord.releases.service import get_release, list_releases, release_file

@@ -24,8 +24,8 @@ from starlette.datastructures import UploadFile
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
 from accord.config import Settings
-from accord.deid.aggregation import PROPOSAL
 from accord.deid.findings import Finding, shortened
+from accord.deid.masking.aggregation import PROPOSAL
 from accord.errors import Problem
 from accord.web.deid_uploads import Outcome, assess_uploads, release_uploads
 from accord.web.deps import DbSession, csrf_protect, get_settings, require

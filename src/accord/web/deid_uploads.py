@@ -22,10 +22,10 @@ from starlette.datastructures import UploadFile
 from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.config import Settings
-from accord.deid.files import assess_document, load_release_inputs, safe_file_name
 from accord.deid.findings import Finding, errors, has_errors
-from accord.deid.spec import TableSpec
-from accord.deid.tables import LoadedTable
+from accord.deid.io.files import assess_document, load_release_inputs, safe_file_name
+from accord.deid.model.tables import LoadedTable
+from accord.deid.spec.spec import TableSpec
 from accord.releases.service import release_table
 
 TABLE_SUFFIXES = {".csv", ".parquet", ".pq"}

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, Response
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
 from accord.config import Settings
-from accord.deid.report import report_dimensions, withheld_rows
+from accord.deid.io.report import report_dimensions, withheld_rows
 from accord.releases.models import TableRelease
 from accord.releases.service import get_release, list_releases, release_file
 from accord.web.deps import DbSession, OptionalQueryId, RowId, get_settings, require

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from accord import __version__
 from accord.auth.permissions import Action, can
 from accord.auth.roles import ROLE_LABELS, Role
-from accord.deid.report import TEMPLATES as REPORT_TEMPLATES
+from accord.deid.io.report import TEMPLATES as REPORT_TEMPLATES
 from accord.web.deps import anonymous_csrf
 from accord.web.nav import nav_for
 
