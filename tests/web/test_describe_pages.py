@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from accord.auth.actor import Actor
 from accord.catalog.datasets import dataset_fields, list_datasets
 from accord.catalog.fields import field_classifications
-from accord.catalog.harvesting import harvest_now
+from accord.catalog.harvest.runs import harvest_now
 from accord.catalog.sources import add_source
 from accord.catalog.suggestions import open_suggestions, suggest
 from accord.config import Settings
