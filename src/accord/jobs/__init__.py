@@ -8,4 +8,11 @@ registered for their kind, and writes a heartbeat while it runs; a job whose hea
 
 This package knows nothing of the capabilities that use it: each registers a handler for its
 kind (``registry.register``) when its module is imported.
+
+Why no queue library: the job row must live in Accord's own database, because pages show its
+progress, who and status the same way on SQLite and PostgreSQL. huey keeps its queue in its own
+store (SqliteHuey for SQLite, Redis otherwise) and procrastinate runs on PostgreSQL only; either
+would mean two code paths and a second source of truth to keep in step with this table. The
+claim (one conditional UPDATE; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and the heartbeat
+sweep are a few dozen lines over one table.
 """
