@@ -33,8 +33,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from accord.auth.actor import Actor
+from accord.catalog.harvest.runs import harvest_now
 from accord.catalog.harvest.sql import harvest_database
-from accord.catalog.harvesting import harvest_now
 from accord.catalog.sources import add_source
 from accord.config import Settings
 from accord.db.engine import transaction

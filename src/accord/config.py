@@ -12,7 +12,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name
@@ -40,6 +40,23 @@ class Settings(BaseSettings):
         default=50, ge=1, description="Failed sign-ins from one address, across usernames."
     )
     max_request_mb: int = Field(default=25, ge=1, description="Largest accepted request body.")
+    job_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often an idle worker looks for queued jobs."
+    )
+    job_heartbeat_seconds: float = Field(
+        default=5.0, gt=0, description="How often a worker says it is still running a job."
+    )
+    job_stale_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A running job without a heartbeat for this long is marked failed.",
+    )
+
+    @model_validator(mode="after")
+    def _stale_after_several_beats(self) -> Settings:
+        if self.job_stale_seconds < 2 * self.job_heartbeat_seconds:
+            raise ValueError("job_stale_seconds must be at least twice job_heartbeat_seconds")
+        return self
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -35,16 +35,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(settings: Settings) -> Iterator[str]:
+def server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[str]:
+    """``accord serve`` with its job worker, unless the test is marked ``no_worker``."""
     port = _free_port()
     env = {
         **os.environ,
         "ACCORD_DATABASE_URL": settings.resolved_database_url,
         "ACCORD_DATA_DIR": str(settings.data_dir),
         "ACCORD_SECRET_KEY": settings.key.decode(),
+        "ACCORD_JOB_POLL_SECONDS": "0.2",
     }
+    worker = "--no-worker" if request.node.get_closest_marker("no_worker") else "--worker"
     process = subprocess.Popen(
-        [sys.executable, "-m", "accord.cli", "serve", "--port", str(port), "--no-demo"],
+        [sys.executable, "-m", "accord.cli", "serve", "--port", str(port), "--no-demo", worker],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -12,10 +12,11 @@ from playwright.sync_api import Page, expect
 from accord.auth.actor import Actor
 from accord.catalog.datasets import Inventory, list_datasets, update_inventory
 from accord.catalog.harvest.model import HarvestCancelled
-from accord.catalog.harvesting import execute_harvest, harvest_now, start_harvest
+from accord.catalog.harvest.runs import harvest_now, start_harvest
 from accord.catalog.sources import add_source
 from accord.config import Settings
 from accord.db.engine import transaction
+from accord.jobs.worker import claim_next, run_job
 from tests.browser.test_navigation import go, sign_in
 from tests.factories import make_user
 
@@ -156,6 +157,7 @@ def test_searching(settings: Settings, server: str, page: Page, harvested: Actor
     expect(page.get_by_role("heading", name="Clinic visits", level=1)).to_be_visible()
 
 
+@pytest.mark.no_worker  # this test is the worker, so it can look at a run mid-way
 def test_harvest_page_follows_a_run_and_cancels_it(
     settings: Settings, server: str, page: Page, clinic_db: Path
 ) -> None:
@@ -163,6 +165,8 @@ def test_harvest_page_follows_a_run_and_cancels_it(
     with transaction(settings) as session:
         add_source(session, engineer, settings.key, name="clinic", location=f"sqlite:///{clinic_db}")
         run_id = start_harvest(session, engineer, "clinic").id
+    job_id = claim_next(settings, "test-worker:1")
+    assert job_id is not None
     sign_in(page, server, "eli")
     page.goto(f"{server}/catalog/harvests/{run_id}")
     expect(page.get_by_role("status")).to_contain_text("Running")
@@ -171,7 +175,7 @@ def test_harvest_page_follows_a_run_and_cancels_it(
     expect(page.get_by_text("Cancelling: the harvest stops at its next step")).to_be_visible()
     expect(page.get_by_role("status").last).to_contain_text("Cancel requested")
     with pytest.raises(HarvestCancelled):  # the worker sees the request at its next step
-        execute_harvest(settings, engineer, run_id)
+        run_job(settings, job_id, "test-worker:1", reraise=True)
     expect(page.locator("#harvest-status")).to_contain_text(
         "Cancelled; the catalog was not changed.")
     expect(page.get_by_role("status")).to_have_count(1)  # the reload dropped the notice
@@ -179,7 +183,10 @@ def test_harvest_page_follows_a_run_and_cancels_it(
     with transaction(settings) as session:
         run_id = start_harvest(session, engineer, "clinic").id
     page.goto(f"{server}/catalog/harvests/{run_id}")
-    expect(page.get_by_role("status")).to_contain_text("Running")
-    execute_harvest(settings, engineer, run_id)
+    expect(page.get_by_role("status")).to_contain_text("Waiting for a worker")
+    job_id = claim_next(settings, "test-worker:1")
+    assert job_id is not None
+    expect(page.get_by_role("status")).to_contain_text("Running")  # followed without a reload
+    run_job(settings, job_id, "test-worker:1")
     expect(page.get_by_role("status")).to_contain_text("Finished")  # without a manual reload
     expect(page.get_by_role("heading", name="What the harvest found")).to_be_visible()

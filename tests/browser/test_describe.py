@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from accord.catalog.harvesting import harvest_now
+from accord.catalog.harvest.runs import harvest_now
 from accord.catalog.sources import add_source
 from accord.config import Settings
 from accord.db.engine import transaction

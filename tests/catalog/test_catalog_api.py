@@ -6,6 +6,7 @@ from accord.auth.tokens import create_token
 from accord.auth.users import get_user
 from accord.config import Settings
 from accord.db.engine import transaction
+from accord.jobs.worker import run_pending
 from tests.catalog.sample import make_sqlite_source
 from tests.factories import make_user
 
@@ -29,7 +30,8 @@ def test_source_harvest_and_metadata_over_the_api(
     )
     assert created.status_code == 201 and created.json()["kind"] == "database"
     run = app_client.post("/api/v1/sources/clients/harvest", headers=engineer)
-    assert run.status_code == 202
+    assert run.status_code == 202 and run.json()["status"] == "queued"
+    assert run_pending(settings) == 1  # what the worker beside the server does
     status = app_client.get(f"/api/v1/harvests/{run.json()['id']}", headers=engineer).json()
     assert status["status"] == "succeeded" and status["report"]["fields_total"] == 11
     listed = app_client.get("/api/v1/datasets", headers=steward).json()
@@ -72,5 +74,6 @@ def test_source_password_never_returned(settings: Settings, app_client: TestClie
     assert created.status_code == 201 and "topsecret" not in created.text
     assert "topsecret" not in app_client.get("/api/v1/sources", headers=engineer).text
     run = app_client.post("/api/v1/sources/hr/harvest", headers=engineer).json()
+    run_pending(settings)
     status = app_client.get(f"/api/v1/harvests/{run['id']}", headers=engineer).json()
     assert status["status"] == "failed" and "topsecret" not in str(status)

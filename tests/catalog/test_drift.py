@@ -198,7 +198,8 @@ def test_bulk_inserted_timestamps_read_back_aware(settings, people, source) -> N
 
 
 def test_unexpected_error_does_not_leave_run_running(settings, people, source, monkeypatch) -> None:
-    from accord.catalog import harvesting
+    from accord.catalog.harvest import runs as harvesting
+    from accord.jobs.worker import claim_next, run_job
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("a bug")
@@ -206,8 +207,10 @@ def test_unexpected_error_does_not_leave_run_running(settings, people, source, m
     monkeypatch.setattr(harvesting, "read_source", broken)
     with transaction(settings) as session:
         run_id = harvesting.start_harvest(session, people["engineer"], "hr").id
+    job_id = claim_next(settings, "a-worker:1")
+    assert job_id is not None
     with pytest.raises(ZeroDivisionError):
-        harvesting.execute_harvest(settings, people["engineer"], run_id)
+        run_job(settings, job_id, "a-worker:1", reraise=True)
     with transaction(settings) as session:
         run = harvesting.get_harvest_run(session, people["engineer"], run_id)
         assert run.status == "failed" and "unexpected" in run.message

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.catalog.fields import classify_field, field_classifications
-from accord.catalog.harvesting import harvest_now
+from accord.catalog.harvest.runs import harvest_now
 from accord.catalog.models import CatalogField, ClassificationSuggestion
 from accord.catalog.sources import add_source
 from accord.catalog.suggestions import decide, decide_by_pattern, open_suggestions, suggest

@@ -26,10 +26,11 @@ from accord.catalog.datasets import (
     update_inventory,
 )
 from accord.catalog.fields import Description, describe_field, get_field
-from accord.catalog.harvesting import harvest_now, start_harvest
+from accord.catalog.harvest.runs import harvest_now, start_harvest
 from accord.catalog.sources import add_source
 from accord.config import Settings
 from accord.db.engine import transaction
+from accord.jobs.worker import claim_next, run_pending
 from accord.web.catalog_forms import MAX_UPLOAD_BYTES
 from tests.conftest import PG_SERVER
 from tests.factories import make_user
@@ -113,7 +114,9 @@ def test_engineer_adds_and_harvests_a_source(
     started = post(app_client, "/catalog/sources/clinic/harvest", {}, "/catalog/sources/clinic")
     location = started.headers["location"]
     assert started.status_code == 303 and re.fullmatch(r"/catalog/harvests/\d+", location)
-    # The test client runs the background task before returning, so the run has finished.
+    queued = app_client.get(location)
+    assert "Waiting for a worker" in queued.text and "Cancel the harvest" in queued.text
+    assert run_pending(settings) == 1  # what the worker beside the server does
     run = app_client.get(location)
     assert "Finished" in run.text
     assert "First harvest of this source: 2 datasets and 6 fields" in run.text
@@ -135,6 +138,7 @@ def test_unreachable_source_fails_cleanly(
                    location=f"sqlite:///{missing}")
     sign_in(app_client, "eli")
     started = post(app_client, "/catalog/sources/gone/harvest", {}, "/catalog/sources/gone")
+    run_pending(settings)
     run = app_client.get(started.headers["location"])
     assert "Failed" in run.text and "Cancel the harvest" not in run.text
     assert "Not harvested yet" not in app_client.get("/catalog/sources/gone").text
@@ -267,6 +271,7 @@ def test_drift_is_badged_on_the_dataset_and_reviewed_on_the_field(
     conn.close()
     sign_in(app_client, "cas")
     started = post(app_client, "/catalog/sources/clinic/harvest", {}, "/catalog/sources/clinic")
+    run_pending(settings)
     report = app_client.get(started.headers["location"])
     assert "Fields added" in report.text and "main.client.language" in report.text
     dataset = app_client.get(f"/catalog/datasets/{harvested['main.client']}")
@@ -503,6 +508,7 @@ def test_cancel_marks_a_running_harvest(
         add_source(session, people["engineer"], settings.key, name="clinic",
                    location=f"sqlite:///{clinic_db}")
         run_id = start_harvest(session, people["engineer"], "clinic").id
+    assert claim_next(settings, "a-worker:1") is not None  # a worker has taken it
     sign_in(app_client, "rae")
     page = app_client.get(f"/catalog/harvests/{run_id}")
     assert "Running" in page.text and "Cancel the harvest" not in page.text

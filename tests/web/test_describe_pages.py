@@ -18,7 +18,7 @@ from accord.auth.users import get_user
 from accord.catalog.datasets import dataset_fields, list_datasets
 from accord.catalog.describing import DESCRIPTION
 from accord.catalog.fields import field_classifications
-from accord.catalog.harvesting import harvest_now
+from accord.catalog.harvest.runs import harvest_now
 from accord.catalog.sources import add_source
 from accord.catalog.suggestions import open_suggestions, suggest
 from accord.cli import app as cli

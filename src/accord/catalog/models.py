@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from accord.auth.actor import Actor
 from accord.auth.permissions import Relation
 from accord.db.base import Base, UtcDateTime, utcnow
+from accord.jobs.models import Job
 
 LIFECYCLE = ("active", "archival_candidate", "archived", "disposed")
 DATASET_KINDS = ("table", "view", "report", "extract", "api")
@@ -161,21 +162,48 @@ class FieldTerm(Base):
 
 
 class HarvestRun(Base):
-    """A harvest in progress or done, persisted so pages can show progress and cancel it."""
+    """A harvest: its source and drift report. How it is going (status, progress, who,
+    cancellation) is its job's, the one record the worker and every page share."""
 
     __tablename__ = "catalog_harvest_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("catalog_source.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="running")
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    done: Mapped[int] = mapped_column(Integer, default=0)
-    total: Mapped[int] = mapped_column(Integer, default=0)
-    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
-    message: Mapped[str] = mapped_column(Text, default="")
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"), unique=True)
     report: Mapped[str] = mapped_column(Text, default="")  # JSON drift report
-    started_by: Mapped[str] = mapped_column(String(64), default="")
+    job: Mapped[Job] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def status(self) -> str:
+        return self.job.status
+
+    @property
+    def done(self) -> int:
+        return self.job.done
+
+    @property
+    def total(self) -> int:
+        return self.job.total
+
+    @property
+    def message(self) -> str:
+        return self.job.message
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self.job.cancel_requested
+
+    @property
+    def started_at(self) -> datetime:
+        return self.job.started_at or self.job.created_at
+
+    @property
+    def finished_at(self) -> datetime | None:
+        return self.job.finished_at
+
+    @property
+    def started_by(self) -> str:
+        return self.job.who
 
 
 class SearchDoc(Base):

@@ -16,7 +16,7 @@ from accord.catalog import search as catalog_search
 from accord.catalog.datasets import find_dataset
 from accord.catalog.dictionary import FORMATS, build_dictionary
 from accord.catalog.harvest.model import HarvestCancelled
-from accord.catalog.harvesting import harvest_now
+from accord.catalog.harvest.runs import harvest_now
 from accord.catalog.sources import add_source
 from accord.cli.context import AsUser, err, fail, out, unit_of_work
 from accord.errors import AccordError

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from typing import Annotated
 
@@ -20,14 +23,14 @@ from accord.auth.users import (
     list_users,
     unlock_user,
 )
-from accord.catalog.harvesting import fail_interrupted_runs
-from accord.cli import catalog, describe, metadata
+from accord.cli import catalog, describe, metadata, worker
 from accord.cli.context import AsUser, err, fail, out, unit_of_work
 from accord.cli.deid import app as deid_app
 from accord.config import Settings, get_settings
 from accord.db.engine import transaction
 from accord.db.migrate import upgrade_database
 from accord.errors import AccordError
+from accord.jobs.service import sweep_stale
 
 app = typer.Typer(
     help="Accord: data sharing under the CalHHS Data-Sharing Guidebook.", no_args_is_help=True
@@ -64,8 +67,17 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     demo: Annotated[bool, typer.Option(help="Seed the demo department on first start.")] = True,
+    start_worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Start a job worker beside the server (off if you run `accord worker` "
+            "separately).",
+        ),
+    ] = True,
 ) -> None:
-    """Migrate the database, seed the demo on first start, and serve the web UI and API."""
+    """Migrate the database, seed the demo on first start, and serve the web UI and API
+    (with a job worker for harvests unless --no-worker)."""
     import uvicorn
 
     from accord.deid.warmup import warm_up
@@ -76,15 +88,39 @@ def serve(
     # does not wait for it
     threading.Thread(target=warm_up, name="deid-warm-up", daemon=True).start()
     _upgrade(settings)
-    interrupted = fail_interrupted_runs(settings)
+    # Only jobs whose worker stopped beating are failed: a live `accord worker` or a
+    # foreground `accord harvest` in another process keeps its job.
+    interrupted = sweep_stale(settings)
     if interrupted:
-        err.print(f"{interrupted} harvest(s) were interrupted by the last stop; marked failed.")
+        err.print(f"{len(interrupted)} job(s) were interrupted by a stopped worker; marked failed.")
     if demo:
         _seed_demo(settings, events=5_000, as_user=None, quiet_if_seeded=True)
     host = host or settings.host
     port = port or settings.port
+    job_worker = _start_worker() if start_worker else None
     out.print(f"Accord is running at [bold]http://{host}:{port}[/] (Ctrl+C to stop).")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    finally:
+        if job_worker is not None:
+            _stop_worker(job_worker)
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """`accord worker` as a child process: a harvest then survives a hung or restarted web
+    process, and the child stops by itself if this process dies without stopping it."""
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "accord.cli", "worker", "--parent", str(os.getpid())]
+    )
+
+
+def _stop_worker(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()  # the worker stops the job it runs at its next step, marked failed
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()  # its job's heartbeat stops; the next sweep marks it failed
+        process.wait()
 
 
 @demo_app.command("seed")
@@ -238,6 +274,7 @@ app.add_typer(deid_app, name="deid", help="De-identification of aggregate tables
 catalog.register(app)
 metadata.register(app)
 describe.register(app)
+worker.register(app)
 
 
 def main() -> None:

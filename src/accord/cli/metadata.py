@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from accord.catalog import glossary, inventory_io, statutes, writeback
+from accord.catalog import glossary, inventory_io, statutes
 from accord.catalog.fields import Description, classify_field, describe_field, find_field
+from accord.catalog.harvest import writeback
 from accord.cli.context import AsUser, err, out, unit_of_work
 
 field_app = typer.Typer(

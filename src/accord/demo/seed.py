@@ -21,7 +21,7 @@ from accord.auth.roles import Role
 from accord.auth.users import create_department, create_user, get_user
 from accord.catalog.datasets import Inventory, list_datasets, update_inventory
 from accord.catalog.fields import Description, describe_field
-from accord.catalog.harvesting import harvest_now
+from accord.catalog.harvest.runs import harvest_now
 from accord.catalog.models import CatalogField, Dataset, Source
 from accord.catalog.sources import add_source
 from accord.catalog.statutes import add_statute, set_field_statutes

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,16 +17,14 @@ from accord.catalog import (
     datasets,
     fields,
     glossary,
-    harvesting,
     search,
     sources,
     statutes,
-    writeback,
 )
 from accord.catalog.dictionary import FORMATS, build_dictionary
-from accord.catalog.harvest.model import HarvestCancelled
+from accord.catalog.harvest import runs as harvesting
+from accord.catalog.harvest import writeback
 from accord.catalog.models import CatalogField, Dataset, HarvestRun, Source
-from accord.errors import AccordError
 from accord.web.deps import (
     MAX_ID,
     BodyId,
@@ -201,21 +199,11 @@ def api_harvest(
     name: str,
     request: Request,
     session: DbSession,
-    background: BackgroundTasks,
     actor: Annotated[Actor, Depends(require(Action.HARVEST))],
 ) -> RunOut:
-    """Start a harvest; poll GET /harvests/{id} for progress and the drift report."""
-    run = harvesting.start_harvest(session, actor, name)
-    background.add_task(_run_quietly, get_settings(request), actor, run.id)
-    return RunOut.of(run)
-
-
-def _run_quietly(settings: Any, actor: Actor, run_id: RowId) -> None:
-    # The outcome is recorded on the run; a failure is not the HTTP request's error.
-    try:
-        harvesting.execute_harvest(settings, actor, run_id)
-    except (HarvestCancelled, AccordError):
-        return
+    """Queue a harvest for the worker; poll GET /harvests/{id} for progress and the drift
+    report."""
+    return RunOut.of(harvesting.start_harvest(session, actor, name))
 
 
 @router.get("/harvests/{run_id}")

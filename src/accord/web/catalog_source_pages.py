@@ -1,8 +1,8 @@
 """Source pages: registering sources, harvesting them with progress and cancellation, the
 drift report, and writing definitions back to a database after a preview.
 
-A harvest runs after the response, once the run that tracks it is committed; the pages only
-read the run. Included by ``catalog_pages.router`` (prefix ``/catalog``).
+A harvest is a job: the page queues it and a worker process runs it; the pages only read the
+run and its job. Included by ``catalog_pages.router`` (prefix ``/catalog``).
 """
 
 from __future__ import annotations
@@ -11,19 +11,17 @@ import json
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
-from accord.catalog import harvesting
 from accord.catalog.datasets import list_datasets
+from accord.catalog.harvest import runs as harvesting
 from accord.catalog.harvest.errors import SourceUnavailable, WriteBackNotSupported
-from accord.catalog.harvest.model import HarvestCancelled
+from accord.catalog.harvest.writeback import apply_write_back, preview_write_back
 from accord.catalog.sources import add_source, describe, get_source, list_sources
-from accord.catalog.writeback import apply_write_back, preview_write_back
-from accord.config import Settings
-from accord.errors import AccordError, Conflict, Problem, ValidationFailed
+from accord.errors import Conflict, Problem, ValidationFailed
 from accord.web import catalog_forms as forms
 from accord.web.deps import (
     DbSession,
@@ -120,27 +118,15 @@ def source_page(request: Request, session: DbSession, actor: Viewer, name: str) 
     )
 
 
-def _run_harvest(settings: Settings, actor: Actor, run_id: RowId) -> None:
-    """Run after the response, once the run is committed. How it ended is recorded on the run
-    (and shown on its page), so an expected failure is not logged again here."""
-    try:
-        harvesting.execute_harvest(settings, actor, run_id)
-    except (HarvestCancelled, AccordError):
-        return
-    except Exception:  # the top of a background task: nothing above it would log this
-        log.exception("harvest run %s failed unexpectedly", run_id)
-
-
 @router.post("/sources/{name}/harvest")
 def source_harvest(
     request: Request,
     session: DbSession,
     name: str,
-    background: BackgroundTasks,
     actor: Annotated[Actor, Depends(require(Action.HARVEST))],
 ) -> Response:
+    """Queue the harvest; a worker (``accord worker``, started by ``accord serve``) runs it."""
     run = harvesting.start_harvest(session, actor, name)
-    background.add_task(_run_harvest, get_settings(request), actor, run.id)
     return RedirectResponse(f"/catalog/harvests/{run.id}", status_code=303)
 
 

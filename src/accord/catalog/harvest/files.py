@@ -27,8 +27,9 @@ import duckdb
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from accord.catalog.harvest.model import Harvest, HarvestedDataset, HarvestedField, Progress
+from accord.catalog.harvest.model import Harvest, HarvestedDataset, HarvestedField
 from accord.errors import Problem, ValidationFailed
+from accord.jobs.progress import Progress
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 SAMPLE_ROWS = 1000  # Excel rows looked at to infer a column's type

@@ -6,8 +6,9 @@ harvester never writes to the catalog itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from accord.jobs.progress import JobCancelled
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,11 @@ class Harvest:
     warnings: list[str] = field(default_factory=list)  # e.g. a table that could not be read
 
 
-class HarvestCancelled(Exception):
-    """The caller asked to stop; nothing has been written."""
+class HarvestCancelled(JobCancelled):
+    """The caller asked to stop; nothing has been written.
 
+    Harvesters take a ``accord.jobs.progress.Progress``, called between datasets; raising
+    this from it stops the harvest cleanly."""
 
-# progress(done, total, what): called between datasets; raising HarvestCancelled stops cleanly.
-Progress = Callable[[int, int, str], None]
+    def __init__(self, message: str = "Cancelled; the catalog was not changed.") -> None:
+        super().__init__(message)

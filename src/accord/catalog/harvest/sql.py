@@ -23,7 +23,7 @@ re-exported here so callers find both directions in one module.
 
 from __future__ import annotations
 
-from accord.catalog.harvest.model import Harvest, HarvestedDataset, HarvestedField, Progress
+from accord.catalog.harvest.model import Harvest, HarvestedDataset, HarvestedField
 from accord.catalog.harvest.sql_catalogs import (
     PROGRESS_EVERY,
     Catalog,
@@ -38,6 +38,7 @@ from accord.catalog.harvest.sql_writeback import (
     apply_comments,
     comment_statements,
 )
+from accord.jobs.progress import Progress
 
 __all__ = ["CommentTarget", "apply_comments", "comment_statements", "harvest_database"]
 

@@ -25,8 +25,8 @@ from sqlalchemy.exc import CompileError, DBAPIError, NoSuchTableError
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import NullType, TypeEngine
 
-from accord.catalog.harvest.model import Progress
 from accord.catalog.harvest.sql_connect import choose_schemas
+from accord.jobs.progress import Progress
 
 TableKey = int | tuple[str, str]  # a PostgreSQL oid, or (schema, table) elsewhere
 # key, schema, name, kind ("table" | "view"), comment, row-count estimate

@@ -13,11 +13,12 @@ from accord.auth import models as auth_models
 from accord.catalog import models as catalog_models
 from accord.db.base import Base
 from accord.db.migrate import include_object
+from accord.jobs import models as job_models
 from accord.lifecycle import models as lifecycle_models
 from accord.releases import models as release_models
 
 # every model module, so that Base.metadata holds every table (tests/db checks the list)
-MODEL_MODULES = (auth_models, catalog_models, lifecycle_models, release_models)
+MODEL_MODULES = (auth_models, catalog_models, job_models, lifecycle_models, release_models)
 
 connection = context.config.attributes["connection"]
 

@@ -5,7 +5,7 @@
   "use strict";
   document.documentElement.classList.add("js");
   var box = document.getElementById("harvest");
-  if (!box || box.dataset.status !== "running") {
+  if (!box || (box.dataset.status !== "running" && box.dataset.status !== "queued")) {
     return;
   }
   var bar = document.getElementById("harvest-progress");
@@ -19,8 +19,9 @@
         return response.json();
       })
       .then(function (run) {
-        if (run.status !== "running") {
-          // The finished page carries the drift report; drop a "?notice=" that no longer fits.
+        if (run.status !== box.dataset.status) {
+          // A worker took it, or it ended (the finished page carries the drift report); drop a
+          // "?notice=" that no longer fits.
           window.location.replace(window.location.pathname);
           return;
         }

@@ -1,4 +1,5 @@
-"""Pushing definitions into the source database as column comments.
+"""Pushing definitions into the source database as column comments: the service (who may,
+preview, confirm, audit). The dialect work (statements per database) is ``sql_writeback``.
 
 Two steps: ``preview_write_back`` shows the exact statements and a digest of them;
 ``apply_write_back`` runs them only if the digest the person confirmed still matches, so what

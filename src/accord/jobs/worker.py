@@ -1,0 +1,189 @@
+"""The worker: claim a queued job, run its handler with a heartbeat, record how it ended.
+
+Claiming is one conditional UPDATE (``status='queued'`` → ``'running'``) after picking a
+candidate; on PostgreSQL the pick uses ``FOR UPDATE SKIP LOCKED`` so several workers never
+wait on each other, on SQLite the write lock serialises claims. Either way exactly one worker
+wins a job. While a handler runs, a thread renews ``heartbeat_at``; if the process is killed
+the heartbeat stops and ``sweep_stale`` (run by every worker and by ``accord serve`` at
+start-up) marks the job failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from accord.config import Settings
+from accord.db.base import utcnow
+from accord.db.engine import transaction
+from accord.jobs import registry, service
+from accord.jobs.models import Job
+from accord.jobs.progress import JobCancelled, JobFailed, Progress
+
+log = logging.getLogger("accord.jobs")
+
+
+class WorkerStopping(Exception):
+    """The worker was asked to stop (SIGTERM, Ctrl+C) while a job ran."""
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:128]
+
+
+def claim_next(settings: Settings, me: str, kinds: list[str] | None = None) -> int | None:
+    """Take the oldest queued job of a kind this process can run; None if there is none."""
+    kinds = registry.kinds() if kinds is None else kinds
+    if not kinds:
+        return None
+    with transaction(settings) as session:
+        candidate = session.scalar(
+            select(Job.id)
+            .where(Job.status == "queued", Job.kind.in_(kinds))
+            .order_by(Job.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if candidate is None:
+            return None
+        now = utcnow()
+        claimed = session.execute(
+            update(Job)
+            .where(Job.id == candidate, Job.status == "queued")
+            .values(status="running", worker_id=me, started_at=now, heartbeat_at=now)
+        )
+        return candidate if claimed.rowcount else None  # type: ignore[attr-defined]
+
+
+@contextmanager
+def heartbeat(settings: Settings, job_id: int, me: str) -> Iterator[None]:
+    """Renew the job's heartbeat every ``job_heartbeat_seconds`` until the block ends."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(settings.job_heartbeat_seconds):
+            try:
+                service.beat(settings, job_id, me)
+            except Exception:  # a busy database: try again at the next beat
+                log.warning("heartbeat of job %s failed", job_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"job-{job_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    result: object = None  # what the handler returned, for an in-process caller
+
+
+def run_job(
+    settings: Settings,
+    job_id: int,
+    me: str,
+    *,
+    progress: Progress | None = None,
+    stopping: threading.Event | None = None,
+    reraise: bool = False,
+) -> Outcome:
+    """Run a job this worker has claimed and record how it ended.
+
+    ``progress`` also receives every report (a foreground command's progress bar);
+    ``reraise`` hands the handler's exception back to a foreground caller after recording it.
+    """
+    with transaction(settings) as session:
+        job = service.get_job(session, job_id)
+        kind, subject, who = job.kind, job.subject, job.who
+    handler = registry.handler_for(kind)
+
+    def report(done: int, total: int, what: str) -> None:
+        if service.report_progress(settings, job_id, me, done, total, what):
+            raise JobCancelled()
+        if stopping is not None and stopping.is_set():
+            raise WorkerStopping()
+        if progress is not None:
+            progress(done, total, what)
+
+    status, message, result = "failed", "", None
+    try:
+        if handler is None:
+            raise JobFailed(f"No worker here knows how to run a {kind!r} job.")
+        with heartbeat(settings, job_id, me):
+            result = handler(registry.JobContext(settings, job_id, kind, subject, who, report))
+        status = "succeeded"
+    except JobCancelled as exc:
+        status, message = "cancelled", exc.message
+        if reraise:
+            raise
+    except KeyboardInterrupt:
+        status, message = "cancelled", "Interrupted by the person who started it."
+        raise
+    except WorkerStopping:
+        message = "Interrupted: the worker was stopped before this job finished."
+        if reraise:
+            raise
+    except JobFailed as exc:
+        message = exc.message
+        if reraise:
+            raise
+    except Exception as exc:
+        message = f"Stopped on an unexpected error ({type(exc).__name__}); see the worker log."
+        if reraise:
+            raise
+        log.exception("job %s (%s) failed unexpectedly", job_id, kind)
+    finally:
+        # Also reached on KeyboardInterrupt and on errors re-raised to a foreground caller:
+        # the job is never left "running" by a process that is still alive to say so.
+        with transaction(settings) as session:
+            service.finish(session, job_id, status, message, me)
+            status = service.get_job(session, job_id).status
+    return Outcome(status, result)
+
+
+def run_pending(settings: Settings, me: str | None = None) -> int:
+    """Run every queued job this process can run, one after another; how many ran.
+
+    What ``accord worker`` does in its loop, usable by tests and one-shot commands."""
+    me = me or worker_id()
+    count = 0
+    while (job_id := claim_next(settings, me)) is not None:
+        run_job(settings, job_id, me)
+        count += 1
+    return count
+
+
+def run_worker(
+    settings: Settings,
+    stopping: threading.Event,
+    *,
+    alive: Callable[[], bool] = lambda: True,
+    announce: Callable[[str], None] = lambda _: None,
+) -> None:
+    """Claim and run jobs until ``stopping`` is set or ``alive()`` turns false."""
+    me = worker_id()
+    swept_at = 0.0
+    announce(f"Worker {me} runs: {', '.join(registry.kinds()) or 'nothing'}.")
+    while not stopping.is_set() and alive():
+        now = utcnow().timestamp()
+        if now - swept_at >= settings.job_stale_seconds / 2:
+            for stale in service.sweep_stale(settings):
+                announce(f"Job {stale} was interrupted by a stopped worker; marked failed.")
+            swept_at = now
+        job_id = claim_next(settings, me)
+        if job_id is None:
+            stopping.wait(settings.job_poll_seconds)
+            continue
+        outcome = run_job(settings, job_id, me, stopping=stopping)
+        announce(f"Job {job_id}: {outcome.status}.")
