@@ -106,3 +106,16 @@ def test_every_move_is_recorded_in_the_shared_history(settings: Settings) -> Non
         ]
         assert moves[0].at <= moves[1].at
         assert session.query(StateChange).filter_by(lifecycle="other").count() == 0
+
+
+def test_moves_accord_makes_itself_are_never_offered_to_people() -> None:
+    from accord.jobs.models import Job
+    from accord.jobs.states import JOB
+
+    job = Job(id=3, kind="harvest", status="queued", who="sam")
+    admin = Actor(9, "root", frozenset({Role.ADMIN}))
+    assert JOB.verbs(job, admin) == frozenset()
+    with pytest.raises(PermissionDenied, match=r"Only Accord itself makes this move \(job.claim\)"):
+        JOB.check(job, admin, "claim")
+    with pytest.raises(ValueError, match="not a move from running"):
+        JOB.record(None, 3, "claim", JOB.states.RUNNING, "w:1")  # type: ignore[arg-type]

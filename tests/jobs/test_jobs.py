@@ -27,6 +27,7 @@ from accord.db.engine import transaction
 from accord.jobs import registry, service
 from accord.jobs.models import Job
 from accord.jobs.progress import JobFailed
+from accord.jobs.states import JOB
 from accord.jobs.worker import claim_next, run_job, run_pending
 from tests.factories import make_user
 
@@ -69,6 +70,14 @@ def test_a_queued_job_is_run_by_a_worker_with_its_progress_recorded(settings: Se
     assert (job.status, job.done, job.total, job.message) == ("succeeded", 3, 3, "")
     assert job.worker_id == "w:1" and job.started_at and job.finished_at and job.who == "eli"
     assert run_pending(settings, "w:1") == 0  # nothing is run twice
+    assert _moves(settings, job_id) == [("claim", "queued", "running", "w:1"),
+                                        ("succeed", "running", "succeeded", "w:1")]
+
+
+def _moves(settings: Settings, job_id: int) -> list[tuple[str, str, str, str]]:
+    """The job's moves as the shared lifecycle history has them."""
+    with transaction(settings) as session:
+        return [(m.verb, m.from_state, m.to_state, m.actor) for m in JOB.history(session, job_id)]
 
 
 def test_only_one_worker_claims_a_job(settings: Settings) -> None:
@@ -89,6 +98,8 @@ def test_cancel_stops_a_running_job_and_a_queued_one_at_once(settings: Settings)
     job = _job(settings, running)
     assert outcome.status == job.status == "cancelled" and job.done == 1  # stopped at step 1
     assert run_pending(settings, "w:1") == 0  # the queued one is not run
+    assert [m[0] for m in _moves(settings, running)] == ["claim", "stop"]
+    assert _moves(settings, queued) == [("cancel", "queued", "cancelled", "eli")]
 
 
 def test_a_failing_handler_marks_the_job_failed_with_its_message(settings: Settings) -> None:
@@ -116,6 +127,8 @@ def test_a_stale_heartbeat_is_swept_but_a_live_one_is_not(settings: Settings) ->
     with transaction(settings) as session:
         assert not service.finish(session, dead, "succeeded", "", "gone:1")
     assert _job(settings, dead).status == "failed"
+    assert [m[:3] for m in _moves(settings, dead)] == [
+        ("claim", "queued", "running"), ("interrupt", "running", "failed")]
 
 
 # The crash test: a real worker process, killed with SIGKILL in the middle of a harvest.

@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from accord.auth.actor import Actor
+from accord.auth.permissions import Relation
 from accord.db.base import Base, UtcDateTime, utcnow
 
-JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 ACTIVE = ("queued", "running")
 
 
@@ -34,3 +35,6 @@ class Job(Base):
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    def relations_to(self, actor: Actor) -> frozenset[Relation]:
+        return frozenset({Relation.OWNER}) if self.who == actor.username else frozenset()

@@ -17,6 +17,7 @@ from accord.db.base import utcnow
 from accord.db.engine import transaction
 from accord.errors import NotFound
 from accord.jobs.models import Job
+from accord.jobs.states import ENDINGS, JOB, JobState
 
 INTERRUPTED = (
     "Interrupted: the worker running this job stopped (no heartbeat since {since:%H:%M:%S} "
@@ -31,11 +32,12 @@ def enqueue(
     command that runs its own job, so no other worker can take it)."""
     now = utcnow()
     job = Job(kind=kind, subject=subject[:200], who=who[:64], status="queued", created_at=now)
-    if claim_as:
-        job.status, job.worker_id, job.started_at, job.heartbeat_at = (
-            "running", claim_as, now, now)
     session.add(job)
     session.flush()
+    if claim_as:
+        job.status, job.worker_id, job.started_at, job.heartbeat_at = (
+            JOB.move("claim").target.value, claim_as, now, now)
+        JOB.record(session, job.id, "claim", JobState.QUEUED, claim_as)
     return job
 
 
@@ -58,12 +60,13 @@ def list_jobs(
 
 
 def request_cancel(
-    session: Session, job_id: int, message: str = "Cancelled before it started."
+    session: Session, job_id: int, message: str = "Cancelled before it started.", by: str = ""
 ) -> Job:
     """A queued job is cancelled at once; a running one stops at its next progress point."""
     job = get_job(session, job_id)
-    if job.status == "queued":
-        job.status, job.message, job.finished_at = "cancelled", message, utcnow()
+    if job.status == JobState.QUEUED:
+        JOB.record(session, job.id, "cancel", JobState.QUEUED, by or job.who, message)
+        job.status, job.message, job.finished_at = JobState.CANCELLED.value, message, utcnow()
     elif job.status == "running":
         job.cancel_requested = True
     return job
@@ -103,14 +106,17 @@ def finish(
 ) -> bool:
     """End a running job; False if it had already ended (e.g. a sweep failed it). A handler
     may call this inside the transaction that commits its result, so both land together."""
-    query = update(Job).where(Job.id == job_id, Job.status == "running")
+    move = JOB.move(ENDINGS[status])
+    query = update(Job).where(Job.id == job_id, Job.status.in_(move.sources))
     if worker_id:
         query = query.where(Job.worker_id == worker_id)
     values: dict[str, object] = {"status": status, "message": message, "finished_at": utcnow()}
     if done is not None:
         values["done"] = values["total"] = done
-    result = session.execute(query.values(**values))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    ended = bool(session.execute(query.values(**values)).rowcount)  # type: ignore[attr-defined]
+    if ended:
+        JOB.record(session, job_id, move.verb, JobState.RUNNING, worker_id or "accord", message)
+    return ended
 
 
 def sweep_stale(settings: Settings, stale_seconds: float | None = None) -> list[int]:
@@ -126,7 +132,8 @@ def sweep_stale(settings: Settings, stale_seconds: float | None = None) -> list[
         ).all()
         for job in stale:
             since = job.heartbeat_at or job.started_at or job.created_at
-            job.status, job.finished_at = "failed", utcnow()
+            job.status, job.finished_at = JobState.FAILED.value, utcnow()
             job.message = INTERRUPTED.format(since=since)
+            JOB.record(session, job.id, "interrupt", JobState.RUNNING, "accord", job.message)
             swept.append(job.id)
     return swept

@@ -26,6 +26,7 @@ from accord.db.engine import transaction
 from accord.jobs import registry, service
 from accord.jobs.models import Job
 from accord.jobs.progress import JobCancelled, JobFailed, Progress
+from accord.jobs.states import JOB, JobState
 
 log = logging.getLogger("accord.jobs")
 
@@ -46,7 +47,7 @@ def claim_next(settings: Settings, me: str, kinds: list[str] | None = None) -> i
     with transaction(settings) as session:
         candidate = session.scalar(
             select(Job.id)
-            .where(Job.status == "queued", Job.kind.in_(kinds))
+            .where(Job.status == JobState.QUEUED, Job.kind.in_(kinds))
             .order_by(Job.id)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -54,12 +55,16 @@ def claim_next(settings: Settings, me: str, kinds: list[str] | None = None) -> i
         if candidate is None:
             return None
         now = utcnow()
+        claim = JOB.move("claim")
         claimed = session.execute(
             update(Job)
-            .where(Job.id == candidate, Job.status == "queued")
-            .values(status="running", worker_id=me, started_at=now, heartbeat_at=now)
+            .where(Job.id == candidate, Job.status.in_(claim.sources))
+            .values(status=claim.target.value, worker_id=me, started_at=now, heartbeat_at=now)
         )
-        return candidate if claimed.rowcount else None  # type: ignore[attr-defined]
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            return None
+        JOB.record(session, candidate, "claim", JobState.QUEUED, me)
+        return candidate
 
 
 @contextmanager

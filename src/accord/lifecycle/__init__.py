@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, Subject, can, check
 from accord.db.base import utcnow
-from accord.errors import Conflict
+from accord.errors import Conflict, PermissionDenied
 from accord.lifecycle.models import StateChange
 
 S = TypeVar("S", bound=StrEnum)
@@ -49,7 +49,7 @@ class Transition(Generic[S, T]):
     verb: str
     sources: frozenset[S]
     target: S
-    action: Action
+    action: Action | None  # None: a move Accord makes itself (a worker), never a person
     guards: tuple[Guard[T], ...] = ()
     label: str = ""  # the words a page puts on its button
 
@@ -75,7 +75,9 @@ class Lifecycle(Generic[S, T]):
         return [
             t
             for t in self._from(self.state_of(subject))
-            if can(actor, t.action, subject) and self._refusal(t, subject, actor) is None
+            if t.action is not None
+            and can(actor, t.action, subject)
+            and self._refusal(t, subject, actor) is None
         ]
 
     def verbs(self, subject: T, actor: Actor) -> frozenset[str]:
@@ -90,6 +92,8 @@ class Lifecycle(Generic[S, T]):
         move = next((t for t in self._from(state) if t.verb == verb), None)
         if move is None:
             raise self._invalid(subject, state, verb, f"it is {_words(state)}")
+        if move.action is None:
+            raise PermissionDenied(f"Only Accord itself makes this move ({self.name}.{verb}).")
         check(actor, move.action, subject)
         reason = self._refusal(move, subject, actor)
         if reason is not None:
@@ -103,19 +107,36 @@ class Lifecycle(Generic[S, T]):
         state = self.state_of(subject)
         move = self.check(subject, actor, verb)
         self.set_state(subject, move.target)
+        self.record(session, self.key_of(subject), verb, state, actor.username, note)
+        return move
+
+    def move(self, verb: str) -> Transition[S, T]:
+        """The declared move, for code that makes it with one conditional UPDATE (a job claimed
+        by one of several workers) rather than on a loaded record."""
+        found = next((t for t in self.transitions if t.verb == verb), None)
+        if found is None:
+            raise ValueError(f"{self.name} has no transition {verb!r}")
+        return found
+
+    def record(
+        self, session: Session, key: int | str, verb: str, state: S, by: str, note: str = ""
+    ) -> None:
+        """Write a move made from ``state`` into the shared history."""
+        move = self.move(verb)
+        if state not in move.sources:
+            raise ValueError(f"{self.name}.{verb} is not a move from {state.value}")
         session.add(
             StateChange(
                 lifecycle=self.name,
-                subject_id=str(self.key_of(subject)),
+                subject_id=str(key),
                 verb=verb,
                 from_state=state.value,
                 to_state=move.target.value,
-                actor=actor.username,
+                actor=by,
                 at=utcnow(),
-                note=note,
+                note=note[:2000],
             )
         )
-        return move
 
     def history(self, session: Session, key: int | str) -> list[StateChange]:
         """Every move of one record, oldest first."""

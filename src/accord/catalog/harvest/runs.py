@@ -63,7 +63,9 @@ def start_harvest(
 def cancel_harvest(session: Session, actor: Actor, run_id: int) -> HarvestRun:
     check(actor, Action.HARVEST)
     run = _run(session, run_id)
-    service.request_cancel(session, run.job_id, f"Cancelled before it started; {NOT_CHANGED}.")
+    service.request_cancel(
+        session, run.job_id, f"Cancelled before it started; {NOT_CHANGED}.", actor.username
+    )
     return run
 
 
