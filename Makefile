@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint typecheck test-sqlite test-postgres bench clean
+.PHONY: run test lint typecheck test-sqlite test-postgres bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,18 @@ test-postgres: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench $(ONLY)
+
+## Mutation testing (cosmic-ray) of MUTATE against the fast permission and audit tests; not
+## part of `make test` (it runs the tests once per mutant). Survivors are listed at the end.
+MUTATE       ?= src/accord/auth
+MUTATION_DIR := $(VENV)/mutation
+mutation: $(VENV)/.installed-test
+	mkdir -p $(MUTATION_DIR)
+	printf '[cosmic-ray]\nmodule-path = "$(MUTATE)"\ntimeout = 300.0\nexcluded-modules = []\ntest-command = "$(abspath $(BIN))/pytest -x -q -p no:randomly -p no:cacheprovider tests/auth"\n\n[cosmic-ray.distributor]\nname = "local"\n' > $(MUTATION_DIR)/config.toml
+	rm -f $(MUTATION_DIR)/session.sqlite
+	$(BIN)/cosmic-ray init $(MUTATION_DIR)/config.toml $(MUTATION_DIR)/session.sqlite
+	$(BIN)/cosmic-ray exec $(MUTATION_DIR)/config.toml $(MUTATION_DIR)/session.sqlite
+	$(BIN)/cr-report $(MUTATION_DIR)/session.sqlite --surviving-only
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

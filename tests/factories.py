@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import Executable, select, text
 
 from accord.auth.actor import Actor, actor_for
 from accord.auth.models import Department
@@ -30,7 +30,7 @@ def make_user(settings: Settings, username: str, *roles: str, department: str = 
         return actor_for(user)
 
 
-def tamper_with_audit_log(settings: Settings, sql: str) -> None:
+def tamper_with_audit_log(settings: Settings, sql: str | Executable) -> None:
     """Someone with database rights removes the append-only guard and changes rows."""
     engine = get_engine(settings.resolved_database_url)
     with engine.begin() as conn:
@@ -39,6 +39,6 @@ def tamper_with_audit_log(settings: Settings, sql: str) -> None:
         else:
             conn.execute(text("DROP TRIGGER audit_entry_no_update"))
             conn.execute(text("DROP TRIGGER audit_entry_no_delete"))
-        conn.execute(text(sql))
+        conn.execute(text(sql) if isinstance(sql, str) else sql)
         if engine.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE audit_entry ENABLE TRIGGER audit_entry_append_only"))
