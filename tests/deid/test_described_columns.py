@@ -13,6 +13,7 @@ import pytest
 
 from accord.deid.findings import Finding, Severity
 from accord.deid.io.files import assess_document, load_release_inputs, release_files
+from accord.deid.model.tables import read_table
 from accord.deid.release import release_loaded
 
 # the table of the issue: Alpine 0-17 = 3 and 18-44 = 7 are small, and 65+ = 5 follows from Total
@@ -217,3 +218,16 @@ def test_report_html_reads_as_the_page_does(tmp_path):
     main, details = page.split("Details for the reviewer")
     assert "degrees of freedom" not in main and "§16" not in main
     assert "degrees of freedom" in details
+
+
+def test_a_label_a_spreadsheet_would_run_is_published_as_text_and_reads_back(tmp_path):
+    """table.csv is opened in spreadsheets: a county named like a formula is written behind an
+    apostrophe (OWASP), and the file read back (as an earlier release is) gives the name."""
+    attack = "=HYPERLINK(\"http://evil.example\")"  # no comma: the input is plain CSV
+    files, _ = release(tmp_path, WIDE_CSV.replace("Colusa", attack), WIDE_SPEC)
+    assert files is not None
+    assert "'=HYPERLINK" in files["table.csv"] and "\n=HYPERLINK" not in files["table.csv"]
+    (tmp_path / "published.csv").write_text(files["table.csv"])
+    table, findings = read_table(tmp_path / "published.csv")
+    assert table is not None and not findings
+    assert attack in table.columns["County"]

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from accord.csv_cells import safe_row
 from accord.deid.disclosure.published import audit_loaded
 from accord.deid.findings import Finding, Severity
 from accord.deid.io.output import render_human, render_odp, to_markdown
@@ -269,8 +270,8 @@ def score_document(unit: Any) -> tuple[dict[str, Any] | None, list[Finding]]:
 def csv_text(header: list[str], rows: list[list[str]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(safe_row(header))  # a label a spreadsheet would run is written as text
+    writer.writerows(safe_row(row) for row in rows)
     return buf.getvalue()
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from accord.csv_cells import restored
 from accord.deid.findings import Finding
 from accord.deid.model.availability import no_data_margins, read_availability
 from accord.deid.model.cube import Cube, cube_from_codes
@@ -84,9 +85,10 @@ def read_table(path: Path) -> tuple[LongTable | None, list[Finding]]:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh, delimiter=_delimiter(fh.readline()))
             fh.seek(0)
-            header = next(reader, None)
-            if header is None:
+            first = next(reader, None)
+            if first is None:
                 return None, [Finding("empty-table", "11.1", f"{path} is empty")]
+            header = [restored(h) for h in first]  # a released table.csv reads back as it was
             data: dict[str, list[str]] = {h: [] for h in header}
             for i, rec in enumerate(reader, start=2):
                 if len(rec) != len(header):
@@ -98,7 +100,7 @@ def read_table(path: Path) -> tuple[LongTable | None, list[Finding]]:
                         )
                     ]
                 for h, v in zip(header, rec, strict=True):
-                    data[h].append(v)
+                    data[h].append(restored(v))
             return LongTable(header, data), []
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return None, [Finding("bad-table", "11.1", f"cannot read {path}: {exc}")]
