@@ -327,3 +327,18 @@ def test_request_size_limit_applies(settings: Settings, app_client: TestClient) 
         "/api/v1/deid/assess", headers=_headers(settings), files=_upload(table=big)
     )
     assert response.status_code == 413
+
+
+# 600 bytes that safe YAML loading expands to 9^9 strings: walking or printing it takes minutes
+ALIAS_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n"
+    for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+) + "dimensions: *i\ncount: n\n"
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(settings: Settings, app_client: TestClient) -> None:
+    response = app_client.post(
+        "/api/v1/deid/assess", headers=_headers(settings), files=_upload(spec=ALIAS_BOMB)
+    )
+    assert response.status_code == 422
+    assert "aliases (*name) are not accepted" in response.text

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from accord import plain_yaml
 from accord.catalog.classifier.detectors import DETECTORS
 from accord.catalog.classifier.model import VOCABULARY
 from accord.errors import Problem, ValidationFailed
@@ -236,8 +237,8 @@ def parse_rules(text: str, origin: str = "rules") -> RuleSet:
     """Validate and compile rule-file text; raise ``ValidationFailed`` listing every problem."""
     reader = _Reader()
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = plain_yaml.load(text)
+    except (yaml.YAMLError, ValueError) as exc:
         raise ValidationFailed(
             [Problem(field=origin, message=f"is not valid YAML: {exc}")],
             f"The classifier rule file {origin} could not be read.",

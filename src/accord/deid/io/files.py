@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from accord import plain_yaml
 from accord.csv_cells import safe_row
 from accord.deid.disclosure.published import audit_loaded
 from accord.deid.findings import Finding, Severity
@@ -112,7 +113,7 @@ def _escaping_files(spec_path: Path, folder: Path) -> list[Finding]:
     """Files the SPEC names (hierarchies, previously_suppressed) that are not plain names of
     files present in ``folder``."""
     try:
-        raw = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+        raw = plain_yaml.load(spec_path.read_text(encoding="utf-8"))
     except (OSError, ValueError, yaml.YAMLError):  # ValueError: not UTF-8, a bad date
         return []  # load_spec reports an unreadable SPEC in its own words
     if not isinstance(raw, Mapping):

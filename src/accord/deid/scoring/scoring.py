@@ -6,6 +6,7 @@ normative ones; problems in it come back as findings rather than exceptions.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,8 +85,12 @@ def describe_value(value: Any) -> str:
     """A wrong value as a finding quotes it: its type and (shortened) the value itself."""
     if value is None or isinstance(value, bool):
         return type_name(value) if value is None else f"boolean {str(value).lower()}"
-    text = repr(value)
+    text = _SHORT.repr(value)  # never the whole of a huge value: only what is shown
     return f"{type_name(value)} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
 
 
 class _Bad(Exception):

@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from accord import plain_yaml
 from accord.deid.findings import Finding
 from accord.deid.scoring.scoring import describe_value, type_name
 from accord.deid.spec.params import Parameters, parameters_from_mapping
@@ -930,7 +931,7 @@ def load_spec(path: Path) -> tuple[TableSpec | None, list[Finding]]:
     except OSError as exc:
         return None, [Finding("bad-spec", "11", f"cannot read SPEC {path}: {exc}")]
     try:
-        raw = yaml.safe_load(text)
+        raw = plain_yaml.load(text)
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date such as 2020-13-45
         return None, [Finding("bad-spec", "11", f"cannot read SPEC {path}: {exc}")]
     return parse_spec(raw, path.parent)
