@@ -2,7 +2,7 @@
 descriptions, the statute check, steward assignment, and the security officer's queue of
 classification suggestions with single, ticked and by-pattern decisions.
 
-As in ``catalog_pages``, handlers only turn forms into service calls; the workflow's rules
+As in ``datasets``, handlers only turn forms into service calls; the workflow's rules
 (who may review, what a send-back needs, what a pattern matches) are the services' own. A
 refused form is shown again on the page it came from, with status 422 and every problem.
 """
@@ -24,8 +24,6 @@ from accord.catalog.sources import list_sources
 from accord.db.engine import transaction
 from accord.errors import Problem, ValidationFailed
 from accord.lifecycle import InvalidTransition
-from accord.web import catalog_forms as forms
-from accord.web import catalog_pages
 from accord.web.deps import (
     MAX_ID,
     DbSession,
@@ -34,7 +32,8 @@ from accord.web.deps import (
     get_settings,
     require,
 )
-from accord.web.describe_views import STATUS_LABELS, label_names
+from accord.web.pages.catalog import datasets, forms
+from accord.web.pages.catalog.views import STATUS_LABELS, label_names
 from accord.web.render import render
 
 router = APIRouter(prefix="/catalog", dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -126,7 +125,7 @@ def my_work_submit(
             count = describing.submit_for_review(session, actor, field_ids)
     except (ValidationFailed, InvalidTransition) as exc:
         if dataset_id is not None:
-            return catalog_pages._dataset_page(
+            return datasets._dataset_page(
                 request, session, actor, dataset_id, exc.status, exc.listed(), failed="submit"
             )
         return _my_work_page(request, session, actor, exc.status, exc.listed())
@@ -143,7 +142,7 @@ def field_submit(
         with session.begin_nested():
             describing.submit_for_review(session, actor, [field_id])
     except (ValidationFailed, InvalidTransition) as exc:
-        return catalog_pages._field_page(
+        return datasets._field_page(
             request, session, actor, field_id, exc.status, exc.listed(), "workflow"
         )
     return forms.done(f"/catalog/fields/{field_id}", "submitted_for_review")
@@ -173,7 +172,7 @@ def field_review(
             return _my_work_page(
                 request, session, actor, exc.status, exc.listed(), field_id, note
             )
-        return catalog_pages._field_page(
+        return datasets._field_page(
             request, session, actor, field_id, exc.status, exc.listed(), "workflow",
             {"note": note},
         )
@@ -219,7 +218,7 @@ def dataset_assign(
             )
     except ValidationFailed as exc:
         form = {"steward": steward, "scope": scope, "field_ids": field_ids or []}
-        return catalog_pages._dataset_page(
+        return datasets._dataset_page(
             request, session, actor, dataset_id, 422, exc.problems, failed="assign", assign=form
         )
     return forms.done(f"/catalog/datasets/{dataset_id}", "fields_assigned")
@@ -376,7 +375,7 @@ def field_suggestions_decide(
         with session.begin_nested():
             suggestions.decide(session, actor, chosen, accept=accept)
     except ValidationFailed as exc:
-        return catalog_pages._field_page(
+        return datasets._field_page(
             request, session, actor, field_id, 422, exc.problems, "suggestions"
         )
     return forms.done(

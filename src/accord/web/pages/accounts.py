@@ -60,7 +60,9 @@ def health() -> dict[str, str]:
 
 @router.get("/login", dependencies=[Depends(public())])
 def login_page(request: Request, next: str = "/") -> Response:
-    return render(request, "login.html", {"next": safe_next(next), "notice": notice(request)})
+    return render(
+        request, "accounts/login.html", {"next": safe_next(next), "notice": notice(request)}
+    )
 
 
 @router.post("/login", dependencies=[Depends(public())])
@@ -91,7 +93,7 @@ def login(
     if error is not None:
         return render(
             request,
-            "login.html",
+            "accounts/login.html",
             {"next": safe_next(next), "error": error.message, "username": username},
             status_code=error.status,
         )
@@ -121,7 +123,7 @@ def logout(
 
 @router.get("/")
 def home(request: Request, actor: Annotated[Actor, Depends(require(Action.VIEW_HOME))]) -> Response:
-    return render(request, "home.html", {"roles": sorted(r.value for r in actor.roles)})
+    return render(request, "accounts/home.html", {"roles": sorted(r.value for r in actor.roles)})
 
 
 @router.get("/admin/users")
@@ -143,7 +145,7 @@ def _users(
 ) -> Response:
     return render(
         request,
-        "users.html",
+        "accounts/users.html",
         {
             "users": list_users(session, actor),
             "departments": list_departments(session),
@@ -210,7 +212,7 @@ def audit_page(
     before: OptionalQueryId = None,
 ) -> Response:
     entries = audit.list_entries(session, actor, before=before, limit=50)
-    return render(request, "audit.html", {"entries": entries})
+    return render(request, "accounts/audit.html", {"entries": entries})
 
 
 @router.get("/audit/verify")
@@ -220,7 +222,7 @@ def audit_verify_page(
     actor: Annotated[Actor, Depends(require(Action.VERIFY_AUDIT))],
 ) -> Response:
     result = audit.verify(session, actor, get_settings(request).key)
-    return render(request, "audit_verify.html", {"result": result})
+    return render(request, "accounts/audit_verify.html", {"result": result})
 
 
 @router.get("/account/tokens")
@@ -232,7 +234,7 @@ def tokens_page(
     assert actor.user_id is not None
     return render(
         request,
-        "tokens.html",
+        "accounts/tokens.html",
         {"tokens": list_tokens(session, actor.user_id), "notice": notice(request)},
     )
 
@@ -252,12 +254,14 @@ def tokens_create(
     except ValidationFailed as exc:
         return render(
             request,
-            "tokens.html",
+            "accounts/tokens.html",
             {"tokens": list_tokens(session, user.id), "problems": exc.problems},
             status_code=422,
         )
     return render(
-        request, "tokens.html", {"tokens": list_tokens(session, user.id), "new_secret": secret}
+        request,
+        "accounts/tokens.html",
+        {"tokens": list_tokens(session, user.id), "new_secret": secret},
     )
 
 

@@ -2,7 +2,7 @@
 drift report, and writing definitions back to a database after a preview.
 
 A harvest runs after the response, once the run that tracks it is committed; the pages only
-read the run. Included by ``catalog_pages.router`` (prefix ``/catalog``).
+read the run. Included by ``datasets.router`` (prefix ``/catalog``).
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from accord.catalog.sources import add_source, describe, get_source, list_source
 from accord.catalog.writeback import apply_write_back, preview_write_back
 from accord.config import Settings
 from accord.errors import AccordError, Conflict, Problem, ValidationFailed
-from accord.web import catalog_forms as forms
 from accord.web.deps import (
     DbSession,
     RowId,
     get_settings,
     require,
 )
-from accord.web.describe_views import progress_of
+from accord.web.pages.catalog import forms
+from accord.web.pages.catalog.views import progress_of
 from accord.web.render import render
 
 log = logging.getLogger("accord.web")

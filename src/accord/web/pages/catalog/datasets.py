@@ -1,9 +1,9 @@
 """Catalog pages: datasets and their fields, glossary, statutes, inventory import and export,
-retention, search. Sources, harvests and write-back are in ``catalog_source_pages``, whose
+retention, search. Sources, harvests and write-back are in ``sources``, whose
 routes this router includes.
 
 Handlers only translate between forms and the catalog services (form parsing lives in
-``catalog_forms``); every rule and every permission check is the services' own. Edit controls
+``forms``); every rule and every permission check is the services' own. Edit controls
 are shown only to roles allowed the action, and each POST route requires that action too.
 """
 
@@ -43,8 +43,6 @@ from accord.catalog.statutes import (
     set_field_statutes,
 )
 from accord.errors import Problem, ValidationFailed
-from accord.web import catalog_forms as forms
-from accord.web import catalog_inventory_pages, catalog_library_pages, catalog_source_pages
 from accord.web.deps import (
     MAX_ID,
     DbSession,
@@ -53,7 +51,11 @@ from accord.web.deps import (
     csrf_protect,
     require,
 )
-from accord.web.describe_views import dataset_context, field_context, progress_of
+from accord.web.pages.catalog import forms
+from accord.web.pages.catalog import inventory as inventory_pages
+from accord.web.pages.catalog import library as library_pages
+from accord.web.pages.catalog import sources as source_pages
+from accord.web.pages.catalog.views import dataset_context, field_context, progress_of
 from accord.web.render import render
 
 router = APIRouter(prefix="/catalog", dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -62,9 +64,9 @@ Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 Editor = Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))]
 PAGE_SIZE = 100
 SEARCH_KINDS = {"dataset": "Datasets", "field": "Fields", "term": "Glossary terms"}
-router.include_router(catalog_source_pages.router)
-router.include_router(catalog_library_pages.router)
-router.include_router(catalog_inventory_pages.router)
+router.include_router(source_pages.router)
+router.include_router(library_pages.router)
+router.include_router(inventory_pages.router)
 
 
 # --- Datasets ----------------------------------------------------------------------------------

@@ -15,14 +15,14 @@ from accord.catalog.statutes import (
     list_statutes,
 )
 from accord.errors import Conflict, Problem, ValidationFailed
-from accord.web import catalog_forms as forms
 from accord.web.deps import (
     DbSession,
     require,
 )
+from accord.web.pages.catalog import forms
 from accord.web.render import render
 
-router = APIRouter()  # included by catalog_pages, which adds the prefix and the CSRF check
+router = APIRouter()  # included by datasets.router, which adds the prefix and the CSRF check
 
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 Editor = Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))]

@@ -17,15 +17,15 @@ from accord.catalog.datasets import (
 )
 from accord.catalog.dictionary import FORMATS
 from accord.errors import Problem, ValidationFailed
-from accord.web import catalog_forms as forms
 from accord.web.deps import (
     DbSession,
     get_settings,
     require,
 )
+from accord.web.pages.catalog import forms
 from accord.web.render import render
 
-router = APIRouter()  # included by catalog_pages, which adds the prefix and the CSRF check
+router = APIRouter()  # included by datasets.router, which adds the prefix and the CSRF check
 
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 Editor = Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))]
