@@ -22,7 +22,7 @@ from accord.auth.users import (
     list_users,
 )
 from accord.db.engine import transaction
-from accord.errors import NotAuthenticated, TooManyAttempts, ValidationFailed
+from accord.errors import NotAuthenticated, Problem, TooManyAttempts
 from accord.web.deps import (
     SESSION_COOKIE,
     DbSession,
@@ -32,6 +32,7 @@ from accord.web.deps import (
     public,
     require,
 )
+from accord.web.forms import submit
 from accord.web.render import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -140,7 +141,7 @@ def _users(
     session: DbSession,
     actor: Actor,
     status: int = 200,
-    problems: ValidationFailed | None = None,
+    problems: list[Problem] | None = None,
     form: Mapping[str, object] | None = None,
 ) -> Response:
     return render(
@@ -151,7 +152,7 @@ def _users(
             "departments": list_departments(session),
             "all_roles": list(Role),
             "notice": notice(request),
-            "problems": problems.problems if problems else [],
+            "problems": problems or [],
             "form": form or {},
         },
         status_code=status,
@@ -170,28 +171,28 @@ def users_create(
     department: Annotated[str, Form()] = "",
     roles: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    try:
-        with session.begin_nested():
-            create_user(
-                session,
-                actor,
-                username=username,
-                full_name=full_name,
-                email=email,
-                password=password,
-                department_code=department,
-                roles=roles or [],
-            )
-    except ValidationFailed as exc:
-        form = {
-            "username": username,
-            "full_name": full_name,
-            "email": email,
-            "department": department,
-            "roles": roles or [],
-        }
-        return _users(request, session, actor, 422, exc, form)
-    return RedirectResponse("/admin/users?notice=user_created", status_code=303)
+    form = {
+        "username": username,
+        "full_name": full_name,
+        "email": email,
+        "department": department,
+        "roles": roles or [],
+    }
+    return submit(
+        session,
+        lambda: create_user(
+            session,
+            actor,
+            username=username,
+            full_name=full_name,
+            email=email,
+            password=password,
+            department_code=department,
+            roles=roles or [],
+        ),
+        done=lambda _user: RedirectResponse("/admin/users?notice=user_created", status_code=303),
+        again=lambda exc: _users(request, session, actor, exc.status, exc.listed(), form),
+    )
 
 
 @router.post("/admin/users/{username}/disable")
@@ -248,20 +249,20 @@ def tokens_create(
     days: Annotated[int, Form()] = 30,
 ) -> Response:
     user = get_user(session, actor.username)
-    try:
-        with session.begin_nested():
-            _token, secret = create_token(session, actor, user, name=name, days=days)
-    except ValidationFailed as exc:
-        return render(
+    return submit(
+        session,
+        lambda: create_token(session, actor, user, name=name, days=days),
+        done=lambda created: render(
             request,
             "accounts/tokens.html",
-            {"tokens": list_tokens(session, user.id), "problems": exc.problems},
-            status_code=422,
-        )
-    return render(
-        request,
-        "accounts/tokens.html",
-        {"tokens": list_tokens(session, user.id), "new_secret": secret},
+            {"tokens": list_tokens(session, user.id), "new_secret": created[1]},
+        ),
+        again=lambda exc: render(
+            request,
+            "accounts/tokens.html",
+            {"tokens": list_tokens(session, user.id), "problems": exc.listed()},
+            status_code=exc.status,
+        ),
     )
 
 

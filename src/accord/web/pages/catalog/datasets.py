@@ -51,6 +51,7 @@ from accord.web.deps import (
     csrf_protect,
     require,
 )
+from accord.web.forms import submit
 from accord.web.pages.catalog import forms
 from accord.web.pages.catalog import inventory as inventory_pages
 from accord.web.pages.catalog import library as library_pages
@@ -138,24 +139,24 @@ def dataset_register(
     form: Annotated[RegisterForm, Form()],
     actor: Editor,
 ) -> Response:
-    try:
-        with session.begin_nested():
-            dataset = register_dataset(
-                session, actor, name=form.name, kind=form.kind, change=form.to_inventory()
-            )
-    except ValidationFailed as exc:
-        return render(
+    return submit(
+        session,
+        lambda: register_dataset(
+            session, actor, name=form.name, kind=form.kind, change=form.to_inventory()
+        ),
+        done=lambda dataset: forms.done(f"/catalog/datasets/{dataset.id}", "dataset_registered"),
+        again=lambda exc: render(
             request,
             "catalog/dataset_new.html",
             {
                 "form": form.model_dump(),
                 "kinds": DATASET_KINDS,
                 "lifecycles": LIFECYCLE,
-                "problems": exc.problems,
+                "problems": exc.listed(),
             },
-            status_code=422,
-        )
-    return forms.done(f"/catalog/datasets/{dataset.id}", "dataset_registered")
+            status_code=exc.status,
+        ),
+    )
 
 
 def _inventory_form(d: Dataset) -> dict[str, str]:
@@ -230,14 +231,14 @@ def dataset_inventory(
     form: Annotated[forms.InventoryForm, Form()],
     actor: Editor,
 ) -> Response:
-    try:
-        with session.begin_nested():
-            update_inventory(session, actor, dataset_id, form.to_inventory())
-    except ValidationFailed as exc:
-        return _dataset_page(
-            request, session, actor, dataset_id, 422, exc.problems, form.model_dump()
-        )
-    return forms.done(f"/catalog/datasets/{dataset_id}", "inventory_saved")
+    return submit(
+        session,
+        lambda: update_inventory(session, actor, dataset_id, form.to_inventory()),
+        done=lambda _: forms.done(f"/catalog/datasets/{dataset_id}", "inventory_saved"),
+        again=lambda exc: _dataset_page(
+            request, session, actor, dataset_id, exc.status, exc.listed(), form.model_dump()
+        ),
+    )
 
 
 @router.get("/datasets/{dataset_id:int}/dictionary.{fmt}")
@@ -312,14 +313,15 @@ def field_describe(
     form: Annotated[forms.DescriptionForm, Form()],
     actor: Annotated[Actor, Depends(require(Action.DESCRIBE_FIELDS))],
 ) -> Response:
-    try:
-        with session.begin_nested():
-            describe_field(session, actor, field_id, form.to_description())
-    except ValidationFailed as exc:
-        return _field_page(
-            request, session, actor, field_id, 422, exc.problems, "describe", form.model_dump()
-        )
-    return forms.done(f"/catalog/fields/{field_id}", "description_saved")
+    return submit(
+        session,
+        lambda: describe_field(session, actor, field_id, form.to_description()),
+        done=lambda _: forms.done(f"/catalog/fields/{field_id}", "description_saved"),
+        again=lambda exc: _field_page(
+            request, session, actor, field_id, exc.status, exc.listed(), "describe",
+            form.model_dump(),
+        ),
+    )
 
 
 @router.post("/fields/{field_id:int}/classify")
@@ -330,14 +332,15 @@ def field_classify(
     actor: Annotated[Actor, Depends(require(Action.CLASSIFY_FIELDS))],
     codes: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    try:
-        with session.begin_nested():
-            classify_field(session, actor, field_id, codes or [])
-    except ValidationFailed as exc:
-        return _field_page(
-            request, session, actor, field_id, 422, exc.problems, "classify", {"codes": codes or []}
-        )
-    return forms.done(f"/catalog/fields/{field_id}", "classifications_saved")
+    return submit(
+        session,
+        lambda: classify_field(session, actor, field_id, codes or []),
+        done=lambda _: forms.done(f"/catalog/fields/{field_id}", "classifications_saved"),
+        again=lambda exc: _field_page(
+            request, session, actor, field_id, exc.status, exc.listed(), "classify",
+            {"codes": codes or []},
+        ),
+    )
 
 
 @router.post("/fields/{field_id:int}/statutes")
@@ -348,21 +351,15 @@ def field_statutes_save(
     actor: Annotated[Actor, Depends(require(Action.CITE_STATUTES))],
     citations: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        with session.begin_nested():
-            set_field_statutes(session, actor, field_id, forms.citation_lines(citations))
-    except ValidationFailed as exc:
-        return _field_page(
-            request,
-            session,
-            actor,
-            field_id,
-            422,
-            exc.problems,
-            "statutes",
+    return submit(
+        session,
+        lambda: set_field_statutes(session, actor, field_id, forms.citation_lines(citations)),
+        done=lambda _: forms.done(f"/catalog/fields/{field_id}", "statutes_saved"),
+        again=lambda exc: _field_page(
+            request, session, actor, field_id, exc.status, exc.listed(), "statutes",
             {"citations": citations},
-        )
-    return forms.done(f"/catalog/fields/{field_id}", "statutes_saved")
+        ),
+    )
 
 
 @router.post("/fields/{field_id:int}/terms")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
@@ -22,6 +23,7 @@ from accord.web.deps import (
     get_settings,
     require,
 )
+from accord.web.forms import submit
 from accord.web.pages.catalog import forms
 from accord.web.render import render
 
@@ -97,11 +99,17 @@ def _import(
     except ValidationFailed as exc:
         return render(request, "catalog/import.html", {"problems": exc.problems}, status_code=422)
     sheet = inventory_io.read_sheet(data, token)
-    try:
-        with session.begin_nested():
-            created, updated = inventory_io.import_inventory(session, actor, sheet, mapping)
-    except ValidationFailed as exc:
-        return _mapping_page(request, token, sheet, mapping, 422, exc.problems)
+    return submit(
+        session,
+        lambda: inventory_io.import_inventory(session, actor, sheet, mapping),
+        done=lambda counts: _imported(data_dir, token, *counts),
+        again=lambda exc: _mapping_page(
+            request, token, sheet, mapping, exc.status, exc.listed()
+        ),
+    )
+
+
+def _imported(data_dir: Path, token: str, created: int, updated: int) -> Response:
     forms.discard_upload(data_dir, token)
     return RedirectResponse(
         f"/catalog?notice=imported&created={created}&updated={updated}", status_code=303

@@ -30,6 +30,7 @@ from accord.web.deps import (
     get_settings,
     require,
 )
+from accord.web.forms import submit
 from accord.web.pages.catalog import forms
 from accord.web.pages.catalog.views import progress_of
 from accord.web.render import render
@@ -78,28 +79,29 @@ def sources_add(
     password_env: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        with session.begin_nested():
-            add_source(
-                session,
-                actor,
-                get_settings(request).key,
-                name=name.strip(),
-                location=location,
-                kind=kind,
-                password_env=password_env.strip(),
-                description=description,
-            )
-    except (ValidationFailed, Conflict) as exc:
-        form = {
-            "name": name,
-            "location": forms.location_for_redisplay(location),
-            "kind": kind,
-            "password_env": password_env,
-            "description": description,
-        }
-        return _sources_page(request, session, actor, exc.status, forms.refused(exc), form)
-    return forms.done(f"/catalog/sources/{name.strip()}", "source_added")
+    form = {
+        "name": name,
+        "location": forms.location_for_redisplay(location),
+        "kind": kind,
+        "password_env": password_env,
+        "description": description,
+    }
+    return submit(
+        session,
+        lambda: add_source(
+            session,
+            actor,
+            get_settings(request).key,
+            name=name.strip(),
+            location=location,
+            kind=kind,
+            password_env=password_env.strip(),
+            description=description,
+        ),
+        done=lambda _: forms.done(f"/catalog/sources/{name.strip()}", "source_added"),
+        again=lambda exc: _sources_page(request, session, actor, exc.status, exc.listed(), form),
+        refused=(ValidationFailed, Conflict),  # a source of that name already exists
+    )
 
 
 @router.get("/sources/{name}")
@@ -227,9 +229,12 @@ def write_back_apply(
     actor: Annotated[Actor, Depends(require(Action.WRITE_BACK))],
     digest: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        with session.begin_nested():
-            apply_write_back(session, actor, get_settings(request).key, name, digest)
-    except (ValidationFailed, Conflict) as exc:
-        return _write_back_page(request, session, actor, name, exc.status, forms.refused(exc))
-    return forms.done(f"/catalog/sources/{name}", "written_back")
+    return submit(
+        session,
+        lambda: apply_write_back(session, actor, get_settings(request).key, name, digest),
+        done=lambda _: forms.done(f"/catalog/sources/{name}", "written_back"),
+        again=lambda exc: _write_back_page(
+            request, session, actor, name, exc.status, exc.listed()
+        ),
+        refused=(ValidationFailed, Conflict),  # the source changed since the preview
+    )
