@@ -31,7 +31,7 @@ from accord.catalog.sources import add_source
 from accord.config import Settings
 from accord.db.engine import transaction
 from accord.jobs.worker import claim_next, run_pending
-from accord.web.catalog_forms import MAX_UPLOAD_BYTES
+from accord.web.pages.catalog.forms import MAX_UPLOAD_BYTES
 from tests.conftest import PG_SERVER
 from tests.factories import make_user
 from tests.web.helpers import csrf_of, sign_in

@@ -27,8 +27,9 @@ from accord.deid.model.tables import LoadedTable
 from accord.deid.release import Release
 from accord.deid.spec.spec import TableSpec
 from accord.releases import service as release_service
-from accord.web import deid_pages, release_pages
-from accord.web.deid_pages import EXAMPLE_SPEC, REMEDY
+from accord.web.pages.deid import releases as release_pages
+from accord.web.pages.deid import tables as deid_pages
+from accord.web.pages.deid.tables import EXAMPLE_SPEC, REMEDY
 from tests.deid.conftest import COUNTY_AGE_CSV
 from tests.deid.test_drop import SPEC as DROP_SPEC
 from tests.deid.test_drop import two_year_table

@@ -167,3 +167,23 @@ def test_oversized_streamed_body_refused(settings: Settings, app_client: TestCli
     response = app_client.post("/login", content=stream,
                                headers={"content-type": "application/x-www-form-urlencoded"})
     assert response.status_code == 413
+
+
+def test_token_page_shows_a_new_secret_once_and_a_refused_form_with_its_problems(
+    settings: Settings, app_client: TestClient
+) -> None:
+    make_user(settings, "sam", "steward")
+    sign_in(app_client, "sam")
+    token = csrf_of(app_client, "/account/tokens")
+    refused = app_client.post(
+        "/account/tokens", data={"name": " ", "days": "400", "csrf_token": token}
+    )
+    assert refused.status_code == 422 and 'role="alert"' in refused.text
+    assert "Name the token" in refused.text and "between 1 and 366 days" in refused.text
+    assert "No tokens yet." in refused.text
+    made = app_client.post(
+        "/account/tokens", data={"name": "laptop", "days": "30", "csrf_token": token}
+    )
+    assert made.status_code == 200 and "shown only now" in made.text
+    assert "<td>laptop</td>" in made.text
+    assert "shown only now" not in app_client.get("/account/tokens").text

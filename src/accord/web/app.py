@@ -11,19 +11,15 @@ from fastapi.staticfiles import StaticFiles
 
 from accord import __version__
 from accord.config import Settings
-from accord.web import (
-    api,
-    catalog_api,
-    catalog_pages,
-    deid_api,
-    deid_pages,
-    describe_api,
-    describe_pages,
-    errors,
-    pages,
-    release_pages,
-)
+from accord.web import errors
+from accord.web.api import accounts as accounts_api
+from accord.web.api import catalog as catalog_api
+from accord.web.api import deid as deid_api
+from accord.web.api import describe as describe_api
 from accord.web.limits import BodySizeLimit
+from accord.web.pages import accounts
+from accord.web.pages.catalog import datasets, describe
+from accord.web.pages.deid import releases, tables
 
 STATIC = Path(__file__).parent / "static"
 
@@ -46,12 +42,12 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(pages.router)
-    app.include_router(catalog_pages.router)
-    app.include_router(describe_pages.router)
-    app.include_router(deid_pages.router)
-    app.include_router(release_pages.router)
-    app.include_router(api.router)
+    app.include_router(accounts.router)
+    app.include_router(datasets.router)  # with the catalog's sources, library and inventory
+    app.include_router(describe.router)
+    app.include_router(tables.router)
+    app.include_router(releases.router)
+    app.include_router(accounts_api.router)
     app.include_router(catalog_api.router)
     app.include_router(describe_api.router)
     app.include_router(deid_api.router)

@@ -7,14 +7,20 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
 from accord.catalog import checks, describing, suggestions
+from accord.web.api.schemas.describe import (
+    AssignIn,
+    DecideIn,
+    PatternIn,
+    ReviewIn,
+    SubmitIn,
+    SuggestIn,
+)
 from accord.web.deps import (
     MAX_ID,
-    BodyId,
     DbSession,
     RowId,
     csrf_protect,
@@ -26,36 +32,6 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=
 
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 Classifier = Annotated[Actor, Depends(require(Action.CLASSIFY_FIELDS))]
-
-
-class SuggestIn(BaseModel):
-    sample_size: int = Field(50, ge=0, le=1000, description="Values read per column.")
-
-
-class DecideIn(BaseModel):
-    suggestion_ids: list[BodyId]
-    accept: bool
-
-
-class PatternIn(BaseModel):
-    pattern: str = Field(description="Field-name pattern, e.g. *_ssn")
-    accept: bool
-    label: str = ""
-
-
-class AssignIn(BaseModel):
-    steward: str
-    field_ids: list[BodyId] = []
-    dataset_id: BodyId | None = None
-
-
-class SubmitIn(BaseModel):
-    field_ids: list[BodyId]
-
-
-class ReviewIn(BaseModel):
-    approve: bool
-    note: str = ""
 
 
 @router.post("/sources/{name}/suggest")

@@ -1,9 +1,9 @@
 """Catalog pages: datasets and their fields, glossary, statutes, inventory import and export,
-retention, search. Sources, harvests and write-back are in ``catalog_source_pages``, whose
+retention, search. Sources, harvests and write-back are in ``sources``, whose
 routes this router includes.
 
 Handlers only translate between forms and the catalog services (form parsing lives in
-``catalog_forms``); every rule and every permission check is the services' own. Edit controls
+``forms``); every rule and every permission check is the services' own. Edit controls
 are shown only to roles allowed the action, and each POST route requires that action too.
 """
 
@@ -43,8 +43,6 @@ from accord.catalog.statutes import (
     set_field_statutes,
 )
 from accord.errors import Problem, ValidationFailed
-from accord.web import catalog_forms as forms
-from accord.web import catalog_inventory_pages, catalog_library_pages, catalog_source_pages
 from accord.web.deps import (
     MAX_ID,
     DbSession,
@@ -53,7 +51,12 @@ from accord.web.deps import (
     csrf_protect,
     require,
 )
-from accord.web.describe_views import dataset_context, field_context, progress_of
+from accord.web.forms import submit
+from accord.web.pages.catalog import forms
+from accord.web.pages.catalog import inventory as inventory_pages
+from accord.web.pages.catalog import library as library_pages
+from accord.web.pages.catalog import sources as source_pages
+from accord.web.pages.catalog.views import dataset_context, field_context, progress_of
 from accord.web.render import render
 
 router = APIRouter(prefix="/catalog", dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -62,9 +65,9 @@ Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 Editor = Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))]
 PAGE_SIZE = 100
 SEARCH_KINDS = {"dataset": "Datasets", "field": "Fields", "term": "Glossary terms"}
-router.include_router(catalog_source_pages.router)
-router.include_router(catalog_library_pages.router)
-router.include_router(catalog_inventory_pages.router)
+router.include_router(source_pages.router)
+router.include_router(library_pages.router)
+router.include_router(inventory_pages.router)
 
 
 # --- Datasets ----------------------------------------------------------------------------------
@@ -136,24 +139,24 @@ def dataset_register(
     form: Annotated[RegisterForm, Form()],
     actor: Editor,
 ) -> Response:
-    try:
-        with session.begin_nested():
-            dataset = register_dataset(
-                session, actor, name=form.name, kind=form.kind, change=form.to_inventory()
-            )
-    except ValidationFailed as exc:
-        return render(
+    return submit(
+        session,
+        lambda: register_dataset(
+            session, actor, name=form.name, kind=form.kind, change=form.to_inventory()
+        ),
+        done=lambda dataset: forms.done(f"/catalog/datasets/{dataset.id}", "dataset_registered"),
+        again=lambda exc: render(
             request,
             "catalog/dataset_new.html",
             {
                 "form": form.model_dump(),
                 "kinds": DATASET_KINDS,
                 "lifecycles": LIFECYCLE,
-                "problems": exc.problems,
+                "problems": exc.listed(),
             },
-            status_code=422,
-        )
-    return forms.done(f"/catalog/datasets/{dataset.id}", "dataset_registered")
+            status_code=exc.status,
+        ),
+    )
 
 
 def _inventory_form(d: Dataset) -> dict[str, str]:
@@ -228,14 +231,14 @@ def dataset_inventory(
     form: Annotated[forms.InventoryForm, Form()],
     actor: Editor,
 ) -> Response:
-    try:
-        with session.begin_nested():
-            update_inventory(session, actor, dataset_id, form.to_inventory())
-    except ValidationFailed as exc:
-        return _dataset_page(
-            request, session, actor, dataset_id, 422, exc.problems, form.model_dump()
-        )
-    return forms.done(f"/catalog/datasets/{dataset_id}", "inventory_saved")
+    return submit(
+        session,
+        lambda: update_inventory(session, actor, dataset_id, form.to_inventory()),
+        done=lambda _: forms.done(f"/catalog/datasets/{dataset_id}", "inventory_saved"),
+        again=lambda exc: _dataset_page(
+            request, session, actor, dataset_id, exc.status, exc.listed(), form.model_dump()
+        ),
+    )
 
 
 @router.get("/datasets/{dataset_id:int}/dictionary.{fmt}")
@@ -310,14 +313,15 @@ def field_describe(
     form: Annotated[forms.DescriptionForm, Form()],
     actor: Annotated[Actor, Depends(require(Action.DESCRIBE_FIELDS))],
 ) -> Response:
-    try:
-        with session.begin_nested():
-            describe_field(session, actor, field_id, form.to_description())
-    except ValidationFailed as exc:
-        return _field_page(
-            request, session, actor, field_id, 422, exc.problems, "describe", form.model_dump()
-        )
-    return forms.done(f"/catalog/fields/{field_id}", "description_saved")
+    return submit(
+        session,
+        lambda: describe_field(session, actor, field_id, form.to_description()),
+        done=lambda _: forms.done(f"/catalog/fields/{field_id}", "description_saved"),
+        again=lambda exc: _field_page(
+            request, session, actor, field_id, exc.status, exc.listed(), "describe",
+            form.model_dump(),
+        ),
+    )
 
 
 @router.post("/fields/{field_id:int}/classify")
@@ -328,14 +332,15 @@ def field_classify(
     actor: Annotated[Actor, Depends(require(Action.CLASSIFY_FIELDS))],
     codes: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    try:
-        with session.begin_nested():
-            classify_field(session, actor, field_id, codes or [])
-    except ValidationFailed as exc:
-        return _field_page(
-            request, session, actor, field_id, 422, exc.problems, "classify", {"codes": codes or []}
-        )
-    return forms.done(f"/catalog/fields/{field_id}", "classifications_saved")
+    return submit(
+        session,
+        lambda: classify_field(session, actor, field_id, codes or []),
+        done=lambda _: forms.done(f"/catalog/fields/{field_id}", "classifications_saved"),
+        again=lambda exc: _field_page(
+            request, session, actor, field_id, exc.status, exc.listed(), "classify",
+            {"codes": codes or []},
+        ),
+    )
 
 
 @router.post("/fields/{field_id:int}/statutes")
@@ -346,21 +351,15 @@ def field_statutes_save(
     actor: Annotated[Actor, Depends(require(Action.CITE_STATUTES))],
     citations: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        with session.begin_nested():
-            set_field_statutes(session, actor, field_id, forms.citation_lines(citations))
-    except ValidationFailed as exc:
-        return _field_page(
-            request,
-            session,
-            actor,
-            field_id,
-            422,
-            exc.problems,
-            "statutes",
+    return submit(
+        session,
+        lambda: set_field_statutes(session, actor, field_id, forms.citation_lines(citations)),
+        done=lambda _: forms.done(f"/catalog/fields/{field_id}", "statutes_saved"),
+        again=lambda exc: _field_page(
+            request, session, actor, field_id, exc.status, exc.listed(), "statutes",
             {"citations": citations},
-        )
-    return forms.done(f"/catalog/fields/{field_id}", "statutes_saved")
+        ),
+    )
 
 
 @router.post("/fields/{field_id:int}/terms")

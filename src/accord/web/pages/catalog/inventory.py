@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
@@ -17,15 +18,16 @@ from accord.catalog.datasets import (
 )
 from accord.catalog.dictionary import FORMATS
 from accord.errors import Problem, ValidationFailed
-from accord.web import catalog_forms as forms
 from accord.web.deps import (
     DbSession,
     get_settings,
     require,
 )
+from accord.web.forms import submit
+from accord.web.pages.catalog import forms
 from accord.web.render import render
 
-router = APIRouter()  # included by catalog_pages, which adds the prefix and the CSRF check
+router = APIRouter()  # included by datasets.router, which adds the prefix and the CSRF check
 
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 Editor = Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))]
@@ -97,11 +99,17 @@ def _import(
     except ValidationFailed as exc:
         return render(request, "catalog/import.html", {"problems": exc.problems}, status_code=422)
     sheet = inventory_io.read_sheet(data, token)
-    try:
-        with session.begin_nested():
-            created, updated = inventory_io.import_inventory(session, actor, sheet, mapping)
-    except ValidationFailed as exc:
-        return _mapping_page(request, token, sheet, mapping, 422, exc.problems)
+    return submit(
+        session,
+        lambda: inventory_io.import_inventory(session, actor, sheet, mapping),
+        done=lambda counts: _imported(data_dir, token, *counts),
+        again=lambda exc: _mapping_page(
+            request, token, sheet, mapping, exc.status, exc.listed()
+        ),
+    )
+
+
+def _imported(data_dir: Path, token: str, created: int, updated: int) -> Response:
     forms.discard_upload(data_dir, token)
     return RedirectResponse(
         f"/catalog?notice=imported&created={created}&updated={updated}", status_code=303

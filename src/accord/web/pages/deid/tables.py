@@ -2,8 +2,8 @@
 or release it (suppress and audit), in the browser. A person without a SPEC file describes
 the table in a few fields instead; the page writes the SPEC and shows it with the result.
 
-It runs the same code as the JSON API (``deid_uploads``). A release goes to the release
-service, which stores it; the page then redirects to the stored release (release_pages), so a
+It runs the same code as the JSON API (``uploads``). A release goes to the release
+service, which stores it; the page then redirects to the stored release (``releases``), so a
 refresh shows the report again instead of releasing twice. The written SPEC and the example
 files are offered as ``data:`` links, which the app's Content-Security-Policy does not
 restrict (it governs what a page loads, not what a link saves).
@@ -21,14 +21,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from accord import plain_yaml
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
 from accord.config import Settings
 from accord.deid.findings import Finding, shortened
 from accord.deid.masking.aggregation import PROPOSAL
 from accord.errors import Problem
-from accord.web.deid_uploads import Outcome, assess_uploads, release_uploads
 from accord.web.deps import DbSession, csrf_protect, get_settings, require
+from accord.web.pages.deid.uploads import Outcome, assess_uploads, release_uploads
 from accord.web.render import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -381,8 +382,8 @@ def _proposal(finding: Finding, spec_text: str) -> dict[str, Any]:
     publish = finding.details.get("publish", [])
     lines = {k: v for k, v in (("publish", publish), ("drop", drop), ("recode", recode)) if v}
     try:
-        base = yaml.safe_load(spec_text)
-    except yaml.YAMLError:
+        base = plain_yaml.load(spec_text)
+    except (yaml.YAMLError, ValueError):
         base = None
     changed = (
         yaml.safe_dump({**base, **lines}, sort_keys=False, allow_unicode=True)

@@ -1,8 +1,8 @@
 """What the catalog pages show of the describe workflow: completeness, open suggestions,
 a field's review status, hints and suggestions.
 
-The catalog handlers (``catalog_pages``, ``catalog_source_pages``) add these to their
-templates' context, and the describe handlers (``describe_pages``) re-render those pages; a
+The catalog handlers (``datasets``, ``sources``) add these to their
+templates' context, and the describe handlers (``describe``) re-render those pages; a
 module of its own keeps the two from importing each other.
 """
 

@@ -2,7 +2,7 @@
 descriptions, the statute check, steward assignment, and the security officer's queue of
 classification suggestions with single, ticked and by-pattern decisions.
 
-As in ``catalog_pages``, handlers only turn forms into service calls; the workflow's rules
+As in ``datasets``, handlers only turn forms into service calls; the workflow's rules
 (who may review, what a send-back needs, what a pattern matches) are the services' own. A
 refused form is shown again on the page it came from, with status 422 and every problem.
 """
@@ -22,10 +22,7 @@ from accord.catalog.datasets import list_datasets
 from accord.catalog.fields import vocabulary
 from accord.catalog.sources import list_sources
 from accord.db.engine import transaction
-from accord.errors import Problem, ValidationFailed
-from accord.lifecycle import InvalidTransition
-from accord.web import catalog_forms as forms
-from accord.web import catalog_pages
+from accord.errors import AccordError, Problem, ValidationFailed
 from accord.web.deps import (
     MAX_ID,
     DbSession,
@@ -34,7 +31,9 @@ from accord.web.deps import (
     get_settings,
     require,
 )
-from accord.web.describe_views import STATUS_LABELS, label_names
+from accord.web.forms import submit
+from accord.web.pages.catalog import datasets, forms
+from accord.web.pages.catalog.views import STATUS_LABELS, label_names
 from accord.web.render import render
 
 router = APIRouter(prefix="/catalog", dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -119,34 +118,39 @@ def my_work_submit(
     dataset_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     """Submit the ticked fields (My work) or a dataset's described ones (``dataset_id``)."""
-    try:
+
+    def change() -> int:
         if not field_ids:
             raise ValidationFailed([Problem("fields", "Tick the fields to submit for review.")])
-        with session.begin_nested():
-            count = describing.submit_for_review(session, actor, field_ids)
-    except (ValidationFailed, InvalidTransition) as exc:
+        return describing.submit_for_review(session, actor, field_ids)
+
+    def done(count: int) -> Response:
         if dataset_id is not None:
-            return catalog_pages._dataset_page(
+            return forms.done(f"/catalog/datasets/{dataset_id}", "descriptions_submitted")
+        return _to("/catalog/my-work", "submitted", count=count)
+
+    def again(exc: AccordError) -> Response:
+        if dataset_id is not None:
+            return datasets._dataset_page(
                 request, session, actor, dataset_id, exc.status, exc.listed(), failed="submit"
             )
         return _my_work_page(request, session, actor, exc.status, exc.listed())
-    if dataset_id is not None:
-        return forms.done(f"/catalog/datasets/{dataset_id}", "descriptions_submitted")
-    return _to("/catalog/my-work", "submitted", count=count)
+
+    return submit(session, change, done=done, again=again)
 
 
 @router.post("/fields/{field_id:int}/submit")
 def field_submit(
     request: Request, session: DbSession, field_id: RowId, actor: Describer
 ) -> Response:
-    try:
-        with session.begin_nested():
-            describing.submit_for_review(session, actor, [field_id])
-    except (ValidationFailed, InvalidTransition) as exc:
-        return catalog_pages._field_page(
+    return submit(
+        session,
+        lambda: describing.submit_for_review(session, actor, [field_id]),
+        done=lambda _: forms.done(f"/catalog/fields/{field_id}", "submitted_for_review"),
+        again=lambda exc: datasets._field_page(
             request, session, actor, field_id, exc.status, exc.listed(), "workflow"
-        )
-    return forms.done(f"/catalog/fields/{field_id}", "submitted_for_review")
+        ),
+    )
 
 
 @router.post("/fields/{field_id:int}/description-review")
@@ -161,26 +165,31 @@ def field_review(
 ) -> Response:
     """Publish or send back, from the field page or inline from My work (``back``)."""
     from_my_work = back == "my-work"
-    try:
+
+    def change() -> object:
         if decision not in ("publish", "send_back"):
             raise ValidationFailed([Problem("decision", "Choose Publish or Send back.")])
-        with session.begin_nested():
-            describing.review_description(
-                session, actor, field_id, approve=decision == "publish", note=note
-            )
-    except (ValidationFailed, InvalidTransition) as exc:
+        return describing.review_description(
+            session, actor, field_id, approve=decision == "publish", note=note
+        )
+
+    def done(_: object) -> Response:
+        key = "published" if decision == "publish" else "sent_back"
+        if from_my_work:
+            return _to("/catalog/my-work", key)
+        return forms.done(f"/catalog/fields/{field_id}", f"description_{key}")
+
+    def again(exc: AccordError) -> Response:
         if from_my_work:
             return _my_work_page(
                 request, session, actor, exc.status, exc.listed(), field_id, note
             )
-        return catalog_pages._field_page(
+        return datasets._field_page(
             request, session, actor, field_id, exc.status, exc.listed(), "workflow",
             {"note": note},
         )
-    key = "published" if decision == "publish" else "sent_back"
-    if from_my_work:
-        return _to("/catalog/my-work", key)
-    return forms.done(f"/catalog/fields/{field_id}", f"description_{key}")
+
+    return submit(session, change, done=done, again=again)
 
 
 @router.post("/fields/{field_id:int}/statute-check")
@@ -206,23 +215,28 @@ def dataset_assign(
 ) -> Response:
     """Assign every current field of the dataset, or only the ticked ones."""
     every = scope == "all"
-    try:
+    form = {"steward": steward, "scope": scope, "field_ids": field_ids or []}
+
+    def change() -> int:
         if not steward:
             raise ValidationFailed([Problem("steward", "Choose a steward.")])
-        with session.begin_nested():
-            describing.assign_steward(
-                session,
-                actor,
-                steward,
-                field_ids=() if every else field_ids or (),
-                dataset_id=dataset_id if every else None,
-            )
-    except ValidationFailed as exc:
-        form = {"steward": steward, "scope": scope, "field_ids": field_ids or []}
-        return catalog_pages._dataset_page(
-            request, session, actor, dataset_id, 422, exc.problems, failed="assign", assign=form
+        return describing.assign_steward(
+            session,
+            actor,
+            steward,
+            field_ids=() if every else field_ids or (),
+            dataset_id=dataset_id if every else None,
         )
-    return forms.done(f"/catalog/datasets/{dataset_id}", "fields_assigned")
+
+    return submit(
+        session,
+        change,
+        done=lambda _: forms.done(f"/catalog/datasets/{dataset_id}", "fields_assigned"),
+        again=lambda exc: datasets._dataset_page(
+            request, session, actor, dataset_id, exc.status, exc.listed(), failed="assign",
+            assign=form,
+        ),
+    )
 
 
 # --- Suggestions ---------------------------------------------------------------------------------
@@ -339,27 +353,35 @@ def suggestions_decide(
     dataset: Annotated[int | None, Form()] = None,
     label: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
+
+    def change() -> tuple[int, bool]:
         chosen, accept = _chosen(single, ids, decision)
-        with session.begin_nested():
-            count = suggestions.decide(session, actor, chosen, accept=accept)
-    except ValidationFailed as exc:
-        return _queue_page(
+        return suggestions.decide(session, actor, chosen, accept=accept), accept
+
+    def done(decided: tuple[int, bool]) -> Response:
+        count, accept = decided
+        return _to(
+            "/catalog/suggestions",
+            "accepted" if accept else "rejected",
+            count=count,
+            dataset=dataset or "",
+            label=label,
+        )
+
+    return submit(
+        session,
+        change,
+        done=done,
+        again=lambda exc: _queue_page(
             request,
             session,
             actor,
             dataset=dataset,
             label=label,
-            status=422,
-            problems=exc.problems,
+            status=exc.status,
+            problems=exc.listed(),
             failed="decide",
-        )
-    return _to(
-        "/catalog/suggestions",
-        "accepted" if accept else "rejected",
-        count=count,
-        dataset=dataset or "",
-        label=label,
+        ),
     )
 
 
@@ -371,16 +393,22 @@ def field_suggestions_decide(
     actor: Classifier,
     single: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
+
+    def change() -> bool:
         chosen, accept = _chosen(single, None, "")
-        with session.begin_nested():
-            suggestions.decide(session, actor, chosen, accept=accept)
-    except ValidationFailed as exc:
-        return catalog_pages._field_page(
-            request, session, actor, field_id, 422, exc.problems, "suggestions"
-        )
-    return forms.done(
-        f"/catalog/fields/{field_id}", "suggestion_accepted" if accept else "suggestion_rejected"
+        suggestions.decide(session, actor, chosen, accept=accept)
+        return accept
+
+    return submit(
+        session,
+        change,
+        done=lambda accept: forms.done(
+            f"/catalog/fields/{field_id}",
+            "suggestion_accepted" if accept else "suggestion_rejected",
+        ),
+        again=lambda exc: datasets._field_page(
+            request, session, actor, field_id, exc.status, exc.listed(), "suggestions"
+        ),
     )
 
 
@@ -397,24 +425,29 @@ def suggestions_by_pattern(
     """Apply a previewed decision; if the queue changed since the preview, decide nothing and
     show the new preview, so what is decided is always what the person saw."""
     accept = decision == "accept"
-    try:
-        with session.begin_nested():
-            count = suggestions.decide_by_pattern(
-                session, actor, pattern, accept=accept, label=label
+
+    def change() -> int:
+        count = suggestions.decide_by_pattern(session, actor, pattern, accept=accept, label=label)
+        if count != expected:
+            raise ValidationFailed(
+                [
+                    Problem(
+                        "pattern",
+                        (
+                            f"The queue changed since the preview: {count} suggestions "
+                            "match now. Check the new preview and confirm again."
+                        ),
+                    )
+                ]
             )
-            if count != expected:
-                raise ValidationFailed(
-                    [
-                        Problem(
-                            "pattern",
-                            (
-                                f"The queue changed since the preview: {count} suggestions "
-                                "match now. Check the new preview and confirm again."
-                            ),
-                        )
-                    ]
-                )
-    except ValidationFailed as exc:
+        return count
+
+    def done(count: int) -> Response:
+        if count == 0:
+            return _to("/catalog/suggestions", "none_decided")
+        return _to("/catalog/suggestions", "accepted" if accept else "rejected", count=count)
+
+    def again(exc: AccordError) -> Response:
         extra: dict[str, Any] = {
             "pattern": {
                 "pattern": pattern,
@@ -428,14 +461,13 @@ def suggestions_by_pattern(
             request,
             session,
             actor,
-            status=422,
-            problems=exc.problems,
+            status=exc.status,
+            problems=exc.listed(),
             failed="pattern",
             extra=extra,
         )
-    if count == 0:
-        return _to("/catalog/suggestions", "none_decided")
-    return _to("/catalog/suggestions", "accepted" if accept else "rejected", count=count)
+
+    return submit(session, change, done=done, again=again)
 
 
 @router.post("/suggestions/run")

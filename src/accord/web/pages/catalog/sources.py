@@ -2,7 +2,7 @@
 drift report, and writing definitions back to a database after a preview.
 
 A harvest is a job: the page queues it and a worker process runs it; the pages only read the
-run and its job. Included by ``catalog_pages.router`` (prefix ``/catalog``).
+run and its job. Included by ``datasets.router`` (prefix ``/catalog``).
 """
 
 from __future__ import annotations
@@ -22,14 +22,15 @@ from accord.catalog.harvest.errors import SourceUnavailable, WriteBackNotSupport
 from accord.catalog.harvest.writeback import apply_write_back, preview_write_back
 from accord.catalog.sources import add_source, describe, get_source, list_sources
 from accord.errors import Conflict, Problem, ValidationFailed
-from accord.web import catalog_forms as forms
 from accord.web.deps import (
     DbSession,
     RowId,
     get_settings,
     require,
 )
-from accord.web.describe_views import progress_of
+from accord.web.forms import submit
+from accord.web.pages.catalog import forms
+from accord.web.pages.catalog.views import progress_of
 from accord.web.render import render
 
 log = logging.getLogger("accord.web")
@@ -76,28 +77,29 @@ def sources_add(
     password_env: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        with session.begin_nested():
-            add_source(
-                session,
-                actor,
-                get_settings(request).key,
-                name=name.strip(),
-                location=location,
-                kind=kind,
-                password_env=password_env.strip(),
-                description=description,
-            )
-    except (ValidationFailed, Conflict) as exc:
-        form = {
-            "name": name,
-            "location": forms.location_for_redisplay(location),
-            "kind": kind,
-            "password_env": password_env,
-            "description": description,
-        }
-        return _sources_page(request, session, actor, exc.status, forms.refused(exc), form)
-    return forms.done(f"/catalog/sources/{name.strip()}", "source_added")
+    form = {
+        "name": name,
+        "location": forms.location_for_redisplay(location),
+        "kind": kind,
+        "password_env": password_env,
+        "description": description,
+    }
+    return submit(
+        session,
+        lambda: add_source(
+            session,
+            actor,
+            get_settings(request).key,
+            name=name.strip(),
+            location=location,
+            kind=kind,
+            password_env=password_env.strip(),
+            description=description,
+        ),
+        done=lambda _: forms.done(f"/catalog/sources/{name.strip()}", "source_added"),
+        again=lambda exc: _sources_page(request, session, actor, exc.status, exc.listed(), form),
+        refused=(ValidationFailed, Conflict),  # a source of that name already exists
+    )
 
 
 @router.get("/sources/{name}")
@@ -213,9 +215,12 @@ def write_back_apply(
     actor: Annotated[Actor, Depends(require(Action.WRITE_BACK))],
     digest: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        with session.begin_nested():
-            apply_write_back(session, actor, get_settings(request).key, name, digest)
-    except (ValidationFailed, Conflict) as exc:
-        return _write_back_page(request, session, actor, name, exc.status, forms.refused(exc))
-    return forms.done(f"/catalog/sources/{name}", "written_back")
+    return submit(
+        session,
+        lambda: apply_write_back(session, actor, get_settings(request).key, name, digest),
+        done=lambda _: forms.done(f"/catalog/sources/{name}", "written_back"),
+        again=lambda exc: _write_back_page(
+            request, session, actor, name, exc.status, exc.listed()
+        ),
+        refused=(ValidationFailed, Conflict),  # the source changed since the preview
+    )

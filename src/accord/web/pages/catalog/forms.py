@@ -25,7 +25,7 @@ from accord.catalog.datasets import Inventory
 from accord.catalog.fields import Description, parse_valid_values
 from accord.catalog.inventory_io import TARGETS
 from accord.catalog.models import Classification
-from accord.errors import AccordError, Problem, ValidationFailed
+from accord.errors import Problem, ValidationFailed
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 UPLOAD_FOLDER = "uploads"
@@ -84,11 +84,6 @@ def attachment(body: bytes | str, media_type: str, filename: str) -> Response:
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def refused(exc: AccordError) -> list[Problem]:
-    """A conflict shown on the form like a validation problem: the person fixes it there."""
-    return exc.problems if isinstance(exc, ValidationFailed) else [Problem("", exc.message)]
 
 
 def _count(value: str | None) -> int:

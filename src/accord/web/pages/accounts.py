@@ -23,7 +23,7 @@ from accord.auth.users import (
     unlock_user,
 )
 from accord.db.engine import transaction
-from accord.errors import NotAuthenticated, TooManyAttempts, ValidationFailed
+from accord.errors import NotAuthenticated, Problem, TooManyAttempts
 from accord.web.deps import (
     SESSION_COOKIE,
     DbSession,
@@ -33,6 +33,7 @@ from accord.web.deps import (
     public,
     require,
 )
+from accord.web.forms import submit
 from accord.web.render import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -62,7 +63,9 @@ def health() -> dict[str, str]:
 
 @router.get("/login", dependencies=[Depends(public())])
 def login_page(request: Request, next: str = "/") -> Response:
-    return render(request, "login.html", {"next": safe_next(next), "notice": notice(request)})
+    return render(
+        request, "accounts/login.html", {"next": safe_next(next), "notice": notice(request)}
+    )
 
 
 @router.post("/login", dependencies=[Depends(public())])
@@ -93,7 +96,7 @@ def login(
     if error is not None:
         return render(
             request,
-            "login.html",
+            "accounts/login.html",
             {"next": safe_next(next), "error": error.message, "username": username},
             status_code=error.status,
         )
@@ -123,7 +126,7 @@ def logout(
 
 @router.get("/")
 def home(request: Request, actor: Annotated[Actor, Depends(require(Action.VIEW_HOME))]) -> Response:
-    return render(request, "home.html", {"roles": sorted(r.value for r in actor.roles)})
+    return render(request, "accounts/home.html", {"roles": sorted(r.value for r in actor.roles)})
 
 
 @router.get("/admin/users")
@@ -140,18 +143,18 @@ def _users(
     session: DbSession,
     actor: Actor,
     status: int = 200,
-    problems: ValidationFailed | None = None,
+    problems: list[Problem] | None = None,
     form: Mapping[str, object] | None = None,
 ) -> Response:
     return render(
         request,
-        "users.html",
+        "accounts/users.html",
         {
             "users": list_users(session, actor),
             "departments": list_departments(session),
             "all_roles": list(Role),
             "notice": notice(request),
-            "problems": problems.problems if problems else [],
+            "problems": problems or [],
             "form": form or {},
         },
         status_code=status,
@@ -170,28 +173,28 @@ def users_create(
     department: Annotated[str, Form()] = "",
     roles: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    try:
-        with session.begin_nested():
-            create_user(
-                session,
-                actor,
-                username=username,
-                full_name=full_name,
-                email=email,
-                password=password,
-                department_code=department,
-                roles=roles or [],
-            )
-    except ValidationFailed as exc:
-        form = {
-            "username": username,
-            "full_name": full_name,
-            "email": email,
-            "department": department,
-            "roles": roles or [],
-        }
-        return _users(request, session, actor, 422, exc, form)
-    return RedirectResponse("/admin/users?notice=user_created", status_code=303)
+    form = {
+        "username": username,
+        "full_name": full_name,
+        "email": email,
+        "department": department,
+        "roles": roles or [],
+    }
+    return submit(
+        session,
+        lambda: create_user(
+            session,
+            actor,
+            username=username,
+            full_name=full_name,
+            email=email,
+            password=password,
+            department_code=department,
+            roles=roles or [],
+        ),
+        done=lambda _user: RedirectResponse("/admin/users?notice=user_created", status_code=303),
+        again=lambda exc: _users(request, session, actor, exc.status, exc.listed(), form),
+    )
 
 
 @router.post("/admin/users/{username}/disable")
@@ -222,7 +225,7 @@ def audit_page(
     before: OptionalQueryId = None,
 ) -> Response:
     entries = audit.list_entries(session, actor, before=before, limit=50)
-    return render(request, "audit.html", {"entries": entries})
+    return render(request, "accounts/audit.html", {"entries": entries})
 
 
 @router.get("/audit/verify")
@@ -232,7 +235,7 @@ def audit_verify_page(
     actor: Annotated[Actor, Depends(require(Action.VERIFY_AUDIT))],
 ) -> Response:
     result = audit.verify(session, actor, get_settings(request).key)
-    return render(request, "audit_verify.html", {"result": result})
+    return render(request, "accounts/audit_verify.html", {"result": result})
 
 
 @router.get("/account/tokens")
@@ -244,7 +247,7 @@ def tokens_page(
     assert actor.user_id is not None
     return render(
         request,
-        "tokens.html",
+        "accounts/tokens.html",
         {"tokens": list_tokens(session, actor.user_id), "notice": notice(request)},
     )
 
@@ -258,18 +261,20 @@ def tokens_create(
     days: Annotated[int, Form()] = 30,
 ) -> Response:
     user = get_user(session, actor.username)
-    try:
-        with session.begin_nested():
-            _token, secret = create_token(session, actor, user, name=name, days=days)
-    except ValidationFailed as exc:
-        return render(
+    return submit(
+        session,
+        lambda: create_token(session, actor, user, name=name, days=days),
+        done=lambda created: render(
             request,
-            "tokens.html",
-            {"tokens": list_tokens(session, user.id), "problems": exc.problems},
-            status_code=422,
-        )
-    return render(
-        request, "tokens.html", {"tokens": list_tokens(session, user.id), "new_secret": secret}
+            "accounts/tokens.html",
+            {"tokens": list_tokens(session, user.id), "new_secret": created[1]},
+        ),
+        again=lambda exc: render(
+            request,
+            "accounts/tokens.html",
+            {"tokens": list_tokens(session, user.id), "problems": exc.listed()},
+            status_code=exc.status,
+        ),
     )
 
 

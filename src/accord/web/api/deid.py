@@ -2,7 +2,7 @@
 HTTP, answering with the same JSON.
 
 A table and its SPEC arrive as a multipart upload, with any hierarchy files the SPEC names.
-They are read by ``deid_uploads``, the code path the web pages share: nothing of the data is
+They are read by ``pages.deid.uploads``, the code path the web pages share: nothing of the data is
 kept, and the audit log records only counts and the outcome. Bad input answers 422 with every
 finding, and nothing is produced.
 """
@@ -22,14 +22,6 @@ from accord.deid.io.files import audit_document, score_document
 from accord.errors import Problem
 from accord.releases.models import TableRelease
 from accord.releases.service import get_release, list_releases, release_file
-from accord.web.deid_uploads import (
-    NOT_READ,
-    assess_uploads,
-    blocking,
-    load_uploads,
-    record_run,
-    release_uploads,
-)
 from accord.web.deps import (
     MAX_ID,
     DbSession,
@@ -40,6 +32,14 @@ from accord.web.deps import (
     require,
 )
 from accord.web.errors import error_body
+from accord.web.pages.deid.uploads import (
+    NOT_READ,
+    assess_uploads,
+    blocking,
+    load_uploads,
+    record_run,
+    release_uploads,
+)
 
 router = APIRouter(prefix="/api/v1/deid", dependencies=[Depends(csrf_protect)], tags=["deid"])
 

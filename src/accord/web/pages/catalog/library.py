@@ -15,14 +15,15 @@ from accord.catalog.statutes import (
     list_statutes,
 )
 from accord.errors import Conflict, Problem, ValidationFailed
-from accord.web import catalog_forms as forms
 from accord.web.deps import (
     DbSession,
     require,
 )
+from accord.web.forms import submit
+from accord.web.pages.catalog import forms
 from accord.web.render import render
 
-router = APIRouter()  # included by catalog_pages, which adds the prefix and the CSRF check
+router = APIRouter()  # included by datasets.router, which adds the prefix and the CSRF check
 
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 Editor = Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))]
@@ -76,13 +77,17 @@ def glossary_save(
     acronym: Annotated[str, Form()] = "",
     definition: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        with session.begin_nested():
-            glossary.save_term(session, actor, term=term, definition=definition, acronym=acronym)
-    except ValidationFailed as exc:
-        form = {"term": term, "acronym": acronym, "definition": definition}
-        return _glossary_page(request, session, actor, 422, exc.problems, "save", form)
-    return forms.done("/catalog/glossary", "term_saved")
+    form = {"term": term, "acronym": acronym, "definition": definition}
+    return submit(
+        session,
+        lambda: glossary.save_term(
+            session, actor, term=term, definition=definition, acronym=acronym
+        ),
+        done=lambda _: forms.done("/catalog/glossary", "term_saved"),
+        again=lambda exc: _glossary_page(
+            request, session, actor, exc.status, exc.listed(), "save", form
+        ),
+    )
 
 
 @router.get("/glossary.csv")
@@ -99,13 +104,15 @@ def glossary_import(
     actor: Annotated[Actor, Depends(require(Action.EDIT_GLOSSARY))],
     file: UploadFile | None = None,
 ) -> Response:
-    try:
-        with session.begin_nested():
-            count = glossary.import_csv(session, actor, forms.read_upload(file))
-    except ValidationFailed as exc:
-        return _glossary_page(request, session, actor, 422, exc.problems, "import")
-    return RedirectResponse(
-        f"/catalog/glossary?notice=terms_imported&count={count}", status_code=303
+    return submit(
+        session,
+        lambda: glossary.import_csv(session, actor, forms.read_upload(file)),
+        done=lambda count: RedirectResponse(
+            f"/catalog/glossary?notice=terms_imported&count={count}", status_code=303
+        ),
+        again=lambda exc: _glossary_page(
+            request, session, actor, exc.status, exc.listed(), "import"
+        ),
     )
 
 
@@ -144,10 +151,13 @@ def statutes_add(
     title: Annotated[str, Form()] = "",
     url: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        with session.begin_nested():
-            add_statute(session, actor, citation, title=title, url=url)
-    except (ValidationFailed, Conflict) as exc:
-        form = {"citation": citation, "title": title, "url": url}
-        return _statutes_page(request, session, actor, exc.status, forms.refused(exc), form)
-    return forms.done("/catalog/statutes", "statute_added")
+    form = {"citation": citation, "title": title, "url": url}
+    return submit(
+        session,
+        lambda: add_statute(session, actor, citation, title=title, url=url),
+        done=lambda _: forms.done("/catalog/statutes", "statute_added"),
+        again=lambda exc: _statutes_page(
+            request, session, actor, exc.status, exc.listed(), form
+        ),
+        refused=(ValidationFailed, Conflict),  # a citation already in the library
+    )
