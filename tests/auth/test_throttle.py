@@ -107,3 +107,30 @@ def test_forty_guesses_at_once_are_all_counted(settings: Settings) -> None:
     assert outcomes == {"NotAuthenticated": 5, "TooManyAttempts": 35}
     with transaction(settings) as session:
         assert session.scalar(select(func.count()).select_from(LoginFailure)) == 5
+
+
+@pytest.mark.parametrize(
+    ("failures_ago", "left"),
+    [
+        ([1] * 5, "29 seconds"),  # the first wait: 30 s from the last failure
+        ([1] * 6, "59 seconds"),  # one more: 30 s doubled
+        ([1] * 7, "2 minutes"),  # 120 s, said in minutes
+        ([1] * 8, "4 minutes"),
+        ([1] * 30, "15 minutes"),  # never longer than the window
+    ],
+)
+def test_the_wait_is_said_in_words(settings: Settings, failures_ago: list[int], left: str) -> None:
+    make_user(settings, "ana", "admin")
+    failures(settings, *[timedelta(seconds=s) for s in failures_ago])
+    with transaction(settings) as session, pytest.raises(TooManyAttempts) as waiting:
+        authenticate(session, "ana", PASSWORD, client=ATTACKER, **LIMITS)
+    assert f"Try again in {left}," in waiting.value.message
+
+
+def test_the_spread_limit_is_ten_times_the_account_limit(settings: Settings) -> None:
+    make_user(settings, "ana", "admin")
+    with transaction(settings) as session:
+        session.add_all(
+            LoginFailure(username="ana", client=f"7.7.7.{n}", at=utcnow()) for n in range(49)
+        )
+    assert sign_in(settings, PASSWORD, OWNER) == "ok"  # 49 from many addresses: not yet

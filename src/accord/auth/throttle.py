@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -43,7 +43,7 @@ def serialize(session: Session, username: str) -> None:
     """Hold the account's lock until the transaction ends (PostgreSQL; SQLite holds its
     write lock already)."""
     if session.get_bind().dialect.name == "postgresql":
-        key = zlib.crc32(username.encode()) - 2**31
+        key = zlib.crc32(username.encode())  # any bigint names the lock
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
@@ -74,8 +74,8 @@ def refuse_if_waiting(session: Session, username: str, client: str, limits: Limi
     for query, limit, where in checks:
         count, last = session.execute(query).one()
         wait = _wait(int(count or 0), limit, limits.window)
-        if wait and last is not None and now < _aware(last) + wait:
-            left = _aware(last) + wait - now
+        if wait and last is not None and now < last + wait:
+            left = last + wait - now
             raise TooManyAttempts(
                 f"Too many failed sign-ins {where}. Try again in {_words(left)}, "
                 "or ask an administrator to unlock the account."
@@ -87,10 +87,6 @@ def _wait(failures: int, limit: int, window: timedelta) -> timedelta | None:
         return None
     doubled: timedelta = FIRST_WAIT * 2 ** min(failures - limit, 20)
     return min(doubled, window)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 def _words(left: timedelta) -> str:
