@@ -38,7 +38,7 @@ from accord.catalog.glossary import import_csv, link_term, list_terms, save_term
 from accord.catalog.harvest.model import Harvest
 from accord.catalog.harvest.runs import cancel_harvest, start_harvest
 from accord.catalog.harvest.writeback import apply_write_back, preview_write_back
-from accord.catalog.sources import add_source, get_source, list_sources
+from accord.catalog.sources import add_source, connection_details, get_source, list_sources
 from accord.catalog.statutes import add_statute, list_statutes, rollup, set_field_statutes
 from accord.catalog.suggestions import decide, decide_by_pattern, suggest
 from accord.demo.seed import seed_demo
@@ -75,6 +75,7 @@ audit.verify                   .    .   .    .   .    .     .    .   .    x    x
 demo.seed                      .    .   .    .   .    .     .    .   .    .    x
 catalog.view                   x    x   x    x   x    x     x    x   x    x    x
 catalog.sources.manage         .    .   .    .   .    .     .    x   .    .    x
+catalog.sources.connections    .    .   .    .   .    .     .    x   .    .    x
 catalog.harvest                x    .   .    .   .    .     .    x   .    .    x
 catalog.inventory.edit         x    .   x    .   .    .     x    .   .    .    x
 catalog.fields.describe        x    .   x    .   .    .     .    x   .    .    .
@@ -229,6 +230,11 @@ OPS = [
     Op(Action.VIEW_CATALOG, "list_statutes", lambda s, a, w: list_statutes(s, a)),
     Op(Action.VIEW_CATALOG, "rollup", lambda s, a, w: rollup(s, a, list(w.fields.values()))),
     Op(Action.VIEW_CATALOG, "my_work", lambda s, a, w: my_work(s, a)),
+    Op(
+        Action.VIEW_CONNECTIONS,
+        "connection_details",
+        lambda s, a, w: connection_details(s, a, SOURCE),
+    ),
     Op(
         Action.MANAGE_SOURCES,
         "add_source",

@@ -14,7 +14,13 @@ from accord.catalog.glossary import export_csv, import_csv, list_terms, save_ter
 from accord.catalog.inventory_io import export_csv as export_inventory
 from accord.catalog.inventory_io import export_xlsx, import_inventory, read_sheet, suggest_mapping
 from accord.catalog.models import Source
-from accord.catalog.sources import add_source, connection_url
+from accord.catalog.sources import (
+    HIDDEN,
+    add_source,
+    connection_details,
+    connection_url,
+    source_facts,
+)
 from accord.catalog.statutes import parse_citation, rollup, set_field_statutes
 from accord.db.engine import transaction
 from accord.errors import Conflict, PermissionDenied, ValidationFailed
@@ -47,6 +53,26 @@ def test_source_problems_listed_together(settings, people) -> None:
     assert {p.field for p in caught.value.problems} == {"name", "location", "password_env"}
     with transaction(settings) as session, pytest.raises(PermissionDenied):
         add_source(session, people["steward"], settings.key, name="x", location="sqlite:///x.db")
+
+
+def test_where_a_source_lives_is_shown_only_to_engineers_and_administrators(
+    settings, people, source
+) -> None:
+    with transaction(settings) as session:
+        stored = session.get(Source, source.id)
+        seen = source_facts(session, people["engineer"], stored)
+        hidden = source_facts(session, people["steward"], stored)
+        with pytest.raises(PermissionDenied):
+            connection_details(session, people["auditor"], "hr")
+    assert seen["location"] == "postgresql+psycopg://reader@db.example/hr"
+    assert hidden == {"name": "hr", "kind": "database", "location": HIDDEN, "password": HIDDEN}
+
+
+def test_accords_own_database_cannot_be_a_source(settings, people) -> None:
+    own = settings.resolved_database_url
+    with transaction(settings) as session, pytest.raises(ValidationFailed) as refused:
+        add_source(session, people["engineer"], settings.key, name="me", location=own)
+    assert "Accord's own database" in refused.value.problems[0].message
 
 
 def test_duplicate_source(settings, people, source) -> None:

@@ -197,6 +197,17 @@ def test_requester_reads_but_sees_no_edit_controls_and_is_refused(
     assert app_client.get("/catalog/inventory/import").status_code == 403
 
 
+def test_where_a_source_lives_is_not_shown_to_readers(
+    app_client: TestClient, harvested: dict[str, int], clinic_db: Path
+) -> None:
+    sign_in(app_client, "rae")
+    for page in ("/catalog/sources", "/catalog/sources/clinic"):
+        text = app_client.get(page).text
+        assert str(clinic_db) not in text and "shown to data engineers and administrators" in text
+    switch_to(app_client, "eli")
+    assert str(clinic_db) in app_client.get("/catalog/sources/clinic").text
+
+
 def test_steward_describes_and_security_officer_classifies(
     settings: Settings, app_client: TestClient, harvested: dict[str, int]
 ) -> None:

@@ -27,6 +27,7 @@ class Action(StrEnum):
     SEED_DEMO = "demo.seed"
     VIEW_CATALOG = "catalog.view"
     MANAGE_SOURCES = "catalog.sources.manage"
+    VIEW_CONNECTIONS = "catalog.sources.connections"
     HARVEST = "catalog.harvest"
     EDIT_INVENTORY = "catalog.inventory.edit"
     DESCRIBE_FIELDS = "catalog.fields.describe"
@@ -104,6 +105,8 @@ ROLES: dict[Action, frozenset[Role]] = {
     Action.SEED_DEMO: frozenset({Role.ADMIN}),
     Action.VIEW_CATALOG: EVERYONE,
     Action.MANAGE_SOURCES: frozenset({Role.DATA_ENGINEER, Role.ADMIN}),
+    # where a source lives (host, database, server path) helps an attacker more than a reader
+    Action.VIEW_CONNECTIONS: frozenset({Role.DATA_ENGINEER, Role.ADMIN}),
     Action.HARVEST: frozenset({Role.DATA_ENGINEER, Role.DATA_COORDINATOR, Role.ADMIN}),
     Action.EDIT_INVENTORY: frozenset(
         {Role.DATA_COORDINATOR, Role.STEWARD, Role.PROGRAM_OWNER, Role.ADMIN}

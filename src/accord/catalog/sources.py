@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from accord.auth import audit
 from accord.auth.actor import Actor
-from accord.auth.permissions import Action, check
+from accord.auth.permissions import Action, can, check
 from accord.catalog import secrets
 from accord.catalog.models import SOURCE_KINDS, Source
 from accord.errors import Conflict, NotFound, Problem, ValidationFailed
@@ -61,6 +61,10 @@ def add_source(
                 Problem("location", "Not a database URL (e.g. postgresql+psycopg://user@host/db).")
             )
         else:
+            if _is_accord_itself(session, url):
+                problems.append(
+                    Problem("location", "This is Accord's own database; it cannot be a source.")
+                )
             if url.password:
                 encrypted = secrets.encrypt(key, str(url.password))
             # URL.set() treats None as "unchanged", so build the URL without a password.
@@ -97,6 +101,38 @@ def describe(source: Source) -> dict[str, object]:
         if source.secret_encrypted
         else (f"from ${source.secret_env}" if source.secret_env else "none"),
     }
+
+
+def _is_accord_itself(session: Session, url: URL) -> bool:
+    """Registered as a source, Accord's own tables (users, audit log, tokens) would be
+    harvested into the catalog and searchable by everyone."""
+    own = session.get_bind().engine.url
+    if url.get_backend_name() != own.get_backend_name():
+        return False
+    if own.get_backend_name() == "sqlite":
+        return bool(url.database and own.database) and (
+            Path(str(url.database)).resolve() == Path(str(own.database)).resolve()
+        )
+    ports = (url.port or 5432, own.port or 5432) if own.get_backend_name() == "postgresql" else (
+        url.port, own.port)
+    hosts = {h if h not in ("localhost", "::1") else "127.0.0.1" for h in (url.host, own.host)}
+    return len(hosts) == 1 and ports[0] == ports[1] and url.database == own.database
+
+
+HIDDEN = "shown to data engineers and administrators"
+
+
+def source_facts(session: Session, actor: Actor, source: Source) -> dict[str, object]:
+    """What this actor may see of a source: its connection only if their roles allow."""
+    if can(actor, Action.VIEW_CONNECTIONS):
+        return connection_details(session, actor, source.name)
+    return {"name": source.name, "kind": source.kind, "location": HIDDEN, "password": HIDDEN}
+
+
+def connection_details(session: Session, actor: Actor, name: str) -> dict[str, object]:
+    """Where a source lives and how its password is held (never the password)."""
+    check(actor, Action.VIEW_CONNECTIONS)
+    return describe(get_source(session, actor, name))
 
 
 def connection_url(source: Source, key: bytes) -> str:

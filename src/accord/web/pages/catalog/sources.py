@@ -20,7 +20,7 @@ from accord.catalog.datasets import list_datasets
 from accord.catalog.harvest import runs as harvesting
 from accord.catalog.harvest.errors import SourceUnavailable, WriteBackNotSupported
 from accord.catalog.harvest.writeback import apply_write_back, preview_write_back
-from accord.catalog.sources import add_source, describe, get_source, list_sources
+from accord.catalog.sources import add_source, get_source, list_sources, source_facts
 from accord.errors import Conflict, Problem, ValidationFailed
 from accord.web.deps import (
     DbSession,
@@ -52,7 +52,7 @@ def _sources_page(
         request,
         "catalog/sources.html",
         {
-            "sources": [(s, describe(s)) for s in list_sources(session, actor)],
+            "sources": [(s, source_facts(session, actor, s)) for s in list_sources(session, actor)],
             "form": form or {},
             "problems": problems or [],
             "notice": forms.notice(request),
@@ -111,7 +111,7 @@ def source_page(request: Request, session: DbSession, actor: Viewer, name: str) 
         "catalog/source.html",
         {
             "source": source,
-            "facts": describe(source),
+            "facts": source_facts(session, actor, source),
             "rows": rows,
             "progress": progress_of(session, [r.dataset.id for r in rows]),
             "runs": harvesting.list_harvest_runs(session, actor, source.id),
