@@ -11,6 +11,7 @@ from accord.config import Settings
 from accord.db.base import utcnow
 from accord.db.engine import transaction
 from tests.factories import make_user
+from tests.web.helpers import sign_in
 
 
 def _token(settings: Settings, username: str, *roles: str) -> str:
@@ -88,3 +89,16 @@ def test_cookie_session_api_write_needs_csrf_header(
     token = csrf_of(app_client, "/")
     created = app_client.post("/api/v1/tokens", json=body, headers={"X-CSRF-Token": token})
     assert created.status_code == 201 and created.json()["token"].startswith("acc_")
+
+
+def test_ids_beyond_what_a_key_can_hold_are_a_clear_422(
+    settings: Settings, app_client: TestClient
+) -> None:
+    headers = {"Authorization": f"Bearer {_token(settings, 'sam', 'steward')}"}
+    for path in ("/api/v1/suggestions?dataset_id=", "/api/v1/datasets/"):
+        response = app_client.get(f"{path}{2**64}", headers=headers)
+        assert response.status_code == 422, path
+        assert response.json()["error"]["code"] == "validation_failed"
+    sign_in(app_client, "sam")
+    assert app_client.get(f"/catalog/suggestions?dataset={2**64}").status_code == 422
+    assert app_client.get(f"/catalog/glossary?edit={2**64}").status_code == 422

@@ -22,6 +22,7 @@ from accord.web.api.schemas.describe import (
 from accord.web.deps import (
     MAX_ID,
     DbSession,
+    OptionalQueryId,
     RowId,
     csrf_protect,
     get_settings,
@@ -56,7 +57,7 @@ def api_suggest(
 def api_open_suggestions(
     session: DbSession,
     actor: Viewer,
-    dataset_id: int | None = None,
+    dataset_id: OptionalQueryId = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from accord.errors import AccordError, Problem, ValidationFailed
 from accord.web.deps import (
     MAX_ID,
     DbSession,
+    OptionalQueryId,
     RowId,
     csrf_protect,
     get_settings,
@@ -293,7 +294,7 @@ def suggestions_page(
     request: Request,
     session: DbSession,
     actor: Viewer,
-    dataset: int | None = None,
+    dataset: OptionalQueryId = None,
     label: str = "",
     page: Annotated[int, Query(ge=1, le=MAX_ID // 1000)] = 1,
     pattern: str | None = None,

@@ -17,6 +17,7 @@ from accord.catalog.statutes import (
 from accord.errors import Conflict, Problem, ValidationFailed
 from accord.web.deps import (
     DbSession,
+    OptionalQueryId,
     require,
 )
 from accord.web.forms import submit
@@ -63,7 +64,7 @@ def _glossary_page(
 
 @router.get("/glossary")
 def glossary_page(
-    request: Request, session: DbSession, actor: Viewer, edit: int | None = None
+    request: Request, session: DbSession, actor: Viewer, edit: OptionalQueryId = None
 ) -> Response:
     return _glossary_page(request, session, actor, edit=edit)
 
