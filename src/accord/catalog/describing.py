@@ -138,11 +138,6 @@ def assign_steward(
     return len(ids)
 
 
-def work_of(session: Session, field_id: int) -> FieldWork:
-    """The workflow row of a field, created as a draft the first time it is needed."""
-    return _work(session, field_id)
-
-
 def description_changed(session: Session, actor: Actor, field_id: int) -> None:
     """An edited description needs review again, even if it was published."""
     work = _work(session, field_id)
