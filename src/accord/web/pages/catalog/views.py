@@ -24,7 +24,7 @@ STATUS_LABELS = {"draft": "Draft", "in_review": "In review", "published": "Publi
 
 
 @dataclass(frozen=True)
-class Progress:
+class DescribeProgress:
     """One dataset's completeness and how many suggestions wait for a decision."""
 
     completeness: Completeness
@@ -38,13 +38,13 @@ class Progress:
         return round(100 * self.completeness.overall)
 
 
-def progress_of(session: Session, dataset_ids: list[int]) -> dict[int, Progress]:
+def progress_of(session: Session, dataset_ids: list[int]) -> dict[int, DescribeProgress]:
     """Two aggregate queries whatever the number of datasets (lists show one per row)."""
     if not dataset_ids:
         return {}
     found = describing.completeness(session, dataset_ids)
     counts = suggestions.open_counts(session, dataset_ids)
-    return {i: Progress(found[i], counts[i]) for i in dataset_ids}
+    return {i: DescribeProgress(found[i], counts[i]) for i in dataset_ids}
 
 
 def label_names(session: Session) -> dict[str, str]:
