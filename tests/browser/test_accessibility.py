@@ -64,6 +64,6 @@ def test_deid_results_have_no_accessibility_violations(
         problems += _violations(page, f"form ({name})")
         page.get_by_label("Release").check()
         page.get_by_role("button", name="Run").click(timeout=60_000)
-        page.get_by_text(expected).first.wait_for()
+        page.get_by_text(expected).first.wait_for(timeout=60_000)  # as long as the Run click
         problems += _violations(page, name)
     assert not problems, "\n".join(problems)
