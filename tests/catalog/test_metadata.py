@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy.engine import make_url
 
 from accord.catalog.datasets import Inventory, register_dataset, retention_due, update_inventory
 from accord.catalog.fields import Description, classify_field, describe_field, parse_valid_values
@@ -60,8 +61,8 @@ def test_where_a_source_lives_is_shown_only_to_engineers_and_administrators(
 ) -> None:
     with transaction(settings) as session:
         stored = session.get(Source, source.id)
-        seen = source_facts(session, people["engineer"], stored)
-        hidden = source_facts(session, people["steward"], stored)
+        seen = source_facts(people["engineer"], stored)
+        hidden = source_facts(people["steward"], stored)
         with pytest.raises(PermissionDenied):
             connection_details(session, people["auditor"], "hr")
     assert seen["location"] == "postgresql+psycopg://reader@db.example/hr"
@@ -69,10 +70,19 @@ def test_where_a_source_lives_is_shown_only_to_engineers_and_administrators(
 
 
 def test_accords_own_database_cannot_be_a_source(settings, people) -> None:
-    own = settings.resolved_database_url
-    with transaction(settings) as session, pytest.raises(ValidationFailed) as refused:
-        add_source(session, people["engineer"], settings.key, name="me", location=own)
-    assert "Accord's own database" in refused.value.problems[0].message
+    own = make_url(settings.resolved_database_url)
+    spellings = [own]
+    if own.get_backend_name() == "postgresql":  # the same server, written another way
+        spellings.append(own.set(host="localhost", port=5432))
+    for url in spellings:
+        location = url.render_as_string(hide_password=False)
+        with transaction(settings) as session, pytest.raises(ValidationFailed) as refused:
+            add_source(session, people["engineer"], settings.key, name="me", location=location)
+        assert "Accord's own database" in refused.value.problems[0].message
+    if own.get_backend_name() == "postgresql":  # another database on that server is a source
+        other = own.set(database="elsewhere").render_as_string(hide_password=False)
+        with transaction(settings) as session:
+            add_source(session, people["engineer"], settings.key, name="other", location=other)
 
 
 def test_duplicate_source(settings, people, source) -> None:

@@ -11,8 +11,8 @@ The policy (README, "Signing in"):
 - an administrator can unlock an account (``accord user unlock``, the Users page);
 - a success clears the account's failures.
 Counting is atomic: the check and the record happen under a lock per account (PostgreSQL
-advisory lock; on SQLite the sign-in transaction holds the write lock from its start), so
-forty guesses at once are forty failures, not four.
+advisory lock; on SQLite the sign-in transaction holds the write lock from its start), so of
+forty guesses at once exactly five are checked and recorded, and the rest wait.
 """
 
 from __future__ import annotations

@@ -107,25 +107,28 @@ def _is_accord_itself(session: Session, url: URL) -> bool:
     """Registered as a source, Accord's own tables (users, audit log, tokens) would be
     harvested into the catalog and searchable by everyone."""
     own = session.get_bind().engine.url
-    if url.get_backend_name() != own.get_backend_name():
+    if url.get_backend_name() != own.get_backend_name() or not url.database:
         return False
     if own.get_backend_name() == "sqlite":
-        return bool(url.database and own.database) and (
-            Path(str(url.database)).resolve() == Path(str(own.database)).resolve()
-        )
-    ports = (url.port or 5432, own.port or 5432) if own.get_backend_name() == "postgresql" else (
-        url.port, own.port)
-    hosts = {h if h not in ("localhost", "::1") else "127.0.0.1" for h in (url.host, own.host)}
-    return len(hosts) == 1 and ports[0] == ports[1] and url.database == own.database
+        return Path(url.database).resolve() == Path(str(own.database)).resolve()
+    return _server(url) == _server(own)
+
+
+def _server(url: URL) -> tuple[str, int | None, str | None]:
+    host = "127.0.0.1" if url.host in (None, "localhost", "::1") else str(url.host)
+    port = url.port or {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}.get(
+        url.get_backend_name()
+    )
+    return host, port, url.database
 
 
 HIDDEN = "shown to data engineers and administrators"
 
 
-def source_facts(session: Session, actor: Actor, source: Source) -> dict[str, object]:
+def source_facts(actor: Actor, source: Source) -> dict[str, object]:
     """What this actor may see of a source: its connection only if their roles allow."""
     if can(actor, Action.VIEW_CONNECTIONS):
-        return connection_details(session, actor, source.name)
+        return describe(source)
     return {"name": source.name, "kind": source.kind, "location": HIDDEN, "password": HIDDEN}
 
 

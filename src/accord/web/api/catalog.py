@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
@@ -53,16 +52,16 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 
 
-def _source_out(session: Session, actor: Actor, source: Source) -> SourceOut:
+def _source_out(actor: Actor, source: Source) -> SourceOut:
     return SourceOut(
-        **sources.source_facts(session, actor, source),
+        **sources.source_facts(actor, source),
         last_harvest_at=source.last_harvest_at,
     )
 
 
 @router.get("/sources")
 def api_sources(session: DbSession, actor: Viewer) -> list[SourceOut]:
-    return [_source_out(session, actor, s) for s in sources.list_sources(session, actor)]
+    return [_source_out(actor, s) for s in sources.list_sources(session, actor)]
 
 
 @router.post("/sources", status_code=201)
@@ -73,7 +72,7 @@ def api_add_source(
     actor: Annotated[Actor, Depends(require(Action.MANAGE_SOURCES))],
 ) -> SourceOut:
     source = sources.add_source(session, actor, get_settings(request).key, **body.model_dump())
-    return _source_out(session, actor, source)
+    return _source_out(actor, source)
 
 
 @router.post("/sources/{name}/harvest", status_code=202)

@@ -52,7 +52,7 @@ def _sources_page(
         request,
         "catalog/sources.html",
         {
-            "sources": [(s, source_facts(session, actor, s)) for s in list_sources(session, actor)],
+            "sources": [(s, source_facts(actor, s)) for s in list_sources(session, actor)],
             "form": form or {},
             "problems": problems or [],
             "notice": forms.notice(request),
@@ -111,7 +111,7 @@ def source_page(request: Request, session: DbSession, actor: Viewer, name: str) 
         "catalog/source.html",
         {
             "source": source,
-            "facts": source_facts(session, actor, source),
+            "facts": source_facts(actor, source),
             "rows": rows,
             "progress": progress_of(session, [r.dataset.id for r in rows]),
             "runs": harvesting.list_harvest_runs(session, actor, source.id),
