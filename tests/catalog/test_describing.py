@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from accord.auth.actor import Actor
+from accord.auth.roles import Role
 from accord.catalog.describing import (
+    DESCRIPTION,
     assign_steward,
     completeness,
     my_work,
@@ -11,10 +14,11 @@ from accord.catalog.describing import (
     submit_for_review,
 )
 from accord.catalog.fields import Description, classify_field, describe_field
-from accord.catalog.models import CatalogField
+from accord.catalog.models import CatalogField, FieldWork
 from accord.catalog.statutes import set_field_statutes
 from accord.db.engine import transaction
 from accord.errors import PermissionDenied, ValidationFailed
+from accord.lifecycle import InvalidTransition
 from tests.catalog.test_drift import fields_by_name, harvest, person_table
 from tests.factories import make_user
 
@@ -73,3 +77,30 @@ def test_completeness_counts_each_part(settings, people, catalog) -> None:
     assert (after[dataset_id].classified, after[dataset_id].statute_checked) == (1, 2)
     assert after[dataset_id].overall == pytest.approx((1 / 3 + 1 / 3 + 2 / 3) / 3)
     assert after[999].fields == 0 and after[999].overall == 1.0
+
+
+# every state x move of the describe workflow: where it leads, or "-" where it is refused
+MOVES = {
+    "draft": {"submit": "in_review", "publish": "-", "send_back": "-", "reopen": "-"},
+    "in_review": {"submit": "-", "publish": "published", "send_back": "draft", "reopen": "draft"},
+    "published": {"submit": "-", "publish": "-", "send_back": "-", "reopen": "draft"},
+}
+
+
+@pytest.mark.parametrize(
+    ("state", "verb", "leads_to"),
+    [(state, verb, to) for state, moves in MOVES.items() for verb, to in moves.items()],
+)
+def test_the_describe_workflow_moves_only_as_declared(
+    settings, state: str, verb: str, leads_to: str
+) -> None:
+    actor = Actor(1, "cas", frozenset({Role.DATA_COORDINATOR, Role.STEWARD}))
+    work = FieldWork(field_id=7, status=state, submitted_by="sam", steward_id=None)
+    with transaction(settings) as session:
+        if leads_to == "-":
+            with pytest.raises(InvalidTransition):
+                DESCRIPTION.apply(session, work, actor, verb)
+            assert work.status == state
+        else:
+            DESCRIPTION.apply(session, work, actor, verb)
+            assert work.status == leads_to

@@ -45,32 +45,16 @@ def _set_state(work: FieldWork, state: DescriptionState) -> None:
     work.status, work.updated_at = state.value, utcnow()
 
 
+_DRAFT = frozenset({DescriptionState.DRAFT})
+_REVIEW = frozenset({DescriptionState.IN_REVIEW})
 _OPEN = frozenset({DescriptionState.IN_REVIEW, DescriptionState.PUBLISHED})
 DESCRIPTION = Lifecycle[DescriptionState, FieldWork](
     name="description",
     states=DescriptionState,
     transitions=(
-        Transition(
-            "submit",
-            frozenset({DescriptionState.DRAFT}),
-            DescriptionState.IN_REVIEW,
-            Action.DESCRIBE_FIELDS,
-            label="Submit for review",
-        ),
-        Transition(
-            "publish",
-            frozenset({DescriptionState.IN_REVIEW}),
-            DescriptionState.PUBLISHED,
-            Action.REVIEW_DESCRIPTIONS,
-            label="Publish the description",
-        ),
-        Transition(
-            "send_back",
-            frozenset({DescriptionState.IN_REVIEW}),
-            DescriptionState.DRAFT,
-            Action.REVIEW_DESCRIPTIONS,
-            label="Send back with this note",
-        ),
+        Transition("submit", _DRAFT, DescriptionState.IN_REVIEW, Action.DESCRIBE_FIELDS),
+        Transition("publish", _REVIEW, DescriptionState.PUBLISHED, Action.REVIEW_DESCRIPTIONS),
+        Transition("send_back", _REVIEW, DescriptionState.DRAFT, Action.REVIEW_DESCRIPTIONS),
         Transition("reopen", _OPEN, DescriptionState.DRAFT, Action.DESCRIBE_FIELDS),
     ),
     state_of=lambda work: DescriptionState(work.status),

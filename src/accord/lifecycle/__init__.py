@@ -51,7 +51,6 @@ class Transition(Generic[S, T]):
     target: S
     action: Action | None  # None: a move Accord makes itself (a worker), never a person
     guards: tuple[Guard[T], ...] = ()
-    label: str = ""  # the words a page puts on its button
 
 
 @dataclass(frozen=True)
