@@ -71,7 +71,8 @@ def test_wrong_password_is_401_and_throttled(settings: Settings, app_client: Tes
     make_user(settings, "root", "admin")
     sign_in(app_client, "root")
     users = app_client.get("/admin/users").text
-    assert "Unlock sign-in for ana" in users
+    assert "Unlock sign-in for ana (5 failed)" in users
+    assert "Unlock sign-in for root" not in users  # only accounts that failed are offered
     unlocked = app_client.post(
         "/admin/users/ana/unlock",
         data={"csrf_token": csrf_of(app_client, "/admin/users")},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from accord.auth import audit, throttle
@@ -169,6 +169,15 @@ def authenticate(
         raise NotAuthenticated("Wrong username or password.")
     session.execute(delete(LoginFailure).where(LoginFailure.username == name))
     return user
+
+
+def failed_sign_ins(session: Session, actor: Actor) -> dict[str, int]:
+    """Recent failed sign-ins per username, so an administrator sees whom to unlock."""
+    check(actor, Action.MANAGE_USERS)
+    rows = session.execute(
+        select(LoginFailure.username, func.count()).group_by(LoginFailure.username)
+    ).all()
+    return {name: int(count) for name, count in rows}
 
 
 def unlock_user(session: Session, actor: Actor, username: str) -> int:

@@ -10,13 +10,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from accord.auth import audit
 from accord.auth.actor import Actor
-from accord.auth.permissions import Action
+from accord.auth.permissions import Action, can
 from accord.auth.roles import Role
 from accord.auth.tokens import create_token, end_session, list_tokens, revoke_token, start_session
 from accord.auth.users import (
     authenticate,
     create_user,
     disable_user,
+    failed_sign_ins,
     get_user,
     list_departments,
     list_users,
@@ -151,6 +152,7 @@ def _users(
         "accounts/users.html",
         {
             "users": list_users(session, actor),
+            "failures": failed_sign_ins(session, actor) if can(actor, Action.MANAGE_USERS) else {},
             "departments": list_departments(session),
             "all_roles": list(Role),
             "notice": notice(request),
