@@ -88,6 +88,24 @@ catalog.descriptions.review    x    .   x    .   .    .     x    .   .    .    .
 catalog.suggestions.run        x    .   .    x   x    .     .    x   .    .    .
 deid.run                       x    .   x    x   x    .     .    x   .    .    x
 deid.releases.view             x    .   x    x   x    .     .    x   .    x    x
+proposals.view                 x    x   x    x   x    x     x    x   x    x    x
+proposals.draft                x    x   .    .   .    .     x    .   .    .    .
+proposals.edit                 x    x   x    x   x    x     x    x   .    .    .
+proposals.comment              x    x   x    x   x    x     x    x   x    .    .
+proposals.send                 x    x   .    .   .    .     x    .   .    .    .
+proposals.withdraw             x    x   .    .   .    .     x    .   .    .    .
+proposals.develop              x    .   x    .   .    .     x    .   .    .    .
+proposals.minimum_necessary    x    .   x    .   x    .     .    .   .    .    .
+proposals.changes.decide       x    x   x    x   x    x     x    x   .    .    .
+proposals.review.start         x    .   .    .   .    .     .    .   .    .    .
+proposals.review.return        x    .   .    x   x    x     .    .   .    .    .
+proposals.opinions.register    .    .   .    x   x    x     .    .   .    .    .
+proposals.signatures.request   x    .   .    .   .    .     .    .   .    .    .
+proposals.sign                 .    .   .    .   .    .     .    .   x    .    .
+proposals.decline              .    .   .    .   .    .     .    .   x    .    .
+proposals.final_review         x    .   .    .   .    .     .    .   .    .    .
+proposals.file                 x    .   .    .   .    .     .    .   .    .    .
+agreements.view                x    x   x    x   x    x     x    x   x    x    x
 """
 # Notes against MISSION.md (reported, not silently matched):
 # - MISSION.md has one "privacy officer / legal" role; Accord splits it, and only the privacy
@@ -113,6 +131,10 @@ EXPECTED = _parse(EXPECTED_TABLE)
 
 # Actions that only a route checks: there is no service behind them to call.
 ROUTE_ONLY = {Action.VIEW_HOME.value}
+# Proposal actions also need a relation to the proposal (provider, recipient, party), which
+# this one-department world cannot give: tests/proposals/test_roles.py sends every role of
+# both sides and of a third department through each of them.
+WITH_RELATIONS = {a.value for a in Action if a.value.startswith(("proposals.", "agreements."))}
 
 
 def test_the_table_names_every_role_once() -> None:
@@ -348,7 +370,7 @@ OPS = [
 
 def test_every_action_has_a_service_operation() -> None:
     covered = {op.action.value for op in OPS}
-    assert covered == {a.value for a in Action} - ROUTE_ONLY
+    assert covered == {a.value for a in Action} - ROUTE_ONLY - WITH_RELATIONS
 
 
 def _pairs() -> list[object]:

@@ -13,6 +13,7 @@ from accord.auth.permissions import PERMISSIONS, Action, Relation, Rule, can, ch
 from accord.auth.roles import Role
 from accord.catalog.models import FieldWork
 from accord.errors import PermissionDenied
+from accord.proposals.models import Proposal, ProposalParty
 
 SAM = Actor(1, "sam", frozenset({Role.STEWARD}), department_id=10)
 EVERYONE = frozenset(Role)
@@ -54,6 +55,23 @@ def test_roles_come_first() -> None:
 RELATED = {
     Action.MANAGE_OWN_TOKENS: ("to", Relation.OWNER),
     Action.REVIEW_DESCRIPTIONS: ("never", Relation.AUTHOR),
+    Action.VIEW_PROPOSALS: ("to", Relation.PARTY),
+    Action.EDIT_PROPOSALS: ("to", Relation.PARTY),
+    Action.COMMENT_PROPOSALS: ("to", Relation.PARTY),
+    Action.SEND_PROPOSALS: ("to", Relation.RECIPIENT),
+    Action.WITHDRAW_PROPOSALS: ("to", Relation.RECIPIENT),
+    Action.DEVELOP_PROPOSALS: ("to", Relation.PROVIDER),
+    Action.MARK_MINIMUM_NECESSARY: ("to", Relation.PROVIDER),
+    Action.DECIDE_CHANGES: ("to", Relation.PARTY),
+    Action.START_REVIEW: ("to", Relation.PROVIDER),
+    Action.RETURN_TO_DEVELOPMENT: ("to", Relation.PARTY),
+    Action.REGISTER_OPINIONS: ("to", Relation.PARTY),
+    Action.REQUEST_SIGNATURES: ("to", Relation.PARTY),
+    Action.SIGN_PROPOSALS: ("to", Relation.PARTY),
+    Action.DECLINE_PROPOSALS: ("to", Relation.PROVIDER),
+    Action.FINAL_REVIEW: ("to", Relation.PARTY),
+    Action.FILE_PROPOSALS: ("to", Relation.PARTY),
+    Action.VIEW_AGREEMENTS: ("to", Relation.PARTY),
 }
 
 
@@ -93,11 +111,31 @@ RECORDS = [
         {Relation.AUTHOR, Relation.ASSIGNEE},
     ),
     ("nobody's", FieldWork(submitted_by="", steward_id=None), set()),
+    (
+        "proposal sam's department asks for",
+        Proposal(created_by=2, parties=[ProposalParty(department_id=10, side="recipient")]),
+        {Relation.PARTY, Relation.RECIPIENT},
+    ),
+    (
+        "proposal sam wrote",
+        Proposal(created_by=1, parties=[ProposalParty(department_id=10, side="recipient")]),
+        {Relation.PARTY, Relation.RECIPIENT, Relation.AUTHOR},
+    ),
+    (
+        "proposal asking sam's department",
+        Proposal(created_by=2, parties=[ProposalParty(department_id=10, side="provider")]),
+        {Relation.PARTY, Relation.PROVIDER},
+    ),
+    (
+        "proposal between others",
+        Proposal(created_by=2, parties=[ProposalParty(department_id=11, side="provider")]),
+        set(),
+    ),
 ]
 
 
 @pytest.mark.parametrize(("what", "record", "relations"), RECORDS, ids=[r[0] for r in RECORDS])
 def test_each_record_reports_its_relations(
-    what: str, record: User | ApiToken | FieldWork, relations: set[Relation]
+    what: str, record: User | ApiToken | FieldWork | Proposal, relations: set[Relation]
 ) -> None:
     assert record.relations_to(SAM) == relations

@@ -40,6 +40,24 @@ class Action(StrEnum):
     RUN_SUGGESTIONS = "catalog.suggestions.run"
     DEID_RUN = "deid.run"
     VIEW_RELEASES = "deid.releases.view"
+    VIEW_PROPOSALS = "proposals.view"
+    DRAFT_PROPOSALS = "proposals.draft"
+    EDIT_PROPOSALS = "proposals.edit"
+    COMMENT_PROPOSALS = "proposals.comment"
+    SEND_PROPOSALS = "proposals.send"
+    WITHDRAW_PROPOSALS = "proposals.withdraw"
+    DEVELOP_PROPOSALS = "proposals.develop"
+    MARK_MINIMUM_NECESSARY = "proposals.minimum_necessary"
+    DECIDE_CHANGES = "proposals.changes.decide"
+    START_REVIEW = "proposals.review.start"
+    RETURN_TO_DEVELOPMENT = "proposals.review.return"
+    REGISTER_OPINIONS = "proposals.opinions.register"
+    REQUEST_SIGNATURES = "proposals.signatures.request"
+    SIGN_PROPOSALS = "proposals.sign"
+    DECLINE_PROPOSALS = "proposals.decline"
+    FINAL_REVIEW = "proposals.final_review"
+    FILE_PROPOSALS = "proposals.file"
+    VIEW_AGREEMENTS = "agreements.view"
 
 
 class Relation(StrEnum):
@@ -50,6 +68,8 @@ class Relation(StrEnum):
     ASSIGNEE = "assignee"  # it was assigned to the actor
     PARTY = "party"  # the actor's department is a party to it
     SAME_DEPARTMENT = "same_department"  # it belongs to the actor's department
+    PROVIDER = "provider"  # the actor's department provides the data it is about
+    RECIPIENT = "recipient"  # the actor's department asks for (receives) that data
 
 
 class Subject(Protocol):
@@ -84,6 +104,8 @@ RELATION_NEEDED = {
     Relation.ASSIGNEE: "Only the person it is assigned to may do this",
     Relation.PARTY: "Only the departments that are party to it may do this",
     Relation.SAME_DEPARTMENT: "Only its own department may do this",
+    Relation.PROVIDER: "Only the department providing the data may do this",
+    Relation.RECIPIENT: "Only the department receiving the data may do this",
 }
 RELATION_REFUSED = {
     Relation.OWNER: "Someone other than its owner does this",
@@ -91,6 +113,8 @@ RELATION_REFUSED = {
     Relation.ASSIGNEE: "Someone other than the assignee does this",
     Relation.PARTY: "Someone outside the parties does this",
     Relation.SAME_DEPARTMENT: "Someone from another department does this",
+    Relation.PROVIDER: "The department receiving the data does this",
+    Relation.RECIPIENT: "The department providing the data does this",
 }
 
 EVERYONE = frozenset(Role)
@@ -139,11 +163,47 @@ ROLES: dict[Action, frozenset[Role]] = {
 # who released what is read by those who release, and by the auditor
 ROLES[Action.VIEW_RELEASES] = ROLES[Action.DEID_RUN] | {Role.AUDITOR}
 
+# The BUCP (BUCP.md §2.2): the recipient drafts and sends, both sides develop it, each side's
+# legal, privacy and security representatives register opinions, executive sponsors sign, data
+# coordinators review last and file. Every proposal action needs a relation to the proposal,
+# so a department that is no party to it can do nothing with it, not even see it.
+REVIEWERS = frozenset({Role.LEGAL, Role.PRIVACY_OFFICER, Role.SECURITY_OFFICER})
+DRAFTERS = frozenset({Role.REQUESTER, Role.DATA_COORDINATOR, Role.PROGRAM_OWNER})
+DEVELOPERS = DRAFTERS | REVIEWERS | {Role.STEWARD, Role.DATA_ENGINEER}
+PROPOSAL_RULES: dict[Action, Rule] = {
+    Action.VIEW_PROPOSALS: Rule(EVERYONE, to=Relation.PARTY),
+    Action.DRAFT_PROPOSALS: Rule(DRAFTERS),
+    Action.EDIT_PROPOSALS: Rule(DEVELOPERS, to=Relation.PARTY),
+    Action.COMMENT_PROPOSALS: Rule(DEVELOPERS | {Role.EXECUTIVE}, to=Relation.PARTY),
+    Action.SEND_PROPOSALS: Rule(DRAFTERS, to=Relation.RECIPIENT),
+    Action.WITHDRAW_PROPOSALS: Rule(DRAFTERS, to=Relation.RECIPIENT),
+    Action.DEVELOP_PROPOSALS: Rule(
+        frozenset({Role.DATA_COORDINATOR, Role.STEWARD, Role.PROGRAM_OWNER}), to=Relation.PROVIDER
+    ),
+    Action.MARK_MINIMUM_NECESSARY: Rule(
+        frozenset({Role.DATA_COORDINATOR, Role.STEWARD, Role.PRIVACY_OFFICER}),
+        to=Relation.PROVIDER,
+    ),
+    Action.DECIDE_CHANGES: Rule(DEVELOPERS, to=Relation.PARTY),
+    Action.START_REVIEW: Rule(frozenset({Role.DATA_COORDINATOR}), to=Relation.PROVIDER),
+    Action.RETURN_TO_DEVELOPMENT: Rule(
+        REVIEWERS | {Role.DATA_COORDINATOR}, to=Relation.PARTY
+    ),
+    Action.REGISTER_OPINIONS: Rule(REVIEWERS, to=Relation.PARTY),
+    Action.REQUEST_SIGNATURES: Rule(frozenset({Role.DATA_COORDINATOR}), to=Relation.PARTY),
+    Action.SIGN_PROPOSALS: Rule(frozenset({Role.EXECUTIVE}), to=Relation.PARTY),
+    Action.DECLINE_PROPOSALS: Rule(frozenset({Role.EXECUTIVE}), to=Relation.PROVIDER),
+    Action.FINAL_REVIEW: Rule(frozenset({Role.DATA_COORDINATOR}), to=Relation.PARTY),
+    Action.FILE_PROPOSALS: Rule(frozenset({Role.DATA_COORDINATOR}), to=Relation.PARTY),
+    Action.VIEW_AGREEMENTS: Rule(EVERYONE, to=Relation.PARTY),
+}
+ROLES.update({action: rule.roles for action, rule in PROPOSAL_RULES.items()})
+
 # Where a relation to the record matters; every other action is decided by roles alone.
 PERMISSIONS: dict[Action, Rule] = {action: Rule(roles) for action, roles in ROLES.items()} | {
     Action.MANAGE_OWN_TOKENS: Rule(EVERYONE, to=Relation.OWNER),
     Action.REVIEW_DESCRIPTIONS: Rule(ROLES[Action.REVIEW_DESCRIPTIONS], never=Relation.AUTHOR),
-}
+} | PROPOSAL_RULES
 
 
 def can(actor: Actor, action: Action, subject: Subject | None = None) -> bool:

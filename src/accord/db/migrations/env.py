@@ -15,10 +15,18 @@ from accord.db.base import Base
 from accord.db.migrate import include_object
 from accord.jobs import models as job_models
 from accord.lifecycle import models as lifecycle_models
+from accord.proposals import models as proposal_models
 from accord.releases import models as release_models
 
 # every model module, so that Base.metadata holds every table (tests/db checks the list)
-MODEL_MODULES = (auth_models, catalog_models, job_models, lifecycle_models, release_models)
+MODEL_MODULES = (
+    auth_models,
+    catalog_models,
+    job_models,
+    lifecycle_models,
+    proposal_models,
+    release_models,
+)
 
 connection = context.config.attributes["connection"]
 

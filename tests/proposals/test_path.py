@@ -1,0 +1,310 @@
+"""The BUCP from the basket to a filed agreement, through the services, and what each step
+refuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from accord.auth.actor import Actor
+from accord.auth.models import AuditEntry
+from accord.db.engine import transaction
+from accord.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from accord.lifecycle import InvalidTransition
+from accord.proposals import drafting, reviews
+from accord.proposals.access import load
+from accord.proposals.agreements import agreement_of, authorised
+from accord.proposals.basket import add_to_basket, basket
+from accord.proposals.drafting import governing, save_answers, state_authority, transition
+from accord.proposals.models import Proposal
+from accord.proposals.work import list_proposals, my_work
+from tests.proposals.conftest import World
+
+SEND_ANSWERS = {
+    "use_case_name": "Housing stability and clinic visits",
+    "contacts": "DCS data coordinator, Research Branch, dc@dcs.example; CDW data coordinator",
+    "purpose": "Measure whether clients placed in stable housing visit clinics less often.",
+    "data_categories": "Identifiers to link records; visit dates and diagnoses.",
+    "output_use": "Quarterly aggregate report to the Legislature; no record-level output.",
+    "frequency": "quarterly",
+    "data_users": "Two DCS research analysts; no contractors.",
+    "transfer_method": "sftp",
+    "destruction_return": "Destroyed within 30 days of the end date, with a certificate.",
+    "critical_dates": "Report due to the Legislature on 2027-06-30.",
+    "transfer_of_funds": "no",
+    "research": "no",
+}
+REVIEW_ANSWERS = {
+    "release_approval": "Both departments' directors approve any publication.",
+    "volumes": "client: 1 row; visit: 0 rows",
+    "format": "parquet",
+    "deidentification": "aggregate",
+    "derived_products": "Aggregate tables may be kept; record-level copies destroyed.",
+    "redisclosure": "No re-disclosure.",
+    "data_management": "DCS analytics enclave, encrypted at rest, access by named analysts.",
+}
+SIGN_ANSWERS = {
+    "undisputed_explanation": "Both departments agree the use is within WIC 10850(a).",
+    "start_date": "2027-01-01",
+    "end_date": "2027-12-31",
+    "security_requirements": "Encryption at rest and in transit; SSA-derived data stays in the US.",
+    "privacy_requirements": "Minimum necessary; no re-identification attempts.",
+}
+
+
+def run(w: World, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    with transaction(w.settings) as session:
+        return fn(session, *args, **kwargs)
+
+
+def save(w: World, actor: Actor, pid: int, answers: dict[str, str]) -> None:
+    with transaction(w.settings) as session:
+        version = load(session, actor, pid).version
+        save_answers(session, actor, pid, answers, base_version=version)
+
+
+def start(
+    w: World, fields: tuple[str, ...] = ("client.ssn", "client.county", "visit.diagnosis_code")
+) -> int:
+    requester = w.dcs["requester"]
+    run(w, add_to_basket, requester, field_ids=[w.fields[f] for f in fields])
+    proposal: Proposal = run(w, drafting.start_proposal, requester, use_case_name="Housing study")
+    return proposal.id
+
+
+def to_review(w: World) -> int:
+    pid = start(w)
+    requester = w.dcs["requester"]
+    save(w, requester, pid, SEND_ANSWERS)
+    with transaction(w.settings) as session:
+        keys = governing(session, load(session, requester, pid))
+        state_authority(session, requester, pid, {k: f"WIC 10850(a) permits {k}." for k in keys})
+    run(w, transition, requester, pid, "send")
+    run(w, transition, w.cdw["data_coordinator"], pid, "begin_development")
+    save(w, w.cdw["data_coordinator"], pid, REVIEW_ANSWERS)
+    run(w, transition, w.cdw["data_coordinator"], pid, "start_review")
+    return pid
+
+
+def test_the_whole_path_creates_an_agreement_with_exactly_the_fields_approved(world: World) -> None:
+    w = world
+    pid = start(w, ("client.ssn", "client.county", "client.full_name", "visit.diagnosis_code"))
+    requester = w.dcs["requester"]
+    assert run(w, basket, requester) == []  # the proposal took the basket
+    with transaction(w.settings) as session:
+        assert governing(session, load(session, requester, pid)) == ["PHI", "PII", "WIC § 10850"]
+    save(w, requester, pid, SEND_ANSWERS)
+    with transaction(w.settings) as session:
+        state_authority(
+            session, requester, pid, {k: "Cited authority." for k in ("PHI", "PII", "WIC § 10850")}
+        )
+    run(w, transition, requester, pid, "send")
+    provider = w.cdw["data_coordinator"]
+    run(w, transition, provider, pid, "begin_development")
+    # minimum necessary: the provider marks a field, the requester removes it
+    with transaction(w.settings) as session:
+        name = next(
+            e
+            for e in drafting.elements(session, load(session, provider, pid))
+            if e.field_name == "full_name"
+        )
+    run(
+        w,
+        drafting.mark_not_needed,
+        w.cdw["steward"],
+        pid,
+        name.id,
+        "Aggregate output needs no names.",
+    )
+    with pytest.raises(InvalidTransition, match="minimum-necessary"):
+        run(w, transition, provider, pid, "start_review")
+    run(w, drafting.set_removed, requester, pid, name.id, True)
+    # a change request by the provider, accepted by the recipient
+    change = run(
+        w,
+        reviews.request_change,
+        provider,
+        pid,
+        "redisclosure",
+        "No re-disclosure at all.",
+        "Policy",
+    )
+    with pytest.raises(InvalidTransition, match="other department"):
+        run(w, reviews.decide_change, w.cdw["steward"], pid, change.id, True)
+    run(w, reviews.decide_change, w.dcs["data_coordinator"], pid, change.id, True)
+    save(w, provider, pid, {k: v for k, v in REVIEW_ANSWERS.items() if k != "redisclosure"})
+    run(w, transition, provider, pid, "start_review")
+    # review: every department's three opinions; a concern blocks until resolved
+    for dept in (w.cdw, w.dcs):
+        for role in ("legal", "privacy_officer", "security_officer"):
+            run(
+                w,
+                reviews.register_opinion,
+                dept[role],
+                pid,
+                f"{role} of {dept[role].username}: fine.",
+            )
+    concern = run(
+        w, reviews.raise_concern, w.cdw["security_officer"], pid, "Is the enclave FedRAMP?"
+    )
+    save_fails = pytest.raises(InvalidTransition)
+    with save_fails:
+        save(w, provider, pid, SIGN_ANSWERS)  # frozen in review: changes go back to development
+    run(w, transition, provider, pid, "return_to_development")
+    save(w, provider, pid, SIGN_ANSWERS)
+    run(w, transition, provider, pid, "start_review")
+    with pytest.raises(InvalidTransition, match="concern"):
+        run(w, transition, provider, pid, "request_signatures")
+    run(
+        w,
+        reviews.answer_concern,
+        w.dcs["data_coordinator"],
+        pid,
+        concern.id,
+        "It is FedRAMP Moderate.",
+    )
+    with pytest.raises(ValidationFailed):
+        run(w, reviews.resolve_concern, w.cdw["privacy_officer"], pid, concern.id)  # not the area
+    run(w, reviews.resolve_concern, w.cdw["security_officer"], pid, concern.id)
+    run(w, transition, w.dcs["data_coordinator"], pid, "request_signatures")
+    # both sponsors sign, both coordinators review, the recipient files (IDEA)
+    with pytest.raises(ValidationFailed, match="not accepted"):
+        run(w, reviews.sign, w.cdw["executive"], pid, title="Chief Deputy Director", attest=False)
+    run(w, reviews.sign, w.cdw["executive"], pid, title="Chief Deputy Director", attest=True)
+    assert run(w, load, requester, pid).state == "awaiting_signatures"
+    run(w, reviews.sign, w.dcs["executive"], pid, title="Deputy Director", attest=True)
+    assert run(w, load, requester, pid).state == "awaiting_dc_final_review"
+    run(w, reviews.final_review, w.cdw["data_coordinator"], pid, confirm=True)
+    run(w, reviews.final_review, w.dcs["data_coordinator"], pid, confirm=True)
+    assert run(w, load, requester, pid).state == "approved"
+    with pytest.raises(InvalidTransition, match="recipient's data coordinator files"):
+        run(w, transition, provider, pid, "file")
+    run(w, transition, w.dcs["data_coordinator"], pid, "file")
+    with transaction(w.settings) as session:
+        proposal = load(session, requester, pid)
+        assert proposal.state == "filed"
+        agreement = agreement_of(session, requester, proposal)
+        assert agreement is not None
+        assert [(e.dataset_name, e.field_name) for e in agreement.elements] == [
+            ("main.client", "county"),
+            ("main.client", "ssn"),
+            ("main.visit", "diagnosis_code"),
+        ]
+        assert agreement.redisclosure == "No re-disclosure at all."
+        assert agreement.frequency == "quarterly" and agreement.recurring
+        assert str(agreement.end_date) == "2027-12-31"
+        assert agreement.deidentification == "aggregate"
+        authorised(agreement, [("main.client", "ssn")])
+        with pytest.raises(ValidationFailed, match=r"does not authorise main\.client\.full_name"):
+            authorised(agreement, [("main.client", "ssn"), ("main.client", "full_name")])
+        verbs = [c.verb for c in drafting.PROPOSAL.history(session, pid)]
+    assert verbs == [
+        "send",
+        "begin_development",
+        "start_review",
+        "return_to_development",
+        "start_review",
+        "request_signatures",
+        "signed",
+        "approve",
+        "file",
+    ]
+
+
+def test_sending_lists_every_missing_answer_and_authority_and_changes_nothing(world: World) -> None:
+    pid = start(world)
+    requester = world.dcs["requester"]
+    with pytest.raises(ValidationFailed) as refused:
+        run(world, transition, requester, pid, "send")
+    fields = {p.field for p in refused.value.problems}
+    assert {"purpose", "data_users", "transfer_method", "research"} <= fields
+    assert {"authority:PII", "authority:PHI", "authority:WIC § 10850"} <= fields
+    assert "use_case_name" not in fields  # given when it was started
+    assert run(world, load, requester, pid).state == "draft"
+
+
+def test_a_department_that_is_no_party_does_not_learn_the_proposal_exists(world: World) -> None:
+    pid = start(world)
+    with pytest.raises(NotFound):
+        run(world, load, world.other, pid)
+    assert run(world, list_proposals, world.other) == ([], 0)
+    rows, total = run(world, list_proposals, world.cdw["auditor"])
+    assert total == 1 and rows[0].side == "provider"
+
+
+def test_only_the_recipient_sends_and_an_illegal_move_names_the_state(world: World) -> None:
+    pid = start(world)
+    with pytest.raises(PermissionDenied, match="receiving"):
+        run(world, transition, world.cdw["data_coordinator"], pid, "send")
+    with pytest.raises(InvalidTransition) as refused:
+        run(world, transition, world.cdw["data_coordinator"], pid, "start_review")
+    assert refused.value.state == "draft" and "it is draft" in refused.value.message
+
+
+def test_two_people_saving_the_same_version_the_second_is_refused_with_what_changed(
+    world: World,
+) -> None:
+    pid = start(world)
+    a, b = world.dcs["requester"], world.dcs["data_coordinator"]
+    with transaction(world.settings) as session:
+        opened = load(session, a, pid).version
+    with transaction(world.settings) as session:
+        save_answers(session, a, pid, {"purpose": "First purpose."}, base_version=opened)
+    with (
+        pytest.raises(Conflict, match="changed since: Use case description and purpose"),
+        transaction(world.settings) as session,
+    ):
+        save_answers(session, b, pid, {"purpose": "Second purpose."}, base_version=opened)
+    assert run(world, load, a, pid).answers["purpose"] == "First purpose."
+
+
+def test_bad_answers_are_all_listed_and_nothing_is_saved(world: World) -> None:
+    pid = start(world)
+    requester = world.dcs["requester"]
+    with pytest.raises(ValidationFailed) as refused:
+        save(
+            world,
+            requester,
+            pid,
+            {"frequency": "hourly", "start_date": "soon", "nope": "x", "purpose": "ok"},
+        )
+    assert {p.field for p in refused.value.problems} == {"frequency", "start_date", "nope"}
+    assert "purpose" not in run(world, load, requester, pid).answers
+
+
+def test_the_requester_may_not_write_restricted_questions_and_the_audit_keeps_no_restricted_text(
+    world: World,
+) -> None:
+    pid = start(world)
+    with pytest.raises(ValidationFailed, match="not accepted"):
+        save(world, world.dcs["requester"], pid, {"security_requirements": "x"})
+    secret = "Keys live in the HSM on rack 4."
+    save(world, world.dcs["data_coordinator"], pid, {"data_management": secret})
+    with transaction(world.settings) as session:
+        logged = " ".join(f"{e.before} {e.after}" for e in session.scalars(select(AuditEntry)))
+    assert secret not in logged and "[restricted] sha256:" in logged
+
+
+def test_my_work_shows_each_person_what_waits_for_them(world: World) -> None:
+    pid = to_review(world)
+    legal = run(world, my_work, world.cdw["legal"])
+    assert [t.proposal_id for t in legal["opinion"]] == [pid]
+    assert run(world, my_work, world.other) == {}
+    assert "sign" not in run(world, my_work, world.cdw["executive"])
+
+
+def test_the_overview_shows_what_each_reader_may_read_and_names_what_it_shows(world: World) -> None:
+    from accord.proposals.overview import overview
+
+    pid = to_review(world)
+    with transaction(world.settings) as session:
+        for_requester = overview(session, world.dcs["requester"], pid)
+        for_security = overview(session, world.cdw["security_officer"], pid)
+    assert "data_management" not in for_requester.answers
+    assert for_requester.hidden == ["data_management"]
+    assert for_requester.restricted_shown == []
+    assert for_security.answers["data_management"].startswith("DCS analytics enclave")
+    assert for_security.restricted_shown == ["data_management"]
+    assert "send" not in for_requester.verbs
