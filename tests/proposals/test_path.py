@@ -274,12 +274,12 @@ def test_bad_answers_are_all_listed_and_nothing_is_saved(world: World) -> None:
     assert "purpose" not in run(world, load, requester, pid).answers
 
 
-def test_the_requester_may_not_write_restricted_questions_and_the_audit_keeps_no_restricted_text(
+def test_who_may_not_read_a_restricted_question_may_not_answer_it_and_the_audit_keeps_no_text(
     world: World,
 ) -> None:
     pid = start(world)
     with pytest.raises(ValidationFailed, match="not accepted"):
-        save(world, world.dcs["requester"], pid, {"security_requirements": "x"})
+        save(world, world.dcs["steward"], pid, {"security_requirements": "x"})
     secret = "Keys live in the HSM on rack 4."
     save(world, world.dcs["data_coordinator"], pid, {"data_management": secret})
     with transaction(world.settings) as session:
@@ -300,11 +300,11 @@ def test_the_overview_shows_what_each_reader_may_read_and_names_what_it_shows(wo
 
     pid = to_review(world)
     with transaction(world.settings) as session:
-        for_requester = overview(session, world.dcs["requester"], pid)
-        for_security = overview(session, world.cdw["security_officer"], pid)
-    assert "data_management" not in for_requester.answers
-    assert for_requester.hidden == ["data_management"]
-    assert for_requester.restricted_shown == []
-    assert for_security.answers["data_management"].startswith("DCS analytics enclave")
-    assert for_security.restricted_shown == ["data_management"]
-    assert "send" not in for_requester.verbs
+        steward = overview(session, world.dcs["steward"], pid)  # recipient's: not their data
+        security = overview(session, world.cdw["security_officer"], pid)
+    assert "data_management" not in steward.answers
+    assert steward.hidden == ["data_management"]
+    assert steward.restricted_shown == [] and steward.opinions == []
+    assert security.answers["data_management"].startswith("DCS analytics enclave")
+    assert security.restricted_shown == ["data_management"]
+    assert "send" not in steward.verbs

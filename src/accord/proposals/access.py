@@ -17,7 +17,7 @@ from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, can
 from accord.errors import NotFound
-from accord.proposals.form import BY_KEY, OPINION_READERS
+from accord.proposals.form import AREA_LABELS, BY_KEY, may_read_restricted
 from accord.proposals.models import Proposal
 
 RESTRICTED = "[restricted]"
@@ -31,22 +31,35 @@ def load(session: Session, actor: Actor, proposal_id: int, *, lock: bool = False
     return proposal
 
 
-def readable_answers(actor: Actor, answers: dict[str, Any]) -> dict[str, Any]:
+def readable(actor: Actor, proposal: Proposal, question: str) -> bool:
+    q = BY_KEY.get(question)
+    return q is None or q.readable_by(actor, proposal.relations_to(actor))
+
+
+def readable_answers(actor: Actor, proposal: Proposal) -> dict[str, Any]:
     """The answers the actor may read; restricted ones they may not are left out."""
-    return {k: v for k, v in answers.items() if k not in BY_KEY or BY_KEY[k].readable_by(actor)}
+    return {k: v for k, v in proposal.answers.items() if readable(actor, proposal, k)}
 
 
-def restricted_read(actor: Actor, answers: dict[str, Any]) -> list[str]:
+def hidden_answers(actor: Actor, proposal: Proposal) -> list[str]:
+    """Restricted questions with an answer that the actor may not read."""
+    return sorted(k for k, v in proposal.answers.items() if v and not readable(actor, proposal, k))
+
+
+def restricted_read(actor: Actor, proposal: Proposal) -> list[str]:
     """The restricted questions with an answer that the actor is about to read."""
     return sorted(
         k
-        for k, v in answers.items()
-        if v and k in BY_KEY and BY_KEY[k].restricted and BY_KEY[k].readable_by(actor)
+        for k, v in proposal.answers.items()
+        if v and k in BY_KEY and BY_KEY[k].restricted and readable(actor, proposal, k)
     )
 
 
-def readable_areas(actor: Actor) -> list[str]:
-    return [area for area, roles in OPINION_READERS.items() if actor.roles & roles]
+def readable_areas(actor: Actor, proposal: Proposal) -> list[str]:
+    """The areas of registered opinions the actor may read: all of them, or none."""
+    if may_read_restricted(actor, proposal.relations_to(actor)):
+        return list(AREA_LABELS)
+    return []
 
 
 def record_reads(session: Session, actor: Actor, proposal_id: int, what: list[str]) -> None:

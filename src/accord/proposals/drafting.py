@@ -23,7 +23,7 @@ from accord.catalog.statutes import field_statutes
 from accord.db.base import utcnow
 from accord.errors import Conflict, NotFound, Problem, ValidationFailed
 from accord.lifecycle import InvalidTransition
-from accord.proposals.access import audit_value, load
+from accord.proposals.access import audit_value, load, readable
 from accord.proposals.basket import basket, remove_from_basket
 from accord.proposals.form import BY_KEY, DEFAULT_PATH, PATHS, Step, answer_problems, missing
 from accord.proposals.models import (
@@ -263,7 +263,7 @@ def save_answers(
     problems += [
         Problem(k, f"Only the roles allowed to read {BY_KEY[k].label} may answer it.")
         for k in changes
-        if k in BY_KEY and not BY_KEY[k].readable_by(actor)
+        if not readable(actor, proposal, k)
     ]
     if problems:
         raise ValidationFailed(problems)
@@ -515,7 +515,7 @@ def diff(
 ) -> tuple[list[AnswerChange], list[str], list[str]]:
     """Two versions compared question by question: changed answers (restricted ones the actor
     may not read are named, not shown), fields added and fields removed."""
-    load(session, actor, proposal_id)
+    proposal = load(session, actor, proposal_id)
     old, new = _version(session, proposal_id, a), _version(session, proposal_id, b)
     changes = []
     for key in sorted(set(old.answers) | set(new.answers), key=_question_order):
@@ -524,7 +524,7 @@ def diff(
             continue
         q = BY_KEY.get(key)
         label = q.label if q else key
-        if q is not None and not q.readable_by(actor):
+        if not readable(actor, proposal, key):
             changes.append(AnswerChange(key, label, "", "", restricted=True))
         else:
             changes.append(AnswerChange(key, label, before, after))

@@ -12,6 +12,7 @@ from datetime import date
 from enum import StrEnum
 
 from accord.auth.actor import Actor
+from accord.auth.permissions import Relation
 from accord.auth.roles import Role
 from accord.errors import Problem
 
@@ -41,8 +42,32 @@ class Side(StrEnum):
     BOTH = "both"
 
 
-# Who may read restricted content besides the roles a question names (BUCP.md §1.3, §6).
-ALWAYS_READ = frozenset({Role.DATA_COORDINATOR, Role.LEGAL, Role.EXECUTIVE, Role.AUDITOR})
+# Who reads restricted content of a proposal their department is party to (BUCP.md §1.3, §6):
+# the coordinators, the legal, privacy and security representatives, the executive sponsors and
+# auditors; the provider's stewards (proposals on their data); the requesting staff and program
+# owner on proposals they wrote; data engineers the technical restricted content only.
+RESTRICTED_READERS = frozenset(
+    {
+        Role.DATA_COORDINATOR,
+        Role.LEGAL,
+        Role.PRIVACY_OFFICER,
+        Role.SECURITY_OFFICER,
+        Role.EXECUTIVE,
+        Role.AUDITOR,
+    }
+)
+
+
+def may_read_restricted(
+    actor: Actor, relations: frozenset[Relation], *, technical: bool = False
+) -> bool:
+    roles = actor.roles
+    return bool(
+        roles & RESTRICTED_READERS
+        or (Role.STEWARD in roles and Relation.PROVIDER in relations)
+        or (roles & {Role.REQUESTER, Role.PROGRAM_OWNER} and Relation.AUTHOR in relations)
+        or (technical and Role.DATA_ENGINEER in roles)
+    )
 
 
 @dataclass(frozen=True)
@@ -55,19 +80,17 @@ class Question:
     kind: Kind = Kind.TEXT
     required_at: Step | None = None
     choices: tuple[tuple[str, str], ...] = ()
-    readers: frozenset[Role] | None = None  # None: every party may read it; else restricted
+    restricted: bool = False  # readable only as may_read_restricted says
     paths: frozenset[str] = frozenset({"chhs", "idea"})  # governance paths that ask it
-
-    @property
-    def restricted(self) -> bool:
-        return self.readers is not None
 
     @property
     def disputed_only(self) -> bool:
         return self.required_at is Step.DISPUTE
 
-    def readable_by(self, actor: Actor) -> bool:
-        return self.readers is None or bool(actor.roles & self.readers)
+    def readable_by(self, actor: Actor, relations: frozenset[Relation]) -> bool:
+        return not self.restricted or may_read_restricted(
+            actor, relations, technical=self.section == TECHNICAL
+        )
 
 
 BUSINESS = "Business case"
@@ -194,7 +217,7 @@ QUESTIONS: tuple[Question, ...] = (
         "Where the data will be stored and how it is protected and managed there.",
         Side.RECIPIENT,
         required_at=Step.REVIEW,
-        readers=ALWAYS_READ | {Role.SECURITY_OFFICER, Role.DATA_ENGINEER},
+        restricted=True,
     ),
     Question(
         "format",
@@ -307,7 +330,7 @@ QUESTIONS: tuple[Question, ...] = (
         "the Social Security Administration); the provider states them, the recipient meets them.",
         Side.PROVIDER,
         required_at=Step.SIGN,
-        readers=ALWAYS_READ | {Role.SECURITY_OFFICER, Role.DATA_ENGINEER},
+        restricted=True,
     ),
     Question(
         "privacy_requirements",
@@ -317,7 +340,7 @@ QUESTIONS: tuple[Question, ...] = (
         "or contract.",
         Side.PROVIDER,
         required_at=Step.SIGN,
-        readers=ALWAYS_READ | {Role.PRIVACY_OFFICER},
+        restricted=True,
     ),
     Question(
         "known_risks",
@@ -327,7 +350,7 @@ QUESTIONS: tuple[Question, ...] = (
         "of sharing and of not sharing.",
         Side.BOTH,
         required_at=Step.DISPUTE,
-        readers=ALWAYS_READ | {Role.PRIVACY_OFFICER, Role.SECURITY_OFFICER},
+        restricted=True,
     ),
     Question(
         "alternatives",
@@ -344,17 +367,12 @@ QUESTIONS: tuple[Question, ...] = (
         "Each department's arguments and the attempts made to reach agreement.",
         Side.BOTH,
         required_at=Step.DISPUTE,
-        readers=ALWAYS_READ,
+        restricted=True,
     ),
 )
 BY_KEY = {q.key: q for q in QUESTIONS}
 
-# Registered opinions are restricted by their area (BUCP.md §1.2 D, §6).
-OPINION_READERS: dict[str, frozenset[Role]] = {
-    "legal": ALWAYS_READ,
-    "privacy": ALWAYS_READ | {Role.PRIVACY_OFFICER},
-    "security": ALWAYS_READ | {Role.SECURITY_OFFICER},
-}
+# Registered opinions are restricted content too (BUCP.md §1.2 D: legal-authority opinions).
 AREA_OF_ROLE = {
     Role.LEGAL: "legal",
     Role.PRIVACY_OFFICER: "privacy",

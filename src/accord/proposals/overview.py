@@ -19,9 +19,9 @@ from accord.auth.actor import Actor
 from accord.auth.models import Department
 from accord.lifecycle.models import StateChange
 from accord.proposals import drafting, reviews
-from accord.proposals.access import load, readable_answers, restricted_read
+from accord.proposals.access import hidden_answers, load, readable_answers, restricted_read
 from accord.proposals.agreements import agreement_of
-from accord.proposals.form import BY_KEY, PATHS, GovernancePath, Step
+from accord.proposals.form import PATHS, GovernancePath, Step
 from accord.proposals.models import (
     Agreement,
     ChangeRequest,
@@ -103,9 +103,7 @@ def overview(session: Session, actor: Actor, proposal_id: int) -> Overview:
         for p in proposal.parties
     ]
     opinions = reviews.opinions(session, actor, proposal)
-    shown = restricted_read(actor, proposal.answers) + sorted(
-        {f"opinion:{o.area}" for o in opinions}
-    )
+    shown = restricted_read(actor, proposal) + sorted({f"opinion:{o.area}" for o in opinions})
     step = NEXT_STEP.get(state)
     problems = {}
     if step is not None:
@@ -119,12 +117,8 @@ def overview(session: Session, actor: Actor, proposal_id: int) -> Overview:
         state_label=state_label(proposal),
         my_side=proposal.side_of(actor.department_id),
         parties=parties,
-        answers=readable_answers(actor, proposal.answers),
-        hidden=sorted(
-            k
-            for k, v in proposal.answers.items()
-            if v and k in BY_KEY and not BY_KEY[k].readable_by(actor)
-        ),
+        answers=readable_answers(actor, proposal),
+        hidden=hidden_answers(actor, proposal),
         elements=drafting.elements(session, proposal),
         left_catalog=drafting.left_catalog(session, proposal),
         governing=drafting.governing(session, proposal),

@@ -20,7 +20,7 @@ from accord.auth.permissions import Action, check
 from accord.db.base import utcnow
 from accord.errors import NotFound, Problem, ValidationFailed
 from accord.lifecycle import InvalidTransition, Lifecycle, Transition
-from accord.proposals.access import audit_value, load, readable_areas
+from accord.proposals.access import audit_value, load, readable, readable_areas
 from accord.proposals.agreements import create_agreement
 from accord.proposals.drafting import save_answers
 from accord.proposals.form import AREA_OF_ROLE, BY_KEY, PATHS, answer_problems
@@ -98,7 +98,7 @@ def add_comment(
     problems = []
     if question and question not in BY_KEY:
         problems.append(Problem("question", f"The form has no question {question!r}."))
-    elif question and not BY_KEY[question].readable_by(actor):
+    elif question and not readable(actor, proposal, question):
         problems.append(Problem("question", "You may not read that question."))
     if parent_id is not None:
         parent = session.get(ProposalComment, parent_id)
@@ -141,7 +141,7 @@ def comments(session: Session, actor: Actor, proposal: Proposal) -> list[Proposa
         .where(ProposalComment.proposal_id == proposal.id)
         .order_by(ProposalComment.id)
     )
-    return [c for c in rows if not c.question or BY_KEY[c.question].readable_by(actor)]
+    return [c for c in rows if readable(actor, proposal, c.question)]
 
 
 # --- change requests --------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def request_change(
         if question
         else [Problem("question", "Choose the question to change.")]
     )
-    if question in BY_KEY and not BY_KEY[question].readable_by(actor):
+    if question in BY_KEY and not readable(actor, proposal, question):
         problems.append(Problem("question", "You may not read that question."))
     if problems:
         raise ValidationFailed(problems)
@@ -225,7 +225,7 @@ def change_requests(session: Session, actor: Actor, proposal: Proposal) -> list[
         .where(ChangeRequest.proposal_id == proposal.id)
         .order_by(ChangeRequest.id)
     )
-    return [c for c in rows if BY_KEY[c.question].readable_by(actor)]
+    return [c for c in rows if readable(actor, proposal, c.question)]
 
 
 def decide_change(
@@ -322,7 +322,7 @@ def register_opinion(
 
 def opinions(session: Session, actor: Actor, proposal: Proposal) -> list[Opinion]:
     """The registered opinions the actor may read (by area)."""
-    areas = readable_areas(actor)
+    areas = readable_areas(actor, proposal)
     return list(
         session.scalars(
             select(Opinion)
