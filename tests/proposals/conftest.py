@@ -49,6 +49,10 @@ class World:
 
 @pytest.fixture
 def world(settings: Settings, tmp_path: Path) -> World:
+    return build_world(settings, tmp_path)
+
+
+def build_world(settings: Settings, tmp_path: Path) -> World:
     cdw = {role: make_user(settings, f"cdw_{role}", role, department="CDW") for role in ROLES}
     dcs = {role: make_user(settings, f"dcs_{role}", role, department="DCS") for role in ROLES}
     other = make_user(settings, "xyz_coordinator", "data_coordinator", department="XYZ")
