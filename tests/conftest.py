@@ -56,7 +56,7 @@ PG_SERVER = os.environ.get(
     "ACCORD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 SEEDED_BY_MIGRATIONS = {"catalog_classification"}
-DB_FIXTURES = {"settings", "db_url", "app_client", "server", "seeded", "world"}
+DB_FIXTURES = {"settings", "db_url", "app_client", "server", "seeded", "world", "stage"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
