@@ -53,7 +53,7 @@ FINAL_REVIEW = (
 )
 
 
-def _in(proposal: Proposal, states: frozenset[ProposalState], doing: str) -> None:
+def require_state(proposal: Proposal, states: frozenset[ProposalState], doing: str) -> None:
     state = ProposalState(proposal.state)
     if state not in states:
         raise InvalidTransition(
@@ -94,7 +94,7 @@ def add_comment(
 ) -> ProposalComment:
     proposal = load(session, actor, proposal_id)
     check(actor, Action.COMMENT_PROPOSALS, proposal)
-    _in(proposal, DISCUSSED, "comment")
+    require_state(proposal, DISCUSSED, "comment")
     problems = []
     if question and question not in BY_KEY:
         problems.append(Problem("question", f"The form has no question {question!r}."))
@@ -184,7 +184,7 @@ def request_change(
     """Propose a new answer to one question for the other department to accept or decline."""
     proposal = load(session, actor, proposal_id)
     check(actor, Action.EDIT_PROPOSALS, proposal)
-    _in(proposal, REVIEWED, "request a change")
+    require_state(proposal, REVIEWED, "request a change")
     problems = (
         answer_problems({question: proposed.strip()})
         if question
@@ -287,7 +287,7 @@ def register_opinion(
     """The department's registered opinion in the actor's area; registering again replaces it."""
     proposal = load(session, actor, proposal_id, lock=True)
     check(actor, Action.REGISTER_OPINIONS, proposal)
-    _in(proposal, REVIEWED, "register an opinion")
+    require_state(proposal, REVIEWED, "register an opinion")
     area = _area(actor, area)
     text = _text(text, "text", "opinion")
     assert actor.department_id is not None
@@ -337,7 +337,7 @@ def raise_concern(
 ) -> Concern:
     proposal = load(session, actor, proposal_id)
     check(actor, Action.REGISTER_OPINIONS, proposal)
-    _in(proposal, REVIEWED, "raise a concern")
+    require_state(proposal, REVIEWED, "raise a concern")
     assert actor.department_id is not None
     concern = Concern(
         proposal_id=proposal.id,
@@ -381,7 +381,7 @@ def answer_concern(
 ) -> Concern:
     proposal = load(session, actor, proposal_id)
     check(actor, Action.COMMENT_PROPOSALS, proposal)
-    _in(proposal, REVIEWED, "answer a concern")
+    require_state(proposal, REVIEWED, "answer a concern")
     concern = _concern(session, proposal, concern_id)
     if not concern.is_open:
         raise ValidationFailed([Problem("concern", "This concern is already resolved.")])
@@ -491,7 +491,7 @@ def sign(
     the last department's signature sends the proposal to the final reviews."""
     proposal = load(session, actor, proposal_id, lock=True)
     check(actor, Action.SIGN_PROPOSALS, proposal)
-    _in(proposal, frozenset({ProposalState.AWAITING_SIGNATURES}), "sign")
+    require_state(proposal, frozenset({ProposalState.AWAITING_SIGNATURES}), "sign")
     problems = []
     if not attest:
         problems.append(Problem("attest", "Confirm that you have read every registered opinion."))
@@ -519,7 +519,9 @@ def final_review(
     agreement record."""
     proposal = load(session, actor, proposal_id, lock=True)
     check(actor, Action.FINAL_REVIEW, proposal)
-    _in(proposal, frozenset({ProposalState.AWAITING_DC_FINAL_REVIEW}), "confirm the final review")
+    require_state(
+        proposal, frozenset({ProposalState.AWAITING_DC_FINAL_REVIEW}), "confirm the final review"
+    )
     if not confirm:
         raise ValidationFailed([Problem("confirm", "Confirm the final review.")])
     signature = _sign(
