@@ -9,6 +9,7 @@ from accord.catalog.dictionary import FORMATS
 from accord.db.engine import transaction
 from accord.errors import NotFound, ValidationFailed
 from accord.proposals import reviews
+from accord.proposals.access import load
 from accord.proposals.attachments import (
     MAX_BYTES,
     add_attachment,
@@ -16,7 +17,6 @@ from accord.proposals.attachments import (
     open_attachment,
     requested_dictionaries,
 )
-from accord.proposals.access import load
 from tests.proposals.conftest import World
 from tests.proposals.stages import run, start, to_review
 
