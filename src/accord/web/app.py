@@ -16,6 +16,7 @@ from accord.web.api import accounts as accounts_api
 from accord.web.api import catalog as catalog_api
 from accord.web.api import deid as deid_api
 from accord.web.api import describe as describe_api
+from accord.web.api import proposals as proposals_api
 from accord.web.limits import BodySizeLimit
 from accord.web.pages import accounts
 from accord.web.pages.catalog import datasets, describe
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(catalog_api.router)
     app.include_router(describe_api.router)
     app.include_router(deid_api.router)
+    app.include_router(proposals_api.router)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_mb * 2**20)
 
