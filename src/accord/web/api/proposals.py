@@ -263,7 +263,8 @@ def api_element(
         element = drafting.mark_not_needed(session, actor, proposal_id, element_id, body.text)
     else:
         element = drafting.justify(session, actor, proposal_id, element_id, body.text)
-    return ElementPublic.of(element)
+    gone = drafting.left_catalog(session, load(session, actor, proposal_id))
+    return ElementPublic.of(element, element.field_id in gone)
 
 
 @router.put("/proposals/{proposal_id}/authority")
