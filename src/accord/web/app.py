@@ -21,6 +21,7 @@ from accord.web.limits import BodySizeLimit
 from accord.web.pages import accounts
 from accord.web.pages.catalog import datasets, describe
 from accord.web.pages.deid import releases, tables
+from accord.web.pages.proposals import router as proposal_pages
 
 STATIC = Path(__file__).parent / "static"
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(describe.router)
     app.include_router(tables.router)
     app.include_router(releases.router)
+    app.include_router(proposal_pages)
     app.include_router(accounts_api.router)
     app.include_router(catalog_api.router)
     app.include_router(describe_api.router)

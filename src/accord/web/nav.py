@@ -17,6 +17,7 @@ class NavItem:
 
 NAV = [
     NavItem("Home", "/", Action.VIEW_HOME),
+    NavItem("Proposals", "/proposals", Action.VIEW_PROPOSALS),
     NavItem("Catalog", "/catalog", Action.VIEW_CATALOG),
     NavItem("Search", "/catalog/search", Action.VIEW_CATALOG),
     NavItem("Sources", "/catalog/sources", Action.VIEW_CATALOG),

@@ -35,6 +35,7 @@ from accord.web.deps import (
     require,
 )
 from accord.web.forms import submit
+from accord.web.pages.proposals.views import home_work
 from accord.web.render import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -126,8 +127,16 @@ def logout(
 
 
 @router.get("/")
-def home(request: Request, actor: Annotated[Actor, Depends(require(Action.VIEW_HOME))]) -> Response:
-    return render(request, "accounts/home.html", {"roles": sorted(r.value for r in actor.roles)})
+def home(
+    request: Request,
+    session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.VIEW_HOME))],
+) -> Response:
+    return render(
+        request,
+        "accounts/home.html",
+        {"roles": sorted(r.value for r in actor.roles), **home_work(session, actor)},
+    )
 
 
 @router.get("/admin/users")

@@ -57,6 +57,7 @@ from accord.web.pages.catalog import inventory as inventory_pages
 from accord.web.pages.catalog import library as library_pages
 from accord.web.pages.catalog import sources as source_pages
 from accord.web.pages.catalog.views import dataset_context, field_context, progress_of
+from accord.web.pages.proposals.views import basket_context
 from accord.web.render import render
 
 router = APIRouter(prefix="/catalog", dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -211,6 +212,7 @@ def _dataset_page(
             "notice": forms.notice(request),
             "assign": assign or {"steward": "", "scope": "all", "field_ids": []},
             **dataset_context(session, actor, dataset_id, ids),
+            **basket_context(request, session, actor),
         },
         status_code=status,
     )
@@ -295,6 +297,7 @@ def _field_page(
             "failed": failed,
             "notice": forms.notice(request),
             **field_context(session, actor, target),
+            **basket_context(request, session, actor),
         },
         status_code=status,
     )
