@@ -2,8 +2,9 @@
 
 Seeding creates the department (and one partner department that requests data), a demo user
 for every role, one generated source database per program, and harvests those sources into the
-catalog with their program and a few business definitions, each step done by the demo user
-whose role it is. It runs once, on an empty installation; running it again changes nothing.
+catalog with their program and a few business definitions, then the partner's proposals in
+every state (``accord.demo.proposals``), each step done by the demo user whose role it is. It
+runs once, on an empty installation; running it again changes nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from accord.catalog.statutes import add_statute, set_field_statutes
 from accord.catalog.suggestions import decide, open_suggestions, suggest
 from accord.config import Settings
 from accord.db.engine import transaction
+from accord.demo.proposals import seed_proposals
 from accord.demo.sources import (
     PROGRAM_DESCRIPTIONS,
     ProgramSource,
@@ -63,7 +65,15 @@ DEMO_USERS = [
     DemoUser("executive", "Evan Executive", "CDW", (Role.EXECUTIVE,)),
     DemoUser("auditor", "Ava Auditor", "CDW", (Role.AUDITOR,)),
     DemoUser("requester", "Riley Requester", "DCS", (Role.REQUESTER,)),
+    # the partner department's side of a proposal: each role BUCP.md §2.2 names for it
+    DemoUser("dcs.coordinator", "Marisol Ortega", "DCS", (Role.DATA_COORDINATOR,)),
+    DemoUser("dcs.program", "Jamal Carter", "DCS", (Role.PROGRAM_OWNER,)),
+    DemoUser("dcs.legal", "Daniel Whitfield", "DCS", (Role.LEGAL,)),
+    DemoUser("dcs.privacy", "Priya Raman", "DCS", (Role.PRIVACY_OFFICER,)),
+    DemoUser("dcs.security", "Kevin Tran", "DCS", (Role.SECURITY_OFFICER,)),
+    DemoUser("dcs.sponsor", "Angela Brooks", "DCS", (Role.EXECUTIVE,)),
 ]
+MAIL_DOMAINS = {"CDW": "wellness.example", "DCS": "community-services.example"}
 
 
 def is_seeded(session: Session) -> bool:
@@ -93,6 +103,7 @@ def seed_demo(
     for program in sources:
         _catalog(settings, program)
         _classify(settings, program)
+    seed_proposals(settings)
     return sources
 
 
@@ -135,7 +146,7 @@ def _people(session: Session, actor: Actor) -> None:
                 password=DEMO_PASSWORD,
                 department_code=demo.department,
                 roles=[r.value for r in demo.roles],
-                email=f"{demo.username}@wellness.example",
+                email=f"{demo.username}@{MAIL_DOMAINS[demo.department]}",
             )
 
 
