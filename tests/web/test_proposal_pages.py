@@ -288,7 +288,9 @@ def test_a_stale_save_shows_the_conflict_and_keeps_what_was_typed(
     )
     assert response.status_code == 409
     html = response.text
-    assert "Someone else saved this proposal" in html and "Nothing you typed is lost" in html
+    assert "saved this proposal while you were editing" in html
+    assert "nothing you typed is lost" in html
+    assert "make them again" not in html  # nobody is told to type it all again
     assert typed in html  # kept in the form
     assert "Coordinator&#39;s contacts." in html  # theirs, shown beside to reconcile
     assert "Purpose written by the coordinator." in html  # only they changed it: brought in
@@ -433,6 +435,17 @@ def test_the_whole_path_through_the_pages_ends_in_an_agreement(
         {f"a:{k}": f"WIC 10850(a) permits {k}." for k in ("PHI", "PII", "WIC § 10850")},
     )
     act(requester, "/comments", {"body": "Kickoff on Monday?"})
+    # a comment on one question: back at that question, opened, with the notice there
+    response = post(
+        browse(requester), page, f"{page}/comments", {"body": "Scope?", "question": "purpose"}
+    )
+    location = response.headers["location"]  # type: ignore[attr-defined]
+    assert location.endswith("?notice=commented&at=q-purpose#q-purpose")
+    html = browse(requester).get(location.partition("#")[0]).text
+    question = html[html.index('id="q-purpose"') :]
+    question = question[: question.index('class="question"')]
+    assert '<details class="comments" open>' in question and "Your comment was added." in question
+    assert "Scope?" in question
     act(requester, "/move", {"verb": "send"})
     assert state_of(w, pid) == "sent_to_provider"
     home = browse(cdw_dc).get("/").text

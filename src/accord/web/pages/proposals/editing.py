@@ -49,6 +49,7 @@ class Merge:
     theirs: dict[str, str]  # both changed: the other person's saved text, shown beside
     brought_in: list[str]  # only the other person changed: their text is now in the box
     saved_by: str
+    opened: int  # the version the person had opened
 
 
 def _base_answers(session: Session, actor: Actor, proposal_id: int, number: int) -> dict[str, str]:
@@ -120,6 +121,7 @@ def _edit_page(
             "problems": problems or [],
             "problem_label": problem_label,
             "merged": merged,
+            "labels": {r.key: r.label for _, rows in sections for r in rows},
             "next_words": NEXT_STEP_WORDS,
             "prefix": QUESTION_PREFIX,
         },
@@ -163,7 +165,7 @@ def edit_save(
                 status=exc.status,
                 problems=exc.listed(),
             )
-        return _after_conflict(request, session, actor, proposal_id, mine, base, note, exc)
+        return _after_conflict(request, session, actor, proposal_id, mine, base, base_version, note)
 
     return submit(
         session,
@@ -183,10 +185,11 @@ def _after_conflict(
     proposal_id: int,
     mine: dict[str, str],
     base: dict[str, str],
+    opened: int,
     note: str,
-    exc: AccordError,
 ) -> Response:
-    """Someone saved meanwhile: show the form again on the newest version, nothing lost."""
+    """Someone saved meanwhile: show the form again on the newest version, nothing lost. The
+    service's message says to reload and type again; this page does better, so it is not shown."""
     history = versions(session, actor, proposal_id)
     latest = history[-1]
     current = {k: str(v) for k, v in latest.answers.items()}
@@ -199,7 +202,6 @@ def _after_conflict(
         values=values,
         base_version=latest.number,
         note=note,
-        status=exc.status,
-        problems=exc.listed(),
-        merged=Merge(values, theirs, brought_in, latest.saved_by),
+        status=Conflict.status,
+        merged=Merge(values, theirs, brought_in, latest.saved_by, opened),
     )

@@ -7,6 +7,7 @@ so they are read from the posted form rather than declared one by one.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -48,8 +49,21 @@ def notice(request: Request) -> str | None:
     return NOTICES.get(request.query_params.get("notice", ""))
 
 
+ANCHOR = re.compile(r"[a-z][a-z0-9_-]{0,80}")
+
+
 def done(url: str, key: str, anchor: str = "") -> RedirectResponse:
-    return RedirectResponse(f"{url}?notice={key}" + (f"#{anchor}" if anchor else ""), 303)
+    """Back to the page after a change; with ``anchor``, to the place of the form that was
+    sent, where the page then shows the notice (``at``), so nobody loses their place."""
+    if anchor:
+        return RedirectResponse(f"{url}?notice={key}&at={anchor}#{anchor}", 303)
+    return RedirectResponse(f"{url}?notice={key}", 303)
+
+
+def notice_at(request: Request) -> str:
+    """Where on the page the notice belongs ("" for the top)."""
+    at = request.query_params.get("at", "")
+    return at if ANCHOR.fullmatch(at) else ""
 
 
 async def _posted(request: Request) -> dict[str, str]:

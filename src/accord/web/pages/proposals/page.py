@@ -25,7 +25,7 @@ from accord.proposals.reviews import ATTESTATION, FINAL_REVIEW
 from accord.proposals.states import ProposalState
 from accord.web.deps import DbSession, RowId, require
 from accord.web.pages.catalog.views import label_names
-from accord.web.pages.proposals.forms import notice
+from accord.web.pages.proposals.forms import notice, notice_at
 from accord.web.pages.proposals.views import (
     KIND_LABELS,
     MOVE_HINTS,
@@ -34,6 +34,7 @@ from accord.web.pages.proposals.views import (
     answer_sections,
     audit_reads,
     discussion_reads,
+    missing_opinions_words,
     move_labels,
     offers,
     problem_label,
@@ -73,6 +74,7 @@ def show(
 ) -> Response:
     """The proposal page. After a refused post, ``failed`` names the form that was sent (its
     problems are shown there) and ``posted`` keeps what was typed in it."""
+    at = "" if failed else notice_at(request)
     view = overview(session, actor, proposal_id)
     by_question = threads(view.comments)
     may = offers(view, actor)
@@ -82,7 +84,7 @@ def show(
         "move_hints": MOVE_HINTS,
         "question_labels": {q.key: view.path.label(q.key, q.label) for q in QUESTIONS},
         "problem_label": problem_label,
-        "open_question": _open_question(view.comments, failed),
+        "open_question": _open_question(view.comments, failed or at),
         "show_reviews": bool(
             view.opinions or view.concerns or view.missing_opinions or may.opinion_areas
         )
@@ -92,6 +94,7 @@ def show(
         "class_names": label_names(session),
         "opinions_readable": bool(readable_areas(actor, proposal)),
         "opinion_readers": restricted_readers(),
+        "missing_opinions": missing_opinions_words(view),
         "view": view,
         "p": proposal,
         "sections": answer_sections(view, actor, by_question),
@@ -116,7 +119,10 @@ def show(
         "failed": failed,
         "problems": problems or [],
         "posted": posted or {},
-        "notice": notice(request),
+        # a notice about a form further down is shown there (``m.notice_here``), not on top
+        "notice": None if at else notice(request),
+        "local_notice": notice(request) if at else None,
+        "notice_at": at,
     }
     audit_reads(
         request,

@@ -318,22 +318,24 @@ def waiting_for(view: Overview) -> list[str]:
     found = []
     open_changes = [c for c in view.changes if c.status == "open"]
     if open_changes:
-        found.append(f"{len(open_changes)} change request(s) wait for the other department.")
+        found.append(
+            _count(len(open_changes), "change request waits", "change requests wait")
+            + " for a decision."
+        )
     marks = [e for e in view.elements if not e.removed and e.not_needed and not e.justification]
     if marks:
         names = ", ".join(f"{e.dataset_name}.{e.field_name}" for e in marks[:5])
         more = f" and {len(marks) - 5} more" if len(marks) > 5 else ""
         found.append(
-            f"The requester has not answered the provider's minimum-necessary marks on "
-            f"{names}{more}."
+            "The requesting department has not answered the provider's minimum-necessary "
+            f"mark{'s' if len(marks) > 1 else ''} on {names}{more}: take the field out or say "
+            "why the use needs it."
         )
-    for dept_id, area in view.missing_opinions:
-        party = view.department(dept_id)
-        who = party.name if party else f"Department {dept_id}"
-        found.append(f"{who}: the {AREA_LABELS[area].lower()} opinion is not registered yet.")
+    if view.state is ProposalState.IN_REVIEW:
+        found += missing_opinions_words(view)
     open_concerns = [c for c in view.concerns if c.is_open]
     if open_concerns:
-        found.append(f"{len(open_concerns)} concern(s) are still open.")
+        found.append(_count(len(open_concerns), "concern is", "concerns are") + " still open.")
     if view.state is ProposalState.AWAITING_SIGNATURES:
         signed = {s.department_id for s in view.signatures if s.kind == "sponsor"}
         found += [
@@ -386,6 +388,25 @@ def stage_words(view: Overview) -> str:
     """The state in one plain sentence: what it means and who acts next."""
     words = STAGE_WORDS.get(view.state, f"The proposal is {view.state_label.lower()}.")
     return words.format(side=view.path.filed_by.value, filed_with=view.path.filed_with)
+
+
+def missing_opinions_words(view: Overview) -> list[str]:
+    """The registered opinions the path still needs, one sentence per department."""
+    missing: dict[int, list[str]] = {}
+    for dept_id, area in view.missing_opinions:
+        missing.setdefault(dept_id, []).append(AREA_LABELS[area].lower())
+    found = []
+    for dept_id, areas in missing.items():
+        party = view.department(dept_id)
+        who = party.name if party else f"Department {dept_id}"
+        listed = ", ".join(areas[:-1]) + (" and " if len(areas) > 1 else "") + areas[-1]
+        plural = "s are" if len(areas) > 1 else " is"
+        found.append(f"{who}: the {listed} opinion{plural} not registered yet.")
+    return found
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def move_labels() -> dict[str, str]:
