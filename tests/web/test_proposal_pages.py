@@ -218,7 +218,10 @@ def test_restricted_answers_are_absent_for_those_who_may_not_read_them_and_audit
             for secret in secrets:
                 assert secret not in html, (who.username, path, secret)
         html = client.get(f"/proposals/{pid}").text
-        assert "Restricted: visible only to the data coordinators" in html, who.username
+        for key in ("security_requirements", "privacy_requirements"):
+            block = html[html.index(f'id="q-{key}"') :]
+            block = block[: block.index('class="question"')]
+            assert "Restricted: visible only to the data coordinators" in block, who.username
         if who is not w.cdw["data_engineer"]:
             assert restricted_reads(w, who.username) == [], who.username
     # the engineer reads the technical restricted answer, and that read is audited
@@ -473,6 +476,11 @@ def test_the_whole_path_through_the_pages_ends_in_an_agreement(
     change = int(re.search(r'id="change-(\d+)"', html).group(1))  # type: ignore[union-attr]
     act(dcs_dc, f"/changes/{change}/decide", {"decision": "accept", "note": "Agreed."})
     edit(cdw_dc, REVIEW_ANSWERS | SIGN_ANSWERS)
+    # the form shows restricted answers to who may read them: that view is audited too
+    before = len(restricted_reads(w, cdw_dc.username))
+    assert SIGN_ANSWERS["security_requirements"] in browse(cdw_dc).get(f"{page}/edit").text
+    logged = restricted_reads(w, cdw_dc.username)
+    assert len(logged) == before + 1 and "security_requirements" in (logged[-1].after or "")
     act(cdw_dc, "/move", {"verb": "start_review"})
     assert state_of(w, pid) == "in_review"
     # opinions, and a concern raised, answered and resolved
@@ -507,3 +515,31 @@ def test_the_whole_path_through_the_pages_ends_in_an_agreement(
         assert words in history
     versions = browse(requester).get(f"{page}/versions?a=1&b=3").text
     assert "Use case description and purpose" in versions and SEND_ANSWERS["purpose"] in versions
+
+
+def test_the_list_pages_and_filters_and_a_field_gone_from_the_catalog_stays_marked(
+    world: World, browse: Browse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accord.db.base import utcnow
+    from accord.web.pages.proposals import listing
+
+    w = world
+    first, second = start(w, ("client.county",)), start(w, ("client.ssn",))
+    run(w, lambda session: setattr(session.get(Proposal, first), "state", "withdrawn"))
+    monkeypatch.setattr(listing, "PAGE_SIZE", 1)
+    client = browse(w.dcs["data_coordinator"])
+    page_one = client.get("/proposals?side=recipient").text
+    assert (
+        f'href="/proposals/{second}"' in page_one and f'href="/proposals/{first}"' not in page_one
+    )
+    assert "Page 1 of 2" in page_one and 'href="/proposals?page=2&amp;side=recipient"' in page_one
+    page_two = client.get("/proposals?side=recipient&page=2").text
+    assert f'href="/proposals/{first}"' in page_two
+    withdrawn = client.get("/proposals?state=withdrawn").text
+    assert f'href="/proposals/{first}"' in withdrawn and f"/proposals/{second}" not in withdrawn
+    assert "Your department is not party" not in client.get("/proposals?state=nonsense").text
+    # the catalog drops a requested field: the proposal keeps it, marked
+    with transaction(w.settings) as session:
+        session.get(CatalogField, w.fields["client.ssn"]).removed_at = utcnow()  # type: ignore[union-attr]
+    html = client.get(f"/proposals/{second}").text
+    assert "no longer in the catalog" in html and "1 requested field is no longer" in html

@@ -146,8 +146,8 @@ def edit_save(
         problem = Problem("base_version", "Reload the page and try again.")
         raise ValidationFailed([problem]) from None
     base = _base_answers(session, actor, proposal_id, base_version)
-    # Only what the person changed since the version they opened: an answer they left alone
-    # never overwrites someone else's newer one.
+    # What the person changed since the version they opened; if someone saved since, the
+    # service refuses and ``merge`` keeps these and takes the other person's other changes.
     changes = {k: v for k, v in mine.items() if not _same(v, base.get(k, ""))}
     if not changes:
         return done(f"/proposals/{proposal_id}", "unchanged")
