@@ -34,16 +34,16 @@ def test_navigation_follows_roles_and_refusal(settings: Settings, server: str, p
     sign_in(page, server, "ana")
     expect(page.get_by_role("heading", name="Welcome, ana")).to_be_visible()
     assert nav_links(page) == [
-        "Home", "Catalog", "Search", "Sources", "Glossary", "Statutes", "De-identify", "Releases",
-        "Users", "Audit log", "API tokens",
+        "Home", "Proposals", "Catalog", "Search", "Sources", "Glossary", "Statutes", "De-identify",
+        "Releases", "Users", "Audit log", "API tokens",
     ]
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You are signed out.")).to_be_visible()
 
     sign_in(page, server, "ava")
     assert nav_links(page) == [
-        "Home", "Catalog", "Search", "Sources", "Glossary", "Statutes", "Releases", "Users",
-        "Audit log", "API tokens",
+        "Home", "Proposals", "Catalog", "Search", "Sources", "Glossary", "Statutes", "Releases",
+        "Users", "Audit log", "API tokens",
     ]
     go(page, "Users")
     expect(page.get_by_role("button", name="Create user")).to_have_count(0)
@@ -51,8 +51,8 @@ def test_navigation_follows_roles_and_refusal(settings: Settings, server: str, p
 
     sign_in(page, server, "sam")
     assert nav_links(page) == [
-        "Home", "Catalog", "Search", "Sources", "Glossary", "Statutes", "My work", "De-identify",
-        "Releases", "API tokens",
+        "Home", "Proposals", "Catalog", "Search", "Sources", "Glossary", "Statutes", "My work",
+        "De-identify", "Releases", "API tokens",
     ]
     response = page.goto(f"{server}/audit")
     assert response is not None and response.status == 403
