@@ -365,8 +365,8 @@ MOVE_HINTS = {
 }
 S = ProposalState
 STAGE_WORDS = {
-    S.DRAFT: "The requesting department is drafting the proposal. The provider sees it once "
-    "it is sent.",
+    S.DRAFT: "The requesting department is drafting the proposal. The provider can read it, "
+    "and acts on it once it is sent.",
     S.SENT_TO_PROVIDER: "The provider has received the proposal. Its data coordinator, a data "
     "steward or the program owner begins joint development.",
     S.IN_JOINT_DEVELOPMENT: "Both departments complete the proposal together. The provider's "
