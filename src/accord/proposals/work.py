@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
@@ -113,7 +113,8 @@ def my_work(session: Session, actor: Actor, limit: int = 500) -> dict[str, list[
             Proposal.id,
             Proposal.state,
             Proposal.path,
-            Proposal.answers,
+            # the title only: the answers are most of a proposal row's size
+            Proposal.answers["use_case_name"].as_string().label("title"),
             Proposal.created_by,
             ProposalParty.side,
         )
@@ -121,9 +122,18 @@ def my_work(session: Session, actor: Actor, limit: int = 500) -> dict[str, list[
         .where(ProposalParty.department_id == dept, Proposal.state.in_([s.value for s in WAITING]))
         .order_by(Proposal.state_since)
     ).all()
-    ids = [r.id for r in rows]
-    if not ids:
+    if not rows:
         return {}
+    # Each kind of record is read only for the proposals in the states where it makes a task
+    # (the loop below asks for nothing else), so a department's finished work costs nothing.
+    by_state: dict[str, list[int]] = defaultdict(list)
+    for r in rows:
+        by_state[r.state].append(r.id)
+
+    def ids_in(*states: ProposalState) -> list[int]:
+        return [pid for s in states for pid in by_state[s.value]]
+
+    developing = ids_in(S.IN_JOINT_DEVELOPMENT, S.IN_REVIEW)
     roles = actor.roles
     areas = {AREA_OF_ROLE[r] for r in roles if r in AREA_OF_ROLE}
     parties: dict[int, set[int]] = defaultdict(set)
@@ -132,45 +142,53 @@ def my_work(session: Session, actor: Actor, limit: int = 500) -> dict[str, list[
     concerns = []
     changes: set[int] = set()
     marks: set[int] = set()
-    for chunk in _chunks(ids):
+    for chunk in _chunks(ids_in(S.IN_REVIEW)):
         for pid, d in session.execute(
             select(ProposalParty.proposal_id, ProposalParty.department_id).where(
-                ProposalParty.proposal_id.in_(chunk)
+                ProposalParty.proposal_id.in_(bindparam("ids", chunk, literal_execute=True))
             )
         ):
             parties[pid].add(d)
-        opinions |= set(
-            session.execute(
+    for chunk in _chunks(developing):
+        opinions |= {
+            (pid, d, area)
+            for pid, d, area in session.execute(
                 select(Opinion.proposal_id, Opinion.department_id, Opinion.area).where(
-                    Opinion.proposal_id.in_(chunk)
+                    Opinion.proposal_id.in_(bindparam("ids", chunk, literal_execute=True))
                 )
             )
-        )
-        signed |= set(
-            session.execute(
-                select(Signature.proposal_id, Signature.department_id, Signature.kind).where(
-                    Signature.proposal_id.in_(chunk)
-                )
-            )
-        )
+        }
         concerns += list(
             session.scalars(
-                select(Concern).where(Concern.proposal_id.in_(chunk), Concern.resolved_at.is_(None))
+                select(Concern).where(
+                    Concern.proposal_id.in_(bindparam("ids", chunk, literal_execute=True)),
+                    Concern.resolved_at.is_(None),
+                )
             )
         )
         changes |= set(
             session.scalars(
                 select(ChangeRequest.proposal_id).where(
-                    ChangeRequest.proposal_id.in_(chunk),
+                    ChangeRequest.proposal_id.in_(bindparam("ids", chunk, literal_execute=True)),
                     ChangeRequest.status == "open",
                     ChangeRequest.department_id != dept,
                 )
             )
         )
+    for chunk in _chunks(ids_in(S.AWAITING_SIGNATURES, S.AWAITING_DC_FINAL_REVIEW)):
+        signed |= {
+            (pid, d, kind)
+            for pid, d, kind in session.execute(
+                select(Signature.proposal_id, Signature.department_id, Signature.kind).where(
+                    Signature.proposal_id.in_(bindparam("ids", chunk, literal_execute=True))
+                )
+            )
+        }
+    for chunk in _chunks(ids_in(S.SENT_TO_PROVIDER, S.IN_JOINT_DEVELOPMENT)):
         marks |= set(
             session.scalars(
                 select(ProposalElement.proposal_id).where(
-                    ProposalElement.proposal_id.in_(chunk),
+                    ProposalElement.proposal_id.in_(bindparam("ids", chunk, literal_execute=True)),
                     ProposalElement.removed.is_(False),
                     ProposalElement.not_needed != "",
                     ProposalElement.justification == "",
@@ -186,11 +204,7 @@ def my_work(session: Session, actor: Actor, limit: int = 500) -> dict[str, list[
     work: dict[str, list[Task]] = defaultdict(list)
 
     def add(kind: str, row: Row[Any], detail: str = "") -> None:
-        answers = row.answers or {}
-        pid = row.id
-        work[kind].append(
-            Task(kind, pid, str(answers.get("use_case_name") or f"Proposal {pid}"), detail)
-        )
+        work[kind].append(Task(kind, row.id, row.title or f"Proposal {row.id}", detail))
 
     for r in rows:
         state, side = S(r.state), r.side
