@@ -18,6 +18,7 @@ from accord.proposals.form import AREA_LABELS, PATHS
 from accord.proposals.models import Proposal, ProposalElement
 from accord.proposals.overview import Overview
 from accord.proposals.states import PROPOSAL, VERB_LABELS
+from accord.web.api.schemas.attachments import AttachmentPublic
 from accord.web.deps import BodyId
 
 TEXT = 20_000  # the services refuse longer texts; the schema says so up front
@@ -383,6 +384,9 @@ class ProposalPublic(BaseModel):
         description="Next step (send, review, sign) -> what keeps the proposal from it."
     )
     agreement_id: int | None
+    attachments: list[AttachmentPublic] = Field(
+        description="The files you may read (download: .../attachments/{id})."
+    )
     updated_at: datetime
 
     @classmethod
@@ -421,6 +425,7 @@ class ProposalPublic(BaseModel):
             moves=[Move.named(v) for v in ov.verbs],
             problems=ov.problems,
             agreement_id=ov.agreement.id if ov.agreement else None,
+            attachments=[AttachmentPublic.of(a) for a in ov.attachments],
             updated_at=ov.updated_at,
         )
 

@@ -33,7 +33,6 @@ from accord.web.pages.proposals.views import (
     SIDE_LABELS,
     answer_sections,
     audit_reads,
-    discussion_reads,
     missing_opinions_words,
     move_labels,
     offers,
@@ -129,7 +128,7 @@ def show(
         session,
         actor,
         proposal.id,
-        view.restricted_shown + discussion_reads(view.comments, view.changes),
+        view.restricted_shown,
     )
     return render(request, "proposals/proposal.html", context, status_code=status)
 

@@ -37,7 +37,7 @@ from accord.proposals.form import (
     Step,
     questions_for,
 )
-from accord.proposals.models import ChangeRequest, Proposal, ProposalComment
+from accord.proposals.models import Proposal, ProposalComment
 from accord.proposals.overview import Overview
 from accord.proposals.reviews import DISCUSSED, REVIEWED
 from accord.proposals.states import EDITABLE, PROPOSAL, VERB_LABELS, ProposalState
@@ -205,19 +205,6 @@ def answer_sections(
             )
         )
     return [(s, rows[s]) for s in SECTIONS]
-
-
-def discussion_reads(comments: list[ProposalComment], changes: list[ChangeRequest]) -> list[str]:
-    """Comments and change requests on restricted questions are restricted text too, which
-    ``Overview.restricted_shown`` does not list."""
-
-    def restricted(question: str) -> bool:
-        return question in BY_KEY and BY_KEY[question].restricted
-
-    return sorted(
-        {f"comment:{c.question}" for c in comments if restricted(c.question)}
-        | {f"change:{c.question}" for c in changes if restricted(c.question)}
-    )
 
 
 def audit_reads(
