@@ -185,7 +185,7 @@ class RequestedDataset:
 
     dataset_id: int
     name: str
-    fields: tuple[str, ...]  # the requested fields, in the order they were requested
+    fields: tuple[str, ...]  # the requested fields, in the proposal's order
 
 
 def requested_datasets(session: Session, proposal: Proposal) -> list[RequestedDataset]:

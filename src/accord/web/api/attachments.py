@@ -9,8 +9,7 @@ download of a restricted file is written to the audit log before the bytes leave
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
@@ -33,24 +32,14 @@ from accord.web.api.schemas.attachments import (
     RequestedDictionaryPublic,
 )
 from accord.web.deps import MAX_ID, DbSession, RowId, csrf_protect, get_settings
+from accord.web.downloads import download
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["proposals"])
 
-FILE_RESPONSE = {200: {"description": "The file, as a download.", "content": {"*/*": {}}}}
+FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The file, as a download.", "content": {"*/*": {}}}
+}
 FormatName = Literal["csv", "xlsx", "table-schema", "json"]
-
-
-def download(body: bytes, media_type: str, filename: str) -> Response:
-    """A file to save, never to render in the page's origin (a sandbox if a browser tries)."""
-    safe = re.sub(r"[^A-Za-z0-9 ._()-]+", "_", filename) or "file"
-    return Response(
-        body,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{safe}"',
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
-    )
 
 
 @router.get("/proposals/{proposal_id}/attachments")
@@ -97,7 +86,7 @@ def api_attach(
 @router.get(
     "/proposals/{proposal_id}/attachments/{attachment_id}",
     response_class=Response,
-    responses=FILE_RESPONSE,  # type: ignore[arg-type]
+    responses=FILE_RESPONSE,
 )
 def api_attachment_file(
     proposal_id: RowId, attachment_id: RowId, request: Request, session: DbSession, actor: Viewer
@@ -122,7 +111,7 @@ def api_requested_dictionaries(
 @router.get(
     "/proposals/{proposal_id}/dictionaries/{dataset_id}",
     response_class=Response,
-    responses=FILE_RESPONSE,  # type: ignore[arg-type]
+    responses=FILE_RESPONSE,
 )
 def api_requested_dictionary(
     proposal_id: RowId,

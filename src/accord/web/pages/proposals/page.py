@@ -25,6 +25,7 @@ from accord.proposals.reviews import ATTESTATION, FINAL_REVIEW
 from accord.proposals.states import ProposalState
 from accord.web.deps import DbSession, RowId, require
 from accord.web.pages.catalog.views import label_names
+from accord.web.pages.proposals.files import attachments_context
 from accord.web.pages.proposals.forms import notice, notice_at
 from accord.web.pages.proposals.views import (
     KIND_LABELS,
@@ -122,7 +123,7 @@ def show(
         "notice": None if at else notice(request),
         "local_notice": notice(request) if at else None,
         "notice_at": at,
-    }
+    } | attachments_context(view)
     audit_reads(
         request,
         session,

@@ -111,6 +111,8 @@ FIELD_LABELS = {
     "concern": "Concern",
     "signature": "Signature",
     "base_version": "Version",
+    "file": "File",
+    "opinion_id": "Add it to",
 }
 
 
@@ -240,6 +242,8 @@ class Offers:
     resolvable: frozenset[int]  # concerns this person may resolve
     sign: bool
     final_review: bool
+    attach: bool  # add a file to the proposal
+    attach_to: tuple[int, ...] = ()  # registered opinions this person may add a file to
 
     @property
     def anything(self) -> bool:
@@ -293,6 +297,14 @@ def offers(view: Overview, actor: Actor) -> Offers:
         final_review=can(actor, Action.FINAL_REVIEW, proposal)
         and state is ProposalState.AWAITING_DC_FINAL_REVIEW
         and (dept, "final_review") not in done,
+        # as attachments.add_attachment decides: a commenter while the proposal is discussed,
+        # to an opinion only of their own department and area
+        attach=can(actor, Action.COMMENT_PROPOSALS, proposal) and state in DISCUSSED,
+        attach_to=tuple(
+            o.id
+            for o in view.opinions
+            if may_review and state in DISCUSSED and o.department_id == dept and o.area in mine
+        ),
     )
 
 
