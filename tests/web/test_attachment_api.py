@@ -202,3 +202,16 @@ def test_the_openapi_document_describes_the_attachment_routes(app_client: TestCl
     assert set(paths[f"{base}/dictionaries/{{dataset_id}}"]) == {"get"}
     post = paths[f"{base}/attachments"]["post"]
     assert "multipart/form-data" in post["requestBody"]["content"]
+
+
+def test_no_file_is_attached_once_the_proposal_is_no_longer_discussed(
+    world: World, api: Api
+) -> None:
+    pid = start(world)
+    requester = world.dcs["requester"]
+    api(requester, "POST", f"/proposals/{pid}/transitions", {"verb": "withdraw", "note": "Done."})
+    response = upload(api, requester, pid, "Late.pdf", PDF)
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert (error["code"], error["state"]) == ("invalid_transition", "withdrawn")
+    assert stored(world, pid) == []

@@ -90,6 +90,7 @@ def test_a_refused_file_is_shown_at_the_form_and_nothing_is_stored(
     for name, data, says in (
         ("tool.exe", b"MZ\x90\x00", "Accepted types"),
         ("scan.png", b"%PDF-1.7 pretending", "not a .png file"),
+        ("", b"", "Choose a file to attach."),
     ):
         refused = attach(requester, pid, name, data)
         assert refused.status_code == 422, name  # type: ignore[attr-defined]
