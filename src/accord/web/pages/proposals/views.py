@@ -10,7 +10,6 @@ service's own reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -19,10 +18,7 @@ from accord.auth.actor import Actor
 from accord.auth.permissions import Action, Relation, can
 from accord.auth.roles import ROLE_LABELS, Role
 from accord.db.engine import transaction
-from accord.errors import NotFound
 from accord.proposals.access import readable, record_reads
-from accord.proposals.basket import basket_field_ids
-from accord.proposals.drafting import home_department
 from accord.proposals.form import (
     AREA_LABELS,
     AREA_OF_ROLE,
@@ -41,7 +37,6 @@ from accord.proposals.models import Proposal, ProposalComment
 from accord.proposals.overview import Overview
 from accord.proposals.reviews import DISCUSSED, REVIEWED
 from accord.proposals.states import EDITABLE, PROPOSAL, VERB_LABELS, ProposalState
-from accord.proposals.work import TASK_LABELS, my_work
 from accord.web.deps import get_settings
 
 REQUIRED_WORDS = {
@@ -410,53 +405,3 @@ def _count(n: int, one: str, many: str) -> str:
 
 def move_labels() -> dict[str, str]:
     return {t.verb: VERB_LABELS.get(t.verb, t.verb) for t in PROPOSAL.transitions}
-
-
-# --- the catalog's basket buttons and the home page ------------------------------------------
-
-
-def may_request(session: Session, actor: Actor) -> bool:
-    """Whether this person can ask for the catalog's data: a drafter of another department
-    (the department holding the catalog shares inside itself without a proposal)."""
-    if not can(actor, Action.DRAFT_PROPOSALS) or actor.department_id is None:
-        return False
-    try:
-        return home_department(session).id != actor.department_id
-    except NotFound:
-        return False
-
-
-BASKET_NOTICES = {
-    "added": "Added to your request.",
-    "already": "Those fields were already in your request.",
-}
-
-
-def basket_context(request: Request, session: Session, actor: Actor) -> dict[str, Any]:
-    """What a catalog page needs for its "Add to a request" buttons."""
-    allowed = may_request(session, actor)
-    note = BASKET_NOTICES.get(request.query_params.get("basket", "")) if allowed else None
-    return {
-        "request_ok": allowed,
-        "in_basket": basket_field_ids(session, actor) if allowed else set(),
-        "basket_notice": note,
-    }
-
-
-@dataclass(frozen=True)
-class TaskGroup:
-    kind: str
-    label: str
-    tasks: list[Any]
-
-    @property
-    def count(self) -> int:
-        return len(self.tasks)
-
-
-def home_work(session: Session, actor: Actor) -> dict[str, Any]:
-    """The proposal tasks waiting for this person, for the home page."""
-    groups = [
-        TaskGroup(kind, TASK_LABELS[kind], tasks) for kind, tasks in my_work(session, actor).items()
-    ]
-    return {"proposal_work": groups, "area_labels": AREA_LABELS}
