@@ -35,7 +35,6 @@ from accord.proposals.records import public_record
 from accord.proposals.states import PROPOSAL, ProposalState, state_label
 from accord.proposals.work import TASK_LABELS, list_proposals, my_work
 from accord.web.api.schemas.proposals import (
-    AgreementPublic,
     AnswerChangePublic,
     AuthorityPublic,
     AuthorityUpdate,
@@ -65,15 +64,13 @@ from accord.web.api.schemas.proposals import (
     ProposalPublic,
     ProposalRef,
     ProposalUpdate,
-    PublicRecord,
     SignatureCreate,
     SignaturePublic,
     Signed,
-    TaskGroup,
-    TaskPublic,
     TransitionCreate,
     VersionPublic,
 )
+from accord.web.api.schemas.records import AgreementPublic, PublicRecord, TaskGroup, TaskPublic
 from accord.web.deps import MAX_ID, DbSession, RowId, csrf_protect, get_settings, require
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["proposals"])
