@@ -4,19 +4,25 @@ the data dictionary of the requested fields."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from accord.catalog.dictionary import FORMATS
+from accord.catalog.glossary import link_term, save_term
 from accord.db.engine import transaction
 from accord.errors import NotFound, ValidationFailed
-from accord.proposals import reviews
+from accord.proposals import drafting, reviews
 from accord.proposals.access import load
 from accord.proposals.attachments import (
     MAX_BYTES,
     add_attachment,
+    attachment_reads,
     attachments,
     open_attachment,
+    requested_datasets,
     requested_dictionaries,
+    requested_dictionary,
 )
+from accord.proposals.models import ProposalElement
 from tests.proposals.conftest import World
 from tests.proposals.stages import run, start, to_review
 
@@ -100,3 +106,65 @@ def test_the_dictionary_attached_holds_exactly_the_requested_fields(world: World
     ]
     csv = FORMATS["csv"].render(dictionaries[0]).decode("utf-8-sig")
     assert "full_name" not in csv and "ssn" in csv
+
+
+def test_only_an_opinions_files_are_restricted_reads(world: World) -> None:
+    pid = to_review(world)
+    store = world.settings.data_dir
+    legal = world.cdw["legal"]
+    opinion = run(world, reviews.register_opinion, legal, pid, "See the memo.")
+    plain = run(world, add_attachment, legal, store, pid, "Scope.pdf", PDF)
+    memo = run(world, add_attachment, legal, store, pid, "Memo.pdf", PDF, opinion_id=opinion.id)
+    assert attachment_reads([plain, memo]) == [f"attachment:{memo.id}"]
+
+
+def test_one_requested_datasets_dictionary_and_none_for_a_dataset_not_requested(
+    world: World,
+) -> None:
+    pid = start(world, ("client.ssn", "client.county", "visit.diagnosis_code"))
+    reader = world.dcs["requester"]
+    with transaction(world.settings) as session:
+        datasets = requested_datasets(session, load(session, reader, pid))
+        by_name = {d.name: d for d in datasets}
+    assert set(by_name["main.client"].fields) == {"ssn", "county"}
+    assert by_name["main.visit"].fields == ("diagnosis_code",)
+    visit = run(world, requested_dictionary, reader, pid, by_name["main.visit"].dataset_id)
+    assert [f.name for f in visit.fields] == ["diagnosis_code"]
+    assert visit.fields[0].classifications == ("PHI",)
+    with pytest.raises(NotFound, match="requests no field of dataset"):
+        run(world, requested_dictionary, reader, pid, 999)
+    with pytest.raises(NotFound, match=f"No proposal {pid}"):
+        run(world, requested_dictionary, world.other, pid, by_name["main.visit"].dataset_id)
+
+
+def test_a_dataset_whose_fields_were_all_taken_out_has_no_dictionary(world: World) -> None:
+    pid = start(world, ("client.ssn", "visit.diagnosis_code"))
+    requester = world.dcs["requester"]
+    with transaction(world.settings) as session:
+        visit = session.scalar(
+            select(ProposalElement).where(
+                ProposalElement.proposal_id == pid,
+                ProposalElement.field_name == "diagnosis_code",
+            )
+        )
+        assert visit is not None
+        drafting.set_removed(session, requester, pid, visit.id, True)
+        visit_id = visit.dataset_id
+    names = [d.dataset.name for d in run(world, requested_dictionaries, requester, pid)]
+    assert names == ["main.client"]
+    with pytest.raises(NotFound):
+        run(world, requested_dictionary, requester, pid, visit_id)
+
+
+def test_the_glossary_of_a_cut_dictionary_names_only_requested_fields(world: World) -> None:
+    steward = world.cdw["steward"]
+    with transaction(world.settings) as session:
+        term = save_term(session, steward, term="Client", definition="A person served.")
+        for name in ("client.ssn", "client.full_name"):
+            link_term(session, steward, world.fields[name], term.id)
+        other = save_term(session, steward, term="Legal name", definition="As on the ID.")
+        link_term(session, steward, world.fields["client.full_name"], other.id)
+    pid = start(world, ("client.ssn",))
+    (dictionary,) = run(world, requested_dictionaries, world.dcs["requester"], pid)
+    assert [(g.term, g.fields) for g in dictionary.glossary] == [("Client", ("ssn",))]
+    assert b"full_name" not in FORMATS["xlsx"].render(dictionary)

@@ -200,6 +200,19 @@ def test_two_people_saving_the_same_version_the_second_is_refused_with_what_chan
     assert run(world, load, a, pid).answers["purpose"] == "First purpose."
 
 
+def test_a_save_on_a_version_that_does_not_exist_is_refused_as_input(world: World) -> None:
+    pid = start(world)
+    requester = world.dcs["requester"]
+    current = run(world, load, requester, pid).version
+    with pytest.raises(ValidationFailed) as refused, transaction(world.settings) as session:
+        save_answers(session, requester, pid, {"purpose": "Ahead."}, base_version=current + 1)
+    (problem,) = refused.value.problems
+    assert problem.field == "base_version"
+    assert f"no version {current + 1}; the latest is version {current}" in problem.message
+    after = run(world, load, requester, pid)
+    assert after.version == current and "purpose" not in after.answers
+
+
 def test_bad_answers_are_all_listed_and_nothing_is_saved(world: World) -> None:
     pid = start(world)
     requester = world.dcs["requester"]
@@ -248,3 +261,29 @@ def test_the_overview_shows_what_each_reader_may_read_and_names_what_it_shows(wo
     assert security.answers["data_management"].startswith("DCS analytics enclave")
     assert security.restricted_shown == ["data_management"]
     assert "send" not in steward.verbs
+
+
+def test_the_overview_names_the_discussion_of_restricted_questions_it_shows(world: World) -> None:
+    from accord.proposals.overview import overview
+
+    pid = to_review(world)
+    officer = world.cdw["security_officer"]
+    run(world, reviews.add_comment, officer, pid, "Which enclave?", question="data_management")
+    run(world, reviews.add_comment, officer, pid, "Clear enough.", question="purpose")
+    run(
+        world,
+        reviews.request_change,
+        world.cdw["data_coordinator"],
+        pid,
+        "data_management",
+        "The DCS enclave, encrypted at rest.",
+    )
+    with transaction(world.settings) as session:
+        steward = overview(session, world.dcs["steward"], pid)
+        security = overview(session, officer, pid)
+    assert steward.restricted_shown == [] and len(steward.comments) == 1
+    assert security.restricted_shown == [
+        "data_management",
+        "change:data_management",
+        "comment:data_management",
+    ]

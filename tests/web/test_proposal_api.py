@@ -343,6 +343,31 @@ def test_a_save_on_an_outdated_version_is_409_naming_what_changed(world: World, 
     assert api(a, "GET", f"/proposals/{pid}")["answers"]["purpose"] == "First."
 
 
+def test_a_save_on_a_version_that_does_not_exist_is_422_naming_the_latest(
+    world: World, api: Api
+) -> None:
+    pid = start(world)
+    requester = world.dcs["requester"]
+    current = api(requester, "GET", f"/proposals/{pid}")["version"]
+    refused = api(
+        requester,
+        "PATCH",
+        f"/proposals/{pid}",
+        {"answers": {"purpose": "Ahead."}, "base_version": current + 1},
+        422,
+    )["error"]
+    assert refused["code"] == "validation_failed"
+    assert refused["problems"] == [
+        {
+            "field": "base_version",
+            "message": f"Proposal {pid} has no version {current + 1}; the latest is version "
+            f"{current}. Reload it and make your changes again.",
+        }
+    ]
+    after = api(requester, "GET", f"/proposals/{pid}")
+    assert after["version"] == current and "purpose" not in after["answers"]
+
+
 def test_a_move_not_possible_now_is_409_with_the_lifecycle_state_and_verb(
     world: World, api: Api
 ) -> None:
@@ -467,6 +492,8 @@ def test_the_openapi_document_describes_every_proposal_route(app_client: TestCli
         "/api/v1/proposals/{proposal_id}/public-record": {"get"},
         "/api/v1/agreements/{agreement_id}": {"get"},
         "/api/v1/my-work": {"get"},
+        "/api/v1/proposals/{proposal_id}/attachments": {"get", "post"},
+        "/api/v1/proposals/{proposal_id}/dictionaries": {"get"},
     }
     for path, methods in expected.items():
         assert set(paths.get(path, {})) == methods, path

@@ -9,7 +9,6 @@ shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Annotated
 
 import typer
@@ -24,7 +23,6 @@ from accord.cli.context import AsUser, out, unit_of_work
 from accord.proposals import basket, drafting
 from accord.proposals.access import record_reads
 from accord.proposals.form import BY_KEY, DEFAULT_PATH, PATHS, SECTIONS, questions_for
-from accord.proposals.models import ChangeRequest, ProposalComment
 from accord.proposals.overview import Overview, overview
 from accord.proposals.states import PROPOSAL, VERB_LABELS, ProposalState, state_label
 from accord.proposals.work import list_proposals
@@ -42,17 +40,6 @@ NONE = Text("—", style="dim")
 
 def _restricted(question: str) -> bool:
     return question in BY_KEY and BY_KEY[question].restricted
-
-
-def _discussion_reads(
-    comments: Iterable[ProposalComment], changes: Iterable[ChangeRequest]
-) -> list[str]:
-    """Comments and change requests on restricted questions are restricted text too;
-    ``overview.restricted_shown`` does not list them."""
-    return sorted(
-        {f"comment:{c.question}" for c in comments if _restricted(c.question)}
-        | {f"change:{c.question}" for c in changes if _restricted(c.question)}
-    )
 
 
 # --- basket -----------------------------------------------------------------------------------
@@ -147,8 +134,7 @@ def show(proposal_id: ProposalId, as_user: AsUser = None) -> None:
     role may read them (and each such reading is audited)."""
     with unit_of_work(as_user) as (session, actor, _):
         seen = overview(session, actor, proposal_id)
-        shown = seen.restricted_shown + _discussion_reads(seen.comments, seen.changes)
-        record_reads(session, actor, proposal_id, shown)
+        record_reads(session, actor, proposal_id, seen.restricted_shown)
         view = _render(seen)
     out.print(view)
 

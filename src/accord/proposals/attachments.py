@@ -4,7 +4,9 @@ dictionary of the requested fields, attached in the formats the catalog already 
 Uploads are refused unless their name is plain, their type is one a reviewer can open safely
 and their content starts as that type does, and their size is within the limit; the bytes are
 written to a temporary file and moved into place, so a failed upload leaves nothing behind.
-Attachments of an opinion are restricted content, read as the opinion is.
+Attachments of an opinion are restricted content, read as the opinion is: listed only to
+those who read the opinion, and each download of one is audited by the adapter
+(``attachment_reads`` names it for ``access.record_reads``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
 from accord.catalog.dictionary import Dictionary, build_dictionary
+from accord.catalog.models import Dataset
 from accord.errors import NotFound, Problem, ValidationFailed
 from accord.proposals.access import load, readable_areas
 from accord.proposals.drafting import elements
@@ -170,20 +173,67 @@ def open_attachment(
     return found, (store / found.stored_as).read_bytes()
 
 
-def requested_dictionaries(session: Session, actor: Actor, proposal_id: int) -> list[Dictionary]:
-    """The provider's data dictionary of each requested dataset, cut to the requested fields
-    (those no longer in the catalog are left out: the proposal itself still lists them)."""
-    proposal = load(session, actor, proposal_id)
-    wanted: dict[int, set[str]] = {}
+def attachment_reads(found: list[Attachment]) -> list[str]:
+    """The restricted reads that handing out these files makes ("attachment:7"): an opinion's
+    attachments are restricted, the proposal's own supporting documents are not."""
+    return [f"attachment:{a.id}" for a in found if a.opinion_id is not None]
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestedDataset:
+    """A dataset the proposal asks fields of, whose dictionary can be downloaded."""
+
+    dataset_id: int
+    name: str
+    fields: tuple[str, ...]  # the requested fields, in the proposal's order
+
+
+def requested_datasets(session: Session, proposal: Proposal) -> list[RequestedDataset]:
+    """The datasets of the fields still requested, those no longer in the catalog left out."""
+    wanted: dict[int, tuple[str, list[str]]] = {}
     for e in elements(session, proposal):
         if not e.removed:
-            wanted.setdefault(e.dataset_id, set()).add(e.field_name)
-    found = []
-    for dataset_id, names in sorted(wanted.items()):
-        try:
-            full = build_dictionary(session, actor, dataset_id)
-        except NotFound:
-            continue
-        fields = tuple(f for f in full.fields if f.name in names)
-        found.append(dataclasses.replace(full, fields=fields))
-    return found
+            wanted.setdefault(e.dataset_id, (e.dataset_name, []))[1].append(e.field_name)
+    present = (
+        set(session.scalars(select(Dataset.id).where(Dataset.id.in_(wanted)))) if wanted else set()
+    )
+    return [
+        RequestedDataset(dataset_id, name, tuple(fields))
+        for dataset_id, (name, fields) in sorted(wanted.items())
+        if dataset_id in present
+    ]
+
+
+def requested_dictionary(
+    session: Session, actor: Actor, proposal_id: int, dataset_id: int
+) -> Dictionary:
+    """The provider's data dictionary of one requested dataset, cut to the requested fields
+    (those no longer in the catalog are left out: the proposal itself still lists them).
+    NotFound unless the proposal, readable by the actor, still asks fields of that dataset."""
+    proposal = load(session, actor, proposal_id)
+    found = next(
+        (d for d in requested_datasets(session, proposal) if d.dataset_id == dataset_id), None
+    )
+    if found is None:
+        raise NotFound(f"Proposal {proposal_id} requests no field of dataset {dataset_id}.")
+    return _cut(build_dictionary(session, actor, dataset_id), set(found.fields))
+
+
+def requested_dictionaries(session: Session, actor: Actor, proposal_id: int) -> list[Dictionary]:
+    """The provider's data dictionary of each requested dataset, cut to the requested fields."""
+    proposal = load(session, actor, proposal_id)
+    return [
+        _cut(build_dictionary(session, actor, d.dataset_id), set(d.fields))
+        for d in requested_datasets(session, proposal)
+    ]
+
+
+def _cut(full: Dictionary, names: set[str]) -> Dictionary:
+    fields = tuple(f for f in full.fields if f.name in names)
+    terms = {t.term for f in fields for t in f.terms}
+    glossary = tuple(
+        dataclasses.replace(g, fields=tuple(n for n in g.fields if n in names))
+        for g in full.glossary
+        if g.term in terms
+    )
+    return dataclasses.replace(full, fields=fields, glossary=glossary)

@@ -229,6 +229,18 @@ def _editable(proposal: Proposal, actor: Actor, doing: str) -> None:
 def _stale(session: Session, proposal: Proposal, base_version: int) -> None:
     if base_version == proposal.version:
         return
+    if base_version > proposal.version:
+        # Not a concurrent save (versions only grow): the client names a version that never
+        # existed, which no reload resolves, so it is refused as input, not as a conflict.
+        raise ValidationFailed(
+            [
+                Problem(
+                    "base_version",
+                    f"Proposal {proposal.id} has no version {base_version}; the latest is "
+                    f"version {proposal.version}. Reload it and make your changes again.",
+                )
+            ]
+        )
     base = _version(session, proposal.id, base_version)
     changed = sorted(
         BY_KEY[k].label
@@ -253,8 +265,9 @@ def save_answers(
     base_version: int,
     note: str = "",
 ) -> Proposal:
-    """Answer questions; every save is a version. Refuses, listing every problem, on bad input,
-    restricted questions the actor may not read, or a save based on an outdated version."""
+    """Answer questions; every save is a version. Refuses, listing every problem, on bad input
+    or restricted questions the actor may not read (ValidationFailed, also for a
+    ``base_version`` that does not exist), and a save based on an outdated version (Conflict)."""
     proposal = load(session, actor, proposal_id, lock=True)
     _editable(proposal, actor, "edit")
     _stale(session, proposal, base_version)

@@ -2,12 +2,15 @@
 
 Restricted answers and opinions the person may not read are left out (their questions are
 named in ``hidden`` so the page can say that something is withheld); what restricted content
-is shown is listed in ``restricted_shown`` for the adapter to write to the audit log
-(``access.record_reads``) before it answers.
+is shown (answers, opinions, and the comments and change requests on restricted questions) is
+listed in ``restricted_shown`` for the adapter to write to the audit log
+(``access.record_reads``) before it answers. Attachments are listed, not read: reading one's
+file is audited when it is downloaded (``attachments.attachment_reads``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,9 +24,11 @@ from accord.lifecycle.models import StateChange
 from accord.proposals import drafting, reviews
 from accord.proposals.access import hidden_answers, load, readable_answers, restricted_read
 from accord.proposals.agreements import agreement_of
-from accord.proposals.form import PATHS, GovernancePath, Step
+from accord.proposals.attachments import RequestedDataset, attachments, requested_datasets
+from accord.proposals.form import BY_KEY, PATHS, GovernancePath, Step
 from accord.proposals.models import (
     Agreement,
+    Attachment,
     ChangeRequest,
     Concern,
     Opinion,
@@ -69,6 +74,8 @@ class Overview:
     verbs: list[str]  # the lifecycle moves this person may make now
     problems: dict[str, list[str]]  # next step -> what keeps the proposal from it
     agreement: Agreement | None
+    attachments: list[Attachment]  # those this person may read
+    dictionaries: list[RequestedDataset]  # the requested datasets still in the catalog
     restricted_shown: list[str]
     updated_at: datetime
 
@@ -103,7 +110,13 @@ def overview(session: Session, actor: Actor, proposal_id: int) -> Overview:
         for p in proposal.parties
     ]
     opinions = reviews.opinions(session, actor, proposal)
-    shown = restricted_read(actor, proposal) + sorted({f"opinion:{o.area}" for o in opinions})
+    comments = reviews.comments(session, actor, proposal)
+    changes = reviews.change_requests(session, actor, proposal)
+    shown = (
+        restricted_read(actor, proposal)
+        + sorted({f"opinion:{o.area}" for o in opinions})
+        + discussion_reads(comments, changes)
+    )
     step = NEXT_STEP.get(state)
     problems = {}
     if step is not None:
@@ -123,8 +136,8 @@ def overview(session: Session, actor: Actor, proposal_id: int) -> Overview:
         left_catalog=drafting.left_catalog(session, proposal),
         governing=drafting.governing(session, proposal),
         authorities=drafting.authorities(session, proposal),
-        comments=reviews.comments(session, actor, proposal),
-        changes=reviews.change_requests(session, actor, proposal),
+        comments=comments,
+        changes=changes,
         opinions=opinions,
         missing_opinions=_missing_opinions(proposal, state),
         concerns=reviews.concerns(session, proposal),
@@ -133,8 +146,26 @@ def overview(session: Session, actor: Actor, proposal_id: int) -> Overview:
         verbs=[t.verb for t in PROPOSAL.allowed(proposal, actor)],
         problems=problems,
         agreement=agreement_of(session, actor, proposal),
+        attachments=attachments(session, actor, proposal),
+        dictionaries=requested_datasets(session, proposal),
         restricted_shown=shown,
         updated_at=proposal.updated_at,
+    )
+
+
+def discussion_reads(
+    comments: Iterable[ProposalComment], changes: Iterable[ChangeRequest]
+) -> list[str]:
+    """The restricted reads a discussion shows: comments and change requests on a restricted
+    question are restricted text too (their own audit entries keep only a fingerprint). The
+    comments and changes given are those the reader was allowed (``reviews.comments``)."""
+
+    def restricted(question: str) -> bool:
+        return question in BY_KEY and BY_KEY[question].restricted
+
+    return sorted(
+        {f"comment:{c.question}" for c in comments if restricted(c.question)}
+        | {f"change:{c.question}" for c in changes if restricted(c.question)}
     )
 
 

@@ -13,6 +13,7 @@ from accord import __version__
 from accord.config import Settings
 from accord.web import errors
 from accord.web.api import accounts as accounts_api
+from accord.web.api import attachments as attachments_api
 from accord.web.api import catalog as catalog_api
 from accord.web.api import deid as deid_api
 from accord.web.api import describe as describe_api
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(describe_api.router)
     app.include_router(deid_api.router)
     app.include_router(proposals_api.router)
+    app.include_router(attachments_api.router)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_mb * 2**20)
 

@@ -15,7 +15,6 @@ the proposal now stands, never with restricted text someone else wrote.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -30,13 +29,12 @@ from accord.proposals.access import load, record_reads
 from accord.proposals.agreements import agreement_of, get_agreement
 from accord.proposals.basket import MAX_ITEMS
 from accord.proposals.form import BY_KEY
-from accord.proposals.models import ChangeRequest, Proposal, ProposalComment, Signature
-from accord.proposals.overview import overview
+from accord.proposals.models import Proposal, Signature
+from accord.proposals.overview import discussion_reads, overview
 from accord.proposals.records import public_record
 from accord.proposals.states import PROPOSAL, ProposalState, state_label
 from accord.proposals.work import TASK_LABELS, list_proposals, my_work
 from accord.web.api.schemas.proposals import (
-    AgreementPublic,
     AnswerChangePublic,
     AuthorityPublic,
     AuthorityUpdate,
@@ -66,15 +64,13 @@ from accord.web.api.schemas.proposals import (
     ProposalPublic,
     ProposalRef,
     ProposalUpdate,
-    PublicRecord,
     SignatureCreate,
     SignaturePublic,
     Signed,
-    TaskGroup,
-    TaskPublic,
     TransitionCreate,
     VersionPublic,
 )
+from accord.web.api.schemas.records import AgreementPublic, PublicRecord, TaskGroup, TaskPublic
 from accord.web.deps import MAX_ID, DbSession, RowId, csrf_protect, get_settings, require
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["proposals"])
@@ -88,26 +84,11 @@ VersionNumber = Annotated[int, Query(ge=1, le=MAX_ID)]
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-def _audit_reads(request: Request, actor: Actor, proposal_id: int, what: list[str]) -> None:
+def audit_reads(request: Request, actor: Actor, proposal_id: int, what: list[str]) -> None:
     """Record that the response about to be sent shows this restricted content."""
     if what:
         with transaction(get_settings(request)) as session:
             record_reads(session, actor, proposal_id, what)
-
-
-def _discussion_reads(
-    comments: Iterable[ProposalComment], changes: Iterable[ChangeRequest]
-) -> list[str]:
-    """Comments and change requests on restricted questions are restricted text too (their
-    audit entries keep only a fingerprint); ``overview.restricted_shown`` does not list them."""
-
-    def restricted(question: str) -> bool:
-        return question in BY_KEY and BY_KEY[question].restricted
-
-    return sorted(
-        {f"comment:{c.question}" for c in comments if restricted(c.question)}
-        | {f"change:{c.question}" for c in changes if restricted(c.question)}
-    )
 
 
 def _ref(proposal: Proposal, actor: Actor) -> ProposalRef:
@@ -195,8 +176,7 @@ def api_proposal(
 ) -> ProposalPublic:
     """The proposal as the caller may see it; restricted content shown is audited."""
     seen = overview(session, actor, proposal_id)
-    shown = seen.restricted_shown + _discussion_reads(seen.comments, seen.changes)
-    _audit_reads(request, actor, proposal_id, shown)
+    audit_reads(request, actor, proposal_id, seen.restricted_shown)
     return ProposalPublic.of(seen)
 
 
@@ -240,7 +220,7 @@ def api_diff(
     named as changed, without their text."""
     changes, added, removed = drafting.diff(session, actor, proposal_id, a, b)
     shown = [c.key for c in changes if not c.restricted and c.key in BY_KEY]
-    _audit_reads(request, actor, proposal_id, [k for k in shown if BY_KEY[k].restricted])
+    audit_reads(request, actor, proposal_id, [k for k in shown if BY_KEY[k].restricted])
     return DiffPublic(
         a=a,
         b=b,
@@ -299,7 +279,7 @@ def api_comments(
 ) -> list[CommentPublic]:
     """The comments the caller may read; those on restricted questions only for readers."""
     found = reviews.comments(session, actor, load(session, actor, proposal_id))
-    _audit_reads(request, actor, proposal_id, _discussion_reads(found, []))
+    audit_reads(request, actor, proposal_id, discussion_reads(found, []))
     return [CommentPublic.model_validate(c) for c in found]
 
 
@@ -345,7 +325,7 @@ def api_opinions(
 ) -> list[OpinionPublic]:
     """The registered opinions the caller may read (restricted: each read is audited)."""
     found = reviews.opinions(session, actor, load(session, actor, proposal_id))
-    _audit_reads(request, actor, proposal_id, sorted({f"opinion:{o.area}" for o in found}))
+    audit_reads(request, actor, proposal_id, sorted({f"opinion:{o.area}" for o in found}))
     return [OpinionPublic.model_validate(o) for o in found]
 
 

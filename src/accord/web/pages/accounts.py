@@ -35,7 +35,7 @@ from accord.web.deps import (
     require,
 )
 from accord.web.forms import submit
-from accord.web.pages.proposals.views import home_work
+from accord.web.pages.proposals.elsewhere import home_work
 from accord.web.render import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)

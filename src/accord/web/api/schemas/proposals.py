@@ -7,7 +7,7 @@ proposal's rows) with ``from_attributes``, so a column is named once, in the ser
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -18,6 +18,7 @@ from accord.proposals.form import AREA_LABELS, PATHS
 from accord.proposals.models import Proposal, ProposalElement
 from accord.proposals.overview import Overview
 from accord.proposals.states import PROPOSAL, VERB_LABELS
+from accord.web.api.schemas.attachments import AttachmentPublic
 from accord.web.deps import BodyId
 
 TEXT = 20_000  # the services refuse longer texts; the schema says so up front
@@ -383,6 +384,9 @@ class ProposalPublic(BaseModel):
         description="Next step (send, review, sign) -> what keeps the proposal from it."
     )
     agreement_id: int | None
+    attachments: list[AttachmentPublic] = Field(
+        description="The files you may read (download: .../attachments/{id})."
+    )
     updated_at: datetime
 
     @classmethod
@@ -421,6 +425,7 @@ class ProposalPublic(BaseModel):
             moves=[Move.named(v) for v in ov.verbs],
             problems=ov.problems,
             agreement_id=ov.agreement.id if ov.agreement else None,
+            attachments=[AttachmentPublic.of(a) for a in ov.attachments],
             updated_at=ov.updated_at,
         )
 
@@ -439,104 +444,3 @@ class DiffPublic(BaseModel):
     answers: list[AnswerChangePublic]
     fields_added: list[str]
     fields_removed: list[str]
-
-
-# --- work, agreements, public record ----------------------------------------------------------
-
-
-class TaskPublic(Orm):
-    proposal_id: int
-    title: str
-    detail: str
-
-
-class TaskGroup(BaseModel):
-    kind: str
-    label: str
-    tasks: list[TaskPublic]
-
-
-class AgreementElementPublic(Orm):
-    dataset_id: int
-    field_id: int
-    dataset_name: str
-    field_name: str
-    classifications: str
-
-
-class AgreementPublic(Orm):
-    id: int
-    proposal_id: int
-    path: str
-    approved_at: datetime
-    use_case_name: str
-    use: str
-    authorised_users: str
-    start_date: date | None
-    end_date: date | None = Field(description="None: open-ended.")
-    frequency: str
-    recurring: bool
-    transfer_method: str
-    format: str
-    deidentification: str
-    destruction_return: str
-    derived_products: str
-    redisclosure: str
-    version: int = Field(description="The proposal version approved.")
-    elements: list[AgreementElementPublic]
-
-
-class RecordAnswer(BaseModel):
-    question: str
-    answer: str
-
-
-class RecordParty(BaseModel):
-    department: str
-    side: str
-    program: str
-
-
-class RecordElement(BaseModel):
-    dataset: str
-    field: str
-    label: str
-    classifications: str
-    statutes: str
-
-
-class RecordAuthority(BaseModel):
-    governs: list[str]
-    statements: str
-
-
-class RecordSignature(BaseModel):
-    department: str
-    kind: str
-    name: str
-    title: str
-    date: str
-
-
-class RecordMove(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-    date: str
-    from_: str = Field(alias="from")
-    to: str
-
-
-class PublicRecord(BaseModel):
-    """What the department discloses under the Public Records Act: restricted content is
-    never read into it (BUCP.md §1.3)."""
-
-    proposal: int
-    title: str
-    governance: str
-    state: str
-    parties: list[RecordParty]
-    sections: dict[str, list[RecordAnswer]]
-    data_elements: list[RecordElement]
-    legal_authority: RecordAuthority
-    signatures: list[RecordSignature]
-    history: list[RecordMove]
-    withheld: str

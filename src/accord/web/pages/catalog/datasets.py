@@ -57,7 +57,7 @@ from accord.web.pages.catalog import inventory as inventory_pages
 from accord.web.pages.catalog import library as library_pages
 from accord.web.pages.catalog import sources as source_pages
 from accord.web.pages.catalog.views import dataset_context, field_context, progress_of
-from accord.web.pages.proposals.views import basket_context
+from accord.web.pages.proposals.elsewhere import basket_context
 from accord.web.render import render
 
 router = APIRouter(prefix="/catalog", dependencies=[Depends(csrf_protect)], include_in_schema=False)

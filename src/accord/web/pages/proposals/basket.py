@@ -17,8 +17,8 @@ from accord.proposals.basket import add_to_basket, basket, remove_from_basket
 from accord.proposals.form import DEFAULT_PATH, PATHS
 from accord.web.deps import MAX_ID, DbSession, csrf_protect, require
 from accord.web.forms import submit
+from accord.web.pages.proposals.elsewhere import may_request
 from accord.web.pages.proposals.forms import done, notice, same_site
-from accord.web.pages.proposals.views import may_request
 from accord.web.render import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)

@@ -41,6 +41,7 @@ NOTICES = {
     "concern_resolved": "The concern is resolved.",
     "signed": "You signed the proposal for your department.",
     "final_reviewed": "Your final review is recorded.",
+    "attached": "The file was attached.",
 } | {f"move_{verb}": f"Done: {label}." for verb, label in VERB_LABELS.items()}
 
 

@@ -14,7 +14,8 @@ from accord.proposals.form import PATHS
 from accord.proposals.states import ProposalState
 from accord.proposals.work import list_proposals
 from accord.web.deps import MAX_ID, DbSession, require
-from accord.web.pages.proposals.views import may_request, state_words
+from accord.web.pages.proposals.elsewhere import may_request
+from accord.web.pages.proposals.views import state_words
 from accord.web.render import render
 
 router = APIRouter(include_in_schema=False)

@@ -25,6 +25,7 @@ from accord.proposals.reviews import ATTESTATION, FINAL_REVIEW
 from accord.proposals.states import ProposalState
 from accord.web.deps import DbSession, RowId, require
 from accord.web.pages.catalog.views import label_names
+from accord.web.pages.proposals.files import attachments_context
 from accord.web.pages.proposals.forms import notice, notice_at
 from accord.web.pages.proposals.views import (
     KIND_LABELS,
@@ -33,7 +34,6 @@ from accord.web.pages.proposals.views import (
     SIDE_LABELS,
     answer_sections,
     audit_reads,
-    discussion_reads,
     missing_opinions_words,
     move_labels,
     offers,
@@ -123,13 +123,13 @@ def show(
         "notice": None if at else notice(request),
         "local_notice": notice(request) if at else None,
         "notice_at": at,
-    }
+    } | attachments_context(view)
     audit_reads(
         request,
         session,
         actor,
         proposal.id,
-        view.restricted_shown + discussion_reads(view.comments, view.changes),
+        view.restricted_shown,
     )
     return render(request, "proposals/proposal.html", context, status_code=status)
 

@@ -10,7 +10,6 @@ service's own reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -19,10 +18,7 @@ from accord.auth.actor import Actor
 from accord.auth.permissions import Action, Relation, can
 from accord.auth.roles import ROLE_LABELS, Role
 from accord.db.engine import transaction
-from accord.errors import NotFound
 from accord.proposals.access import readable, record_reads
-from accord.proposals.basket import basket_field_ids
-from accord.proposals.drafting import home_department
 from accord.proposals.form import (
     AREA_LABELS,
     AREA_OF_ROLE,
@@ -37,11 +33,10 @@ from accord.proposals.form import (
     Step,
     questions_for,
 )
-from accord.proposals.models import ChangeRequest, Proposal, ProposalComment
+from accord.proposals.models import Proposal, ProposalComment
 from accord.proposals.overview import Overview
 from accord.proposals.reviews import DISCUSSED, REVIEWED
 from accord.proposals.states import EDITABLE, PROPOSAL, VERB_LABELS, ProposalState
-from accord.proposals.work import TASK_LABELS, my_work
 from accord.web.deps import get_settings
 
 REQUIRED_WORDS = {
@@ -111,6 +106,8 @@ FIELD_LABELS = {
     "concern": "Concern",
     "signature": "Signature",
     "base_version": "Version",
+    "file": "File",
+    "opinion_id": "Add it to",
 }
 
 
@@ -207,19 +204,6 @@ def answer_sections(
     return [(s, rows[s]) for s in SECTIONS]
 
 
-def discussion_reads(comments: list[ProposalComment], changes: list[ChangeRequest]) -> list[str]:
-    """Comments and change requests on restricted questions are restricted text too, which
-    ``Overview.restricted_shown`` does not list."""
-
-    def restricted(question: str) -> bool:
-        return question in BY_KEY and BY_KEY[question].restricted
-
-    return sorted(
-        {f"comment:{c.question}" for c in comments if restricted(c.question)}
-        | {f"change:{c.question}" for c in changes if restricted(c.question)}
-    )
-
-
 def audit_reads(
     request: Request, session: Session, actor: Actor, proposal_id: int, what: list[str]
 ) -> None:
@@ -253,6 +237,8 @@ class Offers:
     resolvable: frozenset[int]  # concerns this person may resolve
     sign: bool
     final_review: bool
+    attach: bool  # add a file to the proposal
+    attach_to: tuple[int, ...] = ()  # registered opinions this person may add a file to
 
     @property
     def anything(self) -> bool:
@@ -306,6 +292,14 @@ def offers(view: Overview, actor: Actor) -> Offers:
         final_review=can(actor, Action.FINAL_REVIEW, proposal)
         and state is ProposalState.AWAITING_DC_FINAL_REVIEW
         and (dept, "final_review") not in done,
+        # as attachments.add_attachment decides: a commenter while the proposal is discussed,
+        # to an opinion only of their own department and area
+        attach=can(actor, Action.COMMENT_PROPOSALS, proposal) and state in DISCUSSED,
+        attach_to=tuple(
+            o.id
+            for o in view.opinions
+            if may_review and state in DISCUSSED and o.department_id == dept and o.area in mine
+        ),
     )
 
 
@@ -411,53 +405,3 @@ def _count(n: int, one: str, many: str) -> str:
 
 def move_labels() -> dict[str, str]:
     return {t.verb: VERB_LABELS.get(t.verb, t.verb) for t in PROPOSAL.transitions}
-
-
-# --- the catalog's basket buttons and the home page ------------------------------------------
-
-
-def may_request(session: Session, actor: Actor) -> bool:
-    """Whether this person can ask for the catalog's data: a drafter of another department
-    (the department holding the catalog shares inside itself without a proposal)."""
-    if not can(actor, Action.DRAFT_PROPOSALS) or actor.department_id is None:
-        return False
-    try:
-        return home_department(session).id != actor.department_id
-    except NotFound:
-        return False
-
-
-BASKET_NOTICES = {
-    "added": "Added to your request.",
-    "already": "Those fields were already in your request.",
-}
-
-
-def basket_context(request: Request, session: Session, actor: Actor) -> dict[str, Any]:
-    """What a catalog page needs for its "Add to a request" buttons."""
-    allowed = may_request(session, actor)
-    note = BASKET_NOTICES.get(request.query_params.get("basket", "")) if allowed else None
-    return {
-        "request_ok": allowed,
-        "in_basket": basket_field_ids(session, actor) if allowed else set(),
-        "basket_notice": note,
-    }
-
-
-@dataclass(frozen=True)
-class TaskGroup:
-    kind: str
-    label: str
-    tasks: list[Any]
-
-    @property
-    def count(self) -> int:
-        return len(self.tasks)
-
-
-def home_work(session: Session, actor: Actor) -> dict[str, Any]:
-    """The proposal tasks waiting for this person, for the home page."""
-    groups = [
-        TaskGroup(kind, TASK_LABELS[kind], tasks) for kind, tasks in my_work(session, actor).items()
-    ]
-    return {"proposal_work": groups, "area_labels": AREA_LABELS}
