@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name
+AUDIT_HEAD_FILE = "audit-head.log"
 
 
 class Settings(BaseSettings):
@@ -63,6 +64,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'accord.sqlite').resolve()}"
+
+    @property
+    def audit_head_file(self) -> Path:
+        """Where the audit chain's head is anchored outside the database (append-only)."""
+        return self.data_dir / AUDIT_HEAD_FILE
 
     @cached_property
     def key(self) -> bytes:

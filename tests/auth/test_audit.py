@@ -22,7 +22,7 @@ def _fill(settings: Settings, n: int) -> None:
 
 def _verify(settings: Settings) -> audit.Verification:
     with transaction(settings) as session:
-        return audit.verify(session, Actor.system(), settings.key)
+        return audit.verify(session, Actor.system(), settings)
 
 
 def test_chain_of_real_changes_verifies(settings: Settings) -> None:
@@ -94,4 +94,4 @@ def test_rehashed_edit_without_key_is_detected(settings: Settings) -> None:
 def test_only_auditors_and_admins_verify(settings: Settings) -> None:
     steward = make_user(settings, "sam", "steward")
     with transaction(settings) as session, pytest.raises(PermissionDenied):
-        audit.verify(session, steward, settings.key)
+        audit.verify(session, steward, settings)

@@ -211,7 +211,7 @@ def test_a_change_leaves_its_audit_entry(world: World, change: Change) -> None:
         assert (entry.object_type, entry.object_id) == (want["object"][0], str(want["object"][1]))
         assert _contains(_loads(entry.before), want["before"]), entry.before
         assert _contains(_loads(entry.after), want["after"]), entry.after
-        assert audit.verify(session, world.actors[Role.AUDITOR], world.settings.key).ok
+        assert audit.verify(session, world.actors[Role.AUDITOR], world.settings).ok
 
 
 # --- every column of an entry is covered by the chain -----------------------------------------
@@ -262,6 +262,6 @@ def test_editing_any_column_breaks_the_chain_at_that_entry(
         update(AuditEntry).where(AuditEntry.seq == target).values({column: value}),
     )
     with transaction(settings) as session:
-        result = audit.verify(session, Actor.system(), settings.key)
+        result = audit.verify(session, Actor.system(), settings)
     assert not result.ok
     assert result.broken_seq == target, result

@@ -244,7 +244,7 @@ OPS = [
         lambda s, a, w: revoke_token(s, a, w.victim_token_id),
     ),
     Op(Action.VIEW_AUDIT, "list_entries", lambda s, a, w: audit.list_entries(s, a)),
-    Op(Action.VERIFY_AUDIT, "verify", lambda s, a, w: audit.verify(s, a, w.settings.key)),
+    Op(Action.VERIFY_AUDIT, "verify", lambda s, a, w: audit.verify(s, a, w.settings)),
     Op(Action.SEED_DEMO, "seed_demo", alone=lambda a, w: seed_demo(w.settings, a, events=20)),
     Op(Action.VIEW_CATALOG, "list_sources", lambda s, a, w: list_sources(s, a)),
     Op(Action.VIEW_CATALOG, "get_field", lambda s, a, w: get_field(s, a, w.fields["ssn"])),
@@ -414,7 +414,7 @@ def test_a_user_holding_several_roles_gets_the_union(world: World) -> None:
     steward, auditor = world.actors[Role.STEWARD], world.actors[Role.AUDITOR]
     both = Actor(steward.user_id, steward.username, steward.roles | auditor.roles)
     with scratch(world.settings) as session:
-        assert audit.verify(session, both, world.settings.key).ok
+        assert audit.verify(session, both, world.settings).ok
         describe_field(session, both, world.fields["ssn"], Description(definition="SSN."))
         with pytest.raises(PermissionDenied):
             classify_field(session, both, world.fields["ssn"], ["PII"])

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from accord.cli import app
 from accord.config import Settings
+from accord.db.engine import get_engine
 from tests.factories import tamper_with_audit_log
 
 
@@ -124,6 +126,24 @@ def test_audit_verify_reports_break(cli_env: Settings) -> None:
     tamper_with_audit_log(cli_env, "UPDATE audit_entry SET actor = 'x' WHERE seq = 1")
     code, out = run("audit", "verify", "--as", "root")
     assert code == 1 and "broken at entry 1" in out
+
+
+def test_audit_verify_reports_a_rewound_tail_and_a_missing_head_file(cli_env: Settings) -> None:
+    run("user", "create", "root", "--name", "Root", "--department", "CDW", "--role", "admin",
+        "--password", "long-enough-pw")  # fmt: skip
+    code, out = run("audit", "verify", "--as", "root")
+    out = " ".join(out.split())  # as Rich wrapped it
+    assert code == 0 and "2 entries verified; the head file anchors it up to entry 2" in out, out
+    cli_env.audit_head_file.unlink()
+    code, out = run("audit", "verify", "--as", "root")
+    assert code == 0 and "Warning:" in out and "was missing" in " ".join(out.split()), out
+    tamper_with_audit_log(cli_env, "DELETE FROM audit_entry WHERE seq = 2")
+    get_engine(cli_env.resolved_database_url).dispose()
+    with get_engine(cli_env.resolved_database_url).begin() as conn:
+        conn.execute(text("UPDATE audit_head SET seq = 1, hash = (SELECT hash FROM audit_entry)"))
+    code, out = run("audit", "verify", "--as", "root")
+    out = " ".join(out.split())
+    assert code == 1 and "broken at entry 2" in out and "cut from the end" in out, out
 
 
 def test_db_upgrade_is_idempotent(cli_env: Settings) -> None:

@@ -234,7 +234,7 @@ def test_seeding_again_changes_nothing(seeded: Seeded) -> None:
     assert seed_proposals(seeded.settings) == []
     assert counts() == before
     with transaction(seeded.settings, read_only=True) as session:
-        assert audit.verify(session, Actor.system(), seeded.settings.key).ok
+        assert audit.verify(session, Actor.system(), seeded.settings).ok
 
 
 def test_the_readme_lists_every_demo_login() -> None:

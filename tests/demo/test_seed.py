@@ -35,4 +35,4 @@ def test_seed_once_with_users_catalog_and_decisions(settings: Settings) -> None:
     assert (count(settings, User), count(settings, Dataset)) == (users, datasets)
     assert users == len(DEMO_USERS)
     with transaction(settings) as session:
-        assert audit.verify(session, Actor.system(), settings.key).ok
+        assert audit.verify(session, Actor.system(), settings).ok

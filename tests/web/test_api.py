@@ -42,7 +42,9 @@ def test_bearer_token_and_roles(settings: Settings, app_client: TestClient) -> N
         },
     )
     assert created.status_code == 201 and created.json()["roles"] == ["steward"]
-    assert app_client.get("/api/v1/audit/verify", headers=headers).json()["ok"] is True
+    verified = app_client.get("/api/v1/audit/verify", headers=headers).json()
+    assert verified["ok"] is True and verified["anchored"] == verified["checked"] > 0
+    assert verified["warning"] == ""
 
 
 def test_api_errors_have_one_shape(settings: Settings, app_client: TestClient) -> None:

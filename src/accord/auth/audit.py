@@ -3,7 +3,9 @@
 Each entry's hash is an HMAC (keyed with the installation's secret key) over its own content
 and the previous entry's hash. Editing a row breaks its own hash; deleting one breaks the next
 entry's link; cutting the tail disagrees with the head row; and without the key nobody can
-rewrite the chain consistently.
+rewrite the chain consistently. Cutting the tail *and* rewinding the head row leaves a valid
+but shorter chain: the head is therefore also anchored outside the database after each commit
+(``audit_head``), and ``verify`` checks the chain against that file too.
 """
 
 from __future__ import annotations
@@ -11,20 +13,31 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
+from accord.auth.audit_head import Anchor, HeadFileBroken, append_head, head_key, read_heads
 from accord.auth.models import AuditEntry, AuditHead
 from accord.auth.permissions import Action, check
+from accord.config import Settings
 from accord.db.base import utcnow
+from accord.db.engine import READ_ONLY
 
 GENESIS = "0" * 64
 KEY_INFO = "audit_key"
+HEAD_FILE_INFO = "audit_head_file"  # set with KEY_INFO by ``transaction``
+_WROTE = "audit_wrote"  # this transaction recorded entries
+_TO_ANCHOR = "audit_to_anchor"  # (seq, hash) read just before the commit
+
+log = logging.getLogger(__name__)
 
 
 def canonical(value: Any) -> str | None:
@@ -86,41 +99,159 @@ def record(
     session.add(entry)
     head.seq, head.hash = entry.seq, entry.hash
     session.flush()
+    session.info[_WROTE] = True
     return entry
+
+
+# On the class, once: each listener is a dictionary look-up for sessions that wrote no entry.
+@event.listens_for(Session, "before_commit")
+def _read_head_to_anchor(session: Session) -> None:
+    # Read the head row here, not in ``record``: a savepoint rolled back after ``record`` (a
+    # refused form) takes its entry with it, and the row then says what will be committed.
+    if session.info.pop(_WROTE, False):
+        head = session.get(AuditHead, 1)
+        if head is not None:
+            session.info[_TO_ANCHOR] = (head.seq, head.hash)
+
+
+@event.listens_for(Session, "after_commit")
+def _anchor_head(session: Session) -> None:
+    # After the commit, never before: an anchor for a transaction that then failed would make
+    # `verify` report a cut tail that never happened.
+    anchor = session.info.pop(_TO_ANCHOR, None)
+    if anchor is None:
+        return
+    try:
+        append_head(session.info[HEAD_FILE_INFO], head_key(session.info[KEY_INFO]), *anchor)
+    except OSError:
+        # The change is committed and must not be reported as failed. A later commit anchors
+        # a later head (covering this one); `verify` shows how far the file reaches.
+        log.exception(
+            "could not anchor audit entry %s in %s", anchor[0], session.info[HEAD_FILE_INFO]
+        )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_head(session: Session) -> None:
+    # A commit that failed after ``before_commit``. ``_WROTE`` stays: if a savepoint's
+    # rollback lands here too, the outer transaction's entries must still be anchored.
+    session.info.pop(_TO_ANCHOR, None)
 
 
 @dataclass(frozen=True)
 class Verification:
+    """``ok`` with ``checked`` entries, or the first problem: ``broken_seq`` names the entry
+    (``None`` when the head file itself is broken) and ``reason`` says what is wrong.
+    ``anchored`` is the last entry the head file vouches for; ``warning`` is set when the chain
+    holds but the file could not vouch for it (missing on an installation with entries)."""
+
     ok: bool
     checked: int
     broken_seq: int | None = None
     reason: str = ""
+    anchored: int = 0
+    warning: str = ""
 
 
-def verify(session: Session, actor: Actor, key: bytes, batch: int = 5000) -> Verification:
-    """Walk the chain in order and report the first broken link."""
+def verify(session: Session, actor: Actor, settings: Settings, batch: int = 5000) -> Verification:
+    """Walk the chain in order, check it against the head file, report the first problem.
+
+    Refuses a chain shorter than the last anchored entry, or one whose hash at an anchored
+    entry differs (cut and rewound, or rewritten), and a head file with a forged, malformed or
+    backward line. A missing head file on an installation with entries is not a failure: the
+    head is anchored now and a warning says so. Raises ``PermissionDenied``.
+    """
     check(actor, Action.VERIFY_AUDIT)
-    expected_prev, expected_seq, checked = GENESIS, 1, 0
-    for entry in _entries(session, batch):
-        if entry.seq != expected_seq:
-            return Verification(False, checked, expected_seq, f"entry {expected_seq} is missing")
-        if entry.prev_hash != expected_prev:
+    key, path = settings.key, settings.audit_head_file
+    anchors = read_heads(path, head_key(key))
+    expected_prev, expected_seq, checked, anchored = GENESIS, 1, 0, 0
+    first: Anchor | None = None
+    try:
+        first = pending = next(anchors, None)
+        for entry in _entries(session, batch):
+            if entry.seq != expected_seq:
+                return Verification(
+                    False, checked, expected_seq, f"entry {expected_seq} is missing", anchored
+                )
+            if entry.prev_hash != expected_prev:
+                return Verification(
+                    False,
+                    checked,
+                    entry.seq,
+                    "link to the previous entry is broken (deleted or edited)",
+                    anchored,
+                )
+            if not hmac.compare_digest(entry.hash, entry_hash(key, entry)):
+                return Verification(
+                    False, checked, entry.seq, "entry content does not match its hash", anchored
+                )
+            if pending is not None and pending.seq == entry.seq:
+                if not hmac.compare_digest(pending.hash, entry.hash):
+                    return Verification(
+                        False,
+                        checked,
+                        entry.seq,
+                        f"entry {entry.seq} is not the one anchored at line {pending.line} of "
+                        "the head file (the log was cut and rewritten)",
+                        anchored,
+                    )
+                anchored, pending = entry.seq, next(anchors, None)
+            expected_prev, expected_seq, checked = entry.hash, entry.seq + 1, checked + 1
+        head = session.get(AuditHead, 1)
+        head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+        if head_seq != checked or head_hash != expected_prev:
             return Verification(
                 False,
                 checked,
-                entry.seq,
-                "link to the previous entry is broken (deleted or edited)",
+                checked + 1,
+                f"the log ends at {checked} but its head says {head_seq}",
+                anchored,
             )
-        if not hmac.compare_digest(entry.hash, entry_hash(key, entry)):
-            return Verification(False, checked, entry.seq, "entry content does not match its hash")
-        expected_prev, expected_seq, checked = entry.hash, entry.seq + 1, checked + 1
-    head = session.get(AuditHead, 1)
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    if head_seq != checked or head_hash != expected_prev:
-        return Verification(
-            False, checked, checked + 1, f"the log ends at {checked} but its head says {head_seq}"
-        )
-    return Verification(True, checked)
+        if pending is not None:
+            last = _last(pending, anchors)
+            if not _committed_since(session, last):
+                return Verification(
+                    False,
+                    checked,
+                    checked + 1,
+                    f"the log ends at {checked} but the head file anchored entry {last.seq} "
+                    f"(line {last.line}): entries were cut from the end",
+                    anchored,
+                )
+    except HeadFileBroken as exc:
+        return Verification(False, checked, None, str(exc), anchored)
+    if checked and first is None:  # no file, or an empty one
+        warning = _anchor_now(path, key, checked, expected_prev)
+        return Verification(True, checked, anchored=checked, warning=warning)
+    return Verification(True, checked, anchored=anchored)
+
+
+def _last(first: Anchor, rest: Iterator[Anchor]) -> Anchor:
+    later = deque(rest, maxlen=1)  # reads, and so checks, every later line; keeps the last
+    return later[0] if later else first
+
+
+def _committed_since(session: Session, anchor: Anchor) -> bool:
+    """Whether the anchored entry was committed after this session's snapshot was taken.
+
+    A commit landing while ``verify`` runs anchors a head the session cannot see yet; a fresh
+    read-only connection tells that apart from a cut tail.
+    """
+    with session.get_bind().engine.connect().execution_options(**{READ_ONLY: True}) as fresh:
+        found = fresh.scalar(select(AuditEntry.hash).where(AuditEntry.seq == anchor.seq))
+    return found is not None and hmac.compare_digest(found, anchor.hash)
+
+
+def _anchor_now(path: Path, key: bytes, seq: int, entry_hash: str) -> str:
+    where = f"the audit head file {path}"
+    try:
+        append_head(path, head_key(key), seq, entry_hash)
+    except OSError as exc:
+        return f"{where} is missing and could not be written ({exc.strerror})"
+    return (
+        f"{where} was missing: entries 1 to {seq} are verified in the database alone (a cut "
+        f"before today would not show); the head is anchored from entry {seq} on"
+    )
 
 
 def _entries(session: Session, batch: int) -> Iterator[AuditEntry]:

@@ -257,14 +257,21 @@ def token_revoke(token_id: int, as_user: AsUser = None) -> None:
 
 @audit_app.command("verify")
 def audit_verify(as_user: AsUser = None) -> None:
-    """Check the audit log's hash chain; exit 1 and name the first broken link if any."""
+    """Check the audit log's hash chain and its anchored head; exit 1 and name the first
+    broken link if any."""
     with unit_of_work(as_user) as (session, actor, settings):
-        result = audit.verify(session, actor, settings.key)
+        result = audit.verify(session, actor, settings)
     if result.ok:
-        out.print(f"Audit log intact: {result.checked} entries verified.")
+        out.print(
+            f"Audit log intact: {result.checked} entries verified; the head file "
+            f"anchors it up to entry {result.anchored}."
+        )
+        if result.warning:
+            err.print(f"[bold yellow]Warning:[/] {result.warning}.")
         return
+    where = "its head file" if result.broken_seq is None else f"entry {result.broken_seq}"
     err.print(
-        f"[bold red]Audit log broken at entry {result.broken_seq}:[/] {result.reason} "
+        f"[bold red]Audit log broken at {where}:[/] {result.reason} "
         f"({result.checked} entries before it are intact)."
     )
     raise typer.Exit(1)

@@ -68,10 +68,11 @@ def transaction(settings: Settings, *, read_only: bool = False) -> Iterator[Sess
     """One unit of work: committed if the block finishes, rolled back if it raises.
 
     ``read_only`` is a promise that the block does not write: on SQLite it then does not queue
-    behind writers. The session carries the audit key so that services can append to the
-    audit log.
+    behind writers. The session carries the audit key and the head file so that services can
+    append to the audit log and anchor its head after the commit.
     """
     maker = get_sessionmaker(settings.resolved_database_url, read_only)
     with maker() as session, session.begin():
         session.info["audit_key"] = settings.key
+        session.info["audit_head_file"] = settings.audit_head_file
         yield session

@@ -121,7 +121,12 @@ def api_audit_verify(
     session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.VERIFY_AUDIT))],
 ) -> VerificationPublic:
-    result = audit.verify(session, actor, get_settings(request).key)
+    result = audit.verify(session, actor, get_settings(request))
     return VerificationPublic(
-        ok=result.ok, checked=result.checked, broken_seq=result.broken_seq, reason=result.reason
+        ok=result.ok,
+        checked=result.checked,
+        broken_seq=result.broken_seq,
+        reason=result.reason,
+        anchored=result.anchored,
+        warning=result.warning,
     )

@@ -245,7 +245,7 @@ def audit_verify_page(
     session: DbSession,
     actor: Annotated[Actor, Depends(require(Action.VERIFY_AUDIT))],
 ) -> Response:
-    result = audit.verify(session, actor, get_settings(request).key)
+    result = audit.verify(session, actor, get_settings(request))
     return render(request, "accounts/audit_verify.html", {"result": result})
 
 

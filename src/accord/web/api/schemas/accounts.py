@@ -82,3 +82,5 @@ class VerificationPublic(BaseModel):
     checked: int
     broken_seq: int | None
     reason: str
+    anchored: int
+    warning: str
