@@ -52,7 +52,9 @@ def test_fields_about_an_identifier_are_not_the_identifier() -> None:
     flags = ["Y", "N", "Y", "Y", "N", "N"]
     assert labels(FieldSample("client", "ssn_verified_flag", values=flags)) == {}
     assert labels(FieldSample("client", "SSNDataQuality", values=[1, 2, 8, 9, 99, 1])) == {}
-    assert "PII:name" not in labels(FieldSample("claim", "provider_last_name"))
+    # An organisation's name is not a person's; a clinician's is (CLASSIFICATION.md).
+    assert "PII:name" not in labels(FieldSample("claim", "facility_name"))
+    assert "PII:name" in labels(FieldSample("claim", "provider_last_name"))
 
 
 @pytest.mark.parametrize(

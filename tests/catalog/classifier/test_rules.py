@@ -148,3 +148,25 @@ def test_default_notes_explain_zip3_and_county() -> None:
     assert "20,000" in zip3.reason
     [county] = classifier.classify(FieldSample("person", "county_fips"))
     assert "smaller than a state" in county.reason
+
+
+def test_a_context_either_raises_or_lowers_and_a_factor_lowers() -> None:
+    found = problems(
+        """
+version: 1
+labels:
+  PII:name:
+    name: ['name']
+    context:
+      - {dataset: ['a'], factor: 1.5}
+      - {dataset: ['b'], name: ['x'], confidence: 0.5, factor: 0.5}
+      - {name: ['x'], confidence: 0.5}
+      - {dataset: ['c'], confidence: 0.5}
+"""
+    )
+    assert set(found) == {
+        "labels.PII:name.context[0].factor",
+        "labels.PII:name.context[1]",
+        "labels.PII:name.context[2]",
+        "labels.PII:name.context[3]",
+    }

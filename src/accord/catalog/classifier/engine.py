@@ -23,7 +23,13 @@ from collections.abc import Iterable
 
 from accord.catalog.classifier.detectors import DETECTORS
 from accord.catalog.classifier.model import FieldSample, Suggestion, normalise_name
-from accord.catalog.classifier.rules import LabelRule, RuleSet, ValueCheck, load_rules
+from accord.catalog.classifier.rules import (
+    ContextRule,
+    LabelRule,
+    RuleSet,
+    ValueCheck,
+    load_rules,
+)
 from accord.catalog.classifier.values import sample_texts
 
 _YIELDS = "only the value format suggests this and the name or definition points elsewhere"
@@ -54,7 +60,13 @@ class Classifier:
         # nothing, which is true for about half of all definitions, the per-label searches
         # are skipped. It matches exactly where at least one label's pattern matches.
         self._any_name = _union(
-            p for rule in self.rules.labels for p in (rule.name, rule.name_weak, rule.context_name)
+            p
+            for rule in self.rules.labels
+            for p in (
+                rule.name,
+                rule.name_weak,
+                *(c.name for c in rule.contexts if c.raises),
+            )
         )
         self._any_definition = _union(rule.definition for rule in self.rules.labels)
 
@@ -88,7 +100,11 @@ class Classifier:
         normalised = normalise_name(dataset, rules.abbreviations)
         reference = bool(rules.reference_datasets and rules.reference_datasets.search(normalised))
         contexts = tuple(
-            rule.context_dataset.search(normalised) if rule.context_dataset is not None else None
+            tuple(
+                (context, hit)
+                for context in rule.contexts
+                if (hit := context.dataset.search(normalised)) is not None
+            )
             for rule in rules.labels
         )
         return reference, contexts
@@ -177,14 +193,14 @@ class Classifier:
         rule: LabelRule,
         raw_name: str,
         text: tuple[str, bool, str, bool],
-        context: re.Match[str] | None,
+        contexts: _Contexts,
         counts: dict[str, tuple[int, int]],
         sampled: int,
     ) -> tuple[float, list[str], bool] | None:
         """(confidence, reasons, supported) or None; supported = not an ambiguous shape alone.
 
         ``text`` is (name, any label's name pattern hits it, definition, any definition
-        pattern hits it); ``context`` is this rule's dataset-pattern match, if any.
+        pattern hits it); ``contexts`` are this rule's contexts whose dataset pattern matched.
         """
         name, name_any, definition, definition_any = text
         # Look for evidence first and build reasons only when there is some: most labels find
@@ -196,10 +212,12 @@ class Classifier:
                 weak_hit = rule.name_weak.search(name)
         if definition_any and rule.definition is not None:
             def_hit = rule.definition.search(definition)
-        if context is not None and not (
-            name_any and rule.context_name is not None and rule.context_name.search(name)
-        ):
-            context = None
+        context: tuple[ContextRule, re.Match[str]] | None = None
+        if name_any:
+            for candidate, hit in contexts:
+                if candidate.raises and candidate.name is not None and candidate.name.search(name):
+                    context = (candidate, hit)
+                    break
         matches = [
             (check, counts[check.detector]) for check in rule.values if check.detector in counts
         ]
@@ -228,8 +246,10 @@ class Classifier:
             pieces.append(rule.definition_confidence)
             reasons.append(f"definition mentions '{def_hit.group(0)}'")
         if context is not None:
-            pieces.append(rule.context_confidence)
-            reasons.append(f"a '{name}' column in a '{context.group(0)}' dataset")
+            rule_context, hit = context
+            pieces.append(rule_context.confidence)
+            default = f"a '{name}' column in a '{hit.group(0)}' dataset"
+            reasons.append(rule_context.reason or default)
         value_piece, value_reason, invalid, best_share, distinctive = _value_evidence(
             matches, sampled
         )
@@ -247,7 +267,13 @@ class Classifier:
             return None
         reasons.extend(text for pattern, text in rule.notes if pattern.search(name))
         supported = len(pieces) > (1 if value_piece else 0) or distinctive
-        return _combine(pieces), reasons, supported
+        confidence = _combine(pieces)
+        for candidate, hit in contexts:
+            if candidate.raises or (candidate.name is not None and not candidate.name.search(name)):
+                continue
+            confidence *= candidate.factor
+            reasons.append(candidate.reason or f"lowered in a '{hit.group(0)}' dataset")
+        return confidence, reasons, supported
 
 
 def _value_evidence(
@@ -268,8 +294,10 @@ def _value_evidence(
     return piece, reason, invalid, best_share, distinctive
 
 
-# (is it a code list?, each rule's dataset-pattern match) for one dataset name
-_DatasetView = tuple[bool, tuple[re.Match[str] | None, ...]]
+# The contexts of one rule whose dataset pattern matched, with the match.
+_Contexts = tuple[tuple[ContextRule, re.Match[str]], ...]
+# (is it a code list?, each rule's matching contexts) for one dataset name
+_DatasetView = tuple[bool, tuple[_Contexts, ...]]
 
 
 def _union(patterns: Iterable[re.Pattern[str] | None]) -> re.Pattern[str] | None:

@@ -49,7 +49,7 @@ _LABEL_KEYS = {
 _NOTE_KEYS = {"name", "text"}
 _EVIDENCE_KEYS = ("name", "name_weak", "definition", "values", "context")
 _VALUE_KEYS = {"detector", "confidence", "min_share", "invalid_confidence"}
-_CONTEXT_KEYS = {"dataset", "name", "confidence"}
+_CONTEXT_KEYS = {"dataset", "name", "confidence", "factor", "reason"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,27 @@ class ValueCheck:
     confidence: float
     min_share: float
     invalid_confidence: float
+
+
+@dataclass(frozen=True)
+class ContextRule:
+    """What the dataset a field belongs to says about one label.
+
+    A raising context (``confidence``) adds evidence when the dataset and the field's name
+    both match: a "start date" column in an encounters table dates a clinical event. A
+    lowering context (``factor``) multiplies the label's confidence when the dataset matches
+    (and the name, if a name pattern is given): a care site's address is an organisation's.
+    """
+
+    dataset: re.Pattern[str]
+    name: re.Pattern[str] | None
+    confidence: float
+    factor: float
+    reason: str
+
+    @property
+    def raises(self) -> bool:
+        return self.factor >= 1.0
 
 
 @dataclass(frozen=True)
@@ -76,9 +97,7 @@ class LabelRule:
     unless: re.Pattern[str] | None
     values: tuple[ValueCheck, ...]
     mismatch_factor: float
-    context_dataset: re.Pattern[str] | None
-    context_name: re.Pattern[str] | None
-    context_confidence: float
+    contexts: tuple[ContextRule, ...]
     notes: tuple[tuple[re.Pattern[str], str], ...] = ()
 
 
@@ -184,9 +203,6 @@ def _read_label(reader: _Reader, label: str, data: object) -> LabelRule | None:
                 ),
             )
         )
-    context = reader.keys(f"{where}.context", spec.get("context", {}), _CONTEXT_KEYS)
-    if context and not ("dataset" in context and "name" in context):
-        reader.problem(f"{where}.context", "needs both 'dataset' and 'name' patterns")
     rule = LabelRule(
         label=label,
         name=reader.pattern(f"{where}.name", spec.get("name")),
@@ -202,16 +218,52 @@ def _read_label(reader: _Reader, label: str, data: object) -> LabelRule | None:
         unless=reader.pattern(f"{where}.unless", spec.get("unless")),
         values=tuple(values),
         mismatch_factor=reader.number(f"{where}.mismatch_factor", spec.get("mismatch_factor"), 1.0),
-        context_dataset=reader.pattern(f"{where}.context.dataset", context.get("dataset")),
-        context_name=reader.pattern(f"{where}.context.name", context.get("name")),
-        context_confidence=reader.number(
-            f"{where}.context.confidence", context.get("confidence"), 0.6
-        ),
+        contexts=_read_contexts(reader, f"{where}.context", spec.get("context", [])),
         notes=_read_notes(reader, f"{where}.notes", spec.get("notes", [])),
     )
     if isinstance(data, dict) and not any(key in data for key in _EVIDENCE_KEYS):
         reader.problem(where, "needs at least one of 'name', 'definition', 'values' or 'context'")
     return rule
+
+
+def _read_contexts(reader: _Reader, where: str, data: object) -> tuple[ContextRule, ...]:
+    """One context mapping or a list of them; each raises (confidence) or lowers (factor)."""
+    items = [data] if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        reader.problem(where, "must be a context mapping or a list of them")
+        return ()
+    contexts: list[ContextRule] = []
+    for i, raw in enumerate(items):
+        cwhere = f"{where}[{i}]" if isinstance(data, list) else where
+        spec = reader.keys(cwhere, raw, _CONTEXT_KEYS)
+        if not spec:
+            continue
+        lowers = "factor" in spec
+        if "dataset" not in spec or (not lowers and "name" not in spec):
+            reader.problem(cwhere, "needs both 'dataset' and 'name' patterns (or a 'factor')")
+            continue
+        if lowers and "confidence" in spec:
+            reader.problem(cwhere, "either raises (confidence) or lowers (factor), not both")
+        dataset = reader.pattern(f"{cwhere}.dataset", spec.get("dataset"))
+        name = reader.pattern(f"{cwhere}.name", spec.get("name"))
+        factor = reader.number(f"{cwhere}.factor", spec.get("factor"), 1.0)
+        if lowers and factor >= 1.0:
+            reader.problem(f"{cwhere}.factor", "must be below 1 (a factor lowers a confidence)")
+        reason = spec.get("reason", "")
+        if not isinstance(reason, str):
+            reader.problem(f"{cwhere}.reason", "must be a sentence")
+            reason = ""
+        if dataset is not None:
+            contexts.append(
+                ContextRule(
+                    dataset=dataset,
+                    name=name,
+                    confidence=reader.number(f"{cwhere}.confidence", spec.get("confidence"), 0.6),
+                    factor=factor if lowers else 1.0,
+                    reason=reason.strip(),
+                )
+            )
+    return tuple(contexts)
 
 
 def _read_notes(

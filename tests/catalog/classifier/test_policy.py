@@ -1,0 +1,192 @@
+"""Suggestions follow the department's policy (/work/shared/specs/CLASSIFICATION.md).
+
+Each test names the sentence of the policy it pins. Families are what the policy defines, so
+the assertions are on families (``pii``, ``phi``, ``sensitive``) at the likely threshold, with
+the finer code where the policy names one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from accord.catalog.classifier import Classifier, FieldSample, coarse_label, parse_rules
+
+CLASSIFIER = Classifier()
+THRESHOLD = CLASSIFIER.threshold
+
+
+def families(dataset: str, name: str, definition: str = "") -> set[str]:
+    """The families suggested as likely for a field given by its dataset and name only."""
+    found = CLASSIFIER.classify(FieldSample(dataset, name, definition))
+    return {coarse_label(s.label) for s in found if s.confidence >= THRESHOLD}
+
+
+# "Not PII: surrogate keys generated inside the dataset to link its own rows (person_id,
+# subject_id, UUIDs, *_id serial keys), even when they point at a person."
+@pytest.mark.parametrize(
+    ("dataset", "name"),
+    [
+        ("person", "person_id"),
+        ("admissions", "subject_id"),
+        ("visit_occurrence", "visit_occurrence_id"),
+        ("patients", "Id"),
+        ("Enrollment", "HouseholdID"),
+        ("client", "client_id"),
+    ],
+)
+def test_a_surrogate_key_is_not_pii_by_itself(dataset: str, name: str) -> None:
+    assert "pii" not in families(dataset, name)
+
+
+def test_a_surrogate_key_still_gets_a_hint_that_says_how_to_decide() -> None:
+    hint = {s.label: s for s in CLASSIFIER.classify(FieldSample("person", "person_id"))}
+    assert hint["PII:other_id"].confidence < THRESHOLD
+    assert "source system" in hint["PII:other_id"].reason
+
+
+# "Identifiers assigned by a source system outside this dataset to a person: client, case,
+# child record, inmate, booking, MRN numbers — encrypted or not."
+@pytest.mark.parametrize(
+    ("name", "definition"),
+    [
+        ("client_number", ""),
+        ("case_number", ""),
+        ("booking_number", ""),
+        ("inmate_number", ""),
+        ("mrn", ""),
+        ("child_id", "Child identifier, encrypted by the state"),
+        ("person_key", "Identifier of the person in the source system"),
+    ],
+)
+def test_an_identifier_from_a_source_system_is_pii(name: str, definition: str) -> None:
+    assert "pii" in families("cases", name, definition)
+
+
+# "The date of a clinical event is PII and PHI."
+@pytest.mark.parametrize(
+    ("dataset", "name"),
+    [
+        ("encounters", "admission_date"),
+        ("encounter", "discharge_datetime"),
+        ("encounters", "start_date"),
+        ("visit_occurrence", "visit_end_date"),
+        ("labevents", "charttime"),
+        ("death", "death_date"),
+        ("Inpatient_Claims", "CLM_FROM_DT"),
+    ],
+)
+def test_the_date_of_a_clinical_event_is_pii_and_phi(dataset: str, name: str) -> None:
+    assert {"pii", "phi"} <= families(dataset, name)
+
+
+def test_a_date_outside_a_clinical_dataset_is_pii_only() -> None:
+    assert families("employees", "start_date") == {"pii"}
+    assert families("observation_period", "observation_period_start_date") == {"pii"}
+
+
+# "System and audit timestamps (last_update, storetime, created_at of a row)" are not PII.
+@pytest.mark.parametrize("name", ["storetime", "last_update", "created_at", "etl_load_date"])
+def test_system_timestamps_are_nothing_even_in_a_clinical_dataset(name: str) -> None:
+    assert families("labevents", name) == set()
+
+
+# PHI: "care units and services, admission and discharge dispositions ... fact of death".
+@pytest.mark.parametrize(
+    ("dataset", "name"),
+    [
+        ("transfers", "careunit"),
+        ("admissions", "discharge_location"),
+        ("admissions", "admission_type"),
+        ("encounters", "encounter_class"),
+        ("admissions", "hospital_expire_flag"),
+        ("Patient", "deceasedBoolean"),
+    ],
+)
+def test_care_received_and_death_are_phi(dataset: str, name: str) -> None:
+    assert "phi" in families(dataset, name)
+
+
+# SENSITIVE: "child-welfare involvement (maltreatment, removal, placement, services)"; "the
+# date of such an event is PII and SENSITIVE".
+def test_placement_in_a_child_welfare_file_is_sensitive() -> None:
+    assert "sensitive" in families("foster_care_placements", "placement_type")
+    assert {"pii", "sensitive"} <= families("foster_care_episodes", "episode_start_date")
+    assert {"pii", "sensitive"} <= families("child_welfare_cases", "removal_date")
+
+
+def test_the_child_welfare_context_raises_only_in_a_child_welfare_dataset() -> None:
+    assert "sensitive" in families("foster_care_episodes", "discharge_reason")
+    assert "sensitive" not in families("encounters", "discharge_reason")
+    assert "sensitive" not in families("encounters", "episode_start_date")
+
+
+def test_criminal_history_and_its_dates_are_sensitive() -> None:
+    assert "sensitive" in families("bookings", "charge_code")
+    assert {"pii", "sensitive"} <= families("arrests", "arrest_date")
+    # A charge in a claim is an amount, not a criminal charge.
+    assert "sensitive" not in families("claims", "total_charge")
+
+
+def test_housing_status_and_domestic_violence_are_sensitive() -> None:
+    assert "sensitive" in families("Enrollment", "LivingSituation")
+    assert "sensitive" in families("HealthAndDV", "DomesticViolenceSurvivor")
+
+
+# SENSITIVE: "public benefits and eligibility (... the payer of a person's care)".
+@pytest.mark.parametrize(
+    ("dataset", "name"),
+    [
+        ("payer_plan_period", "payer_concept_id"),
+        ("payer_plan_period", "payer_plan_period_start_date"),
+        ("admissions", "insurance"),
+        ("Coverage", "payor.reference"),
+        ("IncomeBenefits", "Medicare"),
+    ],
+)
+def test_the_payer_of_a_persons_care_is_sensitive(dataset: str, name: str) -> None:
+    assert "sensitive" in families(dataset, name)
+
+
+def test_a_coverage_date_carries_two_families() -> None:
+    assert families("Coverage", "period.start") == {"pii", "sensitive"}
+
+
+# PII covers "any natural person in the data: clients and patients, but also clinicians,
+# employees ..."; "names, addresses and phone numbers of organisations" are not PII.
+def test_a_clinicians_name_and_numbers_are_pii_an_organisations_are_not() -> None:
+    assert "pii" in families("provider", "provider_name")
+    assert "pii" in families("provider", "npi")
+    assert "pii" in families("Carrier_Claims", "PRF_PHYSN_NPI_1")
+    assert "pii" not in families("care_site", "care_site_name")
+
+
+def test_an_organisations_address_is_lowered_by_its_dataset() -> None:
+    assert "pii" in families("patients", "address")
+    assert "pii" not in families("facility", "address")
+    lowered = CLASSIFIER.classify(FieldSample("facility", "zip"))
+    assert all("organisations" in s.reason for s in lowered if s.label == "PII:geography")
+
+
+def test_parts_of_names_and_birthplace_are_pii() -> None:
+    assert "pii" in families("Client", "NameSuffix")
+    assert "pii" in families("patients", "BIRTHPLACE")
+
+
+def test_a_lowering_context_is_read_from_a_rule_file() -> None:
+    rules = parse_rules(
+        """
+version: 1
+labels:
+  PII:name:
+    name: ['name']
+    context:
+      - dataset: ['vendors?']
+        factor: 0.5
+        reason: a vendor's name
+"""
+    )
+    classifier = Classifier(rules)
+    vendor = classifier.classify(FieldSample("vendor", "name"))
+    person = classifier.classify(FieldSample("person", "name"))
+    assert vendor[0].confidence == pytest.approx(person[0].confidence * 0.5, abs=0.001)
+    assert "a vendor's name" in vendor[0].reason
