@@ -26,7 +26,7 @@ from tests.browser.test_navigation import go, sign_in
 from tests.catalog.sample import make_sqlite_source
 from tests.factories import make_user
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.no_worker]  # no job runs: spare the CPU
 
 USE_CASE = "Housing stability and clinic visits"
 ROLES = {
@@ -120,12 +120,13 @@ def home(page: Page) -> Locator:
     return page.get_by_role("region", name="My work on proposals")
 
 
-def open_task(page: Page, group: str) -> None:
-    """Open the proposal from a group of tasks on the home page, which must list it."""
+def open_task(page: Page, group: str, detail: str = "") -> None:
+    """Open the proposal from its one task in ``group`` on the home page ("My work")."""
     work = home(page)
     item = work.get_by_role("listitem").filter(
         has=page.get_by_role("heading", name=f"{group} (1)")
     )
+    expect(item.get_by_role("listitem")).to_have_text(USE_CASE + (f" ({detail})" if detail else ""))
     item.get_by_role("link", name=USE_CASE).click()
     expect(page.get_by_role("heading", level=1, name=USE_CASE)).to_be_visible()
 
@@ -165,12 +166,25 @@ def test_proposal_from_catalog_to_filed_agreement(
     rita.get_by_role("link", name="your request basket (4 fields)").click()
     expect(rita.get_by_role("heading", name="Fields in your basket (4)")).to_be_visible()
     rita.get_by_label("Use case name").fill(USE_CASE)
+    # the provider is a party from the start: the words must not promise a hidden draft
+    expect(rita.get_by_text("Department CDW can read the draft from the start; it acts on it "
+                            "once you send it.")).to_be_visible()
     shot(rita, tmp_path, "01-basket")
     rita.get_by_role("button", name="Start the proposal").click()
 
     expect(state_of(rita)).to_have_text("Draft")
     expect(rita.get_by_role("heading", name="Requested fields (4)")).to_be_visible()
     proposal_url = rita.url.split("?")[0]
+    # the provider's coordinator reads the draft, and has nothing to do on it yet
+    cody = people("cdw_coordinator")
+    expect(home(cody)).to_contain_text("Nothing waits for you on proposals.")
+    go(cody, "Proposals")
+    cody.get_by_role("link", name="Incoming: data asked of us").click()
+    draft = cody.get_by_role("row").filter(has_text=USE_CASE)
+    expect(draft).to_contain_text("Draft")
+    draft.get_by_role("link", name=USE_CASE).click()
+    expect(cody.get_by_role("heading", name="Requested fields (4)")).to_be_visible()
+    expect(cody.get_by_role("button", name="Begin joint development")).to_have_count(0)
     rita.get_by_role("button", name="Send to the provider").click()
     # refused: every missing answer and legal authority is listed at once
     next_step = rita.get_by_role("region", name="What happens next")
@@ -198,8 +212,7 @@ def test_proposal_from_catalog_to_filed_agreement(
     expect(state_of(rita)).to_have_text("Sent to provider")
     expect(rita.get_by_role("status")).to_have_text("Done: Send to the provider.")
 
-    # --- the provider reads the draft, begins joint development, marks two fields ---------
-    cody = people("cdw_coordinator")
+    # --- the provider begins joint development and marks two fields not needed -----------
     open_task(cody, "Proposals received, to begin developing")
     expect(state_of(cody)).to_have_text("Sent to provider")
     cody.get_by_role("button", name="Begin joint development").click()
@@ -264,9 +277,7 @@ def test_proposal_from_catalog_to_filed_agreement(
     for dept in ("cdw", "dcs"):
         for area, role in (("Legal", "legal"), ("Privacy", "privacy"), ("Security", "security")):
             reviewer = people(f"{dept}_{role}")
-            open_task(reviewer, "Opinions to register")
-            expect(home(reviewer)).to_contain_text(f"{USE_CASE} ({area})")
-            reviewer.get_by_role("link", name=USE_CASE).click()
+            open_task(reviewer, "Opinions to register", area)
             opinions = reviewer.get_by_role("region", name="Registered opinions")
             opinions.get_by_text("Register your opinion").click()
             expect(opinions).to_contain_text(f"Area: {area}")
@@ -275,7 +286,20 @@ def test_proposal_from_catalog_to_filed_agreement(
             opinions.get_by_role("button", name="Register the opinion").click()
             expect(reviewer.get_by_role("status")).to_have_text(
                 "Your registered opinion was saved.")
-            expect(home(reviewer)).to_contain_text("Nothing waits for you on proposals.")
+    # in the review the provider's legal representative proposes a change: the answers are
+    # frozen now, so the requester may only decline it (accepting needs joint development)
+    lee = people("cdw_legal")
+    expect(home(lee)).to_contain_text("Nothing waits for you on proposals.")
+    lee.get_by_role("link", name="See your department's proposals").click()
+    lee.get_by_role("link", name=USE_CASE).click()
+    changes = lee.get_by_role("region", name="Change requests")
+    changes.get_by_text("Propose a change").click()
+    changes.get_by_label("Question").select_option(label="Derived products")
+    changes.get_by_label("Proposed answer").fill("Destroyed with the data.")
+    changes.get_by_role("button", name="Send the change request").click()
+    expect(lee.get_by_role("status")).to_have_text(
+        "Your change request was sent to the other department.")
+
     sky = people("cdw_security")
     go(sky, "Proposals")
     sky.get_by_role("link", name=USE_CASE).click()
@@ -286,14 +310,25 @@ def test_proposal_from_catalog_to_filed_agreement(
     expect(sky.get_by_role("status")).to_have_text(
         "Your concern was raised; it must be resolved before signatures.")
 
-    open_task(rita, "Concerns to answer")
+    expect(home(rita)).to_contain_text("Change requests to decide (1)")
+    open_task(rita, "Concerns to answer", "1 open")
+    change = rita.get_by_role("article").filter(has_text="Derived products")
+    expect(change).to_contain_text(
+        "Answer now: Aggregate tables may be kept; record-level copies destroyed. "
+        "Proposed answer: Destroyed with the data.")
+    expect(change).to_contain_text("The answers are frozen during the review.")
+    expect(change.get_by_role("button", name="Accept the change")).to_have_count(0)
+    shot(change, tmp_path, "04-change-in-review")
+    change.get_by_label("Note").fill("Aggregate tables are the point of the study.")
+    change.get_by_role("button", name="Decline").click()
+    expect(rita.get_by_role("status")).to_have_text("The change request was declined.")
     concern = rita.get_by_role("article").filter(has_text="Security concern from")
     concern.get_by_text("Answer the concern").click()
     concern.get_by_label("Your answer").fill("Yes: FedRAMP Moderate since 2025.")
     concern.get_by_role("button", name="Save the answer").click()
     expect(rita.get_by_role("status")).to_have_text("Your answer to the concern was saved.")
 
-    open_task(sky, "Answered concerns to resolve")
+    open_task(sky, "Answered concerns to resolve", "Security")
     concern = sky.get_by_role("article").filter(has_text="Security concern from")
     expect(concern).to_contain_text("Yes: FedRAMP Moderate since 2025.")
     concern.get_by_role("button", name="Mark as resolved").click()
@@ -311,7 +346,7 @@ def test_proposal_from_catalog_to_filed_agreement(
         signatures.get_by_label("Your title").fill(title)
         signatures.get_by_label("I have read every registered opinion").check()
         if dept == "cdw":
-            shot(signatures, tmp_path, "04-sign")
+            shot(signatures, tmp_path, "05-sign")
         signatures.get_by_role("button", name="Sign the proposal").click()
         expect(sponsor.get_by_role("status")).to_have_text(
             "You signed the proposal for your department.")
@@ -338,7 +373,7 @@ def test_proposal_from_catalog_to_filed_agreement(
         [re.compile(r"main\.client\s*county"), re.compile(r"main\.client\s*ssn"),
          re.compile(r"main\.visit\s*diagnosis_code")])
     expect(agreement).to_contain_text("No re-disclosure at all.")
-    shot(agreement, tmp_path, "05-agreement")
+    shot(agreement, tmp_path, "06-agreement")
 
     # --- a department that is no party does not learn the proposal exists ---------------
     outsider = people("xyz_coordinator")

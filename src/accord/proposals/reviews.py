@@ -231,7 +231,9 @@ def change_requests(session: Session, actor: Actor, proposal: Proposal) -> list[
 def decide_change(
     session: Session, actor: Actor, proposal_id: int, change_id: int, accept: bool, note: str = ""
 ) -> ChangeRequest:
-    """The other department accepts (the answer changes, as a new version) or declines."""
+    """The other department accepts (the answer changes, as a new version) or declines.
+    Raises InvalidTransition outside joint development and review, and for an acceptance
+    during the review (the answers are frozen then)."""
     proposal = load(session, actor, proposal_id, lock=True)
     check(actor, Action.DECIDE_CHANGES, proposal)
     change = session.get(ChangeRequest, change_id)
@@ -239,6 +241,18 @@ def decide_change(
         raise NotFound(f"No change request {change_id} on proposal {proposal.id}.")
     verb = "accept" if accept else "decline"
     CHANGE.check(change, actor, verb)  # state, and the other side decides
+    require_state(proposal, REVIEWED, f"{verb} a change")
+    if accept and ProposalState(proposal.state) is not ProposalState.IN_JOINT_DEVELOPMENT:
+        # The reviewers' opinions are on the answers as they stand; a change to them is made
+        # back in joint development, and the review then opens again.
+        raise InvalidTransition(
+            f"Cannot accept change request {change.id}: the answers of proposal {proposal.id} "
+            "are frozen during the review. Decline it, or a data coordinator or reviewer "
+            "returns the proposal to joint development, where it can be accepted.",
+            lifecycle=PROPOSAL.name,
+            state=proposal.state,
+            verb="accept_change",
+        )
     if accept:
         save_answers(
             session,

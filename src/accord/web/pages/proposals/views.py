@@ -247,7 +247,8 @@ class Offers:
     mark: bool  # mark a field as not needed (minimum necessary)
     comment: bool
     change: bool  # propose a change for the other side to decide
-    decidable: frozenset[int]  # change requests this person may accept or decline
+    decidable: frozenset[int]  # change requests this person may decline
+    acceptable: frozenset[int]  # ... and accept: only in joint development (answers change)
     opinion_areas: tuple[str, ...]
     concern: bool  # answer concerns
     resolvable: frozenset[int]  # concerns this person may resolve
@@ -281,6 +282,11 @@ def offers(view: Overview, actor: Actor) -> Offers:
     dept = actor.department_id
     may_decide = can(actor, Action.DECIDE_CHANGES, proposal)
     may_review = can(actor, Action.REGISTER_OPINIONS, proposal)
+    decidable = frozenset(
+        c.id
+        for c in view.changes
+        if may_decide and reviewed and c.status == "open" and c.department_id != dept
+    )
     return Offers(
         edit=editable,
         fields=editable and can(actor, Action.SEND_PROPOSALS, proposal),
@@ -288,11 +294,8 @@ def offers(view: Overview, actor: Actor) -> Offers:
         and state in {ProposalState.SENT_TO_PROVIDER, ProposalState.IN_JOINT_DEVELOPMENT},
         comment=can(actor, Action.COMMENT_PROPOSALS, proposal) and state in DISCUSSED,
         change=can(actor, Action.EDIT_PROPOSALS, proposal) and reviewed,
-        decidable=frozenset(
-            c.id
-            for c in view.changes
-            if may_decide and c.status == "open" and c.department_id != dept
-        ),
+        decidable=decidable,
+        acceptable=decidable if state is ProposalState.IN_JOINT_DEVELOPMENT else frozenset(),
         opinion_areas=mine if may_review and reviewed else (),
         concern=can(actor, Action.COMMENT_PROPOSALS, proposal) and reviewed,
         resolvable=frozenset(
