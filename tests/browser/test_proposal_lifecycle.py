@@ -213,6 +213,8 @@ def test_proposal_from_catalog_to_filed_agreement(
     expect(rita.get_by_role("status")).to_have_text("Done: Send to the provider.")
 
     # --- the provider begins joint development and marks two fields not needed -----------
+    home(cody)
+    shot(cody, tmp_path, "03-home-provider")
     open_task(cody, "Proposals received, to begin developing")
     expect(state_of(cody)).to_have_text("Sent to provider")
     cody.get_by_role("button", name="Begin joint development").click()
@@ -278,6 +280,8 @@ def test_proposal_from_catalog_to_filed_agreement(
         for area, role in (("Legal", "legal"), ("Privacy", "privacy"), ("Security", "security")):
             reviewer = people(f"{dept}_{role}")
             open_task(reviewer, "Opinions to register", area)
+            if dept == "cdw" and role == "legal":
+                shot(reviewer, tmp_path, "04-reviewer-opens")
             opinions = reviewer.get_by_role("region", name="Registered opinions")
             opinions.get_by_text("Register your opinion").click()
             expect(opinions).to_contain_text(f"Area: {area}")
@@ -318,7 +322,7 @@ def test_proposal_from_catalog_to_filed_agreement(
         "Proposed answer: Destroyed with the data.")
     expect(change).to_contain_text("The answers are frozen during the review.")
     expect(change.get_by_role("button", name="Accept the change")).to_have_count(0)
-    shot(change, tmp_path, "04-change-in-review")
+    shot(change, tmp_path, "05-change-in-review")
     change.get_by_label("Note").fill("Aggregate tables are the point of the study.")
     change.get_by_role("button", name="Decline").click()
     expect(rita.get_by_role("status")).to_have_text("The change request was declined.")
@@ -334,6 +338,7 @@ def test_proposal_from_catalog_to_filed_agreement(
     concern.get_by_role("button", name="Mark as resolved").click()
     expect(sky.get_by_role("status")).to_have_text("The concern is resolved.")
     expect(sky.get_by_role("heading", name="Concerns (0 open)")).to_be_visible()
+    shot(sky.get_by_role("region", name="Concerns"), tmp_path, "05-concern-resolved")
 
     # --- a coordinator asks the sponsors to sign; both sign -------------------------------
     open_task(cody, "Proposals ready for signatures")
@@ -346,7 +351,7 @@ def test_proposal_from_catalog_to_filed_agreement(
         signatures.get_by_label("Your title").fill(title)
         signatures.get_by_label("I have read every registered opinion").check()
         if dept == "cdw":
-            shot(signatures, tmp_path, "05-sign")
+            shot(signatures, tmp_path, "06-sign")
         signatures.get_by_role("button", name="Sign the proposal").click()
         expect(sponsor.get_by_role("status")).to_have_text(
             "You signed the proposal for your department.")
@@ -365,6 +370,8 @@ def test_proposal_from_catalog_to_filed_agreement(
     open_task(dana, "Approved proposals to file")
     dana.get_by_role("button", name="File the approved proposal").click()
     expect(state_of(dana)).to_have_text("Filed")
+    expect(dana.get_by_role("region", name="What happens next")).to_contain_text(
+        "Filed. Data may be exchanged as the agreement record says.")
 
     # --- the agreement record lists exactly the fields that stayed in the proposal -------
     agreement = dana.get_by_role("region", name="Agreement record")
@@ -373,10 +380,15 @@ def test_proposal_from_catalog_to_filed_agreement(
         [re.compile(r"main\.client\s*county"), re.compile(r"main\.client\s*ssn"),
          re.compile(r"main\.visit\s*diagnosis_code")])
     expect(agreement).to_contain_text("No re-disclosure at all.")
-    shot(agreement, tmp_path, "06-agreement")
+    shot(agreement, tmp_path, "07-agreement")
 
     # --- a department that is no party does not learn the proposal exists ---------------
     outsider = people("xyz_coordinator")
     response = outsider.goto(proposal_url)
     assert response is not None and response.status == 404
     expect(outsider.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(outsider.get_by_text(USE_CASE)).to_have_count(0)
+    shot(outsider, tmp_path, "08-outsider")
+    go(outsider, "Proposals")
+    expect(outsider.get_by_text(USE_CASE)).to_have_count(0)
+    expect(home(dana)).to_contain_text("Nothing waits for you on proposals.")
