@@ -22,6 +22,7 @@ from tests.proposals.stages import (
     SEND_ANSWERS,
     SIGN_ANSWERS,
     opinions_registered,
+    ready_to_send,
     run,
     save,
     start,
@@ -259,6 +260,23 @@ def test_a_change_proposed_in_review_waits_for_joint_development_to_be_accepted(
     # a decided change request cannot be decided again, nor one outside development and review
     with pytest.raises(InvalidTransition):
         run(w, reviews.decide_change, requester, pid, change.id, False)
+
+
+def test_a_mark_made_before_joint_development_is_a_task_once_the_requester_can_answer_it(
+    world: World,
+) -> None:
+    w = world
+    pid = ready_to_send(w)
+    requester, coordinator = w.dcs["requester"], w.cdw["data_coordinator"]
+    run(w, transition, requester, pid, "send")
+    with transaction(w.settings) as session:
+        element = drafting.elements(session, load(session, requester, pid))[0]
+    run(w, drafting.mark_not_needed, coordinator, pid, element.id, "Not needed.")
+    with pytest.raises(InvalidTransition):  # nothing to answer with yet: it is not editable
+        run(w, drafting.justify, requester, pid, element.id, "It is needed.")
+    assert "answer_marks" not in run(w, my_work, requester)
+    run(w, transition, coordinator, pid, "begin_development")
+    assert [t.proposal_id for t in run(w, my_work, requester)["answer_marks"]] == [pid]
 
 
 def test_the_overview_shows_what_each_reader_may_read_and_names_what_it_shows(world: World) -> None:

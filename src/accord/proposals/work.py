@@ -185,7 +185,9 @@ def my_work(session: Session, actor: Actor, limit: int = 500) -> dict[str, list[
                 )
             )
         }
-    for chunk in _chunks(ids_in(S.SENT_TO_PROVIDER, S.IN_JOINT_DEVELOPMENT)):
+    # The provider may mark fields as soon as it receives the proposal, but the requester
+    # answers the marks (takes a field out or justifies it) only in joint development.
+    for chunk in _chunks(ids_in(S.IN_JOINT_DEVELOPMENT)):
         marks |= set(
             session.scalars(
                 select(ProposalElement.proposal_id).where(
@@ -223,7 +225,7 @@ def my_work(session: Session, actor: Actor, limit: int = 500) -> dict[str, list[
             side == "recipient"
             and drafter
             and r.id in marks
-            and state in {S.SENT_TO_PROVIDER, S.IN_JOINT_DEVELOPMENT}
+            and state is S.IN_JOINT_DEVELOPMENT
         ):
             add("answer_marks", r)
         if (
