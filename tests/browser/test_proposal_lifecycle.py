@@ -259,15 +259,19 @@ def test_proposal_from_catalog_to_filed_agreement(
     expect(rita.get_by_role("heading", name="Requested fields (3)")).to_be_visible()
     changes = rita.get_by_role("region", name="Change requests")
     changes.get_by_text("Propose a change").click()
-    changes.get_by_label("Question").select_option(label="Re-disclosure")
-    changes.get_by_label("Proposed answer").fill("No re-disclosure at all.")
-    changes.get_by_label("Why").fill("Our policy forbids it.")
+    changes.get_by_label("Question").select_option(label="Frequency")
+    # a choice is written as the form words it, not as a code
+    expect(changes).to_contain_text("Frequency: “One time”, “Daily”, “Weekly”, “Monthly”")
+    changes.get_by_label("Proposed answer").fill("Monthly")
+    changes.get_by_label("Why").fill("The Legislature asks for monthly figures.")
     changes.get_by_role("button", name="Send the change request").click()
     expect(rita.get_by_role("status")).to_have_text(
         "Your change request was sent to the other department.")
 
     # --- the provider accepts the change and opens the review -----------------------------
     open_task(cody, "Change requests to decide")
+    expect(cody.get_by_role("article").filter(has_text="Frequency")).to_contain_text(
+        "Answer now: Quarterly Proposed answer: Monthly")
     cody.get_by_role("button", name="Accept the change").click()
     expect(cody.get_by_role("status")).to_have_text(
         "The change was accepted: the answer changed, as a new version.")
@@ -379,7 +383,7 @@ def test_proposal_from_catalog_to_filed_agreement(
     expect(authorised.locator("tbody tr")).to_have_text(
         [re.compile(r"main\.client\s*county"), re.compile(r"main\.client\s*ssn"),
          re.compile(r"main\.visit\s*diagnosis_code")])
-    expect(agreement).to_contain_text("No re-disclosure at all.")
+    expect(agreement.locator("dt:text-is('Frequency') + dd")).to_have_text("Monthly")
     shot(agreement, tmp_path, "07-agreement")
 
     # --- a department that is no party does not learn the proposal exists ---------------

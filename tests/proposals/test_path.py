@@ -262,6 +262,16 @@ def test_a_change_proposed_in_review_waits_for_joint_development_to_be_accepted(
         run(w, reviews.decide_change, requester, pid, change.id, False)
 
 
+def test_a_change_to_a_choice_may_name_the_choice_in_words(world: World) -> None:
+    pid = to_review(world)
+    legal = world.cdw["legal"]
+    change = run(world, reviews.request_change, legal, pid, "frequency", " Monthly ")
+    assert change.proposed == "monthly"
+    with pytest.raises(ValidationFailed) as refused:
+        run(world, reviews.request_change, legal, pid, "frequency", "fortnightly")
+    assert "Frequency must be one of" in refused.value.listed()[0].message
+
+
 def test_a_mark_made_before_joint_development_is_a_task_once_the_requester_can_answer_it(
     world: World,
 ) -> None:

@@ -23,7 +23,14 @@ from accord.lifecycle import InvalidTransition, Lifecycle, Transition
 from accord.proposals.access import audit_value, load, readable, readable_areas
 from accord.proposals.agreements import create_agreement
 from accord.proposals.drafting import save_answers
-from accord.proposals.form import AREA_OF_ROLE, BY_KEY, PATHS, answer_problems
+from accord.proposals.form import (
+    AREA_OF_ROLE,
+    BY_KEY,
+    PATHS,
+    Kind,
+    answer_problems,
+    choice_code,
+)
 from accord.proposals.models import (
     ChangeRequest,
     Concern,
@@ -181,10 +188,13 @@ CHANGE = Lifecycle[ChangeState, ChangeRequest](
 def request_change(
     session: Session, actor: Actor, proposal_id: int, question: str, proposed: str, reason: str = ""
 ) -> ChangeRequest:
-    """Propose a new answer to one question for the other department to accept or decline."""
+    """Propose a new answer to one question for the other department to accept or decline.
+    A choice may be given by its words, as people read it on the page."""
     proposal = load(session, actor, proposal_id)
     check(actor, Action.EDIT_PROPOSALS, proposal)
     require_state(proposal, REVIEWED, "request a change")
+    if question in BY_KEY and BY_KEY[question].kind is Kind.CHOICE:
+        proposed = choice_code(BY_KEY[question], proposed)
     problems = (
         answer_problems({question: proposed.strip()})
         if question
