@@ -248,6 +248,7 @@ def test_proposal_from_catalog_to_filed_agreement(
 
     # --- the requester takes one marked field out, justifies the other, proposes a change -
     open_task(rita, "Fields to justify (minimum necessary)")
+    shot(rita.get_by_role("region", name="Requested fields"), tmp_path, "04-marks")
     row_of(rita, "birth_date").get_by_role("button", name="Take out birth_date").click()
     expect(row_of(rita, "birth_date")).to_contain_text("taken out of the request")
     county = row_of(rita, "county")
@@ -264,6 +265,7 @@ def test_proposal_from_catalog_to_filed_agreement(
     expect(changes).to_contain_text("Frequency: “One time”, “Daily”, “Weekly”, “Monthly”")
     changes.get_by_label("Proposed answer").fill("Monthly")
     changes.get_by_label("Why").fill("The Legislature asks for monthly figures.")
+    shot(changes, tmp_path, "04-propose-change")
     changes.get_by_role("button", name="Send the change request").click()
     expect(rita.get_by_role("status")).to_have_text(
         "Your change request was sent to the other department.")
