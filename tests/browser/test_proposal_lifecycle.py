@@ -95,7 +95,7 @@ def people(
     """``people("dcs_legal")``: that person's own signed-in browser, made the first time."""
     for dept in ("CDW", "DCS"):
         for short, role in ROLES.items():
-            if f"{dept.lower()}_{short}" != "cdw_security":
+            if f"{dept.lower()}_{short}" != "cdw_security":  # made with the catalog
                 make_user(settings, f"{dept.lower()}_{short}", role, department=dept)
     make_user(settings, "xyz_coordinator", "data_coordinator", department="XYZ")
     pages: dict[str, Page] = {}
@@ -162,6 +162,7 @@ def test_proposal_from_catalog_to_filed_agreement(
     rita.get_by_role("link", name="main.visit").click()
     rita.get_by_label("Add diagnosis_code to a request").check()
     rita.get_by_role("button", name="Add the ticked fields to a request").click()
+    expect(rita.get_by_text("diagnosis_code is in your request")).to_be_attached()
     go(rita, "Proposals")
     rita.get_by_role("link", name="your request basket (4 fields)").click()
     expect(rita.get_by_role("heading", name="Fields in your basket (4)")).to_be_visible()
