@@ -288,6 +288,7 @@ def test_proposal_from_catalog_to_filed_agreement(
             reviewer = people(f"{dept}_{role}")
             open_task(reviewer, "Opinions to register", area)
             if dept == "cdw" and role == "legal":
+                expect(state_of(reviewer)).to_have_text("In review")
                 shot(reviewer, tmp_path, "04-reviewer-opens")
             opinions = reviewer.get_by_role("region", name="Registered opinions")
             opinions.get_by_text("Register your opinion").click()
@@ -358,6 +359,7 @@ def test_proposal_from_catalog_to_filed_agreement(
         signatures.get_by_label("Your title").fill(title)
         signatures.get_by_label("I have read every registered opinion").check()
         if dept == "cdw":
+            expect(state_of(sponsor)).to_have_text("Awaiting signatures")
             shot(signatures, tmp_path, "06-sign")
         signatures.get_by_role("button", name="Sign the proposal").click()
         expect(sponsor.get_by_role("status")).to_have_text(
