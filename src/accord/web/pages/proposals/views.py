@@ -329,10 +329,16 @@ def waiting_for(view: Overview) -> list[str]:
     if marks:
         names = ", ".join(f"{e.dataset_name}.{e.field_name}" for e in marks[:5])
         more = f" and {len(marks) - 5} more" if len(marks) > 5 else ""
+        # the requester answers marks in joint development; the provider may mark earlier
+        when = (
+            " once joint development begins"
+            if view.state is ProposalState.SENT_TO_PROVIDER
+            else ""
+        )
         found.append(
             "The requesting department has not answered the provider's minimum-necessary "
-            f"mark{'s' if len(marks) > 1 else ''} on {names}{more}: take the field out or say "
-            "why the use needs it."
+            f"mark{'s' if len(marks) > 1 else ''} on {names}{more}: it takes the field out or "
+            f"says why the use needs it{when}."
         )
     if view.state is ProposalState.IN_REVIEW:
         found += missing_opinions_words(view)
