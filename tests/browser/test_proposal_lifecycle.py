@@ -262,7 +262,7 @@ def test_proposal_from_catalog_to_filed_agreement(
     changes = rita.get_by_role("region", name="Change requests")
     changes.get_by_text("Propose a change").click()
     changes.get_by_label("Question").select_option(label="Frequency")
-    # a choice is written as the form words it, not as a code
+    # a choice is written in the words of the form, not as a code
     expect(changes).to_contain_text("Frequency: “One time”, “Daily”, “Weekly”, “Monthly”")
     changes.get_by_label("Proposed answer").fill("Monthly")
     changes.get_by_label("Why").fill("The Legislature asks for monthly figures.")
