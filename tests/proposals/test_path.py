@@ -21,6 +21,8 @@ from tests.proposals.stages import (
     REVIEW_ANSWERS,
     SEND_ANSWERS,
     SIGN_ANSWERS,
+    opinions_registered,
+    ready_to_send,
     run,
     save,
     start,
@@ -246,6 +248,58 @@ def test_my_work_shows_each_person_what_waits_for_them(world: World) -> None:
     assert [t.proposal_id for t in legal["opinion"]] == [pid]
     assert run(world, my_work, world.other) == {}
     assert "sign" not in run(world, my_work, world.cdw["executive"])
+
+
+def test_a_change_proposed_in_review_waits_for_joint_development_to_be_accepted(
+    world: World,
+) -> None:
+    """The answers are frozen in review: a change proposed then is declined, or accepted once
+    the proposal is back in joint development, and the sponsors are not asked to sign over it."""
+    w = world
+    pid = to_review(w)
+    opinions_registered(w, pid)
+    change = run(w, reviews.request_change, w.cdw["legal"], pid, "derived_products", "Destroyed.")
+    coordinator, requester = w.cdw["data_coordinator"], w.dcs["requester"]
+    assert "request_signatures" not in run(w, my_work, coordinator)
+    with pytest.raises(InvalidTransition, match="change request"):
+        run(w, transition, coordinator, pid, "request_signatures")
+    with pytest.raises(InvalidTransition, match="frozen during the review"):
+        run(w, reviews.decide_change, requester, pid, change.id, True)
+    assert run(w, load, requester, pid).answers["derived_products"] != "Destroyed."
+    run(w, transition, coordinator, pid, "return_to_development")
+    run(w, reviews.decide_change, requester, pid, change.id, True)
+    assert run(w, load, requester, pid).answers["derived_products"] == "Destroyed."
+    run(w, transition, coordinator, pid, "start_review")
+    # a decided change request cannot be decided again, nor one outside development and review
+    with pytest.raises(InvalidTransition):
+        run(w, reviews.decide_change, requester, pid, change.id, False)
+
+
+def test_a_change_to_a_choice_may_name_the_choice_in_words(world: World) -> None:
+    pid = to_review(world)
+    legal = world.cdw["legal"]
+    change = run(world, reviews.request_change, legal, pid, "frequency", " Monthly ")
+    assert change.proposed == "monthly"
+    with pytest.raises(ValidationFailed) as refused:
+        run(world, reviews.request_change, legal, pid, "frequency", "fortnightly")
+    assert "Frequency must be one of" in refused.value.listed()[0].message
+
+
+def test_a_mark_made_before_joint_development_is_a_task_once_the_requester_can_answer_it(
+    world: World,
+) -> None:
+    w = world
+    pid = ready_to_send(w)
+    requester, coordinator = w.dcs["requester"], w.cdw["data_coordinator"]
+    run(w, transition, requester, pid, "send")
+    with transaction(w.settings) as session:
+        element = drafting.elements(session, load(session, requester, pid))[0]
+    run(w, drafting.mark_not_needed, coordinator, pid, element.id, "Not needed.")
+    with pytest.raises(InvalidTransition):  # nothing to answer with yet: it is not editable
+        run(w, drafting.justify, requester, pid, element.id, "It is needed.")
+    assert "answer_marks" not in run(w, my_work, requester)
+    run(w, transition, coordinator, pid, "begin_development")
+    assert [t.proposal_id for t in run(w, my_work, requester)["answer_marks"]] == [pid]
 
 
 def test_the_overview_shows_what_each_reader_may_read_and_names_what_it_shows(world: World) -> None:

@@ -29,6 +29,7 @@ from tests.proposals.stages import (
     REVIEW_ANSWERS,
     SEND_ANSWERS,
     SIGN_ANSWERS,
+    ready_to_send,
     run,
     save,
     start,
@@ -373,6 +374,27 @@ def test_sending_with_missing_answers_lists_every_problem_and_changes_nothing(
     refused = post(client, f"/proposals/{pid}", f"/proposals/{pid}/move", {"verb": "withdraw"})
     assert refused.status_code == 422 and "Give the reason" in refused.text  # type: ignore[attr-defined]
     assert state_of(w, pid) == "draft"
+
+
+def test_a_mark_made_before_joint_development_waits_for_it_in_the_pages_words(
+    world: World, browse: Browse
+) -> None:
+    """The provider may mark a field as soon as it has the proposal; the requester answers the
+    mark in joint development, and the page says so rather than ask for it now."""
+    from accord.proposals import drafting
+
+    w = world
+    pid = ready_to_send(w)
+    run(w, drafting.transition, w.dcs["requester"], pid, "send")
+    with transaction(w.settings, read_only=True) as session:
+        element = elements(session, load(session, w.dcs["requester"], pid))[0]
+    run(w, drafting.mark_not_needed, w.cdw["data_coordinator"], pid, element.id, "Not needed.")
+    page = browse(w.dcs["requester"]).get(f"/proposals/{pid}").text
+    assert "says why the use needs it once joint development begins." in page
+    assert "Answer the mark" not in page
+    run(w, drafting.transition, w.cdw["data_coordinator"], pid, "begin_development")
+    page = browse(w.dcs["requester"]).get(f"/proposals/{pid}").text
+    assert "says why the use needs it." in page and "Answer the mark" in page
 
 
 def test_every_post_needs_the_csrf_token(

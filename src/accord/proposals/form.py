@@ -454,6 +454,16 @@ def missing(answers: dict[str, str], step: Step, path: str) -> list[Problem]:
     return problems
 
 
+def choice_code(question: Question, value: str) -> str:
+    """A choice given by its code or by its words ("Monthly", "monthly"), as its code; any
+    other value as given (``answer_problems`` then names it)."""
+    wanted = value.strip().casefold()
+    for code, words in question.choices:
+        if wanted in (code.casefold(), words.casefold()):
+            return code
+    return value
+
+
 def answer_problems(answers: dict[str, str]) -> list[Problem]:
     """What is wrong with the values given, whatever the step: unknown keys, bad choices."""
     problems = []

@@ -23,7 +23,14 @@ from accord.lifecycle import InvalidTransition, Lifecycle, Transition
 from accord.proposals.access import audit_value, load, readable, readable_areas
 from accord.proposals.agreements import create_agreement
 from accord.proposals.drafting import save_answers
-from accord.proposals.form import AREA_OF_ROLE, BY_KEY, PATHS, answer_problems
+from accord.proposals.form import (
+    AREA_OF_ROLE,
+    BY_KEY,
+    PATHS,
+    Kind,
+    answer_problems,
+    choice_code,
+)
 from accord.proposals.models import (
     ChangeRequest,
     Concern,
@@ -181,10 +188,13 @@ CHANGE = Lifecycle[ChangeState, ChangeRequest](
 def request_change(
     session: Session, actor: Actor, proposal_id: int, question: str, proposed: str, reason: str = ""
 ) -> ChangeRequest:
-    """Propose a new answer to one question for the other department to accept or decline."""
+    """Propose a new answer to one question for the other department to accept or decline.
+    A choice may be given by its words, as people read it on the page."""
     proposal = load(session, actor, proposal_id)
     check(actor, Action.EDIT_PROPOSALS, proposal)
     require_state(proposal, REVIEWED, "request a change")
+    if question in BY_KEY and BY_KEY[question].kind is Kind.CHOICE:
+        proposed = choice_code(BY_KEY[question], proposed)
     problems = (
         answer_problems({question: proposed.strip()})
         if question
@@ -231,7 +241,9 @@ def change_requests(session: Session, actor: Actor, proposal: Proposal) -> list[
 def decide_change(
     session: Session, actor: Actor, proposal_id: int, change_id: int, accept: bool, note: str = ""
 ) -> ChangeRequest:
-    """The other department accepts (the answer changes, as a new version) or declines."""
+    """The other department accepts (the answer changes, as a new version) or declines.
+    Raises InvalidTransition outside joint development and review, and for an acceptance
+    during the review (the answers are frozen then)."""
     proposal = load(session, actor, proposal_id, lock=True)
     check(actor, Action.DECIDE_CHANGES, proposal)
     change = session.get(ChangeRequest, change_id)
@@ -239,6 +251,18 @@ def decide_change(
         raise NotFound(f"No change request {change_id} on proposal {proposal.id}.")
     verb = "accept" if accept else "decline"
     CHANGE.check(change, actor, verb)  # state, and the other side decides
+    require_state(proposal, REVIEWED, f"{verb} a change")
+    if accept and ProposalState(proposal.state) is not ProposalState.IN_JOINT_DEVELOPMENT:
+        # The reviewers' opinions are on the answers as they stand; a change to them is made
+        # back in joint development, and the review then opens again.
+        raise InvalidTransition(
+            f"Cannot accept change request {change.id}: the answers of proposal {proposal.id} "
+            "are frozen during the review. Decline it, or a data coordinator or reviewer "
+            "returns the proposal to joint development, where it can be accepted.",
+            lifecycle=PROPOSAL.name,
+            state=proposal.state,
+            verb="accept_change",
+        )
     if accept:
         save_answers(
             session,

@@ -177,7 +177,7 @@ PROPOSAL = Lifecycle[ProposalState, Proposal](
             frozenset({S.IN_REVIEW}),
             S.AWAITING_SIGNATURES,
             Action.REQUEST_SIGNATURES,
-            (_opinions_registered, _open_concerns),
+            (_open_changes, _opinions_registered, _open_concerns),
         ),
         Transition("signed", frozenset({S.AWAITING_SIGNATURES}), S.AWAITING_DC_FINAL_REVIEW, None),
         Transition(

@@ -141,6 +141,7 @@ def my_work(session: Session, actor: Actor, limit: int = 500) -> dict[str, list[
     signed: set[tuple[int, int, str]] = set()
     concerns = []
     changes: set[int] = set()
+    undecided: set[int] = set()
     marks: set[int] = set()
     for chunk in _chunks(ids_in(S.IN_REVIEW)):
         for pid, d in session.execute(
@@ -166,15 +167,15 @@ def my_work(session: Session, actor: Actor, limit: int = 500) -> dict[str, list[
                 )
             )
         )
-        changes |= set(
-            session.scalars(
-                select(ChangeRequest.proposal_id).where(
-                    ChangeRequest.proposal_id.in_(bindparam("ids", chunk, literal_execute=True)),
-                    ChangeRequest.status == "open",
-                    ChangeRequest.department_id != dept,
-                )
+        for pid, by in session.execute(
+            select(ChangeRequest.proposal_id, ChangeRequest.department_id).where(
+                ChangeRequest.proposal_id.in_(bindparam("ids", chunk, literal_execute=True)),
+                ChangeRequest.status == "open",
             )
-        )
+        ):
+            undecided.add(pid)  # keeps the review from opening and the sponsors from signing
+            if by != dept:
+                changes.add(pid)  # ... and the other department decides it
     for chunk in _chunks(ids_in(S.AWAITING_SIGNATURES, S.AWAITING_DC_FINAL_REVIEW)):
         signed |= {
             (pid, d, kind)
@@ -184,7 +185,9 @@ def my_work(session: Session, actor: Actor, limit: int = 500) -> dict[str, list[
                 )
             )
         }
-    for chunk in _chunks(ids_in(S.SENT_TO_PROVIDER, S.IN_JOINT_DEVELOPMENT)):
+    # The provider may mark fields as soon as it receives the proposal, but the requester
+    # answers the marks (takes a field out or justifies it) only in joint development.
+    for chunk in _chunks(ids_in(S.IN_JOINT_DEVELOPMENT)):
         marks |= set(
             session.scalars(
                 select(ProposalElement.proposal_id).where(
@@ -222,7 +225,7 @@ def my_work(session: Session, actor: Actor, limit: int = 500) -> dict[str, list[
             side == "recipient"
             and drafter
             and r.id in marks
-            and state in {S.SENT_TO_PROVIDER, S.IN_JOINT_DEVELOPMENT}
+            and state is S.IN_JOINT_DEVELOPMENT
         ):
             add("answer_marks", r)
         if (
@@ -237,7 +240,7 @@ def my_work(session: Session, actor: Actor, limit: int = 500) -> dict[str, list[
             state is S.IN_JOINT_DEVELOPMENT
             and side == "provider"
             and coordinator
-            and r.id not in changes
+            and r.id not in undecided
         ):
             add("open_review", r)
         if state in {S.IN_JOINT_DEVELOPMENT, S.IN_REVIEW}:
@@ -253,6 +256,7 @@ def my_work(session: Session, actor: Actor, limit: int = 500) -> dict[str, list[
             state is S.IN_REVIEW
             and coordinator
             and not open_concerns[r.id]
+            and r.id not in undecided
             and all((r.id, d, a) in opinions for d in parties[r.id] for a in required)
         ):
             add("request_signatures", r)

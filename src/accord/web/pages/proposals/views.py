@@ -231,7 +231,8 @@ class Offers:
     mark: bool  # mark a field as not needed (minimum necessary)
     comment: bool
     change: bool  # propose a change for the other side to decide
-    decidable: frozenset[int]  # change requests this person may accept or decline
+    decidable: frozenset[int]  # change requests this person may decline
+    acceptable: frozenset[int]  # ... and accept: only in joint development (answers change)
     opinion_areas: tuple[str, ...]
     concern: bool  # answer concerns
     resolvable: frozenset[int]  # concerns this person may resolve
@@ -267,6 +268,11 @@ def offers(view: Overview, actor: Actor) -> Offers:
     dept = actor.department_id
     may_decide = can(actor, Action.DECIDE_CHANGES, proposal)
     may_review = can(actor, Action.REGISTER_OPINIONS, proposal)
+    decidable = frozenset(
+        c.id
+        for c in view.changes
+        if may_decide and reviewed and c.status == "open" and c.department_id != dept
+    )
     return Offers(
         edit=editable,
         fields=editable and can(actor, Action.SEND_PROPOSALS, proposal),
@@ -274,11 +280,8 @@ def offers(view: Overview, actor: Actor) -> Offers:
         and state in {ProposalState.SENT_TO_PROVIDER, ProposalState.IN_JOINT_DEVELOPMENT},
         comment=can(actor, Action.COMMENT_PROPOSALS, proposal) and state in DISCUSSED,
         change=can(actor, Action.EDIT_PROPOSALS, proposal) and reviewed,
-        decidable=frozenset(
-            c.id
-            for c in view.changes
-            if may_decide and c.status == "open" and c.department_id != dept
-        ),
+        decidable=decidable,
+        acceptable=decidable if state is ProposalState.IN_JOINT_DEVELOPMENT else frozenset(),
         opinion_areas=mine if may_review and reviewed else (),
         concern=can(actor, Action.COMMENT_PROPOSALS, proposal) and reviewed,
         resolvable=frozenset(
@@ -320,10 +323,16 @@ def waiting_for(view: Overview) -> list[str]:
     if marks:
         names = ", ".join(f"{e.dataset_name}.{e.field_name}" for e in marks[:5])
         more = f" and {len(marks) - 5} more" if len(marks) > 5 else ""
+        # the requester answers marks in joint development; the provider may mark earlier
+        when = (
+            " once joint development begins"
+            if view.state is ProposalState.SENT_TO_PROVIDER
+            else ""
+        )
         found.append(
             "The requesting department has not answered the provider's minimum-necessary "
-            f"mark{'s' if len(marks) > 1 else ''} on {names}{more}: take the field out or say "
-            "why the use needs it."
+            f"mark{'s' if len(marks) > 1 else ''} on {names}{more}: it takes the field out or "
+            f"says why the use needs it{when}."
         )
     if view.state is ProposalState.IN_REVIEW:
         found += missing_opinions_words(view)
