@@ -2,7 +2,8 @@
 PKCE, state and nonce), the code exchange and the ID token's validation.
 
 No database and no web here: ``auth.sso`` keeps the attempts and decides who the person is.
-authlib builds the requests and exchanges the code; joserfc checks the ID token's signature
+authlib builds the requests and exchanges the code (over ``requests``: authlib's httpx client
+is being moved to httpx2, its requests client is settled); joserfc checks the ID token's signature
 against the provider's published keys (JWKS) and its claims (iss, aud, azp, exp, iat, nonce).
 Every refusal is a ``NotAuthenticated`` whose message says what was wrong.
 """
@@ -15,9 +16,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import requests
 from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.httpx_client import OAuth2Client
+from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.errors import (
     ExpiredTokenError,
@@ -130,8 +131,8 @@ def exchange(
         raise NotAuthenticated(
             f"{provider.label} did not accept the sign-in ({exc.error}). Please try again."
         ) from exc
-    except httpx.HTTPError as exc:
-        raise NotAuthenticated(f"{provider.label} could not be reached: {exc}.") from exc
+    except requests.RequestException as exc:
+        raise NotAuthenticated(f"{provider.label} could not be reached.") from exc
     id_token = token.get("id_token")
     if not isinstance(id_token, str):
         raise NotAuthenticated(f"{provider.label} sent no ID token.")
@@ -198,25 +199,25 @@ CLAIM_PROBLEMS = {
 }
 
 
-def _client(provider: IdentityProvider, redirect_uri: str) -> OAuth2Client:
+def _client(provider: IdentityProvider, redirect_uri: str) -> OAuth2Session:
     secret = provider.secret()
-    return OAuth2Client(
+    return OAuth2Session(
         client_id=provider.client_id,
         client_secret=secret or None,
         token_endpoint_auth_method="client_secret_basic" if secret else "none",
         scope=" ".join(provider.scopes),
         redirect_uri=redirect_uri,
         code_challenge_method="S256",
-        timeout=HTTP_TIMEOUT_SECONDS,
+        default_timeout=HTTP_TIMEOUT_SECONDS,
     )
 
 
 def _get_json(url: str, provider: IdentityProvider) -> dict[str, Any]:
     try:
-        response = httpx.get(url, timeout=HTTP_TIMEOUT_SECONDS)
+        response = requests.get(url, timeout=HTTP_TIMEOUT_SECONDS)
         response.raise_for_status()
         body = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
+    except (requests.RequestException, ValueError) as exc:
         raise NotAuthenticated(f"{provider.label} could not be reached ({url}).") from exc
     if not isinstance(body, dict):
         raise NotAuthenticated(f"{provider.label} answered {url} with something unreadable.")
