@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from accord.auth.actor import Actor
 from accord.auth.group_roles import add_group_role
 from accord.auth.models import AuditEntry, LoginSession, SignInAttempt, User, UserRole
 from accord.auth.oidc import Identity
 from accord.auth.passwords import verify_password
-from accord.auth.sso import sign_in_as
+from accord.auth.sso import ATTEMPT_LIFETIME, sign_in_as
 from accord.auth.users import disable_user
 from accord.config import IdentityProvider, Settings
+from accord.db.base import utcnow
 from accord.db.engine import transaction
 from accord.web.app import create_app
 from tests.auth.oidc_provider import TAMPERINGS, Provider, running_provider
@@ -206,8 +208,9 @@ def test_the_same_email_does_not_take_over_a_local_account(
     sso: Settings, client: TestClient, idp: Provider
 ) -> None:
     make_user(sso, "ana", "admin")
-    idp.set_user("someone-else", preferred_username="ana", email="ana@cdw.ca.gov",
-                 groups=["cdw-stewards"])
+    idp.set_user(
+        "someone-else", preferred_username="ana", email="ana@cdw.ca.gov", groups=["cdw-stewards"]
+    )
     assert _sign_in(client, idp, "someone-else").status_code == 303
     newcomer = _user(sso, "someone-else")
     assert newcomer is not None and newcomer.username.startswith("ana-")
@@ -288,6 +291,21 @@ def test_an_answer_started_in_another_browser_is_refused(
     assert _written(sso) == before
 
 
+def test_an_answer_after_the_attempts_lifetime_is_refused(
+    sso: Settings, client: TestClient, idp: Provider
+) -> None:
+    idp.set_user("kim", preferred_username="kim", groups=["cdw-stewards"])
+    start = client.get("/login/sso/cdw-id", follow_redirects=False)
+    back = idp.sign_in(start.headers["location"], "kim")
+    with transaction(sso) as session:  # the person took eleven minutes at the provider
+        late = utcnow() - ATTEMPT_LIFETIME - timedelta(minutes=1)
+        session.execute(update(SignInAttempt).values(created_at=late))
+    before = _written(sso)
+    late = client.get(back, follow_redirects=False)
+    assert late.status_code == 401 and "too late" in late.text
+    assert _written(sso) == before
+
+
 def test_an_unknown_state_is_refused(sso: Settings, client: TestClient) -> None:
     client.cookies.set("accord_sso_state", "made-up", path="/login/sso")
     refused = client.get("/login/sso/cdw-id/callback?state=made-up&code=x")
@@ -341,8 +359,9 @@ def test_break_glass_keeps_passwords_for_named_admins_only(
 
 def test_concurrent_first_sign_ins_make_one_user(sso: Settings, idp: Provider) -> None:
     provider = sso.identity_providers[0]
-    identity = Identity(idp.url, "twin", {"sub": "twin", "preferred_username": "twin",
-                                          "groups": ["cdw-stewards"]})
+    identity = Identity(
+        idp.url, "twin", {"sub": "twin", "preferred_username": "twin", "groups": ["cdw-stewards"]}
+    )
     barrier = threading.Barrier(4)
     failures: list[BaseException] = []
 
@@ -371,8 +390,11 @@ def test_a_first_sign_in_that_loses_the_race_uses_the_winners_row(
     from accord.auth import sso as sso_module
 
     provider = sso.identity_providers[0]
-    identity = Identity(idp.url, "racer", {"sub": "racer", "preferred_username": "racer",
-                                           "groups": ["cdw-stewards"]})
+    identity = Identity(
+        idp.url,
+        "racer",
+        {"sub": "racer", "preferred_username": "racer", "groups": ["cdw-stewards"]},
+    )
     with transaction(sso) as session:
         winner = sign_in_as(session, provider, identity).id
     real_find = sso_module._find

@@ -113,17 +113,24 @@ class _Attempt:
 def _take_attempt(session: Session, provider: IdentityProvider, state: str) -> _Attempt:
     """The attempt ``state`` names, deleted so that it can be used once only."""
     refused = NotAuthenticated(
-        "This sign-in answer is unknown, was already used, or came too late. "
-        "Please sign in again."
+        "This sign-in answer is unknown, was already used, or came too late. Please sign in again."
     )
     if not state:
         raise refused
-    row = session.scalar(select(SignInAttempt).where(SignInAttempt.state_hash == _digest(state)))
+    # One statement finds and deletes: of two requests replaying the same answer at once,
+    # only one gets the row back.
+    row = session.execute(
+        delete(SignInAttempt)
+        .where(SignInAttempt.state_hash == _digest(state))
+        .returning(
+            SignInAttempt.provider,
+            SignInAttempt.created_at,
+            SignInAttempt.nonce,
+            SignInAttempt.code_verifier,
+            SignInAttempt.next_path,
+        )
+    ).first()
     if row is None:
-        raise refused
-    # Of two requests replaying the same answer at once, only one deletes the row.
-    taken = session.execute(delete(SignInAttempt).where(SignInAttempt.id == row.id))
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
         raise refused
     if row.provider != provider.name or row.created_at < utcnow() - ATTEMPT_LIFETIME:
         raise refused
