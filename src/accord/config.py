@@ -12,8 +12,9 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name
@@ -46,6 +47,18 @@ class IdentityProvider(BaseModel):
         default="preferred_username", description="Suggests the local username of new users."
     )
     department: str = Field(description="Code of the department this provider's users join.")
+
+    @field_validator("issuer", "discovery_url")
+    @classmethod
+    def _https_unless_loopback(cls, url: str) -> str:
+        # tokens and keys fetched over plain HTTP could be swapped on the way; only a
+        # provider on this machine (a test or a local proxy) may do without TLS
+        parts = urlsplit(url)
+        loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+        secure = parts.scheme == "https" or (parts.scheme == "http" and loopback)
+        if url and not (secure and parts.hostname):
+            raise ValueError("must be an https:// URL (http:// only on loopback)")
+        return url
 
     @property
     def resolved_discovery_url(self) -> str:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import func, select, update
 
 from accord.auth.actor import Actor
@@ -117,6 +118,14 @@ def _actions(settings: Settings) -> list[tuple[str, str]]:
 def test_the_client_secret_comes_from_the_environment(sso: Settings) -> None:
     assert sso.identity_providers[0].secret() == "kept-in-the-environment"
     assert "kept-in-the-environment" not in repr(sso)
+
+
+@pytest.mark.parametrize(
+    "issuer", ["http://login.example.gov", "ftp://127.0.0.1", "https://", "login.example.gov"]
+)
+def test_an_issuer_without_tls_is_refused_in_the_settings(issuer: str) -> None:
+    with pytest.raises(ValidationError, match="https"):
+        IdentityProvider(name="x", label="X", issuer=issuer, client_id="a", department="CDW")
 
 
 def test_sign_in_button_is_offered(client: TestClient) -> None:
