@@ -315,6 +315,47 @@ def test_an_answer_after_the_attempts_lifetime_is_refused(
     assert _written(sso) == before
 
 
+def test_a_person_who_declines_at_the_provider_is_told_so(
+    sso: Settings, client: TestClient, idp: Provider
+) -> None:
+    start = client.get("/login/sso/cdw-id", follow_redirects=False)
+    declined = httpx.post(start.headers["location"], data={"action": "deny"})
+    assert declined.status_code == 302 and "error=access_denied" in declined.headers["location"]
+    before = _written(sso)
+    answer = client.get(declined.headers["location"], follow_redirects=False)
+    assert answer.status_code == 401 and "access_denied" in answer.text
+    assert _written(sso) == before
+
+
+def test_a_provider_naming_another_issuer_or_unreachable_is_refused_before_leaving(
+    settings: Settings, idp: Provider
+) -> None:
+    impostor = IdentityProvider(
+        name="impostor",
+        label="Impostor",
+        issuer=f"{idp.url}/tenant-b",
+        discovery_url=f"{idp.url}/.well-known/openid-configuration",
+        client_id="accord",
+        department="CDW",
+    )
+    gone = IdentityProvider(
+        name="gone", label="Gone", issuer="http://127.0.0.1:9", client_id="a", department="CDW"
+    )
+    configured = Settings(
+        database_url=settings.database_url,
+        data_dir=settings.data_dir,
+        secret_key=settings.secret_key,
+        identity_providers=(impostor, gone),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    with TestClient(create_app(configured), raise_server_exceptions=False) as browser:
+        refused = browser.get("/login/sso/impostor", follow_redirects=False)
+        assert refused.status_code == 401 and "describes itself as issuer" in refused.text
+        unreachable = browser.get("/login/sso/gone", follow_redirects=False)
+        assert unreachable.status_code == 401 and "could not be reached" in unreachable.text
+        assert browser.get("/login/sso/nobody").status_code == 404
+
+
 def test_an_unknown_state_is_refused(sso: Settings, client: TestClient) -> None:
     client.cookies.set("accord_sso_state", "made-up", path="/login/sso")
     refused = client.get("/login/sso/cdw-id/callback?state=made-up&code=x")

@@ -68,15 +68,16 @@ class Identity:
         return value.strip() if isinstance(value, str) else ""
 
 
-_discovered: dict[str, tuple[float, dict[str, Any]]] = {}
+_discovered: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
 _discovery_lock = threading.Lock()
 
 
 def discover(provider: IdentityProvider) -> dict[str, Any]:
     """The provider's metadata, cached for an hour; its issuer must be the configured one."""
     url = provider.resolved_discovery_url
+    key = (url, provider.issuer)  # one document may be read for two settings: check each
     with _discovery_lock:
-        cached = _discovered.get(url)
+        cached = _discovered.get(key)
     if cached and time.monotonic() - cached[0] < DISCOVERY_TTL_SECONDS:
         return cached[1]
     metadata = _get_json(url, provider)
@@ -90,7 +91,7 @@ def discover(provider: IdentityProvider) -> dict[str, Any]:
         if not isinstance(metadata.get(endpoint), str):
             raise NotAuthenticated(f"{provider.label}'s metadata has no {endpoint}.")
     with _discovery_lock:
-        _discovered[url] = (time.monotonic(), metadata)
+        _discovered[key] = (time.monotonic(), metadata)
     return metadata
 
 

@@ -89,6 +89,8 @@ def sso_callback(
     provider = _provider(request, name)
     expected = request.cookies.get(STATE_COOKIE, "")
     try:
+        if error and not state:  # some providers send their refusal without the state
+            raise NotAuthenticated(f"{provider.label} did not sign you in ({error[:100]}).")
         if not state or not expected or not hmac.compare_digest(state, expected):
             raise NotAuthenticated(
                 "This sign-in answer was not started in this browser, or has expired. "
