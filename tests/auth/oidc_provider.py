@@ -31,6 +31,11 @@ from joserfc import jwk, jwt
 
 ATTACKER_KEY = jwk.RSAKey.generate_key(2048)
 
+# The mock takes client secrets (basic or post) only; a real provider also takes public
+# clients that prove themselves with PKCE alone (Login.gov), as Accord does without a secret.
+_grant = oidc_provider_mock._app.AuthorizationCodeGrant
+_grant.TOKEN_ENDPOINT_AUTH_METHODS = [*_grant.TOKEN_ENDPOINT_AUTH_METHODS, "none"]
+
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -76,6 +81,7 @@ class Provider:
     url: str
     tamper: str | None = None
     seen: list[str] = field(default_factory=list)  # authorization requests received
+    token_requests: list[dict[str, str]] = field(default_factory=list)  # their form fields
 
     def set_user(self, sub: str, **claims: Any) -> None:
         httpx.put(f"{self.url}/users/{sub}", json=claims).raise_for_status()
@@ -88,7 +94,13 @@ class Provider:
         return answer.headers["location"]
 
     def _token_hook(self, response: flask.Response) -> flask.Response:
-        if flask.request.path != "/oauth2/token" or self.tamper is None:
+        if flask.request.path != "/oauth2/token":
+            return response
+        fields = dict(flask.request.form)
+        if flask.request.authorization is not None:
+            fields["basic_auth_user"] = flask.request.authorization.username or ""
+        self.token_requests.append(fields)
+        if self.tamper is None:
             return response
         body = response.get_json()
         body["id_token"] = TAMPERINGS[self.tamper](_claims_of(body["id_token"]))

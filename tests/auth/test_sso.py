@@ -7,6 +7,8 @@ that no user, role, session or audit entry was written.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -45,6 +47,7 @@ def provider() -> Iterator[Provider]:
 def idp(provider: Provider) -> Iterator[Provider]:
     provider.tamper = None
     provider.seen.clear()
+    provider.token_requests.clear()
     yield provider
     provider.tamper = None
 
@@ -162,6 +165,26 @@ def test_sign_in_creates_the_user_with_the_roles_of_their_groups(
     assert _actions(sso)[-2:] == [("sso:cdw-id", "user.create"), ("ana.lopez", "auth.login")]
     with transaction(sso, read_only=True) as session:  # the attempt was used up
         assert session.scalar(select(func.count()).select_from(SignInAttempt)) == 0
+
+
+def test_the_code_is_exchanged_with_the_secret_and_the_pkce_verifier(
+    sso: Settings, client: TestClient, idp: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    idp.set_user("lu", preferred_username="lu", groups=["cdw-stewards"])
+    assert _sign_in(client, idp, "lu").status_code == 303
+    exchange = idp.token_requests[-1]
+    assert exchange["basic_auth_user"] == "accord" and "client_secret" not in exchange
+    assert exchange["grant_type"] == "authorization_code" and len(exchange["code_verifier"]) >= 43
+    challenge = parse_qs(urlsplit(idp.seen[-1]).query)["code_challenge"][0]
+    digest = hashlib.sha256(exchange["code_verifier"].encode()).digest()
+    assert base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == challenge  # S256
+    # without a secret Accord is a public client: PKCE alone, client_id in the form
+    monkeypatch.delenv("ACCORD_OIDC_CDW_ID_CLIENT_SECRET")
+    client.cookies.clear()
+    assert _sign_in(client, idp, "lu").status_code == 303
+    exchange = idp.token_requests[-1]
+    assert "basic_auth_user" not in exchange and exchange["client_id"] == "accord"
+    assert len(exchange["code_verifier"]) >= 43
 
 
 def test_a_changed_group_changes_the_roles_at_the_next_sign_in(
