@@ -197,6 +197,11 @@ def test_a_changed_group_changes_the_roles_at_the_next_sign_in(
     user = _user(sso, "bo")
     assert user is not None and user.role_names == ["data_coordinator"]
     assert _actions(sso)[-2:] == [("sso:cdw-id", "user.sync"), ("bo", "auth.login")]
+    # a group added beside one kept: the kept role stays, the new one joins
+    idp.set_user("bo", preferred_username="bo", groups=["cdw-coordinators", "cdw-stewards"])
+    assert _sign_in(client, idp, "bo").status_code == 303
+    user = _user(sso, "bo")
+    assert user is not None and user.role_names == ["data_coordinator", "steward"]
 
     # out of every mapped group: the roles go, and no session is given
     idp.set_user("bo", preferred_username="bo", groups=["everyone-at-cdw"])
