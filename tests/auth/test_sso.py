@@ -33,6 +33,7 @@ from accord.db.engine import transaction
 from accord.web.app import create_app
 from tests.auth.oidc_provider import TAMPERINGS, Provider, running_provider
 from tests.factories import PASSWORD, make_user
+from tests.web.helpers import sign_in
 
 GROUPS = {"cdw-stewards": "steward", "cdw-coordinators": "data_coordinator"}
 
@@ -163,6 +164,10 @@ def test_sign_in_creates_the_user_with_the_roles_of_their_groups(
     assert user.role_names == ["steward"] and user.department.code == "CDW"
     assert user.password_hash == ""
     assert _actions(sso)[-2:] == [("sso:cdw-id", "user.create"), ("ana.lopez", "auth.login")]
+    with TestClient(create_app(sso), raise_server_exceptions=False) as admin:
+        sign_in(admin, "root")
+        users = admin.get("/admin/users").text
+        assert "single sign-on" in users.split("ana.lopez")[1].split("</tr>")[0]
     with transaction(sso, read_only=True) as session:  # the attempt was used up
         assert session.scalar(select(func.count()).select_from(SignInAttempt)) == 0
 
