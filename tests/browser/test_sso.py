@@ -12,6 +12,8 @@ from accord.auth.group_roles import add_group_role
 from accord.config import Settings
 from accord.db.engine import transaction
 from tests.auth.oidc_provider import Provider, running_provider
+from tests.browser.test_accessibility import _violations
+from tests.browser.test_navigation import sign_in
 from tests.factories import make_user
 
 pytestmark = pytest.mark.browser
@@ -46,6 +48,7 @@ def test_sign_in_through_the_provider(idp: Provider, server: str, page: Page) ->
     idp.set_user("ana-7f3a", preferred_username="ana", name="Ana López", groups=["stewards"])
     page.goto(f"{server}/catalog")
     expect(page).to_have_url(f"{server}/login?next=/catalog")
+    assert not _violations(page, "sign-in with a provider")
     page.get_by_role("link", name="Sign in with CDW ID").click()
     # the provider's own page
     page.get_by_placeholder("sub").fill("ana-7f3a")
@@ -54,3 +57,10 @@ def test_sign_in_through_the_provider(idp: Provider, server: str, page: Page) ->
     page.goto(f"{server}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, ana")
     expect(page.get_by_text("Data steward")).to_be_visible()
+
+
+def test_the_group_page_is_accessible(idp: Provider, server: str, page: Page) -> None:
+    sign_in(page, server, "root")
+    page.goto(f"{server}/admin/group-roles")
+    expect(page.get_by_role("cell", name="stewards", exact=True)).to_be_visible()
+    assert not _violations(page, "sign-in groups")
