@@ -11,12 +11,66 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name
 AUDIT_HEAD_FILE = "audit-head.log"
+
+
+class IdentityProvider(BaseModel):
+    """A department's OpenID Connect provider (Entra ID, Okta, Login.gov, ...).
+
+    Listed in ``ACCORD_IDENTITY_PROVIDERS`` as JSON. The client secret is not part of that
+    list: it is read from ``ACCORD_OIDC_<NAME>_CLIENT_SECRET`` (name upper-cased, ``-`` as
+    ``_``), so the list can live in a deployment's files and the secret in its secret store.
+    A provider without a secret is used as a public client (PKCE alone), as Login.gov allows.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$", description="Used in URLs.")
+    label: str = Field(min_length=1, description='Shown as "Sign in with <label>".')
+    issuer: str = Field(description="The issuer URL; the ID token's iss must equal it.")
+    discovery_url: str = Field(
+        default="", description="Defaults to <issuer>/.well-known/openid-configuration."
+    )
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr = Field(
+        default=SecretStr(""), description="Better given as ACCORD_OIDC_<NAME>_CLIENT_SECRET."
+    )
+    scopes: tuple[str, ...] = ("openid", "profile", "email")
+    groups_claim: str = Field(default="groups", description="The claim listing the groups.")
+    username_claim: str = Field(
+        default="preferred_username", description="Suggests the local username of new users."
+    )
+    department: str = Field(description="Code of the department this provider's users join.")
+
+    @field_validator("issuer", "discovery_url")
+    @classmethod
+    def _https_unless_loopback(cls, url: str) -> str:
+        # tokens and keys fetched over plain HTTP could be swapped on the way; only a
+        # provider on this machine (a test or a local proxy) may do without TLS
+        parts = urlsplit(url)
+        loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+        secure = parts.scheme == "https" or (parts.scheme == "http" and loopback)
+        if url and not (secure and parts.hostname):
+            raise ValueError("must be an https:// URL (http:// only on loopback)")
+        return url
+
+    @property
+    def resolved_discovery_url(self) -> str:
+        return self.discovery_url or (
+            self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+        )
+
+    def secret(self) -> str:
+        given = self.client_secret.get_secret_value()
+        variable = f"ACCORD_OIDC_{self.name.upper().replace('-', '_')}_CLIENT_SECRET"
+        return given or os.environ.get(variable, "")
 
 
 class Settings(BaseSettings):
@@ -40,6 +94,22 @@ class Settings(BaseSettings):
     login_max_client_failures: int = Field(
         default=50, ge=1, description="Failed sign-ins from one address, across usernames."
     )
+    identity_providers: tuple[IdentityProvider, ...] = Field(
+        default=(), description="OpenID Connect providers offered on the sign-in page (JSON)."
+    )
+    password_sign_in: Literal["everyone", "break_glass"] = Field(
+        default="everyone",
+        description="'break_glass': only the administrators in break_glass_admins may sign in "
+        "with a local password; everyone else signs in through an identity provider.",
+    )
+    break_glass_admins: tuple[str, ...] = Field(
+        default=(), description="Usernames of the administrators kept for break-glass sign-in."
+    )
+    public_url: str = Field(
+        default="",
+        description="Accord's address as browsers see it (for the identity provider's "
+        "redirect); taken from each request if empty.",
+    )
     max_request_mb: int = Field(default=25, ge=1, description="Largest accepted request body.")
     job_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often an idle worker looks for queued jobs."
@@ -58,6 +128,22 @@ class Settings(BaseSettings):
         if self.job_stale_seconds < 2 * self.job_heartbeat_seconds:
             raise ValueError("job_stale_seconds must be at least twice job_heartbeat_seconds")
         return self
+
+    @model_validator(mode="after")
+    def _providers_named_once(self) -> Settings:
+        names = [p.name for p in self.identity_providers]
+        if len(names) != len(set(names)):
+            raise ValueError("identity_providers: each provider needs a name of its own")
+        return self
+
+    @property
+    def password_allowed_only_for(self) -> tuple[str, ...] | None:
+        """The usernames that may still use a local password, or None for everyone."""
+        everyone = self.password_sign_in == "everyone"  # noqa: S105 - a mode, not a password
+        return None if everyone else self.break_glass_admins
+
+    def identity_provider(self, name: str) -> IdentityProvider | None:
+        return next((p for p in self.identity_providers if p.name == name), None)
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from accord.auth import audit
 from accord.auth.actor import Actor
+from accord.auth.group_roles import add_group_role, list_group_roles, remove_group_role
 from accord.auth.models import User
 from accord.auth.permissions import PERMISSIONS, Action
 from accord.auth.roles import Role
@@ -70,6 +71,7 @@ home.view                      x    x   x    x   x    x     x    x   x    x    x
 tokens.manage_own              x    x   x    x   x    x     x    x   x    x    x
 users.view                     x    .   .    .   .    .     .    .   .    x    x
 users.manage                   .    .   .    .   .    .     .    .   .    .    x
+users.groups.map               .    .   .    .   .    .     .    .   .    .    x
 audit.view                     .    .   .    .   .    .     .    .   .    x    x
 audit.verify                   .    .   .    .   .    .     .    .   .    x    x
 demo.seed                      .    .   .    .   .    .     .    .   .    .    x
@@ -210,6 +212,24 @@ def _release(session: Session, actor: Actor, w: World) -> object:
     return outcome
 
 
+def _map_a_group(session: Session, w: World) -> None:
+    admin = w.actors[Role.ADMIN]
+    mapping = add_group_role(
+        session,
+        admin,
+        provider="cdw-id",
+        group="cdw-auditors",
+        role="auditor",
+        providers=["cdw-id"],
+    )
+    w.extra["mapping_id"] = mapping.id
+
+
+def _remove_group_role(session: Session, actor: Actor, w: World) -> object:
+    mapping_id = w.extra["mapping_id"]
+    assert isinstance(mapping_id, int)
+    return remove_group_role(session, actor, mapping_id)
+
 
 OPS = [
     Op(Action.MANAGE_OWN_TOKENS, "create_and_revoke_own_token", _own_token),
@@ -243,6 +263,15 @@ OPS = [
         "revoke_token_of_another",
         lambda s, a, w: revoke_token(s, a, w.victim_token_id),
     ),
+    Op(Action.MAP_GROUPS, "list_group_roles", lambda s, a, w: list_group_roles(s, a)),
+    Op(
+        Action.MAP_GROUPS,
+        "add_group_role",
+        lambda s, a, w: add_group_role(
+            s, a, provider="cdw-id", group="cdw-stewards", role="admin", providers=["cdw-id"]
+        ),
+    ),
+    Op(Action.MAP_GROUPS, "remove_group_role", _remove_group_role, setup=_map_a_group),
     Op(Action.VIEW_AUDIT, "list_entries", lambda s, a, w: audit.list_entries(s, a)),
     Op(Action.VERIFY_AUDIT, "verify", lambda s, a, w: audit.verify(s, a, w.settings)),
     Op(Action.SEED_DEMO, "seed_demo", alone=lambda a, w: seed_demo(w.settings, a, events=20)),

@@ -13,7 +13,7 @@ from accord.auth.roles import Role
 from accord.config import Settings
 from accord.web.app import create_app
 
-PUBLIC = {"/login", "/health"}
+PUBLIC = {"/login", "/health", "/login/sso/{name}", "/login/sso/{name}/callback"}
 
 
 def _api_routes(routes: list[object]) -> list[APIRoute]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accord.auth.actor import Actor
@@ -21,7 +21,14 @@ class Department(Base):
 
 
 class User(Base):
+    """A person. Local users have a password hash; users of an identity provider have an empty
+    hash (they can never sign in with a password) and are known by (issuer, subject)."""
+
     __tablename__ = "app_user"
+    __table_args__ = (
+        # the provider's identity of a person, never their e-mail: at most one user each
+        Index("uq_app_user_issuer_subject", "issuer", "subject", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -31,6 +38,8 @@ class User(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    issuer: Mapped[str | None] = mapped_column(String(300))
+    subject: Mapped[str | None] = mapped_column(String(255))
 
     department: Mapped[Department] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(lazy="selectin", cascade="all, delete-orphan")
@@ -51,6 +60,37 @@ class UserRole(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class GroupRole(Base):
+    """The administrator's table: members of ``group`` at identity provider ``provider`` hold
+    ``role``. Read at each sign-in through that provider."""
+
+    __tablename__ = "group_role"
+    __table_args__ = (UniqueConstraint("provider", "group_name", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32), index=True)
+    group_name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class SignInAttempt(Base):
+    """A sign-in sent to an identity provider and not yet back: what its answer must match.
+
+    Keyed by the hash of its ``state``; deleted when the answer comes, so that an answer can
+    be used once only."""
+
+    __tablename__ = "sign_in_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    next_path: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 
 
 class LoginSession(Base):

@@ -20,8 +20,11 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """True only for a real hash that ``password`` matches. No hash (an unknown user) or an
+    empty one (a user of an identity provider) is checked against a dummy for even timing,
+    and refused whatever the password."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -22,6 +22,7 @@ class Action(StrEnum):
     MANAGE_OWN_TOKENS = "tokens.manage_own"
     VIEW_USERS = "users.view"
     MANAGE_USERS = "users.manage"
+    MAP_GROUPS = "users.groups.map"
     VIEW_AUDIT = "audit.view"
     VERIFY_AUDIT = "audit.verify"
     SEED_DEMO = "demo.seed"
@@ -124,6 +125,8 @@ ROLES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_OWN_TOKENS: EVERYONE,
     Action.VIEW_USERS: frozenset({Role.ADMIN, Role.AUDITOR, Role.DATA_COORDINATOR}),
     Action.MANAGE_USERS: frozenset({Role.ADMIN}),
+    # which provider groups make an administrator is itself an administrator's decision
+    Action.MAP_GROUPS: frozenset({Role.ADMIN}),
     Action.VIEW_AUDIT: frozenset({Role.ADMIN, Role.AUDITOR}),
     Action.VERIFY_AUDIT: frozenset({Role.ADMIN, Role.AUDITOR}),
     Action.SEED_DEMO: frozenset({Role.ADMIN}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
@@ -13,7 +14,7 @@ from accord.auth.actor import Actor
 from accord.auth.models import Department, LoginFailure, User, UserRole
 from accord.auth.passwords import hash_password, password_problems, verify_password
 from accord.auth.permissions import Action, check
-from accord.auth.roles import parse_roles
+from accord.auth.roles import Role, parse_roles
 from accord.auth.tokens import end_all_for
 from accord.errors import (
     Conflict,
@@ -106,7 +107,7 @@ def create_user(
 
 def describe(user: User, department: Department | None = None) -> dict[str, object]:
     """The audit-log view of a user: never the password hash."""
-    return {
+    view: dict[str, object] = {
         "username": user.username,
         "full_name": user.full_name,
         "email": user.email,
@@ -114,6 +115,9 @@ def describe(user: User, department: Department | None = None) -> dict[str, obje
         "roles": sorted(r.role for r in user.role_rows),
         "active": user.is_active,
     }
+    if user.issuer:  # signs in through an identity provider
+        view["issuer"], view["subject"] = user.issuer, user.subject
+    return view
 
 
 def list_users(session: Session, actor: Actor) -> list[User]:
@@ -155,8 +159,15 @@ def authenticate(
     max_failures: int,
     window_minutes: int,
     max_client_failures: int = 50,
+    break_glass_only: Collection[str] | None = None,
 ) -> User:
-    """Check a password; repeated failures make the next try wait (``auth.throttle``)."""
+    """Check a password; repeated failures make the next try wait (``auth.throttle``).
+
+    With ``break_glass_only``, only the administrators named there may use a password (the
+    installation signs everyone else in through identity providers). Users created by an
+    identity provider have no password and are always refused here. Raises NotAuthenticated
+    or TooManyAttempts.
+    """
     name = username.strip().lower()[:64]
     client = client[:64]
     limits = throttle.Limits(max_failures, timedelta(minutes=window_minutes), max_client_failures)
@@ -168,6 +179,14 @@ def authenticate(
         session.add(LoginFailure(username=name, client=client))
         raise NotAuthenticated("Wrong username or password.")
     session.execute(delete(LoginFailure).where(LoginFailure.username == name))
+    if break_glass_only is not None and not (
+        user.username in break_glass_only and Role.ADMIN.value in user.role_names
+    ):
+        # the password was right, so saying why it is refused tells nothing to a guesser
+        raise NotAuthenticated(
+            "Passwords are kept for break-glass administrators: sign in through your "
+            "department's identity provider."
+        )
     return user
 
 

@@ -23,7 +23,7 @@ from accord.auth.users import (
     list_users,
     unlock_user,
 )
-from accord.cli import catalog, describe, metadata, proposals, worker
+from accord.cli import catalog, describe, group_roles, metadata, proposals, worker
 from accord.cli.context import AsUser, err, fail, out, unit_of_work
 from accord.cli.deid import app as deid_app
 from accord.config import Settings, get_settings
@@ -283,6 +283,7 @@ metadata.register(app)
 describe.register(app)
 proposals.register(app)
 worker.register(app)
+group_roles.register(app)
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from accord.web.api import deid as deid_api
 from accord.web.api import describe as describe_api
 from accord.web.api import proposals as proposals_api
 from accord.web.limits import BodySizeLimit
-from accord.web.pages import accounts
+from accord.web.pages import accounts, sso
 from accord.web.pages.catalog import datasets, describe
 from accord.web.pages.deid import releases, tables
 from accord.web.pages.proposals import router as proposal_pages
@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(accounts.router)
+    app.include_router(sso.router)
     app.include_router(datasets.router)  # with the catalog's sources, library and inventory
     app.include_router(describe.router)
     app.include_router(tables.router)

@@ -23,6 +23,7 @@ from accord.auth.users import (
     list_users,
     unlock_user,
 )
+from accord.config import Settings
 from accord.db.engine import transaction
 from accord.errors import NotAuthenticated, Problem, TooManyAttempts
 from accord.web.deps import (
@@ -46,6 +47,8 @@ NOTICES = {
     "user_unlocked": "The user's failed sign-ins were forgotten: they can sign in at once.",
     "token_revoked": "The token was revoked.",
     "signed_out": "You are signed out.",
+    "group_role_added": "The group now gives that role, from its members' next sign-in.",
+    "group_role_removed": "The group no longer gives that role, from its members' next sign-in.",
 }
 
 
@@ -65,8 +68,21 @@ def health() -> dict[str, str]:
 
 @router.get("/login", dependencies=[Depends(public())])
 def login_page(request: Request, next: str = "/") -> Response:
+    return login_form(request, {"next": safe_next(next), "notice": notice(request)})
+
+
+def login_form(request: Request, context: dict[str, object], status_code: int = 200) -> Response:
+    """The sign-in page: a button per identity provider, and the password form."""
+    settings = get_settings(request)
     return render(
-        request, "accounts/login.html", {"next": safe_next(next), "notice": notice(request)}
+        request,
+        "accounts/login.html",
+        {
+            "providers": settings.identity_providers,
+            "break_glass_only": settings.password_allowed_only_for is not None,
+            **context,
+        },
+        status_code=status_code,
     )
 
 
@@ -91,21 +107,25 @@ def login(
                 max_failures=settings.login_max_failures,
                 window_minutes=settings.login_window_minutes,
                 max_client_failures=settings.login_max_client_failures,
+                break_glass_only=settings.password_allowed_only_for,
             )
             new = start_session(session, user, hours=settings.session_hours, client=client)
         except (NotAuthenticated, TooManyAttempts) as exc:
             error = exc
     if error is not None:
-        return render(
+        return login_form(
             request,
-            "accounts/login.html",
             {"next": safe_next(next), "error": error.message, "username": username},
             status_code=error.status,
         )
-    response = RedirectResponse(safe_next(next), status_code=303)
+    return signed_in(RedirectResponse(safe_next(next), status_code=303), new.cookie, settings)
+
+
+def signed_in(response: Response, cookie: str, settings: Settings) -> Response:
+    """``response`` carrying the new session's cookie."""
     response.set_cookie(
         SESSION_COOKIE,
-        new.cookie,
+        cookie,
         max_age=settings.session_hours * 3600,
         httponly=True,
         samesite="lax",
