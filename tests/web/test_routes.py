@@ -13,7 +13,7 @@ from accord.auth.roles import Role
 from accord.config import Settings
 from accord.web.app import create_app
 
-PUBLIC = {"/login", "/health"}
+PUBLIC = {"/login", "/health", "/reset/{token}"}  # a reset link is its own credential
 
 
 def _api_routes(routes: list[object]) -> list[APIRoute]:

@@ -274,6 +274,41 @@ def my_work(session: Session, actor: Actor) -> tuple[list[WorkItem], list[WorkIt
     return ([WorkItem(*row) for row in assigned], [WorkItem(*row) for row in reviews])
 
 
+@dataclass(frozen=True)
+class WorkCounts:
+    assigned: int  # fields assigned to me whose description is not yet published
+    to_review: int  # descriptions others submitted, waiting for a reviewer
+
+
+def work_counts(session: Session, actor: Actor) -> WorkCounts:
+    """The sizes of ``my_work``'s two lists, one count query each."""
+    check(actor, Action.VIEW_CATALOG)
+    live = (
+        select(func.count())
+        .select_from(FieldWork)
+        .join(CatalogField, FieldWork.field_id == CatalogField.id)
+        .where(CatalogField.removed_at.is_(None))
+    )
+    assigned = session.scalar(
+        live.where(
+            FieldWork.steward_id == actor.user_id,
+            FieldWork.status != DescriptionState.PUBLISHED,
+        )
+    )
+    to_review = 0
+    if can(actor, Action.REVIEW_DESCRIPTIONS):
+        to_review = int(
+            session.scalar(
+                live.where(
+                    FieldWork.status == DescriptionState.IN_REVIEW,
+                    FieldWork.submitted_by != actor.username,
+                )
+            )
+            or 0
+        )
+    return WorkCounts(int(assigned or 0), to_review)
+
+
 def field_hints(session: Session, actor: Actor, field_id: int) -> list[Hint]:
     """Definition hints for one field, knowing the glossary's acronyms."""
     check(actor, Action.VIEW_CATALOG)
