@@ -81,7 +81,8 @@ def _reviews(session: Session, actor: Actor, today: date) -> Waiting:
         "descriptions to review",
         "/catalog/my-work",
         "Review descriptions",
-        "No description waits for your review. Stewards submit theirs from My work.",
+        "No description written by someone else waits for your review. Stewards submit "
+        "theirs for review from My work.",
     )
 
 
