@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, distinct, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from accord.auditlog.words import in_words
@@ -177,8 +177,8 @@ def filter_choices(session: Session, actor: Actor) -> Choices:
         (u, n)
         for u, n in session.execute(select(User.username, User.full_name).order_by(User.username))
     ]
-    actions = sorted(session.scalars(select(distinct(AuditEntry.action))))
-    types = sorted(session.scalars(select(distinct(AuditEntry.object_type))))
+    actions = sorted(session.scalars(select(AuditEntry.action).distinct()))
+    types = sorted(session.scalars(select(AuditEntry.object_type).distinct()))
     return Choices(
         [*people, ("system", "the installation (seeding, set-up)")],
         sorted(((a, in_words(a)) for a in actions), key=lambda p: p[1]),
