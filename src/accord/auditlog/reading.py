@@ -94,7 +94,7 @@ class Choices:
     object_types: list[str]
 
 
-def _filtered(query: Select[tuple[AuditEntry]], f: AuditFilter) -> Select[tuple[AuditEntry]]:
+def _filtered(query: Select[AuditEntry], f: AuditFilter) -> Select[AuditEntry]:
     if f.person:
         query = query.where(AuditEntry.actor == f.person)
     if f.action:
@@ -306,23 +306,23 @@ NAMERS: dict[str, Namer] = {
     "glossary_term": _simple(
         lambda s, ids: s.execute(
             select(GlossaryTerm.id, GlossaryTerm.term).where(GlossaryTerm.id.in_(ids))
-        ).tuples(),
+        ).all(),
         "/catalog/glossary",
     ),
     "deid_release": _simple(
         lambda s, ids: s.execute(
             select(TableRelease.id, TableRelease.table_name).where(TableRelease.id.in_(ids))
-        ).tuples(),
+        ).all(),
         "/deid/releases/{id}",
     ),
     "department": _simple(
         lambda s, ids: s.execute(
             select(Department.id, Department.name).where(Department.id.in_(ids))
-        ).tuples()
+        ).all()
     ),
     "api_token": _simple(
         lambda s, ids: s.execute(
             select(ApiToken.id, ApiToken.name).where(ApiToken.id.in_(ids))
-        ).tuples()
+        ).all()
     ),
 }
