@@ -12,6 +12,7 @@ from accord.auditlog.reading import AuditFilter, export_csv, filter_choices, rea
 from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
+from accord.errors import Problem, ValidationFailed
 from accord.web.deps import DbSession, OptionalQueryId, get_settings, require
 from accord.web.pages.catalog.forms import attachment
 from accord.web.render import render
@@ -25,10 +26,27 @@ def audit_filter(
     action: Annotated[str, Query(max_length=64)] = "",
     object_type: Annotated[str, Query(max_length=64)] = "",
     object_id: Annotated[str, Query(max_length=64)] = "",
-    since: date | None = None,
-    until: date | None = None,
+    since: Annotated[str, Query(max_length=32)] = "",
+    until: Annotated[str, Query(max_length=32)] = "",
 ) -> AuditFilter:
-    return AuditFilter(person.strip(), action, object_type, object_id.strip(), since, until)
+    # a date input left empty sends "since=": that means no bound, not a wrong date
+    return AuditFilter(
+        person.strip(),
+        action,
+        object_type,
+        object_id.strip(),
+        _day("since", since),
+        _day("until", until),
+    )
+
+
+def _day(name: str, value: str) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationFailed([Problem(name, "Give a day as YYYY-MM-DD.")]) from None
 
 
 Filter = Annotated[AuditFilter, Depends(audit_filter)]
