@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from accord.auth import audit
 from accord.auth.actor import Actor, actor_for
@@ -60,6 +60,15 @@ def test_every_role_finds_work_waiting_on_its_first_screen(settings: Settings) -
         def waiting(username: str) -> dict[str, int]:
             actor = actor_for(get_user(session, username))
             return {w.kind: w.count for w in what_waits(session, actor, today)}
+
+        statements: list[str] = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        connection = session.connection()
+        event.listen(connection, "before_cursor_execute", listen)
+        admin = waiting("admin")
+        event.remove(connection, "before_cursor_execute", listen)
+        # one query per kind shown (and the user looked up), whatever the catalog's size
+        assert len(statements) <= len(admin) + 2, statements
 
         security, steward = waiting("security"), waiting("steward")
         coordinator, engineer = waiting("coordinator"), waiting("engineer")

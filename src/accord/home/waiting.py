@@ -20,7 +20,7 @@ from accord.auth.roles import Role
 from accord.auth.tokens import expiring_tokens
 from accord.auth.users import failed_sign_ins
 from accord.catalog.datasets import retention_due
-from accord.catalog.describing import work_counts
+from accord.catalog.describing import count_assigned, count_to_review
 from accord.catalog.harvest.runs import failed_harvests
 from accord.catalog.suggestions import count_open
 
@@ -76,7 +76,7 @@ def _suggestions(session: Session, actor: Actor, today: date) -> Waiting:
 def _reviews(session: Session, actor: Actor, today: date) -> Waiting:
     return Waiting(
         "reviews",
-        work_counts(session, actor).to_review,
+        count_to_review(session, actor),
         "description to review",
         "descriptions to review",
         "/catalog/my-work",
@@ -87,7 +87,7 @@ def _reviews(session: Session, actor: Actor, today: date) -> Waiting:
 
 
 def _assigned(session: Session, actor: Actor, today: date) -> Waiting | None:
-    count = work_counts(session, actor).assigned
+    count = count_assigned(session, actor)
     if count == 0 and Role.STEWARD not in actor.roles:
         return None
     return Waiting(
