@@ -9,6 +9,7 @@ from accord.auth.actor import Actor, actor_for
 from accord.auth.models import AuditEntry, User
 from accord.auth.roles import Role
 from accord.auth.users import get_user
+from accord.catalog.harvest.runs import failed_harvests
 from accord.catalog.models import (
     Dataset,
     FieldClassification,
@@ -22,7 +23,7 @@ from accord.db.base import utcnow
 from accord.db.engine import transaction
 from accord.demo import workflow
 from accord.demo.seed import DEMO_USERS, seed_demo
-from accord.home.waiting import what_waits
+from accord.home.waiting import KINDS, what_waits
 
 
 def count(settings: Settings, model: type) -> int:
@@ -64,11 +65,15 @@ def test_every_role_finds_work_waiting_on_its_first_screen(settings: Settings) -
         statements: list[str] = []
         listen = lambda *args: statements.append(args[2])  # noqa: E731
         connection = session.connection()
-        event.listen(connection, "before_cursor_execute", listen)
-        admin = waiting("admin")
-        event.remove(connection, "before_cursor_execute", listen)
-        # one query per kind shown (and the user looked up), whatever the catalog's size
-        assert len(statements) <= len(admin) + 2, statements
+        for username in ("admin", "coordinator", "steward"):
+            actor = actor_for(get_user(session, username))
+            event.listen(connection, "before_cursor_execute", listen)
+            what_waits(session, actor, today)
+            event.remove(connection, "before_cursor_execute", listen)
+            # one query per kind this person may act on, whatever the catalog's size
+            kinds = [make for wanted, make in KINDS if wanted(actor)]
+            assert len(statements) == len(kinds), statements
+            statements.clear()
 
         security, steward = waiting("security"), waiting("steward")
         coordinator, engineer = waiting("coordinator"), waiting("engineer")
@@ -77,6 +82,9 @@ def test_every_role_finds_work_waiting_on_its_first_screen(settings: Settings) -
         assert coordinator["reviews"] == workflow.SUBMITTED - 3  # two published, one sent back
         assert coordinator["retention"] == len(workflow.RETENTION)
         assert engineer["harvests"] == 1
+        (failed,) = failed_harvests(session, actor_for(get_user(session, "engineer")))
+        assert "No such file or directory" in failed.message  # in words, not FileNotFoundError
+        assert str(settings.data_dir) not in failed.message  # nor where the source lives
         assert waiting("auditor")["audit"] > 100
         linked = session.scalar(select(func.count()).select_from(FieldTerm))
         assert linked and linked >= len(workflow.GLOSSARY)

@@ -126,7 +126,12 @@ def run_harvest_job(ctx: registry.JobContext) -> DriftReport:
         raise HarvestCancelled(f"Cancelled; {NOT_CHANGED}.") from exc
     except AccordError as exc:
         raise JobFailed(exc.message) from exc
-    except (SQLAlchemyError, OSError) as exc:
+    except OSError as exc:
+        # the reason in words ("No such file or directory"), never the path: this page is read
+        # by people who may not see where a source lives (Action.VIEW_CONNECTIONS)
+        reason = exc.strerror or type(exc).__name__
+        raise JobFailed(f"The harvest could not read the source: {reason}; {NOT_CHANGED}.") from exc
+    except SQLAlchemyError as exc:
         raise JobFailed(f"The harvest failed: {type(exc).__name__}; {NOT_CHANGED}.") from exc
 
 
