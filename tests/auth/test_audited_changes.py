@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.models import AuditEntry, User
+from accord.auth.password_reset import issue_reset
 from accord.auth.roles import Role
 from accord.auth.tokens import revoke_token
-from accord.auth.users import create_user, disable_user
+from accord.auth.users import create_user, disable_user, enable_user, set_roles
 from accord.catalog.datasets import Inventory, update_inventory
 from accord.catalog.describing import assign_steward, review_description, set_statute_checked
 from accord.catalog.fields import Description, classify_field, describe_field
@@ -185,9 +186,33 @@ def release(s: Session, w: World) -> tuple[Actor, dict[str, Any]]:
                "before": None, "after": {"table": "again.csv", "outcome": "released"}}
 
 
+def change_roles(s: Session, w: World) -> tuple[Actor, dict[str, Any]]:
+    a = w.actors[Role.ADMIN]
+    user = set_roles(s, a, "victim", ["legal", "steward"])
+    return a, {"action": "user.roles", "object": ("user", user.id),
+               "before": {"username": "victim"},
+               "after": {"username": "victim", "roles": ["legal", "steward"]}}
+
+
+def enable(s: Session, w: World) -> tuple[Actor, dict[str, Any]]:
+    a = w.actors[Role.ADMIN]
+    disable_user(s, a, "victim")
+    user = enable_user(s, a, "victim")
+    return a, {"action": "user.enable", "object": ("user", user.id), "also": ["user.disable"],
+               "before": {"active": False}, "after": {"active": True}}
+
+
+def reset_link(s: Session, w: World) -> tuple[Actor, dict[str, Any]]:
+    a = w.actors[Role.ADMIN]
+    link = issue_reset(s, a, "victim")
+    return a, {"action": "user.password_reset", "object": ("user", _id(s, User, username="victim")),
+               "before": None, "after": {"expires_at": link.expires_at.isoformat()}}
+
+
 CHANGES: list[Change] = [
     classify, disable, write_back, describe, statutes, statute_checked, glossary, link, unlink,
     inventory, assign, review, accept_suggestion, new_source, new_user, revoke, release,
+    change_roles, enable, reset_link,
 ]
 
 

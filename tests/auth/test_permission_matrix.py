@@ -11,19 +11,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accord.auditlog.reading import AuditFilter, export_csv, filter_choices, read_log
 from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.group_roles import add_group_role, list_group_roles, remove_group_role
 from accord.auth.models import User
+from accord.auth.password_reset import issue_reset
 from accord.auth.permissions import PERMISSIONS, Action
 from accord.auth.roles import Role
 from accord.auth.tokens import create_token, revoke_token
-from accord.auth.users import create_department, create_user, disable_user, list_users
+from accord.auth.users import (
+    create_department,
+    create_user,
+    disable_user,
+    enable_user,
+    last_sign_ins,
+    list_users,
+    set_roles,
+)
 from accord.catalog.datasets import Inventory, register_dataset, update_inventory
 from accord.catalog.describing import (
     assign_steward,
@@ -273,6 +284,14 @@ OPS = [
     ),
     Op(Action.MAP_GROUPS, "remove_group_role", _remove_group_role, setup=_map_a_group),
     Op(Action.VIEW_AUDIT, "list_entries", lambda s, a, w: audit.list_entries(s, a)),
+    Op(Action.VIEW_USERS, "last_sign_ins", lambda s, a, w: last_sign_ins(s, a)),
+    Op(Action.MANAGE_USERS, "set_roles", lambda s, a, w: set_roles(s, a, "victim", ["legal"])),
+    Op(Action.MANAGE_USERS, "enable_user", lambda s, a, w: enable_user(s, a, "victim")),
+    Op(Action.MANAGE_USERS, "issue_reset", lambda s, a, w: issue_reset(s, a, "victim")),
+    Op(Action.VIEW_AUDIT, "count_since", lambda s, a, w: audit.count_since(s, a, date.today())),
+    Op(Action.VIEW_AUDIT, "read_log", lambda s, a, w: read_log(s, a, AuditFilter())),
+    Op(Action.VIEW_AUDIT, "export_csv", lambda s, a, w: export_csv(s, a, AuditFilter())),
+    Op(Action.VIEW_AUDIT, "filter_choices", lambda s, a, w: filter_choices(s, a)),
     Op(Action.VERIFY_AUDIT, "verify", lambda s, a, w: audit.verify(s, a, w.settings)),
     Op(Action.SEED_DEMO, "seed_demo", alone=lambda a, w: seed_demo(w.settings, a, events=20)),
     Op(Action.VIEW_CATALOG, "list_sources", lambda s, a, w: list_sources(s, a)),

@@ -78,7 +78,7 @@ def test_wrong_password_is_401_and_throttled(settings: Settings, app_client: Tes
         data={"csrf_token": csrf_of(app_client, "/admin/users")},
         follow_redirects=False,
     )
-    assert unlocked.headers["location"] == "/admin/users?notice=user_unlocked"
+    assert unlocked.headers["location"] == "/admin/users?notice=user_unlocked#user-ana"
     app_client.cookies.clear()
     token = csrf_of(app_client, "/login")
     again = app_client.post(

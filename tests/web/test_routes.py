@@ -13,7 +13,8 @@ from accord.auth.roles import Role
 from accord.config import Settings
 from accord.web.app import create_app
 
-PUBLIC = {"/login", "/health", "/login/sso/{name}", "/login/sso/{name}/callback"}
+# a reset link is its own credential
+PUBLIC = {"/login", "/health", "/login/sso/{name}", "/login/sso/{name}/callback", "/reset/{token}"}
 
 
 def _api_routes(routes: list[object]) -> list[APIRoute]:

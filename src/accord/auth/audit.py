@@ -17,10 +17,11 @@ import logging
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
@@ -265,6 +266,16 @@ def _entries(session: Session, batch: int) -> Iterator[AuditEntry]:
         yield from rows
         last = rows[-1].seq
         session.expunge_all()
+
+
+def count_since(session: Session, actor: Actor, since: date) -> int:
+    """How many changes were recorded from ``since`` (a UTC day) on."""
+    check(actor, Action.VIEW_AUDIT)
+    start = datetime.combine(since, time.min, tzinfo=UTC)
+    return int(
+        session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.at >= start))
+        or 0
+    )
 
 
 def list_entries(

@@ -130,6 +130,23 @@ def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
     )
 
 
+def expiring_tokens(session: Session, actor: Actor, *, within_days: int = 14) -> list[ApiToken]:
+    """The actor's own live tokens that expire within ``within_days``, soonest first."""
+    now = utcnow()
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(
+                ApiToken.user_id == actor.user_id,
+                ApiToken.revoked_at.is_(None),
+                ApiToken.expires_at > now,
+                ApiToken.expires_at <= now + timedelta(days=within_days),
+            )
+            .order_by(ApiToken.expires_at)
+        )
+    )
+
+
 def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from accord.auth import audit, throttle
 from accord.auth.actor import Actor
-from accord.auth.models import Department, LoginFailure, User, UserRole
+from accord.auth.models import Department, LoginFailure, LoginSession, User, UserRole
 from accord.auth.passwords import hash_password, password_problems, verify_password
 from accord.auth.permissions import Action, check
 from accord.auth.roles import Role, parse_roles
@@ -148,6 +148,57 @@ def disable_user(session: Session, actor: Actor, username: str) -> User:
         session, actor, "user.disable", "user", user.id, before=before, after=describe(user)
     )
     return user
+
+
+def enable_user(session: Session, actor: Actor, username: str) -> User:
+    """Let a disabled user sign in again (with their old password, or a reset link)."""
+    check(actor, Action.MANAGE_USERS)
+    user = get_user(session, username)
+    if user.is_active:
+        return user
+    before = describe(user)
+    user.is_active = True
+    session.flush()
+    audit.record(
+        session, actor, "user.enable", "user", user.id, before=before, after=describe(user)
+    )
+    return user
+
+
+def set_roles(session: Session, actor: Actor, username: str, roles: list[str]) -> User:
+    """Replace a user's roles. An administrator keeps their own admin role, so that the
+    installation is never left without someone who can manage users by their own hand."""
+    check(actor, Action.MANAGE_USERS)
+    user = get_user(session, username)
+    role_set, unknown = parse_roles(roles)
+    problems = []
+    if unknown:
+        problems.append(Problem("roles", f"Unknown roles: {', '.join(unknown)}."))
+    elif not role_set:
+        problems.append(Problem("roles", "Give at least one role."))
+    if user.id == actor.user_id and Role.ADMIN not in role_set:
+        problems.append(Problem("roles", "You cannot remove your own administrator role."))
+    if problems:
+        raise ValidationFailed(problems)
+    wanted = sorted(r.value for r in role_set)
+    if wanted == user.role_names:
+        return user
+    before = describe(user)
+    user.role_rows = [UserRole(role=r) for r in wanted]
+    session.flush()
+    audit.record(session, actor, "user.roles", "user", user.id, before=before, after=describe(user))
+    return user
+
+
+def last_sign_ins(session: Session, actor: Actor) -> dict[int, datetime]:
+    """When each user last signed in (user id → time), in one query."""
+    check(actor, Action.VIEW_USERS)
+    rows = session.execute(
+        select(LoginSession.user_id, func.max(LoginSession.created_at)).group_by(
+            LoginSession.user_id
+        )
+    ).all()
+    return {int(user_id): at for user_id, at in rows}
 
 
 def authenticate(

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Integer, exists, func, select
+from sqlalchemy import Integer, Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from accord.auth import audit
@@ -272,6 +272,35 @@ def my_work(session: Session, actor: Actor) -> tuple[list[WorkItem], list[WorkIt
             ).all()
         )
     return ([WorkItem(*row) for row in assigned], [WorkItem(*row) for row in reviews])
+
+
+def _live_work() -> Select[int]:
+    return (
+        select(func.count())
+        .select_from(FieldWork)
+        .join(CatalogField, FieldWork.field_id == CatalogField.id)
+        .where(CatalogField.removed_at.is_(None))
+    )
+
+
+def count_assigned(session: Session, actor: Actor) -> int:
+    """How many fields assigned to the actor are not yet published (``my_work``'s first list)."""
+    check(actor, Action.VIEW_CATALOG)
+    query = _live_work().where(
+        FieldWork.steward_id == actor.user_id, FieldWork.status != DescriptionState.PUBLISHED
+    )
+    return int(session.scalar(query) or 0)
+
+
+def count_to_review(session: Session, actor: Actor) -> int:
+    """How many descriptions others submitted wait for this reviewer (``my_work``'s second)."""
+    check(actor, Action.VIEW_CATALOG)
+    if not can(actor, Action.REVIEW_DESCRIPTIONS):
+        return 0
+    query = _live_work().where(
+        FieldWork.status == DescriptionState.IN_REVIEW, FieldWork.submitted_by != actor.username
+    )
+    return int(session.scalar(query) or 0)
 
 
 def field_hints(session: Session, actor: Actor, field_id: int) -> list[Hint]:

@@ -273,6 +273,23 @@ def open_suggestions(
     return [QueueItem(*row) for row in session.execute(query).all()]
 
 
+def count_open(session: Session, actor: Actor) -> int:
+    """How many suggestions wait for a decision, across the catalog (one query)."""
+    check(actor, Action.VIEW_CATALOG)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(ClassificationSuggestion)
+            .join(CatalogField, ClassificationSuggestion.field_id == CatalogField.id)
+            .where(
+                ClassificationSuggestion.status == SuggestionState.OPEN,
+                CatalogField.removed_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
 def open_counts(session: Session, dataset_ids: list[int]) -> dict[int, int]:
     """Open suggestions per dataset, for the catalog list and dataset pages."""
     rows = session.execute(

@@ -2,7 +2,9 @@
 
 Seeding creates the department (and one partner department that requests data), a demo user
 for every role, one generated source database per program, and harvests those sources into the
-catalog with their program and a few business definitions, then the partner's proposals in
+catalog with their program and a few business definitions, then the catalog work in progress
+(``accord.demo.workflow``: glossary, steward assignments, retention due, a failed harvest), then
+the partner's proposals in
 every state (``accord.demo.proposals``), each step done by the demo user whose role it is. It
 runs once, on an empty installation; running it again changes nothing.
 """
@@ -28,6 +30,7 @@ from accord.catalog.sources import add_source
 from accord.catalog.statutes import add_statute, set_field_statutes
 from accord.catalog.suggestions import decide, open_suggestions, suggest
 from accord.config import Settings
+from accord.db.base import utcnow
 from accord.db.engine import transaction
 from accord.demo.proposals import seed_proposals
 from accord.demo.sources import (
@@ -36,6 +39,7 @@ from accord.demo.sources import (
     describe_sources,
     generate_sources,
 )
+from accord.demo.workflow import seed_workflow
 
 DEMO_PASSWORD = "wellness-demo"  # noqa: S105 - published demo credential, demo data only
 
@@ -103,6 +107,7 @@ def seed_demo(
     for program in sources:
         _catalog(settings, program)
         _classify(settings, program)
+    seed_workflow(settings, utcnow().date())
     seed_proposals(settings)
     return sources
 

@@ -19,7 +19,8 @@ from accord.web.api import deid as deid_api
 from accord.web.api import describe as describe_api
 from accord.web.api import proposals as proposals_api
 from accord.web.limits import BodySizeLimit
-from accord.web.pages import accounts, sso
+from accord.web.pages import accounts, sso, users
+from accord.web.pages import audit as audit_pages
 from accord.web.pages.catalog import datasets, describe
 from accord.web.pages.deid import releases, tables
 from accord.web.pages.proposals import router as proposal_pages
@@ -47,6 +48,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(accounts.router)
     app.include_router(sso.router)
+    app.include_router(users.router)
+    app.include_router(audit_pages.router)
     app.include_router(datasets.router)  # with the catalog's sources, library and inventory
     app.include_router(describe.router)
     app.include_router(tables.router)

@@ -12,9 +12,11 @@ Importing this module registers the ``harvest`` job kind.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -32,6 +34,7 @@ from accord.errors import AccordError, Conflict, NotAuthenticated, NotFound
 from accord.jobs import registry, service, worker
 from accord.jobs.models import ACTIVE, Job
 from accord.jobs.progress import JobCancelled, JobFailed, Progress
+from accord.jobs.states import JobState
 
 KIND = "harvest"
 FILE_TYPES = (".csv", ".parquet", ".xlsx")
@@ -58,6 +61,33 @@ def start_harvest(
     session.add(run)
     session.flush()
     return run
+
+
+@dataclass(frozen=True)
+class FailedHarvest:
+    run_id: int
+    source: str
+    message: str
+    finished_at: datetime | None
+
+
+def failed_harvests(session: Session, actor: Actor) -> list[FailedHarvest]:
+    """Sources whose latest harvest failed (a later success clears one), in one query."""
+    check(actor, Action.VIEW_CATALOG)
+    latest = (
+        select(func.max(HarvestRun.id).label("run_id"))
+        .group_by(HarvestRun.source_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(HarvestRun.id, Source.name, Job.message, Job.finished_at)
+        .join(latest, latest.c.run_id == HarvestRun.id)
+        .join(Job, HarvestRun.job_id == Job.id)
+        .join(Source, HarvestRun.source_id == Source.id)
+        .where(Job.status == JobState.FAILED)
+        .order_by(Source.name)
+    ).all()
+    return [FailedHarvest(*row) for row in rows]
 
 
 def cancel_harvest(session: Session, actor: Actor, run_id: int) -> HarvestRun:
@@ -96,7 +126,12 @@ def run_harvest_job(ctx: registry.JobContext) -> DriftReport:
         raise HarvestCancelled(f"Cancelled; {NOT_CHANGED}.") from exc
     except AccordError as exc:
         raise JobFailed(exc.message) from exc
-    except (SQLAlchemyError, OSError) as exc:
+    except OSError as exc:
+        # the reason in words ("No such file or directory"), never the path: this page is read
+        # by people who may not see where a source lives (Action.VIEW_CONNECTIONS)
+        reason = exc.strerror or type(exc).__name__
+        raise JobFailed(f"The harvest could not read the source: {reason}; {NOT_CHANGED}.") from exc
+    except SQLAlchemyError as exc:
         raise JobFailed(f"The harvest failed: {type(exc).__name__}; {NOT_CHANGED}.") from exc
 
 

@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from accord.auth import audit
 from accord.auth.actor import Actor
-from accord.auth.permissions import Action, can
-from accord.auth.roles import Role
+from accord.auth.permissions import Action
 from accord.auth.tokens import create_token, end_session, list_tokens, revoke_token, start_session
 from accord.auth.users import (
     authenticate,
-    create_user,
-    disable_user,
-    failed_sign_ins,
     get_user,
-    list_departments,
-    list_users,
-    unlock_user,
 )
 from accord.config import Settings
+from accord.db.base import utcnow
 from accord.db.engine import transaction
-from accord.errors import NotAuthenticated, Problem, TooManyAttempts
+from accord.errors import NotAuthenticated, TooManyAttempts
+from accord.home.waiting import what_waits
 from accord.web.deps import (
     SESSION_COOKIE,
     DbSession,
-    OptionalQueryId,
     csrf_protect,
     get_settings,
     public,
@@ -44,7 +36,10 @@ router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False
 NOTICES = {
     "user_created": "The user was created.",
     "user_disabled": "The user was disabled; their sessions and tokens were ended.",
+    "user_enabled": "The user was enabled: they can sign in again.",
     "user_unlocked": "The user's failed sign-ins were forgotten: they can sign in at once.",
+    "roles_changed": "The user's roles were changed.",
+    "password_set": "Your new password is set: sign in with it.",
     "token_revoked": "The token was revoked.",
     "signed_out": "You are signed out.",
     "group_role_added": "The group now gives that role, from its members' next sign-in.",
@@ -155,118 +150,12 @@ def home(
     return render(
         request,
         "accounts/home.html",
-        {"roles": sorted(r.value for r in actor.roles), **home_work(session, actor)},
-    )
-
-
-@router.get("/admin/users")
-def users_page(
-    request: Request,
-    session: DbSession,
-    actor: Annotated[Actor, Depends(require(Action.VIEW_USERS))],
-) -> Response:
-    return _users(request, session, actor)
-
-
-def _users(
-    request: Request,
-    session: DbSession,
-    actor: Actor,
-    status: int = 200,
-    problems: list[Problem] | None = None,
-    form: Mapping[str, object] | None = None,
-) -> Response:
-    return render(
-        request,
-        "accounts/users.html",
         {
-            "users": list_users(session, actor),
-            "failures": failed_sign_ins(session, actor) if can(actor, Action.MANAGE_USERS) else {},
-            "departments": list_departments(session),
-            "all_roles": list(Role),
-            "notice": notice(request),
-            "problems": problems or [],
-            "form": form or {},
+            "roles": sorted(r.value for r in actor.roles),
+            "waiting": what_waits(session, actor, utcnow().date()),
+            **home_work(session, actor),
         },
-        status_code=status,
     )
-
-
-@router.post("/admin/users")
-def users_create(
-    request: Request,
-    session: DbSession,
-    actor: Annotated[Actor, Depends(require(Action.MANAGE_USERS))],
-    username: Annotated[str, Form()] = "",
-    full_name: Annotated[str, Form()] = "",
-    email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    department: Annotated[str, Form()] = "",
-    roles: Annotated[list[str] | None, Form()] = None,
-) -> Response:
-    form = {
-        "username": username,
-        "full_name": full_name,
-        "email": email,
-        "department": department,
-        "roles": roles or [],
-    }
-    return submit(
-        session,
-        lambda: create_user(
-            session,
-            actor,
-            username=username,
-            full_name=full_name,
-            email=email,
-            password=password,
-            department_code=department,
-            roles=roles or [],
-        ),
-        done=lambda _user: RedirectResponse("/admin/users?notice=user_created", status_code=303),
-        again=lambda exc: _users(request, session, actor, exc.status, exc.listed(), form),
-    )
-
-
-@router.post("/admin/users/{username}/disable")
-def users_disable(
-    username: str,
-    session: DbSession,
-    actor: Annotated[Actor, Depends(require(Action.MANAGE_USERS))],
-) -> Response:
-    disable_user(session, actor, username)
-    return RedirectResponse("/admin/users?notice=user_disabled", status_code=303)
-
-
-@router.post("/admin/users/{username}/unlock")
-def users_unlock(
-    username: str,
-    session: DbSession,
-    actor: Annotated[Actor, Depends(require(Action.MANAGE_USERS))],
-) -> Response:
-    unlock_user(session, actor, username)
-    return RedirectResponse("/admin/users?notice=user_unlocked", status_code=303)
-
-
-@router.get("/audit")
-def audit_page(
-    request: Request,
-    session: DbSession,
-    actor: Annotated[Actor, Depends(require(Action.VIEW_AUDIT))],
-    before: OptionalQueryId = None,
-) -> Response:
-    entries = audit.list_entries(session, actor, before=before, limit=50)
-    return render(request, "accounts/audit.html", {"entries": entries})
-
-
-@router.get("/audit/verify")
-def audit_verify_page(
-    request: Request,
-    session: DbSession,
-    actor: Annotated[Actor, Depends(require(Action.VERIFY_AUDIT))],
-) -> Response:
-    result = audit.verify(session, actor, get_settings(request))
-    return render(request, "accounts/audit_verify.html", {"result": result})
 
 
 @router.get("/account/tokens")

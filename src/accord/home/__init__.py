@@ -1,0 +1,1 @@
+"""What waits for each person: the home page's counts, gathered from the capabilities."""
