@@ -119,3 +119,16 @@ def test_last_sign_in_is_the_newest_session(settings: Settings) -> None:
         start_session(session, bo, hours=1, client="t")
         seen = last_sign_ins(session, admin)
     assert bo.id in seen and utcnow() - seen[bo.id] < timedelta(minutes=1)
+
+
+def test_a_single_sign_on_account_gets_no_reset_link(settings: Settings) -> None:
+    """A link would give the account a password that bypasses its identity provider."""
+    admin = make_user(settings, "ana", "admin")
+    make_user(settings, "bo", "requester")
+    with transaction(settings) as session:
+        bo = get_user(session, "bo")
+        bo.issuer, bo.subject, bo.password_hash = "https://id.example.gov", "bo-1", ""
+    with transaction(settings) as session, pytest.raises(ValidationFailed, match="signs in"):
+        issue_reset(session, admin, "bo")
+    with transaction(settings) as session:
+        assert get_user(session, "bo").password_hash == ""  # nothing changed

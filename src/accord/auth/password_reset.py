@@ -25,7 +25,7 @@ from accord.auth.permissions import Action, check
 from accord.auth.tokens import end_all_for
 from accord.auth.users import get_user
 from accord.db.base import utcnow
-from accord.errors import NotAuthenticated, ValidationFailed
+from accord.errors import NotAuthenticated, Problem, ValidationFailed
 
 LIFETIME = timedelta(hours=24)
 UNUSABLE = "!reset:"  # not an argon2 hash: no password verifies against it
@@ -49,6 +49,10 @@ def issue_reset(session: Session, actor: Actor, username: str) -> ResetLink:
     return a link (valid once, for 24 hours) with which they choose a new password."""
     check(actor, Action.MANAGE_USERS)
     user = get_user(session, username)
+    if user.issuer:
+        # a link would give a single sign-on account a password that bypasses its provider
+        message = f"{username} signs in through {user.issuer}: their password is kept there."
+        raise ValidationFailed([Problem("username", message)], message)
     user.password_hash = UNUSABLE + secrets.token_hex(16)
     end_all_for(session, user.id)
     expires_at = (utcnow() + LIFETIME).replace(microsecond=0)
