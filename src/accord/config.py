@@ -32,6 +32,18 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    web_workers: int = Field(
+        default_factory=lambda: min(4, os.cpu_count() or 1),
+        ge=1,
+        le=64,
+        description="Web server processes `accord serve` starts (default: CPUs, at most 4).",
+    )
+    db_connections: int = Field(
+        default=60,
+        ge=4,
+        description="Database connections the web server may hold, its processes together "
+        "(PostgreSQL allows 100 by default; the job worker and the CLI need some too).",
+    )
     session_hours: int = Field(default=8, ge=1)
     secure_cookies: bool = Field(default=False, description="Set behind HTTPS.")
     login_max_failures: int = Field(default=5, ge=1)
@@ -57,6 +69,12 @@ class Settings(BaseSettings):
         if self.job_stale_seconds < 2 * self.job_heartbeat_seconds:
             raise ValueError("job_stale_seconds must be at least twice job_heartbeat_seconds")
         return self
+
+    @property
+    def connections_per_worker(self) -> int:
+        """Each web process's share of ``db_connections``: its pool size, and the number of
+        requests it runs at once (a request holds one connection for its whole life)."""
+        return max(4, self.db_connections // self.web_workers)
 
     @cached_property
     def resolved_database_url(self) -> str:

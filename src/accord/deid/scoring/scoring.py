@@ -141,7 +141,8 @@ def _score_time(time: Mapping[str, Any], params: Parameters) -> int:
             return -5
         return -3 if years >= 2 else 0
     if period not in bands.TIME:
-        raise _Bad(f"time.period {quoted(period)} is not one of multi_year, {', '.join(bands.TIME)}")
+        choices = ", ".join(bands.TIME)
+        raise _Bad(f"time.period {quoted(period)} is not one of multi_year, {choices}")
     return bands.TIME[str(period)]
 
 
