@@ -51,6 +51,19 @@ class Settings(BaseSettings):
     login_max_client_failures: int = Field(
         default=50, ge=1, description="Failed sign-ins from one address, across usernames."
     )
+    deid_processes: int = Field(
+        default=1,
+        ge=0,
+        le=32,
+        description="Processes each web process runs the de-identification engine in "
+        "(0: in the request's thread, which a slow table then holds).",
+    )
+    deid_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Time limit of one engine run on the server (assess, release, audit); "
+        "`accord deid` on the command line has none.",
+    )
     max_request_mb: int = Field(default=25, ge=1, description="Largest accepted request body.")
     job_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often an idle worker looks for queued jobs."
