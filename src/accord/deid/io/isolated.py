@@ -14,6 +14,7 @@ functions over paths and plain values, returning dataclasses and findings.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing
 import signal
 import threading
@@ -51,10 +52,13 @@ class _Worker:
     conn: Connection
 
 
-def _serve(conn: Connection) -> None:
+def _serve(conn: Connection, preload: tuple[str, ...]) -> None:
     """A pool process: run what arrives until the pipe closes (the server stopped)."""
     # Ctrl+C reaches the whole process group; the server decides when its pool stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for module in preload:
+        importlib.import_module(module)
+    conn.send("ready")  # a run's time limit does not count the seconds of these imports
     while True:
         try:
             fn, args = conn.recv()
@@ -69,10 +73,14 @@ def _serve(conn: Connection) -> None:
 
 class EnginePool:
     """``processes`` engine processes, started on first use, shared by the threads of one
-    server process. A run waits for a free process, then gets ``seconds`` to finish."""
+    server process. A run waits for a free process, then gets ``seconds`` to finish.
+    ``preload`` names the modules a new process imports before its first run."""
 
-    def __init__(self, processes: int, seconds: float) -> None:
+    STARTUP_SECONDS = 120.0  # importing numpy, numba and pyarrow on a busy machine
+
+    def __init__(self, processes: int, seconds: float, preload: tuple[str, ...] = ()) -> None:
         self.seconds = seconds
+        self.preload = preload
         # spawn, not fork: the server process has threads (and their locks) a fork would copy
         self._context = multiprocessing.get_context("spawn")
         self._free = threading.Semaphore(processes)
@@ -116,11 +124,18 @@ class EnginePool:
                 return self._idle.pop()
         parent, child = self._context.Pipe()
         process = self._context.Process(
-            target=_serve, args=(child,), name="accord-deid-engine", daemon=True
+            target=_serve, args=(child, self.preload), name="accord-deid-engine", daemon=True
         )
         process.start()
         child.close()
         worker = _Worker(process, parent)
+        try:
+            ready = parent.poll(self.STARTUP_SECONDS) and parent.recv() == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self._end(worker)
+            raise EngineUnavailable("The engine could not be started; nothing was produced.")
         with self._lock:
             self._all.append(worker)
         return worker

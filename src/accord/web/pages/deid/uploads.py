@@ -68,7 +68,7 @@ def engine(settings: Settings) -> Runner:
 @functools.cache
 def _pool(processes: int, seconds: float) -> EnginePool:
     # Its processes are daemons: they end with this process (or, killed, at their next read).
-    return EnginePool(processes, seconds)
+    return EnginePool(processes, seconds, preload=(__name__,))
 
 
 @dataclasses.dataclass

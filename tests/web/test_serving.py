@@ -1,0 +1,115 @@
+"""`accord serve` as people run it, as real processes: several web processes and one job
+worker that SIGTERM stops together, and a server that keeps answering while it de-identifies
+a heavy table, or is sent one crafted to be slow."""
+
+from __future__ import annotations
+
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from accord.config import Settings
+from tests.serving import descendants, running_server
+from tests.web.test_deid_api import ALIAS_BOMB, SPEC, TABLE, _headers, _upload
+
+HEAVY_SPEC = "title: Visits\ndimensions: [county, age, sex]\ncount: n\nscore: 14\n"
+
+
+def heavy_table() -> str:
+    """58 counties × 20 age bands × 2 sexes of small counts: seconds of suppression."""
+    rng = random.Random(7)
+    rows = ["county,age,sex,n"]
+    for county in range(58):
+        for age in range(20):
+            for sex in "FM":
+                n = rng.choice([0, 1, 2, 3, 4, 7, 12, 25, 60, 150])
+                rows.append(f"C{county:02d},A{age:02d},{sex},{n}")
+    return "\n".join(rows) + "\n"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_serve_starts_web_processes_and_one_job_worker_and_sigterm_stops_all(
+    settings: Settings,
+) -> None:
+    with running_server(settings, "--workers", "3", "--worker") as server:
+        children = descendants(server.process.pid)
+        lines = [_cmdline(pid) for pid in children]
+        web = [line for line in lines if "spawn_main" in line]
+        workers = [line for line in lines if "accord.cli worker" in line]
+        assert (len(web), len(workers)) == (3, 1), lines
+    assert server.process.returncode is not None
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)  # reparented children are reaped by init a moment later
+    assert not [pid for pid in children if _alive(pid)]
+
+
+def _post(base: str, path: str, headers: dict[str, str], table: str, spec: str) -> tuple:
+    started = time.perf_counter()
+    response = httpx.post(
+        f"{base}{path}", headers=headers, files=_upload(table, spec), timeout=300
+    )
+    return response, time.perf_counter() - started
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_health_answers_within_a_second_while_a_heavy_table_is_released(
+    settings: Settings, workers: str
+) -> None:
+    headers = _headers(settings)
+    with running_server(settings, "--workers", workers, "--no-worker") as server:
+        base = server.base
+        # the first run starts the engine's process; then a crafted SPEC is refused at once
+        assert _post(base, "/api/v1/deid/assess", headers, TABLE, SPEC)[0].status_code == 200
+        bomb, seconds = _post(base, "/api/v1/deid/assess", headers, TABLE, ALIAS_BOMB)
+        assert bomb.status_code == 422 and "aliases" in bomb.text
+        assert seconds < 1.0
+        waits = []
+        with ThreadPoolExecutor(1) as pool:
+            heavy = pool.submit(
+                _post, base, "/api/v1/deid/release", headers, heavy_table(), HEAVY_SPEC
+            )
+            while not heavy.done():
+                started = time.perf_counter()
+                assert httpx.get(f"{base}/health", timeout=30).status_code == 200
+                waits.append(time.perf_counter() - started)
+                time.sleep(0.1)
+            response, seconds = heavy.result()
+    assert response.status_code in (200, 422), response.text[:500]
+    assert seconds > 2, "the table was not heavy enough to show anything"
+    assert len(waits) >= 10
+    assert max(waits) < 1.0, sorted(waits)[-5:]
+
+
+def test_a_table_past_the_time_limit_is_stopped_and_the_next_one_runs(
+    settings: Settings,
+) -> None:
+    headers = _headers(settings)
+    with running_server(
+        settings, "--workers", "1", "--no-worker", ACCORD_DEID_SECONDS="2"
+    ) as server:
+        response, seconds = _post(
+            server.base, "/api/v1/deid/release", headers, heavy_table(), HEAVY_SPEC
+        )
+        assert response.status_code == 422
+        [finding] = response.json()["error"]["findings"]
+        assert finding["rule"] == "engine-stopped" and "longer than 2 s" in finding["message"]
+        after = _post(server.base, "/api/v1/deid/assess", headers, TABLE, SPEC)[0]
+        assert after.status_code == 200, after.text[:500]
