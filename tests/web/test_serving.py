@@ -63,9 +63,7 @@ def test_serve_starts_web_processes_and_one_job_worker_and_sigterm_stops_all(
 
 def _post(base: str, path: str, headers: dict[str, str], table: str, spec: str) -> tuple:
     started = time.perf_counter()
-    response = httpx.post(
-        f"{base}{path}", headers=headers, files=_upload(table, spec), timeout=300
-    )
+    response = httpx.post(f"{base}{path}", headers=headers, files=_upload(table, spec), timeout=300)
     return response, time.perf_counter() - started
 
 
@@ -105,9 +103,7 @@ def test_a_table_past_the_time_limit_is_stopped_and_the_next_one_runs(
     with running_server(
         settings, "--workers", "1", "--no-worker", ACCORD_DEID_SECONDS="2"
     ) as server:
-        response, seconds = _post(
-            server.base, "/api/v1/deid/release", headers, heavy_table(), HEAVY_SPEC
-        )
+        response, _ = _post(server.base, "/api/v1/deid/release", headers, heavy_table(), HEAVY_SPEC)
         assert response.status_code == 422
         [finding] = response.json()["error"]["findings"]
         assert finding["rule"] == "engine-stopped" and "longer than 2 s" in finding["message"]
