@@ -44,7 +44,7 @@ def server_env(settings: Settings, **extra: str) -> dict[str, str]:
 @contextmanager
 def running_server(settings: Settings, *args: str, **env: str) -> Iterator[Server]:
     """``accord serve --no-demo ARGS`` until the block ends; then SIGTERM, as a supervisor
-    stops it, and every process must be gone within 10 s."""
+    stops it: it must be gone within 10 s, and every process it started with it."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "accord.cli", "serve", "--port", str(port), "--no-demo", *args],
@@ -68,8 +68,30 @@ def running_server(settings: Settings, *args: str, **env: str) -> Iterator[Serve
             time.sleep(0.1)
         yield Server(base, process)
     finally:
+        children = descendants(process.pid)
         process.terminate()
         process.wait(timeout=10)
+    # web processes, the job worker and engine processes end with it (reparented ones are
+    # reaped by init a moment later)
+    deadline = time.monotonic() + 5
+    while [pid for pid in children if alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [cmdline(pid) for pid in children if alive(pid)]
+    assert not left, f"still running after the server stopped: {left}"
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def descendants(pid: int) -> set[int]:
