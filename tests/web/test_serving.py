@@ -15,6 +15,8 @@ from accord.config import Settings
 from tests.serving import cmdline, descendants, running_server
 from tests.web.test_deid_api import ALIAS_BOMB, SPEC, TABLE, _headers, _upload
 
+pytestmark = pytest.mark.slow  # each starts real server processes: tens of seconds
+
 HEAVY_SPEC = "title: Visits\ndimensions: [county, age, sex]\ncount: n\nscore: 14\n"
 
 
