@@ -38,6 +38,13 @@ class Settings(BaseSettings):
         le=64,
         description="Web server processes `accord serve` starts (default: CPUs, at most 4).",
     )
+    web_threads: int = Field(
+        default=8,
+        ge=2,
+        le=200,
+        description="Requests one web process runs at once (each in a thread with a database "
+        "connection); more threads in one process mostly wait for each other (the GIL).",
+    )
     db_connections: int = Field(
         default=60,
         ge=4,
@@ -84,10 +91,11 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def connections_per_worker(self) -> int:
-        """Each web process's share of ``db_connections``: its pool size, and the number of
-        requests it runs at once (a request holds one connection for its whole life)."""
-        return max(4, self.db_connections // self.web_workers)
+    def threads_per_worker(self) -> int:
+        """Requests one web process runs at once, and so its pool's size (a request holds
+        one connection for its whole life): ``web_threads``, or less when the processes
+        together would hold more than ``db_connections``."""
+        return max(2, min(self.web_threads, self.db_connections // self.web_workers))
 
     @cached_property
     def resolved_database_url(self) -> str:

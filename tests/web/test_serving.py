@@ -11,7 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from accord.auth.tokens import create_token
+from accord.auth.users import get_user
+from accord.catalog.datasets import register_dataset
 from accord.config import Settings
+from accord.db.engine import transaction
+from tests.factories import make_user
 from tests.serving import cmdline, descendants, running_server
 from tests.web.test_deid_api import ALIAS_BOMB, SPEC, TABLE, _headers, _upload
 
@@ -92,3 +97,32 @@ def test_a_table_past_the_time_limit_is_stopped_and_the_next_one_runs(
         assert finding["rule"] == "engine-stopped" and "longer than 2 s" in finding["message"]
         after = _post(server.base, "/api/v1/deid/assess", headers, TABLE, SPEC)[0]
         assert after.status_code == 200, after.text[:500]
+
+
+def test_more_writers_than_threads_all_succeed(settings: Settings) -> None:
+    """A writer's transaction is open until its response is serialised, in another thread:
+    with every thread taken by writers waiting for its lock, all would wait 30 s and fail
+    (as they did before writers took turns)."""
+    coordinator = make_user(settings, "cody", "data_coordinator")
+    with transaction(settings) as session:
+        dataset = register_dataset(session, coordinator, name="Shared", kind="report").id
+        secret = create_token(session, coordinator, get_user(session, "cody"), name="t", days=1)[1]
+    headers = {"Authorization": f"Bearer {secret}"}
+    with running_server(
+        settings, "--workers", "1", "--no-worker", ACCORD_WEB_THREADS="4"
+    ) as server:
+
+        def write(n: int) -> tuple[int, float]:
+            started = time.perf_counter()
+            answer = httpx.patch(
+                f"{server.base}/api/v1/datasets/{dataset}",
+                json={"description": f"writer {n}"},
+                headers=headers,
+                timeout=120,
+            )
+            return answer.status_code, time.perf_counter() - started
+
+        with ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(write, range(48)))
+    assert [status for status, _ in results] == [200] * 48
+    assert max(seconds for _, seconds in results) < 20

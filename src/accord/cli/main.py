@@ -98,7 +98,7 @@ def serve(
         # The web processes read their settings from the environment, as this one did.
         os.environ["ACCORD_WEB_WORKERS"] = str(workers)
         settings = settings.model_copy(update={"web_workers": workers})
-    size_pool(settings.connections_per_worker)
+    size_pool(settings.threads_per_worker)
     # compile the de-identification search in the background, so the first release
     # does not wait for it
     threading.Thread(target=warm_up, name="deid-warm-up", daemon=True).start()
