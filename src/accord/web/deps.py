@@ -46,9 +46,9 @@ async def write_turn(request: Request) -> AsyncIterator[None]:
 
     A writer's transaction holds SQLite's write lock (or PostgreSQL's row locks) until its
     response is serialised, and FastAPI serialises a sync route's response in another thread.
-    Were every thread taken by writers waiting for that lock, the holder would never get one:
-    all would wait for the database's timeout (30 s) and fail. Waiting here holds no thread,
-    and the other half of the threads serve readers and the holder's last step.
+    Were every thread taken by writers waiting for that lock, the holder would never get one
+    and the server would hang (it did: tests/web/test_serving.py). Waiting here holds no
+    thread, and the other half of the threads serve readers and the holder's last step.
     """
     if request.method not in UNSAFE:
         yield
