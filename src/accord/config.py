@@ -87,6 +87,25 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    web_workers: int = Field(
+        default_factory=lambda: min(4, os.cpu_count() or 1),
+        ge=1,
+        le=64,
+        description="Web server processes `accord serve` starts (default: CPUs, at most 4).",
+    )
+    web_threads: int = Field(
+        default=8,
+        ge=2,
+        le=200,
+        description="Requests one web process runs at once (each in a thread with a database "
+        "connection); more threads in one process mostly wait for each other (the GIL).",
+    )
+    db_connections: int = Field(
+        default=60,
+        ge=4,
+        description="Database connections the web server may hold, its processes together "
+        "(PostgreSQL allows 100 by default; the job worker and the CLI need some too).",
+    )
     session_hours: int = Field(default=8, ge=1)
     secure_cookies: bool = Field(default=False, description="Set behind HTTPS.")
     login_max_failures: int = Field(default=5, ge=1)
@@ -109,6 +128,19 @@ class Settings(BaseSettings):
         default="",
         description="Accord's address as browsers see it (for the identity provider's "
         "redirect); taken from each request if empty.",
+    )
+    deid_processes: int = Field(
+        default=1,
+        ge=0,
+        le=32,
+        description="Processes each web process runs the de-identification engine in "
+        "(0: in the request's thread, which a slow table then holds).",
+    )
+    deid_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Time limit of one engine run on the server (assess, release, audit); "
+        "`accord deid` on the command line has none.",
     )
     max_request_mb: int = Field(default=25, ge=1, description="Largest accepted request body.")
     job_poll_seconds: float = Field(
@@ -144,6 +176,12 @@ class Settings(BaseSettings):
 
     def identity_provider(self, name: str) -> IdentityProvider | None:
         return next((p for p in self.identity_providers if p.name == name), None)
+    @property
+    def threads_per_worker(self) -> int:
+        """Requests one web process runs at once, and so its pool's size (a request holds
+        one connection for its whole life): ``web_threads``, or less when the processes
+        together would hold more than ``db_connections``."""
+        return max(2, min(self.web_threads, self.db_connections // self.web_workers))
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -237,3 +237,20 @@ def test_report_field_names_follow_7_10():
         "expected_payer",
         "interaction",
     }
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        {"type": "other", "name": "x" * 1_000_000, "n_groups": "many"},
+        {"type": "nonsense", "scheme": "y" * 1_000_000},
+        {"type": "nonsense", **{f"k{i}": i for i in range(100_000)}},
+    ],
+)
+def test_a_huge_value_is_quoted_shortened(variable):
+    from accord.deid.io.files import score_document
+
+    unit = {"variables": [variable], "time": {"period": "z" * 1_000_000}}
+    _, problems = score_document(unit)
+    assert problems
+    assert all(len(f.message) < 1_000 for f in problems), [len(f.message) for f in problems]

@@ -15,10 +15,12 @@ from accord.auth.users import get_user
 from accord.config import Settings
 from accord.db.engine import transaction
 from accord.deid.findings import Finding
+from accord.deid.io.isolated import inline
 from accord.deid.model.tables import LoadedTable
 from accord.deid.release import Release
 from accord.deid.spec.spec import TableSpec
 from accord.releases import service as release_service
+from accord.web.pages.deid import uploads
 from tests.deid.conftest import COUNTY_AGE_CSV
 from tests.factories import make_user
 
@@ -105,6 +107,8 @@ def test_blocked_release_answers_422_and_is_audited(
         return rel
 
     monkeypatch.setattr(release_service, "release_loaded", failing_audit)
+    # the engine in this process, where the patch is (the server's pool runs it in another)
+    monkeypatch.setattr(uploads, "engine", lambda _settings: inline)
     headers = _headers(settings)
     response = app_client.post("/api/v1/deid/release", headers=headers, files=_upload())
     assert response.status_code == 422

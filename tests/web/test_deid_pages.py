@@ -22,6 +22,7 @@ from accord.auth.models import AuditEntry
 from accord.config import Settings
 from accord.db.engine import transaction
 from accord.deid.findings import Finding
+from accord.deid.io.isolated import inline
 from accord.deid.io.report import render_html
 from accord.deid.model.tables import LoadedTable
 from accord.deid.release import Release
@@ -29,6 +30,7 @@ from accord.deid.spec.spec import TableSpec
 from accord.releases import service as release_service
 from accord.web.pages.deid import releases as release_pages
 from accord.web.pages.deid import tables as deid_pages
+from accord.web.pages.deid import uploads
 from accord.web.pages.deid.tables import EXAMPLE_SPEC, REMEDY
 from tests.deid.conftest import COUNTY_AGE_CSV
 from tests.deid.test_drop import SPEC as DROP_SPEC
@@ -221,6 +223,8 @@ def test_blocked_release_says_why_and_what_to_do(
         return rel
 
     monkeypatch.setattr(release_service, "release_loaded", failing_audit)
+    # the engine in this process, where the patch is (the server's pool runs it in another)
+    monkeypatch.setattr(uploads, "engine", lambda _settings: inline)
     token = _steward(settings, app_client)
     answer = _post(app_client, token, "release")
     assert answer.startswith("422 ")

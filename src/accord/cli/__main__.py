@@ -1,3 +1,4 @@
 from accord.cli import main
 
-main()
+if __name__ == "__main__":  # not when a process pool imports it
+    main()

@@ -66,6 +66,15 @@ def db_upgrade() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Web server processes (default: ACCORD_WEB_WORKERS, else the CPUs, at most "
+            "4); 1 serves from this process.",
+        ),
+    ] = None,
     demo: Annotated[bool, typer.Option(help="Seed the demo department on first start.")] = True,
     start_worker: Annotated[
         bool,
@@ -77,16 +86,24 @@ def serve(
     ] = True,
 ) -> None:
     """Migrate the database, seed the demo on first start, and serve the web UI and API
-    (with a job worker for harvests unless --no-worker)."""
+    from several processes (with one job worker for harvests unless --no-worker)."""
     import uvicorn
 
+    from accord.db.engine import size_pool
     from accord.deid.warmup import warm_up
     from accord.web.app import create_app
 
     settings = get_settings()
+    if workers is not None:
+        # The web processes read their settings from the environment, as this one did.
+        os.environ["ACCORD_WEB_WORKERS"] = str(workers)
+        settings = settings.model_copy(update={"web_workers": workers})
+    size_pool(settings.threads_per_worker)
     # compile the de-identification search in the background, so the first release
     # does not wait for it
     threading.Thread(target=warm_up, name="deid-warm-up", daemon=True).start()
+    # Migrations, the stale-job sweep and the demo run here, once, before any web process
+    # starts: several processes would race to create the same tables and rows.
     _upgrade(settings)
     # Only jobs whose worker stopped beating are failed: a live `accord worker` or a
     # foreground `accord harvest` in another process keeps its job.
@@ -98,9 +115,27 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     job_worker = _start_worker() if start_worker else None
-    out.print(f"Accord is running at [bold]http://{host}:{port}[/] (Ctrl+C to stop).")
+    processes = settings.web_workers
+    out.print(
+        f"Accord is running at [bold]http://{host}:{port}[/] with {processes} web "
+        f"process{'es' if processes > 1 else ''} (Ctrl+C to stop)."
+    )
+    # uvicorn starts several processes from the import string and, on SIGTERM or Ctrl+C,
+    # stops them all and waits for them before it returns. Open connections get 5 s to finish,
+    # so that every process is gone well within a supervisor's usual 10 s.
+    app_or_factory = (
+        create_app(settings) if processes == 1 else "accord.web.app:app_from_environment"
+    )
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        uvicorn.run(
+            app_or_factory,
+            host=host,
+            port=port,
+            factory=processes > 1,
+            workers=processes,
+            log_level="warning",
+            timeout_graceful_shutdown=5,
+        )
     finally:
         if job_worker is not None:
             _stop_worker(job_worker)

@@ -28,8 +28,16 @@ def get_engine(url: str) -> Engine:
 
 
 # A request holds one connection for its whole life, and FastAPI runs up to 40 requests at
-# once in its thread pool: the pool must give each its own instead of failing after 15.
+# once in its thread pool: the pool must give each its own instead of failing after 15. A
+# web server process sizes it to its share of the connections (``size_pool``).
 POOL = {"pool_size": 10, "max_overflow": 30, "pool_timeout": 60}
+
+
+def size_pool(connections: int) -> None:
+    """Give engines created from now on in this process ``connections`` connections, plus a
+    few for the moments a request's dependencies hold a second one (the CSRF check). Call it
+    before the first engine is made: those already made keep their pool."""
+    POOL.update(pool_size=connections, max_overflow=max(2, connections // 4))
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -23,6 +23,7 @@ from accord.catalog.models import Dataset
 from accord.config import Settings
 from accord.deid.findings import Finding, errors
 from accord.deid.io.files import load_release_inputs, release_files
+from accord.deid.io.isolated import Runner, inline
 from accord.deid.release import release_loaded
 from accord.errors import NotFound
 from accord.releases.models import TableRelease
@@ -44,6 +45,33 @@ class ReleaseOutcome:
     files: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Computed:
+    """What the engine made of a table and its SPEC, without the database: ``findings`` when
+    they could not be read (``rows`` is then None), else the refusal or the files and report."""
+
+    findings: list[Finding]
+    title: str = ""
+    rows: int | None = None
+    refusal: list[Finding] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    report: dict[str, Any] | None = None
+
+
+def compute_release(table_path: Path, spec_path: Path, confine_to: Path | None) -> Computed:
+    """Read, suppress and audit one table: the engine's part of a release, the part a server
+    runs in another process (``run``)."""
+    loaded, spec, findings = load_release_inputs(table_path, spec_path, confine_to=confine_to)
+    if loaded is None or spec is None:
+        return Computed(errors(findings) or findings)
+    title, rows = spec.title[:500], loaded.table.n_rows
+    release = release_loaded(loaded, spec)
+    if release.blocked:
+        return Computed([], title, rows, refusal=release.refusal)
+    files, report = release_files(release, spec)
+    return Computed([], title, rows, files=files, report=report)
+
+
 def release_table(
     session: Session,
     actor: Actor,
@@ -54,38 +82,39 @@ def release_table(
     name: str | None = None,
     dataset_id: int | None = None,
     confine_to: Path | None = None,
+    run: Runner = inline,
 ) -> ReleaseOutcome:
     """Release one table under its SPEC and keep the record. Raises PermissionDenied without
     the de-identification role, NotFound for an unknown dataset; bad input and refusals are
-    outcomes, audited like a release."""
+    outcomes, audited like a release. ``run`` runs the engine (a server's pool of processes);
+    what it raises (``EngineUnavailable``) passes through, nothing recorded."""
     check(actor, Action.DEID_RUN)
     if dataset_id is not None and session.get(Dataset, dataset_id) is None:
         raise NotFound(f"There is no dataset {dataset_id} to link the release to.")
     name = (name or table_path.name)[:200]
-    loaded, spec, findings = load_release_inputs(table_path, spec_path, confine_to=confine_to)
-    if loaded is None or spec is None:
-        _audit(session, actor, name, "invalid", problems=len(errors(findings)))
-        return ReleaseOutcome("invalid", errors(findings) or findings)
+    computed = run(compute_release, table_path, spec_path, confine_to)
+    if computed.rows is None:
+        _audit(session, actor, name, "invalid", problems=len(errors(computed.findings)))
+        return ReleaseOutcome("invalid", computed.findings)
     record = TableRelease(
         created_by_id=actor.user_id,
         created_by=actor.username,
         department_id=actor.department_id,
         via=actor.via,
         table_name=name,
-        title=spec.title[:500],
+        title=computed.title,
         spec_text=spec_path.read_text(encoding="utf-8", errors="replace"),
         dataset_id=dataset_id,
     )
-    release = release_loaded(loaded, spec)
-    if release.blocked:
+    if computed.report is None:
         record.outcome = "refused"
-        record.findings = [f.to_dict() for f in release.refusal]
-        record.summary = {"rows": loaded.table.n_rows}
+        record.findings = [f.to_dict() for f in computed.refusal]
+        record.summary = {"rows": computed.rows}
         session.add(record)
         session.flush()
-        _audit(session, actor, name, "refused", record.id, problems=len(errors(release.refusal)))
-        return ReleaseOutcome("refused", release.refusal, record)
-    files, report = release_files(release, spec)
+        _audit(session, actor, name, "refused", record.id, problems=len(errors(computed.refusal)))
+        return ReleaseOutcome("refused", computed.refusal, record)
+    report, files = computed.report, computed.files
     record.outcome = "released"
     record.summary = {k: report["summary"][k] for k in SUMMARY_KEYS}
     record.files = list(files)

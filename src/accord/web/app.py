@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from accord import __version__
-from accord.config import Settings
+from accord.config import Settings, get_settings
+from accord.db.engine import size_pool
 from accord.web import errors
 from accord.web.api import accounts as accounts_api
 from accord.web.api import attachments as attachments_api
@@ -35,8 +38,27 @@ SECURITY_HEADERS = {
 }
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one web server process, its settings from the environment: what uvicorn
+    imports (``accord.web.app:app_from_environment``, a factory) in each process it starts
+    when `accord serve` runs several. The parent has already migrated the database."""
+    settings = get_settings()
+    size_pool(settings.threads_per_worker)
+    return create_app(settings)
+
+
 def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in anyio's thread pool, each holding a database connection: no
+        # more at once than the pool has (anyio's default is 40; under load 8 answered
+        # more requests sooner than 30, which mostly waited for the GIL).
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = settings.threads_per_worker
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Accord",
         version=__version__,
         description="Data sharing under the CalHHS Data-Sharing Guidebook.",

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Form, Path, Query, Request
 from pydantic import Field
 from sqlalchemy.orm import Session
@@ -40,7 +41,31 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def db_session(request: Request) -> Iterator[Session]:
+async def write_turn(request: Request) -> AsyncIterator[None]:
+    """A request that may write waits here, in the event loop, for one of half the threads.
+
+    A writer's transaction holds SQLite's write lock (or PostgreSQL's row locks) until its
+    response is serialised, and FastAPI serialises a sync route's response in another thread.
+    Were every thread taken by writers waiting for that lock, the holder would never get one
+    and the server would hang (it did: tests/web/test_serving.py). Waiting here holds no
+    thread, and the other half of the threads serve readers and the holder's last step.
+    """
+    if request.method not in UNSAFE:
+        yield
+        return
+    state = request.app.state
+    turns = getattr(state, "write_turns", None)
+    if turns is None:  # made in the event loop, on first use
+        turns = state.write_turns = anyio.Semaphore(
+            max(1, get_settings(request).threads_per_worker // 2)
+        )
+    async with turns:
+        yield
+
+
+def db_session(
+    request: Request, _turn: Annotated[None, Depends(write_turn, scope="function")]
+) -> Iterator[Session]:
     reading = request.method not in UNSAFE  # a GET changes nothing, so it never queues
     with transaction(get_settings(request), read_only=reading) as session:
         yield session

@@ -93,6 +93,12 @@ _SHORT = reprlib.Repr()
 _SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
 
 
+def quoted(value: Any) -> str:
+    """A value from the ScoringUnit as a message quotes it: its repr, shortened (a name of a
+    megabyte, or a mapping of a thousand keys, must not become a megabyte message)."""
+    return _SHORT.repr(value)
+
+
 class _Bad(Exception):
     """Internal: a malformed part of the unit; turned into a finding where it is caught."""
 
@@ -103,6 +109,7 @@ class _Bad(Exception):
 
 def _wrong(key: str, expected: str, value: Any) -> _Bad:
     """`key` holds a value of the wrong type: say what was expected and what was given."""
+    key = key if len(key) <= 80 else key[:77] + "..."  # it may hold a variable's name
     return _Bad(
         f"{key} must be {expected}, not {describe_value(value)}",
         {"key": key, "expected": expected, "given": type_name(value)},
@@ -134,7 +141,8 @@ def _score_time(time: Mapping[str, Any], params: Parameters) -> int:
             return -5
         return -3 if years >= 2 else 0
     if period not in bands.TIME:
-        raise _Bad(f"time.period {period!r} is not one of multi_year, {', '.join(bands.TIME)}")
+        choices = ", ".join(bands.TIME)
+        raise _Bad(f"time.period {quoted(period)} is not one of multi_year, {choices}")
     return bands.TIME[str(period)]
 
 
@@ -179,7 +187,7 @@ def _population_of_groups(var: Mapping[str, Any], kind: str) -> int:
         elif kind == "language" and language_population(str(g.get("name"))) is not None:
             pops.append(int(language_population(str(g.get("name"))) or 0))
         else:
-            raise _Bad(f"{kind}: group {g.get('name')!r} has no population")
+            raise _Bad(f"{kind}: group {quoted(g.get('name'))} has no population")
     return min(pops)
 
 
@@ -229,14 +237,14 @@ def _score_variable(
         name = var.get("name")
         if not isinstance(name, str) or not name:
             raise _Bad("other: name is required")
-        review.append(f"other variable {name!r} (§7.8)")
+        review.append(f"other variable {quoted(name)} (§7.8)")
         if "min_group_population" in var:
             return name, band_score(_int(var, "min_group_population", name), bands.POPULATION)
         return name, band_score(_int(var, "n_groups", name), bands.OTHER_GROUPS)
     key = (kind, scheme if kind not in ("sex", "sexual_orientation") else None)
     if key in bands.SIMPLE_VARIABLES:
         return str(kind), bands.SIMPLE_VARIABLES[key]
-    raise _Bad(f"variable {dict(var)!r} is not a known type/scheme (§7.10)")
+    raise _Bad(f"variable {quoted(dict(var))} is not a known type/scheme (§7.10)")
 
 
 # The §7.7 immigration scheme that scores "no score: high-risk population, §9.2" and the entry
@@ -376,7 +384,7 @@ def score_table(unit: Mapping[str, Any], params: Parameters | None = None) -> Sc
         var_name, value = scored_var
         if var_name in params.variable_score_overrides:
             value = params.variable_score_overrides[var_name]
-            review.append(f"department score override for {var_name!r} (§3)")
+            review.append(f"department score override for {quoted(var_name)} (§3)")
         key, n = var_name, 2
         while key in report.variables:
             key, n = f"{var_name}#{n}", n + 1

@@ -18,7 +18,7 @@ from accord.auth.actor import Actor
 from accord.auth.permissions import Action
 from accord.config import Settings
 from accord.deid.findings import Finding
-from accord.deid.io.files import audit_document, score_document
+from accord.deid.io.files import score_document
 from accord.errors import Problem
 from accord.releases.models import TableRelease
 from accord.releases.service import get_release, list_releases, release_file
@@ -33,10 +33,10 @@ from accord.web.deps import (
 )
 from accord.web.errors import error_body
 from accord.web.pages.deid.uploads import (
-    NOT_READ,
     assess_uploads,
+    audit_uploads,
     blocking,
-    load_uploads,
+    engine,
     record_run,
     release_uploads,
 )
@@ -68,11 +68,15 @@ def _refused(findings: list[Finding], message: str) -> JSONResponse:
 
 @router.post("/assess", response_model=None)
 def api_assess(
-    actor: Runner, table: TableFile, spec: SpecFile, files: ExtraFiles = None
+    settings: AppSettings,
+    actor: Runner,
+    table: TableFile,
+    spec: SpecFile,
+    files: ExtraFiles = None,
 ) -> dict[str, Any] | JSONResponse:
     """Steps 2–3: the numerator/denominator condition, the publication score and whether to
     mask; the same JSON as `accord deid assess`."""
-    out = assess_uploads(table, spec, files)
+    out = assess_uploads(table, spec, files, engine(settings))
     if out.doc is None:
         return _refused(out.findings, out.refused)
     return out.doc
@@ -152,20 +156,25 @@ def _release_doc(r: TableRelease) -> dict[str, Any]:
 
 @router.post("/audit", response_model=None)
 def api_audit(
-    session: DbSession, actor: Runner, table: TableFile, spec: SpecFile, files: ExtraFiles = None
+    session: DbSession,
+    settings: AppSettings,
+    actor: Runner,
+    table: TableFile,
+    spec: SpecFile,
+    files: ExtraFiles = None,
 ) -> dict[str, Any] | JSONResponse:
     """Audit a published table (blank = suppressed) against the attacker model of §10.5; the
     same JSON as `accord deid audit` (a failed audit is an answer, `passed: false`)."""
-    inputs = load_uploads(table, spec, files, published=True)
-    if inputs.loaded is None or inputs.spec is None:
-        record_run(session, actor, "deid.audit", inputs, "invalid")
-        return _refused(blocking(inputs.findings), NOT_READ)
-    doc = audit_document(inputs.loaded, inputs.spec)
+    out = audit_uploads(table, spec, files, engine(settings))
+    if out.doc is None:
+        record_run(session, actor, "deid.audit", out.inputs, "invalid")
+        return _refused(out.findings, out.refused)
+    doc = out.doc
     record_run(
         session,
         actor,
         "deid.audit",
-        inputs,
+        out.inputs,
         "passed" if doc["passed"] else "failed",
         cells=len(doc["intervals"]),
     )

@@ -29,7 +29,7 @@ from accord.deid.findings import Finding, shortened
 from accord.deid.masking.aggregation import PROPOSAL
 from accord.errors import Problem
 from accord.web.deps import DbSession, csrf_protect, get_settings, require
-from accord.web.pages.deid.uploads import Outcome, assess_uploads, release_uploads
+from accord.web.pages.deid.uploads import Outcome, assess_uploads, engine, release_uploads
 from accord.web.render import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -332,7 +332,7 @@ def deid_run(
     spec.file.seek(0)
     shown = {"written_spec": written, "spec_href": data_url(written, "application/yaml")}
     if step == "assess":
-        out = assess_uploads(table, spec, extras)
+        out = assess_uploads(table, spec, extras, engine(settings))
         if out.doc is None:
             return _refused(request, step, out, described, spec_text)
         return render(

@@ -10,9 +10,10 @@ which stores its files and record. Either interface turns an ``Outcome`` into it
 from __future__ import annotations
 
 import dataclasses
+import functools
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +24,13 @@ from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.config import Settings
 from accord.deid.findings import Finding, errors, has_errors
-from accord.deid.io.files import assess_document, load_release_inputs, safe_file_name
+from accord.deid.io.files import (
+    assess_document,
+    audit_document,
+    load_release_inputs,
+    safe_file_name,
+)
+from accord.deid.io.isolated import EnginePool, EngineUnavailable, Runner, inline
 from accord.deid.model.tables import LoadedTable
 from accord.deid.spec.spec import TableSpec
 from accord.releases.service import release_table
@@ -37,12 +44,31 @@ BLOCKED = "The release is blocked; nothing was produced."
 
 @dataclasses.dataclass
 class Inputs:
-    """What the shared loader made of one upload; ``name`` is the table's file name."""
+    """What the shared loader made of one upload; ``name`` is the table's file name, ``rows``
+    None when the table and SPEC could not be read."""
 
     name: str
-    loaded: LoadedTable | None
-    spec: TableSpec | None
     findings: list[Finding]
+    title: str | None = None
+    rows: int | None = None
+
+    @classmethod
+    def refused(cls, name: str, problems: list[str]) -> Inputs:
+        return cls(name, [Finding("bad-upload", "11", p) for p in problems])
+
+
+def engine(settings: Settings) -> Runner:
+    """Where this server process runs the engine: its pool of processes (one per process,
+    reused by every request), or the request's own thread when ``deid_processes`` is 0."""
+    if settings.deid_processes == 0:
+        return inline
+    return _pool(settings.deid_processes, settings.deid_seconds)
+
+
+@functools.cache
+def _pool(processes: int, seconds: float) -> EnginePool:
+    # Its processes are daemons: they end with this process (or, killed, at their next read).
+    return EnginePool(processes, seconds, preload=(__name__,))
 
 
 @dataclasses.dataclass
@@ -77,28 +103,64 @@ def upload_problems(table: UploadFile, spec: UploadFile, extras: Sequence[Upload
     return problems
 
 
-def load_uploads(
+def _read(folder: Path, table: str, spec: str, published: bool) -> tuple[
+    Inputs, LoadedTable | None, TableSpec | None
+]:
+    loaded, tspec, findings = load_release_inputs(
+        folder / table, folder / spec, published=published, confine_to=folder
+    )
+    inputs = Inputs(table[:64], _without_folder(findings, folder))
+    if loaded is not None and tspec is not None:
+        inputs.title, inputs.rows = tspec.title, loaded.table.n_rows
+    return inputs, loaded, tspec
+
+
+def assess_files(
+    folder: Path, table: str, spec: str
+) -> tuple[Inputs, dict[str, Any] | None, list[Finding]]:
+    """Steps 2–3 of saved files (run by the engine's ``Runner``)."""
+    inputs, loaded, tspec = _read(folder, table, spec, published=False)
+    if loaded is None or tspec is None:
+        return inputs, None, []
+    doc, findings = assess_document(loaded, tspec)
+    return inputs, doc, findings
+
+
+def audit_files(folder: Path, table: str, spec: str) -> tuple[Inputs, dict[str, Any] | None]:
+    """The attacker-model audit of a saved published table (run by the ``Runner``)."""
+    inputs, loaded, tspec = _read(folder, table, spec, published=True)
+    if loaded is None or tspec is None:
+        return inputs, None
+    return inputs, audit_document(loaded, tspec)
+
+
+def _in_folder(
     table: UploadFile,
     spec: UploadFile,
     extras: Sequence[UploadFile] | None,
-    published: bool = False,
-) -> Inputs:
-    """Save the uploads into a temporary folder and read them with the CLI's loader."""
+    work: Callable[[Path], Outcome],
+) -> Outcome:
+    """Save the uploads into a temporary folder and run ``work`` on it; an engine run that
+    did not finish is an outcome like bad input, with the reason."""
     extras = extras or []
     name = (table.filename or "")[:64]
     refused = upload_problems(table, spec, extras)
     if refused:
-        return Inputs(name, None, None, [Finding("bad-upload", "11", p) for p in refused])
+        inputs = Inputs.refused(name, refused)
+        return Outcome("invalid", inputs, refused=NOT_READ, findings=inputs.findings)
     with tempfile.TemporaryDirectory(prefix="accord-deid-") as tmp:
         folder = Path(tmp)
         _save(folder, [table, spec, *extras])
-        loaded, tspec, findings = load_release_inputs(
-            folder / str(table.filename),
-            folder / str(spec.filename),
-            published=published,
-            confine_to=folder,
-        )
-    return Inputs(name, loaded, tspec, _without_folder(findings, folder))
+        try:
+            return work(folder)
+        except EngineUnavailable as exc:
+            return _stopped(Inputs(name, []), exc)
+
+
+def _stopped(inputs: Inputs, exc: EngineUnavailable) -> Outcome:
+    finding = Finding("engine-stopped", "11", exc.message)
+    inputs.findings = [finding]
+    return Outcome("invalid", inputs, refused=exc.message, findings=[finding])
 
 
 def _save(folder: Path, uploads: Sequence[UploadFile]) -> None:
@@ -121,10 +183,10 @@ def record_run(
 ) -> None:
     """One audit entry per release or audit: the table's name, counts and the outcome."""
     after: dict[str, Any] = {"outcome": outcome, "problems": len(errors(inputs.findings))}
-    if inputs.spec is not None:
-        after["title"] = inputs.spec.title
-    if inputs.loaded is not None:
-        after["rows"] = inputs.loaded.table.n_rows
+    if inputs.title is not None:
+        after["title"] = inputs.title
+    if inputs.rows is not None:
+        after["rows"] = inputs.rows
     after.update(counts)
     audit.record(session, actor, action, "deid_table", inputs.name or "(unnamed)", after=after)
 
@@ -135,17 +197,41 @@ def blocking(findings: list[Finding]) -> list[Finding]:
 
 
 def assess_uploads(
-    table: UploadFile, spec: UploadFile, extras: Sequence[UploadFile] | None
+    table: UploadFile,
+    spec: UploadFile,
+    extras: Sequence[UploadFile] | None,
+    run: Runner = inline,
 ) -> Outcome:
     """Steps 2–3 of uploaded files: the same document as `accord deid assess`. Not audited:
     an assessment publishes nothing."""
-    inputs = load_uploads(table, spec, extras)
-    if inputs.loaded is None or inputs.spec is None:
-        return Outcome("invalid", inputs, refused=NOT_READ, findings=blocking(inputs.findings))
-    doc, findings = assess_document(inputs.loaded, inputs.spec)
-    if has_errors(findings):
-        return Outcome("invalid", inputs, refused=NOT_ASSESSED, findings=blocking(findings))
-    return Outcome("done", inputs, doc=doc)
+
+    def work(folder: Path) -> Outcome:
+        inputs, doc, findings = run(assess_files, folder, str(table.filename), str(spec.filename))
+        if inputs.rows is None:
+            return Outcome("invalid", inputs, refused=NOT_READ, findings=blocking(inputs.findings))
+        if doc is None or has_errors(findings):
+            return Outcome("invalid", inputs, refused=NOT_ASSESSED, findings=blocking(findings))
+        return Outcome("done", inputs, doc=doc)
+
+    return _in_folder(table, spec, extras, work)
+
+
+def audit_uploads(
+    table: UploadFile,
+    spec: UploadFile,
+    extras: Sequence[UploadFile] | None,
+    run: Runner = inline,
+) -> Outcome:
+    """The attacker-model audit of an uploaded published table: the same document as
+    `accord deid audit` (a failed audit is a document, ``passed: false``)."""
+
+    def work(folder: Path) -> Outcome:
+        inputs, doc = run(audit_files, folder, str(table.filename), str(spec.filename))
+        if doc is None:
+            return Outcome("invalid", inputs, refused=NOT_READ, findings=blocking(inputs.findings))
+        return Outcome("done", inputs, doc=doc)
+
+    return _in_folder(table, spec, extras, work)
 
 
 def release_uploads(
@@ -164,23 +250,29 @@ def release_uploads(
     name = (table.filename or "")[:64]
     refused = upload_problems(table, spec, extras)
     if refused:
-        inputs = Inputs(name, None, None, [Finding("bad-upload", "11", p) for p in refused])
+        inputs = Inputs.refused(name, refused)
         record_run(session, actor, "deid.release", inputs, "invalid")
         return Outcome("invalid", inputs, refused=NOT_READ, findings=inputs.findings)
     with tempfile.TemporaryDirectory(prefix="accord-deid-") as tmp:
         folder = Path(tmp)
         _save(folder, [table, spec, *extras])
-        result = release_table(
-            session,
-            actor,
-            settings,
-            folder / str(table.filename),
-            folder / str(spec.filename),
-            name=name,
-            dataset_id=dataset_id,
-            confine_to=folder,
-        )
-    inputs = Inputs(name, None, None, _without_folder(result.findings, folder))
+        try:
+            result = release_table(
+                session,
+                actor,
+                settings,
+                folder / str(table.filename),
+                folder / str(spec.filename),
+                name=name,
+                dataset_id=dataset_id,
+                confine_to=folder,
+                run=engine(settings),
+            )
+        except EngineUnavailable as exc:
+            out = _stopped(Inputs(name, []), exc)
+            record_run(session, actor, "deid.release", out.inputs, "stopped")
+            return out
+    inputs = Inputs(name, _without_folder(result.findings, folder))
     if result.status == "invalid":
         return Outcome("invalid", inputs, refused=NOT_READ, findings=inputs.findings)
     if result.status == "refused":
