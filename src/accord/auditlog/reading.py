@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from accord.auditlog.words import in_words
 from accord.auth.actor import Actor
-from accord.auth.models import ApiToken, AuditEntry, Department, User
+from accord.auth.models import ApiToken, AuditEntry, Department, GroupRole, User
 from accord.auth.permissions import Action, check
 from accord.catalog.models import CatalogField, Dataset, GlossaryTerm, Source, Statute
 from accord.csv_cells import safe_row
@@ -319,6 +319,13 @@ NAMERS: dict[str, Namer] = {
         lambda s, ids: s.execute(
             select(Department.id, Department.name).where(Department.id.in_(ids))
         ).all()
+    ),
+    "group_role": _simple(
+        lambda s, ids: (
+            (g.id, f"{g.provider} group {g.group_name}: {g.role}")
+            for g in s.scalars(select(GroupRole).where(GroupRole.id.in_(ids)))
+        ),
+        "/admin/group-roles",
     ),
     "api_token": _simple(
         lambda s, ids: s.execute(
