@@ -15,6 +15,7 @@ from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
 from accord.catalog.models import DATASET_KINDS, LIFECYCLE, CatalogField, Dataset, Source
 from accord.catalog.search import reindex_datasets
+from accord.catalog.titles import TITLE_NONE, TITLE_STEWARD, TITLE_SUGGESTED, suggest_title
 from accord.errors import NotFound, Problem, ValidationFailed
 
 
@@ -150,8 +151,9 @@ def update_inventory(session: Session, actor: Actor, dataset_id: int, change: In
     before = _snapshot(dataset)
     for attribute in INVENTORY_ATTRIBUTES:
         value = getattr(change, attribute)
-        if value is not None:
+        if value is not None and attribute != "title":
             setattr(dataset, attribute, value.strip() if isinstance(value, str) else value)
+    _retitle(dataset, change.title, before)
     if (
         change.lifecycle is not None
         and change.lifecycle != before["lifecycle"]
@@ -165,6 +167,17 @@ def update_inventory(session: Session, actor: Actor, dataset_id: int, change: In
         )
         reindex_datasets(session, [dataset.id])
     return dataset
+
+
+def _retitle(dataset: Dataset, title: str | None, before: dict[str, object]) -> None:
+    """A title a person writes is kept as written; an empty one hands the title back to
+    Accord, whose suggestion follows the program until someone writes one."""
+    if title is not None and title.strip() != before["title"]:
+        dataset.title = title.strip()
+        dataset.title_source = TITLE_STEWARD if dataset.title else TITLE_NONE
+    if dataset.title_source != TITLE_STEWARD:
+        dataset.title = suggest_title(dataset.name, dataset.source_comment, dataset.program)
+        dataset.title_source = TITLE_SUGGESTED
 
 
 def register_dataset(

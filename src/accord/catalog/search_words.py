@@ -1,0 +1,181 @@
+"""The department's words in search: abbreviations and synonyms expand a query, and a query
+that finds nothing is offered the nearest words of the index's own vocabulary.
+
+Expansions come from two places: a built-in list of abbreviations common in health and human
+services data, and the glossary (a term's acronym finds the term, and the term its acronym).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accord.catalog.models import GlossaryTerm, SearchDoc
+
+WORD = re.compile(r"\w+", re.UNICODE)
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "is",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+    ]
+)
+
+# Abbreviation -> what it stands for, as it is written in names and definitions.
+ABBREVIATIONS: dict[str, str] = {
+    "addr": "address",
+    "adl": "activities of daily living",
+    "bmi": "body mass index",
+    "bp": "blood pressure",
+    "calfresh": "snap",
+    "cin": "client index number",
+    "cws": "child welfare services",
+    "dob": "date of birth",
+    "dod": "date of death",
+    "dos": "date of service",
+    "dx": "diagnosis",
+    "ed": "emergency department",
+    "ein": "employer identification number",
+    "fips": "federal information processing standards",
+    "fname": "first name",
+    "hh": "household",
+    "hx": "history",
+    "icd": "diagnosis code",
+    "ihss": "in home supportive services",
+    "lname": "last name",
+    "los": "length of stay",
+    "mbi": "medicare beneficiary identifier",
+    "medi": "medicaid",
+    "mh": "mental health",
+    "mrn": "medical record number",
+    "npi": "national provider identifier",
+    "px": "procedure",
+    "rx": "prescription",
+    "snap": "supplemental nutrition assistance",
+    "ssi": "supplemental security income",
+    "ssn": "social security number",
+    "sud": "substance use disorder",
+    "tanf": "temporary assistance for needy families",
+    "tx": "treatment",
+    "wic": "women infants and children",
+    "zip": "postal code",
+}
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word of a query and what else may stand for it; any alternative matches, and an
+    alternative of several words needs all of them."""
+
+    word: str
+    alternatives: tuple[tuple[str, ...], ...] = ()
+
+
+def content_words(text: str) -> tuple[str, ...]:
+    return tuple(w for w in WORD.findall(text.lower()) if w not in STOP_WORDS)
+
+
+def expand(session: Session, words: list[str]) -> list[Term]:
+    """Each query word with its expansions (built-in abbreviations, then the glossary)."""
+    glossary = _glossary_expansions(session, words)
+    terms = []
+    for word in words:
+        found: list[tuple[str, ...]] = []
+        for phrase in (ABBREVIATIONS.get(word, ""), *glossary.get(word, ())):
+            alternative = content_words(phrase)
+            if alternative and alternative != (word,) and alternative not in found:
+                found.append(alternative)
+        terms.append(Term(word, tuple(found)))
+    return terms
+
+
+def _glossary_expansions(session: Session, words: list[str]) -> dict[str, list[str]]:
+    """A glossary acronym finds its term, and a one-word term its acronym."""
+    if not words:
+        return {}
+    rows = session.execute(
+        select(GlossaryTerm.acronym, GlossaryTerm.term).where(
+            (func.lower(GlossaryTerm.acronym).in_(words))
+            | (func.lower(GlossaryTerm.term).in_(words))
+        )
+    ).all()
+    found: dict[str, list[str]] = {}
+    for acronym, term in rows:
+        if acronym and acronym.lower() in words:
+            found.setdefault(acronym.lower(), []).append(term)
+        if acronym and term.lower() in words:
+            found.setdefault(term.lower(), []).append(acronym)
+    return found
+
+
+# The vocabulary of each database's index, read again when it may have changed.
+_VOCABULARY: dict[str, tuple[float, frozenset[str]]] = {}
+_LOCK = threading.Lock()
+VOCABULARY_SECONDS = 600.0  # a suggestion a few minutes behind the index is still good
+MIN_SUGGESTED_LENGTH = 3
+
+
+def did_you_mean(session: Session, words: list[str]) -> str:
+    """The query with each word the index does not know replaced by its nearest known word,
+    or "" when there is nothing better to offer. For a search that found nothing."""
+    vocabulary = _vocabulary(session)
+    changed, better = False, []
+    for word in words:
+        if word in vocabulary or word in ABBREVIATIONS or len(word) < MIN_SUGGESTED_LENGTH:
+            better.append(word)
+            continue
+        close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.75)
+        if close:
+            changed = True
+        better.append(close[0] if close else word)
+    return " ".join(better) if changed else ""
+
+
+def _vocabulary(session: Session) -> frozenset[str]:
+    """Every word of the index (names, labels, titles, definitions). Reading them costs a
+    scan, so it happens at most once per ``VOCABULARY_SECONDS`` and only for searches that
+    found nothing."""
+    url = str(session.get_bind().engine.url)
+    now = time.monotonic()
+    with _LOCK:
+        cached = _VOCABULARY.get(url)
+    if cached is not None and now - cached[0] < VOCABULARY_SECONDS:
+        return cached[1]
+    texts = session.execute(select(SearchDoc.title, SearchDoc.body).distinct())
+    words = frozenset(_words_of(t for row in texts for t in row)) | frozenset(ABBREVIATIONS)
+    with _LOCK:
+        _VOCABULARY[url] = (now, words)
+    return words
+
+
+def forget_vocabulary() -> None:
+    """Read the vocabulary afresh at the next suggestion (tests, after a bulk change)."""
+    with _LOCK:
+        _VOCABULARY.clear()
+
+
+def _words_of(texts: Iterable[str]) -> Iterable[str]:
+    for text in texts:
+        for word in WORD.findall(text.lower()):
+            if len(word) >= MIN_SUGGESTED_LENGTH and not word.isdigit():
+                yield word
