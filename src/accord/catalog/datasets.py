@@ -4,6 +4,7 @@ lifecycle and retention."""
 from __future__ import annotations
 
 from calendar import monthrange
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date
 
@@ -88,6 +89,17 @@ def get_dataset(session: Session, actor: Actor, dataset_id: int) -> Dataset:
     if dataset is None:
         raise NotFound(f"No dataset {dataset_id}.")
     return dataset
+
+
+def dataset_titles(session: Session, actor: Actor, dataset_ids: Iterable[int]) -> dict[int, str]:
+    """Today's title of each dataset, for pages that name datasets from a record (a proposal's
+    fields keep the technical name they had when requested)."""
+    check(actor, Action.VIEW_CATALOG)
+    ids = set(dataset_ids)
+    if not ids:
+        return {}
+    query = select(Dataset.id, Dataset.title).where(Dataset.id.in_(ids), Dataset.title != "")
+    return {i: t for i, t in session.execute(query)}
 
 
 def find_dataset(session: Session, actor: Actor, name: str) -> Dataset:

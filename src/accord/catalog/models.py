@@ -230,8 +230,6 @@ class SearchDoc(Base):
     body: Mapped[str] = mapped_column(Text, default="")
 
 
-
-
 class FieldWork(Base):
     """The describe workflow of one field: who describes it, and where the description stands."""
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from accord.catalog.models import GlossaryTerm, SearchDoc
 
 WORD = re.compile(r"\w+", re.UNICODE)
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 STOP_WORDS = frozenset(
     [
         "a",
@@ -176,6 +177,6 @@ def forget_vocabulary() -> None:
 
 def _words_of(texts: Iterable[str]) -> Iterable[str]:
     for text in texts:
-        for word in WORD.findall(text.lower()):
+        for word in _TOKEN.findall(text.lower()):  # as the index splits: "birth_date" is two
             if len(word) >= MIN_SUGGESTED_LENGTH and not word.isdigit():
                 yield word

@@ -24,6 +24,7 @@ from accord.proposals.overview import overview
 from accord.proposals.reviews import ATTESTATION, FINAL_REVIEW
 from accord.proposals.states import ProposalState
 from accord.web.deps import DbSession, RowId, require
+from accord.catalog.datasets import dataset_titles
 from accord.web.pages.catalog.views import label_names
 from accord.web.pages.proposals.forms import notice, notice_at
 from accord.web.pages.proposals.views import (
@@ -92,6 +93,12 @@ def show(
         "show_signatures": bool(view.signatures) or view.state in SIGNING,
         "signed": {(s.department_id, s.kind): s for s in view.signatures},
         "class_names": label_names(session),
+        "dataset_titles": dataset_titles(
+            session,
+            actor,
+            [e.dataset_id for e in view.elements]
+            + [e.dataset_id for e in (view.agreement.elements if view.agreement else [])],
+        ),
         "opinions_readable": bool(readable_areas(actor, proposal)),
         "opinion_readers": restricted_readers(),
         "missing_opinions": missing_opinions_words(view),
