@@ -20,7 +20,7 @@ from tests.catalog.test_drift import harvest, person_table
         ("public.visit_occurrence", "", "", "Visit occurrence"),
         ("public.person", "People enrolled.", "Walk 2 Work", "People enrolled — Walk 2 Work"),
         # a comment that is a description, not a name, leaves the table name to name it
-        ("public.person", "One row per person. Updated nightly by the enrolment job.", "", "Person"),
+        ("public.person", "One row per person. Updated nightly.", "", "Person"),
         ("ClientCase", "", "", "Client case"),
         ("exports/clients.csv", "", "Healthy Habits", "Clients — Healthy Habits"),
         ("book.xlsx:Visits", "", "", "Visits"),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
+from accord.catalog.datasets import dataset_titles
 from accord.errors import Problem
 from accord.proposals.access import readable, readable_areas
 from accord.proposals.form import AREA_LABELS, PATHS, QUESTIONS
@@ -24,7 +25,6 @@ from accord.proposals.overview import overview
 from accord.proposals.reviews import ATTESTATION, FINAL_REVIEW
 from accord.proposals.states import ProposalState
 from accord.web.deps import DbSession, RowId, require
-from accord.catalog.datasets import dataset_titles
 from accord.web.pages.catalog.views import label_names
 from accord.web.pages.proposals.forms import notice, notice_at
 from accord.web.pages.proposals.views import (
