@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Subquery, delete, func, insert, literal, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
@@ -362,9 +362,9 @@ def _aggregate(values: Subquery, key: ColumnElement[int]) -> Subquery:
     )
 
 
-def _parts(*columns: ColumnElement[str]) -> ColumnElement[str]:
+def _parts(*columns: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[str]:
     """A body's parts one per line, so a snippet can show one part once (see snippets)."""
-    joined: ColumnElement[str] = columns[0]
+    joined: ColumnElement[str] = columns[0].expression
     for column in columns[1:]:
         joined = joined + literal("\n") + column
     return joined
