@@ -85,7 +85,7 @@ def search(
         seen = {(r["kind"], r["ref_id"]) for r in rows}
         more = _ranked(session, terms, filters, limit, titles_only=False)
         rows += [r for r in more if (r["kind"], r["ref_id"]) not in seen][: limit - len(rows)]
-    return _hits(session, rows, [(t.word, *(" ".join(a) for a in t.alternatives)) for t in terms])
+    return _hits(session, rows, [[(t.word,), *t.alternatives] for t in terms])
 
 
 def suggest_query(session: Session, actor: Actor, query: str) -> str:
@@ -156,7 +156,9 @@ def _ranked(
     return [dict(row) for row in session.execute(text(sql), params).mappings()]
 
 
-def _hits(session: Session, rows: list[dict[str, Any]], terms: list[tuple[str, ...]]) -> list[Hit]:
+def _hits(
+    session: Session, rows: list[dict[str, Any]], terms: list[list[tuple[str, ...]]]
+) -> list[Hit]:
     """Results named as people know them: one look-up of titles and names for the page."""
     field_ids = [r["ref_id"] for r in rows if r["kind"] == "field"]
     dataset_ids = {r["dataset_id"] for r in rows if r["dataset_id"] is not None}
@@ -182,7 +184,6 @@ def _hits(session: Session, rows: list[dict[str, Any]], terms: list[tuple[str, .
         if dataset_ids
         else {}
     )
-    alternatives = [tuple(w for phrase in t for w in phrase.split()) for t in terms]
     hits = []
     for r in rows:
         set_title, set_name = datasets.get(r["dataset_id"], ("", ""))
@@ -199,7 +200,7 @@ def _hits(session: Session, rows: list[dict[str, Any]], terms: list[tuple[str, .
                 ref_id=r["ref_id"],
                 dataset_id=r["dataset_id"],
                 title=title,
-                snippet=best_snippet(r["body"], alternatives, skip=set_title or set_name),
+                snippet=best_snippet(r["body"], terms, skip=set_title or set_name),
                 program=r["program"],
                 classifications=r["classifications"],
                 name=name if name != title else "",

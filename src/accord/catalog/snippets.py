@@ -12,50 +12,68 @@ _REPEAT = re.compile(r"\b(\w+(?:\s+\w+){0,5}?)(?:\s+\1\b)+", re.IGNORECASE)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def parts(body: str) -> list[str]:
-    """The body's parts, without repeats: a part contained in another is dropped, and a phrase
-    said twice in a row is said once (bodies indexed before parts were kept apart)."""
-    found: list[str] = []
-    for line in body.split("\n"):
-        text = _REPEAT.sub(r"\1", " ".join(line.split()))
+# A query term: the ways it may be written, each a group of words that must all appear (as
+# prefixes): [["dob"], ["date", "birth"]].
+Term = Sequence[Sequence[str]]
+
+
+def parts(body: str) -> list[tuple[int, str]]:
+    """The body's parts with their line, without repeats: a part contained in another is
+    dropped, and a phrase said twice in a row is said once (bodies indexed before parts were
+    kept apart)."""
+    found: list[tuple[int, str]] = []
+    for line, raw in enumerate(body.split("\n")):
+        text = _REPEAT.sub(r"\1", " ".join(raw.split()))
         if text:
-            found.append(text)
-    lowered = [p.lower() for p in found]
-    kept = []
-    for i, text in enumerate(found):
-        contained = any(
+            found.append((line, text))
+    lowered = [text.lower() for _, text in found]
+    return [
+        (line, text)
+        for i, (line, text) in enumerate(found)
+        if not any(
             j != i and lowered[i] in lowered[j] and (lowered[i] != lowered[j] or j < i)
             for j in range(len(found))
         )
-        if not contained:
-            kept.append(text)
-    return kept
+    ]
 
 
-def best_snippet(body: str, terms: Sequence[Sequence[str]], skip: str = "") -> str:
-    """The part matching most query terms (each term: its word and the words that may stand
-    for it, as prefixes), cut around the first match; the first part when none matches.
-    ``skip`` is a part not worth showing (the dataset title, shown beside a field anyway)."""
-    candidates = [p for p in parts(body) if p.lower() != skip.lower()]
+def best_snippet(body: str, terms: Sequence[Term], skip: str = "") -> str:
+    """The part matching most query terms, cut around the first match. When no part
+    matches, the body's first line (a definition or description) if it has one, else nothing:
+    a data type or a tag alone says little. ``skip`` is a part not worth showing (the
+    dataset's title, shown beside a field anyway)."""
+    candidates = [(line, p) for line, p in parts(body) if p.lower() != skip.lower()]
     if not candidates:
         return ""
-    scored = [(_score(p, terms), -i, p) for i, p in enumerate(candidates)]
-    score, _, best = max(scored)
-    if len(best) <= WIDTH:
-        return best
-    start = _first_match(best, terms) if score else 0
-    start = max(0, start - WIDTH // 4)
-    cut = best[start : start + WIDTH]
-    return ("…" if start else "") + cut + ("…" if start + WIDTH < len(best) else "")
+    score, _, best = max((_score(p, terms), -i, p) for i, (_, p) in enumerate(candidates))
+    if not score:
+        line, first = candidates[0]
+        return _cut(first, 0) if line == 0 else ""
+    return _cut(best, _first_match(best, terms))
 
 
-def _score(text: str, terms: Sequence[Sequence[str]]) -> int:
+def _cut(text: str, at: int) -> str:
+    if len(text) <= WIDTH:
+        return text
+    start = max(0, at - WIDTH // 4)
+    return (
+        ("…" if start else "")
+        + text[start : start + WIDTH]
+        + ("…" if start + WIDTH < len(text) else "")
+    )
+
+
+def _score(text: str, terms: Sequence[Term]) -> int:
     words = [w.lower() for w in _WORD.findall(text)]
-    return sum(any(w.startswith(alt) for alt in term for w in words) for term in terms)
+
+    def has(prefix: str) -> bool:
+        return any(w.startswith(prefix) for w in words)
+
+    return sum(any(all(has(w) for w in way) for way in term) for term in terms)
 
 
-def _first_match(text: str, terms: Sequence[Sequence[str]]) -> int:
-    wanted = [alt for term in terms for alt in term]
+def _first_match(text: str, terms: Sequence[Term]) -> int:
+    wanted = [w for term in terms for way in term for w in way]
     for match in _WORD.finditer(text):
         if any(match.group().lower().startswith(alt) for alt in wanted):
             return match.start()
