@@ -35,7 +35,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 def run(*code: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(SRC)}
-    return subprocess.run(  # noqa: S603 - our own interpreter
+    return subprocess.run(
         [sys.executable, *code], capture_output=True, text=True, env=env, check=True
     )
 

@@ -533,6 +533,28 @@ def test_search_speaks_the_department_s_words(
     assert 'Did you mean <a href="/catalog/search?q=birth">birth</a>?' in typo
 
 
+def test_a_steward_renames_a_dataset_and_every_page_follows(
+    settings: Settings, app_client: TestClient, people: dict[str, Actor],
+    harvested: dict[str, int],
+) -> None:
+    page_url = f"/catalog/datasets/{harvested['main.client']}"
+    sign_in(app_client, "sam")
+    assert "Client" in app_client.get(page_url).text  # Accord's suggestion, from the table
+    saved = post(app_client, f"{page_url}/inventory", {"title": "Clinic clients"}, page_url)
+    assert saved.status_code == 303
+    harvest_now(settings, people["engineer"], "clinic")  # a harvest keeps the steward's title
+    for url in (page_url, "/catalog", f"/catalog/fields/{harvested['main.client.county']}"):
+        text = app_client.get(url).text
+        assert "Clinic clients" in text and 'class="tech-name">main.client<' in text, url
+
+
+def test_the_favicon_is_ours(app_client: TestClient) -> None:
+    page = app_client.get("/login").text
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    icon = app_client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg")
+
+
 def test_retention_page_lists_what_is_due(
     settings: Settings, app_client: TestClient, people: dict[str, Actor],
     harvested: dict[str, int],

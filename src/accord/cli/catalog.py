@@ -136,12 +136,16 @@ def search(
     filters = catalog_search.Filters(program, classification, statute, lifecycle, kind)
     with unit_of_work(as_user) as (session, actor, _):
         hits = catalog_search.search(session, actor, query, filters, limit)
+        better = "" if hits else catalog_search.suggest_query(session, actor, query)
     if not hits:
-        out.print("No matches.")
+        out.print(f"No matches. Did you mean: {better}?" if better else "No matches.")
         return
-    table = Table("kind", "id", "title", "program", "snippet")
+    table = Table("kind", "id", "title", "name", "dataset", "program", "snippet")
     for hit in hits:
-        table.add_row(hit.kind, str(hit.ref_id), hit.title, hit.program, hit.snippet)
+        dataset = hit.dataset_title if hit.kind == "field" else ""
+        table.add_row(
+            hit.kind, str(hit.ref_id), hit.title, hit.name, dataset, hit.program, hit.snippet
+        )
     out.print(table)
 
 
