@@ -124,7 +124,7 @@ def _ranked(
     clauses, params = _filter_sql(filters)
     params.update(limit=limit, cap=CANDIDATES)
     columns = (
-        "d.kind, d.ref_id, d.dataset_id, d.title, substr(d.body, 1, 2000) AS body,"
+        "d.kind, d.ref_id, d.dataset_id, d.title, substr(d.body, 1, 1000) AS body,"
         " d.program, d.classifications"
     )
     # clauses are fixed text with bound parameters (see _filter_sql): no user text here.
