@@ -133,6 +133,7 @@ def _glossary_expansions(session: Session, words: list[str]) -> dict[str, list[s
 _VOCABULARY: dict[str, tuple[float, frozenset[str]]] = {}
 _LOCK = threading.Lock()
 VOCABULARY_SECONDS = 600.0  # a suggestion a few minutes behind the index is still good
+VOCABULARY_BODIES = 20_000
 MIN_SUGGESTED_LENGTH = 3
 
 
@@ -153,17 +154,19 @@ def did_you_mean(session: Session, words: list[str]) -> str:
 
 
 def _vocabulary(session: Session) -> frozenset[str]:
-    """Every word of the index (names, labels, titles, definitions). Reading them costs a
-    scan, so it happens at most once per ``VOCABULARY_SECONDS`` and only for searches that
-    found nothing."""
+    """The words of every name, label, title and glossary term, and of the definitions and
+    descriptions of the first ``VOCABULARY_BODIES`` documents: reading every definition of a
+    500,000-field catalog took seven seconds, names alone take a fraction of that. Read at
+    most once per ``VOCABULARY_SECONDS``, and only for searches that found nothing."""
     url = str(session.get_bind().engine.url)
     now = time.monotonic()
     with _LOCK:
         cached = _VOCABULARY.get(url)
     if cached is not None and now - cached[0] < VOCABULARY_SECONDS:
         return cached[1]
-    texts = session.execute(select(SearchDoc.title, SearchDoc.body).distinct())
-    words = frozenset(_words_of(t for row in texts for t in row)) | frozenset(ABBREVIATIONS)
+    titles = session.scalars(select(SearchDoc.title))
+    bodies = session.scalars(select(SearchDoc.body).order_by(SearchDoc.id).limit(VOCABULARY_BODIES))
+    words = frozenset(_words_of(titles)) | frozenset(_words_of(bodies)) | frozenset(ABBREVIATIONS)
     with _LOCK:
         _VOCABULARY[url] = (now, words)
     return words
@@ -175,8 +178,8 @@ def forget_vocabulary() -> None:
         _VOCABULARY.clear()
 
 
-def _words_of(texts: Iterable[str]) -> Iterable[str]:
-    for text in texts:
-        for word in _TOKEN.findall(text.lower()):  # as the index splits: "birth_date" is two
-            if len(word) >= MIN_SUGGESTED_LENGTH and not word.isdigit():
-                yield word
+def _words_of(texts: Iterable[str]) -> set[str]:
+    # as the index splits: "birth_date" is two words; one pass over the joined text is
+    # several times faster than a pass per document
+    found = set(_TOKEN.findall("\n".join(texts).lower()))
+    return {w for w in found if len(w) >= MIN_SUGGESTED_LENGTH and not w.isdigit()}
