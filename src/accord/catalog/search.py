@@ -25,7 +25,7 @@ from accord.catalog.models import (
     SearchDoc,
     Statute,
 )
-from accord.catalog.search_words import Term, did_you_mean, expand
+from accord.catalog.search_words import Term, did_you_mean, expand, forget_glossary
 from accord.catalog.snippets import best_snippet
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -377,6 +377,7 @@ def _delimited(joined: ColumnElement[str]) -> ColumnElement[str]:
 
 
 def reindex_term(session: Session, term: GlossaryTerm) -> None:
+    forget_glossary()  # its acronym expands queries from now on
     where, params = "kind = 'term' AND ref_id = :ref", {"ref": term.id}
     _fts_sync(session, where, params, remove=True)
     session.execute(delete(SearchDoc).where(SearchDoc.kind == "term", SearchDoc.ref_id == term.id))

@@ -14,13 +14,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.catalog.models import GlossaryTerm, SearchDoc
 
 WORD = re.compile(r"\w+", re.UNICODE)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_LOCK = threading.Lock()
 STOP_WORDS = frozenset(
     [
         "a",
@@ -111,27 +112,43 @@ def expand(session: Session, words: list[str]) -> list[Term]:
 
 
 def _glossary_expansions(session: Session, words: list[str]) -> dict[str, list[str]]:
-    """A glossary acronym finds its term, and a one-word term its acronym."""
-    if not words:
-        return {}
-    rows = session.execute(
-        select(GlossaryTerm.acronym, GlossaryTerm.term).where(
-            (func.lower(GlossaryTerm.acronym).in_(words))
-            | (func.lower(GlossaryTerm.term).in_(words))
-        )
-    ).all()
+    """A glossary acronym finds its term, and a term its acronym."""
+    glossary = _glossary(session)
+    return {w: glossary[w] for w in words if w in glossary}
+
+
+# Each database's glossary as expansions, read again after GLOSSARY_SECONDS or when this
+# process saves a term (see forget_glossary): one query less for every search.
+_GLOSSARY: dict[str, tuple[float, dict[str, list[str]]]] = {}
+GLOSSARY_SECONDS = 60.0
+
+
+def _glossary(session: Session) -> dict[str, list[str]]:
+    url = str(session.get_bind().engine.url)
+    now = time.monotonic()
+    with _LOCK:
+        cached = _GLOSSARY.get(url)
+    if cached is not None and now - cached[0] < GLOSSARY_SECONDS:
+        return cached[1]
     found: dict[str, list[str]] = {}
-    for acronym, term in rows:
-        if acronym and acronym.lower() in words:
-            found.setdefault(acronym.lower(), []).append(term)
-        if acronym and term.lower() in words:
-            found.setdefault(term.lower(), []).append(acronym)
+    for acronym, term in session.execute(
+        select(GlossaryTerm.acronym, GlossaryTerm.term).where(GlossaryTerm.acronym != "")
+    ):
+        found.setdefault(acronym.lower(), []).append(term)
+        found.setdefault(term.lower(), []).append(acronym)
+    with _LOCK:
+        _GLOSSARY[url] = (now, found)
     return found
+
+
+def forget_glossary() -> None:
+    """A term was saved: read the glossary afresh at the next search."""
+    with _LOCK:
+        _GLOSSARY.clear()
 
 
 # The vocabulary of each database's index, read again when it may have changed.
 _VOCABULARY: dict[str, tuple[float, frozenset[str]]] = {}
-_LOCK = threading.Lock()
 VOCABULARY_SECONDS = 600.0  # a suggestion a few minutes behind the index is still good
 VOCABULARY_BODIES = 20_000
 MIN_SUGGESTED_LENGTH = 3
@@ -176,6 +193,7 @@ def forget_vocabulary() -> None:
     """Read the vocabulary afresh at the next suggestion (tests, after a bulk change)."""
     with _LOCK:
         _VOCABULARY.clear()
+        _GLOSSARY.clear()
 
 
 def _words_of(texts: Iterable[str]) -> set[str]:
