@@ -76,7 +76,7 @@ def test_harvesting_a_source(
     expect(page.get_by_role("heading", name="Fields added")).to_be_visible()
     expect(page.get_by_text("main.visit.language")).to_be_visible()
     page.get_by_role("link", name="See the datasets of clinic").click()
-    page.get_by_role("link", name="main.visit").click()
+    page.get_by_role("link", name="Visit", exact=True).click()
     expect(page.get_by_text("added — review")).to_be_visible()
 
 
@@ -86,8 +86,8 @@ def test_editing_a_definition(
     make_user(settings, "sam", "steward")
     sign_in(page, server, "sam")
     go(page, "Catalog")
-    page.get_by_role("link", name="main.client").click()
-    expect(page.get_by_role("heading", name="main.client", level=1)).to_be_visible()
+    page.get_by_role("link", name="Client", exact=True).click()
+    expect(page.get_by_role("heading", name="Client", level=1)).to_be_visible()
     page.get_by_role("link", name="birth_date").click()
     expect(page.get_by_role("button", name="Save the classification")).to_have_count(0)
 
@@ -103,7 +103,7 @@ def test_editing_a_definition(
     page.get_by_role("button", name="Save the description").click()
     expect(page.get_by_role("alert")).to_contain_text("A code is listed twice.")
 
-    page.get_by_role("link", name="main.client").first.click()
+    page.get_by_role("link", name="Client", exact=True).first.click()
     expect(page.get_by_role("cell", name="The day the client was born, as the client reported it.")
            ).to_be_visible()
 
@@ -114,7 +114,7 @@ def test_exporting_a_dictionary(
     make_user(settings, "rae", "requester")
     sign_in(page, server, "rae")
     go(page, "Catalog")
-    page.get_by_role("link", name="main.visit").click()
+    page.get_by_role("link", name="Visit", exact=True).click()
     with page.expect_download() as info:
         page.get_by_role("link", name="CSV", exact=True).click()
     download = info.value

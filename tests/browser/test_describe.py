@@ -46,7 +46,7 @@ def test_steward_describes_and_reviewer_decides(
 
     sign_in(page, server, "cas")
     go(page, "Catalog")
-    page.get_by_role("link", name="main.client").click()
+    page.get_by_role("link", name="Client", exact=True).click()
     page.get_by_text("Assign fields to a steward").click()
     page.get_by_label("Steward").select_option("sam")
     expect(page.get_by_label("All 5 current fields")).to_be_checked()
@@ -70,7 +70,7 @@ def test_steward_describes_and_reviewer_decides(
     expect(page.get_by_role("status")).to_have_text("The description was submitted for review.")
     expect(page.locator(".workflow-line")).to_contain_text("In review")
 
-    page.get_by_role("link", name="main.client").first.click()
+    page.get_by_role("link", name="Client", exact=True).first.click()
     page.get_by_role("link", name="full_name").click()
     page.get_by_label("Definition").fill("The client's name.")
     page.get_by_role("button", name="Save the description").click()
@@ -111,7 +111,7 @@ def test_security_officer_decides_suggestions(
     make_user(settings, "sky", "security_officer")
     sign_in(page, server, "sky")
     go(page, "Catalog")
-    page.get_by_role("link", name="main.client").click()
+    page.get_by_role("link", name="Client", exact=True).click()
     expect(page.get_by_text("0 of 5 fields are classified")).to_be_visible()
 
     go(page, "Suggestions")
@@ -140,7 +140,7 @@ def test_security_officer_decides_suggestions(
     go(page, "Catalog")
     row = page.get_by_role("row").filter(has_text="main.client")
     expect(row.first).to_contain_text("Classified 20%")
-    page.get_by_role("link", name="main.client").click()
+    page.get_by_role("link", name="Client", exact=True).click()
     expect(page.get_by_text("1 of 5 fields are classified")).to_be_visible()
     expect(page.get_by_role("link", name="3 open classification suggestions")).to_be_visible()
     page.get_by_role("link", name="ssn", exact=True).click()

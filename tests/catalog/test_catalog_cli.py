@@ -52,6 +52,8 @@ def test_source_harvest_dictionary_search(cli_env: Settings, engineer: str, tmp_
     assert schema["primaryKey"] in (["visit_id"], "visit_id")
     code, output = run("search", "diagnosis", "--as", engineer)
     assert code == 0 and "diagnosis_code" in output
+    code, output = run("search", "dagnosis", "--as", engineer)
+    assert code == 0 and "No matches. Did you mean: diagnosis?" in output
 
 
 def test_reharvest_shows_drift(cli_env: Settings, engineer: str, tmp_path) -> None:  # noqa: F811

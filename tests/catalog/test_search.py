@@ -50,7 +50,7 @@ def test_finds_fields_datasets_and_terms_by_prefix(settings, people, catalog) ->
     assert ("field", "ssn") in titles(settings, people["auditor"], "social secur")
     assert titles(settings, people["auditor"], "enrolled people")[0] == (
         "dataset",
-        "Enrolled people public.person",
+        "Enrolled people",
     )
     assert titles(settings, people["auditor"], "medicaid") == [("term", "Medi-Cal")]
 
@@ -101,3 +101,53 @@ def test_renamed_definition_is_searchable_at_once(settings, people, catalog) -> 
             Description(definition="Calendar date on which the person was born."),
         )
     assert ("field", "birth_date") in titles(settings, people["auditor"], "calendar born")
+
+
+def hits(settings: Settings, actor, query: str):
+    with transaction(settings) as session:
+        return search(session, actor, query)
+
+
+def test_a_hit_names_itself_and_its_dataset_in_words_and_technically(
+    settings, people, catalog
+) -> None:
+    [dataset] = [h for h in hits(settings, people["auditor"], "enrolled") if h.kind == "dataset"]
+    assert (dataset.title, dataset.name) == ("Enrolled people", "public.person")
+    [ssn] = [h for h in hits(settings, people["auditor"], "social secur") if h.kind == "field"]
+    assert (ssn.title, ssn.dataset_title, ssn.dataset_name) == (
+        "ssn",
+        "Enrolled people",
+        "public.person",
+    )
+    assert ssn.snippet == "Social Security number of the enrolled person."
+
+
+def test_abbreviations_find_what_they_stand_for(settings, people, catalog) -> None:
+    with transaction(settings) as session:
+        describe_field(
+            session,
+            people["steward"],
+            catalog["birth_date"],
+            Description(definition="Date of birth of the person."),
+        )
+    assert ("field", "birth_date") in titles(settings, people["auditor"], "dob")
+    assert ("field", "birth_date") in titles(settings, people["auditor"], "DOB person")
+    assert ("field", "ssn") in titles(settings, people["auditor"], "ssn")
+
+
+def test_a_glossary_acronym_finds_its_term_and_back(settings, people, catalog) -> None:
+    with transaction(settings) as session:
+        save_term(session, people["steward"], term="Enrolment", acronym="ENR", definition="x")
+    assert ("dataset", "Enrolled people") in titles(settings, people["auditor"], "enr")
+    assert ("term", "Enrolment") in titles(settings, people["auditor"], "enr")
+
+
+def test_no_results_offer_the_index_s_own_words(settings, people, catalog) -> None:
+    from accord.catalog.search import suggest_query
+    from accord.catalog.search_words import forget_vocabulary
+
+    forget_vocabulary()  # another test's database may have had the same URL
+    assert titles(settings, people["auditor"], "sociel securty") == []
+    with transaction(settings) as session:
+        assert suggest_query(session, people["auditor"], "sociel securty") == "social security"
+        assert suggest_query(session, people["auditor"], "social security") == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,62 @@ def test_no_difference_between_models_and_migrated_schema(db_url: str) -> None:
             conn, opts={"include_object": include_object, "compare_type": True}
         )
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_dataset_titles_migration_keeps_written_titles_and_suggests_the_others(
+    tmp_path: Path,
+) -> None:
+    """The titles migration: a title someone wrote is the steward's; the others get Accord's
+    suggestion, and search finds them by it at once."""
+    from sqlalchemy import text
+
+    [script] = (MIGRATIONS / "versions").glob("*_dataset_titles.py")
+    spec = importlib.util.spec_from_file_location("dataset_titles", script)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    url = f"sqlite:///{tmp_path / 'before.sqlite'}"
+    upgrade_database(url, migration.down_revision)  # the revision before titles
+    columns = (
+        "name, kind, schema_name, title, description, source_comment, program, system, owner,"
+        " contacts, related_programs, objectives, lifecycle"
+    )
+    with get_engine(url).begin() as conn:
+        for name, title, program in (
+            ("main.person", "", "Walk 2 Work"),
+            ("main.visit", "Clinic visits", ""),
+        ):
+            conn.execute(
+                text(
+                    f"INSERT INTO catalog_dataset ({columns}) VALUES (:name, 'table', '', :title,"
+                    " '', '', :program, '', '', '', '', '', 'active')"
+                ),
+                {"name": name, "title": title, "program": program},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO catalog_search_doc (kind, ref_id, dataset_id, program, lifecycle,"
+                " classifications, statutes, title, body) SELECT 'dataset', id, id, program,"
+                " lifecycle, '||', '||', trim(title || ' ' || name), '' FROM catalog_dataset"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO catalog_search_fts(rowid, title, body) "
+                "SELECT id, title, body FROM catalog_search_doc"
+            )
+        )
+    get_engine(url).dispose()
+    upgrade_database(url)
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(
+            text("SELECT name, title, title_source FROM catalog_dataset ORDER BY name")
+        ).all()
+        found = conn.execute(
+            text("SELECT rowid FROM catalog_search_fts WHERE catalog_search_fts MATCH 'walk'")
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("main.person", "Person — Walk 2 Work", "suggested"),
+        ("main.visit", "Clinic visits", "steward"),
+    ]
+    assert len(found) == 1

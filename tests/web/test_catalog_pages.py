@@ -237,7 +237,12 @@ def test_steward_describes_and_security_officer_classifies(
     assert classified.status_code == 303
     dataset = app_client.get(f"/catalog/datasets/{harvested['main.client']}")
     assert "The day the client was born." in dataset.text
-    assert '<span class="tag">PII:date</span>' in dataset.text
+    # the label in words with its family; the code only on hover
+    assert (
+        '<span class="classification" title="PII:date: Date tied to a person (except year)">'
+        '<span class="family family-pii">PII</span> Date tied to a person (except year)</span>'
+    ) in dataset.text
+    assert ">PII:date<" not in dataset.text
     assert "WIC § 10850(a)" in dataset.text and "birth_date" in dataset.text
     with transaction(settings) as session:
         assert get_field(session, Actor.system(), field_id).label == "Date of birth"
@@ -495,6 +500,59 @@ def test_search_groups_results_by_kind_and_treats_syntax_as_words(
     assert "0 results" in other.text
     for syntax in ('"unbalanced', "a OR b NOT", "'; DROP TABLE catalog_dataset; --", "*"):
         assert app_client.get("/catalog/search", params={"q": syntax}).status_code == 200
+
+
+def test_search_speaks_the_department_s_words(
+    settings: Settings, app_client: TestClient, people: dict[str, Actor],
+    harvested: dict[str, int],
+) -> None:
+    from accord.catalog.fields import classify_field
+    from accord.catalog.search_words import forget_vocabulary
+
+    forget_vocabulary()
+    with transaction(settings) as session:
+        update_inventory(session, people["coordinator"], harvested["main.client"],
+                         Inventory(program="Your Environment",
+                                   system="Your Environment enrollment system"))
+        classify_field(session, people["security"], harvested["main.client.birth_date"],
+                       ["PII:date", "SENSITIVE:race_ethnicity"])
+    sign_in(app_client, "rae")
+    dob = app_client.get("/catalog/search", params={"q": "dob"}).text
+    field = harvested["main.client.birth_date"]
+    # the field, named with its dataset's title beside the technical name
+    assert f'<a href="/catalog/fields/{field}">birth_date</a>' in dob
+    assert 'Client — Your Environment <span class="tech-name">main.client</span>' in dob
+    # labels in words, family as a tag, the code on hover only
+    assert '<span class="family family-sensitive">Sensitive</span> Race or ethnicity' in dob
+    assert "|PII" not in dob and ">PII:date<" not in dob
+    clinic = app_client.get("/catalog/search", params={"q": "enrollment"}).text
+    assert clinic.count("Your Environment enrollment system") == 1
+    assert "Your Environment Your Environment" not in clinic
+    typo = app_client.get("/catalog/search", params={"q": "birht"}).text
+    assert "0 results" in typo
+    assert 'Did you mean <a href="/catalog/search?q=birth">birth</a>?' in typo
+
+
+def test_a_steward_renames_a_dataset_and_every_page_follows(
+    settings: Settings, app_client: TestClient, people: dict[str, Actor],
+    harvested: dict[str, int],
+) -> None:
+    page_url = f"/catalog/datasets/{harvested['main.client']}"
+    sign_in(app_client, "sam")
+    assert "Client" in app_client.get(page_url).text  # Accord's suggestion, from the table
+    saved = post(app_client, f"{page_url}/inventory", {"title": "Clinic clients"}, page_url)
+    assert saved.status_code == 303
+    harvest_now(settings, people["engineer"], "clinic")  # a harvest keeps the steward's title
+    for url in (page_url, "/catalog", f"/catalog/fields/{harvested['main.client.county']}"):
+        text = app_client.get(url).text
+        assert "Clinic clients" in text and 'class="tech-name">main.client<' in text, url
+
+
+def test_the_favicon_is_ours(app_client: TestClient) -> None:
+    page = app_client.get("/login").text
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    icon = app_client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg")
 
 
 def test_retention_page_lists_what_is_due(

@@ -145,6 +145,10 @@ def test_assign_describe_submit_review(
     text = app_client.get(field).text
     assert "In review" in text and "Publish the description" not in text
     assert "You submitted this description" in text
+    # while in review the description reads, it is not a form
+    assert "the description is read-only until the reviewer" in text
+    assert "Save the description" not in text and 'id="fd-definition"' not in text
+    assert "as issued by the SSA." in text
 
     as_user(app_client, "sue")
     assert "Waiting for your review (1)" in app_client.get("/catalog/my-work").text

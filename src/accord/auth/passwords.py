@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -10,9 +12,13 @@ from accord.errors import Problem
 _hasher = PasswordHasher()
 MIN_LENGTH = 10
 
-# Verifying against this keeps the time of a login for an unknown user the same as for a
-# known one, so response times do not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps the time of a login for an unknown user the same as for
+    a known one, so response times do not reveal which usernames exist. Made at first use,
+    not at import: hashing takes a tenth of a second every CLI command would otherwise pay."""
+    return _hasher.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
@@ -24,7 +30,8 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     empty one (a user of an identity provider) is checked against a dummy for even timing,
     and refused whatever the password."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        # an empty hash (an account that signs in through its identity provider) never verifies
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

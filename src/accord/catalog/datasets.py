@@ -4,6 +4,7 @@ lifecycle and retention."""
 from __future__ import annotations
 
 from calendar import monthrange
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date
 
@@ -15,6 +16,7 @@ from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
 from accord.catalog.models import DATASET_KINDS, LIFECYCLE, CatalogField, Dataset, Source
 from accord.catalog.search import reindex_datasets
+from accord.catalog.titles import TITLE_NONE, TITLE_STEWARD, TITLE_SUGGESTED, suggest_title
 from accord.errors import NotFound, Problem, ValidationFailed
 
 
@@ -89,6 +91,17 @@ def get_dataset(session: Session, actor: Actor, dataset_id: int) -> Dataset:
     return dataset
 
 
+def dataset_titles(session: Session, actor: Actor, dataset_ids: Iterable[int]) -> dict[int, str]:
+    """Today's title of each dataset, for pages that name datasets from a record (a proposal's
+    fields keep the technical name they had when requested)."""
+    check(actor, Action.VIEW_CATALOG)
+    ids = set(dataset_ids)
+    if not ids:
+        return {}
+    query = select(Dataset.id, Dataset.title).where(Dataset.id.in_(ids), Dataset.title != "")
+    return {i: t for i, t in session.execute(query)}
+
+
 def find_dataset(session: Session, actor: Actor, name: str) -> Dataset:
     """By id, by ``source/name``, or by a name that is unique across sources."""
     check(actor, Action.VIEW_CATALOG)
@@ -150,8 +163,9 @@ def update_inventory(session: Session, actor: Actor, dataset_id: int, change: In
     before = _snapshot(dataset)
     for attribute in INVENTORY_ATTRIBUTES:
         value = getattr(change, attribute)
-        if value is not None:
+        if value is not None and attribute != "title":
             setattr(dataset, attribute, value.strip() if isinstance(value, str) else value)
+    _retitle(dataset, change.title, before)
     if (
         change.lifecycle is not None
         and change.lifecycle != before["lifecycle"]
@@ -165,6 +179,17 @@ def update_inventory(session: Session, actor: Actor, dataset_id: int, change: In
         )
         reindex_datasets(session, [dataset.id])
     return dataset
+
+
+def _retitle(dataset: Dataset, title: str | None, before: dict[str, object]) -> None:
+    """A title a person writes is kept as written; an empty one hands the title back to
+    Accord, whose suggestion follows the program until someone writes one."""
+    if title is not None and title.strip() != before["title"]:
+        dataset.title = title.strip()
+        dataset.title_source = TITLE_STEWARD if dataset.title else TITLE_NONE
+    if dataset.title_source != TITLE_STEWARD:
+        dataset.title = suggest_title(dataset.name, dataset.source_comment, dataset.program)
+        dataset.title_source = TITLE_SUGGESTED
 
 
 def register_dataset(

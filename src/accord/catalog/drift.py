@@ -23,6 +23,7 @@ from accord.catalog.harvest.model import Harvest, HarvestedDataset, HarvestedFie
 from accord.catalog.models import CatalogField, Dataset, Source
 from accord.catalog.search import reindex_datasets
 from accord.catalog.tagging import attach_declared_metadata
+from accord.catalog.titles import TITLE_NONE, TITLE_SUGGESTED, suggest_title
 from accord.db.base import utcnow
 from accord.db.bulk import insert_rows
 
@@ -171,7 +172,8 @@ def _insert_datasets(
             "row_count": d.row_count,
             "harvested_at": now,
             "lifecycle": "active",
-            "title": "",
+            "title": suggest_title(d.name, d.comment),
+            "title_source": TITLE_SUGGESTED,
             "program": "",
             "system": "",
             "owner": "",
@@ -195,6 +197,10 @@ def _refresh_dataset(dataset: Dataset, h: HarvestedDataset, now: datetime) -> No
         dataset.description = h.comment
     dataset.kind, dataset.schema_name, dataset.source_comment = h.kind, h.schema, h.comment
     dataset.row_count, dataset.harvested_at, dataset.removed_at = h.row_count, now, None
+    if dataset.title_source == TITLE_NONE and not dataset.title:
+        # first sight of a dataset registered before titles: fill, never overwrite
+        dataset.title = suggest_title(dataset.name, h.comment, dataset.program)
+        dataset.title_source = TITLE_SUGGESTED
 
 
 def _diff_fields(

@@ -52,6 +52,8 @@ class Dataset(Base):
     kind: Mapped[str] = mapped_column(String(16))
     schema_name: Mapped[str] = mapped_column(String(128), default="")
     title: Mapped[str] = mapped_column(String(300), default="")
+    # "" (none yet), "suggested" (Accord's, follows the program) or "steward" (kept as written)
+    title_source: Mapped[str] = mapped_column(String(16), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     source_comment: Mapped[str] = mapped_column(Text, default="")
     program: Mapped[str] = mapped_column(String(200), default="", index=True)
@@ -226,8 +228,6 @@ class SearchDoc(Base):
     statutes: Mapped[str] = mapped_column(Text, default="")  # " WIC 10850 "
     title: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
-
-
 
 
 class FieldWork(Base):

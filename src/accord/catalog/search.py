@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Subquery, delete, func, insert, literal, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
@@ -25,6 +25,8 @@ from accord.catalog.models import (
     SearchDoc,
     Statute,
 )
+from accord.catalog.search_words import Term, did_you_mean, expand, forget_glossary
+from accord.catalog.snippets import best_snippet
 
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_WORDS = 12
@@ -43,6 +45,9 @@ class Filters:
 
 @dataclass(frozen=True)
 class Hit:
+    """One result. ``title`` is what people call it (a dataset's title, a field's label, a
+    term); ``name`` the technical name beside it; a field's dataset is named both ways too."""
+
     kind: str
     ref_id: int
     dataset_id: int | None
@@ -50,6 +55,9 @@ class Hit:
     snippet: str
     program: str
     classifications: str
+    name: str = ""
+    dataset_title: str = ""
+    dataset_name: str = ""
 
 
 def words(query: str) -> list[str]:
@@ -67,30 +75,61 @@ def search(
     may take; the first passes over names keep the best answers within that bound.
     """
     check(actor, Action.VIEW_CATALOG)
-    terms = words(query)
-    if not terms:
+    found = words(query)
+    if not found:
         return []
+    terms = expand(session, found)
     limit = min(max(limit, 1), 500)
-    hits = _ranked(session, terms, filters, limit, titles_only=True)
-    if len(hits) < limit:
-        seen = {(h.kind, h.ref_id) for h in hits}
+    rows = _ranked(session, terms, filters, limit, titles_only=True)
+    if len(rows) < limit:
+        seen = {(r["kind"], r["ref_id"]) for r in rows}
         more = _ranked(session, terms, filters, limit, titles_only=False)
-        hits += [h for h in more if (h.kind, h.ref_id) not in seen][: limit - len(hits)]
-    return hits
+        rows += [r for r in more if (r["kind"], r["ref_id"]) not in seen][: limit - len(rows)]
+    return _hits(session, rows, [[(t.word,), *t.alternatives] for t in terms])
+
+
+def suggest_query(session: Session, actor: Actor, query: str) -> str:
+    """For a search that found nothing: the query in the index's own words ("diagnosys" ->
+    "diagnosis"), or "" when no word is far from a known one."""
+    check(actor, Action.VIEW_CATALOG)
+    return did_you_mean(session, words(query))
+
+
+def _fts5_match(terms: list[Term]) -> str:
+    def word(w: str) -> str:
+        return '"' + w.replace('"', "") + '"*'
+
+    groups = []
+    for t in terms:
+        options = [word(t.word), *("(" + " AND ".join(map(word, a)) + ")" for a in t.alternatives)]
+        groups.append(options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")")
+    return " AND ".join(groups)
+
+
+def _tsquery(terms: list[Term]) -> str:
+    # words are \w+ only (see words()), so no tsquery syntax can reach to_tsquery
+    groups = []
+    for t in terms:
+        options = [
+            f"{t.word}:*",
+            *("(" + " & ".join(f"{w}:*" for w in a) + ")" for a in t.alternatives),
+        ]
+        groups.append(options[0] if len(options) == 1 else "(" + " | ".join(options) + ")")
+    return " & ".join(groups)
 
 
 def _ranked(
-    session: Session, terms: list[str], filters: Filters, limit: int, *, titles_only: bool
-) -> list[Hit]:
+    session: Session, terms: list[Term], filters: Filters, limit: int, *, titles_only: bool
+) -> list[dict[str, Any]]:
     clauses, params = _filter_sql(filters)
     params.update(limit=limit, cap=CANDIDATES)
     columns = (
-        "d.kind, d.ref_id, d.dataset_id, d.title, substr(d.body, 1, 240) AS snippet,"
+        "d.kind, d.ref_id, d.dataset_id, d.title, substr(d.body, 1, 1000) AS body,"
         " d.program, d.classifications"
     )
     # clauses are fixed text with bound parameters (see _filter_sql): no user text here.
     if session.get_bind().dialect.name == "postgresql":
-        params["q"] = " & ".join(f"{t}:*" for t in terms)
+        params["q"] = _tsquery(terms)
         vector = "d.title_tsv" if titles_only else "d.tsv"  # each has its own GIN index
         candidates = (
             f"SELECT d.id, ts_rank({vector}, to_tsquery('english', :q)) AS score"  # noqa: S608
@@ -100,7 +139,7 @@ def _ranked(
         )
         order = "c.score DESC"
     else:
-        match = " AND ".join('"' + t.replace('"', "") + '"*' for t in terms)
+        match = _fts5_match(terms)
         params["q"] = f"{{title}} : ({match})" if titles_only else match
         candidates = (
             "SELECT f.rowid AS id, bm25(catalog_search_fts, 4.0, 1.0) AS score"  # noqa: S608
@@ -114,7 +153,62 @@ def _ranked(
         f"SELECT {columns} FROM ({candidates}) c"  # noqa: S608
         f" JOIN catalog_search_doc d ON d.id = c.id ORDER BY {order}, d.id LIMIT :limit"
     )
-    return [Hit(**row) for row in session.execute(text(sql), params).mappings()]
+    return [dict(row) for row in session.execute(text(sql), params).mappings()]
+
+
+def _hits(
+    session: Session, rows: list[dict[str, Any]], terms: list[list[tuple[str, ...]]]
+) -> list[Hit]:
+    """Results named as people know them: one look-up of titles and names for the page."""
+    field_ids = [r["ref_id"] for r in rows if r["kind"] == "field"]
+    dataset_ids = {r["dataset_id"] for r in rows if r["dataset_id"] is not None}
+    fields = (
+        {
+            i: (name, label)
+            for i, name, label in session.execute(
+                select(CatalogField.id, CatalogField.name, CatalogField.label).where(
+                    CatalogField.id.in_(field_ids)
+                )
+            )
+        }
+        if field_ids
+        else {}
+    )
+    datasets = (
+        {
+            i: (title, name)
+            for i, title, name in session.execute(
+                select(Dataset.id, Dataset.title, Dataset.name).where(Dataset.id.in_(dataset_ids))
+            )
+        }
+        if dataset_ids
+        else {}
+    )
+    hits = []
+    for r in rows:
+        set_title, set_name = datasets.get(r["dataset_id"], ("", ""))
+        if r["kind"] == "field" and r["ref_id"] in fields:
+            name, label = fields[r["ref_id"]]
+            title = label or name
+        elif r["kind"] == "dataset":
+            title, name = set_title or set_name, set_name
+        else:
+            title, name = r["title"], ""
+        hits.append(
+            Hit(
+                kind=r["kind"],
+                ref_id=r["ref_id"],
+                dataset_id=r["dataset_id"],
+                title=title,
+                snippet=best_snippet(r["body"], terms, skip=set_title or set_name),
+                program=r["program"],
+                classifications=r["classifications"],
+                name=name if name != title else "",
+                dataset_title=set_title or set_name,
+                dataset_name=set_name,
+            )
+        )
+    return hits
 
 
 def _filter_sql(filters: Filters) -> tuple[str, dict[str, Any]]:
@@ -212,16 +306,12 @@ def _reindex_chunk(session: Session, dataset_ids: list[int]) -> None:
             _delimited(field_codes.c.joined),
             _delimited(field_cites.c.joined),
             func.trim(CatalogField.name + " " + CatalogField.label),
-            func.trim(
-                CatalogField.definition
-                + " "
-                + func.coalesce(func.nullif(Dataset.title, ""), Dataset.name)
-                + " "
-                + CatalogField.data_type
-                + " "
-                + CatalogField.standard_element
-                + " "
-                + CatalogField.tags
+            _parts(
+                CatalogField.definition,
+                func.coalesce(func.nullif(Dataset.title, ""), Dataset.name),
+                CatalogField.data_type,
+                CatalogField.standard_element,
+                CatalogField.tags,
             ),
         )
         .join_from(CatalogField, Dataset, CatalogField.dataset_id == Dataset.id)
@@ -241,15 +331,7 @@ def _reindex_chunk(session: Session, dataset_ids: list[int]) -> None:
             _delimited(set_codes.c.joined),
             _delimited(set_cites.c.joined),
             func.trim(Dataset.title + " " + Dataset.name),
-            func.trim(
-                Dataset.description
-                + " "
-                + Dataset.program
-                + " "
-                + Dataset.system
-                + " "
-                + Dataset.owner
-            ),
+            _parts(Dataset.description, Dataset.program, Dataset.system, Dataset.owner),
         )
         .outerjoin(set_codes, set_codes.c.key == Dataset.id)
         .outerjoin(set_cites, set_cites.c.key == Dataset.id)
@@ -281,12 +363,21 @@ def _aggregate(values: Subquery, key: ColumnElement[int]) -> Subquery:
     )
 
 
+def _parts(*columns: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[str]:
+    """A body's parts one per line, so a snippet can show one part once (see snippets)."""
+    joined: ColumnElement[str] = columns[0].expression
+    for column in columns[1:]:
+        joined = joined + literal("\n") + column
+    return joined
+
+
 def _delimited(joined: ColumnElement[str]) -> ColumnElement[str]:
     """'|A|B|', so that filters match whole codes: LIKE '%|PII|%', or a sub-type '%|PII:%'."""
     return literal(SEPARATOR) + func.coalesce(joined, "") + literal(SEPARATOR)
 
 
 def reindex_term(session: Session, term: GlossaryTerm) -> None:
+    forget_glossary()  # its acronym expands queries from now on
     where, params = "kind = 'term' AND ref_id = :ref", {"ref": term.id}
     _fts_sync(session, where, params, remove=True)
     session.execute(delete(SearchDoc).where(SearchDoc.kind == "term", SearchDoc.ref_id == term.id))

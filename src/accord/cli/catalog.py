@@ -11,13 +11,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accord.catalog import checks, suggestions
-from accord.catalog import search as catalog_search
-from accord.catalog.datasets import find_dataset
-from accord.catalog.dictionary import FORMATS, build_dictionary
-from accord.catalog.harvest.model import HarvestCancelled
-from accord.catalog.harvest.runs import harvest_now
-from accord.catalog.sources import add_source
 from accord.cli.context import AsUser, err, fail, out, unit_of_work
 from accord.errors import AccordError
 
@@ -35,6 +28,8 @@ def source_add(
     as_user: AsUser = None,
 ) -> None:
     """Register a source. A password in the URL is stored encrypted and never shown again."""
+    from accord.catalog.sources import add_source
+
     with unit_of_work(as_user) as (session, actor, settings):
         source = add_source(
             session,
@@ -50,6 +45,9 @@ def source_add(
 
 def harvest(name: str, as_user: AsUser = None) -> None:
     """Harvest a source into the catalog (Ctrl+C cancels; the catalog is then unchanged)."""
+    from accord.catalog.harvest.model import HarvestCancelled
+    from accord.catalog.harvest.runs import harvest_now
+
     with unit_of_work(as_user) as (_session, actor, settings):
         pass
     columns = (
@@ -100,6 +98,9 @@ def dictionary(
     as_user: AsUser = None,
 ) -> None:
     """Export a dataset's data dictionary."""
+    from accord.catalog.datasets import find_dataset
+    from accord.catalog.dictionary import FORMATS, build_dictionary
+
     if format not in FORMATS:
         err.print(f"[bold red]Error:[/] format must be one of {', '.join(FORMATS)}.")
         raise typer.Exit(2)
@@ -130,15 +131,21 @@ def search(
     as_user: AsUser = None,
 ) -> None:
     """Search datasets, fields, definitions and the glossary."""
+    from accord.catalog import search as catalog_search
+
     filters = catalog_search.Filters(program, classification, statute, lifecycle, kind)
     with unit_of_work(as_user) as (session, actor, _):
         hits = catalog_search.search(session, actor, query, filters, limit)
+        better = "" if hits else catalog_search.suggest_query(session, actor, query)
     if not hits:
-        out.print("No matches.")
+        out.print(f"No matches. Did you mean: {better}?" if better else "No matches.")
         return
-    table = Table("kind", "id", "title", "program", "snippet")
+    table = Table("kind", "id", "title", "name", "dataset", "program", "snippet")
     for hit in hits:
-        table.add_row(hit.kind, str(hit.ref_id), hit.title, hit.program, hit.snippet)
+        dataset = hit.dataset_title if hit.kind == "field" else ""
+        table.add_row(
+            hit.kind, str(hit.ref_id), hit.title, hit.name, dataset, hit.program, hit.snippet
+        )
     out.print(table)
 
 
@@ -154,6 +161,8 @@ def check_metadata(
     as_user: AsUser = None,
 ) -> None:
     """Exit 1 and list the fields that lack a definition or classification (for a source's CI)."""
+    from accord.catalog import checks
+
     wanted = tuple(require or ("definition", "classification"))
     with unit_of_work(as_user) as (session, actor, _):
         missing = checks.check_metadata(session, actor, target, wanted)
@@ -178,6 +187,8 @@ def suggest(
     as_user: AsUser = None,
 ) -> None:
     """Propose PII / PHI / sensitive classifications; a security officer decides each one."""
+    from accord.catalog import suggestions
+
     with unit_of_work(as_user) as (_session, actor, settings):
         pass
     try:

@@ -1,25 +1,20 @@
-"""Who the CLI acts as, and how service errors become messages and exit codes."""
+"""Who the CLI acts as, and how service errors become messages and exit codes.
+
+Imported by every command module, so it imports only typer and rich at the top: the database,
+the settings and the services load when a command runs, and `accord --help` starts at once
+(tests/cli/test_startup.py).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
-from sqlalchemy.exc import DataError
-from sqlalchemy.orm import Session
 
-from accord.auth.actor import Actor, actor_for
-from accord.auth.models import User
-from accord.auth.tokens import resolve_token
-from accord.auth.users import get_user
-from accord.config import Settings, get_settings
-from accord.db.engine import transaction
-from accord.db.migrate import pending_revisions
 from accord.errors import (
     AccordError,
     NotAuthenticated,
@@ -27,7 +22,12 @@ from accord.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from accord.lifecycle import InvalidTransition
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from accord.auth.actor import Actor
+    from accord.config import Settings
 
 AsUser = Annotated[
     str | None,
@@ -42,8 +42,8 @@ EXIT_CODES: dict[type[AccordError], int] = {
     NotAuthenticated: 3,
     PermissionDenied: 3,
     NotFound: 4,
-    InvalidTransition: 5,
 }
+INVALID_TRANSITION_EXIT = 5  # accord.lifecycle.InvalidTransition, imported when it happens
 
 
 def resolve_actor(session: Session, as_user: str | None) -> Actor:
@@ -52,6 +52,13 @@ def resolve_actor(session: Session, as_user: str | None) -> Actor:
     The installer (system) identity is only given while no user exists, so the first admin
     can be created; after that every command names who runs it and is checked like the web.
     """
+    from sqlalchemy import select
+
+    from accord.auth.actor import Actor, actor_for
+    from accord.auth.models import User
+    from accord.auth.tokens import resolve_token
+    from accord.auth.users import get_user
+
     token = os.environ.get("ACCORD_TOKEN")
     if token:
         return resolve_token(session, token, via="cli")
@@ -68,6 +75,12 @@ def resolve_actor(session: Session, as_user: str | None) -> Actor:
 @contextmanager
 def unit_of_work(as_user: str | None = None) -> Iterator[tuple[Session, Actor, Settings]]:
     """A transaction with the acting user; errors are printed and end the command."""
+    from sqlalchemy.exc import DataError
+
+    from accord.config import get_settings
+    from accord.db.engine import transaction
+    from accord.db.migrate import pending_revisions
+
     settings = get_settings()
     try:
         if pending_revisions(settings.resolved_database_url):
@@ -91,5 +104,8 @@ def fail(exc: AccordError) -> None:
     if isinstance(exc, ValidationFailed):
         for problem in exc.problems:
             err.print(f"  - {problem.field}: {problem.message}")
-    code = next((c for kind, c in EXIT_CODES.items() if isinstance(exc, kind)), 1)
+    from accord.lifecycle import InvalidTransition
+
+    codes = {**EXIT_CODES, InvalidTransition: INVALID_TRANSITION_EXIT}
+    code = next((c for kind, c in codes.items() if isinstance(exc, kind)), 1)
     raise typer.Exit(code)

@@ -7,9 +7,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from accord.catalog import describing, suggestions
-from accord.catalog.datasets import find_dataset
-from accord.catalog.fields import find_field
 from accord.cli.context import AsUser, out, unit_of_work
 
 describe_app = typer.Typer(
@@ -28,6 +25,10 @@ def assign(
     as_user: AsUser = None,
 ) -> None:
     """Assign a dataset's fields (all, or the named ones) to a steward."""
+    from accord.catalog import describing
+    from accord.catalog.datasets import find_dataset
+    from accord.catalog.fields import find_field
+
     with unit_of_work(as_user) as (session, actor, _):
         found = find_dataset(session, actor, dataset)
         ids = [find_field(session, actor, str(found.id), f).id for f in field or []]
@@ -44,6 +45,9 @@ def submit(
     as_user: AsUser = None,
 ) -> None:
     """Submit described fields for review."""
+    from accord.catalog import describing
+    from accord.catalog.fields import find_field
+
     with unit_of_work(as_user) as (session, actor, _):
         ids = [find_field(session, actor, dataset, f).id for f in field]
         out.print(f"Submitted {describing.submit_for_review(session, actor, ids)} for review.")
@@ -58,6 +62,9 @@ def review(
     as_user: AsUser = None,
 ) -> None:
     """Publish a submitted description, or send it back with a note."""
+    from accord.catalog import describing
+    from accord.catalog.fields import find_field
+
     with unit_of_work(as_user) as (session, actor, _):
         target = find_field(session, actor, dataset, field)
         work = describing.review_description(session, actor, target.id, approve=publish, note=note)
@@ -67,6 +74,9 @@ def review(
 @describe_app.command("status")
 def status(dataset: Dataset, as_user: AsUser = None) -> None:
     """Completeness of a dataset and its open suggestions."""
+    from accord.catalog import describing, suggestions
+    from accord.catalog.datasets import find_dataset
+
     with unit_of_work(as_user) as (session, actor, _):
         found = find_dataset(session, actor, dataset)
         done = describing.completeness(session, [found.id])[found.id]
@@ -84,6 +94,9 @@ def list_open(
     as_user: AsUser = None,
 ) -> None:
     """Open suggestions, surest first."""
+    from accord.catalog import suggestions
+    from accord.catalog.datasets import find_dataset
+
     with unit_of_work(as_user) as (session, actor, _):
         dataset_id = find_dataset(session, actor, dataset).id if dataset else None
         items = suggestions.open_suggestions(session, actor, dataset_id=dataset_id)
@@ -107,6 +120,8 @@ def decide(
     as_user: AsUser = None,
 ) -> None:
     """Accept or reject suggestions; each decision is recorded per field."""
+    from accord.catalog import suggestions
+
     with unit_of_work(as_user) as (session, actor, _):
         count = suggestions.decide(session, actor, suggestion_id, accept=accept)
         out.print(f"{'Accepted' if accept else 'Rejected'} {count}.")
@@ -120,6 +135,8 @@ def decide_pattern(
     as_user: AsUser = None,
 ) -> None:
     """Decide every open suggestion whose field name matches a pattern."""
+    from accord.catalog import suggestions
+
     with unit_of_work(as_user) as (session, actor, _):
         count = suggestions.decide_by_pattern(session, actor, pattern, accept=accept, label=label)
         out.print(f"{'Accepted' if accept else 'Rejected'} {count}.")

@@ -54,6 +54,3 @@ def group_roles_remove(
             f"Group {mapping.group_name} at {mapping.provider} no longer gives {mapping.role}."
         )
 
-
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="group-roles")

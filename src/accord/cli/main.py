@@ -6,34 +6,24 @@ import os
 import subprocess
 import sys
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from accord.auth import audit
-from accord.auth.tokens import create_token, revoke_token
-from accord.auth.users import (
-    create_department,
-    create_user,
-    disable_user,
-    get_user,
-    list_departments,
-    list_users,
-    unlock_user,
-)
-from accord.cli import catalog, describe, group_roles, metadata, proposals, worker
+from accord.cli import catalog, describe, metadata, worker
 from accord.cli.context import AsUser, err, fail, out, unit_of_work
-from accord.cli.deid import app as deid_app
-from accord.config import Settings, get_settings
-from accord.db.engine import transaction
-from accord.db.migrate import upgrade_database
+from accord.cli.lazy import LazyGroups
 from accord.errors import AccordError
-from accord.jobs.service import sweep_stale
+
+if TYPE_CHECKING:
+    from accord.config import Settings
 
 app = typer.Typer(
-    help="Accord: data sharing under the CalHHS Data-Sharing Guidebook.", no_args_is_help=True
+    help="Accord: data sharing under the CalHHS Data-Sharing Guidebook.",
+    no_args_is_help=True,
+    cls=LazyGroups,
 )
 db_app = typer.Typer(help="The application database.", no_args_is_help=True)
 user_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
@@ -50,6 +40,8 @@ app.add_typer(demo_app, name="demo")
 
 
 def _upgrade(settings: Settings) -> None:
+    from accord.db.migrate import upgrade_database
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_database(settings.resolved_database_url)
 
@@ -57,6 +49,8 @@ def _upgrade(settings: Settings) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations (all or nothing)."""
+    from accord.config import get_settings
+
     settings = get_settings()
     _upgrade(settings)
     out.print("Database is up to date.")
@@ -89,8 +83,10 @@ def serve(
     from several processes (with one job worker for harvests unless --no-worker)."""
     import uvicorn
 
+    from accord.config import get_settings
     from accord.db.engine import size_pool
     from accord.deid.warmup import warm_up
+    from accord.jobs.service import sweep_stale
     from accord.web.app import create_app
 
     settings = get_settings()
@@ -166,6 +162,8 @@ def demo_seed(
     ] = 5_000,
 ) -> None:
     """Create the demo department, a user for every role, and the program source databases."""
+    from accord.config import get_settings
+
     settings = get_settings()
     _seed_demo(settings, events=events, as_user=as_user, quiet_if_seeded=False)
 
@@ -173,6 +171,7 @@ def demo_seed(
 def _seed_demo(
     settings: Settings, *, events: int, as_user: str | None, quiet_if_seeded: bool
 ) -> None:
+    from accord.db.engine import transaction
     from accord.demo.seed import DEMO_PASSWORD, DEMO_USERS, is_seeded, seed_demo
 
     with transaction(settings) as session:
@@ -215,6 +214,8 @@ def user_create(
     as_user: AsUser = None,
 ) -> None:
     """Create a user (the first user may be created before anyone exists)."""
+    from accord.auth.users import create_department, create_user, list_departments
+
     with unit_of_work(as_user) as (session, actor, _):
         # Bootstrap: the installer creating the first admin may name a new department.
         if actor.user_id is None and department not in {d.code for d in list_departments(session)}:
@@ -235,6 +236,8 @@ def user_create(
 @user_app.command("list")
 def user_list(as_user: AsUser = None) -> None:
     """List users, their department and roles."""
+    from accord.auth.users import list_users
+
     with unit_of_work(as_user) as (session, actor, _):
         table = Table("username", "name", "department", "roles", "status")
         for user in list_users(session, actor):
@@ -251,6 +254,8 @@ def user_list(as_user: AsUser = None) -> None:
 @user_app.command("disable")
 def user_disable(username: str, as_user: AsUser = None) -> None:
     """Disable a user and end their sessions and tokens."""
+    from accord.auth.users import disable_user
+
     with unit_of_work(as_user) as (session, actor, _):
         disable_user(session, actor, username)
         out.print(f"Disabled {username}.")
@@ -259,6 +264,8 @@ def user_disable(username: str, as_user: AsUser = None) -> None:
 @user_app.command("unlock")
 def user_unlock(username: str, as_user: AsUser = None) -> None:
     """Forget a user's failed sign-ins, so they can sign in again at once."""
+    from accord.auth.users import unlock_user
+
     with unit_of_work(as_user) as (session, actor, _):
         count = unlock_user(session, actor, username)
         out.print(f"Unlocked {username} ({count} failed sign-in(s) forgotten).")
@@ -272,6 +279,9 @@ def token_create(
     as_user: AsUser = None,
 ) -> None:
     """Create an API token; it is printed once."""
+    from accord.auth.tokens import create_token
+    from accord.auth.users import get_user
+
     with unit_of_work(as_user) as (session, actor, _):
         owner = get_user(session, user or actor.username)
         token, secret = create_token(session, actor, owner, name=name, days=days)
@@ -285,6 +295,8 @@ def token_create(
 @token_app.command("revoke")
 def token_revoke(token_id: int, as_user: AsUser = None) -> None:
     """Revoke an API token by its number."""
+    from accord.auth.tokens import revoke_token
+
     with unit_of_work(as_user) as (session, actor, _):
         revoke_token(session, actor, token_id)
         out.print(f"Revoked token {token_id}.")
@@ -294,6 +306,8 @@ def token_revoke(token_id: int, as_user: AsUser = None) -> None:
 def audit_verify(as_user: AsUser = None) -> None:
     """Check the audit log's hash chain and its anchored head; exit 1 and name the first
     broken link if any."""
+    from accord.auth import audit
+
     with unit_of_work(as_user) as (session, actor, settings):
         result = audit.verify(session, actor, settings)
     if result.ok:
@@ -312,13 +326,10 @@ def audit_verify(as_user: AsUser = None) -> None:
     raise typer.Exit(1)
 
 
-app.add_typer(deid_app, name="deid", help="De-identification of aggregate tables (DDG).")
 catalog.register(app)
 metadata.register(app)
 describe.register(app)
-proposals.register(app)
 worker.register(app)
-group_roles.register(app)
 
 
 def main() -> None:

@@ -8,9 +8,6 @@ from typing import Annotated
 
 import typer
 
-from accord.catalog import glossary, inventory_io, statutes
-from accord.catalog.fields import Description, classify_field, describe_field, find_field
-from accord.catalog.harvest import writeback
 from accord.cli.context import AsUser, err, out, unit_of_work
 
 field_app = typer.Typer(
@@ -34,6 +31,8 @@ def field_describe(
     as_user: AsUser = None,
 ) -> None:
     """Write a field's business description."""
+    from accord.catalog.fields import Description, describe_field, find_field
+
     with unit_of_work(as_user) as (session, actor, _):
         target = find_field(session, actor, dataset, field)
         describe_field(
@@ -53,6 +52,8 @@ def field_classify(
     as_user: AsUser = None,
 ) -> None:
     """Set a field's classifications (your decision, recorded)."""
+    from accord.catalog.fields import classify_field, find_field
+
     with unit_of_work(as_user) as (session, actor, _):
         target = find_field(session, actor, dataset, field)
         out.print(", ".join(classify_field(session, actor, target.id, code)) or "none")
@@ -66,6 +67,9 @@ def field_cite(
     as_user: AsUser = None,
 ) -> None:
     """Set the statutes that govern a field."""
+    from accord.catalog import statutes
+    from accord.catalog.fields import find_field
+
     with unit_of_work(as_user) as (session, actor, _):
         target = find_field(session, actor, dataset, field)
         cited = statutes.set_field_statutes(session, actor, target.id, citation)
@@ -75,6 +79,8 @@ def field_cite(
 @statute_app.command("add")
 def statute_add(citation: str, title: str = "", url: str = "", as_user: AsUser = None) -> None:
     """Add a statute to the library."""
+    from accord.catalog import statutes
+
     with unit_of_work(as_user) as (session, actor, _):
         added = statutes.add_statute(session, actor, citation, title=title, url=url)
         out.print(f"Added {added.citation}.", highlight=False)
@@ -83,6 +89,8 @@ def statute_add(citation: str, title: str = "", url: str = "", as_user: AsUser =
 @glossary_app.command("import")
 def glossary_import(path: Path, as_user: AsUser = None) -> None:
     """Add or update terms from a CSV with columns term, acronym, definition (all or none)."""
+    from accord.catalog import glossary
+
     with unit_of_work(as_user) as (session, actor, _):
         count = glossary.import_csv(session, actor, path.read_bytes())
         out.print(f"Imported {count} terms.")
@@ -91,6 +99,8 @@ def glossary_import(path: Path, as_user: AsUser = None) -> None:
 @glossary_app.command("export")
 def glossary_export(as_user: AsUser = None) -> None:
     """Print the glossary as CSV."""
+    from accord.catalog import glossary
+
     with unit_of_work(as_user) as (session, actor, _):
         sys.stdout.write(glossary.export_csv(session, actor))
 
@@ -107,6 +117,8 @@ def inventory_import(
     as_user: AsUser = None,
 ) -> None:
     """Import an inventory spreadsheet (CSV or .xlsx); every row is checked before any is saved."""
+    from accord.catalog import inventory_io
+
     sheet = inventory_io.read_sheet(path.read_bytes(), path.name)
     mapping = inventory_io.suggest_mapping(sheet.headers)
     for item in map_ or []:
@@ -124,6 +136,8 @@ def inventory_export(
     as_user: AsUser = None,
 ) -> None:
     """Write the inventory to a CSV or Excel file."""
+    from accord.catalog import inventory_io
+
     with unit_of_work(as_user) as (session, actor, _):
         excel = output.suffix.lower() == ".xlsx"
         data = (inventory_io.export_xlsx if excel else inventory_io.export_csv)(session, actor)
@@ -140,6 +154,8 @@ def write_back(
 ) -> None:
     """Show the exact statements that put definitions into the source as column comments,
     then apply them once confirmed."""
+    from accord.catalog.harvest import writeback
+
     with unit_of_work(as_user) as (session, actor, settings):
         plan = writeback.preview_write_back(session, actor, settings.key, source)
     if not plan.statements:

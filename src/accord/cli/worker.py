@@ -15,8 +15,6 @@ from typing import Annotated
 import typer
 
 from accord.cli.context import err
-from accord.config import get_settings
-from accord.jobs.worker import run_worker
 
 # Importing these registers their job kinds.
 JOB_MODULES = ("accord.catalog.harvest.runs",)
@@ -36,6 +34,9 @@ def worker(
     ] = None,
 ) -> None:
     """Run queued jobs (harvests) until stopped; `accord serve` starts one for you."""
+    from accord.config import get_settings
+    from accord.jobs.worker import run_worker
+
     settings = get_settings()
     load_job_kinds()
     stopping = threading.Event()

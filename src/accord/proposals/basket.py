@@ -29,6 +29,7 @@ class BasketLine:
     field: str
     label: str
     removed: bool  # the field has left the catalog since it was picked
+    dataset_title: str = ""
 
 
 def _user(actor: Actor) -> int:
@@ -54,6 +55,7 @@ def basket(session: Session, actor: Actor) -> list[BasketLine]:
             f.name,
             f.label,
             f.removed_at is not None or d.removed_at is not None,
+            d.title,
         )
         for f, d in rows
     ]

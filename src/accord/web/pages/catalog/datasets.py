@@ -35,7 +35,7 @@ from accord.catalog.fields import (
     vocabulary,
 )
 from accord.catalog.models import DATASET_KINDS, LIFECYCLE, Dataset
-from accord.catalog.search import Filters, search
+from accord.catalog.search import Filters, search, suggest_query
 from accord.catalog.sources import list_sources
 from accord.catalog.statutes import (
     field_statutes,
@@ -56,7 +56,12 @@ from accord.web.pages.catalog import forms
 from accord.web.pages.catalog import inventory as inventory_pages
 from accord.web.pages.catalog import library as library_pages
 from accord.web.pages.catalog import sources as source_pages
-from accord.web.pages.catalog.views import dataset_context, field_context, progress_of
+from accord.web.pages.catalog.views import (
+    dataset_context,
+    field_context,
+    label_names,
+    progress_of,
+)
 from accord.web.pages.proposals.elsewhere import basket_context
 from accord.web.render import render
 
@@ -203,6 +208,7 @@ def _dataset_page(
             "classes": field_classifications(session, ids),
             "cites": field_statutes(session, ids),
             "rollup": rollup(session, actor, current),
+            "label_names": label_names(session),
             "formats": FORMATS,
             "review_count": sum(1 for f in found if f.review_needed),
             "lifecycles": LIFECYCLE,
@@ -321,7 +327,13 @@ def field_describe(
         lambda: describe_field(session, actor, field_id, form.to_description()),
         done=lambda _: forms.done(f"/catalog/fields/{field_id}", "description_saved"),
         again=lambda exc: _field_page(
-            request, session, actor, field_id, exc.status, exc.listed(), "describe",
+            request,
+            session,
+            actor,
+            field_id,
+            exc.status,
+            exc.listed(),
+            "describe",
             form.model_dump(),
         ),
     )
@@ -340,7 +352,13 @@ def field_classify(
         lambda: classify_field(session, actor, field_id, codes or []),
         done=lambda _: forms.done(f"/catalog/fields/{field_id}", "classifications_saved"),
         again=lambda exc: _field_page(
-            request, session, actor, field_id, exc.status, exc.listed(), "classify",
+            request,
+            session,
+            actor,
+            field_id,
+            exc.status,
+            exc.listed(),
+            "classify",
             {"codes": codes or []},
         ),
     )
@@ -359,7 +377,13 @@ def field_statutes_save(
         lambda: set_field_statutes(session, actor, field_id, forms.citation_lines(citations)),
         done=lambda _: forms.done(f"/catalog/fields/{field_id}", "statutes_saved"),
         again=lambda exc: _field_page(
-            request, session, actor, field_id, exc.status, exc.listed(), "statutes",
+            request,
+            session,
+            actor,
+            field_id,
+            exc.status,
+            exc.listed(),
+            "statutes",
             {"citations": citations},
         ),
     )
@@ -411,6 +435,7 @@ def search_page(
 ) -> Response:
     filters = Filters(program.strip(), classification, statute.strip(), lifecycle, kind)
     hits = search(session, actor, q, filters) if q.strip() else []
+    suggestion = suggest_query(session, actor, q) if q.strip() and not hits else ""
     groups = [(label, [h for h in hits if h.kind == k]) for k, label in SEARCH_KINDS.items()]
     return render(
         request,
@@ -424,5 +449,7 @@ def search_page(
             "kinds": SEARCH_KINDS,
             "lifecycles": LIFECYCLE,
             "vocabulary": vocabulary(session),
+            "label_names": label_names(session),
+            "suggestion": suggestion,
         },
     )

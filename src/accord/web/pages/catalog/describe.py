@@ -182,11 +182,15 @@ def field_review(
 
     def again(exc: AccordError) -> Response:
         if from_my_work:
-            return _my_work_page(
-                request, session, actor, exc.status, exc.listed(), field_id, note
-            )
+            return _my_work_page(request, session, actor, exc.status, exc.listed(), field_id, note)
         return datasets._field_page(
-            request, session, actor, field_id, exc.status, exc.listed(), "workflow",
+            request,
+            session,
+            actor,
+            field_id,
+            exc.status,
+            exc.listed(),
+            "workflow",
             {"note": note},
         )
 
@@ -234,7 +238,13 @@ def dataset_assign(
         change,
         done=lambda _: forms.done(f"/catalog/datasets/{dataset_id}", "fields_assigned"),
         again=lambda exc: datasets._dataset_page(
-            request, session, actor, dataset_id, exc.status, exc.listed(), failed="assign",
+            request,
+            session,
+            actor,
+            dataset_id,
+            exc.status,
+            exc.listed(),
+            failed="assign",
             assign=form,
         ),
     )

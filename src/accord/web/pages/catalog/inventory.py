@@ -103,9 +103,7 @@ def _import(
         session,
         lambda: inventory_io.import_inventory(session, actor, sheet, mapping),
         done=lambda counts: _imported(data_dir, token, *counts),
-        again=lambda exc: _mapping_page(
-            request, token, sheet, mapping, exc.status, exc.listed()
-        ),
+        again=lambda exc: _mapping_page(request, token, sheet, mapping, exc.status, exc.listed()),
     )
 
 

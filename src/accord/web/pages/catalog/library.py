@@ -157,8 +157,6 @@ def statutes_add(
         session,
         lambda: add_statute(session, actor, citation, title=title, url=url),
         done=lambda _: forms.done("/catalog/statutes", "statute_added"),
-        again=lambda exc: _statutes_page(
-            request, session, actor, exc.status, exc.listed(), form
-        ),
+        again=lambda exc: _statutes_page(request, session, actor, exc.status, exc.listed(), form),
         refused=(ValidationFailed, Conflict),  # a citation already in the library
     )

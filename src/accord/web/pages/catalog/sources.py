@@ -219,8 +219,6 @@ def write_back_apply(
         session,
         lambda: apply_write_back(session, actor, get_settings(request).key, name, digest),
         done=lambda _: forms.done(f"/catalog/sources/{name}", "written_back"),
-        again=lambda exc: _write_back_page(
-            request, session, actor, name, exc.status, exc.listed()
-        ),
+        again=lambda exc: _write_back_page(request, session, actor, name, exc.status, exc.listed()),
         refused=(ValidationFailed, Conflict),  # the source changed since the preview
     )

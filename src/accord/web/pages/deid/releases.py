@@ -30,8 +30,10 @@ SHOWN_CELLS = 1_000  # withheld cells listed on the page; report.json has every 
 
 # What each stored file is, in the order the page offers them.
 FILES = {
-    "table.csv": ("text/csv", "The table for the Open Data Portal: withheld values are blank, "
-                  "with an annotation code."),
+    "table.csv": (
+        "text/csv",
+        "The table for the Open Data Portal: withheld values are blank, with an annotation code.",
+    ),
     "table.md": ("text/markdown", "The table for people: symbols S and C with footnotes."),
     "metadata.txt": ("text/plain", "The notes to publish with the table."),
     "report.html": ("text/html", "The report for the reviewer, to read or print."),

@@ -242,6 +242,7 @@ REMEDY = (
     "(DDG §16 A4). Then upload the new table and try again."
 )
 
+
 def _where(f: Finding) -> str:
     if f.cell:
         return "Cell " + ", ".join(f"{k} = {v}" for k, v in f.cell.items())

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
+from accord.catalog.datasets import dataset_titles
 from accord.errors import Problem
 from accord.proposals.access import readable, readable_areas
 from accord.proposals.form import AREA_LABELS, PATHS, QUESTIONS
@@ -92,6 +93,12 @@ def show(
         "show_signatures": bool(view.signatures) or view.state in SIGNING,
         "signed": {(s.department_id, s.kind): s for s in view.signatures},
         "class_names": label_names(session),
+        "dataset_titles": dataset_titles(
+            session,
+            actor,
+            [e.dataset_id for e in view.elements]
+            + [e.dataset_id for e in (view.agreement.elements if view.agreement else [])],
+        ),
         "opinions_readable": bool(readable_areas(actor, proposal)),
         "opinion_readers": restricted_readers(),
         "missing_opinions": missing_opinions_words(view),
