@@ -167,7 +167,7 @@ def test_sign_in_creates_the_user_with_the_roles_of_their_groups(
     with TestClient(create_app(sso), raise_server_exceptions=False) as admin:
         sign_in(admin, "root")
         users = admin.get("/admin/users").text
-        assert "single sign-on" in users.split("ana.lopez")[1].split("</tr>")[0]
+        assert "single sign-on" in users.split('id="user-ana.lopez"')[1].split("</tr>")[0]
     with transaction(sso, read_only=True) as session:  # the attempt was used up
         assert session.scalar(select(func.count()).select_from(SignInAttempt)) == 0
 
