@@ -565,3 +565,17 @@ def test_the_list_pages_and_filters_and_a_field_gone_from_the_catalog_stays_mark
         session.get(CatalogField, w.fields["client.ssn"]).removed_at = utcnow()  # type: ignore[union-attr]
     html = client.get(f"/proposals/{second}").text
     assert "no longer in the catalog" in html and "1 requested field is no longer" in html
+
+
+def test_the_legal_authority_form_names_each_statute_by_citation_and_title(
+    world: World, browse: Browse
+) -> None:
+    pid = start(world)
+    html = browse(world.dcs["requester"]).get(f"/proposals/{pid}").text
+    form = html[html.index('id="authority"') :]
+    form = form[: form.index("</form>")]
+    assert "WIC § 10850 — Confidentiality" in form
+    # the reader who may not state it sees the same words
+    html = browse(world.cdw["data_coordinator"]).get(f"/proposals/{pid}").text
+    section = html[html.index('id="authority"') :]
+    assert "WIC § 10850 — Confidentiality" in section[: section.index("</section>")]
