@@ -235,8 +235,7 @@ def test_a_wrong_choice_is_refused_with_the_choices_in_the_form_s_words(world: W
         save(world, world.dcs["requester"], pid, {"frequency": "hourly", "transfer_method": "fax"})
     messages = {p.field: p.message for p in refused.value.problems}
     assert messages["frequency"] == (
-        "Frequency must be one of: “One time”, “Daily”, “Weekly”, “Monthly”, “Quarterly”, "
-        "“Yearly”."
+        "Frequency must be one of: “One time”, “Daily”, “Weekly”, “Monthly”, “Quarterly”, “Yearly”."
     )
     assert "“Agency Data Hub (shared environment)”" in messages["transfer_method"]
     assert "agency_data_hub" not in messages["transfer_method"]

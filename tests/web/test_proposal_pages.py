@@ -530,8 +530,15 @@ def test_the_whole_path_through_the_pages_ends_in_an_agreement(
     assert state_of(w, pid) == "approved"
     html = browse(requester).get(page).text
     assert "Agreement record" in html and "Fields authorised (3)" in html
+    assert "Not filed yet" in html and "the Statewide Chief Data Officer" in html
+    record = html[html.index('id="agreement"') :]
+    assert "WIC § 10850 — Confidentiality" in record
+    assert "Social Security number" in record
     act(dcs_dc, "/move", {"verb": "file"})
     assert state_of(w, pid) == "filed"
+    record = browse(requester).get(page).text
+    record = record[record.index('id="agreement"') :]
+    assert f"by {dcs_dc.username} (Department DCS) with the Statewide Chief Data Officer" in record
     history = browse(requester).get(page).text
     for words in ("Sent to provider", "In joint development", "Approved", "Filed"):
         assert words in history

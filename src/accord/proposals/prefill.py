@@ -42,13 +42,10 @@ def catalog_answers(session: Session, requested: Iterable[ProposalElement]) -> d
         name = fields[0].dataset_name
         title = titles.get(dataset_id) or ""
         rows = max((e.row_count for e in fields if e.row_count is not None), default=None)
+        named = f"{title} ({name})" if title and title != name else name
+        of_rows = "an unknown number of rows" if rows is None else _count(rows, "row", "rows")
         lines.append(
-            (
-                title or name,
-                (f"{title} ({name})" if title and title != name else name)
-                + f": {_count(len(fields), 'field', 'fields')} of "
-                + (_count(rows, "row", "rows") if rows is not None else "an unknown number of rows"),
-            )
+            (title or name, f"{named}: {_count(len(fields), 'field', 'fields')} of {of_rows}")
         )
     answers = {}
     if lines:
