@@ -341,7 +341,8 @@ def _element(session: Session, proposal: Proposal, element_id: int) -> ProposalE
 def set_removed(
     session: Session, actor: Actor, proposal_id: int, element_id: int, removed: bool
 ) -> ProposalElement:
-    """The recipient takes a requested field out of the proposal, or puts it back."""
+    """The recipient takes a requested field out of the proposal, or puts it back; the answers
+    filled from the catalog follow, unless a person has rewritten them (``prefill.refill``)."""
     proposal = load(session, actor, proposal_id, lock=True)
     _editable(proposal, actor, "change the fields of")
     check(actor, Action.SEND_PROPOSALS, proposal)  # the recipient's drafters
