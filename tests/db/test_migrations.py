@@ -146,3 +146,61 @@ def test_dataset_titles_migration_keeps_written_titles_and_suggests_the_others(
         ("main.visit", "Clinic visits", "steward"),
     ]
     assert len(found) == 1
+
+
+def test_agreement_record_migration_marks_only_untouched_catalog_answers_as_generated(
+    tmp_path: Path,
+) -> None:
+    """A proposal's Volumes and Data categories still as its start wrote them follow its fields
+    after the upgrade; an answer a person rewrote stays theirs."""
+    import json
+
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'before.sqlite'}"
+    upgrade_database(url, "0009")
+    volumes = "main.client: 2 field(s) of 1,200 rows\nmain.visit: 1 field(s) of 0 rows"
+    categories = "Classified in the catalog as: PHI, PII."
+    with get_engine(url).begin() as conn:
+        for pid, answers in (
+            (1, {"volumes": volumes, "data_categories": categories}),
+            (2, {"volumes": "About 1,200 clients.", "data_categories": categories}),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO proposal (id, path, state, state_since, version, answers,"
+                    " created_at, updated_at) VALUES (:id, 'idea', 'draft', '2026-01-01',"
+                    " 1, :answers, '2026-01-01', '2026-01-01')"
+                ),
+                {"id": pid, "answers": json.dumps(answers)},
+            )
+            for field_id, (dataset, rows, classes) in enumerate(
+                (
+                    ("main.client", 1200, "PII:ssn"),
+                    ("main.client", 1200, "PUBLIC"),
+                    ("main.visit", 0, "PHI"),
+                )
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO proposal_element (proposal_id, dataset_id, field_id,"
+                        " dataset_name, field_name, label, definition, data_type, valid_values,"
+                        " classifications, statutes, row_count, removed, not_needed,"
+                        " not_needed_by, justification) VALUES (:p, 1, :f, :d, :n, '', '', '',"
+                        " '', :c, '', :r, 0, '', '', '')"
+                    ),
+                    {
+                        "p": pid,
+                        "f": field_id,
+                        "d": dataset,
+                        "n": f"f{field_id}",
+                        "c": classes,
+                        "r": rows,
+                    },
+                )
+    get_engine(url).dispose()
+    upgrade_database(url)
+    with get_engine(url).connect() as conn:
+        filled = dict(conn.execute(text("SELECT id, prefilled FROM proposal")).all())
+    assert json.loads(filled[1]) == {"volumes": volumes, "data_categories": categories}
+    assert json.loads(filled[2]) == {"data_categories": categories}

@@ -229,6 +229,18 @@ def test_bad_answers_are_all_listed_and_nothing_is_saved(world: World) -> None:
     assert "purpose" not in run(world, load, requester, pid).answers
 
 
+def test_a_wrong_choice_is_refused_with_the_choices_in_the_form_s_words(world: World) -> None:
+    pid = start(world)
+    with pytest.raises(ValidationFailed) as refused:
+        save(world, world.dcs["requester"], pid, {"frequency": "hourly", "transfer_method": "fax"})
+    messages = {p.field: p.message for p in refused.value.problems}
+    assert messages["frequency"] == (
+        "Frequency must be one of: “One time”, “Daily”, “Weekly”, “Monthly”, “Quarterly”, “Yearly”."
+    )
+    assert "“Agency Data Hub (shared environment)”" in messages["transfer_method"]
+    assert "agency_data_hub" not in messages["transfer_method"]
+
+
 def test_who_may_not_read_a_restricted_question_may_not_answer_it_and_the_audit_keeps_no_text(
     world: World,
 ) -> None:

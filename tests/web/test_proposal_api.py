@@ -238,6 +238,11 @@ def test_the_whole_path_over_http_from_basket_to_filed_agreement(world: World, a
         ("main.visit", "diagnosis_code"),
     ]
     assert agreement["redisclosure"] == "No re-disclosure at all." and agreement["recurring"]
+    assert agreement["filed_with"] == "the Statewide Chief Data Officer (BUCP Inventory Form)"
+    assert agreement["filed_at"] and agreement["filed_by"] == recipient_dc.username
+    ssn = next(e for e in agreement["elements"] if e["field_name"] == "ssn")
+    assert ssn["statutes"] == [{"citation": "WIC § 10850", "title": "Confidentiality"}]
+    assert ssn["classification_labels"] == {"PII:ssn": "Social Security number"}
     final = api(requester, "GET", f"/proposals/{pid}")
     assert final["agreement_id"] == approved["agreement_id"]
     assert [h["verb"] for h in final["history"]] == [

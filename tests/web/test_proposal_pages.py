@@ -530,8 +530,15 @@ def test_the_whole_path_through_the_pages_ends_in_an_agreement(
     assert state_of(w, pid) == "approved"
     html = browse(requester).get(page).text
     assert "Agreement record" in html and "Fields authorised (3)" in html
+    assert "Not filed yet" in html and "the Statewide Chief Data Officer" in html
+    record = html[html.index('id="agreement"') :]
+    assert "WIC § 10850 — Confidentiality" in record
+    assert "Social Security number" in record
     act(dcs_dc, "/move", {"verb": "file"})
     assert state_of(w, pid) == "filed"
+    record = browse(requester).get(page).text
+    record = record[record.index('id="agreement"') :]
+    assert f"by {dcs_dc.username} (Department DCS) with the Statewide Chief Data Officer" in record
     history = browse(requester).get(page).text
     for words in ("Sent to provider", "In joint development", "Approved", "Filed"):
         assert words in history
@@ -565,3 +572,17 @@ def test_the_list_pages_and_filters_and_a_field_gone_from_the_catalog_stays_mark
         session.get(CatalogField, w.fields["client.ssn"]).removed_at = utcnow()  # type: ignore[union-attr]
     html = client.get(f"/proposals/{second}").text
     assert "no longer in the catalog" in html and "1 requested field is no longer" in html
+
+
+def test_the_legal_authority_form_names_each_statute_by_citation_and_title(
+    world: World, browse: Browse
+) -> None:
+    pid = start(world)
+    html = browse(world.dcs["requester"]).get(f"/proposals/{pid}").text
+    form = html[html.index('id="authority"') :]
+    form = form[: form.index("</form>")]
+    assert "WIC § 10850 — Confidentiality" in form
+    # the reader who may not state it sees the same words
+    html = browse(world.cdw["data_coordinator"]).get(f"/proposals/{pid}").text
+    section = html[html.index('id="authority"') :]
+    assert "WIC § 10850 — Confidentiality" in section[: section.index("</section>")]

@@ -165,6 +165,20 @@ def field_statutes(session: Session, field_ids: list[int]) -> dict[int, list[Sta
     return found
 
 
+def statute_titles(session: Session, citations: list[str]) -> dict[str, str]:
+    """Citation as written on a field ("WIC § 10850") -> the library's title for it; citations
+    the library no longer holds, or holds untitled, are left out."""
+    titles = {}
+    for text in citations:
+        try:
+            statute = find_statute(session, parse_citation(text))
+        except ValidationFailed:
+            continue  # a classification code, or a citation written before the parser knew it
+        if statute is not None and statute.title:
+            titles[text] = statute.title
+    return titles
+
+
 @dataclass
 class RollupGroup:
     """One classification or statute, and the fields it governs."""

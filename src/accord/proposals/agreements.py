@@ -2,7 +2,9 @@
 
 Fulfillment reads this record and nothing else: the exact datasets and fields, the use, the
 authorised users, the dates, one-time or recurring, the transfer method, the de-identification
-required and the destruction terms. It is never edited; an amendment will make a new one.
+required and the destruction terms; for each field, its classifications in words and the
+statutes that govern it, as they stood at approval; and whom it is filed with. It is never
+edited: filing only writes when and by whom, once, and an amendment will make a new one.
 """
 
 from __future__ import annotations
@@ -14,9 +16,16 @@ from sqlalchemy.orm import Session
 
 from accord.auth import audit
 from accord.auth.actor import Actor
+from accord.auth.models import Department
 from accord.auth.permissions import Action, can, check
+from accord.catalog.fields import vocabulary
+from accord.catalog.statutes import statute_titles
+from accord.db.base import utcnow
 from accord.errors import NotFound, Problem, ValidationFailed
+from accord.proposals.form import PATHS
 from accord.proposals.models import Agreement, AgreementElement, Proposal, ProposalElement
+
+SEP = "; "
 
 
 def _date(value: str) -> date | None:
@@ -41,7 +50,17 @@ def create_agreement(session: Session, actor: Actor, proposal: Proposal) -> Agre
         derived_products=a.get("derived_products", ""),
         redisclosure=a.get("redisclosure", ""),
         version=proposal.version,
+        filed_with=PATHS[proposal.path].filed_with,
     )
+    approved = list(
+        session.scalars(
+            select(ProposalElement)
+            .where(ProposalElement.proposal_id == proposal.id, ProposalElement.removed.is_(False))
+            .order_by(ProposalElement.dataset_name, ProposalElement.field_name)
+        )
+    )
+    labels = {c.code: c.label for c in vocabulary(session)}
+    titles = statute_titles(session, sorted({s for e in approved for s in _split(e.statutes)}))
     agreement.elements = [
         AgreementElement(
             dataset_id=e.dataset_id,
@@ -49,12 +68,12 @@ def create_agreement(session: Session, actor: Actor, proposal: Proposal) -> Agre
             dataset_name=e.dataset_name,
             field_name=e.field_name,
             classifications=e.classifications,
+            classification_labels={
+                c: labels[c] for c in _split(e.classifications) if labels.get(c)
+            },
+            statutes=[{"citation": s, "title": titles.get(s, "")} for s in _split(e.statutes)],
         )
-        for e in session.scalars(
-            select(ProposalElement)
-            .where(ProposalElement.proposal_id == proposal.id, ProposalElement.removed.is_(False))
-            .order_by(ProposalElement.dataset_name, ProposalElement.field_name)
-        )
+        for e in approved
     ]
     session.add(agreement)
     session.flush()
@@ -69,6 +88,31 @@ def create_agreement(session: Session, actor: Actor, proposal: Proposal) -> Agre
             "version": proposal.version,
             "fields": [f"{e.dataset_name}.{e.field_name}" for e in agreement.elements],
         },
+    )
+    return agreement
+
+
+def _split(joined: str) -> list[str]:
+    return [x for x in joined.split(SEP) if x]
+
+
+def file_agreement(session: Session, actor: Actor, proposal: Proposal) -> Agreement:
+    """Write on the record when and by whom the approved proposal was filed (the lifecycle's
+    ``file`` move has checked who may); NotFound if approval made no record."""
+    agreement = session.scalar(select(Agreement).where(Agreement.proposal_id == proposal.id))
+    if agreement is None:
+        raise NotFound(f"Proposal {proposal.id} has no agreement record to file.")
+    department = session.get(Department, actor.department_id) if actor.department_id else None
+    agreement.filed_at = utcnow()
+    agreement.filed_by = actor.username
+    agreement.filed_by_department = department.name if department else ""
+    audit.record(
+        session,
+        actor,
+        "agreement.file",
+        "agreement",
+        agreement.id,
+        after={"proposal": proposal.id, "filed_with": agreement.filed_with},
     )
     return agreement
 

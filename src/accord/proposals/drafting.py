@@ -24,6 +24,7 @@ from accord.db.base import utcnow
 from accord.errors import Conflict, NotFound, Problem, ValidationFailed
 from accord.lifecycle import InvalidTransition
 from accord.proposals.access import audit_value, load, readable
+from accord.proposals.agreements import file_agreement
 from accord.proposals.basket import basket, remove_from_basket
 from accord.proposals.form import BY_KEY, DEFAULT_PATH, PATHS, Step, answer_problems, missing
 from accord.proposals.models import (
@@ -33,6 +34,7 @@ from accord.proposals.models import (
     ProposalParty,
     ProposalVersion,
 )
+from accord.proposals.prefill import refill
 from accord.proposals.states import EDITABLE, PROPOSAL, ProposalState
 
 SEP = "; "
@@ -85,6 +87,7 @@ def start_proposal(
         state=ProposalState.DRAFT.value,
         version=1,
         answers={"use_case_name": use_case_name.strip()[:300]} if use_case_name.strip() else {},
+        prefilled={},
         created_by=actor.user_id,
     )
     proposal.parties = [ProposalParty(department_id=provider.id, side="provider")] + [
@@ -94,7 +97,7 @@ def start_proposal(
     session.add(proposal)
     session.flush()
     _add_elements(session, proposal, [line.field_id for line in picked])
-    proposal.answers = {**proposal.answers, **_filled_from_catalog(session, proposal)}
+    refill(session, proposal, elements(session, proposal))
     _snapshot(session, proposal, actor, "Started from the catalog")
     remove_from_basket(session, actor)
     audit.record(
@@ -135,26 +138,6 @@ def _add_elements(session: Session, proposal: Proposal, field_ids: list[int]) ->
             )
         )
     session.flush()
-
-
-def _filled_from_catalog(session: Session, proposal: Proposal) -> dict[str, str]:
-    """The technical answers the catalog already knows: volumes, and the data categories."""
-    rows = session.execute(
-        select(ProposalElement.dataset_name, func.max(ProposalElement.row_count), func.count())
-        .where(ProposalElement.proposal_id == proposal.id)
-        .group_by(ProposalElement.dataset_name)
-        .order_by(ProposalElement.dataset_name)
-    ).all()
-    volumes = "\n".join(
-        f"{name}: {count} field(s) of "
-        + (f"{rows_:,} rows" if rows_ is not None else "an unknown number of rows")
-        for name, rows_, count in rows
-    )
-    kinds = sorted({g for g in governing(session, proposal) if not _is_statute(g)})
-    answers = {"volumes": volumes}
-    if kinds:
-        answers["data_categories"] = "Classified in the catalog as: " + ", ".join(kinds) + "."
-    return answers
 
 
 def elements(session: Session, proposal: Proposal) -> list[ProposalElement]:
@@ -358,13 +341,15 @@ def _element(session: Session, proposal: Proposal, element_id: int) -> ProposalE
 def set_removed(
     session: Session, actor: Actor, proposal_id: int, element_id: int, removed: bool
 ) -> ProposalElement:
-    """The recipient takes a requested field out of the proposal, or puts it back."""
+    """The recipient takes a requested field out of the proposal, or puts it back; the answers
+    filled from the catalog follow, unless a person has rewritten them (``prefill.refill``)."""
     proposal = load(session, actor, proposal_id, lock=True)
     _editable(proposal, actor, "change the fields of")
     check(actor, Action.SEND_PROPOSALS, proposal)  # the recipient's drafters
     element = _element(session, proposal, element_id)
     if element.removed != removed:
         element.removed = removed
+        refilled = refill(session, proposal, elements(session, proposal))
         _snapshot(
             session, proposal, actor, ("Removed " if removed else "Restored ") + element.field_name
         )
@@ -375,7 +360,7 @@ def set_removed(
             "proposal",
             proposal.id,
             before={"element": element.id, "removed": not removed},
-            after={"element": element.id, "removed": removed},
+            after={"element": element.id, "removed": removed, "refilled": refilled},
         )
     return element
 
@@ -502,6 +487,8 @@ def transition(
         raise ValidationFailed([Problem("note", "Give the reason; it goes on the record.")])
     before = proposal.state
     PROPOSAL.apply(session, proposal, actor, verb, note)
+    if verb == "file":
+        file_agreement(session, actor, proposal)
     audit.record(
         session,
         actor,

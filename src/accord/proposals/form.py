@@ -474,7 +474,8 @@ def answer_problems(answers: dict[str, str]) -> list[Problem]:
         elif len(value) > 20_000:
             problems.append(Problem(key, f"{q.label} is longer than 20,000 characters."))
         elif q.kind is Kind.CHOICE and value and value not in dict(q.choices):
-            allowed = ", ".join(c for c, _ in q.choices)
+            # the form's words, quoted (labels hold commas); the codes are the API's concern
+            allowed = ", ".join(f"“{label}”" for _, label in q.choices)
             problems.append(Problem(key, f"{q.label} must be one of: {allowed}."))
         elif q.kind is Kind.DATE and value and not _is_date(value):
             problems.append(Problem(key, f"{q.label} must be a date like 2027-01-31."))

@@ -25,6 +25,9 @@ class Proposal(Base):
     state_since: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)  # the latest saved version
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the answers last generated from the catalog (accord.proposals.prefill), to tell them
+    # from a person's words
+    prefilled: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -271,6 +274,12 @@ class Agreement(Base):
     derived_products: Mapped[str] = mapped_column(Text)
     redisclosure: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)  # the proposal version approved
+    # the filing record (BUCP.md §1.4): whom it is filed with is known at approval; when and
+    # by whom are written once, when the data coordinator files it
+    filed_with: Mapped[str] = mapped_column(String(200), default="")
+    filed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    filed_by: Mapped[str] = mapped_column(String(64), default="")
+    filed_by_department: Mapped[str] = mapped_column(String(200), default="")
 
     elements: Mapped[list[AgreementElement]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="AgreementElement.id"
@@ -295,3 +304,6 @@ class AgreementElement(Base):
     dataset_name: Mapped[str] = mapped_column(String(300))
     field_name: Mapped[str] = mapped_column(String(200))
     classifications: Mapped[str] = mapped_column(Text, default="")
+    # as they stood at approval: code -> label, and the statutes with their titles
+    classification_labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    statutes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
 from accord.auth.models import Department
+from accord.catalog.statutes import statute_titles
 from accord.lifecycle.models import StateChange
 from accord.proposals import drafting, reviews
 from accord.proposals.access import hidden_answers, load, readable_answers, restricted_read
@@ -63,6 +64,7 @@ class Overview:
     elements: list[ProposalElement]
     left_catalog: set[int]  # field ids no longer in the catalog
     governing: list[str]
+    statute_titles: dict[str, str]  # governing citation -> the statute's title
     authorities: dict[str, ProposalAuthority]
     comments: list[ProposalComment]
     changes: list[ChangeRequest]
@@ -123,6 +125,7 @@ def overview(session: Session, actor: Actor, proposal_id: int) -> Overview:
         found = drafting.step_problems(session, proposal, step)
         if found:
             problems[step.value] = [p.message for p in found]
+    governing = drafting.governing(session, proposal)
     return Overview(
         proposal=proposal,
         path=PATHS[proposal.path],
@@ -134,7 +137,8 @@ def overview(session: Session, actor: Actor, proposal_id: int) -> Overview:
         hidden=hidden_answers(actor, proposal),
         elements=drafting.elements(session, proposal),
         left_catalog=drafting.left_catalog(session, proposal),
-        governing=drafting.governing(session, proposal),
+        governing=governing,
+        statute_titles=statute_titles(session, governing),
         authorities=drafting.authorities(session, proposal),
         comments=comments,
         changes=changes,

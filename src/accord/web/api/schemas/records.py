@@ -23,12 +23,23 @@ class TaskGroup(BaseModel):
     tasks: list[TaskPublic]
 
 
+class AgreementStatutePublic(BaseModel):
+    citation: str
+    title: str = Field(description="The statute library's title at approval; may be empty.")
+
+
 class AgreementElementPublic(Orm):
     dataset_id: int
     field_id: int
     dataset_name: str
     field_name: str
-    classifications: str
+    classifications: str = Field(description="Classification codes, '; '-separated.")
+    classification_labels: dict[str, str] = Field(
+        description="Classification code -> its label in words, as at approval."
+    )
+    statutes: list[AgreementStatutePublic] = Field(
+        description="The statutes that govern the field, as at approval."
+    )
 
 
 class AgreementPublic(Orm):
@@ -50,6 +61,10 @@ class AgreementPublic(Orm):
     derived_products: str
     redisclosure: str
     version: int = Field(description="The proposal version approved.")
+    filed_with: str = Field(description="Whom the governance path has the proposal filed with.")
+    filed_at: datetime | None = Field(description="None: not filed yet.")
+    filed_by: str = Field(description="Username of the data coordinator who filed it.")
+    filed_by_department: str
     elements: list[AgreementElementPublic]
 
 
