@@ -126,7 +126,8 @@ def test_engineer_adds_and_harvests_a_source(
     assert "main.client" in home.text and "main.visit" in home.text
     filtered = app_client.get("/catalog", params={"source": "nowhere", "lifecycle": "archived"})
     assert "main.client" not in filtered.text
-    assert "No datasets yet match these filters" in filtered.text
+    assert "No dataset matches this search and these filters" in filtered.text
+    assert "choose “Any status” instead of archived" in filtered.text
 
 
 def test_unreachable_source_fails_cleanly(
