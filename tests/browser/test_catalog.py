@@ -3,10 +3,13 @@ dictionary, and searching, as a steward or engineer who is not a programmer woul
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from accord.auth.actor import Actor
@@ -190,3 +193,53 @@ def test_harvest_page_follows_a_run_and_cancels_it(
     run_job(settings, job_id, "test-worker:1")
     expect(page.get_by_role("status")).to_contain_text("Finished")  # without a manual reload
     expect(page.get_by_role("heading", name="What the harvest found")).to_be_visible()
+
+
+def test_the_catalog_list_filters_by_program_and_sorts(
+    settings: Settings, server: str, page: Page, harvested: Actor, tmp_path: Path
+) -> None:
+    coordinator = make_user(settings, "cas", "data_coordinator")
+    with transaction(settings) as session:
+        for row in list_datasets(session, harvested):
+            if row.dataset.name == "main.visit":
+                update_inventory(session, coordinator, row.dataset.id,
+                                 Inventory(program="Clinic Care"))
+    sign_in(page, server, "eli")
+    go(page, "Catalog")
+    page.get_by_label("Program").select_option("Clinic Care")
+    page.get_by_role("button", name="Show datasets").click()
+    expect(page).to_have_url(re.compile(r"program=Clinic\+Care"))  # bookmarkable
+    rows = page.locator("tbody th[scope=row]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Visit — Clinic Care")
+    assert not _violations(page)
+
+    page.get_by_label("Program").select_option("")
+    page.get_by_label("Sort by").select_option("program")
+    page.get_by_label("Order").select_option("desc")
+    page.get_by_role("button", name="Show datasets").click()
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Visit")  # no program sorts last either way
+    expect(rows.nth(1)).to_contain_text("Client")
+    expect(page.get_by_label("Sort by")).to_have_value("program")
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(_shots(tmp_path) / f"catalog-list-{width}.png"), full_page=True)
+
+    page.get_by_label("Search titles, names and descriptions").fill("no such thing")
+    page.get_by_role("button", name="Show datasets").click()
+    expect(page.get_by_role("status")).to_contain_text("No dataset matches")
+    assert not _violations(page)
+    page.screenshot(path=str(_shots(tmp_path) / "catalog-list-empty-390.png"), full_page=True)
+
+
+def _violations(page: Page) -> list[str]:
+    found = Axe().run(page).response["violations"]
+    return [f"{v['id']} ({v['impact']}) {v['help']} at {v['nodes'][0]['target']}" for v in found]
+
+
+def _shots(tmp_path: Path) -> Path:
+    """Screenshots go to ACCORD_SCREENSHOTS when it is set (to look at them), else tmp_path."""
+    folder = Path(os.environ.get("ACCORD_SCREENSHOTS", "") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

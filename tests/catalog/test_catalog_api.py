@@ -36,6 +36,11 @@ def test_source_harvest_and_metadata_over_the_api(
     assert status["status"] == "succeeded" and status["report"]["fields_total"] == 11
     listed = app_client.get("/api/v1/datasets", headers=steward).json()
     client = next(d for d in listed if d["name"] == "main.client")
+    found = app_client.get("/api/v1/datasets", headers=steward,
+                           params={"q": "CLIENT", "sort": "name", "order": "desc"})
+    assert [d["name"] for d in found.json()] == ["main.client", "main.active_client"]
+    refused = app_client.get("/api/v1/datasets", headers=steward, params={"sort": "size"})
+    assert refused.status_code == 422 and "Sort by one of" in refused.text
     detail = app_client.get(f"/api/v1/datasets/{client['id']}", headers=steward).json()
     ssn = next(f for f in detail["fields"] if f["name"] == "ssn")
     patched = app_client.patch(

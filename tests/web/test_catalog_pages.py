@@ -126,7 +126,8 @@ def test_engineer_adds_and_harvests_a_source(
     assert "main.client" in home.text and "main.visit" in home.text
     filtered = app_client.get("/catalog", params={"source": "nowhere", "lifecycle": "archived"})
     assert "main.client" not in filtered.text
-    assert "No datasets yet match these filters" in filtered.text
+    assert "No dataset matches this search and these filters" in filtered.text
+    assert "choose “Any status” instead of archived" in filtered.text
 
 
 def test_unreachable_source_fails_cleanly(
@@ -673,3 +674,62 @@ def test_write_back_to_postgresql_runs_exactly_the_previewed_statements(
     source.dispose()
     assert comment == "County of residence, as the person reported it."
     assert "there is nothing to write" in app_client.get("/catalog/sources/pg/write-back").text
+
+
+def test_catalog_list_searches_filters_sorts_and_pages_from_the_address(
+    settings: Settings,
+    app_client: TestClient,
+    people: dict[str, Actor],
+    harvested: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with transaction(settings) as session:
+        update_inventory(session, people["coordinator"], harvested["main.visit"],
+                         Inventory(program="Clinic Care", description="Every visit, by day"))
+    sign_in(app_client, "rae")
+    home = app_client.get("/catalog")
+    assert '<select id="f-program" name="program">' in home.text
+    assert '<option value="Clinic Care">Clinic Care</option>' in home.text
+    assert 'type="search" name="q"' in home.text and '<label for="f-q">' in home.text
+
+    mine = app_client.get("/catalog", params={"program": "Clinic Care"})
+    assert '<option value="Clinic Care" selected>' in mine.text
+    assert "main.visit" in mine.text and "main.client" not in mine.text
+    by_day = app_client.get("/catalog", params={"q": "BY DAY"})
+    assert "main.visit" in by_day.text and "main.client" not in by_day.text
+    assert 'value="BY DAY"' in by_day.text and "Clear the search and filters" in by_day.text
+
+    newest = app_client.get("/catalog", params={"sort": "program", "order": "desc"})
+    assert newest.text.index("main.visit") < newest.text.index("main.client")
+    assert "by program, descending" in newest.text
+
+    none = app_client.get("/catalog", params={"q": "nothing like it", "family": "PHI"})
+    assert "No dataset matches this search and these filters" in none.text
+    assert "look for fewer or other words than “nothing like it”" in none.text
+    assert "choose “Any classification” instead of PHI" in none.text
+
+    # pages keep every choice in their links
+    monkeypatch.setattr("accord.web.pages.catalog.datasets.PAGE_SIZE", 1)
+    first = app_client.get("/catalog", params={"q": "main", "sort": "harvested", "order": "desc"})
+    assert 'href="/catalog?q=main&amp;sort=harvested&amp;order=desc&amp;page=2"' in first.text
+    past = app_client.get("/catalog", params={"q": "main", "page": 9})
+    assert past.status_code == 200 and "Page 9 is past the end of the list" in past.text
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"sort": "rowcount"}, "Sort by one of: name, program, completeness, harvested."),
+        ({"family": "secret"}, "Choose one of: PII, PHI, SENSITIVE, none."),
+        ({"order": "sideways"}, "order"),
+        ({"page": str(2**64 + 1)}, "page"),
+        ({"page": "0"}, "page"),
+        ({"q": "x" * 201}, "q"),
+    ],
+)
+def test_catalog_list_refuses_bad_query_values_with_422(
+    app_client: TestClient, people: dict[str, Actor], params: dict[str, str], says: str
+) -> None:
+    sign_in(app_client, "rae")
+    response = app_client.get("/catalog", params=params)
+    assert response.status_code == 422 and says in response.text

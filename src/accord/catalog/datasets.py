@@ -7,14 +7,35 @@ from calendar import monthrange
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    SQLColumnExpression,
+    Subquery,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
-from accord.catalog.models import DATASET_KINDS, LIFECYCLE, CatalogField, Dataset, Source
+from accord.catalog.models import (
+    DATASET_KINDS,
+    LIFECYCLE,
+    CatalogField,
+    Dataset,
+    FieldClassification,
+    FieldStatute,
+    FieldWork,
+    Source,
+)
 from accord.catalog.search import reindex_datasets
 from accord.catalog.titles import TITLE_NONE, TITLE_STEWARD, TITLE_SUGGESTED, suggest_title
 from accord.errors import NotFound, Problem, ValidationFailed
@@ -47,6 +68,45 @@ class DatasetRow:
     field_count: int
 
 
+# How the list can be ordered: key -> words for the page. "completeness" is the mean of the
+# shares of current fields defined, classified and statute-checked (``Completeness.overall``).
+SORTS = {
+    "name": "Title",
+    "program": "Program",
+    "completeness": "How complete",
+    "harvested": "Last harvest",
+}
+# Classification families a dataset can be filtered on: it has at least one current field
+# classified in the family; "none" is a dataset with no field in any of them.
+FAMILIES = {"PII": "PII", "PHI": "PHI", "SENSITIVE": "Sensitive", "none": "None of these"}
+
+
+@dataclass(frozen=True)
+class DatasetFilter:
+    """What the catalog list shows and in which order; every field narrows or orders in SQL."""
+
+    text: str = ""  # words in the title, technical name or description, any case
+    program: str = ""
+    family: str = ""  # a key of FAMILIES, or "" for any
+    lifecycle: str = ""
+    source_id: int | None = None
+    include_removed: bool = False
+    sort: str = ""  # a key of SORTS; "" keeps program then name
+    descending: bool = False
+
+    def problems(self) -> list[Problem]:
+        found = []
+        if self.sort and self.sort not in SORTS:
+            found.append(Problem("sort", f"Sort by one of: {', '.join(SORTS)}."))
+        if self.family and self.family not in FAMILIES:
+            found.append(Problem("family", f"Choose one of: {', '.join(FAMILIES)}."))
+        if self.lifecycle and self.lifecycle not in LIFECYCLE:
+            found.append(Problem("lifecycle", f"Choose one of: {', '.join(LIFECYCLE)}."))
+        if len(self.text) > 200:
+            found.append(Problem("q", "Keep the search under 200 characters."))
+        return found
+
+
 def list_datasets(
     session: Session,
     actor: Actor,
@@ -57,30 +117,131 @@ def list_datasets(
     include_removed: bool = False,
     limit: int = 200,
     offset: int = 0,
+    where: DatasetFilter | None = None,
 ) -> list[DatasetRow]:
+    """One page of datasets with their current field counts, filtered and sorted in SQL.
+
+    ``where`` carries the list page's search, filters and order; the keyword filters are the
+    older spelling of the same and are used when ``where`` is not given. Raises
+    ``ValidationFailed`` for an unknown sort key, family or lifecycle status.
+    """
     check(actor, Action.VIEW_CATALOG)
-    counts = (
-        select(CatalogField.dataset_id, func.count().label("n"))
+    if where is None:
+        where = DatasetFilter(
+            program=program,
+            lifecycle=lifecycle,
+            source_id=source_id,
+            include_removed=include_removed,
+        )
+    problems = where.problems()
+    if problems:
+        raise ValidationFailed(problems)
+    counts = _field_counts()
+    query = (
+        select(Dataset, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.dataset_id == Dataset.id)
+        .where(*_conditions(where))
+        .order_by(*_order(where, counts))
+        .limit(limit)
+        .offset(offset)
+    )
+    return [DatasetRow(d, int(n)) for d, n in session.execute(query)]
+
+
+def list_programs(session: Session, actor: Actor, *, include_removed: bool = False) -> list[str]:
+    """The programs datasets belong to, each once, alphabetically (for the list's filter)."""
+    check(actor, Action.VIEW_CATALOG)
+    query = select(Dataset.program).where(Dataset.program != "").distinct()
+    if not include_removed:
+        query = query.where(Dataset.removed_at.is_(None))
+    return sorted(session.scalars(query), key=str.casefold)
+
+
+def _field_counts() -> Subquery:
+    """Per dataset: current fields, and how many are defined, classified, statute-checked."""
+    classified = exists().where(FieldClassification.field_id == CatalogField.id)
+    cited = exists().where(FieldStatute.field_id == CatalogField.id)
+    checked = exists().where(FieldWork.field_id == CatalogField.id, FieldWork.statute_checked)
+    described = (
+        cast(CatalogField.definition != "", Integer)
+        + cast(classified, Integer)
+        + cast(cited | checked, Integer)
+    )
+    return (
+        select(
+            CatalogField.dataset_id,
+            func.count().label("n"),
+            func.sum(described).label("described"),
+        )
         .where(CatalogField.removed_at.is_(None))
         .group_by(CatalogField.dataset_id)
         .subquery()
     )
-    query = (
-        select(Dataset, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.dataset_id == Dataset.id)
-        .order_by(Dataset.program, Dataset.name)
-        .limit(limit)
-        .offset(offset)
+
+
+def _like(words: str) -> str:
+    """A LIKE pattern that finds ``words`` literally: % and _ are not wildcards here."""
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _in_family(family: str) -> ColumnElement[bool]:
+    """The dataset has a current field classified ``family`` or one of its sub-types."""
+    return exists().where(
+        CatalogField.dataset_id == Dataset.id,
+        CatalogField.removed_at.is_(None),
+        FieldClassification.field_id == CatalogField.id,
+        or_(
+            FieldClassification.code == family,
+            FieldClassification.code.startswith(f"{family}:", autoescape=True),
+        ),
     )
-    if program:
-        query = query.where(Dataset.program == program)
-    if lifecycle:
-        query = query.where(Dataset.lifecycle == lifecycle)
-    if source_id is not None:
-        query = query.where(Dataset.source_id == source_id)
-    if not include_removed:
-        query = query.where(Dataset.removed_at.is_(None))
-    return [DatasetRow(d, int(n)) for d, n in session.execute(query)]
+
+
+def _conditions(where: DatasetFilter) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    text = where.text.strip()
+    if text:
+        pattern = _like(text)
+        found.append(
+            or_(
+                Dataset.title.ilike(pattern, escape="\\"),
+                Dataset.name.ilike(pattern, escape="\\"),
+                Dataset.description.ilike(pattern, escape="\\"),
+            )
+        )
+    if where.program.strip():
+        found.append(Dataset.program == where.program.strip())
+    if where.family == "none":
+        found.extend(~_in_family(f) for f in FAMILIES if f != "none")
+    elif where.family:
+        found.append(_in_family(where.family))
+    if where.lifecycle:
+        found.append(Dataset.lifecycle == where.lifecycle)
+    if where.source_id is not None:
+        found.append(Dataset.source_id == where.source_id)
+    if not where.include_removed:
+        found.append(Dataset.removed_at.is_(None))
+    return found
+
+
+def _order(where: DatasetFilter, counts: Subquery) -> list[SQLColumnExpression[Any]]:
+    """ORDER BY terms: the chosen key, ascending or descending, with datasets that have no
+    value for it (no program, no fields, never harvested) last either way, then the title
+    and the id so that pages never overlap."""
+    title = func.lower(func.coalesce(func.nullif(Dataset.title, ""), Dataset.name))
+    if not where.sort:
+        return [Dataset.program, Dataset.name, Dataset.id]
+    key: SQLColumnExpression[Any] = {
+        "name": title,
+        "program": func.lower(func.nullif(Dataset.program, "")),
+        "completeness": cast(counts.c.described, Float) / (3 * func.nullif(counts.c.n, 0)),
+        "harvested": Dataset.harvested_at,
+    }[where.sort]
+    ordered = key.desc() if where.descending else key.asc()
+    # "IS NULL" sorts the missing last on both backends (SQLite puts NULL first, PostgreSQL
+    # last, and each flips with DESC)
+    return [key.is_(None), ordered, title, Dataset.id]
 
 
 def get_dataset(session: Session, actor: Actor, dataset_id: int) -> Dataset:

@@ -103,14 +103,25 @@ def api_cancel(
 def api_datasets(
     session: DbSession,
     actor: Viewer,
+    q: Annotated[str, Query(max_length=200)] = "",
     program: str = "",
+    family: str = "",
     lifecycle: str = "",
+    sort: str = "",
+    order: Literal["asc", "desc"] = "asc",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[DatasetOut]:
-    rows = datasets.list_datasets(
-        session, actor, program=program, lifecycle=lifecycle, limit=limit, offset=offset
+    """The catalog list's search, filters and sorting (the same service, the same refusals)."""
+    where = datasets.DatasetFilter(
+        text=q,
+        program=program,
+        family=family,
+        lifecycle=lifecycle,
+        sort=sort,
+        descending=order == "desc",
     )
+    rows = datasets.list_datasets(session, actor, where=where, limit=limit, offset=offset)
     return [DatasetOut.model_validate(r.dataset) for r in rows]
 
 

@@ -9,7 +9,8 @@ are shown only to roles allowed the action, and each POST route requires that ac
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
@@ -18,9 +19,13 @@ from accord.auth.actor import Actor
 from accord.auth.permissions import Action
 from accord.catalog import glossary
 from accord.catalog.datasets import (
+    FAMILIES,
+    SORTS,
+    DatasetFilter,
     dataset_fields,
     get_dataset,
     list_datasets,
+    list_programs,
     register_dataset,
     update_inventory,
 )
@@ -84,30 +89,46 @@ def catalog_home(
     request: Request,
     session: DbSession,
     actor: Viewer,
-    program: str = "",
+    q: Annotated[str, Query(max_length=200)] = "",
+    program: Annotated[str, Query(max_length=200)] = "",
+    family: str = "",
     lifecycle: str = "",
-    source: str = "",
+    source: Annotated[str, Query(max_length=64)] = "",
     removed: bool = False,
+    sort: str = "name",
+    order: Literal["asc", "desc"] = "asc",
     page: Annotated[int, Query(ge=1, le=MAX_ID // 1000)] = 1,
 ) -> Response:
+    """The dataset list: a GET form whose every choice is in the address, so that a search
+    can be bookmarked or sent; the service filters and sorts (and refuses unknown keys)."""
     sources = list_sources(session, actor)
     source_id = next((s.id for s in sources if s.name == source), None)
-    rows = list_datasets(
-        session,
-        actor,
+    where = DatasetFilter(
+        text=q.strip(),
         program=program.strip(),
+        family=family,
         lifecycle=lifecycle,
         source_id=source_id,
         include_removed=removed,
-        limit=PAGE_SIZE + 1,
-        offset=(page - 1) * PAGE_SIZE,
+        sort=sort,
+        descending=order == "desc",
+    )
+    rows = list_datasets(
+        session, actor, where=where, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
     )
     filters = {
+        "q": q.strip(),
         "program": program.strip(),
+        "family": family,
         "lifecycle": lifecycle,
         "source": source,
         "removed": removed,
+        "sort": sort,
+        "order": order,
     }
+    kept = {k: v for k, v in filters.items() if v and k != "removed"}
+    if removed:
+        kept["removed"] = "true"
     return render(
         request,
         "catalog/home.html",
@@ -117,6 +138,11 @@ def catalog_home(
             "page": page,
             "progress": progress_of(session, [r.dataset.id for r in rows[:PAGE_SIZE]]),
             "filters": filters,
+            "narrowed": bool(q.strip() or program.strip() or family or lifecycle or source),
+            "query": urlencode(kept),
+            "programs": list_programs(session, actor, include_removed=removed),
+            "families": FAMILIES,
+            "sorts": SORTS,
             "sources": sources,
             "lifecycles": LIFECYCLE,
             "notice": forms.notice(request),
