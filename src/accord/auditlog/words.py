@@ -42,6 +42,7 @@ WORDS: dict[str, str] = {
     "basket.add": "added data to their proposal basket",
     "basket.remove": "removed data from their proposal basket",
     "agreement.create": "recorded an agreement",
+    "agreement.file": "recorded the filing of an agreement",
     "proposal.start": "started a proposal",
     "proposal.save": "saved a proposal",
     "proposal.send": "sent a proposal to the providing department",
