@@ -120,7 +120,9 @@ def serve(
     # stops them all and waits for them before it returns. Open connections get 5 s to finish,
     # so that every process is gone well within a supervisor's usual 10 s.
     app_or_factory = (
-        create_app(settings) if processes == 1 else "accord.web.app:app_from_environment"
+        create_app(settings, long_lived=True)
+        if processes == 1
+        else "accord.web.app:app_from_environment"
     )
     try:
         uvicorn.run(
