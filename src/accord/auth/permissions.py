@@ -59,6 +59,13 @@ class Action(StrEnum):
     FINAL_REVIEW = "proposals.final_review"
     FILE_PROPOSALS = "proposals.file"
     VIEW_AGREEMENTS = "agreements.view"
+    SUSPEND_AGREEMENTS = "agreements.suspend"
+    VIEW_FULFILLMENT = "fulfillment.view"
+    PLAN_FULFILLMENT = "fulfillment.plan"
+    RUN_FULFILLMENT = "fulfillment.run"
+    DELIVER = "fulfillment.deliver"
+    MANAGE_DESTINATIONS = "fulfillment.destinations.manage"
+    ACKNOWLEDGE_DELIVERY = "fulfillment.acknowledge"
 
 
 class Relation(StrEnum):
@@ -199,6 +206,19 @@ PROPOSAL_RULES: dict[Action, Rule] = {
     Action.FINAL_REVIEW: Rule(frozenset({Role.DATA_COORDINATOR}), to=Relation.PARTY),
     Action.FILE_PROPOSALS: Rule(frozenset({Role.DATA_COORDINATOR}), to=Relation.PARTY),
     Action.VIEW_AGREEMENTS: Rule(EVERYONE, to=Relation.PARTY),
+    Action.SUSPEND_AGREEMENTS: Rule(frozenset({Role.DATA_COORDINATOR}), to=Relation.PROVIDER),
+}
+# Fulfillment (BUCP.md §2.6): the provider's data engineers and coordinators extract, package
+# and send; its privacy officer may set the de-identification rules with them; the recipient
+# names where to receive and acknowledges what arrived. Every party sees what was sent.
+FULFILLERS = frozenset({Role.DATA_ENGINEER, Role.DATA_COORDINATOR})
+PROPOSAL_RULES |= {
+    Action.VIEW_FULFILLMENT: Rule(EVERYONE, to=Relation.PARTY),
+    Action.PLAN_FULFILLMENT: Rule(FULFILLERS | {Role.PRIVACY_OFFICER}, to=Relation.PROVIDER),
+    Action.RUN_FULFILLMENT: Rule(FULFILLERS, to=Relation.PROVIDER),
+    Action.DELIVER: Rule(FULFILLERS, to=Relation.PROVIDER),
+    Action.MANAGE_DESTINATIONS: Rule(FULFILLERS, to=Relation.PARTY),
+    Action.ACKNOWLEDGE_DELIVERY: Rule(FULFILLERS | {Role.REQUESTER}, to=Relation.RECIPIENT),
 }
 ROLES.update({action: rule.roles for action, rule in PROPOSAL_RULES.items()})
 

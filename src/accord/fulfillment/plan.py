@@ -10,9 +10,9 @@ de-identification allows.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 
 class Rule(StrEnum):
@@ -146,3 +146,32 @@ class Plan:
     release: Release
     format: Format
     datasets: tuple[DatasetPlan, ...]
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """The plan as a run keeps it: what ran is on record even if the plan changes later."""
+    return asdict(plan)
+
+
+def plan_from_json(data: dict[str, Any]) -> Plan:
+    datasets = tuple(
+        DatasetPlan(
+            dataset_id=d["dataset_id"],
+            name=d["name"],
+            table=d["table"],
+            schema=d["schema"],
+            fields=tuple(
+                FieldPlan(f["name"], f["data_type"], Rule(f["rule"]), tuple(f["classifications"]))
+                for f in d["fields"]
+            ),
+            filters=tuple(
+                RowFilter(r["field"], r["op"], _value(r["value"])) for r in d.get("filters", ())
+            ),
+        )
+        for d in data["datasets"]
+    )
+    return Plan(data["agreement_id"], data["version"], data["release"], data["format"], datasets)
+
+
+def _value(value: Any) -> str | int | float | tuple[str | int | float, ...]:
+    return tuple(value) if isinstance(value, list) else value

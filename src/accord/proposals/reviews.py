@@ -39,7 +39,7 @@ from accord.proposals.models import (
     ProposalComment,
     Signature,
 )
-from accord.proposals.states import PROPOSAL, ProposalState
+from accord.proposals.states import PROPOSAL, ProposalState, system_move
 
 MAX_TEXT = 20_000
 DISCUSSED = frozenset(
@@ -527,7 +527,7 @@ def sign(
         raise ValidationFailed(problems)
     signature = _sign(session, actor, proposal, "sponsor", title, ATTESTATION)
     if _all_done(session, proposal, "sponsor"):
-        _system_move(session, proposal, actor, "signed", "Every executive sponsor has signed")
+        system_move(session, proposal, actor, "signed", "Every executive sponsor has signed")
     return signature
 
 
@@ -552,22 +552,6 @@ def final_review(
         session, actor, proposal, "final_review", title or "Data coordinator", FINAL_REVIEW
     )
     if _all_done(session, proposal, "final_review"):
-        _system_move(session, proposal, actor, "approve", "Every data coordinator confirmed")
+        system_move(session, proposal, actor, "approve", "Every data coordinator confirmed")
         create_agreement(session, actor, proposal)
     return signature
-
-
-def _system_move(session: Session, proposal: Proposal, actor: Actor, verb: str, note: str) -> None:
-    """A move Accord makes when the last department has acted, recorded as the actor's act."""
-    state = ProposalState(proposal.state)
-    PROPOSAL.set_state(proposal, PROPOSAL.move(verb).target)
-    PROPOSAL.record(session, proposal.id, verb, state, actor.username, note)
-    audit.record(
-        session,
-        actor,
-        f"proposal.{verb}",
-        "proposal",
-        proposal.id,
-        before={"state": state.value},
-        after={"state": proposal.state},
-    )

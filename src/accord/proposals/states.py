@@ -11,8 +11,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
+from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
 from accord.db.base import utcnow
@@ -64,6 +65,10 @@ OPEN_STATES = frozenset(
     }
 )
 EDITABLE = frozenset({ProposalState.DRAFT, ProposalState.IN_JOINT_DEVELOPMENT})
+# an agreement in one of these may be fulfilled and delivered against
+DELIVERABLE = frozenset(
+    {ProposalState.FILED, ProposalState.IN_FULFILLMENT, ProposalState.ACTIVE}
+)
 
 
 def state_label(proposal: Proposal) -> str:
@@ -188,6 +193,15 @@ PROPOSAL = Lifecycle[ProposalState, Proposal](
             "file", frozenset({S.APPROVED}), S.FILED, Action.FILE_PROPOSALS, (_files_by_path,)
         ),
         Transition("withdraw", OPEN_STATES, S.WITHDRAWN, Action.WITHDRAW_PROPOSALS),
+        # fulfillment: Accord moves the agreement on as packages are made and delivered
+        Transition("begin_fulfillment", frozenset({S.FILED}), S.IN_FULFILLMENT, None),
+        Transition("deliver", frozenset({S.IN_FULFILLMENT}), S.ACTIVE, None),
+        Transition("suspend", DELIVERABLE, S.SUSPENDED, Action.SUSPEND_AGREEMENTS),
+        Transition("resume", frozenset({S.SUSPENDED}), S.ACTIVE, Action.SUSPEND_AGREEMENTS),
+        Transition(
+            "terminate", DELIVERABLE | {S.SUSPENDED}, S.TERMINATED, Action.SUSPEND_AGREEMENTS
+        ),
+        Transition("expire", DELIVERABLE | {S.SUSPENDED}, S.EXPIRED, None),
     ),
     state_of=lambda p: ProposalState(p.state),
     set_state=_set_state,
@@ -204,4 +218,24 @@ VERB_LABELS = {
     "decline": "Decline to sign",
     "file": "File the approved proposal",
     "withdraw": "Withdraw the proposal",
+    "suspend": "Suspend deliveries",
+    "resume": "Resume deliveries",
+    "terminate": "Terminate the agreement",
 }
+
+
+def system_move(session: Session, proposal: Proposal, actor: Actor, verb: str, note: str) -> None:
+    """A move Accord makes itself (the last department acted, a package was delivered),
+    recorded as the act of the person whose act caused it."""
+    state = ProposalState(proposal.state)
+    PROPOSAL.set_state(proposal, PROPOSAL.move(verb).target)
+    PROPOSAL.record(session, proposal.id, verb, state, actor.username, note)
+    audit.record(
+        session,
+        actor,
+        f"proposal.{verb}",
+        "proposal",
+        proposal.id,
+        before={"state": state.value},
+        after={"state": proposal.state},
+    )

@@ -13,6 +13,7 @@ from accord.auth import models as auth_models
 from accord.catalog import models as catalog_models
 from accord.db.base import Base
 from accord.db.migrate import include_object
+from accord.fulfillment import models as fulfillment_models
 from accord.jobs import models as job_models
 from accord.lifecycle import models as lifecycle_models
 from accord.proposals import models as proposal_models
@@ -22,6 +23,7 @@ from accord.releases import models as release_models
 MODEL_MODULES = (
     auth_models,
     catalog_models,
+    fulfillment_models,
     job_models,
     lifecycle_models,
     proposal_models,

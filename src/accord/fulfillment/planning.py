@@ -1,0 +1,224 @@
+"""The plan of an agreement: derived from the agreement record, with the rules a data engineer
+or privacy officer chose where they differ from the defaults.
+
+Only what the agreement lists can be planned (``proposals.agreements.authorised``); where the
+agreement requires de-identification, a direct identifier cannot be set to leave as it is.
+"""
+
+from __future__ import annotations
+
+import secrets as random
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.auth import audit
+from accord.auth.actor import Actor
+from accord.auth.permissions import Action, check
+from accord.catalog import secrets
+from accord.catalog.models import CatalogField, Dataset
+from accord.config import Settings
+from accord.db.base import utcnow
+from accord.errors import Problem, ValidationFailed
+from accord.fulfillment.models import FulfillmentPlanRecord
+from accord.fulfillment.plan import (
+    DIRECT,
+    DatasetPlan,
+    FieldPlan,
+    Plan,
+    Release,
+    Rule,
+    default_rule,
+)
+from accord.proposals.agreements import SEP, authorised
+from accord.proposals.models import Agreement, AgreementElement, Proposal
+
+FORMATS = ("parquet", "csv")
+
+
+@dataclass(frozen=True)
+class PlannedField:
+    """One authorised field as the plan page shows it."""
+
+    dataset_id: int
+    dataset: str
+    field: str
+    data_type: str
+    classifications: dict[str, str]  # code -> label, as the agreement recorded them
+    default: Rule
+    rule: Rule
+    choices: tuple[Rule, ...]  # the rules this field may be given
+    missing: bool  # the catalog no longer has the field (or its dataset)
+
+    @property
+    def key(self) -> str:
+        return f"{self.dataset}.{self.field}"
+
+
+def release_of(agreement: Agreement) -> Release:
+    value = agreement.deidentification
+    return value if value in ("record_level", "aggregate") else "none"  # type: ignore[return-value]
+
+
+def choices_for(classifications: tuple[str, ...], release: Release) -> tuple[Rule, ...]:
+    """Under a de-identification requirement a direct identifier may only be dropped or
+    pseudonymised; with none required every rule may be chosen (stricter is always allowed)."""
+    if release == "record_level" and set(classifications) & DIRECT:
+        return (Rule.DROP, Rule.PSEUDONYMISE)
+    return tuple(Rule)
+
+
+def plan_record(
+    session: Session, settings: Settings, agreement: Agreement
+) -> FulfillmentPlanRecord:
+    """The agreement's plan record, made on first use with a fresh pseudonym key."""
+    record = session.scalar(
+        select(FulfillmentPlanRecord).where(FulfillmentPlanRecord.agreement_id == agreement.id)
+    )
+    if record is None:
+        key = random.token_hex(32)
+        record = FulfillmentPlanRecord(
+            agreement_id=agreement.id,
+            rules={},
+            format=agreement.format if agreement.format in FORMATS else "parquet",
+            key_encrypted=secrets.encrypt(settings.key, key),
+        )
+        session.add(record)
+        session.flush()
+    return record
+
+
+def pseudonym_key(settings: Settings, record: FulfillmentPlanRecord) -> bytes:
+    return bytes.fromhex(secrets.decrypt(settings.key, record.key_encrypted))
+
+
+def planned_fields(
+    session: Session, agreement: Agreement, record: FulfillmentPlanRecord
+) -> list[PlannedField]:
+    release = release_of(agreement)
+    catalog = _catalog_fields(session, agreement.elements)
+    planned = []
+    for e in agreement.elements:
+        codes = tuple(c for c in e.classifications.split(SEP) if c)
+        found = catalog.get(e.field_id)
+        data_type = found.data_type if found is not None else ""
+        default = default_rule(e.field_name, data_type, codes, release)
+        chosen = record.rules.get(f"{e.dataset_name}.{e.field_name}")
+        planned.append(
+            PlannedField(
+                dataset_id=e.dataset_id,
+                dataset=e.dataset_name,
+                field=e.field_name,
+                data_type=data_type,
+                classifications={c: e.classification_labels.get(c, c) for c in codes},
+                default=default,
+                rule=Rule(chosen) if chosen else default,
+                choices=choices_for(codes, release),
+                missing=found is None,
+            )
+        )
+    return planned
+
+
+def _catalog_fields(session: Session, elements: list[AgreementElement]) -> dict[int, CatalogField]:
+    ids = [e.field_id for e in elements]
+    rows = session.scalars(
+        select(CatalogField)
+        .join(Dataset, Dataset.id == CatalogField.dataset_id)
+        .where(
+            CatalogField.id.in_(ids),
+            CatalogField.removed_at.is_(None),
+            Dataset.removed_at.is_(None),
+        )
+    )
+    return {f.id: f for f in rows}
+
+
+def save_plan(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    proposal: Proposal,
+    agreement: Agreement,
+    rules: dict[str, str],
+    file_format: str,
+) -> FulfillmentPlanRecord:
+    """Record the rules chosen (``"dataset.field" -> rule``) and the format; every problem is
+    listed at once and nothing changes if there is one."""
+    check(actor, Action.PLAN_FULFILLMENT, proposal)
+    record = plan_record(session, settings, agreement)
+    fields = {p.key: p for p in planned_fields(session, agreement, record)}
+    problems = []
+    try:
+        authorised(agreement, [_pair(k) for k in rules])
+    except ValidationFailed as exc:
+        problems.extend(exc.problems)
+    for key, value in rules.items():
+        if key not in fields:
+            continue
+        if value not in {r.value for r in fields[key].choices}:
+            allowed = ", ".join(r.label.lower() for r in fields[key].choices)
+            problems.append(Problem(key, f"{key} may only be: {allowed}."))
+    if file_format not in FORMATS:
+        problems.append(Problem("format", "Choose Parquet or CSV."))
+    if problems:
+        raise ValidationFailed(problems, "The plan was not saved.")
+    before = {"rules": dict(record.rules), "format": record.format}
+    record.rules = {k: v for k, v in rules.items() if v != fields[k].default.value}
+    record.format = file_format
+    record.updated_by, record.updated_at = actor.username, utcnow()
+    audit.record(
+        session,
+        actor,
+        "fulfillment.plan",
+        "agreement",
+        agreement.id,
+        before=before,
+        after={"rules": record.rules, "format": record.format},
+    )
+    return record
+
+
+def _pair(key: str) -> tuple[str, str]:
+    dataset, _, field = key.rpartition(".")
+    return dataset, field
+
+
+def build_plan(session: Session, agreement: Agreement, record: FulfillmentPlanRecord) -> Plan:
+    """The plan a run executes: the authorised fields of each dataset, grouped, in the
+    agreement's order. A field the catalog lost is a refusal, not a silent gap."""
+    planned = planned_fields(session, agreement, record)
+    missing = [p.key for p in planned if p.missing]
+    if missing:
+        raise ValidationFailed(
+            [Problem("fields", f"The catalog no longer has {', '.join(missing)}.")],
+            "The plan cannot run: a field the agreement authorises is gone from its source.",
+        )
+    datasets: list[DatasetPlan] = []
+    for dataset_id in dict.fromkeys(p.dataset_id for p in planned):
+        dataset = session.get(Dataset, dataset_id)
+        assert dataset is not None
+        mine = [p for p in planned if p.dataset_id == dataset_id]
+        table = dataset.name
+        if dataset.schema_name and table.startswith(dataset.schema_name + "."):
+            table = table[len(dataset.schema_name) + 1 :]
+        datasets.append(
+            DatasetPlan(
+                dataset_id=dataset_id,
+                name=dataset.name,
+                table=table,
+                schema=dataset.schema_name,
+                fields=tuple(
+                    FieldPlan(p.field, p.data_type, p.rule, tuple(p.classifications)) for p in mine
+                ),
+            )
+        )
+    authorised(agreement, [(f.dataset, f.field) for f in planned])
+    return Plan(
+        agreement_id=agreement.id,
+        version=agreement.version,
+        release=release_of(agreement),
+        format="csv" if record.format == "csv" else "parquet",
+        datasets=tuple(datasets),
+    )

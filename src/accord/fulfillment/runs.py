@@ -1,0 +1,378 @@
+"""Fulfillment runs as jobs: start one, run it in a worker, read it back.
+
+A run extracts every authorised dataset through its source engine, applies the plan's rules,
+and writes one package (``package.write_package``: a temporary folder moved into place whole).
+The package and the run's record are committed together with the job's end, so a run that
+fails, is cancelled or whose worker is killed leaves no package anyone can see or deliver; a
+new run is the retry. Importing this module registers the ``fulfillment`` job kind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from accord.auth import audit
+from accord.auth.actor import Actor, actor_for
+from accord.auth.models import Department, User
+from accord.auth.permissions import Action
+from accord.catalog.dictionary import Dictionary, GlossaryEntry, build_dictionary
+from accord.catalog.models import Dataset, Source
+from accord.catalog.sources import connection_url
+from accord.config import Settings
+from accord.db.base import utcnow
+from accord.db.engine import transaction
+from accord.errors import AccordError, Conflict, NotAuthenticated, NotFound
+from accord.fulfillment.access import agreement_for, require_deliverable
+from accord.fulfillment.models import FulfillmentRun
+from accord.fulfillment.plan import (
+    DatasetPlan,
+    Plan,
+    Rule,
+    SourceLocation,
+    plan_from_json,
+    plan_to_json,
+)
+from accord.fulfillment.planning import build_plan, plan_record, pseudonym_key
+from accord.jobs import registry, service, worker
+from accord.jobs.models import ACTIVE, Job
+from accord.jobs.progress import JobFailed, Progress
+from accord.proposals.models import Agreement, Proposal
+from accord.proposals.states import ProposalState, system_move
+
+KIND = "fulfillment"
+PACKAGES = "packages"
+NOTHING_KEPT = "no package was kept"
+# what a generalised or pseudonymised field becomes in the package's dictionary
+DELIVERED_TYPE = {
+    Rule.MONTH: "text (year and month, YYYY-MM)",
+    Rule.YEAR: "integer (year)",
+    Rule.ZIP3: "text (first three digits of the ZIP code)",
+    Rule.AGE_BAND: "text (ten-year age band)",
+    Rule.PSEUDONYMISE: "text (pseudonym: 64 hexadecimal characters)",
+}
+
+
+def packages_root(settings: Settings) -> Path:
+    return settings.data_dir / PACKAGES
+
+
+def start_run(
+    session: Session, actor: Actor, settings: Settings, proposal_id: int, *, claim_as: str = ""
+) -> FulfillmentRun:
+    """Queue a run of the agreement's current plan (``claim_as``: run by that worker)."""
+    proposal, agreement = agreement_for(
+        session, actor, proposal_id, Action.RUN_FULFILLMENT, lock=True
+    )
+    require_deliverable(proposal, agreement, date.today())
+    active = session.scalar(
+        select(FulfillmentRun)
+        .join(Job, FulfillmentRun.job_id == Job.id)
+        .where(FulfillmentRun.agreement_id == agreement.id, Job.status.in_(ACTIVE))
+    )
+    if active is not None:
+        raise Conflict(
+            f"A fulfillment of proposal {proposal.id} is already running (run {active.id})."
+        )
+    plan = build_plan(session, agreement, plan_record(session, settings, agreement))
+    job = service.enqueue(
+        session,
+        KIND,
+        subject=f"agreement of proposal {proposal.id}",
+        who=actor.username,
+        claim_as=claim_as,
+    )
+    run = FulfillmentRun(
+        agreement_id=agreement.id, job_id=job.id, plan=plan_to_json(plan), created_by=actor.username
+    )
+    session.add(run)
+    session.flush()
+    if proposal.state == ProposalState.FILED:
+        system_move(session, proposal, actor, "begin_fulfillment", f"Fulfillment run {run.id}")
+    audit.record(
+        session,
+        actor,
+        "fulfillment.start",
+        "fulfillment_run",
+        run.id,
+        after={"proposal": proposal.id, "fields": _field_names(plan)},
+    )
+    return run
+
+
+def _field_names(plan: Plan) -> list[str]:
+    return [f"{d.name}.{f.name}" for d in plan.datasets for f in d.delivered]
+
+
+def get_run(session: Session, actor: Actor, run_id: int) -> tuple[FulfillmentRun, Job]:
+    """A run and its job, for a party to the agreement's proposal; NotFound for anyone else."""
+    run = session.get(FulfillmentRun, run_id)
+    agreement = session.get(Agreement, run.agreement_id) if run else None
+    if run is None or agreement is None:
+        raise NotFound(f"No fulfillment run {run_id}.")
+    agreement_for(session, actor, agreement.proposal_id)  # NotFound for non-parties
+    job = session.get(Job, run.job_id)
+    assert job is not None
+    return run, job
+
+
+def list_runs(session: Session, agreement: Agreement) -> list[tuple[FulfillmentRun, Job]]:
+    rows = session.execute(
+        select(FulfillmentRun, Job)
+        .join(Job, FulfillmentRun.job_id == Job.id)
+        .where(FulfillmentRun.agreement_id == agreement.id)
+        .order_by(FulfillmentRun.id.desc())
+    ).all()
+    return [(run, job) for run, job in rows]
+
+
+def cancel_run(session: Session, actor: Actor, run_id: int) -> FulfillmentRun:
+    run, _ = get_run(session, actor, run_id)
+    agreement = session.get(Agreement, run.agreement_id)
+    assert agreement is not None
+    agreement_for(session, actor, agreement.proposal_id, Action.RUN_FULFILLMENT)
+    service.request_cancel(
+        session, run.job_id, f"Cancelled before it started; {NOTHING_KEPT}.", actor.username
+    )
+    return run
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """What a run reads from Accord's database before it touches any source."""
+
+    plan: Plan
+    actor: Actor
+    key: bytes
+    locations: dict[int, SourceLocation]
+    dictionaries: dict[str, Dictionary]
+    glossary: tuple[GlossaryEntry, ...]
+    about: dict[str, Any]
+    package: str
+
+
+def run_fulfillment_job(ctx: registry.JobContext) -> FulfillmentRun:
+    """The ``fulfillment`` job handler: extract, de-identify and package as the person who
+    asked, then record the package with the job's end in one transaction."""
+    from accord.fulfillment.extract import extract
+    from accord.fulfillment.package import write_package
+
+    settings = ctx.settings
+    with transaction(settings) as session:
+        prepared = _prepare(session, settings, ctx)
+    root = packages_root(settings)
+    root.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(root, prepared.package)
+    total = 0
+    try:
+        extractions = []
+        for dataset in prepared.plan.datasets:
+            found = extract(prepared.locations[dataset.dataset_id], dataset, prepared.key)
+            extractions.append((dataset, found))
+            total += found.rows or 0
+        done = 0
+
+        def report(rows: int, what: str) -> None:
+            nonlocal done
+            done = rows
+            ctx.progress(done, max(total, done), what)
+
+        result = write_package(
+            root,
+            prepared.package,
+            prepared.plan,
+            [(d, _batches(e)) for d, e in extractions],
+            dictionaries=prepared.dictionaries,
+            glossary=prepared.glossary,
+            about=prepared.about,
+            progress=report,
+        )
+    except AccordError as exc:
+        raise JobFailed(f"{exc.message} The run stopped; {NOTHING_KEPT}.") from exc
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise JobFailed(f"The package could not be written: {reason}; {NOTHING_KEPT}.") from exc
+    try:
+        with transaction(settings) as session:
+            run = session.scalar(select(FulfillmentRun).where(FulfillmentRun.job_id == ctx.job_id))
+            assert run is not None
+            run.package = prepared.package
+            run.sha256, run.size = result.zip_sha256, result.zip_size
+            run.rows, run.files = dict(result.rows), dict(result.files)
+            audit.record(
+                session,
+                prepared.actor,
+                "fulfillment.package",
+                "fulfillment_run",
+                run.id,
+                after={"package": run.package, "sha256": run.sha256, "rows": run.rows},
+            )
+            rows = sum(result.rows.values())
+            if not service.finish(session, ctx.job_id, "succeeded", "", done=rows):
+                raise JobFailed("The run was stopped while its package was being recorded.")
+            session.flush()
+            session.expunge(run)
+    except (SQLAlchemyError, JobFailed):
+        _discard(root, prepared.package)
+        raise
+    return run
+
+
+def _batches(extraction: Any) -> Iterator[pa.RecordBatch]:
+    yield from extraction.batches
+
+
+def _prepare(session: Session, settings: Settings, ctx: registry.JobContext) -> Prepared:
+    run = session.scalar(select(FulfillmentRun).where(FulfillmentRun.job_id == ctx.job_id))
+    if run is None:
+        raise JobFailed(f"No fulfillment run belongs to job {ctx.job_id}.")
+    agreement = session.get(Agreement, run.agreement_id)
+    assert agreement is not None
+    actor = _actor(session, ctx.who)
+    try:
+        proposal, agreement = agreement_for(
+            session, actor, agreement.proposal_id, Action.RUN_FULFILLMENT
+        )
+        # the agreement may have been suspended or have ended since the run was queued
+        require_deliverable(proposal, agreement, date.today())
+    except AccordError as exc:
+        raise JobFailed(f"{exc.message} The run stopped; {NOTHING_KEPT}.") from exc
+    plan = plan_from_json(run.plan)
+    locations = {d.dataset_id: _location(session, settings, d) for d in plan.datasets}
+    dictionaries = {d.name: delivered_dictionary(session, actor, d) for d in plan.datasets}
+    glossary: dict[str, GlossaryEntry] = {}
+    for d in dictionaries.values():
+        for entry in d.glossary:
+            glossary.setdefault(entry.term, entry)
+    return Prepared(
+        plan=plan,
+        actor=actor,
+        key=pseudonym_key(settings, plan_record(session, settings, agreement)),
+        locations=locations,
+        dictionaries=dictionaries,
+        glossary=tuple(glossary[t] for t in sorted(glossary)),
+        about=_about(session, proposal, agreement, run),
+        package=f"agreement-{proposal.id}-v{agreement.version}-run-{run.id}",
+    )
+
+
+def _location(session: Session, settings: Settings, dataset: DatasetPlan) -> SourceLocation:
+    row = session.get(Dataset, dataset.dataset_id)
+    source = session.get(Source, row.source_id) if row and row.source_id else None
+    if source is None or source.kind not in ("database", "files"):
+        raise JobFailed(
+            f"{dataset.name} has no database or file source to extract from; {NOTHING_KEPT}."
+        )
+    try:
+        if source.kind == "database":
+            return SourceLocation("sql", connection_url(source, settings.key))
+        return SourceLocation("files", source.location)
+    except AccordError as exc:
+        raise JobFailed(f"{source.name}: {exc.message} {NOTHING_KEPT}.") from exc
+
+
+def delivered_dictionary(session: Session, actor: Actor, dataset: DatasetPlan) -> Dictionary:
+    """The catalog's dictionary of the dataset, cut to the fields that leave, each described as
+    it is in the package (a generalised date is text, a pseudonym has no valid values)."""
+    full = build_dictionary(session, actor, dataset.dataset_id)
+    rules = {f.name: f.rule for f in dataset.delivered}
+    fields = []
+    for f in full.fields:
+        rule = rules.get(f.name)
+        if rule is None:
+            continue
+        if rule is not Rule.KEEP:
+            f = dataclasses.replace(
+                f,
+                data_type=DELIVERED_TYPE[rule],
+                definition=f"{f.definition}\n\nIn this delivery: {rule.label.lower()}.".strip(),
+                valid_values=() if rule is Rule.PSEUDONYMISE else f.valid_values,
+                primary_key=f.primary_key and rule is Rule.PSEUDONYMISE,
+            )
+        fields.append(f)
+    names = {f.name for f in fields}
+    glossary = tuple(
+        dataclasses.replace(g, fields=tuple(x for x in g.fields if x in names))
+        for g in full.glossary
+        if names & set(g.fields)
+    )
+    return dataclasses.replace(full, fields=tuple(fields), glossary=glossary)
+
+
+def _about(
+    session: Session, proposal: Proposal, agreement: Agreement, run: FulfillmentRun
+) -> dict[str, Any]:
+    """What the recipient's README says of the agreement."""
+    names = {
+        d.id: d.name
+        for d in session.scalars(
+            select(Department).where(Department.id.in_(proposal.departments()))
+        )
+    }
+    return {
+        "proposal": proposal.id,
+        "agreement": agreement.id,
+        "version": agreement.version,
+        "run": run.id,
+        "use_case": agreement.use_case_name,
+        "use": agreement.use,
+        "providers": [names[d] for d in proposal.departments("provider")],
+        "recipients": [names[d] for d in proposal.departments("recipient")],
+        "authorised_users": agreement.authorised_users,
+        "start_date": agreement.start_date.isoformat() if agreement.start_date else "",
+        "end_date": agreement.end_date.isoformat() if agreement.end_date else "",
+        "destruction_return": agreement.destruction_return,
+        "redisclosure": agreement.redisclosure,
+        "release": agreement.deidentification,
+        "created_at": utcnow().isoformat(timespec="seconds"),
+    }
+
+
+def _remove_leftovers(root: Path, package: str) -> None:
+    """A worker killed mid-run leaves its hidden temporary folder: removed before a retry."""
+    for leftover in root.glob(f".{package}*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+
+
+def _discard(root: Path, package: str) -> None:
+    shutil.rmtree(root / package, ignore_errors=True)
+    (root / f"{package}.zip").unlink(missing_ok=True)
+
+
+def _actor(session: Session, username: str) -> Actor:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active:
+        raise NotAuthenticated(f"{username} can no longer run fulfillment.")
+    return actor_for(user, via="worker")
+
+
+registry.register(KIND, run_fulfillment_job)
+
+
+def fulfill_now(
+    settings: Settings, actor: Actor, proposal_id: int, progress: Progress | None = None
+) -> FulfillmentRun:
+    """Run a fulfillment in this process (the CLI's way), recorded as a job exactly like one a
+    worker runs. Raises JobCancelled, KeyboardInterrupt, or AccordError with the job's message."""
+    me = worker.worker_id()
+    with transaction(settings) as session:
+        run = start_run(session, actor, settings, proposal_id, claim_as=me)
+        job_id = run.job_id
+    try:
+        outcome = worker.run_job(settings, job_id, me, progress=progress, reraise=True)
+    except JobFailed as exc:
+        raise AccordError(exc.message) from exc
+    assert isinstance(outcome.result, FulfillmentRun), outcome
+    return outcome.result
