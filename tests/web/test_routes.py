@@ -14,7 +14,14 @@ from accord.config import Settings
 from accord.web.app import create_app
 
 # a reset link is its own credential
-PUBLIC = {"/login", "/health", "/login/sso/{name}", "/login/sso/{name}/callback", "/reset/{token}"}
+PUBLIC = {
+    "/login",
+    "/health",
+    "/login/sso/{name}",
+    "/login/sso/{name}/callback",
+    "/reset/{token}",
+    "/download/{token}",
+}  # a download link too
 
 
 def _api_routes(routes: list[object]) -> list[APIRoute]:

@@ -23,6 +23,7 @@ from accord.auth.models import ApiToken, AuditEntry, Department, GroupRole, User
 from accord.auth.permissions import Action, check
 from accord.catalog.models import CatalogField, Dataset, GlossaryTerm, Source, Statute
 from accord.csv_cells import safe_row
+from accord.fulfillment.models import Delivery, Destination, FulfillmentRun
 from accord.proposals.models import Agreement, Proposal
 from accord.releases.models import TableRelease
 
@@ -308,6 +309,22 @@ NAMERS: dict[str, Namer] = {
             select(GlossaryTerm.id, GlossaryTerm.term).where(GlossaryTerm.id.in_(ids))
         ).all(),
         "/catalog/glossary",
+    ),
+    "fulfillment_run": _simple(
+        lambda s, ids: (
+            (i, f"Fulfillment run {i}")
+            for i in s.scalars(select(FulfillmentRun.id).where(FulfillmentRun.id.in_(ids)))
+        ),
+    ),
+    "delivery": _simple(
+        lambda s, ids: s.execute(
+            select(Delivery.id, Delivery.recipient).where(Delivery.id.in_(ids))
+        ).all(),
+    ),
+    "destination": _simple(
+        lambda s, ids: s.execute(
+            select(Destination.id, Destination.name).where(Destination.id.in_(ids))
+        ).all(),
     ),
     "deid_release": _simple(
         lambda s, ids: s.execute(

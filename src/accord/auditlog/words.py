@@ -72,6 +72,23 @@ WORDS: dict[str, str] = {
     "proposal.attach": "attached a document to a proposal",
     "proposal.restricted_read": "read a proposal's restricted answers",
     "proposal.public_record": "produced a proposal's public-records copy",
+    "proposal.begin_fulfillment": "began fulfilling an agreement",
+    "proposal.deliver": "delivered the first package of an agreement",
+    "proposal.suspend": "suspended deliveries under an agreement",
+    "proposal.resume": "resumed deliveries under an agreement",
+    "proposal.terminate": "terminated an agreement",
+    "proposal.expire": "marked an agreement expired",
+    "fulfillment.plan": "changed the de-identification plan of an agreement",
+    "fulfillment.start": "started a fulfillment run",
+    "fulfillment.package": "packaged the data of a fulfillment run",
+    "destination.add": "recorded a recipient's SFTP server",
+    "delivery.offer": "made a download link for a package",
+    "delivery.revoke": "revoked a download link",
+    "delivery.download": "downloaded a package through a link",
+    "delivery.download_refused": "was refused a package download",
+    "delivery.send": "started sending a package by SFTP",
+    "delivery.sent": "delivered a package by SFTP",
+    "delivery.acknowledge": "acknowledged a delivered package",
 }
 
 

@@ -12,7 +12,7 @@ import typer
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from accord.cli import catalog, describe, metadata, worker
+from accord.cli import catalog, describe, fulfillment, metadata, worker
 from accord.cli.context import AsUser, err, fail, out, unit_of_work
 from accord.cli.lazy import LazyGroups
 from accord.errors import AccordError
@@ -332,6 +332,7 @@ catalog.register(app)
 metadata.register(app)
 describe.register(app)
 worker.register(app)
+fulfillment.register(app)
 
 
 def main() -> None:

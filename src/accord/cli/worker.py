@@ -17,7 +17,11 @@ import typer
 from accord.cli.context import err
 
 # Importing these registers their job kinds.
-JOB_MODULES = ("accord.catalog.harvest.runs",)
+JOB_MODULES = (
+    "accord.catalog.harvest.runs",
+    "accord.fulfillment.runs",
+    "accord.fulfillment.deliveries",
+)
 
 
 def load_job_kinds() -> None:

@@ -25,6 +25,7 @@ from accord.web.api import proposals as proposals_api
 from accord.web.limits import BodySizeLimit
 from accord.web.pages import accounts, sso, users
 from accord.web.pages import audit as audit_pages
+from accord.web.pages import fulfillment as fulfillment_pages
 from accord.web.pages.catalog import datasets, describe
 from accord.web.pages.deid import releases, tables
 from accord.web.pages.proposals import router as proposal_pages
@@ -86,6 +87,7 @@ def create_app(settings: Settings, *, long_lived: bool = False) -> FastAPI:
     app.include_router(tables.router)
     app.include_router(releases.router)
     app.include_router(proposal_pages)
+    app.include_router(fulfillment_pages.router)
     app.include_router(accounts_api.router)
     app.include_router(catalog_api.router)
     app.include_router(describe_api.router)
