@@ -86,6 +86,7 @@ WORDS: dict[str, str] = {
     "delivery.revoke": "revoked a download link",
     "delivery.download": "downloaded a package through a link",
     "delivery.download_refused": "was refused a package download",
+    "delivery.fetch": "took a package through the API",
     "delivery.send": "started sending a package by SFTP",
     "delivery.sent": "delivered a package by SFTP",
     "delivery.acknowledge": "acknowledged a delivered package",

@@ -180,6 +180,20 @@ def download(settings: Settings, token: str, client: str) -> tuple[Delivery, Pat
     raise refusal
 
 
+def fetch(session: Session, actor: Actor, settings: Settings, run_id: int) -> tuple[Delivery, Path]:
+    """The recipient takes a package through the API: recorded as a delivery to them."""
+    _, _, run = _ready_run(session, actor, run_id, Action.ACKNOWLEDGE_DELIVERY)
+    delivery = _delivery(run, actor, "api", f"API download by {actor.username}")
+    delivery.status, delivery.sent_at, delivery.downloads = "sent", utcnow(), 1
+    session.add(delivery)
+    session.flush()
+    audit.record(
+        session, actor, "delivery.fetch", "delivery", delivery.id, after={"sha256": run.sha256}
+    )
+    _first_delivery(session, delivery, actor)
+    return delivery, package_file(settings, run)
+
+
 def _link_actor(client: str) -> Actor:
     return Actor(user_id=None, username=f"link:{client}"[:64], roles=frozenset(), via="link")
 

@@ -21,6 +21,7 @@ from accord.web.api import attachments as attachments_api
 from accord.web.api import catalog as catalog_api
 from accord.web.api import deid as deid_api
 from accord.web.api import describe as describe_api
+from accord.web.api import fulfillment as fulfillment_api
 from accord.web.api import proposals as proposals_api
 from accord.web.limits import BodySizeLimit
 from accord.web.pages import accounts, sso, users
@@ -94,6 +95,7 @@ def create_app(settings: Settings, *, long_lived: bool = False) -> FastAPI:
     app.include_router(deid_api.router)
     app.include_router(proposals_api.router)
     app.include_router(attachments_api.router)
+    app.include_router(fulfillment_api.router)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_mb * 2**20)
 

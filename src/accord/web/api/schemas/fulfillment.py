@@ -1,0 +1,133 @@
+"""Plans, runs, packages and deliveries as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from accord.fulfillment.models import Delivery, FulfillmentRun
+from accord.fulfillment.plan import Rule
+from accord.fulfillment.planning import PlannedField
+from accord.jobs.models import Job
+
+RuleName = Literal["keep", "drop", "month", "year", "zip3", "age_band", "pseudonymise"]
+
+
+class PlannedFieldPublic(BaseModel):
+    dataset: str
+    field: str
+    classifications: dict[str, str] = Field(description="Code → label, as approved.")
+    rule: RuleName
+    default: RuleName
+    choices: list[RuleName] = Field(description="The rules this field may be given.")
+    missing: bool = Field(description="The catalog no longer has this field.")
+
+    @classmethod
+    def of(cls, f: PlannedField) -> PlannedFieldPublic:
+        return cls(
+            dataset=f.dataset,
+            field=f.field,
+            classifications=f.classifications,
+            rule=f.rule.value,
+            default=f.default.value,
+            choices=[r.value for r in f.choices],
+            missing=f.missing,
+        )
+
+
+class PlanPublic(BaseModel):
+    proposal_id: int
+    agreement_id: int
+    release: str = Field(description="none | record_level | aggregate, as the agreement says.")
+    format: Literal["parquet", "csv"]
+    fields: list[PlannedFieldPublic]
+
+
+class PlanUpdate(BaseModel):
+    rules: dict[str, RuleName] = Field(
+        default_factory=dict,
+        description='"dataset.field" → rule; fields not named keep their default.',
+        max_length=5000,
+    )
+    format: Literal["parquet", "csv"] = "parquet"
+
+
+class RunPublic(BaseModel):
+    id: int
+    agreement_id: int
+    status: str = Field(description="queued | running | succeeded | failed | cancelled")
+    done: int
+    total: int
+    message: str
+    created_by: str
+    created_at: datetime
+    package: str = Field(description="The package's name; empty until it is complete.")
+    sha256: str = Field(description="SHA-256 of the package's .zip.")
+    size: int
+    rows: dict[str, int]
+    fields: list[str] = Field(description='"dataset.field" delivered, after the plan.')
+
+    @classmethod
+    def of(cls, run: FulfillmentRun, job: Job) -> RunPublic:
+        fields = [
+            f"{d['name']}.{f['name']}"
+            for d in run.plan["datasets"]
+            for f in d["fields"]
+            if f["rule"] != Rule.DROP.value
+        ]
+        return cls(
+            id=run.id,
+            agreement_id=run.agreement_id,
+            status=job.status,
+            done=job.done,
+            total=job.total,
+            message=job.message,
+            created_by=run.created_by,
+            created_at=run.created_at,
+            package=run.package,
+            sha256=run.sha256,
+            size=run.size,
+            rows=run.rows,
+            fields=fields,
+        )
+
+
+class DeliveryPublic(BaseModel):
+    id: int
+    run_id: int
+    method: str = Field(description="sftp | link | api")
+    recipient: str
+    status: str = Field(description="sending | sent | failed | offered | revoked")
+    message: str
+    sha256: str
+    size: int
+    fields: list[str]
+    rows: dict[str, int]
+    remote_path: str
+    created_by: str
+    created_at: datetime
+    sent_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    downloads: int
+    acknowledged_at: datetime | None
+    acknowledged_by: str
+
+    @classmethod
+    def of(cls, d: Delivery) -> DeliveryPublic:
+        return cls.model_validate(d, from_attributes=True)
+
+
+class LinkCreate(BaseModel):
+    days: int = Field(default=7, ge=1, le=30, description="Days the link works.")
+
+
+class LinkPublic(BaseModel):
+    delivery: DeliveryPublic
+    url: str = Field(description="The download link; shown once, never again.")
+
+
+class SftpSend(BaseModel):
+    destination_id: int = Field(ge=1, le=2**31 - 1)
