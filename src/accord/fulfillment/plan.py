@@ -71,7 +71,12 @@ _NUMERIC = re.compile(r"int|num|dec|float|double|real", re.I)
 
 
 def default_rule(
-    name: str, data_type: str, classifications: tuple[str, ...], release: Release
+    name: str,
+    data_type: str,
+    classifications: tuple[str, ...],
+    release: Release,
+    *,
+    key: bool = False,
 ) -> Rule:
     """The rule a field gets unless someone chooses another.
 
@@ -79,7 +84,10 @@ def default_rule(
     release never delivers records, so its rules are not used. For a record-level release:
     direct identifiers are dropped, linking identifiers pseudonymised, ZIP codes cut to three
     digits, other geography below the state dropped, birth dates cut to the year and other
-    dates tied to a person to the month, ages put in ten-year bands.
+    dates tied to a person to the month, ages put in ten-year bands. A source's own record
+    keys (``key``: primary or foreign) are pseudonymised too, though the policy does not call
+    them PII: delivered as they are, they would link this recipient's records with any other
+    recipient's extract of the same system.
     """
     if release != "record_level":
         return Rule.KEEP
@@ -94,7 +102,7 @@ def default_rule(
         return Rule.YEAR if _BIRTH.search(name) else Rule.MONTH
     if _AGE.search(name) and _NUMERIC.search(data_type):
         return Rule.AGE_BAND
-    return Rule.KEEP
+    return Rule.PSEUDONYMISE if key else Rule.KEEP
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,8 @@ def planned_fields(
         codes = tuple(c for c in e.classifications.split(SEP) if c)
         found = catalog.get(e.field_id)
         data_type = found.data_type if found is not None else ""
-        default = default_rule(e.field_name, data_type, codes, release)
+        is_key = found is not None and (found.primary_key or bool(found.foreign_key))
+        default = default_rule(e.field_name, data_type, codes, release, key=is_key)
         chosen = record.rules.get(f"{e.dataset_name}.{e.field_name}")
         planned.append(
             PlannedField(
