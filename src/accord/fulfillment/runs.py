@@ -10,6 +10,7 @@ new run is the retry. Importing this module registers the ``fulfillment`` job ki
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import date
@@ -171,7 +172,7 @@ def run_fulfillment_job(ctx: registry.JobContext) -> FulfillmentRun:
         prepared = _prepare(session, settings, ctx)
     root = packages_root(settings)
     root.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(root, prepared.package)
+    _remove_leftovers(settings, root)
     total = 0
     try:
         extractions = []
@@ -337,13 +338,30 @@ def _about(
     }
 
 
-def _remove_leftovers(root: Path, package: str) -> None:
-    """A worker killed mid-run leaves its hidden temporary folder: removed before a retry."""
-    for leftover in root.glob(f".{package}*"):
-        if leftover.is_dir():
-            shutil.rmtree(leftover, ignore_errors=True)
+LEFTOVER = re.compile(r"^\.agreement-\d+-v\d+-run-(\d+)\b")
+
+
+def _remove_leftovers(settings: Settings, root: Path) -> None:
+    """A worker killed mid-run leaves its hidden temporary files; the next run removes those
+    of every run that is no longer going (a live run's are left alone)."""
+    found = {p: int(m.group(1)) for p in root.glob(".*") if (m := LEFTOVER.match(p.name))}
+    if not found:
+        return
+    with transaction(settings, read_only=True) as session:
+        live = set(
+            session.scalars(
+                select(FulfillmentRun.id)
+                .join(Job, FulfillmentRun.job_id == Job.id)
+                .where(FulfillmentRun.id.in_(set(found.values())), Job.status.in_(ACTIVE))
+            )
+        )
+    for path, run_id in found.items():
+        if run_id in live:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
         else:
-            leftover.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
 
 
 def _discard(root: Path, package: str) -> None:
