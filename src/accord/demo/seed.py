@@ -32,6 +32,7 @@ from accord.catalog.suggestions import decide, open_suggestions, suggest
 from accord.config import Settings
 from accord.db.base import utcnow
 from accord.db.engine import transaction
+from accord.demo.deliveries import seed_deliveries
 from accord.demo.proposals import seed_proposals
 from accord.demo.sources import (
     PROGRAM_DESCRIPTIONS,
@@ -109,6 +110,7 @@ def seed_demo(
         _classify(settings, program)
     seed_workflow(settings, utcnow().date())
     seed_proposals(settings)
+    seed_deliveries(settings)
     return sources
 
 

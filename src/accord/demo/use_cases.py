@@ -1,5 +1,6 @@
-"""What the Department of Community Services asks the Department of Wellness for: ten use cases,
-one for each state of the BUCP a newcomer should see, written as a DCS program would write them.
+"""What the Department of Community Services asks the Department of Wellness for: a use case
+for each state of the BUCP a newcomer should see, written as a DCS program would write them,
+and two filed record-level studies in force today: one ready to fulfil, one delivered.
 
 Only data lives here; ``accord.demo.proposals`` takes each one through the services as far as
 its ``stage``. Fields are named ``program:table.column`` (the program source's slug), because
@@ -49,6 +50,44 @@ PRIVACY = (
     "person from the data; small cells (fewer than 11) suppressed in every product, as the "
     "CDW De-Identification Guidelines require."
 )
+
+# Answers shared by the demo's record-level studies, which are in force today so that they can
+# be fulfilled (BUCP §1.3: start and end dates bound every delivery).
+RECORD_LEVEL_STUDY = {
+    "data_users": "Two DCS research analysts and their supervisor; no contractors.",
+    "transfer_method": "sftp",
+    "destruction_return": (
+        "DCS deletes every copy, including backups, within 30 days of the end date and sends "
+        "CDW a signed certificate of destruction (NIST SP 800-88 purge)."
+    ),
+    "critical_dates": "Study report due 2027-06-30.",
+    "transfer_of_funds": "no",
+    "research": "no",
+    "data_management": "DCS research enclave: encrypted storage, access by named analysts "
+    "with MFA, no internet egress.",
+}
+RECORD_LEVEL_TERMS = {
+    "release_approval": (
+        "Each product is reviewed before release by the DCS program manager and privacy "
+        "officer, and sent to the CDW data coordinator ten business days before release."
+    ),
+    "format": "parquet",
+    "deidentification": "record_level",
+    "derived_products": "County-level tables may be kept; the records are destroyed at the end "
+    "date.",
+    "redisclosure": "No re-disclosure of record-level data to anyone outside the named users.",
+    "start_date": "2026-11-01",
+    "end_date": "2028-10-31",
+    "security_requirements": SECURITY,
+    "privacy_requirements": PRIVACY,
+}
+RECORD_LEVEL_OPINIONS = {
+    ("CDW", "legal"): "Permitted under CIV § 1798.24(e) once identifiers are removed as the "
+    "plan states; no objection.",
+    ("CDW", "security"): "Delivery by SFTP or an expiring link to the DCS enclave; no objection.",
+    ("DCS", "legal"): "Within DCS's statutory duties; no objection.",
+    ("DCS", "security"): "The enclave's controls are documented in DCS's security plan.",
+}
 
 
 @dataclass(frozen=True)
@@ -109,6 +148,7 @@ class UseCase:
     reach: ProposalState | None = None  # withdrawn / denied from this state
     reason: str = ""  # why it was withdrawn or declined
     authority: dict[str, str] = field(default_factory=dict)  # overrides AUTHORITY
+    delivered: bool = False  # filed, then fulfilled and delivered by a download link
 
 
 # The legal authority DCS states for what governs the requested fields (from the catalog's
@@ -762,5 +802,87 @@ USE_CASES: tuple[UseCase, ...] = (
         reason="Declined on CDW's legal opinion: WIC § 14100.2 does not permit disclosure of "
         "Medi-Cal numbers for CalFresh outreach. CDW offers to mail DCS's CalFresh information "
         "to its participants itself.",
+    ),
+    UseCase(
+        name="Walk 2 Work trips by age and county for the Active Transportation Safety study",
+        stage=S.FILED,
+        drafter="requester",
+        program="Injury Prevention Branch",
+        path="chhs",
+        fields=(
+            "walk2work:person.person_id",
+            "walk2work:person.first_name",
+            "walk2work:person.last_name",
+            "walk2work:person.birth_date",
+            "walk2work:person.sex",
+            "walk2work:person.zip_code",
+            "walk2work:person.county",
+            "walk2work:enrollment.enrollment_id",
+            "walk2work:enrollment.person_id",
+            "walk2work:enrollment.enrolled_on",
+            "walk2work:commute_trip.trip_id",
+            "walk2work:commute_trip.enrollment_id",
+            "walk2work:commute_trip.trip_date",
+            "walk2work:commute_trip.mode_code",
+            "walk2work:commute_trip.distance_km",
+            "walk2work:commute_trip.duration_minutes",
+        ),
+        answers=RECORD_LEVEL_STUDY
+        | {
+            "purpose": "DCS's Injury Prevention Branch studies where people who walk or cycle "
+            "to work are most exposed to traffic. Trips by mode, distance and month, with each "
+            "commuter's age group and county, show which groups and counties to target with "
+            "safe-routes funding. No one needs to be identified: record-level data with "
+            "identifiers removed and dates generalised is enough.",
+            "data_categories": "Commute trips (date, mode, distance, duration); the commuter's "
+            "year of birth, sex, three-digit ZIP code and county; enrolment month.",
+            "output_use": "A study report to the DCS Director with county-level tables; no "
+            "record-level data leaves the DCS research enclave.",
+            "frequency": "one_time",
+        },
+        provider_answers=RECORD_LEVEL_TERMS
+        | {
+            "undisputed_explanation": "Both departments agree that de-identified records "
+            "(names dropped, keys pseudonymised, dates and ZIP codes generalised) meet the use.",
+        },
+        opinions=RECORD_LEVEL_OPINIONS,
+    ),
+    UseCase(
+        name="Healthy Habits screenings for the Diabetes Prevention evaluation",
+        stage=S.FILED,
+        drafter="requester",
+        program="Diabetes Prevention Program",
+        path="chhs",
+        fields=(
+            "healthyhabits:person.person_id",
+            "healthyhabits:person.birth_date",
+            "healthyhabits:person.sex",
+            "healthyhabits:person.county",
+            "healthyhabits:screening.screening_id",
+            "healthyhabits:screening.person_id",
+            "healthyhabits:screening.screening_date",
+            "healthyhabits:screening.screening_type_code",
+            "healthyhabits:screening.bmi",
+            "healthyhabits:screening.a1c_percent",
+        ),
+        answers=RECORD_LEVEL_STUDY
+        | {
+            "purpose": "DCS's Diabetes Prevention Program refers clients to Healthy Habits "
+            "coaching. Screening results over time (BMI and A1c) show whether coaching lowers "
+            "the share of clients whose A1c reaches the diabetes range, by age group and "
+            "county, so DCS can decide where to fund more coaching places.",
+            "data_categories": "Screening date, type and results (BMI, A1c); the client's year "
+            "of birth, sex and county.",
+            "output_use": "An evaluation report with county-level tables, reviewed by CDW "
+            "before publication.",
+            "frequency": "one_time",
+        },
+        provider_answers=RECORD_LEVEL_TERMS
+        | {
+            "undisputed_explanation": "Both departments agree de-identified screening records "
+            "serve the evaluation; each client appears under the same pseudonym throughout.",
+        },
+        opinions=RECORD_LEVEL_OPINIONS,
+        delivered=True,
     ),
 )
