@@ -173,10 +173,10 @@ class _Empty:
 
 
 def _check(package: _Package, problems: list[Problem]) -> Manifest | None:
-    digests = {name: _digest(package, name, problems) for name in sorted(package.sizes)}
     manifest = _read_manifest(package, problems)
-    if manifest is None:
+    if manifest is None:  # nothing says what the folder should hold: hash nothing
         return None
+    digests = _Digests(package, problems)
     listed = {f.path: f for f in manifest.files}
     for entry in manifest.files:
         if not is_safe_path(entry.path) or entry.path in (MANIFEST, CHECKSUMS):
@@ -196,14 +196,25 @@ def _check(package: _Package, problems: list[Problem]) -> Manifest | None:
         problems.append(Problem(name, "is not listed in the manifest."))
     _check_sums(package, digests, problems)
     for dataset in manifest.datasets:
-        if dataset.file not in listed or not is_safe_path(dataset.file):
+        entry = listed.get(dataset.file)
+        if entry is None or not is_safe_path(dataset.file):
             problems.append(Problem(dataset.file, f"the data of {dataset.name} is not listed."))
-        elif (
-            dataset.file in package.sizes
-            and digests.get(dataset.file) == listed[dataset.file].sha256
-        ):
+        elif dataset.file in package.sizes and digests[dataset.file] == entry.sha256:
             _check_data(package, dataset, problems)
     return manifest
+
+
+class _Digests:
+    """Each file hashed once, when something names it: an extra file is reported, not read."""
+
+    def __init__(self, package: _Package, problems: list[Problem]) -> None:
+        self._package, self._problems = package, problems
+        self._known: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._known:
+            self._known[name] = _digest(self._package, name, self._problems)
+        return self._known[name]
 
 
 def _digest(package: _Package, name: str, problems: list[Problem]) -> str:
@@ -239,7 +250,7 @@ def _read_manifest(package: _Package, problems: list[Problem]) -> Manifest | Non
         return None
 
 
-def _check_sums(package: _Package, digests: dict[str, str], problems: list[Problem]) -> None:
+def _check_sums(package: _Package, digests: _Digests, problems: list[Problem]) -> None:
     size = package.sizes.get(CHECKSUMS)
     if size is None or size > MAX_MANIFEST_BYTES:
         problems.append(Problem(CHECKSUMS, "is missing." if size is None else "is too large."))
