@@ -196,10 +196,10 @@ def _check(package: _Package, problems: list[Problem]) -> Manifest | None:
         problems.append(Problem(name, "is not listed in the manifest."))
     _check_sums(package, digests, problems)
     for dataset in manifest.datasets:
-        entry = listed.get(dataset.file)
-        if entry is None or not is_safe_path(dataset.file):
+        data = listed.get(dataset.file)
+        if data is None or not is_safe_path(dataset.file):
             problems.append(Problem(dataset.file, f"the data of {dataset.name} is not listed."))
-        elif dataset.file in package.sizes and digests[dataset.file] == entry.sha256:
+        elif dataset.file in package.sizes and digests[dataset.file] == data.sha256:
             _check_data(package, dataset, problems)
     return manifest
 
