@@ -195,5 +195,6 @@ def safe_text(column: pa.Array) -> pa.Array:
         pc.match_substring_regex(column, _TRIGGER),
         pc.match_substring_regex(column, _PLAIN_NUMBER),
     )
-    escaped = pc.binary_join_element_wise(pa.scalar("'", pa.large_string()), column, "")
+    text = pa.large_string()
+    escaped = pc.binary_join_element_wise(pa.scalar("'", text), column, pa.scalar("", text))
     return pc.if_else(pc.fill_null(runs, False), escaped, column)
