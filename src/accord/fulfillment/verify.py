@@ -90,7 +90,12 @@ class _Zip:
         self._archive = archive
         self._infos: dict[str, zipfile.ZipInfo] = {}
         self.sizes: dict[str, int] = {}
-        tops = {info.filename.split("/", 1)[0] for info in archive.infolist()}
+        # the package folder is the one that holds the manifest; anything beside it is refused
+        tops = {
+            name.split("/")[0]
+            for name in archive.namelist()
+            if name.count("/") == 1 and name.endswith("/" + MANIFEST)
+        }
         top = tops.pop() if len(tops) == 1 else None
         if top is None:
             problems.append(Problem("zip", "does not hold a single package folder."))
@@ -141,14 +146,15 @@ def verify_package(path: Path) -> Verification:
     package; FileNotFoundError when ``path`` does not exist."""
     problems: list[Problem] = []
     with _opened(path, problems) as package:
-        manifest = _check(package, problems)
+        manifest = _check(package, problems) if package is not None else None
     rows = sum(d.rows for d in manifest.datasets) if manifest else 0
     datasets = len(manifest.datasets) if manifest else 0
-    return Verification(path, tuple(problems), len(package.sizes), rows, datasets)
+    files = len(package.sizes) if package is not None else 0
+    return Verification(path, tuple(problems), files, rows, datasets)
 
 
 @contextmanager
-def _opened(path: Path, problems: list[Problem]) -> Iterator[_Package]:
+def _opened(path: Path, problems: list[Problem]) -> Iterator[_Package | None]:
     if path.is_dir():
         yield _Folder(path, problems)
         return
@@ -158,18 +164,10 @@ def _opened(path: Path, problems: list[Problem]) -> Iterator[_Package]:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         problems.append(Problem(path.name, f"is neither a package folder nor a zip ({exc})."))
-        yield _Empty()
+        yield None
         return
     with archive:
         yield _Zip(archive, problems)
-
-
-class _Empty:
-    def __init__(self) -> None:
-        self.sizes: dict[str, int] = {}
-
-    def open(self, relative: str) -> IO[bytes]:
-        raise FileNotFoundError(relative)
 
 
 def _check(package: _Package, problems: list[Problem]) -> Manifest | None:
