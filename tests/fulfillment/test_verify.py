@@ -196,3 +196,10 @@ def test_a_file_that_is_not_a_package(tmp_path: Path) -> None:
     junk.write_bytes(b"not a zip")
     found = messages(junk)
     assert len(found) == 1 and found[0].startswith("junk.zip: is neither a package folder")
+
+
+def test_a_file_listed_twice(package: PackageResult) -> None:
+    rewrite_manifest(package.path, lambda body: body["files"].append(body["files"][0]))
+    assert messages(package.path) == [
+        "data/main.person.parquet: is listed in the manifest more than once."
+    ]

@@ -36,6 +36,7 @@ from accord.fulfillment.manifest import (
     Manifest,
     checksums_text,
     file_stem,
+    is_safe_path,
 )
 from accord.fulfillment.package_files import HashingFile, Written, write_bytes, write_data
 from accord.fulfillment.plan import DatasetPlan, Plan
@@ -97,7 +98,7 @@ def write_package(
         shutil.rmtree(tmp, ignore_errors=True)
         tmp_zip.unlink(missing_ok=True)
         raise
-    report(_total(manifest), f"Package {name} is ready")
+    # no report after the move: a job cancelled now would raise over a finished package
     return PackageResult(
         path=final,
         zip_path=final_zip,
@@ -109,7 +110,7 @@ def write_package(
 
 
 def _check_name(name: str) -> None:
-    if not name or name != file_stem(name) or name in (".", ".."):
+    if "/" in name or not is_safe_path(name):
         raise ValueError(f"{name!r} cannot name a package folder: use letters, digits, . _ -")
 
 

@@ -177,7 +177,9 @@ def _check(package: _Package, problems: list[Problem]) -> Manifest | None:
     digests = _Digests(package, problems)
     listed = {f.path: f for f in manifest.files}
     for entry in manifest.files:
-        if not is_safe_path(entry.path) or entry.path in (MANIFEST, CHECKSUMS):
+        if listed[entry.path] is not entry:
+            problems.append(Problem(entry.path, "is listed in the manifest more than once."))
+        elif not is_safe_path(entry.path) or entry.path in (MANIFEST, CHECKSUMS):
             problems.append(Problem(entry.path, "is not a path inside the package; not opened."))
         elif entry.path not in package.sizes:
             problems.append(Problem(entry.path, "is listed in the manifest but missing."))
