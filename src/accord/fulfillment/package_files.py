@@ -191,10 +191,10 @@ def _formula_safe(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 def safe_text(column: pa.Array) -> pa.Array:
     """``csv_cells.safe`` over a text column: an apostrophe before a cell that would run."""
-    runs = pc.and_not(
-        pc.match_substring_regex(column, _TRIGGER),
-        pc.match_substring_regex(column, _PLAIN_NUMBER),
-    )
+    starts = pc.match_substring_regex(column, _TRIGGER)
+    if not pc.any(starts).as_py():  # the usual column: nothing looks like a formula
+        return column
+    runs = pc.and_not(starts, pc.match_substring_regex(column, _PLAIN_NUMBER))
     text = pa.large_string()
     escaped = pc.binary_join_element_wise(pa.scalar("'", text), column, pa.scalar("", text))
     return pc.if_else(pc.fill_null(runs, False), escaped, column)
