@@ -20,7 +20,6 @@ from openpyxl import load_workbook
 from accord.csv_cells import safe
 from accord.errors import Conflict
 from accord.fulfillment.package_files import safe_text
-from accord.fulfillment.plan import Rule
 from accord.fulfillment.verify import verify_package
 from tests.fulfillment.conftest import PERSON, VISIT, person_batches, visit_batches, write
 
@@ -103,9 +102,9 @@ def test_the_readme_names_every_file_rule_and_duty(package: object, tmp_path: Pa
     for relative in listing(folder):
         assert f"`{relative}`" in readme, relative
     for dataset in (PERSON, VISIT):
-        for f in dataset.fields:
-            assert f.rule.label in readme, f.rule
-    assert "full_name" in readme and Rule.DROP.label in readme  # said to be left out
+        for f in dataset.delivered:
+            assert f"| {f.name} |" in readme and f"| {f.rule.label} |" in readme, f.name
+    assert "Not delivered (direct identifiers, dropped): full_name." in readme
     assert "agreement 7, version 3" in readme
     assert "Study of asthma visits by region" in readme
     assert "Destroy all copies within 30 days" in readme

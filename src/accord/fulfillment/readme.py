@@ -70,7 +70,7 @@ def readme_text(name: str, plan: Plan, about: About, manifest: Manifest) -> str:
             lines.append(f"| {_cell(f.name)} | {f.type} | {Rule(f.rule).label} |")
         dropped = [n for n, r in rules.get(entry.name, {}).items() if r is Rule.DROP]
         if dropped:
-            lines += ["", f"Not delivered ({Rule.DROP.label}): {', '.join(dropped)}."]
+            lines += ["", f"Not delivered (direct identifiers, dropped): {', '.join(dropped)}."]
         lines.append("")
     if plan.format == "csv":
         lines += [
