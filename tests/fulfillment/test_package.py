@@ -162,6 +162,24 @@ def failing_batches() -> Iterator[pa.RecordBatch]:
     raise OSError(28, "No space left on device")
 
 
+def test_a_full_disk_while_zipping_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accord.fulfillment import package_files
+
+    real = package_files.HashingFile.write
+
+    def write_until_full(self: package_files.HashingFile, data: bytes) -> int:
+        if self.tell() > 15_000:  # only the zip grows this large
+            raise OSError(28, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(package_files.HashingFile, "write", write_until_full)
+    with pytest.raises(OSError, match="No space"):
+        write(tmp_path)
+    assert os.listdir(tmp_path) == []
+
+
 class Cancelled(Exception):
     pass
 
