@@ -265,3 +265,20 @@ def test_a_package_name_is_a_plain_folder_name(tmp_path: Path, name: str) -> Non
 def test_csv_cells_in_arrow_are_csv_cells_safe(values: list[str | None]) -> None:
     got = safe_text(pa.array(values, pa.large_string())).to_pylist()
     assert got == [None if v is None else safe(v) for v in values]
+
+
+def test_only_repetitive_columns_get_a_parquet_dictionary(tmp_path: Path) -> None:
+    rows = 1_000
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "visit_id": pa.array(range(rows), pa.int64()),
+            "visit_month": pa.array([f"2024-{i % 12 + 1:02d}" for i in range(rows)]),
+            "cost": pa.array([i * 0.37 for i in range(rows)]),
+        }
+    )
+    result = write(tmp_path, tables=[(PERSON, person_batches()), (VISIT, [batch])])
+    group = pq.ParquetFile(result.path / "data/main.visit.parquet").metadata.row_group(0)
+    encodings = {group.column(i).path_in_schema: group.column(i).encodings for i in range(3)}
+    assert "RLE_DICTIONARY" in encodings["visit_month"]
+    assert "RLE_DICTIONARY" not in encodings["visit_id"]
+    assert "RLE_DICTIONARY" not in encodings["cost"]
