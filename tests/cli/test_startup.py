@@ -60,7 +60,7 @@ def test_importing_the_cli_loads_no_heavy_module() -> None:
     assert loaded == []
 
 
-@pytest.mark.parametrize("group", ["deid", "proposal"])
+@pytest.mark.parametrize("group", ["deid", "proposal", "package"])
 def test_a_lazy_group_loads_when_used(group: str) -> None:
     shown = run("-m", "accord.cli", group, "--help").stdout
     assert f"accord.cli {group} [OPTIONS] COMMAND" in shown

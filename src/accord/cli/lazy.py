@@ -21,6 +21,11 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "proposal_app",
         "Business use case proposals (BUCP): ask another department for data.",
     ),
+    "package": (
+        "accord.cli.package",
+        "app",
+        "Fulfillment packages: check one you received.",
+    ),
     "group-roles": (
         "accord.cli.group_roles",
         "app",

@@ -1,0 +1,218 @@
+"""The files of a package, each hashed as it is written.
+
+A package's data can be ten million rows; hashing the bytes on their way to the disk costs one
+pass of SHA-256 and no second read of the file (bench/package_bench.py measures both). Every
+file is flushed and fsynced before the package is moved into place, so a crash after the move
+cannot leave a package whose checksums describe bytes that never reached the disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from accord.csv_cells import NUMBER
+
+# A cell a spreadsheet would run as a formula (csv_cells._runs, vectorised): after any leading
+# apostrophes it starts with a trigger and is not a plain number.
+_TRIGGER = r"^'*[=+\-@\t\r]"
+_PLAIN_NUMBER = "^'*" + NUMBER.pattern + "$"
+
+
+DISTINCT_SHARE = 10  # a column with at most one value in ten distinct gets a dictionary
+
+
+@dataclass(frozen=True)
+class Written:
+    path: str  # relative to the package folder, with "/" separators
+    size: int
+    sha256: str
+
+
+class HashingFile:
+    """A write-only binary file that hashes and counts what passes through it.
+
+    It has ``tell`` but no ``seek``: pyarrow's writers only append, and ``zipfile`` then writes
+    each entry's sizes after its data, so no byte is ever rewritten behind the hash's back.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._file = path.open("xb")  # a package's files are new; never written over
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        view = memoryview(data)
+        self._file.write(view)
+        self._hash.update(view)
+        self._size += view.nbytes
+        return view.nbytes
+
+    def tell(self) -> int:
+        return self._size
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        """Flush and fsync; pyarrow and zipfile close the file they were given, so this is
+        idempotent and ``done`` reads the totals afterwards."""
+        if not self.closed:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self.closed = True
+
+    def abort(self) -> None:
+        self._file.close()
+        self.closed = True
+
+    def done(self, relative: str) -> Written:
+        self.close()
+        return Written(relative, self._size, self._hash.hexdigest())
+
+    def __enter__(self) -> HashingFile:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_bytes(folder: Path, relative: str, data: bytes) -> Written:
+    target = folder / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with HashingFile(target) as sink:
+        sink.write(data)
+    return sink.done(relative)
+
+
+@dataclass(frozen=True)
+class DataFile:
+    written: Written
+    rows: int
+    schema: pa.Schema
+
+
+def write_data(
+    folder: Path,
+    relative: str,
+    kind: str,
+    columns: list[str],
+    batches: Iterable[pa.RecordBatch],
+    on_batch: Callable[[int], None],
+) -> DataFile:
+    """Stream batches into one Parquet or CSV file; only one batch is in memory at a time.
+
+    Every batch must carry exactly ``columns``, in order: the plan is the contract, and a
+    column the plan dropped must never reach a recipient because an extraction slipped.
+    """
+    target = folder / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    schema: pa.Schema | None = None
+    with HashingFile(target) as sink:
+        writer: pq.ParquetWriter | pa_csv.CSVWriter | None = None
+        try:
+            for batch in batches:
+                if batch.schema.names != columns:
+                    raise ValueError(
+                        f"{relative}: the extraction gave columns {batch.schema.names}, "
+                        f"the plan delivers {columns}."
+                    )
+                if writer is None:
+                    schema = batch.schema
+                    writer = _open_writer(sink, kind, schema, batch)
+                out = _formula_safe(batch) if kind == "csv" else batch
+                writer.write_batch(out)
+                rows += batch.num_rows
+                on_batch(batch.num_rows)
+            if writer is None:  # no rows at all: the header / schema still tells the columns
+                schema = pa.schema([(name, pa.string()) for name in columns])
+                writer = _open_writer(sink, kind, schema)
+        finally:
+            if writer is not None:
+                writer.close()
+    assert schema is not None
+    return DataFile(sink.done(relative), rows, schema)
+
+
+def _open_writer(
+    sink: HashingFile, kind: str, schema: pa.Schema, first: pa.RecordBatch | None = None
+) -> pq.ParquetWriter | pa_csv.CSVWriter:
+    if kind == "csv":
+        return pa_csv.CSVWriter(sink, _csv_schema(schema))
+    dictionary: bool | list[str] = True if first is None else _repetitive(first)
+    return pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=dictionary)
+
+
+def _repetitive(batch: pa.RecordBatch) -> list[str]:
+    """The columns worth a Parquet dictionary, judged on the first batch (as DuckDB judges by
+    cardinality). pyarrow's default tries one on every column and falls back on identifiers,
+    notes and measures after writing a useless dictionary page: at 10M rows x 12 columns the
+    file was twice as large and a third slower (bench/package_bench.py)."""
+    names = []
+    for field, column in zip(batch.schema, batch.columns, strict=True):
+        if pa.types.is_nested(field.type):
+            continue
+        if pc.count_distinct(column).as_py() <= max(batch.num_rows // DISTINCT_SHARE, 1):
+            names.append(field.name)
+    return names
+
+
+def _text_in_csv(kind: pa.DataType) -> bool:
+    """Columns whose text could start like a formula; integers and booleans never do."""
+    return not (pa.types.is_integer(kind) or pa.types.is_boolean(kind))
+
+
+def _csv_schema(schema: pa.Schema) -> pa.Schema:
+    return pa.schema(
+        [pa.field(f.name, pa.large_string() if _text_in_csv(f.type) else f.type) for f in schema]
+    )
+
+
+def _formula_safe(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The batch as csv_cells.safe would write it, one column at a time in Arrow."""
+    columns = []
+    for column, field in zip(batch.columns, batch.schema, strict=True):
+        if _text_in_csv(field.type):
+            column = safe_text(column.cast(pa.large_string()))
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=_csv_schema(batch.schema))
+
+
+def safe_text(column: pa.Array) -> pa.Array:
+    """``csv_cells.safe`` over a text column: an apostrophe before a cell that would run."""
+    starts = pc.match_substring_regex(column, _TRIGGER)
+    if not pc.any(starts).as_py():  # the usual column: nothing looks like a formula
+        return column
+    runs = pc.and_not(starts, pc.match_substring_regex(column, _PLAIN_NUMBER))
+    text = pa.large_string()
+    escaped = pc.binary_join_element_wise(pa.scalar("'", text), column, pa.scalar("", text))
+    return pc.if_else(pc.fill_null(runs, False), escaped, column)
