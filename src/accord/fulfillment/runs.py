@@ -30,7 +30,6 @@ from accord.catalog.dictionary import Dictionary, GlossaryEntry, build_dictionar
 from accord.catalog.models import Dataset, Source
 from accord.catalog.sources import connection_url
 from accord.config import Settings
-from accord.db.base import utcnow
 from accord.db.engine import transaction
 from accord.errors import AccordError, Conflict, NotAuthenticated, NotFound
 from accord.fulfillment.access import agreement_for, require_deliverable
@@ -44,6 +43,7 @@ from accord.fulfillment.plan import (
     plan_to_json,
 )
 from accord.fulfillment.planning import build_plan, plan_record, pseudonym_key
+from accord.fulfillment.readme import About
 from accord.jobs import registry, service, worker
 from accord.jobs.models import ACTIVE, Job
 from accord.jobs.progress import JobFailed, Progress
@@ -157,7 +157,7 @@ class Prepared:
     locations: dict[int, SourceLocation]
     dictionaries: dict[str, Dictionary]
     glossary: tuple[GlossaryEntry, ...]
-    about: dict[str, Any]
+    about: About
     package: str
 
 
@@ -261,7 +261,7 @@ def _prepare(session: Session, settings: Settings, ctx: registry.JobContext) -> 
         locations=locations,
         dictionaries=dictionaries,
         glossary=tuple(glossary[t] for t in sorted(glossary)),
-        about=_about(session, proposal, agreement, run),
+        about=_about(session, proposal, agreement),
         package=f"agreement-{proposal.id}-v{agreement.version}-run-{run.id}",
     )
 
@@ -309,33 +309,27 @@ def delivered_dictionary(session: Session, actor: Actor, dataset: DatasetPlan) -
     return dataclasses.replace(full, fields=tuple(fields), glossary=glossary)
 
 
-def _about(
-    session: Session, proposal: Proposal, agreement: Agreement, run: FulfillmentRun
-) -> dict[str, Any]:
+def _about(session: Session, proposal: Proposal, agreement: Agreement) -> About:
     """What the recipient's README says of the agreement."""
-    names = {
-        d.id: d.name
-        for d in session.scalars(
-            select(Department).where(Department.id.in_(proposal.departments()))
+    parties = select(Department).where(Department.id.in_(proposal.departments()))
+    names = {d.id: d.name for d in session.scalars(parties)}
+    use = "\n\n".join(
+        text
+        for text in (
+            agreement.use,
+            f"Authorised users: {agreement.authorised_users}" if agreement.authorised_users else "",
+            f"Re-disclosure: {agreement.redisclosure}" if agreement.redisclosure else "",
         )
-    }
-    return {
-        "proposal": proposal.id,
-        "agreement": agreement.id,
-        "version": agreement.version,
-        "run": run.id,
-        "use_case": agreement.use_case_name,
-        "use": agreement.use,
-        "providers": [names[d] for d in proposal.departments("provider")],
-        "recipients": [names[d] for d in proposal.departments("recipient")],
-        "authorised_users": agreement.authorised_users,
-        "start_date": agreement.start_date.isoformat() if agreement.start_date else "",
-        "end_date": agreement.end_date.isoformat() if agreement.end_date else "",
-        "destruction_return": agreement.destruction_return,
-        "redisclosure": agreement.redisclosure,
-        "release": agreement.deidentification,
-        "created_at": utcnow().isoformat(timespec="seconds"),
-    }
+        if text
+    )
+    return About(
+        title=agreement.use_case_name or proposal.title,
+        provider=", ".join(names[d] for d in proposal.departments("provider")),
+        recipient=", ".join(names[d] for d in proposal.departments("recipient")),
+        permitted_use=use,
+        disposal=agreement.destruction_return,
+        ends_on=agreement.end_date.isoformat() if agreement.end_date else "",
+    )
 
 
 LEFTOVER = re.compile(r"^\.agreement-\d+-v\d+-run-(\d+)\b")
