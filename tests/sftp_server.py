@@ -175,4 +175,3 @@ class _Sftp(asyncssh.SFTPServer):
     def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
         self._refuse_if_read_only()
         super().posix_rename(oldpath, newpath)
-

@@ -14,6 +14,7 @@ from typing import Any
 import asyncssh
 import pytest
 
+from accord.fulfillment import sftp
 from accord.fulfillment.errors import DeliveryFailed
 from accord.fulfillment.sftp import CHUNK, SftpTarget, check_target, upload
 from accord.jobs.progress import JobCancelled
@@ -88,7 +89,9 @@ def test_upload_with_a_private_key(
 def test_progress_rises_to_the_size(sftp_server: SftpTestServer, package: Path) -> None:
     calls: list[tuple[int, int]] = []
 
-    deliver(target_for(sftp_server), package, progress=lambda done, total: calls.append((done, total)))
+    deliver(
+        target_for(sftp_server), package, progress=lambda done, total: calls.append((done, total))
+    )
 
     size = package.stat().st_size
     assert len(calls) > 1
@@ -250,7 +253,7 @@ def test_remote_name_must_be_a_plain_visible_name(
 def test_unreadable_recorded_keys(sftp_server: SftpTestServer, package: Path) -> None:
     with pytest.raises(DeliveryFailed, match="not an OpenSSH public key"):
         deliver(target_for(sftp_server, host_key="ssh-ed25519 garbage"), package)
-    with pytest.raises(DeliveryFailed, match="private key .* cannot be read"):
+    with pytest.raises(DeliveryFailed, match=r"private key .* cannot be read"):
         deliver(target_for(sftp_server, private_key="-----BEGIN nonsense"), package)
     with pytest.raises(DeliveryFailed, match="No private key or password"):
         deliver(target_for(sftp_server, password=None), package)
@@ -332,7 +335,7 @@ def test_check_target_refusals(
 def test_the_test_server_leaves_no_thread_behind(tmp_path: Path) -> None:
     before = threading.active_count()
     with SftpTestServer(tmp_path / "root", password=PASSWORD) as server:
-        assert threading.active_count() == before + 1
+        assert "sftp-test-server" in {thread.name for thread in threading.enumerate()}
         check_target(
             SftpTarget(
                 host=server.host,
@@ -344,3 +347,38 @@ def test_the_test_server_leaves_no_thread_behind(tmp_path: Path) -> None:
             )
         )
     assert threading.active_count() == before
+
+
+def test_a_file_delivered_meanwhile_is_not_overwritten(
+    sftp_server: SftpTestServer, package: Path
+) -> None:
+    meanwhile = sftp_server.root / UPLOAD_DIR / NAME
+
+    def someone_else_delivers(done: int, total: int) -> None:
+        if not meanwhile.exists():
+            meanwhile.write_bytes(b"someone else's")
+
+    with pytest.raises(DeliveryFailed, match="already exists"):
+        deliver(target_for(sftp_server), package, progress=someone_else_delivers)
+
+    assert meanwhile.read_bytes() == b"someone else's"
+    assert remote_files(sftp_server) == [NAME]
+
+
+def test_the_rename_itself_refuses_to_overwrite(
+    sftp_server: SftpTestServer, package: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without our own checks, the server's rename still keeps the file delivered first."""
+
+    async def no_check(*_: object) -> None:
+        return None
+
+    monkeypatch.setattr(sftp, "_refuse_existing", no_check)
+    earlier = sftp_server.root / UPLOAD_DIR / NAME
+    earlier.write_bytes(b"delivered last week")
+
+    with pytest.raises(DeliveryFailed, match="already exists"):
+        deliver(target_for(sftp_server), package)
+
+    assert earlier.read_bytes() == b"delivered last week"
+    assert remote_files(sftp_server) == [NAME]

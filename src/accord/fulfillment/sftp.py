@@ -221,9 +221,7 @@ async def _session(
     """An authenticated SFTP session with the pinned server, and the key's fingerprint."""
     options = _connect_options(target)
     try:
-        conn = await asyncssh.connect(
-            target.host, target.port, connect_timeout=timeout, **options
-        )
+        conn = await asyncssh.connect(target.host, target.port, connect_timeout=timeout, **options)
     except REMOTE_ERRORS as exc:
         raise connect_failure(exc, target, timeout) from None
     try:
@@ -266,9 +264,7 @@ def _connect_options(target: SftpTarget) -> dict[str, Any]:
         ["keyboard-interactive", "password"] if target.password else []
     )
     # "*": the key is pinned to this destination whatever name or address reaches it.
-    known_hosts = asyncssh.import_known_hosts(
-        "* " + pinned.export_public_key("openssh").decode()
-    )
+    known_hosts = asyncssh.import_known_hosts("* " + pinned.export_public_key("openssh").decode())
     return {
         "username": target.username,
         "known_hosts": known_hosts,
