@@ -35,6 +35,7 @@ class SftpTestServer:
         refuse_auth: bool = False,
         drop_after_bytes: int | None = None,
         read_only: bool = False,
+        lose_bytes: int = 0,
     ) -> None:
         self.root = root
         self.username = username
@@ -43,6 +44,7 @@ class SftpTestServer:
         self.refuse_auth = refuse_auth
         self.drop_after_bytes = drop_after_bytes
         self.read_only = read_only
+        self.lose_bytes = lose_bytes  # silently dropped from each write's end
         self.host = "127.0.0.1"
         self.port = 0
         self._key = asyncssh.generate_private_key("ssh-ed25519")
@@ -162,7 +164,11 @@ class _Sftp(asyncssh.SFTPServer):
             # abort: the socket closes at once, with no SSH disconnect message.
             self.connection.abort()
             raise asyncssh.SFTPConnectionLost("Dropped by the test server")
-        return super().write(file_obj, offset, data)  # type: ignore[return-value]
+        written = len(data)
+        if self.options.lose_bytes:
+            data = data[: -self.options.lose_bytes]
+        super().write(file_obj, offset, data)
+        return written
 
     def remove(self, path: bytes) -> None:
         self._refuse_if_read_only()

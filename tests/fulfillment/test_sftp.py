@@ -214,6 +214,17 @@ def test_read_only_folder_is_permission_denied(
     assert remote_files(server) == []
 
 
+def test_a_short_remote_file_is_not_delivered(
+    start_sftp_server: StartServer, package: Path
+) -> None:
+    server = start_sftp_server(password=PASSWORD, lose_bytes=1)
+
+    with pytest.raises(DeliveryFailed, match="bytes of the"):
+        deliver(target_for(server), package)
+
+    assert remote_files(server) == []
+
+
 def test_missing_folder(sftp_server: SftpTestServer, package: Path) -> None:
     with pytest.raises(DeliveryFailed, match="does not exist"):
         deliver(target_for(sftp_server, remote_dir="/elsewhere"), package)
