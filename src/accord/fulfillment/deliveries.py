@@ -227,7 +227,8 @@ def add_destination(
 ) -> Destination:
     """Record a recipient's SFTP server; with ``check`` Accord first signs in and writes a probe
     file there, so a wrong host key, password or folder is found now, not at delivery."""
-    from accord.fulfillment.sftp import DeliveryFailed, SftpTarget, check_target
+    from accord.fulfillment.errors import DeliveryFailed
+    from accord.fulfillment.sftp import SftpTarget, check_target
 
     _, agreement = agreement_for(session, actor, proposal_id, Action.MANAGE_DESTINATIONS)
     problems = []
@@ -338,7 +339,8 @@ def send_sftp(
 def run_delivery_job(ctx: registry.JobContext) -> Delivery:
     """The ``delivery`` job handler: upload, then record it sent with the job's end; a failure
     records the delivery failed with its reason, and it can be sent again."""
-    from accord.fulfillment.sftp import DeliveryFailed, SftpTarget, upload
+    from accord.fulfillment.errors import DeliveryFailed
+    from accord.fulfillment.sftp import SftpTarget, upload
 
     settings = ctx.settings
     with transaction(settings) as session:
