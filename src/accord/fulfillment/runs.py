@@ -12,12 +12,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -49,6 +47,9 @@ from accord.jobs.models import ACTIVE, Job
 from accord.jobs.progress import JobFailed, Progress
 from accord.proposals.models import Agreement, Proposal
 from accord.proposals.states import ProposalState, system_move
+
+if TYPE_CHECKING:
+    from accord.fulfillment.extract import Extraction
 
 KIND = "fulfillment"
 PACKAGES = "packages"
@@ -173,25 +174,21 @@ def run_fulfillment_job(ctx: registry.JobContext) -> FulfillmentRun:
     root = packages_root(settings)
     root.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(settings, root)
-    total = 0
+    extractions: list[tuple[DatasetPlan, Extraction]] = []
     try:
-        extractions = []
         for dataset in prepared.plan.datasets:
-            found = extract(prepared.locations[dataset.dataset_id], dataset, prepared.key)
-            extractions.append((dataset, found))
-            total += found.rows or 0
-        done = 0
+            location = prepared.locations[dataset.dataset_id]
+            extractions.append((dataset, extract(location, dataset, prepared.key)))
+        total = sum(found.count() for _, found in extractions)  # counted by each engine
 
         def report(rows: int, what: str) -> None:
-            nonlocal done
-            done = rows
-            ctx.progress(done, max(total, done), what)
+            ctx.progress(rows, max(total, rows), what)
 
         result = write_package(
             root,
             prepared.package,
             prepared.plan,
-            [(d, _batches(e)) for d, e in extractions],
+            extractions,
             dictionaries=prepared.dictionaries,
             glossary=prepared.glossary,
             about=prepared.about,
@@ -202,6 +199,9 @@ def run_fulfillment_job(ctx: registry.JobContext) -> FulfillmentRun:
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise JobFailed(f"The package could not be written: {reason}; {NOTHING_KEPT}.") from exc
+    finally:
+        for _, found in extractions:
+            found.close()
     try:
         with transaction(settings) as session:
             run = session.scalar(select(FulfillmentRun).where(FulfillmentRun.job_id == ctx.job_id))
@@ -226,10 +226,6 @@ def run_fulfillment_job(ctx: registry.JobContext) -> FulfillmentRun:
         _discard(root, prepared.package)
         raise
     return run
-
-
-def _batches(extraction: Any) -> Iterator[pa.RecordBatch]:
-    yield from extraction.batches
 
 
 def _prepare(session: Session, settings: Settings, ctx: registry.JobContext) -> Prepared:
