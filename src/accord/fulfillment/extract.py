@@ -19,7 +19,7 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from accord.fulfillment.errors import ExtractionFailed
-from accord.fulfillment.plan import DatasetPlan, Rule, RowFilter, SourceLocation
+from accord.fulfillment.plan import DatasetPlan, RowFilter, Rule, SourceLocation
 from accord.fulfillment.rules import PUSHED_DOWN, pseudonymise, rule_expr
 from accord.fulfillment.sources import (
     DRIVER_ERRORS,
@@ -57,7 +57,9 @@ class Extraction:
         return self._count()
 
     def close(self) -> None:
-        self._close()
+        """Release the source; safe to call more than once."""
+        close, self._close = self._close, _nothing
+        close()
 
     def __enter__(self) -> Extraction:
         return self
@@ -66,6 +68,10 @@ class Extraction:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _nothing() -> None:
+    return None
 
 
 def extract(
@@ -96,16 +102,15 @@ def run_plan(
     batch_rows: int,
     location: SourceLocation,
     stream: Callable[[ir.Table, int], Iterator[pa.RecordBatch]] | None = None,
+    close: Callable[[], None] | None = None,
 ) -> Extraction:
     """An Extraction of ``dataset`` from ``table`` on any engine; ``extract`` and Spark share it.
 
     ``stream`` reads an expression as batches (``record_batches`` unless an engine has its own
-    way); the Extraction disconnects ``backend`` when it closes.
+    way); the Extraction calls ``close`` when it closes (by default it disconnects ``backend``).
     """
     rows = filtered(table, dataset, source_name(location))
-    expr = rows.select(
-        **{f.name: rule_expr(rows[f.name], f.rule) for f in dataset.delivered}
-    )
+    expr = rows.select(**{f.name: rule_expr(rows[f.name], f.rule) for f in dataset.delivered})
     hashed = [f.name for f in dataset.delivered if f.rule is Rule.PSEUDONYMISE]
     schema = expr.schema().to_pyarrow()
     for name in hashed:
@@ -122,7 +127,7 @@ def run_plan(
     def count() -> int:
         return int(backend.execute(rows.count()))
 
-    return Extraction(schema, batches(), count, backend.disconnect)
+    return Extraction(schema, batches(), count, close or backend.disconnect)
 
 
 def _failed(exc: Exception, location: SourceLocation) -> ExtractionFailed:

@@ -41,11 +41,11 @@ def rule_expr(column: ir.Column, rule: Rule) -> ir.Value:
     dtype = column.type()
     if rule is Rule.MONTH:
         if dtype.is_temporal():
-            return column.strftime("%Y-%m")  # type: ignore[attr-defined, no-any-return]
+            return column.strftime("%Y-%m")
         return column.cast("string").substr(0, 7)
     if rule is Rule.YEAR:
         if dtype.is_temporal():
-            return column.year().cast("int32")  # type: ignore[attr-defined, no-any-return]
+            return column.year().cast("int32")
         return column.cast("string").substr(0, 4).cast("int32")
     if rule is Rule.ZIP3:
         if dtype.is_integer():  # 02134 kept as a number has lost its leading zero
@@ -55,10 +55,10 @@ def rule_expr(column: ir.Column, rule: Rule) -> ir.Value:
 
 
 def _age_band(column: ir.Column) -> ir.Value:
-    """"40-49" style ten-year bands; 90 and over as "90+" (Safe Harbor aggregates them)."""
+    """ "40-49" style ten-year bands; 90 and over as "90+" (Safe Harbor aggregates them)."""
     dtype = column.type()
     age = column if dtype.is_numeric() else column.cast("float64")
-    years = age.floor() if not dtype.is_integer() else age  # type: ignore[attr-defined]
+    years = age.floor() if not dtype.is_integer() else age
     low = (years // 10) * 10
     band = low.cast("int64").cast("string").concat("-", (low + 9).cast("int64").cast("string"))
     return ibis.cases((age.isnull(), ibis.null("string")), (age >= 90, "90+"), else_=band)

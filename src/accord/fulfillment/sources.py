@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 import ibis
-import MySQLdb
+import MySQLdb  # type: ignore[import-untyped]
 import psycopg
 from ibis.backends import BaseBackend
 from ibis.common.exceptions import TableNotFound
@@ -152,13 +152,12 @@ def folder_files(folder: Path) -> dict[str, Path]:
 def _open_folder(folder: Path) -> BaseBackend:
     files = folder_files(folder)
     backend = ibis.duckdb.connect()
-    raw = backend.con  # the DuckDB connection: views over files are DuckDB's, not Ibis's
     try:
-        for name, path in files.items():
-            reader = "read_parquet" if path.suffix.lower() == ".parquet" else "read_csv"
-            quoted = name.replace('"', '""')
-            literal = str(path).replace("'", "''")  # DDL takes no bound parameters
-            raw.execute(f"CREATE VIEW \"{quoted}\" AS SELECT * FROM {reader}('{literal}')")
+        for name, path in files.items():  # views: nothing is read until the extraction runs
+            if path.suffix.lower() == ".parquet":
+                backend.read_parquet(str(path), table_name=name)
+            else:
+                backend.read_csv(str(path), table_name=name)
     except duckdb.Error as exc:
         backend.disconnect()
         reason = " ".join(str(exc).split())[:300]
@@ -175,4 +174,5 @@ def source_table(backend: BaseBackend, dataset: DatasetPlan, where: str) -> Tabl
         raise ExtractionFailed(f"{where}: there is no table {qualified}.") from None
     except DRIVER_ERRORS as exc:
         reason = " ".join(str(exc).split())[:300]
-        raise ExtractionFailed(f"{where}: the table {qualified} could not be read: {reason}") from None
+        message = f"{where}: the table {qualified} could not be read: {reason}"
+        raise ExtractionFailed(message) from None

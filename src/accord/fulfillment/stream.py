@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import ibis.expr.types as ir
-import MySQLdb.cursors
-import pandas as pd
+import MySQLdb.cursors  # type: ignore[import-untyped]
+import pandas as pd  # type: ignore[import-untyped]
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
@@ -40,12 +40,9 @@ def record_batches(
             cursor.close()
         return
     if backend.name == "duckdb":
-        # Ibis 12 calls fetch_record_batch, which DuckDB 2 renamed to to_arrow_reader.
-        cursor = backend.con.cursor()
-        try:
-            yield from cursor.sql(backend.compile(expr)).to_arrow_reader(batch_rows)
-        finally:
-            cursor.close()
+        # Ibis 12 calls fetch_record_batch, which DuckDB 2 renamed to to_arrow_reader. The
+        # backend's own connection, not a cursor: a folder's views are temporary, seen only there.
+        yield from backend.con.sql(backend.compile(expr)).to_arrow_reader(batch_rows)
         return
     with backend.to_pyarrow_batches(expr, chunk_size=batch_rows) as reader:
         yield from reader
