@@ -20,7 +20,7 @@ from ibis.backends import BaseBackend
 
 from accord.fulfillment.errors import ExtractionFailed
 from accord.fulfillment.plan import DatasetPlan, RowFilter, Rule, SourceLocation
-from accord.fulfillment.rules import PUSHED_DOWN, pseudonymise, rule_expr
+from accord.fulfillment.rules import PUSHED_DOWN, Pseudonymiser, rule_expr
 from accord.fulfillment.sources import (
     DRIVER_ERRORS,
     connect,
@@ -111,7 +111,7 @@ def run_plan(
     """
     rows = filtered(table, dataset, source_name(location))
     expr = rows.select(**{f.name: rule_expr(rows[f.name], f.rule) for f in dataset.delivered})
-    hashed = [f.name for f in dataset.delivered if f.rule is Rule.PSEUDONYMISE]
+    hashed = {f.name: Pseudonymiser(key) for f in dataset.delivered if f.rule is Rule.PSEUDONYMISE}
     schema = expr.schema().to_pyarrow()
     for name in hashed:
         schema = schema.set(schema.get_field_index(name), pa.field(name, pa.string()))
@@ -120,7 +120,7 @@ def run_plan(
     def batches() -> Iterator[pa.RecordBatch]:
         try:
             for batch in read(expr, batch_rows):
-                yield _finish(batch, schema, hashed, key)
+                yield _finish(batch, schema, hashed)
         except DRIVER_ERRORS as exc:
             raise _failed(exc, location) from None
 
@@ -136,13 +136,13 @@ def _failed(exc: Exception, location: SourceLocation) -> ExtractionFailed:
 
 
 def _finish(
-    batch: pa.RecordBatch, schema: pa.Schema, hashed: list[str], key: bytes
+    batch: pa.RecordBatch, schema: pa.Schema, hashed: dict[str, Pseudonymiser]
 ) -> pa.RecordBatch:
     columns = []
     for i, out in enumerate(schema):
         column = batch.column(i)
         if out.name in hashed:
-            column = pseudonymise(column, key)
+            column = hashed[out.name](column)
         elif column.type != out.type:
             column = column.cast(out.type)
         columns.append(column)
