@@ -132,8 +132,9 @@ def test_columns_outside_the_plan_are_never_read(duckdb_source: Source) -> None:
         list(extract(location, trap, KEY))
 
 
-def test_an_unreachable_server_fails_without_showing_the_password() -> None:
-    location = SourceLocation("sql", "postgresql+psycopg://reader:Pa55-w0rd@127.0.0.1:1/hr")
+@pytest.mark.parametrize("scheme", ["postgresql+psycopg", "mysql+pymysql", "mariadb"])
+def test_an_unreachable_server_fails_without_showing_the_password(scheme: str) -> None:
+    location = SourceLocation("sql", f"{scheme}://reader:Pa55-w0rd@127.0.0.1:1/hr")
     with pytest.raises(ExtractionFailed) as failure:
         extract(location, DatasetPlan(1, "public.p", "p", "public", FIELDS), KEY)
     assert "Pa55-w0rd" not in failure.value.message
