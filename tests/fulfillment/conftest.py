@@ -22,6 +22,16 @@ from accord.catalog.dictionary import (
 from accord.fulfillment.package import PackageResult, write_package
 from accord.fulfillment.plan import DatasetPlan, FieldPlan, Format, Plan, Rule
 from accord.fulfillment.readme import About
+from tests.fulfillment.engines import (  # the source fixtures of each engine
+    csv_source,  # noqa: F401
+    duckdb_source,  # noqa: F401
+    folder,  # noqa: F401
+    mariadb_source,  # noqa: F401
+    parquet_source,  # noqa: F401
+    postgresql_source,  # noqa: F401
+    source,  # noqa: F401
+    sqlite_source,  # noqa: F401
+)
 from tests.sftp_server import SftpTestServer
 
 PERSON = DatasetPlan(

@@ -9,6 +9,17 @@ from __future__ import annotations
 from accord.errors import AccordError
 
 
+class ExtractionFailed(AccordError):
+    """The source could not be reached or read, or does not hold what the plan names.
+
+    502 because the fault is in the department's system (or in a catalog entry that no longer
+    matches it), not in the request. The message names the source with its password hidden.
+    """
+
+    status = 502
+    code = "extraction_failed"
+
+
 class DeliveryFailed(AccordError):
     """A finished package could not be handed to the recipient's server.
 

@@ -1,0 +1,137 @@
+"""Record-level rules: Ibis expressions the source engine computes, and the keyed hash.
+
+Generalising rules (month, year, ZIP3, age band) are expressions, so the engine where the data
+lives does the work and only the generalised value crosses the wire. A date may be a real
+DATE / TIMESTAMP or ISO text (SQLite keeps dates as text): text is cut by position, which is
+what ISO 8601 is designed for.
+
+The keyed hash cannot be pushed down: none of these engines has HMAC. The column travels as
+it is and is replaced in Arrow by HMAC-SHA-256(key, canonical text) as 64 hex digits. The
+canonical text is made in Arrow, not by the engine's own cast, because engines render the same
+value differently (a DECIMAL 42 is "42.00" in PostgreSQL, a float "42.0" in Spark): integers
+as decimal digits, decimals and floats without trailing zeros, dates as ISO text, booleans as
+"true"/"false". So 42 gives one pseudonym whichever engine read it, and so does "A12".
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from accord.fulfillment.plan import Rule
+
+# Rules the engine computes; DROP is never selected and PSEUDONYMISE is done in Arrow.
+PUSHED_DOWN = frozenset({Rule.KEEP, Rule.MONTH, Rule.YEAR, Rule.ZIP3, Rule.AGE_BAND})
+
+
+def rule_expr(column: ir.Column, rule: Rule) -> ir.Value:
+    """The value ``rule`` makes of ``column``, as an expression for the source engine.
+
+    PSEUDONYMISE returns the column unchanged (it is hashed afterwards, see ``pseudonymise``).
+    Raises ValueError for DROP, which is never selected.
+    """
+    if rule is Rule.DROP:
+        raise ValueError("A dropped field is never selected.")
+    if rule in (Rule.KEEP, Rule.PSEUDONYMISE):
+        return column
+    dtype = column.type()
+    if rule is Rule.MONTH:
+        if dtype.is_temporal():
+            return column.strftime("%Y-%m")
+        return column.cast("string").substr(0, 7)
+    if rule is Rule.YEAR:
+        if dtype.is_temporal():
+            return column.year().cast("int32")
+        return column.cast("string").substr(0, 4).cast("int32")
+    if rule is Rule.ZIP3:
+        if dtype.is_integer():  # 02134 kept as a number has lost its leading zero
+            return column.cast("string").lpad(5, "0").substr(0, 3)
+        return column.cast("string").substr(0, 3)
+    return _age_band(column)
+
+
+def _age_band(column: ir.Column) -> ir.Value:
+    """ "40-49" style ten-year bands; 90 and over as "90+" (Safe Harbor aggregates them)."""
+    dtype = column.type()
+    age = column if dtype.is_numeric() else column.cast("float64")
+    years = age.floor() if not dtype.is_integer() else age
+    low = (years // 10) * 10
+    band = low.cast("int64").cast("string").concat("-", (low + 9).cast("int64").cast("string"))
+    return ibis.cases((age.isnull(), ibis.null("string")), (age >= 90, "90+"), else_=band)
+
+
+def canonical_text(values: pa.Array) -> pa.Array:
+    """The text a value is hashed as: the same for the same value from any engine."""
+    kind = values.type
+    if pa.types.is_dictionary(kind):
+        values, kind = values.cast(kind.value_type), kind.value_type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return values.cast(pa.string())
+    if pa.types.is_integer(kind):
+        return pc.cast(values, pa.string())
+    if pa.types.is_boolean(kind):
+        return pc.if_else(values, "true", "false")
+    if pa.types.is_decimal(kind) or pa.types.is_floating(kind):
+        text = pc.cast(values, pa.string())
+        trimmed = pc.replace_substring_regex(text, r"(\.\d*?)0+$", r"\1")
+        return pc.replace_substring_regex(trimmed, r"\.$", "")
+    if pa.types.is_timestamp(kind):  # engines differ in unit: trim the zero fraction
+        text = pc.strftime(values.cast(pa.timestamp("us", kind.tz)), format="%Y-%m-%dT%H:%M:%S")
+        trimmed = pc.replace_substring_regex(text, r"\.0+$", "")
+        return pc.replace_substring_regex(trimmed, r"(\.\d*?)0+$", r"\1")
+    return pc.cast(values, pa.string())
+
+
+class Pseudonymiser:
+    """HMAC-SHA-256 under one key, remembering the pseudonyms it has made.
+
+    An extraction reads a column batch by batch and the same ids come back in every batch; a
+    remembered pseudonym costs a dictionary look-up instead of a hash. The memory is bounded
+    (``remember`` values, about 200 bytes each) and simply forgotten when full.
+    """
+
+    def __init__(self, key: bytes, *, remember: int = 500_000) -> None:
+        # HMAC (RFC 2104) from two pre-keyed SHA-256 states: copying a state is three times
+        # faster than hmac.digest, which re-keys for every value. Same output, checked in tests.
+        if len(key) > _BLOCK:
+            key = hashlib.sha256(key).digest()
+        padded = key.ljust(_BLOCK, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+        self._known: dict[bytes, str] = {}
+        self._remember = remember
+
+    def __call__(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """Each value's pseudonym as 64 hex digits; NULL stays NULL.
+
+        Values are grouped first (dictionary encoding), so each distinct value of a batch is
+        made canonical and looked up once, however often it repeats.
+        """
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        encoded = values if pa.types.is_dictionary(values.type) else values.dictionary_encode()
+        distinct = canonical_text(encoded.dictionary).cast(pa.binary()).to_pylist()
+        if len(self._known) + len(distinct) > self._remember:
+            self._known.clear()
+        known, digest = self._known, self._digest
+        hashed = [known.get(v) or known.setdefault(v, digest(v)) for v in distinct]
+        return pa.array(hashed, type=pa.string()).take(encoded.indices)
+
+    def _digest(self, message: bytes) -> str:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
+_BLOCK = 64  # SHA-256's block size in bytes
+
+
+def pseudonymise(values: pa.Array | pa.ChunkedArray, key: bytes) -> pa.Array:
+    """HMAC-SHA-256 of each value's canonical text under ``key``, as hex; NULL stays NULL."""
+    return Pseudonymiser(key)(values)

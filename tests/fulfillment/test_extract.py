@@ -1,0 +1,156 @@
+"""One suite, every engine: the rules, filters, pseudonyms and refusals of an extraction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from accord.fulfillment.errors import ExtractionFailed
+from accord.fulfillment.extract import aggregate, extract
+from accord.fulfillment.plan import DatasetPlan, FieldPlan, RowFilter, Rule, SourceLocation
+from tests.fulfillment.conftest import Source
+
+KEY = b"agreement-17-key"
+OTHER_KEY = b"agreement-18-key"
+
+FIELDS = (
+    FieldPlan("member_id", "INTEGER", Rule.PSEUDONYMISE),
+    FieldPlan("mrn", "TEXT", Rule.PSEUDONYMISE),
+    FieldPlan("name", "TEXT", Rule.DROP),
+    FieldPlan("birth_date", "DATE", Rule.YEAR),
+    FieldPlan("visit_date", "DATE", Rule.MONTH),
+    FieldPlan("seen_at", "TIMESTAMP", Rule.MONTH),
+    FieldPlan("age", "INTEGER", Rule.AGE_BAND),
+    FieldPlan("zip", "TEXT", Rule.ZIP3),
+    FieldPlan("county", "TEXT", Rule.KEEP),
+)
+DELIVERED = ["member_id", "mrn", "birth_date", "visit_date", "seen_at", "age", "zip", "county"]
+
+
+def hashed(value: str, key: bytes = KEY) -> str:
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+EXPECTED = [
+    (hashed("42"), hashed("A12"), 1980, "2024-03", "2024-03", "40-49", "958", "Yolo"),
+    (hashed("7"), hashed("B7"), 1931, "2024-04", "2024-04", "90+", "021", "Napa"),
+    (None, hashed("A12"), None, "2023-12", "2023-12", "0-9", None, "Yolo"),
+    (hashed("1000"), None, 2000, "2024-01", "2024-01", "90+", "960", "Yolo"),
+]
+
+
+def plan(source: Source, fields: tuple[FieldPlan, ...] = FIELDS, **kw: Any) -> DatasetPlan:
+    _, schema, table = source
+    return DatasetPlan(1, "main.person", table, schema, fields, **kw)
+
+
+def rows(location: SourceLocation, dataset: DatasetPlan, key: bytes = KEY) -> list[tuple[Any, ...]]:
+    with extract(location, dataset, key, batch_rows=3) as extraction:
+        assert extraction.schema.names == [f.name for f in dataset.delivered]
+        batches = list(extraction)
+    assert all(b.schema == extraction.schema for b in batches)
+    table = pa.Table.from_batches(batches, schema=extraction.schema)
+    return sorted((tuple(r.values()) for r in table.to_pylist()), key=lambda r: r[-1] + str(r[3]))
+
+
+def by_county_and_month(expected: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return sorted(expected, key=lambda r: r[-1] + str(r[3]))
+
+
+def test_rules_give_the_documented_values(source: Source) -> None:
+    assert rows(source[0], plan(source)) == by_county_and_month(EXPECTED)
+
+
+def test_rule_outputs_have_the_documented_types(source: Source) -> None:
+    with extract(source[0], plan(source), KEY) as extraction:
+        types = {f.name: f.type for f in extraction.schema}
+    assert pa.types.is_integer(types["birth_date"])
+    assert all(types[n] == pa.string() for n in DELIVERED if n != "birth_date")
+
+
+def test_filters_run_in_the_engine_even_on_a_dropped_field(source: Source) -> None:
+    filters = (
+        RowFilter("visit_date", ">=", "2024-01-01"),
+        RowFilter("county", "in", ("Yolo", "Sacramento")),
+        RowFilter("name", "!=", "Di"),
+    )
+    got = rows(source[0], plan(source, filters=filters))
+    assert got == [EXPECTED[0]]
+
+
+def test_another_key_gives_other_pseudonyms(source: Source) -> None:
+    got = rows(source[0], plan(source), OTHER_KEY)
+    ann = next(r for r in got if r[5] == "40-49")
+    assert ann[0] == hashed("42", OTHER_KEY) != hashed("42")
+    assert ann[1] == hashed("A12", OTHER_KEY)
+
+
+def test_the_row_count_is_the_filtered_count(source: Source) -> None:
+    dataset = plan(source, filters=(RowFilter("county", "=", "Yolo"),))
+    with extract(source[0], dataset, KEY) as extraction:
+        assert extraction.count() == 3
+
+
+def test_a_field_the_source_lacks_is_named(source: Source) -> None:
+    fields = (*FIELDS, FieldPlan("nickname", "TEXT", Rule.KEEP))
+    with pytest.raises(ExtractionFailed, match="nickname"):
+        extract(source[0], plan(source, fields), KEY)
+
+
+def test_a_filter_outside_the_plan_is_refused(source: Source) -> None:
+    dataset = plan(source, filters=(RowFilter("notes", "=", "x"),))
+    with pytest.raises(ExtractionFailed, match="notes"):
+        extract(source[0], dataset, KEY)
+
+
+def test_aggregate_counts_by_generalised_dimensions_in_the_engine(source: Source) -> None:
+    table = aggregate(source[0], plan(source), [("county", Rule.KEEP), ("visit_date", Rule.YEAR)])
+    assert table.column_names == ["county", "visit_date", "n"]
+    assert sorted(tuple(r.values()) for r in table.to_pylist()) == [
+        ("Napa", 2024, 1),
+        ("Yolo", 2023, 1),
+        ("Yolo", 2024, 2),
+    ]
+
+
+def test_aggregate_refuses_a_pseudonym_as_a_dimension(source: Source) -> None:
+    with pytest.raises(ExtractionFailed, match="mrn"):
+        aggregate(source[0], plan(source), [("mrn", Rule.PSEUDONYMISE)])
+
+
+def test_columns_outside_the_plan_are_never_read(duckdb_source: Source) -> None:
+    """The view's `trap` column raises when read: only a query that leaves it out succeeds."""
+    location, schema, _ = duckdb_source
+    assert len(rows(location, DatasetPlan(1, "main.guarded", "guarded", schema, FIELDS))) == 4
+    trap = DatasetPlan(1, "main.guarded", "guarded", schema, (FieldPlan("trap", "T", Rule.KEEP),))
+    with pytest.raises(ExtractionFailed, match="trap was read"):
+        list(extract(location, trap, KEY))
+
+
+@pytest.mark.parametrize("scheme", ["postgresql+psycopg", "mysql+pymysql", "mariadb"])
+def test_an_unreachable_server_fails_without_showing_the_password(scheme: str) -> None:
+    location = SourceLocation("sql", f"{scheme}://reader:Pa55-w0rd@127.0.0.1:1/hr")
+    with pytest.raises(ExtractionFailed) as failure:
+        extract(location, DatasetPlan(1, "public.p", "p", "public", FIELDS), KEY)
+    assert "Pa55-w0rd" not in failure.value.message
+    assert "reader:***@127.0.0.1:1/hr" in failure.value.message
+
+
+def test_a_missing_database_file_is_not_created(tmp_path: Path) -> None:
+    for scheme in ("sqlite", "duckdb"):
+        path = tmp_path / f"absent.{scheme}"
+        location = SourceLocation("sql", f"{scheme}:///{path}")
+        with pytest.raises(ExtractionFailed, match="no database file"):
+            extract(location, DatasetPlan(1, "main.p", "p", "main", FIELDS), KEY)
+        assert not path.exists()
+
+
+def test_a_missing_table_is_named(sqlite_source: Source) -> None:
+    dataset = DatasetPlan(1, "main.people", "people", "main", FIELDS)
+    with pytest.raises(ExtractionFailed, match=r"no table main\.people"):
+        extract(sqlite_source[0], dataset, KEY)
