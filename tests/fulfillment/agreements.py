@@ -57,7 +57,7 @@ def filed_agreement(
     monkeypatch.setattr(stages, "start", functools.partial(stages.start, fields=FIELDS))
     monkeypatch.setitem(stages.REVIEW_ANSWERS, "deidentification", deidentification)
     pid = stages.to_approved(w)
-    stages.run(w, transition, w.cdw["data_coordinator"], pid, "file")
+    stages.run(w, transition, w.dcs["data_coordinator"], pid, "file")  # IDEA: the recipient files
     with transaction(w.settings) as session:
         agreement = session.scalar(select(Agreement).where(Agreement.proposal_id == pid))
         assert agreement is not None

@@ -85,5 +85,5 @@ def test_a_run_killed_mid_way_leaves_nothing_and_a_retry_succeeds(
     run = fulfill_now(settings, w.cdw["data_engineer"], pid)
     assert _visible(root) == [run.package, f"{run.package}.zip"]
     assert not list(root.glob(".*")), "the killed run's temporary files were not cleared"
-    assert verify_package(root / f"{run.package}.zip").problems == []
+    assert verify_package(root / f"{run.package}.zip").problems == ()
     assert run.rows["main.visit"] == VISITS

@@ -13,7 +13,7 @@ import pytest
 from accord.fulfillment.errors import ExtractionFailed
 from accord.fulfillment.extract import aggregate, extract
 from accord.fulfillment.plan import DatasetPlan, FieldPlan, RowFilter, Rule, SourceLocation
-from tests.fulfillment.conftest import Source
+from tests.fulfillment.engines import Source
 
 KEY = b"agreement-17-key"
 OTHER_KEY = b"agreement-18-key"

@@ -10,7 +10,7 @@ import pytest
 
 from accord.fulfillment.plan import DatasetPlan, RowFilter, Rule
 from accord.fulfillment.spark import aggregate_on_spark, extract_on_spark, spark_backend
-from tests.fulfillment.conftest import Source
+from tests.fulfillment.engines import Source
 from tests.fulfillment.test_extract import EXPECTED, FIELDS, KEY, by_county_and_month
 
 pytest.importorskip("pyspark")
