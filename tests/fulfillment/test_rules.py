@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 
+import ibis
 import pyarrow as pa
 import pytest
 
-from accord.fulfillment.rules import Pseudonymiser, canonical_text, pseudonymise
+from accord.fulfillment.plan import Rule
+from accord.fulfillment.rules import Pseudonymiser, canonical_text, pseudonymise, rule_expr
 from tests.fulfillment.test_extract import KEY, OTHER_KEY, hashed
 
 
@@ -59,3 +61,28 @@ def test_remembered_pseudonyms_survive_a_full_memory() -> None:
     pseudonymiser = Pseudonymiser(KEY, remember=2)
     assert pseudonymiser(pa.array(["a", "b"])).to_pylist() == [hashed("a"), hashed("b")]
     assert pseudonymiser(pa.array(["c", "a", "a"])).to_pylist() == [hashed("c"), *[hashed("a")] * 2]
+
+
+def test_a_zip_code_kept_as_a_number_gets_its_leading_zero_back() -> None:
+    con = ibis.duckdb.connect()
+    zips = ibis.memtable(
+        pa.table({"i": pa.array([2134, 95814, None]), "f": [2134.0, 95814.0, None]})
+    )
+    got = con.to_pyarrow(
+        zips.select(i=rule_expr(zips.i, Rule.ZIP3), f=rule_expr(zips.f, Rule.ZIP3))
+    )
+    assert zips.i.type().is_integer()
+    assert got.column("i").to_pylist() == got.column("f").to_pylist() == ["021", "958", None]
+
+
+def test_an_age_held_as_text_or_a_fraction_is_banded_by_whole_years() -> None:
+    con = ibis.duckdb.connect()
+    ages = ibis.memtable({"a": ["89", "90", "9"], "b": [49.9, 50.0, None]})
+    got = con.to_pyarrow(
+        ages.select(a=rule_expr(ages.a, Rule.AGE_BAND), b=rule_expr(ages.b, Rule.AGE_BAND))
+    )
+    assert got.to_pylist() == [
+        {"a": "80-89", "b": "40-49"},
+        {"a": "90+", "b": "50-59"},
+        {"a": "0-9", "b": None},
+    ]

@@ -48,8 +48,8 @@ def rule_expr(column: ir.Column, rule: Rule) -> ir.Value:
             return column.year().cast("int32")
         return column.cast("string").substr(0, 4).cast("int32")
     if rule is Rule.ZIP3:
-        if dtype.is_integer():  # 02134 kept as a number has lost its leading zero
-            return column.cast("string").lpad(5, "0").substr(0, 3)
+        if dtype.is_numeric():  # 02134 kept as a number has lost its leading zero
+            return column.cast("int64").cast("string").lpad(5, "0").substr(0, 3)
         return column.cast("string").substr(0, 3)
     return _age_band(column)
 
