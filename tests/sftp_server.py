@@ -67,9 +67,13 @@ class SftpTestServer:
         """Close every connection and the listener, then end the thread: nothing is left."""
         if self._thread.is_alive():
             asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout=10)
+            # the executor is shut down in the server's own thread: the caller's thread may be
+            # running a loop of its own (Playwright's sync API does)
+            asyncio.run_coroutine_threadsafe(
+                self._loop.shutdown_default_executor(), self._loop
+            ).result(timeout=10)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
-        self._loop.run_until_complete(self._loop.shutdown_default_executor())
         self._loop.close()
 
     async def _listen(self) -> asyncssh.SSHAcceptor:

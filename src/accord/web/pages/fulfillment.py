@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, can
 from accord.db.base import utcnow
-from accord.errors import AccordError, Problem
+from accord.errors import AccordError, NotFound, Problem, ValidationFailed
 from accord.fulfillment import deliveries as sending
 from accord.fulfillment import runs
 from accord.fulfillment.access import agreement_for, undeliverable
+from accord.fulfillment.models import Delivery
 from accord.fulfillment.plan import Rule
 from accord.fulfillment.planning import plan_record, planned_fields, save_plan
 from accord.proposals.states import state_label
@@ -220,38 +221,38 @@ def _proposal_of(session: Session, agreement_id: int) -> int:
     return agreement.proposal_id
 
 
-@router.post("/fulfillment/runs/{run_id:int}/link")
-def link_submit(
+@router.post("/proposals/{proposal_id:int}/fulfillment/deliveries")
+def deliver_submit(
     request: Request,
     session: DbSession,
     actor: Sender,
-    run_id: RowId,
+    proposal_id: RowId,
+    run_id: Annotated[int, Form(ge=0, le=2**31)] = 0,
+    method: Annotated[str, Form(max_length=8)] = "",
     days: Annotated[int, Form(ge=0, le=10_000)] = sending.LINK_DAYS,
-) -> Response:
-    run, _ = runs.get_run(session, actor, run_id)
-    proposal_id = _proposal_of(session, run.agreement_id)
-    return submit(
-        session,
-        lambda: sending.offer_link(session, actor, run_id, days=days),
-        done=lambda offered: show(request, session, actor, proposal_id, offered=offered),
-        again=_again(request, session, actor, proposal_id, "deliveries"),
-    )
-
-
-@router.post("/fulfillment/runs/{run_id:int}/sftp")
-def sftp_submit(
-    request: Request,
-    session: DbSession,
-    actor: Sender,
-    run_id: RowId,
     destination_id: Annotated[int, Form(ge=0, le=2**31)] = 0,
 ) -> Response:
-    run, _ = runs.get_run(session, actor, run_id)
-    proposal_id = _proposal_of(session, run.agreement_id)
+    """One form offers the chosen package by a link or sends it by SFTP (the button pressed)."""
+
+    def change() -> sending.Offered | Delivery:
+        run, _ = runs.get_run(session, actor, run_id)
+        if _proposal_of(session, run.agreement_id) != proposal_id:
+            raise NotFound(f"No fulfillment run {run_id} under proposal {proposal_id}.")
+        if method == "link":
+            return sending.offer_link(session, actor, run_id, days=days)
+        if method == "sftp":
+            return sending.send_sftp(session, actor, run_id, destination_id)
+        raise ValidationFailed([Problem("method", "Choose a download link or SFTP.")])
+
+    def answer(made: sending.Offered | Delivery) -> Response:
+        if isinstance(made, sending.Offered):
+            return show(request, session, actor, proposal_id, offered=made)
+        return done(_url(proposal_id), "sending", "deliveries")
+
     return submit(
         session,
-        lambda: sending.send_sftp(session, actor, run_id, destination_id),
-        done=lambda _: done(_url(proposal_id), "sending", "deliveries"),
+        change,
+        done=answer,
         again=_again(request, session, actor, proposal_id, "deliveries"),
     )
 
