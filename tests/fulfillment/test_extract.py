@@ -154,3 +154,36 @@ def test_a_missing_table_is_named(sqlite_source: Source) -> None:
     dataset = DatasetPlan(1, "main.people", "people", "main", FIELDS)
     with pytest.raises(ExtractionFailed, match=r"no table main\.people"):
         extract(sqlite_source[0], dataset, KEY)
+
+
+def test_without_the_mariadb_extra_other_sources_work_and_mariadb_says_what_to_install(
+    tmp_path: Path,
+) -> None:
+    """The default install has no MySQL driver (it needs C headers to build)."""
+    import subprocess
+    import sys
+
+    database = tmp_path / "small.sqlite"
+    code = f"""
+import sqlite3, sys
+sys.modules["MySQLdb"] = None  # as if the "mariadb" extra were not installed
+from accord.fulfillment.errors import ExtractionFailed
+from accord.fulfillment.extract import extract
+from accord.fulfillment.plan import DatasetPlan, FieldPlan, Rule, SourceLocation
+from accord.fulfillment.sources import connect
+with sqlite3.connect({str(database)!r}) as conn:
+    conn.execute("CREATE TABLE t (a INTEGER)")
+    conn.execute("INSERT INTO t VALUES (42)")
+plan = DatasetPlan(1, "main.t", "t", "main", (FieldPlan("a", "INTEGER", Rule.KEEP),))
+with extract(SourceLocation("sql", "sqlite:///{database}"), plan, b"k") as found:
+    print([b.to_pydict() for b in found])
+try:
+    connect(SourceLocation("sql", "mysql+pymysql://root:secret@127.0.0.1:3306/test"))
+except ExtractionFailed as exc:
+    print(exc.message)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert "[{'a': [42]}]" in done.stdout
+    assert "accord[mariadb]" in done.stdout and "secret" not in done.stdout

@@ -18,7 +18,6 @@ from typing import Any
 
 import duckdb
 import ibis
-import MySQLdb  # type: ignore[import-untyped]
 import psycopg
 from ibis.backends import BaseBackend
 from ibis.common.exceptions import TableNotFound
@@ -31,14 +30,19 @@ from accord.fulfillment.errors import ExtractionFailed
 from accord.fulfillment.plan import DatasetPlan, SourceLocation
 
 FILE_SUFFIXES = (".csv", ".parquet")
-# What the drivers raise when a server or file cannot be reached or read.
-DRIVER_ERRORS: tuple[type[Exception], ...] = (
-    psycopg.Error,
-    MySQLdb.Error,
-    duckdb.Error,
-    sqlite3.Error,
-    OSError,
-)
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    """What the drivers raise when a server or file cannot be reached or read; MariaDB's
+    driver only where the "mariadb" extra is installed."""
+    found: tuple[type[Exception], ...] = (psycopg.Error, duckdb.Error, sqlite3.Error, OSError)
+    try:
+        import MySQLdb  # type: ignore[import-untyped]
+    except ImportError:
+        return found
+    return (*found, MySQLdb.Error)
+
+
+DRIVER_ERRORS = _driver_errors()
 
 
 def source_name(location: SourceLocation) -> str:
@@ -114,7 +118,7 @@ def _open_url(url: URL) -> BaseBackend:
     if backend in ("mysql", "mariadb"):
         options: dict[str, Any] = {"database": url.database} if url.database else {}
         try:
-            import MySQLdb  # noqa: F401  (the driver Ibis's MySQL backend needs)
+            import MySQLdb  # noqa: F401  # the driver Ibis's MySQL backend needs
         except ImportError:
             raise ExtractionFailed(
                 f"{shown_url(url)}: reading MariaDB or MySQL needs the driver this installation "

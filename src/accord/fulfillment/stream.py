@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import ibis.expr.types as ir
-import MySQLdb.cursors  # type: ignore[import-untyped]
 import pandas as pd  # type: ignore[import-untyped]
 import pyarrow as pa
 from ibis.backends import BaseBackend
@@ -30,6 +29,7 @@ def record_batches(
         yield from _slices(cursor, expr, batch_rows, SQLitePandasData.convert_table)
         return
     if backend.name == "mysql":
+        import MySQLdb.cursors  # type: ignore[import-untyped]  # the "mariadb" extra
         from ibis.backends.mysql.converter import MySQLPandasData
 
         cursor = backend.con.cursor(MySQLdb.cursors.SSCursor)  # rows come as they are read
