@@ -72,6 +72,13 @@ RELATED = {
     Action.FINAL_REVIEW: ("to", Relation.PARTY),
     Action.FILE_PROPOSALS: ("to", Relation.PARTY),
     Action.VIEW_AGREEMENTS: ("to", Relation.PARTY),
+    Action.SUSPEND_AGREEMENTS: ("to", Relation.PROVIDER),
+    Action.VIEW_FULFILLMENT: ("to", Relation.PARTY),
+    Action.PLAN_FULFILLMENT: ("to", Relation.PROVIDER),
+    Action.RUN_FULFILLMENT: ("to", Relation.PROVIDER),
+    Action.DELIVER: ("to", Relation.PROVIDER),
+    Action.MANAGE_DESTINATIONS: ("to", Relation.PARTY),
+    Action.ACKNOWLEDGE_DELIVERY: ("to", Relation.RECIPIENT),
 }
 
 
