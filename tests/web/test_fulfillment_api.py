@@ -1,0 +1,99 @@
+"""Fulfillment over /api/v1 as automation uses it: the plan read and changed (422 listing every
+field outside the agreement or rule not allowed, nothing saved), a run queued and run by the
+worker, the package taken by the recipient (recorded as a delivery), a link made once, 404 for
+a department that is no party and 403 for a party without the role or side."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from accord.config import Settings
+from accord.jobs.worker import run_pending
+from tests.fulfillment.agreements import filed_agreement, fulfil_world
+from tests.proposals.conftest import World
+from tests.web.test_proposal_api import Api
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def world(settings: Settings, tmp_path: Path) -> World:
+    return fulfil_world(settings, tmp_path)
+
+
+@pytest.fixture
+def api(app_client: TestClient, settings: Settings) -> Api:
+    return Api(app_client, settings)
+
+
+def test_the_plan_is_read_and_a_bad_change_is_refused_whole(
+    world: World, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = filed_agreement(world, monkeypatch)
+    engineer = world.cdw["data_engineer"]
+    plan = api.raw(engineer, "GET", f"/agreements/{pid}/plan").json()
+    rules = {f"{f['dataset']}.{f['field']}": f["rule"] for f in plan["fields"]}
+    assert rules["main.client.ssn"] == "drop" and plan["release"] == "record_level"
+    refused = api.raw(
+        engineer,
+        "PUT",
+        f"/agreements/{pid}/plan",
+        {"rules": {"main.client.ssn": "keep", "main.client.county": "drop", "x.y": "keep"}},
+    )
+    assert refused.status_code == 422
+    text = refused.text
+    assert "main.client.ssn may only be" in text and "does not authorise x.y" in text
+    again = api.raw(engineer, "GET", f"/agreements/{pid}/plan").json()
+    assert {f"{f['dataset']}.{f['field']}": f["rule"] for f in again["fields"]} == rules
+    changed = api.raw(
+        engineer, "PUT", f"/agreements/{pid}/plan", {"rules": {"main.client.county": "drop"}}
+    )
+    assert changed.status_code == 200, changed.text
+    county = next(f for f in changed.json()["fields"] if f["field"] == "county")
+    assert county["rule"] == "drop" and county["default"] == "keep"
+
+
+def test_a_run_is_queued_run_and_its_package_taken_by_the_recipient(
+    world: World, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = filed_agreement(world, monkeypatch)
+    engineer, receiver = world.cdw["data_engineer"], world.dcs["data_engineer"]
+    queued = api.raw(engineer, "POST", f"/agreements/{pid}/runs")
+    assert queued.status_code == 202, queued.text
+    run_id = queued.json()["id"]
+    assert queued.json()["status"] == "queued"
+    assert api.raw(engineer, "POST", f"/agreements/{pid}/runs").status_code == 409  # one at a time
+    run_pending(world.settings)
+    run = api.raw(receiver, "GET", f"/fulfillment/runs/{run_id}").json()
+    assert run["status"] == "succeeded" and run["package"]
+    assert "main.client.ssn" not in run["fields"] and "main.client.county" in run["fields"]
+    assert api.raw(engineer, "GET", f"/fulfillment/runs/{run_id}/package").status_code == 403
+    taken = api.raw(receiver, "GET", f"/fulfillment/runs/{run_id}/package")
+    assert taken.status_code == 200
+    assert hashlib.sha256(taken.content).hexdigest() == run["sha256"]
+    assert taken.headers["x-checksum-sha256"] == run["sha256"]
+    (delivery,) = api.raw(receiver, "GET", f"/agreements/{pid}/deliveries").json()
+    assert delivery["method"] == "api" and delivery["status"] == "sent"
+    linked = api.raw(engineer, "POST", f"/fulfillment/runs/{run_id}/links", {"days": 3})
+    assert linked.status_code == 201
+    url = linked.json()["url"]
+    assert "/download/" in url
+    assert api.client.get(url.split("testserver", 1)[1]).content == taken.content
+    assert (
+        api.raw(engineer, "POST", f"/fulfillment/runs/{run_id}/links", {"days": 99}).status_code
+        == 422
+    )
+
+
+def test_strangers_get_404_and_the_wrong_side_403(
+    world: World, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = filed_agreement(world, monkeypatch)
+    assert api.raw(world.other, "GET", f"/agreements/{pid}/plan").status_code == 404
+    assert api.raw(world.other, "GET", f"/agreements/{pid}/deliveries").status_code == 404
+    assert api.raw(world.dcs["data_engineer"], "POST", f"/agreements/{pid}/runs").status_code == 403
+    assert api.raw(world.cdw["requester"], "POST", f"/agreements/{pid}/runs").status_code == 403
