@@ -69,10 +69,23 @@ def choices_for(classifications: tuple[str, ...], release: Release) -> tuple[Rul
     return tuple(Rule)
 
 
+def shown_record(session: Session, agreement: Agreement) -> FulfillmentPlanRecord:
+    """The agreement's plan record to show: the stored one, or (before anyone saved a plan or
+    ran one) an unsaved record of the defaults, so that reading a plan writes nothing."""
+    record = session.scalar(
+        select(FulfillmentPlanRecord).where(FulfillmentPlanRecord.agreement_id == agreement.id)
+    )
+    if record is None:
+        file_format = agreement.format if agreement.format in FORMATS else "parquet"
+        return FulfillmentPlanRecord(agreement_id=agreement.id, rules={}, format=file_format)
+    return record
+
+
 def plan_record(
     session: Session, settings: Settings, agreement: Agreement
 ) -> FulfillmentPlanRecord:
-    """The agreement's plan record, made on first use with a fresh pseudonym key."""
+    """The agreement's plan record, made on first use (by an audited save or run) with a
+    fresh pseudonym key."""
     record = session.scalar(
         select(FulfillmentPlanRecord).where(FulfillmentPlanRecord.agreement_id == agreement.id)
     )

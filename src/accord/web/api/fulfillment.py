@@ -17,7 +17,7 @@ from accord.auth.permissions import Action
 from accord.fulfillment import deliveries as sending
 from accord.fulfillment import runs
 from accord.fulfillment.access import agreement_for
-from accord.fulfillment.planning import plan_record, planned_fields, save_plan
+from accord.fulfillment.planning import planned_fields, save_plan, shown_record
 from accord.web.api.schemas.fulfillment import (
     DeliveryPublic,
     LinkCreate,
@@ -44,7 +44,7 @@ PACKAGE_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 def _plan(request: Request, session: DbSession, actor: Actor, proposal_id: int) -> PlanPublic:
     _, agreement = agreement_for(session, actor, proposal_id)
-    record = plan_record(session, get_settings(request), agreement)
+    record = shown_record(session, agreement)
     fields = planned_fields(session, agreement, record)
     return PlanPublic(
         proposal_id=proposal_id,

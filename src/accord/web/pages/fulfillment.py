@@ -24,7 +24,7 @@ from accord.fulfillment import runs
 from accord.fulfillment.access import agreement_for, undeliverable
 from accord.fulfillment.models import Delivery
 from accord.fulfillment.plan import Rule
-from accord.fulfillment.planning import plan_record, planned_fields, save_plan
+from accord.fulfillment.planning import planned_fields, save_plan, shown_record
 from accord.proposals.states import state_label
 from accord.web.deps import DbSession, RowId, csrf_protect, get_settings, public, require
 from accord.web.forms import submit
@@ -75,27 +75,22 @@ def show(
     offered: sending.Offered | None = None,
 ) -> Response:
     proposal, agreement = agreement_for(session, actor, proposal_id)
-    settings = get_settings(request)
     mine = proposal.relations_to(actor)
-    record = (
-        plan_record(session, settings, agreement)
-        if can(actor, Action.PLAN_FULFILLMENT, proposal)
-        else None
-    )
+    record = shown_record(session, agreement)
     deliveries = sending.list_deliveries(session, agreement)
     context = {
         "p": proposal,
         "a": agreement,
         "state": state_label(proposal),
         "blocked": undeliverable(proposal, agreement, date.today()),
-        "fields": planned_fields(session, agreement, record or _default_record(agreement)),
-        "format": (record.format if record else agreement.format) or "parquet",
+        "fields": planned_fields(session, agreement, record),
+        "format": record.format,
         "runs": runs.list_runs(session, agreement),
         "deliveries": deliveries,
         "delivery_jobs": {d.id: sending.delivery_job(session, d) for d in deliveries},
         "destinations": sending.destinations(session, agreement),
         "may": {
-            "plan": record is not None,
+            "plan": can(actor, Action.PLAN_FULFILLMENT, proposal),
             "run": can(actor, Action.RUN_FULFILLMENT, proposal),
             "deliver": can(actor, Action.DELIVER, proposal),
             "destinations": can(actor, Action.MANAGE_DESTINATIONS, proposal),
@@ -114,13 +109,6 @@ def show(
         "now": utcnow(),
     }
     return render(request, "fulfillment/agreement.html", context, status)
-
-
-def _default_record(agreement: Any) -> Any:
-    """Someone who may not plan still sees the plan; the record is not made for them."""
-    from accord.fulfillment.models import FulfillmentPlanRecord
-
-    return FulfillmentPlanRecord(agreement_id=agreement.id, rules={}, format=agreement.format)
 
 
 @router.get("/proposals/{proposal_id:int}/fulfillment")
