@@ -132,13 +132,13 @@ def release_counts(table: pa.Table, dataset: DatasetPlan) -> AggregateRelease:
     """
     spec, problems = count_spec(dataset)
     if spec is None:
-        return AggregateRelease(dataset.name, None, {"findings": _dicts(problems)}, tuple(problems))
+        return _refused(dataset, problems)
     if table.num_rows == 0:  # no records: nothing to protect, and no cube to build
         empty = pa.table({**{d: pa.array([], pa.string()) for d in spec.dimensions}, **_tail([])})
         return AggregateRelease(dataset.name, empty, {"title": spec.title, "summary": {"rows": 0}})
     loaded, problems = build_cube(_long(table, spec), spec)
     if loaded is None:
-        return AggregateRelease(dataset.name, None, {"findings": _dicts(problems)}, tuple(problems))
+        return _refused(dataset, problems)
     release = release_loaded(loaded, spec)
     report = {k: v for k, v in build_report(release).items() if k != "rows"}
     if release.blocked:
@@ -148,6 +148,10 @@ def release_counts(table: pa.Table, dataset: DatasetPlan) -> AggregateRelease:
     out = {d: pa.array(columns[d], pa.string()) for d in spec.dimensions}
     out.update(_tail([int(v) if v else None for v in columns[COUNT]], columns[ANNOTATION]))
     return AggregateRelease(dataset.name, pa.table(out), report)
+
+
+def _refused(dataset: DatasetPlan, problems: Sequence[Finding]) -> AggregateRelease:
+    return AggregateRelease(dataset.name, None, {"findings": _dicts(problems)}, tuple(problems))
 
 
 def _long(table: pa.Table, spec: TableSpec) -> LongTable:
@@ -258,9 +262,14 @@ def package_counts(
     and the assessment to record. Raises ReleaseRefused (nothing written) when the engine
     refuses any dataset, and what ``extract.aggregate`` and ``write_package`` raise."""
     counted = count or aggregate
-    releases = [
-        release_counts(counted(locations[d.dataset_id], d, dimensions(d)), d) for d in plan.datasets
-    ]
+    releases = []
+    for dataset in plan.datasets:
+        _, problems = count_spec(dataset)  # refused before any query: no dimension is no count
+        if problems:
+            releases.append(_refused(dataset, problems))
+            continue
+        found = counted(locations[dataset.dataset_id], dataset, dimensions(dataset))
+        releases.append(release_counts(found, dataset))
     refused = [r for r in releases if r.refused]
     if refused:
         raise ReleaseRefused(refusal_message(refused))
