@@ -39,7 +39,7 @@ from accord.fulfillment.planning import choices_for, plan_record, planned_fields
 from accord.fulfillment.runs import fulfill_now, packages_root
 from accord.fulfillment.verify import verify_package
 from tests.fulfillment.agreements import filed_agreement, fulfil_world
-from tests.fulfillment.conftest import ABOUT, GLOSSARY, dictionary
+from tests.fulfillment.conftest import ABOUT, GLOSSARY, dictionary, write
 from tests.proposals.conftest import World
 
 THRESHOLD = 11  # DDG §4.2: a count of 1 to 10 is small
@@ -284,3 +284,10 @@ def test_counts_the_engine_refuses_fail_the_run_and_keep_nothing(
         fulfill_now(w.settings, engineer, pid)
     root = packages_root(w.settings)
     assert [p for p in root.iterdir() if not p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("path", ["README.md", "manifest.json", "data/x.csv", "../out.json"])
+def test_an_extra_file_cannot_take_the_place_of_the_packages_own(tmp_path: Path, path: str) -> None:
+    with pytest.raises(ValueError, match="cannot name an extra file"):
+        write(tmp_path, extras={path: b"{}"})
+    assert list(tmp_path.iterdir()) == []
