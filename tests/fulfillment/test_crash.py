@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from accord.fulfillment.verify import verify_package
 from sqlalchemy import select
 
 from accord.db.engine import transaction
 from accord.fulfillment.models import FulfillmentRun
 from accord.fulfillment.runs import fulfill_now, packages_root
+from accord.fulfillment.verify import verify_package
 from accord.jobs.models import Job
 from accord.jobs.service import sweep_stale
 from tests.fulfillment.agreements import filed_agreement, fulfil_world

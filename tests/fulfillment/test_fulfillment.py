@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from accord.fulfillment.verify import verify_package
 from sqlalchemy import select, update
 
 from accord.auth.models import AuditEntry
@@ -24,6 +23,7 @@ from accord.fulfillment.models import Delivery
 from accord.fulfillment.plan import Rule
 from accord.fulfillment.planning import plan_record, planned_fields, save_plan
 from accord.fulfillment.runs import fulfill_now, packages_root, start_run
+from accord.fulfillment.verify import verify_package
 from accord.jobs.models import Job
 from accord.jobs.worker import run_pending
 from accord.proposals.drafting import transition

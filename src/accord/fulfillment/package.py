@@ -49,6 +49,7 @@ _STORED = (".parquet", ".xlsx")
 # Deflate's fastest level for the data: at 10M rows of CSV level 6 took about five times as
 # long for a zip only a fifth smaller (bench/package_bench.py).
 _DATA_LEVEL, _TEXT_LEVEL = 1, 6
+_OWN = ("data", "dictionary", "README.md", MANIFEST, CHECKSUMS)  # names an extra cannot take
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ def write_package(
     about: About,
     progress: Progress | None = None,
     created_at: datetime | None = None,
+    extras: Mapping[str, bytes] | None = None,
 ) -> PackageResult:
     """Write the package ``root/<name>/`` and ``root/<name>.zip`` from streamed batches.
 
@@ -80,9 +82,11 @@ def write_package(
     dictionary, already restricted to those fields. Raises Conflict when ``root/<name>`` or
     ``root/<name>.zip`` exists, ValueError when the batches or dictionaries disagree with the
     plan; whatever ``tables`` or ``progress`` raise (a cancelled job) passes through. On any
-    error nothing is left behind.
+    error nothing is left behind. ``extras`` are further files by relative path (an aggregate
+    release's DDG report), written before the manifest so that it lists and checksums them.
     """
     _check_name(name)
+    _check_extras(extras or {})
     final, final_zip = root / name, root / f"{name}.zip"
     _refuse_existing(final, final_zip)
     created = (created_at or datetime.now(UTC)).isoformat(timespec="seconds")
@@ -91,7 +95,7 @@ def write_package(
     tmp_zip = tmp.with_name(tmp.name + ".zip")
     try:
         manifest, written = _write_folder(
-            tmp, name, plan, tables, dictionaries, glossary, about, created, report
+            tmp, name, plan, tables, dictionaries, glossary, about, created, report, extras or {}
         )
         report(_total(manifest), f"Zipping {name}.zip")
         zipped = _write_zip(tmp, tmp_zip, name, [w.path for w in written])
@@ -117,6 +121,13 @@ def _check_name(name: str) -> None:
         raise ValueError(f"{name!r} cannot name a package folder: use letters, digits, . _ -")
 
 
+def _check_extras(extras: Mapping[str, bytes]) -> None:
+    """An extra file may not take the place of one the package writes itself."""
+    for path in extras:
+        if not is_safe_path(path) or path.split("/")[0] in _OWN or path == "glossary.csv":
+            raise ValueError(f"{path!r} cannot name an extra file of a package.")
+
+
 def _refuse_existing(*paths: Path) -> None:
     for path in paths:
         if os.path.lexists(path):
@@ -137,6 +148,7 @@ def _write_folder(
     about: About,
     created: str,
     report: Progress,
+    extras: Mapping[str, bytes],
 ) -> tuple[Manifest, list[Written]]:
     """Write every file of the package; return the manifest and every file written."""
     written: list[Written] = []
@@ -166,6 +178,7 @@ def _write_folder(
     if missing:
         raise ValueError(f"No data was given for {', '.join(sorted(missing))}.")
     written.append(write_bytes(folder, "glossary.csv", _glossary_csv(glossary)))
+    written += [write_bytes(folder, path, data) for path, data in extras.items()]
     manifest = Manifest(
         agreement_id=plan.agreement_id,
         version=plan.version,

@@ -80,29 +80,31 @@ def default_rule(
 ) -> Rule:
     """The rule a field gets unless someone chooses another.
 
-    With no de-identification required every field is delivered as it is; an aggregate
-    release never delivers records, so its rules are not used. For a record-level release:
-    direct identifiers are dropped, linking identifiers pseudonymised, ZIP codes cut to three
-    digits, other geography below the state dropped, birth dates cut to the year and other
-    dates tied to a person to the month, ages put in ten-year bands. A source's own record
-    keys (``key``: primary or foreign) are pseudonymised too, though the policy does not call
-    them PII: delivered as they are, they would link this recipient's records with any other
-    recipient's extract of the same system.
+    With no de-identification required every field is delivered as it is. Otherwise direct
+    identifiers are dropped, ZIP codes cut to three digits, other geography below the state
+    dropped, birth dates cut to the year and other dates tied to a person to the month, ages
+    put in ten-year bands. A record-level release pseudonymises linking identifiers and a
+    source's own record keys (``key``: primary or foreign), though the policy does not call
+    keys PII: delivered as they are, they would link this recipient's records with any other
+    recipient's extract of the same system. An aggregate release drops both instead: every
+    field it keeps is a dimension of a count, and an identifier as a dimension makes a cell
+    of one person.
     """
-    if release != "record_level":
+    if release == "none":
         return Rule.KEEP
+    linking = Rule.PSEUDONYMISE if release == "record_level" else Rule.DROP
     codes = set(classifications)
     if codes & DIRECT:
         return Rule.DROP
     if codes & LINKING:
-        return Rule.PSEUDONYMISE
+        return linking
     if "PII:geography" in codes:
         return Rule.ZIP3 if _ZIP.search(name) else Rule.DROP
     if "PII:date" in codes:
         return Rule.YEAR if _BIRTH.search(name) else Rule.MONTH
     if _AGE.search(name) and _NUMERIC.search(data_type):
         return Rule.AGE_BAND
-    return Rule.PSEUDONYMISE if key else Rule.KEEP
+    return linking if key else Rule.KEEP
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from accord.errors import Problem, ValidationFailed
 from accord.fulfillment.models import FulfillmentPlanRecord
 from accord.fulfillment.plan import (
     DIRECT,
+    LINKING,
     DatasetPlan,
     FieldPlan,
     Plan,
@@ -61,9 +62,18 @@ def release_of(agreement: Agreement) -> Release:
     return value if value in ("record_level", "aggregate") else "none"  # type: ignore[return-value]
 
 
-def choices_for(classifications: tuple[str, ...], release: Release) -> tuple[Rule, ...]:
+def choices_for(
+    classifications: tuple[str, ...], release: Release, *, key: bool = False
+) -> tuple[Rule, ...]:
     """Under a de-identification requirement a direct identifier may only be dropped or
-    pseudonymised; with none required every rule may be chosen (stricter is always allowed)."""
+    pseudonymised; with none required every rule may be chosen (stricter is always allowed).
+    An aggregate release delivers counts, not records: a pseudonym is no dimension, and an
+    identifier or a record ``key`` as a dimension would count one person per cell, so those
+    may only be dropped."""
+    if release == "aggregate":
+        if key or set(classifications) & (DIRECT | LINKING):
+            return (Rule.DROP,)
+        return tuple(r for r in Rule if r is not Rule.PSEUDONYMISE)
     if release == "record_level" and set(classifications) & DIRECT:
         return (Rule.DROP, Rule.PSEUDONYMISE)
     return tuple(Rule)
@@ -128,7 +138,7 @@ def planned_fields(
                 classifications={c: e.classification_labels.get(c, c) for c in codes},
                 default=default,
                 rule=Rule(chosen) if chosen else default,
-                choices=choices_for(codes, release),
+                choices=choices_for(codes, release, key=is_key),
                 missing=found is None,
             )
         )

@@ -112,6 +112,7 @@ def _describe(path: str) -> str:
         return "the data dictionary as CSV"
     return {
         "glossary.csv": "the terms and acronyms the fields use",
+        "ddg-report.json": "the de-identification assessment of the counts (CalHHS DDG)",
         MANIFEST: "every file, its size and checksum; every dataset's rows and fields",
         CHECKSUMS: "checksums of every other file, for sha256sum -c",
     }.get(path, "")

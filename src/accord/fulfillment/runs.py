@@ -14,7 +14,7 @@ import re
 import shutil
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -50,6 +50,7 @@ from accord.proposals.states import ProposalState, system_move
 
 if TYPE_CHECKING:
     from accord.fulfillment.extract import Extraction
+    from accord.fulfillment.package import PackageResult
 
 KIND = "fulfillment"
 PACKAGES = "packages"
@@ -163,11 +164,9 @@ class Prepared:
 
 
 def run_fulfillment_job(ctx: registry.JobContext) -> FulfillmentRun:
-    """The ``fulfillment`` job handler: extract, de-identify and package as the person who
-    asked, then record the package with the job's end in one transaction."""
-    from accord.fulfillment.extract import extract
-    from accord.fulfillment.package import write_package
-
+    """The ``fulfillment`` job handler: extract (or, for an aggregate release, count and
+    suppress), de-identify and package as the person who asked, then record the package with
+    the job's end in one transaction."""
     settings = ctx.settings
     with transaction(settings) as session:
         prepared = _prepare(session, settings, ctx)
@@ -175,25 +174,12 @@ def run_fulfillment_job(ctx: registry.JobContext) -> FulfillmentRun:
     root.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(settings, root)
     extractions: list[tuple[DatasetPlan, Extraction]] = []
+    assessment: dict[str, Any] = {}
     try:
-        for dataset in prepared.plan.datasets:
-            location = prepared.locations[dataset.dataset_id]
-            extractions.append((dataset, extract(location, dataset, prepared.key)))
-        total = sum(found.count() for _, found in extractions)  # counted by each engine
-
-        def report(rows: int, what: str) -> None:
-            ctx.progress(rows, max(total, rows), what)
-
-        result = write_package(
-            root,
-            prepared.package,
-            prepared.plan,
-            extractions,
-            dictionaries=prepared.dictionaries,
-            glossary=prepared.glossary,
-            about=prepared.about,
-            progress=report,
-        )
+        if prepared.plan.release == "aggregate":
+            result, assessment = _package_counts(ctx, root, prepared)
+        else:
+            result = _package_records(ctx, root, prepared, extractions)
     except AccordError as exc:
         raise JobFailed(f"{exc.message} The run stopped; {NOTHING_KEPT}.") from exc
     except OSError as exc:
@@ -209,6 +195,7 @@ def run_fulfillment_job(ctx: registry.JobContext) -> FulfillmentRun:
             run.package = prepared.package
             run.sha256, run.size = result.zip_sha256, result.zip_size
             run.rows, run.files = dict(result.rows), dict(result.files)
+            run.assessment = assessment
             audit.record(
                 session,
                 prepared.actor,
@@ -228,6 +215,55 @@ def run_fulfillment_job(ctx: registry.JobContext) -> FulfillmentRun:
     return run
 
 
+def _package_records(
+    ctx: registry.JobContext,
+    root: Path,
+    prepared: Prepared,
+    extractions: list[tuple[DatasetPlan, Extraction]],
+) -> PackageResult:
+    """Extract every dataset's records with the plan's rules and package them; ``extractions``
+    collects what is open, for the caller to close whatever happens."""
+    from accord.fulfillment.extract import extract
+    from accord.fulfillment.package import write_package
+
+    for dataset in prepared.plan.datasets:
+        location = prepared.locations[dataset.dataset_id]
+        extractions.append((dataset, extract(location, dataset, prepared.key)))
+    total = sum(found.count() for _, found in extractions)  # counted by each engine
+
+    def report(rows: int, what: str) -> None:
+        ctx.progress(rows, max(total, rows), what)
+
+    return write_package(
+        root,
+        prepared.package,
+        prepared.plan,
+        extractions,
+        dictionaries=prepared.dictionaries,
+        glossary=prepared.glossary,
+        about=prepared.about,
+        progress=report,
+    )
+
+
+def _package_counts(
+    ctx: registry.JobContext, root: Path, prepared: Prepared
+) -> tuple[PackageResult, dict[str, Any]]:
+    """Count every dataset in its engine and package what the DDG engine releases."""
+    from accord.fulfillment.aggregate import package_counts
+
+    return package_counts(
+        root,
+        prepared.package,
+        prepared.plan,
+        prepared.locations,
+        dictionaries=prepared.dictionaries,
+        glossary=prepared.glossary,
+        about=prepared.about,
+        progress=lambda rows, what: ctx.progress(rows, rows, what),
+    )
+
+
 def _prepare(session: Session, settings: Settings, ctx: registry.JobContext) -> Prepared:
     run = session.scalar(select(FulfillmentRun).where(FulfillmentRun.job_id == ctx.job_id))
     if run is None:
@@ -245,7 +281,7 @@ def _prepare(session: Session, settings: Settings, ctx: registry.JobContext) -> 
         raise JobFailed(f"{exc.message} The run stopped; {NOTHING_KEPT}.") from exc
     plan = plan_from_json(run.plan)
     locations = {d.dataset_id: _location(session, settings, d) for d in plan.datasets}
-    dictionaries = {d.name: delivered_dictionary(session, actor, d) for d in plan.datasets}
+    dictionaries = {d.name: _dictionary(session, actor, d, plan.release) for d in plan.datasets}
     glossary: dict[str, GlossaryEntry] = {}
     for d in dictionaries.values():
         for entry in d.glossary:
@@ -303,6 +339,16 @@ def delivered_dictionary(session: Session, actor: Actor, dataset: DatasetPlan) -
         if names & set(g.fields)
     )
     return dataclasses.replace(full, fields=tuple(fields), glossary=glossary)
+
+
+def _dictionary(session: Session, actor: Actor, dataset: DatasetPlan, release: str) -> Dictionary:
+    """The dictionary of what leaves: the records' fields, or for an aggregate release the
+    dimensions, the count and its annotation."""
+    if release != "aggregate":
+        return delivered_dictionary(session, actor, dataset)
+    from accord.fulfillment.aggregate import aggregate_dictionary, released_dataset
+
+    return aggregate_dictionary(delivered_dictionary(session, actor, released_dataset(dataset)))
 
 
 def _about(session: Session, proposal: Proposal, agreement: Agreement) -> About:
