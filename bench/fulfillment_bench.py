@@ -168,6 +168,11 @@ def dictionary(dataset: Any) -> Any:
 
 
 def _peak_mib() -> float:
+    """This process's own peak resident memory (VmHWM): ru_maxrss would carry over the peak of
+    the parent it was forked from, which generated the source."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

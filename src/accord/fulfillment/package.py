@@ -39,7 +39,7 @@ from accord.fulfillment.manifest import (
     is_safe_path,
 )
 from accord.fulfillment.package_files import HashingFile, Written, write_bytes, write_data
-from accord.fulfillment.plan import DatasetPlan, Plan
+from accord.fulfillment.plan import DatasetPlan, Plan, Rule
 from accord.fulfillment.readme import About, readme_text
 
 Progress = Callable[[int, str], None]  # (rows written so far, what is being done)
@@ -167,7 +167,12 @@ def _write_folder(
             report(done, f"Writing {relative}")
 
         columns = [f.name for f in dataset.delivered]
-        data = write_data(folder, relative, plan.format, columns, batches, on_batch)
+        # a pseudonym repeats wherever its person does: worth a dictionary whatever the first
+        # batch suggests (at 10M rows the package was 394 MB without one)
+        keyed = [f.name for f in dataset.delivered if f.rule is Rule.PSEUDONYMISE]
+        data = write_data(
+            folder, relative, plan.format, columns, batches, on_batch, dictionary=keyed
+        )
         written.append(data.written)
         rules = {f.name: f.rule.value for f in dataset.delivered}
         fields = tuple(FieldEntry(f.name, str(f.type), rules[f.name]) for f in data.schema)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +28,7 @@ _TRIGGER = r"^'*[=+\-@\t\r]"
 _PLAIN_NUMBER = "^'*" + NUMBER.pattern + "$"
 
 
+DICTIONARY_PAGE = 32 * 2**20  # bytes
 DISTINCT_SHARE = 10  # a column with at most one value in ten distinct gets a dictionary
 
 
@@ -127,6 +128,8 @@ def write_data(
     columns: list[str],
     batches: Iterable[pa.RecordBatch],
     on_batch: Callable[[int], None],
+    *,
+    dictionary: Sequence[str] = (),
 ) -> DataFile:
     """Stream batches into one Parquet or CSV file; only one batch is in memory at a time.
 
@@ -148,7 +151,7 @@ def write_data(
                     )
                 if writer is None:
                     schema = batch.schema
-                    writer = _open_writer(sink, kind, schema, batch)
+                    writer = _open_writer(sink, kind, schema, batch, dictionary)
                 out = _formula_safe(batch) if kind == "csv" else batch
                 writer.write_batch(out)
                 rows += batch.num_rows
@@ -164,12 +167,27 @@ def write_data(
 
 
 def _open_writer(
-    sink: HashingFile, kind: str, schema: pa.Schema, first: pa.RecordBatch | None = None
+    sink: HashingFile,
+    kind: str,
+    schema: pa.Schema,
+    first: pa.RecordBatch | None = None,
+    always: Sequence[str] = (),
 ) -> pq.ParquetWriter | pa_csv.CSVWriter:
+    """``always``: columns given a Parquet dictionary whatever the first batch suggests."""
     if kind == "csv":
         return pa_csv.CSVWriter(sink, _csv_schema(schema))
-    dictionary: bool | list[str] = True if first is None else _repetitive(first)
-    return pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=dictionary)
+    dictionary: bool | list[str] = (
+        True if first is None else sorted(set(_repetitive(first)) | set(always))
+    )
+    return pq.ParquetWriter(
+        sink,
+        schema,
+        compression="zstd",
+        use_dictionary=dictionary,
+        # a batch's pseudonyms (64 characters each) fill more than the default 1 MiB page,
+        # after which the writer silently falls back to plain encoding
+        dictionary_pagesize_limit=DICTIONARY_PAGE,
+    )
 
 
 def _repetitive(batch: pa.RecordBatch) -> list[str]:
