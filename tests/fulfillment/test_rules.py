@@ -63,6 +63,21 @@ def test_remembered_pseudonyms_survive_a_full_memory() -> None:
     assert pseudonymiser(pa.array(["c", "a", "a"])).to_pylist() == [hashed("c"), *[hashed("a")] * 2]
 
 
+def test_a_batch_of_mostly_known_ids_hashes_only_the_new_ones() -> None:
+    pseudonymiser = Pseudonymiser(KEY, remember=3)
+    hashed_now: list[bytes] = []
+    digest = pseudonymiser._digest
+
+    def counting(message: bytes) -> str:
+        hashed_now.append(message)
+        return digest(message)
+
+    pseudonymiser._digest = counting  # type: ignore[method-assign]
+    pseudonymiser(pa.array(["a", "b"]))
+    assert pseudonymiser(pa.array(["a", "b", "c"])).to_pylist() == [hashed(v) for v in "abc"]
+    assert hashed_now == [b"a", b"b", b"c"]
+
+
 def test_a_zip_code_kept_as_a_number_gets_its_leading_zero_back() -> None:
     con = ibis.duckdb.connect()
     zips = ibis.memtable(

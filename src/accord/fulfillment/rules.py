@@ -115,10 +115,15 @@ class Pseudonymiser:
             values = values.combine_chunks()
         encoded = values if pa.types.is_dictionary(values.type) else values.dictionary_encode()
         distinct = canonical_text(encoded.dictionary).cast(pa.binary()).to_pylist()
-        if len(self._known) + len(distinct) > self._remember:
-            self._known.clear()
         known, digest = self._known, self._digest
-        hashed = [known.get(v) or known.setdefault(v, digest(v)) for v in distinct]
+        # Only values not yet known count against the bound: ids recur across batches, and
+        # forgetting everything because a batch is large would hash them all again.
+        missing = [v for v in distinct if v not in known]
+        if len(known) + len(missing) > self._remember:
+            known.clear()
+            missing = distinct
+        known.update((v, digest(v)) for v in missing)
+        hashed = [known[v] for v in distinct]
         return pa.array(hashed, type=pa.string()).take(encoded.indices)
 
     def _digest(self, message: bytes) -> str:
