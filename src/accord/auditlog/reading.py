@@ -23,7 +23,7 @@ from accord.auth.models import ApiToken, AuditEntry, Department, GroupRole, User
 from accord.auth.permissions import Action, check
 from accord.catalog.models import CatalogField, Dataset, GlossaryTerm, Source, Statute
 from accord.csv_cells import safe_row
-from accord.fulfillment.models import Delivery, Destination, FulfillmentRun
+from accord.fulfillment.models import Delivery, DeliverySchedule, Destination, FulfillmentRun
 from accord.proposals.models import Agreement, Proposal
 from accord.releases.models import TableRelease
 
@@ -320,6 +320,16 @@ NAMERS: dict[str, Namer] = {
         lambda s, ids: s.execute(
             select(Delivery.id, Delivery.recipient).where(Delivery.id.in_(ids))
         ).all(),
+    ),
+    "delivery_schedule": _simple(
+        lambda s, ids: (
+            (i, f"Scheduled deliveries: {name}")
+            for i, name in s.execute(
+                select(DeliverySchedule.id, Agreement.use_case_name)
+                .join(Agreement, Agreement.id == DeliverySchedule.agreement_id)
+                .where(DeliverySchedule.id.in_(ids))
+            )
+        ),
     ),
     "destination": _simple(
         lambda s, ids: s.execute(

@@ -90,6 +90,9 @@ WORDS: dict[str, str] = {
     "delivery.send": "started sending a package by SFTP",
     "delivery.sent": "delivered a package by SFTP",
     "delivery.acknowledge": "acknowledged a delivered package",
+    "schedule.set": "scheduled recurring deliveries",
+    "schedule.stop": "stopped scheduled deliveries",
+    "schedule.due": "recorded a scheduled delivery's outcome",
 }
 
 

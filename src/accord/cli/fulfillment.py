@@ -6,7 +6,8 @@ The fulfillment modules (Ibis, pyarrow) load only when one of these commands run
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,6 +15,12 @@ from rich.table import Table
 
 from accord.cli.context import AsUser, err, fail, out, unit_of_work
 from accord.errors import AccordError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from accord.auth.actor import Actor
+    from accord.proposals.models import Agreement, Proposal
 
 delivery_app = typer.Typer(help="Deliveries of fulfillment packages.", no_args_is_help=True)
 COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -96,17 +103,61 @@ def send(
     out.print(f"Delivery {delivery.id}: sent to {delivery.recipient} ({delivery.remote_path}).")
 
 
+@delivery_app.command("schedule")
+def schedule(
+    proposal: Annotated[int, typer.Argument(help="The agreement, by its proposal's number.")],
+    destination: Annotated[int, typer.Argument(help="The SFTP destination's number.")],
+    first: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], help="The first delivery (default: today or the start)."
+        ),
+    ] = None,
+    as_user: AsUser = None,
+) -> None:
+    """Deliver an agreement on its own frequency: on each due date the worker (started by
+    `accord serve`) packages the current plan and sends it to DESTINATION."""
+    from accord.fulfillment.schedule import describe, set_schedule
+
+    with unit_of_work(as_user) as (session, actor, _settings):
+        made = set_schedule(
+            session, actor, proposal, destination, first_due=first.date() if first else None
+        )
+        _, agreement = _agreement(session, actor, proposal)
+        out.print(describe(made, agreement))
+
+
+@delivery_app.command("unschedule")
+def unschedule(
+    proposal: Annotated[int, typer.Argument(help="The agreement, by its proposal's number.")],
+    as_user: AsUser = None,
+) -> None:
+    """Stop an agreement's scheduled deliveries."""
+    from accord.fulfillment.schedule import stop_schedule
+
+    with unit_of_work(as_user) as (session, actor, _settings):
+        stop_schedule(session, actor, proposal)
+    out.print(f"Scheduled deliveries of proposal {proposal} stopped.")
+
+
+def _agreement(session: Session, actor: Actor, proposal: int) -> tuple[Proposal, Agreement]:
+    from accord.fulfillment.access import agreement_for
+
+    return agreement_for(session, actor, proposal)
+
+
 @delivery_app.command("list")
 def list_(
     proposal: Annotated[int, typer.Argument(help="The agreement, by its proposal's number.")],
     as_user: AsUser = None,
 ) -> None:
     """What was sent where under an agreement."""
-    from accord.fulfillment.access import agreement_for
     from accord.fulfillment.deliveries import list_deliveries
+    from accord.fulfillment.schedule import describe, schedule_of
 
     with unit_of_work(as_user) as (session, actor, _settings):
-        _, agreement = agreement_for(session, actor, proposal)
+        _, agreement = _agreement(session, actor, proposal)
+        recurring = schedule_of(session, agreement)
         table = Table("Delivery", "Run", "To", "Status", "Rows", "SHA-256", "Acknowledged")
         for d in list_deliveries(session, agreement):
             table.add_row(
@@ -118,6 +169,8 @@ def list_(
                 d.sha256[:16] + "…",
                 d.acknowledged_by or "no",
             )
+        if recurring is not None:
+            table.caption = describe(recurring, agreement)
     out.print(table)
 
 

@@ -16,11 +16,12 @@ import typer
 
 from accord.cli.context import err
 
-# Importing these registers their job kinds.
+# Importing these registers their job kinds and periodic tasks.
 JOB_MODULES = (
     "accord.catalog.harvest.runs",
     "accord.fulfillment.runs",
     "accord.fulfillment.deliveries",
+    "accord.fulfillment.schedule",
 )
 
 
@@ -37,7 +38,8 @@ def worker(
         typer.Option(hidden=True, help="Stop when this process (accord serve) is gone."),
     ] = None,
 ) -> None:
-    """Run queued jobs (harvests) until stopped; `accord serve` starts one for you."""
+    """Run queued jobs (harvests, fulfillments, deliveries) and scheduled deliveries until
+    stopped; `accord serve` starts one for you."""
     from accord.config import get_settings
     from accord.jobs.worker import run_worker
 

@@ -4,10 +4,10 @@ exactly what must be destroyed)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.db.base import Base, UtcDateTime, utcnow
@@ -102,3 +102,25 @@ class Delivery(Base):
     downloads: Mapped[int] = mapped_column(Integer, default=0)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     acknowledged_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class DeliverySchedule(Base):
+    """Recurring deliveries of an agreement: on each due date a worker runs the current plan
+    and sends the package to one SFTP destination. The frequency is the agreement's own; the
+    schedule records only where to, from when, what happened last, and who set it up (the
+    runs are made as that person, so they stop when that person may no longer run them)."""
+
+    __tablename__ = "fulfillment_schedule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id"), unique=True)
+    destination_id: Mapped[int] = mapped_column(ForeignKey("fulfillment_destination.id"))
+    first_due: Mapped[date] = mapped_column(Date)  # every due date is counted from it
+    next_due: Mapped[date] = mapped_column(Date, index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("fulfillment_run.id"))  # to send
+    last_outcome: Mapped[str] = mapped_column(Text, default="")
+    last_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    stopped_by: Mapped[str] = mapped_column(String(64), default="")  # "" and a date: it ended

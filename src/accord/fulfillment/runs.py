@@ -270,7 +270,7 @@ def _prepare(session: Session, settings: Settings, ctx: registry.JobContext) -> 
         raise JobFailed(f"No fulfillment run belongs to job {ctx.job_id}.")
     agreement = session.get(Agreement, run.agreement_id)
     assert agreement is not None
-    actor = _actor(session, ctx.who)
+    actor = actor_named(session, ctx.who)
     try:
         proposal, agreement = agreement_for(
             session, actor, agreement.proposal_id, Action.RUN_FULFILLMENT
@@ -405,7 +405,8 @@ def _discard(root: Path, package: str) -> None:
     (root / f"{package}.zip").unlink(missing_ok=True)
 
 
-def _actor(session: Session, username: str) -> Actor:
+def actor_named(session: Session, username: str) -> Actor:
+    """Whom work done later on someone's behalf runs as: that person, while still active."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_active:
         raise NotAuthenticated(f"{username} can no longer run fulfillment.")

@@ -1,5 +1,6 @@
-"""Which function runs each kind of job. Capabilities register theirs when imported, so this
-package never imports them; a worker claims only the kinds registered in its process."""
+"""Which function runs each kind of job, and what a worker does periodically. Capabilities
+register theirs when imported, so this package never imports them; a worker claims only the
+kinds registered in its process."""
 
 from __future__ import annotations
 
@@ -40,3 +41,18 @@ def handler_for(kind: str) -> Handler | None:
 
 def kinds() -> list[str]:
     return sorted(_HANDLERS)
+
+
+# Called by every worker about once a minute; returns lines for the worker's log. It must be
+# safe to run in several workers at once (each locks what it changes).
+Periodic = Callable[[Settings], list[str]]
+
+_PERIODIC: dict[str, Periodic] = {}
+
+
+def register_periodic(name: str, task: Periodic) -> None:
+    _PERIODIC[name] = task
+
+
+def periodic() -> dict[str, Periodic]:
+    return dict(_PERIODIC)

@@ -29,6 +29,7 @@ from accord.jobs.progress import JobCancelled, JobFailed, Progress
 from accord.jobs.states import JOB, JobState
 
 log = logging.getLogger("accord.jobs")
+PERIODIC_SECONDS = 60
 
 
 class WorkerStopping(Exception):
@@ -157,6 +158,16 @@ def run_job(
     return Outcome(status, result)
 
 
+def run_periodic(settings: Settings, announce: Callable[[str], None]) -> None:
+    """Each periodic task once; one that fails is logged and tried again next time."""
+    for name, task in registry.periodic().items():
+        try:
+            for line in task(settings):
+                announce(line)
+        except Exception:
+            log.exception("periodic task %r failed", name)
+
+
 def run_pending(settings: Settings, me: str | None = None) -> int:
     """Run every queued job this process can run, one after another; how many ran.
 
@@ -178,7 +189,7 @@ def run_worker(
 ) -> None:
     """Claim and run jobs until ``stopping`` is set or ``alive()`` turns false."""
     me = worker_id()
-    swept_at = 0.0
+    swept_at = ticked_at = 0.0
     announce(f"Worker {me} runs: {', '.join(registry.kinds()) or 'nothing'}.")
     while not stopping.is_set() and alive():
         now = utcnow().timestamp()
@@ -186,6 +197,9 @@ def run_worker(
             for stale in service.sweep_stale(settings):
                 announce(f"Job {stale} was interrupted by a stopped worker; marked failed.")
             swept_at = now
+        if now - ticked_at >= PERIODIC_SECONDS:
+            run_periodic(settings, announce)
+            ticked_at = now
         job_id = claim_next(settings, me)
         if job_id is None:
             stopping.wait(settings.job_poll_seconds)

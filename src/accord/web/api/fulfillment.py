@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
 from accord.fulfillment import deliveries as sending
-from accord.fulfillment import runs
+from accord.fulfillment import runs, schedule
 from accord.fulfillment.access import agreement_for
 from accord.fulfillment.planning import planned_fields, save_plan, shown_record
 from accord.web.api.schemas.fulfillment import (
@@ -26,6 +26,8 @@ from accord.web.api.schemas.fulfillment import (
     PlanPublic,
     PlanUpdate,
     RunPublic,
+    SchedulePublic,
+    ScheduleSet,
     SftpSend,
 )
 from accord.web.deps import DbSession, RowId, csrf_protect, get_settings, require
@@ -146,3 +148,27 @@ def api_revoke(delivery_id: RowId, session: DbSession, actor: Sender) -> Deliver
 @router.post("/fulfillment/deliveries/{delivery_id}/acknowledge")
 def api_acknowledge(delivery_id: RowId, session: DbSession, actor: Receiver) -> DeliveryPublic:
     return DeliveryPublic.of(sending.acknowledge(session, actor, delivery_id))
+
+
+@router.get("/agreements/{proposal_id}/schedule")
+def api_schedule(proposal_id: RowId, session: DbSession, actor: Viewer) -> SchedulePublic:
+    """The agreement's recurring deliveries; 404 if none were ever scheduled."""
+    return SchedulePublic.of(schedule.get_schedule(session, actor, proposal_id))
+
+
+@router.put("/agreements/{proposal_id}/schedule")
+def api_set_schedule(
+    proposal_id: RowId, body: ScheduleSet, session: DbSession, actor: Sender
+) -> SchedulePublic:
+    """Deliver on the agreement's frequency to a destination (replacing any schedule); 409 for
+    a one-time or undeliverable agreement, 422 for a foreign destination or a past date."""
+    return SchedulePublic.of(
+        schedule.set_schedule(
+            session, actor, proposal_id, body.destination_id, first_due=body.first_due
+        )
+    )
+
+
+@router.delete("/agreements/{proposal_id}/schedule")
+def api_stop_schedule(proposal_id: RowId, session: DbSession, actor: Sender) -> SchedulePublic:
+    return SchedulePublic.of(schedule.stop_schedule(session, actor, proposal_id))

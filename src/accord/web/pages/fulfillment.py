@@ -20,7 +20,7 @@ from accord.auth.permissions import Action, can
 from accord.db.base import utcnow
 from accord.errors import AccordError, NotFound, Problem, ValidationFailed
 from accord.fulfillment import deliveries as sending
-from accord.fulfillment import runs
+from accord.fulfillment import runs, schedule
 from accord.fulfillment.access import agreement_for, undeliverable
 from accord.fulfillment.models import Delivery
 from accord.fulfillment.plan import Rule
@@ -48,6 +48,8 @@ NOTICES = {
     "revoked": "The link was revoked; it no longer works.",
     "destination": "The destination was saved after a test sign-in and write.",
     "acknowledged": "Thank you: the delivery is recorded as received.",
+    "scheduled": "Deliveries are scheduled; each due date brings a fresh package.",
+    "unscheduled": "Scheduled deliveries were stopped.",
 }
 JOB_LABELS = {
     "queued": "Waiting for a worker",
@@ -78,6 +80,8 @@ def show(
     mine = proposal.relations_to(actor)
     record = shown_record(session, agreement)
     deliveries = sending.list_deliveries(session, agreement)
+    recurring = schedule.schedule_of(session, agreement)
+    found = sending.destinations(session, agreement)
     context = {
         "p": proposal,
         "a": agreement,
@@ -88,7 +92,14 @@ def show(
         "runs": runs.list_runs(session, agreement),
         "deliveries": deliveries,
         "delivery_jobs": {d.id: sending.delivery_job(session, d) for d in deliveries},
-        "destinations": sending.destinations(session, agreement),
+        "destinations": found,
+        "schedule": recurring,
+        "schedule_to": next(
+            (d.name for d in found if recurring and d.id == recurring.destination_id), ""
+        ),
+        "schedule_said": schedule.describe(recurring, agreement) if recurring else "",
+        "every": schedule.EVERY.get(agreement.frequency, ""),
+        "today": date.today(),
         "may": {
             "plan": can(actor, Action.PLAN_FULFILLMENT, proposal),
             "run": can(actor, Action.RUN_FULFILLMENT, proposal),
@@ -243,6 +254,38 @@ def deliver_submit(
         done=answer,
         again=_again(request, session, actor, proposal_id, "deliveries"),
     )
+
+
+@router.post("/proposals/{proposal_id:int}/fulfillment/schedule")
+def schedule_submit(
+    request: Request,
+    session: DbSession,
+    actor: Sender,
+    proposal_id: RowId,
+    destination_id: Annotated[int, Form(ge=0, le=2**31)] = 0,
+    first_due: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    def change() -> object:
+        try:
+            first = date.fromisoformat(first_due) if first_due else None
+        except ValueError:
+            raise ValidationFailed(
+                [Problem("first_due", "Give the first delivery's date as YYYY-MM-DD.")]
+            ) from None
+        return schedule.set_schedule(session, actor, proposal_id, destination_id, first_due=first)
+
+    return submit(
+        session,
+        change,
+        done=lambda _: done(_url(proposal_id), "scheduled", "schedule"),
+        again=_again(request, session, actor, proposal_id, "schedule", {"first_due": first_due}),
+    )
+
+
+@router.post("/proposals/{proposal_id:int}/fulfillment/schedule/stop")
+def unschedule_submit(session: DbSession, actor: Sender, proposal_id: RowId) -> Response:
+    schedule.stop_schedule(session, actor, proposal_id)
+    return done(_url(proposal_id), "unscheduled", "schedule")
 
 
 @router.post("/fulfillment/deliveries/{delivery_id:int}/revoke")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from accord.fulfillment.models import Delivery, FulfillmentRun
+from accord.fulfillment.models import Delivery, DeliverySchedule, FulfillmentRun
 from accord.fulfillment.plan import Rule
 from accord.fulfillment.planning import PlannedField
 from accord.jobs.models import Job
@@ -131,3 +131,32 @@ class LinkPublic(BaseModel):
 
 class SftpSend(BaseModel):
     destination_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class ScheduleSet(BaseModel):
+    destination_id: int = Field(ge=1, le=2**31 - 1, description="An SFTP destination's number.")
+    first_due: date | None = Field(
+        default=None, description="The first delivery; by default today or the agreement's start."
+    )
+
+
+class SchedulePublic(BaseModel):
+    """Recurring deliveries of an agreement, at the agreement's own frequency."""
+
+    destination_id: int
+    first_due: date
+    next_due: date
+    active: bool = Field(description="False once stopped, or ended with the agreement.")
+    last_outcome: str
+    last_at: datetime | None
+    set_by: str
+    set_at: datetime
+    stopped_at: datetime | None
+    stopped_by: str
+
+    @classmethod
+    def of(cls, s: DeliverySchedule) -> SchedulePublic:
+        return cls.model_validate(
+            {"active": s.stopped_at is None}
+            | {name: getattr(s, name) for name in cls.model_fields if name != "active"}
+        )
