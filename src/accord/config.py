@@ -154,6 +154,11 @@ class Settings(BaseSettings):
         gt=0,
         description="A running job without a heartbeat for this long is marked failed.",
     )
+    job_periodic_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often each worker starts scheduled deliveries that are due.",
+    )
 
     @model_validator(mode="after")
     def _stale_after_several_beats(self) -> Settings:

@@ -4,7 +4,8 @@ CDW's data engineer runs the plan into a package and sends it by SFTP and by a d
 DCS's data engineer records their SFTP server (Accord signs in to it and writes a probe file
 first), downloads the package with the link, verifies its checksums, reads the Parquet with
 its data dictionary, and acknowledges it. The SFTP server is a real one on loopback; the
-worker of ``accord serve`` runs the jobs.
+worker of ``accord serve`` runs the jobs. Last, the quarterly agreement is scheduled and the
+worker sends the first due package by itself.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import csv
 import hashlib
 import io
 import os
+import time
 import zipfile
 from pathlib import Path
 
@@ -54,7 +56,7 @@ def test_an_agreement_is_fulfilled_and_delivered_over_sftp_and_a_link(
     w = fulfil_world(settings, tmp_path)
     pid = filed_agreement(w, monkeypatch)
     with (
-        running_server(settings, "--worker") as running,
+        running_server(settings, "--worker", ACCORD_JOB_PERIODIC_SECONDS="0.5") as running,
         SftpTestServer(tmp_path / "sftp", password=SFTP_PASSWORD) as sftp,
     ):
         (sftp.root / "incoming").mkdir()
@@ -124,3 +126,20 @@ def test_an_agreement_is_fulfilled_and_delivered_over_sftp_and_a_link(
 
         refused = recipient.request.get(link + "x")
         assert refused.status == 404
+
+        # the agreement is quarterly: from now on the worker delivers it on schedule
+        provider.goto(url)
+        schedule = provider.get_by_role("region", name="Scheduled deliveries")
+        expect(schedule).to_contain_text("calls for a delivery every quarter")
+        schedule.get_by_label("Send each package to").select_option(label="DCS research enclave")
+        schedule.get_by_role("button", name="Deliver every quarter on schedule").click()
+        expect(provider.get_by_role("status")).to_contain_text("Deliveries are scheduled")
+        incoming = sftp.root / "incoming"
+        deadline = time.monotonic() + 90
+        while len(list(incoming.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert len(list(incoming.iterdir())) == 2, "the due delivery was not sent"
+        provider.reload()
+        expect(schedule).to_contain_text("the next delivery is due on")
+        expect(schedule).to_contain_text("Sending the package of run 2")
+        _shot(provider, tmp_path, "fulfillment-schedule")

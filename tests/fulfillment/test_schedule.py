@@ -26,6 +26,7 @@ from accord.jobs import registry
 from accord.jobs.worker import run_pending, run_periodic
 from accord.proposals.drafting import transition
 from accord.proposals.models import Agreement
+from tests.cli.test_cli import cli_env, run  # noqa: F401 - cli_env is a fixture
 from tests.fulfillment.agreements import filed_agreement, fulfil_world
 from tests.fulfillment.conftest import PASSWORD, UPLOAD_DIR
 from tests.proposals import stages
@@ -250,3 +251,35 @@ def test_a_failing_periodic_task_is_logged_and_the_others_still_run(
     run_periodic(w.settings, said.append)
     assert said == ["fine ran"]
     assert "periodic task 'broken' failed" in caplog.text
+
+
+def test_the_commands_schedule_show_and_stop(
+    w: World,
+    monkeypatch: pytest.MonkeyPatch,
+    cli_env: object,  # noqa: F811
+    sftp_server: SftpTestServer,
+) -> None:
+    pid = filed_agreement(w, monkeypatch)
+    destination = str(_destination(w, pid, sftp_server))
+    code, out = run("delivery", "schedule", str(pid), destination, "--as", "dcs_data_coordinator")
+    assert code == 3 and "Only the department providing the data" in out
+    code, out = run(
+        "delivery",
+        "schedule",
+        str(pid),
+        destination,
+        "--first",
+        "tomorrow",
+        "--as",
+        "cdw_data_coordinator",
+    )
+    assert code != 0 and "tomorrow" in out
+    code, out = run("delivery", "schedule", str(pid), destination, "--as", "cdw_data_coordinator")
+    assert code == 0, out
+    assert f"Delivered every quarter; the next delivery is due on {TODAY:%d %B %Y}." in out
+    code, out = run("delivery", "list", str(pid), "--as", "dcs_data_coordinator")
+    assert code == 0 and "every quarter" in out
+    code, out = run("delivery", "unschedule", str(pid), "--as", "cdw_data_coordinator")
+    assert code == 0 and "stopped" in out
+    code, out = run("delivery", "unschedule", str(pid), "--as", "cdw_data_coordinator")
+    assert code != 0 and "no scheduled deliveries" in out

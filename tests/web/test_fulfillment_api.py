@@ -6,14 +6,18 @@ a department that is no party and 403 for a party without the role or side."""
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from accord.config import Settings
+from accord.db.engine import transaction
+from accord.fulfillment import deliveries
 from accord.jobs.worker import run_pending
 from tests.fulfillment.agreements import filed_agreement, fulfil_world
+from tests.fulfillment.test_roles import FAKE_HOST_KEY  # a destination never signed into
 from tests.proposals.conftest import World
 from tests.web.test_proposal_api import Api
 
@@ -97,3 +101,47 @@ def test_strangers_get_404_and_the_wrong_side_403(
     assert api.raw(world.other, "GET", f"/agreements/{pid}/deliveries").status_code == 404
     assert api.raw(world.dcs["data_engineer"], "POST", f"/agreements/{pid}/runs").status_code == 403
     assert api.raw(world.cdw["requester"], "POST", f"/agreements/{pid}/runs").status_code == 403
+
+
+def test_deliveries_are_scheduled_read_and_stopped_and_bad_requests_change_nothing(
+    world: World, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = filed_agreement(world, monkeypatch)
+    coordinator, recipient = world.cdw["data_coordinator"], world.dcs["data_coordinator"]
+    assert api.raw(coordinator, "GET", f"/agreements/{pid}/schedule").status_code == 404
+    with transaction(world.settings) as session:
+        destination = deliveries.add_destination(
+            session,
+            recipient,
+            world.settings,
+            pid,
+            name="Enclave",
+            host="sftp.example",
+            port=22,
+            username="drop",
+            remote_dir="incoming",
+            host_key=FAKE_HOST_KEY,
+            password="x",
+            check=False,
+        ).id
+    body = {"destination_id": destination, "first_due": "2001-01-01"}
+    refused = api.raw(coordinator, "PUT", f"/agreements/{pid}/schedule", body)
+    assert refused.status_code == 422 and "soonest" in refused.text
+    assert (
+        api.raw(
+            recipient, "PUT", f"/agreements/{pid}/schedule", {"destination_id": destination}
+        ).status_code
+        == 403
+    )
+    assert api.raw(world.other, "GET", f"/agreements/{pid}/schedule").status_code == 404
+
+    made = api.raw(
+        coordinator, "PUT", f"/agreements/{pid}/schedule", {"destination_id": destination}
+    )
+    assert made.status_code == 200, made.text
+    assert made.json()["active"] and made.json()["next_due"] == date.today().isoformat()
+    seen = api.raw(recipient, "GET", f"/agreements/{pid}/schedule").json()
+    assert seen == made.json()
+    stopped = api.raw(coordinator, "DELETE", f"/agreements/{pid}/schedule")
+    assert stopped.status_code == 200 and not stopped.json()["active"]
+    assert api.raw(coordinator, "DELETE", f"/agreements/{pid}/schedule").status_code == 409

@@ -29,7 +29,6 @@ from accord.jobs.progress import JobCancelled, JobFailed, Progress
 from accord.jobs.states import JOB, JobState
 
 log = logging.getLogger("accord.jobs")
-PERIODIC_SECONDS = 60
 
 
 class WorkerStopping(Exception):
@@ -197,7 +196,7 @@ def run_worker(
             for stale in service.sweep_stale(settings):
                 announce(f"Job {stale} was interrupted by a stopped worker; marked failed.")
             swept_at = now
-        if now - ticked_at >= PERIODIC_SECONDS:
+        if now - ticked_at >= settings.job_periodic_seconds:
             run_periodic(settings, announce)
             ticked_at = now
         job_id = claim_next(settings, me)
