@@ -229,6 +229,8 @@ def test_the_demo_gives_people_of_both_departments_something_to_do(seeded: Seede
         assert tasks("dcs.coordinator")["file"] == [seeded.ids[S.APPROVED]]
         assert tasks("requester")["answer_concern"] == [seeded.ids[S.IN_REVIEW]]
         assert seeded.ids[S.IN_JOINT_DEVELOPMENT] in tasks("dcs.program")["answer_marks"]
+        assert seeded.ids[S.FILED] in tasks("engineer")["fulfil"]
+        assert "fulfil" not in tasks("dcs.coordinator")  # the recipient does not extract
 
 
 def test_seeding_again_changes_nothing(seeded: Seeded) -> None:

@@ -38,6 +38,7 @@ WAITING = (
     S.AWAITING_SIGNATURES,
     S.AWAITING_DC_FINAL_REVIEW,
     S.APPROVED,
+    S.FILED,
 )
 
 
@@ -100,6 +101,7 @@ TASK_LABELS = {
     "sign": "Signatures",
     "final_review": "Final reviews",
     "file": "Approved proposals to file",
+    "fulfil": "Filed agreements to fulfil",
 }
 
 
@@ -274,6 +276,12 @@ def my_work(session: Session, actor: Actor, limit: int = 500) -> dict[str, list[
             add("final_review", r)
         if state is S.APPROVED and coordinator and side == PATHS[r.path].filed_by.value:
             add("file", r)
+        if (
+            state is S.FILED
+            and side == "provider"
+            and roles & {Role.DATA_ENGINEER, Role.DATA_COORDINATOR}
+        ):
+            add("fulfil", r)
     return {k: work[k][:limit] for k in TASK_LABELS if work.get(k)}
 
 
