@@ -5,7 +5,8 @@ DCS's data engineer records their SFTP server (Accord signs in to it and writes 
 first), downloads the package with the link, verifies its checksums, reads the Parquet with
 its data dictionary, and acknowledges it. The SFTP server is a real one on loopback; the
 worker of ``accord serve`` runs the jobs. Last, the quarterly agreement is scheduled and the
-worker sends the first due package by itself.
+worker sends the first due package by itself; and the recipient gives a public key, for which
+the next package is encrypted.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from pyrage import x25519
 
 from accord.config import Settings
 from accord.fulfillment.verify import verify_package
@@ -143,3 +145,16 @@ def test_an_agreement_is_fulfilled_and_delivered_over_sftp_and_a_link(
         expect(schedule).to_contain_text("the next delivery is due on")
         expect(schedule).to_contain_text("Sending the package of run 2")
         _shot(provider, tmp_path, "fulfillment-schedule")
+
+        # the recipient gives a public key: the next package is sealed for it
+        recipient.goto(url)
+        identity = x25519.Identity.generate()
+        recipient.get_by_label("The recipient's public key").fill(str(identity.to_public()))
+        recipient.get_by_role("button", name="Encrypt packages for this key").click()
+        expect(recipient.get_by_role("status")).to_contain_text("encrypted for that key")
+        provider.goto(url)
+        provider.get_by_role("button", name="Extract and package now").click()
+        expect(runs.get_by_role("row").nth(1)).to_contain_text(
+            "encrypted for the recipient", timeout=60_000
+        )
+        _shot(provider, tmp_path, "fulfillment-encrypted")

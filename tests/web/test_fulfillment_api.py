@@ -9,14 +9,17 @@ import hashlib
 from datetime import date
 from pathlib import Path
 
+import pyrage
 import pytest
 from fastapi.testclient import TestClient
+from pyrage import x25519
 
 from accord.config import Settings
 from accord.db.engine import transaction
 from accord.fulfillment import deliveries
 from accord.jobs.worker import run_pending
 from tests.fulfillment.agreements import filed_agreement, fulfil_world
+from tests.fulfillment.test_encryption import AGE_KEY
 from tests.fulfillment.test_roles import FAKE_HOST_KEY  # a destination never signed into
 from tests.proposals.conftest import World
 from tests.web.test_proposal_api import Api
@@ -145,3 +148,28 @@ def test_deliveries_are_scheduled_read_and_stopped_and_bad_requests_change_nothi
     stopped = api.raw(coordinator, "DELETE", f"/agreements/{pid}/schedule")
     assert stopped.status_code == 200 and not stopped.json()["active"]
     assert api.raw(coordinator, "DELETE", f"/agreements/{pid}/schedule").status_code == 409
+
+
+def test_packages_are_encrypted_for_the_key_the_recipient_gives(
+    world: World, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = filed_agreement(world, monkeypatch)
+    engineer, receiver = world.cdw["data_engineer"], world.dcs["data_engineer"]
+    identity = x25519.Identity.generate()
+    path = f"/agreements/{pid}/encryption"
+    leaked = api.raw(receiver, "PUT", path, {"recipient_key": str(identity)})
+    assert leaked.status_code == 422 and "That is a private key" in leaked.text
+    assert api.raw(world.other, "PUT", path, {"recipient_key": AGE_KEY}).status_code == 404
+    assert api.raw(engineer, "GET", f"/agreements/{pid}/plan").json()["recipient_key"] == ""
+    public = str(identity.to_public())
+    made = api.raw(receiver, "PUT", path, {"recipient_key": public})
+    assert made.status_code == 200 and made.json()["recipient_key"] == public
+    run_id = api.raw(engineer, "POST", f"/agreements/{pid}/runs").json()["id"]
+    run_pending(world.settings)
+    run = api.raw(receiver, "GET", f"/fulfillment/runs/{run_id}").json()
+    assert run["encrypted_for"] == public and run["zip_sha256"] != run["sha256"]
+    taken = api.raw(receiver, "GET", f"/fulfillment/runs/{run_id}/package")
+    assert taken.status_code == 200 and taken.headers["content-type"] == "application/octet-stream"
+    assert hashlib.sha256(taken.content).hexdigest() == run["sha256"]
+    opened = pyrage.decrypt(taken.content, [identity])
+    assert hashlib.sha256(opened).hexdigest() == run["zip_sha256"]

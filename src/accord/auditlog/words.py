@@ -90,6 +90,7 @@ WORDS: dict[str, str] = {
     "delivery.send": "started sending a package by SFTP",
     "delivery.sent": "delivered a package by SFTP",
     "delivery.acknowledge": "acknowledged a delivered package",
+    "fulfillment.encryption": "set the key packages are encrypted for",
     "schedule.set": "scheduled recurring deliveries",
     "schedule.stop": "stopped scheduled deliveries",
     "schedule.due": "recorded a scheduled delivery's outcome",

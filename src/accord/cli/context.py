@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -99,7 +99,7 @@ def unit_of_work(as_user: str | None = None) -> Iterator[tuple[Session, Actor, S
         )
 
 
-def fail(exc: AccordError) -> None:
+def fail(exc: AccordError) -> NoReturn:
     err.print(f"[bold red]Error:[/] {exc.message}")
     if isinstance(exc, ValidationFailed):
         for problem in exc.problems:

@@ -32,7 +32,8 @@ def fulfill(
 ) -> None:
     """Extract, de-identify and package the data an agreement authorises (Ctrl+C stops;
     nothing partial is kept)."""
-    from accord.fulfillment.runs import fulfill_now, packages_root
+    from accord.fulfillment.deliveries import package_file
+    from accord.fulfillment.runs import fulfill_now
     from accord.jobs.progress import JobCancelled
 
     with unit_of_work(as_user) as (_session, actor, settings):
@@ -53,8 +54,10 @@ def fulfill(
     out.print(f"Run {run.id}: packaged {sum(run.rows.values()):,} rows.")
     for name, rows in run.rows.items():
         out.print(f"  {name}: {rows:,} rows")
-    out.print(f"Package: {packages_root(settings) / (run.package + '.zip')}")
+    out.print(f"Package: {package_file(settings, run)}")
     out.print(f"SHA-256: {run.sha256}")
+    if run.encrypted_for:
+        out.print(f"Encrypted for {run.encrypted_for} (the .zip inside: {run.zip_sha256})")
 
 
 @delivery_app.command("link")

@@ -73,7 +73,13 @@ def _delivery(run: FulfillmentRun, actor: Actor, method: str, recipient: str) ->
 
 
 def package_file(settings: Settings, run: FulfillmentRun) -> Path:
-    return packages_root(settings) / f"{run.package}.zip"
+    """The file that leaves: the zip, or the zip encrypted for the recipient."""
+    suffix = ".zip.age" if run.encrypted_for else ".zip"
+    return packages_root(settings) / f"{run.package}{suffix}"
+
+
+def media_type(path: Path) -> str:
+    return "application/octet-stream" if path.suffix == ".age" else "application/zip"
 
 
 # --- download links ----------------------------------------------------------------------------
@@ -371,7 +377,8 @@ def run_delivery_job(ctx: registry.JobContext) -> Delivery:
             if destination.auth == "key"
             else None,
         )
-        local, sha256, name = package_file(settings, run), run.sha256, f"{run.package}.zip"
+        local, sha256 = package_file(settings, run), run.sha256
+        name = local.name
     try:
         receipt = upload(
             target,

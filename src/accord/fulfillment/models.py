@@ -26,6 +26,8 @@ class FulfillmentPlanRecord(Base):
     rules: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # "dataset.field" -> rule
     format: Mapped[str] = mapped_column(String(16), default="parquet")
     key_encrypted: Mapped[str] = mapped_column(Text)
+    # the recipient's public key (age "age1..." or OpenSSH): when set, packages are encrypted
+    recipient_key: Mapped[str] = mapped_column(Text, default="")
     updated_by: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -43,8 +45,12 @@ class FulfillmentRun(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # written once, when the package is complete and in place
     package: Mapped[str] = mapped_column(String(200), default="")  # folder and .zip name
-    sha256: Mapped[str] = mapped_column(String(64), default="")  # of the .zip
+    sha256: Mapped[str] = mapped_column(String(64), default="")  # of the file delivered
     size: Mapped[int] = mapped_column(BigInteger, default=0)
+    # encrypted for the recipient's key (the file delivered is <package>.zip.age): the key as
+    # it was when the run started, and the .zip's own checksum, to check after decrypting
+    encrypted_for: Mapped[str] = mapped_column(Text, default="")
+    zip_sha256: Mapped[str] = mapped_column(String(64), default="")
     rows: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # per dataset
     files: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # path -> sha256
     assessment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # aggregate: DDG

@@ -87,7 +87,9 @@ def shown_record(session: Session, agreement: Agreement) -> FulfillmentPlanRecor
     )
     if record is None:
         file_format = agreement.format if agreement.format in FORMATS else "parquet"
-        return FulfillmentPlanRecord(agreement_id=agreement.id, rules={}, format=file_format)
+        return FulfillmentPlanRecord(
+            agreement_id=agreement.id, rules={}, format=file_format, recipient_key=""
+        )
     return record
 
 
@@ -200,6 +202,32 @@ def save_plan(
         agreement.id,
         before=before,
         after={"rules": record.rules, "format": record.format},
+    )
+    return record
+
+
+def set_recipient_key(
+    session: Session, actor: Actor, settings: Settings, proposal_id: int, text: str
+) -> FulfillmentPlanRecord:
+    """Encrypt the agreement's packages for this public key from the next run on; an empty
+    ``text`` stops encrypting. Either party's engineer or coordinator may set it (the
+    recipient knows its key; the provider may be handed it)."""
+    from accord.fulfillment.access import agreement_for
+    from accord.fulfillment.encryption import checked_key
+
+    _, agreement = agreement_for(session, actor, proposal_id, Action.MANAGE_DESTINATIONS)
+    key = checked_key(text)
+    record = plan_record(session, settings, agreement)
+    before = record.recipient_key
+    record.recipient_key = key
+    audit.record(
+        session,
+        actor,
+        "fulfillment.encryption",
+        "agreement",
+        agreement.id,
+        before={"recipient_key": before},
+        after={"recipient_key": key},
     )
     return record
 

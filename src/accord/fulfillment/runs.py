@@ -86,7 +86,8 @@ def start_run(
         raise Conflict(
             f"A fulfillment of proposal {proposal.id} is already running (run {active.id})."
         )
-    plan = build_plan(session, agreement, plan_record(session, settings, agreement))
+    record = plan_record(session, settings, agreement)
+    plan = build_plan(session, agreement, record)
     job = service.enqueue(
         session,
         KIND,
@@ -95,7 +96,11 @@ def start_run(
         claim_as=claim_as,
     )
     run = FulfillmentRun(
-        agreement_id=agreement.id, job_id=job.id, plan=plan_to_json(plan), created_by=actor.username
+        agreement_id=agreement.id,
+        job_id=job.id,
+        plan=plan_to_json(plan),
+        created_by=actor.username,
+        encrypted_for=record.recipient_key,
     )
     session.add(run)
     session.flush()
@@ -161,6 +166,7 @@ class Prepared:
     glossary: tuple[GlossaryEntry, ...]
     about: About
     package: str
+    encrypt_for: str  # the recipient's public key, or "" for a plain package
 
 
 def run_fulfillment_job(ctx: registry.JobContext) -> FulfillmentRun:
@@ -180,6 +186,7 @@ def run_fulfillment_job(ctx: registry.JobContext) -> FulfillmentRun:
             result, assessment = _package_counts(ctx, root, prepared)
         else:
             result = _package_records(ctx, root, prepared, extractions)
+        delivered = _encrypted(ctx, root, prepared, result)
     except AccordError as exc:
         raise JobFailed(f"{exc.message} The run stopped; {NOTHING_KEPT}.") from exc
     except OSError as exc:
@@ -193,7 +200,8 @@ def run_fulfillment_job(ctx: registry.JobContext) -> FulfillmentRun:
             run = session.scalar(select(FulfillmentRun).where(FulfillmentRun.job_id == ctx.job_id))
             assert run is not None
             run.package = prepared.package
-            run.sha256, run.size = result.zip_sha256, result.zip_size
+            run.sha256, run.size = delivered
+            run.zip_sha256 = result.zip_sha256
             run.rows, run.files = dict(result.rows), dict(result.files)
             run.assessment = assessment
             audit.record(
@@ -213,6 +221,25 @@ def run_fulfillment_job(ctx: registry.JobContext) -> FulfillmentRun:
         _discard(root, prepared.package)
         raise
     return run
+
+
+def _encrypted(
+    ctx: registry.JobContext, root: Path, prepared: Prepared, result: PackageResult
+) -> tuple[str, int]:
+    """The checksum and size of the file delivered: the zip, or the zip encrypted for the
+    recipient (the plain zip and folder stay with the provider, who may inspect them)."""
+    if not prepared.encrypt_for:
+        return result.zip_sha256, result.zip_size
+    from accord.fulfillment.encryption import encrypt_package
+
+    total = sum(result.rows.values())
+    ctx.progress(total, total, f"Encrypting {result.zip_path.name} for the recipient")
+    try:
+        encrypted = encrypt_package(result.zip_path, prepared.encrypt_for)
+    except BaseException:
+        _discard(root, prepared.package)
+        raise
+    return encrypted.sha256, encrypted.size
 
 
 def _package_records(
@@ -295,6 +322,7 @@ def _prepare(session: Session, settings: Settings, ctx: registry.JobContext) -> 
         glossary=tuple(glossary[t] for t in sorted(glossary)),
         about=_about(session, proposal, agreement),
         package=f"agreement-{proposal.id}-v{agreement.version}-run-{run.id}",
+        encrypt_for=run.encrypted_for,
     )
 
 
@@ -403,6 +431,7 @@ def _remove_leftovers(settings: Settings, root: Path) -> None:
 def _discard(root: Path, package: str) -> None:
     shutil.rmtree(root / package, ignore_errors=True)
     (root / f"{package}.zip").unlink(missing_ok=True)
+    (root / f"{package}.zip.age").unlink(missing_ok=True)
 
 
 def actor_named(session: Session, username: str) -> Actor:

@@ -17,9 +17,15 @@ from accord.auth.permissions import Action
 from accord.fulfillment import deliveries as sending
 from accord.fulfillment import runs, schedule
 from accord.fulfillment.access import agreement_for
-from accord.fulfillment.planning import planned_fields, save_plan, shown_record
+from accord.fulfillment.planning import (
+    planned_fields,
+    save_plan,
+    set_recipient_key,
+    shown_record,
+)
 from accord.web.api.schemas.fulfillment import (
     DeliveryPublic,
+    EncryptionUpdate,
     LinkCreate,
     LinkPublic,
     PlannedFieldPublic,
@@ -40,7 +46,10 @@ Runner = Annotated[Actor, Depends(require(Action.RUN_FULFILLMENT))]
 Sender = Annotated[Actor, Depends(require(Action.DELIVER))]
 Receiver = Annotated[Actor, Depends(require(Action.ACKNOWLEDGE_DELIVERY))]
 PACKAGE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The package (.zip).", "content": {"application/zip": {}}}
+    200: {
+        "description": "The package (.zip), or (.zip.age) when encrypted for the recipient.",
+        "content": {"application/zip": {}, "application/octet-stream": {}},
+    }
 }
 
 
@@ -54,6 +63,7 @@ def _plan(request: Request, session: DbSession, actor: Actor, proposal_id: int) 
         release=agreement.deidentification,
         format="csv" if record.format == "csv" else "parquet",
         fields=[PlannedFieldPublic.of(f) for f in fields],
+        recipient_key=record.recipient_key,
     )
 
 
@@ -72,6 +82,20 @@ def api_save_plan(
     save_plan(
         session, actor, get_settings(request), proposal, agreement, dict(body.rules), body.format
     )
+    return _plan(request, session, actor, proposal_id)
+
+
+@router.put("/agreements/{proposal_id}/encryption")
+def api_set_encryption(
+    proposal_id: RowId,
+    body: EncryptionUpdate,
+    request: Request,
+    session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.MANAGE_DESTINATIONS))],
+) -> PlanPublic:
+    """Encrypt the agreement's packages for the recipient's public key from the next run on
+    (422 for anything but one age or OpenSSH public key); an empty key stops encrypting."""
+    set_recipient_key(session, actor, get_settings(request), proposal_id, body.recipient_key)
     return _plan(request, session, actor, proposal_id)
 
 
@@ -111,7 +135,7 @@ def api_package(
     delivery, path = sending.fetch(session, actor, get_settings(request), run_id)
     return FileResponse(
         path,
-        media_type="application/zip",
+        media_type=sending.media_type(path),
         filename=path.name,
         headers={"X-Checksum-SHA256": delivery.sha256, "Cache-Control": "no-store"},
     )

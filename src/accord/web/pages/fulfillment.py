@@ -24,7 +24,12 @@ from accord.fulfillment import runs, schedule
 from accord.fulfillment.access import agreement_for, undeliverable
 from accord.fulfillment.models import Delivery
 from accord.fulfillment.plan import Rule
-from accord.fulfillment.planning import planned_fields, save_plan, shown_record
+from accord.fulfillment.planning import (
+    planned_fields,
+    save_plan,
+    set_recipient_key,
+    shown_record,
+)
 from accord.proposals.states import state_label
 from accord.web.deps import DbSession, RowId, csrf_protect, get_settings, public, require
 from accord.web.forms import submit
@@ -50,6 +55,8 @@ NOTICES = {
     "acknowledged": "Thank you: the delivery is recorded as received.",
     "scheduled": "Deliveries are scheduled; each due date brings a fresh package.",
     "unscheduled": "Scheduled deliveries were stopped.",
+    "encrypted": "Packages made from now on are encrypted for that key.",
+    "unencrypted": "Packages made from now on are not encrypted.",
 }
 JOB_LABELS = {
     "queued": "Waiting for a worker",
@@ -89,6 +96,7 @@ def show(
         "blocked": undeliverable(proposal, agreement, date.today()),
         "fields": planned_fields(session, agreement, record),
         "format": record.format,
+        "recipient_key": record.recipient_key,
         "runs": runs.list_runs(session, agreement),
         "deliveries": deliveries,
         "delivery_jobs": {d.id: sending.delivery_job(session, d) for d in deliveries},
@@ -288,6 +296,30 @@ def unschedule_submit(session: DbSession, actor: Sender, proposal_id: RowId) -> 
     return done(_url(proposal_id), "unscheduled", "schedule")
 
 
+@router.post("/proposals/{proposal_id:int}/fulfillment/encryption")
+def encryption_submit(
+    request: Request,
+    session: DbSession,
+    actor: Receiver,
+    proposal_id: RowId,
+    recipient_key: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    return submit(
+        session,
+        lambda: set_recipient_key(
+            session, actor, get_settings(request), proposal_id, recipient_key
+        ),
+        done=lambda record: done(
+            _url(proposal_id),
+            "encrypted" if record.recipient_key else "unencrypted",
+            "encryption",
+        ),
+        again=_again(
+            request, session, actor, proposal_id, "encryption", {"recipient_key": recipient_key}
+        ),
+    )
+
+
 @router.post("/fulfillment/deliveries/{delivery_id:int}/revoke")
 def revoke_submit(session: DbSession, actor: Sender, delivery_id: RowId) -> Response:
     delivery = sending.revoke_link(session, actor, delivery_id)
@@ -355,7 +387,7 @@ def download_package(request: Request, token: str) -> Response:
         return render(request, "fulfillment/link_refused.html", {"reason": exc.message}, exc.status)
     return FileResponse(
         path,
-        media_type="application/zip",
+        media_type=sending.media_type(path),
         filename=path.name,
         headers={"X-Checksum-SHA256": delivery.sha256, "Cache-Control": "no-store"},
     )

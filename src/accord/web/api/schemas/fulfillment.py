@@ -43,6 +43,9 @@ class PlanPublic(BaseModel):
     release: str = Field(description="none | record_level | aggregate, as the agreement says.")
     format: Literal["parquet", "csv"]
     fields: list[PlannedFieldPublic]
+    recipient_key: str = Field(
+        description="The public key packages are encrypted for (age or OpenSSH); empty: none."
+    )
 
 
 class PlanUpdate(BaseModel):
@@ -52,6 +55,13 @@ class PlanUpdate(BaseModel):
         max_length=5000,
     )
     format: Literal["parquet", "csv"] = "parquet"
+
+
+class EncryptionUpdate(BaseModel):
+    recipient_key: str = Field(
+        max_length=20_000,
+        description="age1… or ssh-ed25519/ssh-rsa …; empty to stop encrypting.",
+    )
 
 
 class RunPublic(BaseModel):
@@ -64,8 +74,10 @@ class RunPublic(BaseModel):
     created_by: str
     created_at: datetime
     package: str = Field(description="The package's name; empty until it is complete.")
-    sha256: str = Field(description="SHA-256 of the package's .zip.")
+    sha256: str = Field(description="SHA-256 of the file delivered (.zip, or .zip.age).")
     size: int
+    encrypted_for: str = Field(description="The recipient's public key; empty: not encrypted.")
+    zip_sha256: str = Field(description="SHA-256 of the .zip (inside the .age when encrypted).")
     rows: dict[str, int]
     fields: list[str] = Field(description='"dataset.field" delivered, after the plan.')
 
@@ -89,6 +101,8 @@ class RunPublic(BaseModel):
             package=run.package,
             sha256=run.sha256,
             size=run.size,
+            encrypted_for=run.encrypted_for,
+            zip_sha256=run.zip_sha256,
             rows=run.rows,
             fields=fields,
         )

@@ -1,5 +1,7 @@
-"""Recurring deliveries (issue 17): for an agreement delivered on a schedule, where each
-package goes, from which date the due dates are counted, and what happened last.
+"""Recurring deliveries and encrypted packages (issue 17): for an agreement delivered on a
+schedule, where each package goes, from which date the due dates are counted, and what
+happened last; the recipient's public key on the plan, and on each run the key it was
+encrypted for and the checksum of the .zip inside.
 
 Revision ID: 0012
 Revises: 0011
@@ -57,8 +59,25 @@ def upgrade() -> None:
             batch_op.f("ix_fulfillment_schedule_next_due"), ["next_due"], unique=False
         )
 
+    with op.batch_alter_table("fulfillment_plan", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("recipient_key", sa.Text(), nullable=False, server_default="")
+        )
+    with op.batch_alter_table("fulfillment_run", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("encrypted_for", sa.Text(), nullable=False, server_default="")
+        )
+        batch_op.add_column(
+            sa.Column("zip_sha256", sa.String(length=64), nullable=False, server_default="")
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("fulfillment_run", schema=None) as batch_op:
+        batch_op.drop_column("zip_sha256")
+        batch_op.drop_column("encrypted_for")
+    with op.batch_alter_table("fulfillment_plan", schema=None) as batch_op:
+        batch_op.drop_column("recipient_key")
     with op.batch_alter_table("fulfillment_schedule", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_fulfillment_schedule_next_due"))
 
