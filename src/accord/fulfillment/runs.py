@@ -233,8 +233,8 @@ def _encrypted(
     from accord.fulfillment.encryption import encrypt_package
 
     total = sum(result.rows.values())
-    ctx.progress(total, total, f"Encrypting {result.zip_path.name} for the recipient")
     try:
+        ctx.progress(total, total, f"Encrypting {result.zip_path.name} for the recipient")
         encrypted = encrypt_package(result.zip_path, prepared.encrypt_for)
     except BaseException:
         _discard(root, prepared.package)
