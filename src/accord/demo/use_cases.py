@@ -834,11 +834,13 @@ USE_CASES: tuple[UseCase, ...] = (
             "commuter's age group and county, show which groups and counties to target with "
             "safe-routes funding. No one needs to be identified: record-level data with "
             "identifiers removed and dates generalised is enough.",
-            "data_categories": "Commute trips (date, mode, distance, duration); the commuter's "
-            "year of birth, sex, three-digit ZIP code and county; enrolment month.",
+            "data_categories": "Commute trips of 2024 (date, mode, distance, duration); the "
+            "commuter's year of birth, sex, three-digit ZIP code and county; enrolment month.",
             "output_use": "A study report to the DCS Director with county-level tables; no "
             "record-level data leaves the DCS research enclave.",
             "frequency": "one_time",
+            "records_from": "2024-01-01",
+            "records_to": "2024-12-31",
         },
         provider_answers=RECORD_LEVEL_TERMS
         | {

@@ -28,6 +28,8 @@ class FulfillmentPlanRecord(Base):
     key_encrypted: Mapped[str] = mapped_column(Text)
     # the recipient's public key (age "age1..." or OpenSSH): when set, packages are encrypted
     recipient_key: Mapped[str] = mapped_column(Text, default="")
+    # dataset name -> the date field the agreement's records period is applied to
+    period_fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     updated_by: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

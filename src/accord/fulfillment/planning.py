@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets as random
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from accord.fulfillment.plan import (
     FieldPlan,
     Plan,
     Release,
+    RowFilter,
     Rule,
     default_rule,
 )
@@ -36,6 +38,8 @@ from accord.proposals.agreements import SEP, authorised
 from accord.proposals.models import Agreement, AgreementElement, Proposal
 
 FORMATS = ("parquet", "csv")
+# a dataset's records period choice: all its records (they are not dated), or not chosen yet
+ALL_RECORDS, UNCHOSEN = "", "?"
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,11 @@ def shown_record(session: Session, agreement: Agreement) -> FulfillmentPlanRecor
     if record is None:
         file_format = agreement.format if agreement.format in FORMATS else "parquet"
         return FulfillmentPlanRecord(
-            agreement_id=agreement.id, rules={}, format=file_format, recipient_key=""
+            agreement_id=agreement.id,
+            rules={},
+            format=file_format,
+            recipient_key="",
+            period_fields={},
         )
     return record
 
@@ -169,12 +177,16 @@ def save_plan(
     agreement: Agreement,
     rules: dict[str, str],
     file_format: str,
+    periods: dict[str, str] | None = None,
 ) -> FulfillmentPlanRecord:
-    """Record the rules chosen (``"dataset.field" -> rule``) and the format; every problem is
-    listed at once and nothing changes if there is one."""
+    """Record the rules chosen (``"dataset.field" -> rule``), the format and, when the
+    agreement covers a period of records, the date field each dataset is filtered on
+    (``dataset -> field``; ``None`` keeps the choices made before). Every problem is listed at
+    once and nothing changes if there is one."""
     check(actor, Action.PLAN_FULFILLMENT, proposal)
     record = plan_record(session, settings, agreement)
-    fields = {p.key: p for p in planned_fields(session, agreement, record)}
+    planned = planned_fields(session, agreement, record)
+    fields = {p.key: p for p in planned}
     problems = []
     try:
         authorised(agreement, [_pair(k) for k in rules])
@@ -188,11 +200,19 @@ def save_plan(
             problems.append(Problem(key, f"{key} may only be: {allowed}."))
     if file_format not in FORMATS:
         problems.append(Problem("format", "Choose Parquet or CSV."))
+    candidates = period_candidates(planned)
+    for dataset, field in (periods or {}).items():
+        if field not in (ALL_RECORDS, UNCHOSEN) and field not in candidates.get(dataset, []):
+            problems.append(
+                Problem(f"period:{dataset}", f"{dataset}.{field} is not one of its date fields.")
+            )
     if problems:
         raise ValidationFailed(problems, "The plan was not saved.")
-    before = {"rules": dict(record.rules), "format": record.format}
+    before = {"rules": dict(record.rules), "format": record.format, "periods": record.period_fields}
     record.rules = {k: v for k, v in rules.items() if v != fields[k].default.value}
     record.format = file_format
+    if periods is not None:
+        record.period_fields = {d: f for d, f in periods.items() if f != UNCHOSEN}
     record.updated_by, record.updated_at = actor.username, utcnow()
     audit.record(
         session,
@@ -201,9 +221,43 @@ def save_plan(
         "agreement",
         agreement.id,
         before=before,
-        after={"rules": record.rules, "format": record.format},
+        after={"rules": record.rules, "format": record.format, "periods": record.period_fields},
     )
     return record
+
+
+def has_period(agreement: Agreement) -> bool:
+    return agreement.records_from is not None or agreement.records_to is not None
+
+
+def period_candidates(planned: list[PlannedField]) -> dict[str, list[str]]:
+    """Per dataset, the authorised fields a records period can be applied to: those the
+    catalog types as a date or time, or whose name says so (SQLite keeps dates as text)."""
+    found: dict[str, list[str]] = {}
+    for p in planned:
+        kind, name = p.data_type.lower(), p.field.lower()
+        if "date" in kind or "time" in kind or "date" in name:
+            found.setdefault(p.dataset, []).append(p.field)
+    return found
+
+
+def period_fields(record: FulfillmentPlanRecord) -> dict[str, str]:
+    """The date field of each dataset the period applies to, or ALL_RECORDS for a dataset
+    whose records are not dated (a register of people). Only what someone chose: guessing
+    would filter people by their birth date because it is a dataset's only date."""
+    return dict(record.period_fields or {})
+
+
+def _period_filters(agreement: Agreement, field: str) -> tuple[RowFilter, ...]:
+    """``from <= field < to + 1 day``: a timestamp on the last day (or a text date with a
+    time after it) is inside the period."""
+    filters = []
+    if agreement.records_from is not None:
+        filters.append(RowFilter(field, ">=", agreement.records_from.isoformat()))
+    if agreement.records_to is not None:
+        after = agreement.records_to + timedelta(days=1)
+        filters.append(RowFilter(field, "<", after.isoformat()))
+    return tuple(filters)
 
 
 def set_recipient_key(
@@ -247,11 +301,27 @@ def build_plan(session: Session, agreement: Agreement, record: FulfillmentPlanRe
             [Problem("fields", f"The catalog no longer has {', '.join(missing)}.")],
             "The plan cannot run: a field the agreement authorises is gone from its source.",
         )
+    periods = period_fields(record) if has_period(agreement) else {}
+    unplaced = sorted({p.dataset for p in planned} - set(periods)) if has_period(agreement) else []
+    if unplaced:
+        raise ValidationFailed(
+            [
+                Problem(
+                    f"period:{name}",
+                    f"Choose the date field of {name} that the records period applies to, "
+                    "or say that its records are not dated.",
+                )
+                for name in unplaced
+            ],
+            "The agreement covers only records of a period, and the plan does not say which "
+            "date each dataset's records are counted by.",
+        )
     datasets: list[DatasetPlan] = []
     for dataset_id in dict.fromkeys(p.dataset_id for p in planned):
         dataset = session.get(Dataset, dataset_id)
         assert dataset is not None
         mine = [p for p in planned if p.dataset_id == dataset_id]
+        field = periods.get(dataset.name)
         table = dataset.name
         if dataset.schema_name and table.startswith(dataset.schema_name + "."):
             table = table[len(dataset.schema_name) + 1 :]
@@ -264,6 +334,7 @@ def build_plan(session: Session, agreement: Agreement, record: FulfillmentPlanRe
                 fields=tuple(
                     FieldPlan(p.field, p.data_type, p.rule, tuple(p.classifications)) for p in mine
                 ),
+                filters=_period_filters(agreement, field) if field else (),
             )
         )
     authorised(agreement, [(f.dataset, f.field) for f in planned])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accord.fulfillment.manifest import CHECKSUMS, MANIFEST, Manifest
-from accord.fulfillment.plan import Plan, Rule
+from accord.fulfillment.plan import Plan, RowFilter, Rule
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ def readme_text(name: str, plan: Plan, about: About, manifest: Manifest) -> str:
         lines += ["", f"The agreement ends on {about.ends_on}."]
     lines += ["", "## Datasets", ""]
     rules = {d.name: {f.name: f.rule for f in d.fields} for d in plan.datasets}
+    filters = {d.name: [_in_words(c) for c in d.filters] for d in plan.datasets}
     for entry in manifest.datasets:
         lines += [
             f"### {entry.name}",
@@ -71,6 +72,8 @@ def readme_text(name: str, plan: Plan, about: About, manifest: Manifest) -> str:
         dropped = [n for n, r in rules.get(entry.name, {}).items() if r is Rule.DROP]
         if dropped:
             lines += ["", f"Not delivered (direct identifiers, dropped): {', '.join(dropped)}."]
+        if limits := filters.get(entry.name):
+            lines += ["", "Only the records the agreement covers: " + "; ".join(limits) + "."]
         lines.append("")
     if plan.format == "csv":
         lines += [
@@ -99,6 +102,21 @@ def readme_text(name: str, plan: Plan, about: About, manifest: Manifest) -> str:
     if about.contact:
         lines += ["", "## Questions", "", about.contact]
     return "\n".join(lines) + "\n"
+
+
+def _in_words(condition: RowFilter) -> str:
+    words = {
+        ">=": "on or after",
+        ">": "after",
+        "<": "before",
+        "<=": "on or before",
+        "=": "equal to",
+        "!=": "not",
+        "in": "one of",
+    }
+    value = condition.value
+    shown = ", ".join(map(str, value)) if isinstance(value, tuple) else str(value)
+    return f"{condition.field} {words[condition.op]} {shown}"
 
 
 def _describe(path: str) -> str:

@@ -42,6 +42,8 @@ def create_agreement(session: Session, actor: Actor, proposal: Proposal) -> Agre
         authorised_users=a.get("data_users", ""),
         start_date=_date(a.get("start_date", "")),
         end_date=_date(a.get("end_date", "")),
+        records_from=_date(a.get("records_from", "")),
+        records_to=_date(a.get("records_to", "")),
         frequency=a.get("frequency", "one_time"),
         transfer_method=a.get("transfer_method", ""),
         format=a.get("format", "parquet"),

@@ -188,6 +188,22 @@ QUESTIONS: tuple[Question, ...] = (
         ),
     ),
     Question(
+        "records_from",
+        "Records from",
+        TECHNICAL,
+        "Only records dated on or after this day are shared; leave empty for all earlier ones.",
+        Side.BOTH,
+        Kind.DATE,
+    ),
+    Question(
+        "records_to",
+        "Records to",
+        TECHNICAL,
+        "Only records dated on or before this day are shared; leave empty for all later ones.",
+        Side.BOTH,
+        Kind.DATE,
+    ),
+    Question(
         "data_users",
         "Data users",
         TECHNICAL,
@@ -451,6 +467,9 @@ def missing(answers: dict[str, str], step: Step, path: str) -> list[Problem]:
     end, start = answers.get("end_date", ""), answers.get("start_date", "")
     if end and start and end < start:
         problems.append(Problem("end_date", "The end date is before the start date."))
+    last, first = answers.get("records_to", ""), answers.get("records_from", "")
+    if last and first and last < first:
+        problems.append(Problem("records_to", "The records end before they begin."))
     return problems
 
 

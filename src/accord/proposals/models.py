@@ -266,6 +266,9 @@ class Agreement(Base):
     authorised_users: Mapped[str] = mapped_column(Text)
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)  # None: open-ended
+    # the records covered, by their date (None: no bound); fulfillment filters on them
+    records_from: Mapped[date | None] = mapped_column(Date)
+    records_to: Mapped[date | None] = mapped_column(Date)
     frequency: Mapped[str] = mapped_column(String(16))  # one_time | daily | ... | yearly
     transfer_method: Mapped[str] = mapped_column(String(32))
     format: Mapped[str] = mapped_column(String(16))

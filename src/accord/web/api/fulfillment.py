@@ -18,6 +18,8 @@ from accord.fulfillment import deliveries as sending
 from accord.fulfillment import runs, schedule
 from accord.fulfillment.access import agreement_for
 from accord.fulfillment.planning import (
+    has_period,
+    period_fields,
     planned_fields,
     save_plan,
     set_recipient_key,
@@ -64,6 +66,9 @@ def _plan(request: Request, session: DbSession, actor: Actor, proposal_id: int) 
         format="csv" if record.format == "csv" else "parquet",
         fields=[PlannedFieldPublic.of(f) for f in fields],
         recipient_key=record.recipient_key,
+        records_from=agreement.records_from,
+        records_to=agreement.records_to,
+        periods=period_fields(record) if has_period(agreement) else {},
     )
 
 
@@ -80,7 +85,14 @@ def api_save_plan(
     """Choose rules; 422 lists every field outside the agreement or rule not allowed."""
     proposal, agreement = agreement_for(session, actor, proposal_id, Action.PLAN_FULFILLMENT)
     save_plan(
-        session, actor, get_settings(request), proposal, agreement, dict(body.rules), body.format
+        session,
+        actor,
+        get_settings(request),
+        proposal,
+        agreement,
+        dict(body.rules),
+        body.format,
+        body.periods,
     )
     return _plan(request, session, actor, proposal_id)
 

@@ -25,6 +25,9 @@ from accord.fulfillment.access import agreement_for, undeliverable
 from accord.fulfillment.models import Delivery
 from accord.fulfillment.plan import Rule
 from accord.fulfillment.planning import (
+    has_period,
+    period_candidates,
+    period_fields,
     planned_fields,
     save_plan,
     set_recipient_key,
@@ -86,6 +89,7 @@ def show(
     proposal, agreement = agreement_for(session, actor, proposal_id)
     mine = proposal.relations_to(actor)
     record = shown_record(session, agreement)
+    planned = planned_fields(session, agreement, record)
     deliveries = sending.list_deliveries(session, agreement)
     recurring = schedule.schedule_of(session, agreement)
     found = sending.destinations(session, agreement)
@@ -94,7 +98,10 @@ def show(
         "a": agreement,
         "state": state_label(proposal),
         "blocked": undeliverable(proposal, agreement, date.today()),
-        "fields": planned_fields(session, agreement, record),
+        "fields": planned,
+        "period": has_period(agreement),
+        "period_candidates": period_candidates(planned),
+        "period_chosen": period_fields(record),
         "format": record.format,
         "recipient_key": record.recipient_key,
         "runs": runs.list_runs(session, agreement),
@@ -169,11 +176,23 @@ async def plan_submit(
         str(k)[len("rule:") :]: str(v) for k, v in form.multi_items() if str(k).startswith("rule:")
     }
     file_format = str(form.get("format", "parquet"))
+    periods = {
+        str(k)[len("period:") :]: str(v)
+        for k, v in form.multi_items()
+        if str(k).startswith("period:")
+    }
 
     def change() -> object:
         proposal, agreement = agreement_for(session, actor, proposal_id, Action.PLAN_FULFILLMENT)
         return save_plan(
-            session, actor, get_settings(request), proposal, agreement, rules, file_format
+            session,
+            actor,
+            get_settings(request),
+            proposal,
+            agreement,
+            rules,
+            file_format,
+            periods if has_period(agreement) else None,
         )
 
     return submit(

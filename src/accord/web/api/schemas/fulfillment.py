@@ -46,6 +46,12 @@ class PlanPublic(BaseModel):
     recipient_key: str = Field(
         description="The public key packages are encrypted for (age or OpenSSH); empty: none."
     )
+    records_from: date | None = Field(description="The agreement covers records from this day.")
+    records_to: date | None = Field(description="... up to this day (inclusive).")
+    periods: dict[str, str] = Field(
+        description='Dataset → the date field the records period is applied to ("": all its '
+        "records, they are not dated); a dataset not listed has not been chosen yet."
+    )
 
 
 class PlanUpdate(BaseModel):
@@ -55,6 +61,12 @@ class PlanUpdate(BaseModel):
         max_length=5000,
     )
     format: Literal["parquet", "csv"] = "parquet"
+    periods: dict[str, str] | None = Field(
+        default=None,
+        max_length=500,
+        description='Dataset → date field ("": all its records, they are not dated), when the '
+        "agreement covers a records period; omitted: the choices stand.",
+    )
 
 
 class EncryptionUpdate(BaseModel):

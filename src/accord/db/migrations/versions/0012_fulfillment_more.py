@@ -1,7 +1,8 @@
-"""Recurring deliveries and encrypted packages (issue 17): for an agreement delivered on a
-schedule, where each package goes, from which date the due dates are counted, and what
-happened last; the recipient's public key on the plan, and on each run the key it was
-encrypted for and the checksum of the .zip inside.
+"""Recurring deliveries, encrypted packages and records periods (issue 17): for an agreement
+delivered on a schedule, where each package goes, from which date the due dates are counted,
+and what happened last; the recipient's public key on the plan, and on each run the key it was
+encrypted for and the checksum of the .zip inside; the period of records an agreement covers,
+and on the plan the date field of each dataset it applies to.
 
 Revision ID: 0012
 Revises: 0011
@@ -63,6 +64,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("recipient_key", sa.Text(), nullable=False, server_default="")
         )
+        batch_op.add_column(
+            sa.Column("period_fields", sa.JSON(), nullable=False, server_default="{}")
+        )
+    with op.batch_alter_table("agreement", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("records_from", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("records_to", sa.Date(), nullable=True))
     with op.batch_alter_table("fulfillment_run", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("encrypted_for", sa.Text(), nullable=False, server_default="")
@@ -76,7 +83,11 @@ def downgrade() -> None:
     with op.batch_alter_table("fulfillment_run", schema=None) as batch_op:
         batch_op.drop_column("zip_sha256")
         batch_op.drop_column("encrypted_for")
+    with op.batch_alter_table("agreement", schema=None) as batch_op:
+        batch_op.drop_column("records_to")
+        batch_op.drop_column("records_from")
     with op.batch_alter_table("fulfillment_plan", schema=None) as batch_op:
+        batch_op.drop_column("period_fields")
         batch_op.drop_column("recipient_key")
     with op.batch_alter_table("fulfillment_schedule", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_fulfillment_schedule_next_due"))
