@@ -7,12 +7,19 @@ import hmac
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from accord.fulfillment import engine_copy
 from accord.fulfillment.errors import ExtractionFailed
 from accord.fulfillment.extract import aggregate, extract
-from accord.fulfillment.plan import DatasetPlan, FieldPlan, RowFilter, Rule, SourceLocation
+from accord.fulfillment.package import write_package
+from accord.fulfillment.plan import DatasetPlan, FieldPlan, Plan, RowFilter, Rule, SourceLocation
+from accord.fulfillment.readme import About
+from accord.fulfillment.verify import verify_package
+from tests.fulfillment.conftest import dictionary
 from tests.fulfillment.engines import Source
 
 KEY = b"agreement-17-key"
@@ -167,6 +174,7 @@ def test_without_the_mariadb_extra_other_sources_work_and_mariadb_says_what_to_i
     code = f"""
 import sqlite3, sys
 sys.modules["MySQLdb"] = None  # as if the "mariadb" extra were not installed
+from accord.fulfillment import engine_copy
 from accord.fulfillment.errors import ExtractionFailed
 from accord.fulfillment.extract import extract
 from accord.fulfillment.plan import DatasetPlan, FieldPlan, Rule, SourceLocation
@@ -187,3 +195,78 @@ except ExtractionFailed as exc:
     )
     assert "[{'a': [42]}]" in done.stdout
     assert "accord[mariadb]" in done.stdout and "secret" not in done.stdout
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "csv", "parquet"])
+def test_duckdb_writes_the_same_rows_itself(
+    engine: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    source: Source = request.getfixturevalue(f"{engine}_source")
+    location = source[0]
+    target = tmp_path / "copied.parquet"
+    with extract(location, plan(source), KEY) as extraction:
+        assert extraction.copy_parquet is not None
+        assert extraction.copy_parquet(target, lambda _share: None)
+    table = pq.read_table(target)
+    assert table.column_names == DELIVERED
+    got = sorted((tuple(r.values()) for r in table.to_pylist()), key=lambda r: r[-1] + str(r[3]))
+    assert got == by_county_and_month(EXPECTED)  # the pseudonyms are the streaming path's
+
+
+def test_too_many_distinct_ids_leave_it_to_the_stream(
+    duckdb_source: Source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_copy, "MAX_DISTINCT", 2)
+    target = tmp_path / "copied.parquet"
+    with extract(duckdb_source[0], plan(duckdb_source), KEY) as extraction:
+        assert extraction.copy_parquet is not None
+        assert not extraction.copy_parquet(target, lambda _share: None)
+    assert not target.exists()
+    assert rows(duckdb_source[0], plan(duckdb_source)) == by_county_and_month(EXPECTED)
+
+
+def test_other_engines_stream(sqlite_source: Source) -> None:
+    with extract(sqlite_source[0], plan(sqlite_source), KEY) as extraction:
+        assert extraction.copy_parquet is None
+
+
+def test_a_cancel_interrupts_duckdb(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    calls: list[float] = []
+
+    def cancel(share: float) -> None:
+        calls.append(share)
+        raise KeyboardInterrupt
+
+    query = "SELECT range AS id, md5(range::VARCHAR) AS h FROM range(200000000)"
+    with pytest.raises(KeyboardInterrupt):
+        engine_copy.copy_parquet(con, query, ["id", "h"], [], KEY, tmp_path / "x.parquet", cancel)
+    assert len(calls) == 1
+    assert con.sql("SELECT 42").fetchall() == [(42,)]  # the connection is usable again
+
+
+def test_a_package_written_by_duckdb_verifies_and_holds_what_the_stream_gives(
+    duckdb_source: Source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset = plan(duckdb_source)
+    whole = Plan(
+        agreement_id=1, version=1, release="record_level", format="parquet", datasets=(dataset,)
+    )
+    about = About(title="t", provider="p", recipient="r", permitted_use="u", disposal="d")
+    packages = {}
+    for way, limit in (("engine", engine_copy.MAX_DISTINCT), ("stream", 0)):
+        monkeypatch.setattr(engine_copy, "MAX_DISTINCT", limit)
+        with extract(duckdb_source[0], dataset, KEY) as extraction:
+            result = write_package(
+                tmp_path,
+                way,
+                whole,
+                [(dataset, extraction)],
+                dictionaries={dataset.name: dictionary(dataset)},
+                glossary=(),
+                about=about,
+            )
+        assert verify_package(result.zip_path).problems == ()
+        data = pq.read_table(tmp_path / way / "data" / "main.person.parquet")
+        packages[way] = sorted(map(str, data.to_pylist()))
+    assert packages["engine"] == packages["stream"]

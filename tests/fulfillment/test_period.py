@@ -95,8 +95,12 @@ def test_a_field_that_is_no_date_of_the_dataset_is_refused_and_nothing_changes(
     pid = _agreement(w, monkeypatch)
     _plan(w, pid, {"main.client": "", "main.visit": "visit_date"})
     with pytest.raises(ValidationFailed) as refused:
-        _plan(w, pid, {"main.visit": "diagnosis_code", "main.client": "ssn"})
-    assert {p.field for p in refused.value.problems} == {"period:main.visit", "period:main.client"}
+        _plan(w, pid, {"main.visit": "diagnosis_code", "main.client": "ssn", "main.x": ""})
+    assert {p.field for p in refused.value.problems} == {
+        "period:main.visit",
+        "period:main.client",
+        "period:main.x",
+    }
     visits, _ = _package(w, pid)  # the earlier choice stands
     assert len(visits["visit_id"]) == 2
 

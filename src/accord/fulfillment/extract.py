@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -31,6 +32,7 @@ from accord.fulfillment.sources import (
 from accord.fulfillment.stream import record_batches
 
 BATCH_ROWS = 100_000  # rows per Arrow batch: a few MB for a typical dataset
+EngineCopy = Callable[[Path, Callable[[float], None]], bool]
 
 
 @dataclass
@@ -45,6 +47,9 @@ class Extraction:
     _batches: Iterator[pa.RecordBatch] = field(repr=False)
     _count: Callable[[], int] = field(repr=False)
     _close: Callable[[], None] = field(repr=False)
+    # when the engine can write the rows as Parquet itself (DuckDB): write them to a path,
+    # False if it declines (see engine_copy); the package writer then need not stream
+    copy_parquet: EngineCopy | None = field(default=None, repr=False)
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         try:
@@ -127,7 +132,24 @@ def run_plan(
     def count() -> int:
         return int(backend.execute(rows.count()))
 
-    return Extraction(schema, batches(), count, close or backend.disconnect)
+    def copy(target: Path, progress: Callable[[float], None]) -> bool:
+        from accord.fulfillment.engine_copy import copy_parquet
+
+        try:
+            return copy_parquet(
+                backend.con,
+                str(backend.compile(expr)),
+                [f.name for f in dataset.delivered],
+                list(hashed),
+                key,
+                target,
+                progress,
+            )
+        except DRIVER_ERRORS as exc:
+            raise _failed(exc, location) from None
+
+    engine_copy = copy if backend.name == "duckdb" and stream is None else None
+    return Extraction(schema, batches(), count, close or backend.disconnect, engine_copy)
 
 
 def _failed(exc: Exception, location: SourceLocation) -> ExtractionFailed:

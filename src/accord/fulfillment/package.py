@@ -171,7 +171,14 @@ def _write_folder(
         # batch suggests (at 10M rows the package was 394 MB without one)
         keyed = [f.name for f in dataset.delivered if f.rule is Rule.PSEUDONYMISE]
         data = write_data(
-            folder, relative, plan.format, columns, batches, on_batch, dictionary=keyed
+            folder,
+            relative,
+            plan.format,
+            columns,
+            batches,
+            on_batch,
+            dictionary=keyed,
+            engine_copy=getattr(batches, "copy_parquet", None),
         )
         written.append(data.written)
         rules = {f.name: f.rule.value for f in dataset.delivered}

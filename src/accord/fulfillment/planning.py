@@ -201,8 +201,11 @@ def save_plan(
     if file_format not in FORMATS:
         problems.append(Problem("format", "Choose Parquet or CSV."))
     candidates = period_candidates(planned)
+    datasets = {p.dataset for p in planned}
     for dataset, field in (periods or {}).items():
-        if field not in (ALL_RECORDS, UNCHOSEN) and field not in candidates.get(dataset, []):
+        if dataset not in datasets:
+            problems.append(Problem(f"period:{dataset}", f"The agreement has no {dataset}."))
+        elif field not in (ALL_RECORDS, UNCHOSEN) and field not in candidates.get(dataset, []):
             problems.append(
                 Problem(f"period:{dataset}", f"{dataset}.{field} is not one of its date fields.")
             )

@@ -19,8 +19,10 @@ import hashlib
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from accord.fulfillment.plan import Rule
 
@@ -103,16 +105,20 @@ class Pseudonymiser:
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
         self._known: dict[bytes, str] = {}
+        self._ids = _IdMemory()
         self._remember = remember
 
     def __call__(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
         """Each value's pseudonym as 64 hex digits; NULL stays NULL.
 
-        Values are grouped first (dictionary encoding), so each distinct value of a batch is
-        made canonical and looked up once, however often it repeats.
+        Integer ids (the usual record key) are looked up a whole batch at a time in sorted
+        arrays. Other values are grouped first (dictionary encoding), so each distinct value
+        of a batch is made canonical and looked up once, however often it repeats.
         """
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
+        if values.type in _SIGNED or values.type in _SMALL_UNSIGNED:
+            return self._integers(values)
         encoded = values if pa.types.is_dictionary(values.type) else values.dictionary_encode()
         distinct = canonical_text(encoded.dictionary).cast(pa.binary()).to_pylist()
         known, digest = self._known, self._digest
@@ -126,6 +132,24 @@ class Pseudonymiser:
         hashed = [known[v] for v in distinct]
         return pa.array(hashed, type=pa.string()).take(encoded.indices)
 
+    def _integers(self, values: pa.Array) -> pa.Array:
+        ids = values.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        memory = self._ids
+        at = memory.find(ids)
+        unknown = at < 0
+        if unknown.any():
+            fresh = np.unique(ids[unknown])
+            if len(memory) + len(fresh) > self._remember:
+                memory.clear()
+                fresh = np.unique(ids)
+            texts = canonical_text(pa.array(fresh)).cast(pa.binary()).to_pylist()
+            memory.add(fresh, pa.array([self._digest(t) for t in texts], type=pa.string()))
+            at = memory.find(ids)
+        made = memory.made.take(pa.array(at))
+        if values.null_count:
+            made = pc.if_else(values.is_valid(), made, pa.scalar(None, pa.string()))
+        return made
+
     def _digest(self, message: bytes) -> str:
         inner = self._inner.copy()
         inner.update(message)
@@ -135,6 +159,41 @@ class Pseudonymiser:
 
 
 _BLOCK = 64  # SHA-256's block size in bytes
+_SIGNED = {pa.int8(), pa.int16(), pa.int32(), pa.int64()}
+_SMALL_UNSIGNED = {pa.uint8(), pa.uint16(), pa.uint32()}  # uint64 may not fit an int64
+
+
+class _IdMemory:
+    """The pseudonyms made of integer ids, found by binary search: ``keys`` sorted, ``where``
+    the position of each key's pseudonym in ``made``. A batch is a few vectorised calls; a
+    dict look-up per row (0.6 µs among 400,000 bytes keys) was most of a 10M-row extract."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.keys = np.empty(0, dtype=np.int64)
+        self.where = np.empty(0, dtype=np.int64)
+        self.made = pa.array([], type=pa.string())
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def find(self, ids: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The position in ``made`` of each id's pseudonym, -1 where there is none yet."""
+        if not len(self.keys):
+            return np.full(len(ids), -1, dtype=np.int64)
+        at = np.searchsorted(self.keys, ids)
+        at[at == len(self.keys)] = 0
+        return np.where(self.keys[at] == ids, self.where[at], -1)
+
+    def add(self, ids: NDArray[np.int64], pseudonyms: pa.Array) -> None:
+        """Remember ``pseudonyms[i]`` for ``ids[i]`` (ids unique and not yet known)."""
+        order = np.argsort(ids, kind="stable")
+        at = np.searchsorted(self.keys, ids[order])
+        self.keys = np.insert(self.keys, at, ids[order])
+        self.where = np.insert(self.where, at, len(self.made) + order)
+        self.made = pa.concat_arrays([self.made, pseudonyms])
 
 
 def pseudonymise(values: pa.Array | pa.ChunkedArray, key: bytes) -> pa.Array:
