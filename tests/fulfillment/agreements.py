@@ -21,6 +21,7 @@ from accord.proposals.drafting import transition
 from accord.proposals.models import Agreement
 from tests.proposals import stages
 from tests.proposals.conftest import World, build_world
+from tests.sftp_server import SftpTestServer
 
 FIELDS = (
     "client.client_id",
@@ -64,3 +65,24 @@ def filed_agreement(
         # the stages write a start date in 2027; the agreement must be in force to deliver
         agreement.start_date = date.today() - timedelta(days=1)
     return pid
+
+
+def sftp_destination(w: World, pid: int, server: SftpTestServer) -> int:
+    """The recipient records its (real, test) SFTP server for the agreement; Accord signs in."""
+    from accord.fulfillment.deliveries import add_destination
+    from tests.fulfillment.conftest import PASSWORD, UPLOAD_DIR
+
+    with transaction(w.settings) as session:
+        return add_destination(
+            session,
+            w.dcs["data_coordinator"],
+            w.settings,
+            pid,
+            name="DCS research enclave",
+            host=server.host,
+            port=server.port,
+            username=server.username,
+            remote_dir=f"/{UPLOAD_DIR}",
+            host_key=server.host_key,
+            password=PASSWORD,
+        ).id

@@ -21,8 +21,8 @@ from accord.fulfillment.encryption import checked_key, decrypt_package
 from accord.fulfillment.planning import set_recipient_key
 from accord.fulfillment.runs import fulfill_now, packages_root
 from accord.fulfillment.verify import verify_package
-from tests.fulfillment.agreements import filed_agreement, fulfil_world
-from tests.fulfillment.conftest import PASSWORD, UPLOAD_DIR
+from tests.fulfillment.agreements import filed_agreement, fulfil_world, sftp_destination
+from tests.fulfillment.conftest import UPLOAD_DIR
 from tests.proposals.conftest import World
 from tests.sftp_server import SftpTestServer
 
@@ -86,20 +86,8 @@ def test_an_encrypted_package_opens_only_with_the_recipients_key_and_verifies_wh
     assert _sha256(opened) == run.zip_sha256
     assert verify_package(opened).problems == ()
 
-    with transaction(w.settings) as session:  # the link and SFTP carry the encrypted file
-        destination = deliveries.add_destination(
-            session,
-            w.dcs["data_engineer"],
-            w.settings,
-            pid,
-            name="Enclave",
-            host=sftp_server.host,
-            port=sftp_server.port,
-            username=sftp_server.username,
-            remote_dir=f"/{UPLOAD_DIR}",
-            host_key=sftp_server.host_key,
-            password=PASSWORD,
-        ).id
+    destination = sftp_destination(w, pid, sftp_server)  # link and SFTP carry the .age
+    with transaction(w.settings) as session:
         token = deliveries.offer_link(session, w.cdw["data_engineer"], run.id).token
     sent = deliveries.send_now(w.settings, w.cdw["data_engineer"], run.id, destination)
     assert sent.remote_path.endswith(".zip.age") and sent.sha256 == run.sha256

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from accord.db.engine import transaction
 from accord.errors import Conflict, PermissionDenied, ValidationFailed
-from accord.fulfillment import deliveries
 from accord.fulfillment.models import DeliverySchedule, FulfillmentRun
 from accord.fulfillment.schedule import (
     due_date,
@@ -27,8 +26,8 @@ from accord.jobs.worker import run_pending, run_periodic
 from accord.proposals.drafting import transition
 from accord.proposals.models import Agreement
 from tests.cli.test_cli import cli_env, run  # noqa: F401 - cli_env is a fixture
-from tests.fulfillment.agreements import filed_agreement, fulfil_world
-from tests.fulfillment.conftest import PASSWORD, UPLOAD_DIR
+from tests.fulfillment.agreements import filed_agreement, fulfil_world, sftp_destination
+from tests.fulfillment.conftest import UPLOAD_DIR
 from tests.proposals import stages
 from tests.proposals.conftest import World
 from tests.sftp_server import SftpTestServer
@@ -68,23 +67,6 @@ def w(settings, tmp_path: Path) -> World:
     return fulfil_world(settings, tmp_path)
 
 
-def _destination(w: World, pid: int, server: SftpTestServer) -> int:
-    with transaction(w.settings) as session:
-        return deliveries.add_destination(
-            session,
-            w.dcs["data_coordinator"],  # the recipient names its own server
-            w.settings,
-            pid,
-            name="DCS research enclave",
-            host=server.host,
-            port=server.port,
-            username=server.username,
-            remote_dir=f"/{UPLOAD_DIR}",
-            host_key=server.host_key,
-            password=PASSWORD,
-        ).id
-
-
 def _schedule(w: World, pid: int) -> DeliverySchedule:
     with transaction(w.settings) as session:
         found = session.scalar(
@@ -114,7 +96,7 @@ def test_each_due_date_gets_a_fresh_package_sent_and_a_stopped_worker_catches_up
     w: World, monkeypatch: pytest.MonkeyPatch, sftp_server: SftpTestServer
 ) -> None:
     pid = filed_agreement(w, monkeypatch)  # quarterly
-    destination = _destination(w, pid, sftp_server)
+    destination = sftp_destination(w, pid, sftp_server)
     with transaction(w.settings) as session:
         set_schedule(session, w.cdw["data_coordinator"], pid, destination)
 
@@ -147,7 +129,7 @@ def test_who_may_schedule_and_what_is_refused(
 ) -> None:
     pid = filed_agreement(w, monkeypatch)
     other = filed_agreement(w, monkeypatch)
-    destination = _destination(w, pid, sftp_server)
+    destination = sftp_destination(w, pid, sftp_server)
     coordinator = w.cdw["data_coordinator"]
     with transaction(w.settings) as session:
         with pytest.raises(PermissionDenied):  # the recipient cannot push data to itself
@@ -176,7 +158,7 @@ def test_a_suspended_agreement_skips_its_due_date_with_the_reason_and_a_stop_is_
     w: World, monkeypatch: pytest.MonkeyPatch, sftp_server: SftpTestServer
 ) -> None:
     pid = filed_agreement(w, monkeypatch)
-    destination = _destination(w, pid, sftp_server)
+    destination = sftp_destination(w, pid, sftp_server)
     coordinator = w.cdw["data_coordinator"]
     with transaction(w.settings) as session:
         set_schedule(session, coordinator, pid, destination)
@@ -198,7 +180,7 @@ def test_the_schedule_ends_with_the_agreement(
     w: World, monkeypatch: pytest.MonkeyPatch, sftp_server: SftpTestServer
 ) -> None:
     pid = filed_agreement(w, monkeypatch)
-    destination = _destination(w, pid, sftp_server)
+    destination = sftp_destination(w, pid, sftp_server)
     with transaction(w.settings) as session:
         agreement = session.scalar(select(Agreement).where(Agreement.proposal_id == pid))
         assert agreement is not None
@@ -217,7 +199,7 @@ def test_workers_calling_at_once_start_one_run(
     w: World, monkeypatch: pytest.MonkeyPatch, sftp_server: SftpTestServer
 ) -> None:
     pid = filed_agreement(w, monkeypatch)
-    destination = _destination(w, pid, sftp_server)
+    destination = sftp_destination(w, pid, sftp_server)
     with transaction(w.settings) as session:
         set_schedule(session, w.cdw["data_coordinator"], pid, destination)
     lines: list[list[str]] = []
@@ -260,7 +242,7 @@ def test_the_commands_schedule_show_and_stop(
     sftp_server: SftpTestServer,
 ) -> None:
     pid = filed_agreement(w, monkeypatch)
-    destination = str(_destination(w, pid, sftp_server))
+    destination = str(sftp_destination(w, pid, sftp_server))
     code, out = run("delivery", "schedule", str(pid), destination, "--as", "dcs_data_coordinator")
     assert code == 3 and "Only the department providing the data" in out
     code, out = run(
