@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from accord.auth.models import AuditEntry
+from accord.catalog.models import ClassificationSuggestion
 from accord.db.base import utcnow
 from accord.db.engine import transaction
 from accord.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -67,6 +68,21 @@ def test_the_plan_follows_the_classification(w: World, monkeypatch: pytest.Monke
     assert rules["main.client.birth_date"] is Rule.YEAR
     assert rules["main.visit.visit_date"] is Rule.MONTH
     assert rules["main.visit.diagnosis_code"] is Rule.KEEP
+
+
+def test_an_open_suggestion_counts_until_a_person_decides_it(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = filed_agreement(w, monkeypatch)
+    assert _rules(w, pid)["main.client.county"] is Rule.KEEP
+    with transaction(w.settings) as session:  # the classifier thinks county names a person
+        session.add(ClassificationSuggestion(field_id=w.fields["client.county"], label="PII:name"))
+    assert _rules(w, pid)["main.client.county"] is Rule.DROP  # not delivered unreviewed
+    with transaction(w.settings) as session:
+        suggestion = session.scalar(select(ClassificationSuggestion))
+        assert suggestion is not None
+        suggestion.status = "rejected"
+    assert _rules(w, pid)["main.client.county"] is Rule.KEEP
 
 
 def test_a_plan_cannot_name_a_field_outside_the_agreement_or_release_an_identifier(

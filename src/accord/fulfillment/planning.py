@@ -7,6 +7,7 @@ agreement requires de-identification, a direct identifier cannot be set to leave
 
 from __future__ import annotations
 
+import dataclasses
 import secrets as random
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +19,12 @@ from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
 from accord.catalog import secrets
-from accord.catalog.models import CatalogField, Dataset
+from accord.catalog.models import (
+    CatalogField,
+    Classification,
+    ClassificationSuggestion,
+    Dataset,
+)
 from accord.config import Settings
 from accord.db.base import utcnow
 from accord.errors import Problem, ValidationFailed
@@ -55,6 +61,9 @@ class PlannedField:
     rule: Rule
     choices: tuple[Rule, ...]  # the rules this field may be given
     missing: bool  # the catalog no longer has the field (or its dataset)
+    # the classifier's open suggestions (code -> label): until a person decides them, the
+    # default and the choices treat them as given, so an unreviewed name is not delivered
+    pending: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -131,9 +140,12 @@ def planned_fields(
 ) -> list[PlannedField]:
     release = release_of(agreement)
     catalog = _catalog_fields(session, agreement.elements)
+    suggested = _open_suggestions(session, [e.field_id for e in agreement.elements])
     planned = []
     for e in agreement.elements:
-        codes = tuple(c for c in e.classifications.split(SEP) if c)
+        given = tuple(c for c in e.classifications.split(SEP) if c)
+        pending = {c: label for c, label in suggested.get(e.field_id, {}).items() if c not in given}
+        codes = given + tuple(pending)
         found = catalog.get(e.field_id)
         data_type = found.data_type if found is not None else ""
         is_key = found is not None and (found.primary_key or bool(found.foreign_key))
@@ -145,14 +157,31 @@ def planned_fields(
                 dataset=e.dataset_name,
                 field=e.field_name,
                 data_type=data_type,
-                classifications={c: e.classification_labels.get(c, c) for c in codes},
+                classifications={c: e.classification_labels.get(c, c) for c in given},
                 default=default,
                 rule=Rule(chosen) if chosen else default,
                 choices=choices_for(codes, release, key=is_key),
                 missing=found is None,
+                pending=pending,
             )
         )
     return planned
+
+
+def _open_suggestions(session: Session, field_ids: list[int]) -> dict[int, dict[str, str]]:
+    rows = session.execute(
+        select(ClassificationSuggestion.field_id, Classification.code, Classification.label)
+        .join(Classification, Classification.code == ClassificationSuggestion.label)
+        .where(
+            ClassificationSuggestion.field_id.in_(field_ids),
+            ClassificationSuggestion.status == "open",
+        )
+        .order_by(Classification.code)
+    )
+    found: dict[int, dict[str, str]] = {}
+    for field_id, code, label in rows:
+        found.setdefault(field_id, {})[code] = label
+    return found
 
 
 def _catalog_fields(session: Session, elements: list[AgreementElement]) -> dict[int, CatalogField]:
