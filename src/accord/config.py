@@ -154,6 +154,11 @@ class Settings(BaseSettings):
         gt=0,
         description="A running job without a heartbeat for this long is marked failed.",
     )
+    fulfillment_engine: Literal["source", "spark"] = Field(
+        default="source",
+        description="Where record-level fulfillment runs compute: the engine that holds the "
+        "data, or Spark (ACCORD_SPARK_MASTER or ACCORD_SPARK_REMOTE say which).",
+    )
     job_periodic_seconds: float = Field(
         default=60.0,
         gt=0,

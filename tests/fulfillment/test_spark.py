@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from accord.fulfillment.plan import DatasetPlan, RowFilter, Rule
+from accord.fulfillment.runs import fulfill_now, packages_root
 from accord.fulfillment.spark import aggregate_on_spark, extract_on_spark, spark_backend
+from accord.fulfillment.verify import verify_package
+from tests.fulfillment.agreements import filed_agreement, fulfil_world
 from tests.fulfillment.engines import Source
 from tests.fulfillment.test_extract import EXPECTED, FIELDS, KEY, by_county_and_month
 
@@ -55,3 +62,21 @@ def test_spark_counts_by_generalised_dimensions(spark: Any, csv_source: Source) 
         ("Yolo", "40-49", 1),
         ("Yolo", "90+", 1),
     ]
+
+
+@pytest.mark.db
+def test_a_run_on_spark_packages_what_the_source_engine_does(
+    spark: Any, settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = fulfil_world(settings, tmp_path)
+    pid = filed_agreement(w, monkeypatch)
+    runs = {}
+    for engine in ("source", "spark"):
+        on = w.settings.model_copy(update={"fulfillment_engine": engine})
+        run = fulfill_now(on, w.cdw["data_engineer"], pid)
+        path = packages_root(on) / f"{run.package}.zip"
+        assert verify_package(path).problems == ()
+        with zipfile.ZipFile(path) as z:
+            member = next(n for n in z.namelist() if n.endswith("visit.parquet"))
+            runs[engine] = sorted(map(str, pq.read_table(io.BytesIO(z.read(member))).to_pylist()))
+    assert runs["spark"] == runs["source"]  # the same rows, the same pseudonyms

@@ -255,7 +255,13 @@ def _package_records(
 
     for dataset in prepared.plan.datasets:
         location = prepared.locations[dataset.dataset_id]
-        extractions.append((dataset, extract(location, dataset, prepared.key)))
+        if ctx.settings.fulfillment_engine == "spark":
+            from accord.fulfillment.spark import extract_on_spark
+
+            found = extract_on_spark(location, dataset, prepared.key)
+        else:
+            found = extract(location, dataset, prepared.key)
+        extractions.append((dataset, found))
     total = sum(found.count() for _, found in extractions)  # counted by each engine
 
     def report(rows: int, what: str) -> None:

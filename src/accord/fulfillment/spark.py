@@ -12,6 +12,7 @@ other engine, so Spark computes them; the keyed hash is applied in Arrow as ever
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -68,7 +69,7 @@ def extract_on_spark(
         return run_plan(
             spark,
             table,
-            dataset,
+            _staged_fields(dataset),
             key,
             batch_rows=batch_rows,
             location=location,
@@ -91,9 +92,17 @@ def aggregate_on_spark(
     spark = backend or spark_backend()
     staged = _Staged(spark, location, dataset)
     try:
-        return grouped_counts(spark, staged.table(), dataset, dimensions, location)
+        return grouped_counts(spark, staged.table(), _staged_fields(dataset), dimensions, location)
     finally:
         staged.close()
+
+
+def _staged_fields(dataset: DatasetPlan) -> DatasetPlan:
+    """The plan as the staged table can answer it: a dropped field is staged only when a
+    filter needs it (a dropped identifier never reaches the staging folder)."""
+    needed = {c.field for c in dataset.filters}
+    kept = tuple(f for f in dataset.fields if f.rule is not Rule.DROP or f.name in needed)
+    return dataclasses.replace(dataset, fields=kept)
 
 
 class _Staged:
