@@ -22,6 +22,7 @@ JOB_MODULES = (
     "accord.fulfillment.runs",
     "accord.fulfillment.deliveries",
     "accord.fulfillment.schedule",
+    "accord.proposals.expiry",
 )
 
 
