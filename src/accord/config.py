@@ -156,8 +156,8 @@ class Settings(BaseSettings):
     )
     fulfillment_engine: Literal["source", "spark"] = Field(
         default="source",
-        description="Where record-level fulfillment runs compute: the engine that holds the "
-        "data, or Spark (ACCORD_SPARK_MASTER or ACCORD_SPARK_REMOTE say which).",
+        description="Where fulfillment runs compute: the engine that holds the data, or Spark "
+        "(ACCORD_SPARK_MASTER or ACCORD_SPARK_REMOTE say which).",
     )
     job_periodic_seconds: float = Field(
         default=60.0,

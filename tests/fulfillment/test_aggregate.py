@@ -209,6 +209,11 @@ COUNTIES |= {("Sacramento", "1990"): 15, ("Sierra", "1980"): 3, ("Sierra", "1990
 
 @pytest.fixture
 def w(settings: object, tmp_path: Path) -> World:
+    return counted_world(settings, tmp_path)
+
+
+def counted_world(settings: object, tmp_path: Path) -> World:
+    """The agreement world with clients in COUNTIES (some counts small) and 60 visits."""
     world = fulfil_world(settings, tmp_path)
     with sqlite3.connect(tmp_path / "program.sqlite") as conn:
         conn.execute("DELETE FROM client")
@@ -225,7 +230,7 @@ def w(settings: object, tmp_path: Path) -> World:
     return world
 
 
-def _parquet(path: Path, stem: str) -> pa.Table:
+def counts_of(path: Path, stem: str) -> pa.Table:
     with zipfile.ZipFile(path) as z:
         name = next(n for n in z.namelist() if n.endswith(f"{stem}.parquet"))
         return pq.read_table(io.BytesIO(z.read(name)))
@@ -239,14 +244,14 @@ def test_an_aggregate_agreement_delivers_suppressed_counts_and_the_assessment(
     run = fulfill_now(w.settings, w.cdw["data_engineer"], pid)
     zip_path = packages_root(w.settings) / f"{run.package}.zip"
     assert verify_package(zip_path).problems == ()
-    clients = _parquet(zip_path, "client")
+    clients = counts_of(zip_path, "client")
     assert clients.column_names == ["birth_date", "county", COUNT, ANNOTATION]
     cell = {(r["county"], r["birth_date"]): r for r in clients.to_pylist()}
     assert cell[("Sierra", "1980")][COUNT] is None and cell[("Sierra", "1980")][ANNOTATION] == "1"
     assert any(r[ANNOTATION] == "2" for r in cell.values())
     assert _readable_small(clients) == []
     assert sum(n or 0 for n in clients[COUNT].to_pylist()) < sum(COUNTIES.values())
-    visits = _parquet(zip_path, "visit")
+    visits = counts_of(zip_path, "visit")
     assert set(visits.column_names) == {"visit_date", "diagnosis_code", COUNT, ANNOTATION}
     assert sum(visits[COUNT].to_pylist()) == 60  # no small count: nothing withheld
     with transaction(w.settings) as session:

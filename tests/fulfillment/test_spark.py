@@ -18,6 +18,7 @@ from accord.fulfillment.spark import aggregate_on_spark, extract_on_spark, spark
 from accord.fulfillment.verify import verify_package
 from tests.fulfillment.agreements import filed_agreement, fulfil_world
 from tests.fulfillment.engines import Source
+from tests.fulfillment.test_aggregate import counted_world, counts_of
 from tests.fulfillment.test_extract import EXPECTED, FIELDS, KEY, by_county_and_month
 
 pytest.importorskip("pyspark")
@@ -80,3 +81,19 @@ def test_a_run_on_spark_packages_what_the_source_engine_does(
             member = next(n for n in z.namelist() if n.endswith("visit.parquet"))
             runs[engine] = sorted(map(str, pq.read_table(io.BytesIO(z.read(member))).to_pylist()))
     assert runs["spark"] == runs["source"]  # the same rows, the same pseudonyms
+
+
+@pytest.mark.db
+def test_an_aggregate_run_on_spark_releases_the_same_counts(
+    spark: Any, settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = counted_world(settings, tmp_path)
+    pid = filed_agreement(w, monkeypatch, deidentification="aggregate")
+    released = {}
+    for engine in ("source", "spark"):
+        on = w.settings.model_copy(update={"fulfillment_engine": engine})
+        run = fulfill_now(on, w.cdw["data_engineer"], pid)
+        path = packages_root(on) / f"{run.package}.zip"
+        assert verify_package(path).problems == ()
+        released[engine] = sorted(map(str, counts_of(path, "client").to_pylist()))
+    assert released["spark"] == released["source"]

@@ -283,7 +283,13 @@ def _package_counts(
     ctx: registry.JobContext, root: Path, prepared: Prepared
 ) -> tuple[PackageResult, dict[str, Any]]:
     """Count every dataset in its engine and package what the DDG engine releases."""
-    from accord.fulfillment.aggregate import package_counts
+    from accord.fulfillment.aggregate import Count, package_counts
+
+    count: Count | None = None
+    if ctx.settings.fulfillment_engine == "spark":
+        from accord.fulfillment.spark import aggregate_on_spark
+
+        count = aggregate_on_spark
 
     return package_counts(
         root,
@@ -294,6 +300,7 @@ def _package_counts(
         glossary=prepared.glossary,
         about=prepared.about,
         progress=lambda rows, what: ctx.progress(rows, rows, what),
+        count=count,
     )
 
 
