@@ -270,3 +270,24 @@ def test_a_package_written_by_duckdb_verifies_and_holds_what_the_stream_gives(
         data = pq.read_table(tmp_path / way / "data" / "main.person.parquet")
         packages[way] = sorted(map(str, data.to_pylist()))
     assert packages["engine"] == packages["stream"]
+
+
+def test_a_value_without_a_pseudonym_stops_the_copy(tmp_path: Path) -> None:
+    """As if the files changed between reading the ids and copying the rows."""
+
+    class Changed:
+        def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+            self.con = con
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.con, name)
+
+        def register(self, name: str, table: pa.Table) -> Any:
+            return self.con.register(name, table.slice(1))  # one id has no pseudonym
+
+    con = Changed(duckdb.connect())
+    query = "SELECT range AS id, range % 3 AS k FROM range(10)"
+    with pytest.raises(duckdb.Error, match="the source changed while it was read"):
+        engine_copy.copy_parquet(  # type: ignore[arg-type]
+            con, query, ["id", "k"], ["id"], KEY, tmp_path / "x.parquet", lambda _: None
+        )

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from accord.auth.models import AuditEntry
+from accord.catalog.fields import classify_field
 from accord.catalog.models import ClassificationSuggestion
 from accord.db.base import utcnow
 from accord.db.engine import transaction
@@ -83,6 +84,32 @@ def test_an_open_suggestion_counts_until_a_person_decides_it(
         assert suggestion is not None
         suggestion.status = "rejected"
     assert _rules(w, pid)["main.client.county"] is Rule.KEEP
+    with transaction(w.settings) as session:  # ... and a classification given since approval
+        classify_field(session, w.cdw["security_officer"], w.fields["client.county"], ["PII:name"])
+    assert _rules(w, pid)["main.client.county"] is Rule.DROP
+
+
+def test_a_rule_the_field_has_outgrown_stops_the_run(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = filed_agreement(w, monkeypatch)
+    engineer = w.cdw["data_engineer"]
+    with transaction(w.settings) as session:
+        proposal, agreement = agreement_for(session, engineer, pid)
+        save_plan(
+            session,
+            engineer,
+            w.settings,
+            proposal,
+            agreement,
+            {"main.client.county": "zip3"},
+            "parquet",
+        )
+        classify_field(session, w.cdw["security_officer"], w.fields["client.county"], ["PII:name"])
+    with transaction(w.settings) as session, pytest.raises(ValidationFailed) as refused:
+        start_run(session, engineer, w.settings, pid)
+    (problem,) = refused.value.problems
+    assert problem.field == "main.client.county" and "choose its rule again" in problem.message
 
 
 def test_a_plan_cannot_name_a_field_outside_the_agreement_or_release_an_identifier(

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from accord.db.engine import transaction
 from accord.errors import Conflict, PermissionDenied, ValidationFailed
+from accord.fulfillment import schedule as schedule_module
 from accord.fulfillment.models import DeliverySchedule, FulfillmentRun
 from accord.fulfillment.schedule import (
     due_date,
@@ -265,3 +266,25 @@ def test_the_commands_schedule_show_and_stop(
     assert code == 0 and "stopped" in out
     code, out = run("delivery", "unschedule", str(pid), "--as", "cdw_data_coordinator")
     assert code != 0 and "no scheduled deliveries" in out
+
+
+def test_one_schedule_in_trouble_does_not_stop_the_others(
+    w: World, monkeypatch: pytest.MonkeyPatch, sftp_server: SftpTestServer
+) -> None:
+    first, second = filed_agreement(w, monkeypatch), filed_agreement(w, monkeypatch)
+    for pid in (first, second):
+        destination = sftp_destination(w, pid, sftp_server)
+        with transaction(w.settings) as session:
+            set_schedule(session, w.cdw["data_coordinator"], pid, destination)
+    advance = schedule_module._advance
+
+    def troubled(session: object, settings: object, schedule_id: int, today: date) -> str:
+        if schedule_id == _schedule(w, first).id:
+            raise RuntimeError("a key that cannot be decrypted")
+        return advance(session, settings, schedule_id, today)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(schedule_module, "_advance", troubled)
+    lines = run_due(w.settings)
+    assert len(lines) == 2 and "Run 1 started" in lines[1]
+    assert "could not handle" in _schedule(w, first).last_outcome
+    assert _runs(w) == 1

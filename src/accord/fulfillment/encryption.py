@@ -51,7 +51,7 @@ def checked_key(text: str) -> str:
             return key
     except (pyrage.RecipientError, ValueError):
         pass
-    if "AGE-SECRET-KEY-" in text or "PRIVATE KEY" in text:
+    if looks_private(text):
         message = (
             "That is a private key: it was not saved. Paste the public key that goes with it, "
             "and keep the private key to the recipient (treat one pasted elsewhere as exposed)."
@@ -62,6 +62,11 @@ def checked_key(text: str) -> str:
             "ssh-rsa …). Never paste a private key."
         )
     raise ValidationFailed([Problem("recipient_key", message)], "The key was not saved.")
+
+
+def looks_private(text: str) -> bool:
+    """A private key pasted by mistake: never kept, never shown back."""
+    return "AGE-SECRET-KEY-" in text.upper() or "PRIVATE KEY" in text
 
 
 def _recipient(key: str) -> x25519.Recipient | ssh.Recipient:

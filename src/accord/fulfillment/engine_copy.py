@@ -27,7 +27,8 @@ import pyarrow as pa
 from accord.fulfillment.rules import Pseudonymiser
 
 MAX_DISTINCT = 2_000_000
-POLL_SECONDS = 0.25
+POLL_SECONDS = 1.0  # how often progress is reported (each report is a write) and a cancel heard
+_GONE = "the source changed while it was read: run again"
 
 
 def copy_parquet(
@@ -47,10 +48,14 @@ def copy_parquet(
     maps: list[str] = []
     for n, name in enumerate(pseudonymised):
         column = _quoted(name)
-        distinct = con.sql(
-            f"SELECT DISTINCT {column} AS v FROM ({query}) "  # noqa: S608 - names quoted, query Ibis's
-            f"WHERE {column} IS NOT NULL LIMIT {MAX_DISTINCT + 1}"
-        ).arrow().read_all()
+        distinct = (
+            con.sql(
+                f"SELECT DISTINCT {column} AS v FROM ({query}) "  # noqa: S608 - names quoted, query Ibis's
+                f"WHERE {column} IS NOT NULL LIMIT {MAX_DISTINCT + 1}"
+            )
+            .arrow()
+            .read_all()
+        )
         values = distinct.column("v")
         if len(values) > MAX_DISTINCT:
             _unregister(con, maps)
@@ -58,7 +63,13 @@ def copy_parquet(
         table = f"accord_pseudonyms_{n}"
         con.register(table, pa.table({"v": values, "p": Pseudonymiser(key)(values)}))
         maps.append(table)
-    chosen = {name: f"m{n}.p" for n, name in enumerate(pseudonymised)}
+    # A value with no pseudonym (the files changed between the two reads) stops the copy: it
+    # must never be delivered as an empty cell, nor as itself.
+    chosen = {
+        name: f"CASE WHEN m{n}.p IS NULL AND src.{_quoted(name)} IS NOT NULL THEN "
+        f"error('{_GONE}') ELSE m{n}.p END"
+        for n, name in enumerate(pseudonymised)
+    }
     select = ", ".join(f"{chosen.get(c, 'src.' + _quoted(c))} AS {_quoted(c)}" for c in columns)
     joins = " ".join(
         f"LEFT JOIN {table} m{n} ON src.{_quoted(name)} = m{n}.v"

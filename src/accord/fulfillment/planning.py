@@ -24,6 +24,7 @@ from accord.catalog.models import (
     Classification,
     ClassificationSuggestion,
     Dataset,
+    FieldClassification,
 )
 from accord.config import Settings
 from accord.db.base import utcnow
@@ -61,8 +62,9 @@ class PlannedField:
     rule: Rule
     choices: tuple[Rule, ...]  # the rules this field may be given
     missing: bool  # the catalog no longer has the field (or its dataset)
-    # the classifier's open suggestions (code -> label): until a person decides them, the
-    # default and the choices treat them as given, so an unreviewed name is not delivered
+    # classifications the agreement did not record (code -> label): given in the catalog since
+    # approval, or suggested by the classifier and not yet decided. The default and the choices
+    # count them, so a field found to be a name after approval is not delivered as one.
     pending: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
@@ -140,7 +142,7 @@ def planned_fields(
 ) -> list[PlannedField]:
     release = release_of(agreement)
     catalog = _catalog_fields(session, agreement.elements)
-    suggested = _open_suggestions(session, [e.field_id for e in agreement.elements])
+    suggested = _since_approval(session, [e.field_id for e in agreement.elements])
     planned = []
     for e in agreement.elements:
         given = tuple(c for c in e.classifications.split(SEP) if c)
@@ -168,20 +170,24 @@ def planned_fields(
     return planned
 
 
-def _open_suggestions(session: Session, field_ids: list[int]) -> dict[int, dict[str, str]]:
-    rows = session.execute(
+def _since_approval(session: Session, field_ids: list[int]) -> dict[int, dict[str, str]]:
+    """Each field's classifications in the catalog now, and its open suggestions."""
+    given = select(FieldClassification.field_id, Classification.code, Classification.label).join(
+        Classification, Classification.code == FieldClassification.code
+    )
+    suggested = (
         select(ClassificationSuggestion.field_id, Classification.code, Classification.label)
         .join(Classification, Classification.code == ClassificationSuggestion.label)
-        .where(
-            ClassificationSuggestion.field_id.in_(field_ids),
-            ClassificationSuggestion.status == "open",
-        )
-        .order_by(Classification.code)
+        .where(ClassificationSuggestion.status == "open")
     )
     found: dict[int, dict[str, str]] = {}
-    for field_id, code, label in rows:
-        found.setdefault(field_id, {})[code] = label
-    return found
+    for query, field_id in (
+        (given, FieldClassification.field_id),
+        (suggested, ClassificationSuggestion.field_id),
+    ):
+        for fid, code, label in session.execute(query.where(field_id.in_(field_ids))):
+            found.setdefault(fid, {})[code] = label
+    return {fid: dict(sorted(codes.items())) for fid, codes in found.items()}
 
 
 def _catalog_fields(session: Session, elements: list[AgreementElement]) -> dict[int, CatalogField]:
@@ -332,6 +338,20 @@ def build_plan(session: Session, agreement: Agreement, record: FulfillmentPlanRe
         raise ValidationFailed(
             [Problem("fields", f"The catalog no longer has {', '.join(missing)}.")],
             "The plan cannot run: a field the agreement authorises is gone from its source.",
+        )
+    outgrown = [p for p in planned if p.rule not in p.choices]
+    if outgrown:
+        raise ValidationFailed(
+            [
+                Problem(
+                    p.key,
+                    f"{p.key}: {p.rule.label.lower()} is no longer allowed"
+                    + (f" (now also {', '.join(p.pending.values())})" if p.pending else "")
+                    + "; choose its rule again.",
+                )
+                for p in outgrown
+            ],
+            "The plan cannot run: a field's classification changed since its rule was chosen.",
         )
     periods = period_fields(record) if has_period(agreement) else {}
     unplaced = sorted({p.dataset for p in planned} - set(periods)) if has_period(agreement) else []

@@ -14,6 +14,7 @@ skipped with its reason kept, and the schedule ends with the agreement.
 from __future__ import annotations
 
 import calendar
+import logging
 from datetime import date, timedelta
 
 from sqlalchemy import and_, or_, select
@@ -34,6 +35,7 @@ from accord.jobs.models import ACTIVE, Job
 from accord.jobs.states import JobState
 from accord.proposals.models import Agreement, Proposal
 
+log = logging.getLogger("accord.fulfillment")
 # How far apart due dates are: (months, days).
 STEPS = {
     "daily": (0, 1),
@@ -155,8 +157,17 @@ def stop_schedule(session: Session, actor: Actor, proposal_id: int) -> DeliveryS
     schedule = schedule_of(session, agreement)
     if schedule is None or schedule.stopped_at is not None:
         raise Conflict(f"Proposal {proposal_id} has no scheduled deliveries to stop.")
+    before = _summary(schedule)
     schedule.stopped_at, schedule.stopped_by, schedule.run_id = utcnow(), actor.username, None
-    audit.record(session, actor, "schedule.stop", "delivery_schedule", schedule.id)
+    audit.record(
+        session,
+        actor,
+        "schedule.stop",
+        "delivery_schedule",
+        schedule.id,
+        before=before,
+        after=_summary(schedule),
+    )
     return schedule
 
 
@@ -191,20 +202,41 @@ def run_due(settings: Settings, today: date | None = None) -> list[str]:
         )
     done = []
     for schedule_id in waiting:
-        with transaction(settings) as session:
-            line = _advance(session, settings, schedule_id, today)
+        try:
+            with transaction(settings) as session:
+                line = _advance(session, settings, schedule_id, today)
+        except Exception:  # one schedule's trouble must not stop the others, every minute
+            log.exception("scheduled delivery %s failed", schedule_id)
+            line = _record_trouble(settings, schedule_id)
         if line:
             done.append(line)
     return done
 
 
+def _record_trouble(settings: Settings, schedule_id: int) -> str:
+    outcome = "Accord could not handle this due date; the worker's log says why. It tries again."
+    try:
+        with transaction(settings) as session:
+            schedule = session.get(DeliverySchedule, schedule_id)
+            if schedule is not None:
+                schedule.last_outcome, schedule.last_at = outcome, utcnow()
+    except Exception:
+        log.exception("the outcome of scheduled delivery %s could not be recorded", schedule_id)
+    return f"Schedule {schedule_id}: {outcome}"
+
+
 def _advance(session: Session, settings: Settings, schedule_id: int, today: date) -> str:
-    schedule = session.get(DeliverySchedule, schedule_id, with_for_update=True)
-    if schedule is None:
+    # the proposal is locked before the schedule, in the order set_schedule and stop_schedule
+    # take them, so that two transactions never wait on each other
+    found = session.get(DeliverySchedule, schedule_id)
+    agreement = session.get(Agreement, found.agreement_id) if found else None
+    if found is None or agreement is None:
         return ""
-    agreement = session.get(Agreement, schedule.agreement_id)
-    proposal = session.get(Proposal, agreement.proposal_id) if agreement else None
-    assert agreement is not None and proposal is not None
+    proposal = session.get(Proposal, agreement.proposal_id, with_for_update=True)
+    schedule = session.get(
+        DeliverySchedule, schedule_id, with_for_update=True, populate_existing=True
+    )
+    assert proposal is not None and schedule is not None
     if schedule.run_id is not None:
         outcome = _send_when_packaged(session, schedule)
     elif schedule.stopped_at is None and schedule.next_due <= today:

@@ -9,6 +9,7 @@ its proposal locked and its state checked again, so workers calling at once move
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from accord.proposals.models import Agreement, Proposal
 from accord.proposals.states import DELIVERABLE, ProposalState, system_move
 
 ENDING = frozenset({*DELIVERABLE, ProposalState.SUSPENDED})
+log = logging.getLogger("accord.proposals")
 
 
 def expire_ended(settings: Settings, today: date | None = None) -> list[str]:
@@ -41,18 +43,26 @@ def expire_ended(settings: Settings, today: date | None = None) -> list[str]:
         )
     moved = []
     for proposal_id in ended:
-        with transaction(settings) as session:
-            proposal = session.get(Proposal, proposal_id, with_for_update=True)
-            if proposal is None or ProposalState(proposal.state) not in ENDING:
-                continue  # another worker, or a person, moved it meanwhile
-            end = session.scalar(
-                select(Agreement.end_date).where(Agreement.proposal_id == proposal_id)
-            )
-            assert end is not None
-            note = f"The agreement ended on {end:%d %B %Y}."
-            system_move(session, proposal, Actor.system(via="worker"), "expire", note)
-        moved.append(f"Proposal {proposal_id}: expired; {note[0].lower()}{note[1:]}")
+        try:
+            note = _expire(settings, proposal_id)
+        except Exception:  # the others still expire; this one is tried again next time
+            log.exception("proposal %s could not be expired", proposal_id)
+            continue
+        if note:
+            moved.append(f"Proposal {proposal_id}: expired; {note[0].lower()}{note[1:]}")
     return moved
+
+
+def _expire(settings: Settings, proposal_id: int) -> str:
+    with transaction(settings) as session:
+        proposal = session.get(Proposal, proposal_id, with_for_update=True)
+        if proposal is None or ProposalState(proposal.state) not in ENDING:
+            return ""  # another worker, or a person, moved it meanwhile
+        end = session.scalar(select(Agreement.end_date).where(Agreement.proposal_id == proposal_id))
+        assert end is not None
+        note = f"The agreement ended on {end:%d %B %Y}."
+        system_move(session, proposal, Actor.system(via="worker"), "expire", note)
+    return note
 
 
 registry.register_periodic("agreement expiry", expire_ended)

@@ -92,7 +92,7 @@ def api_save_plan(
         agreement,
         dict(body.rules),
         body.format,
-        body.periods,
+        body.periods if has_period(agreement) else None,
     )
     return _plan(request, session, actor, proposal_id)
 

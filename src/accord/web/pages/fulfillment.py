@@ -22,6 +22,7 @@ from accord.errors import AccordError, NotFound, Problem, ValidationFailed
 from accord.fulfillment import deliveries as sending
 from accord.fulfillment import runs, schedule
 from accord.fulfillment.access import agreement_for, undeliverable
+from accord.fulfillment.encryption import looks_private
 from accord.fulfillment.models import Delivery
 from accord.fulfillment.plan import Rule
 from accord.fulfillment.planning import (
@@ -334,7 +335,12 @@ def encryption_submit(
             "encryption",
         ),
         again=_again(
-            request, session, actor, proposal_id, "encryption", {"recipient_key": recipient_key}
+            request,
+            session,
+            actor,
+            proposal_id,
+            "encryption",
+            {"recipient_key": "" if looks_private(recipient_key) else recipient_key},
         ),
     )
 
