@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
 import json
 import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,7 +20,7 @@ from openpyxl import load_workbook
 
 from accord.csv_cells import safe
 from accord.errors import Conflict
-from accord.fulfillment.package_files import safe_text
+from accord.fulfillment.package_files import safe_text, write_data
 from accord.fulfillment.verify import verify_package
 from tests.fulfillment.conftest import PERSON, VISIT, person_batches, visit_batches, write
 
@@ -282,3 +283,37 @@ def test_only_repetitive_columns_get_a_parquet_dictionary(tmp_path: Path) -> Non
     assert "RLE_DICTIONARY" in encodings["visit_month"]
     assert "RLE_DICTIONARY" not in encodings["visit_id"]
     assert "RLE_DICTIONARY" not in encodings["cost"]
+
+
+def test_an_engine_written_file_reports_its_progress_as_rows_and_is_held_to_the_plan(
+    tmp_path: Path,
+) -> None:
+    rows = pa.table({"a": list(range(1000)), "b": ["x"] * 1000})
+
+    def engine(target: Path, progress: Callable[[float], None]) -> bool:
+        progress(-1)  # DuckDB cannot tell yet
+        progress(0.25)
+        progress(0.6)
+        pq.write_table(rows, target)
+        return True
+
+    seen: list[int] = []
+    data = write_data(
+        tmp_path,
+        "data/t.parquet",
+        "parquet",
+        ["a", "b"],
+        [],
+        seen.append,
+        engine_copy=engine,
+        expected_rows=1000,
+    )
+    assert seen == [0, 250, 350, 400] and data.rows == 1000
+    assert (
+        data.written.sha256
+        == hashlib.sha256((tmp_path / "data/t.parquet").read_bytes()).hexdigest()
+    )
+    with pytest.raises(ValueError, match="the engine wrote columns"):
+        write_data(
+            tmp_path, "data/u.parquet", "parquet", ["a"], [], seen.append, engine_copy=engine
+        )

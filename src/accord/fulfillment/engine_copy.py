@@ -92,6 +92,9 @@ def _run_watched(
 ) -> None:
     """Run ``sql`` in a thread while this one reports progress and hears a cancel."""
     failed: list[BaseException] = []
+    # DuckDB tracks a query's progress only with its progress bar on (and not printed)
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
 
     def run() -> None:
         try:
@@ -105,7 +108,8 @@ def _run_watched(
         while worker.is_alive():
             worker.join(POLL_SECONDS)
             if worker.is_alive():
-                progress(con.query_progress())
+                percent = con.query_progress()
+                progress(percent / 100 if percent >= 0 else -1)
     except BaseException:
         con.interrupt()
         worker.join()

@@ -50,6 +50,7 @@ class Extraction:
     # when the engine can write the rows as Parquet itself (DuckDB): write them to a path,
     # False if it declines (see engine_copy); the package writer then need not stream
     copy_parquet: EngineCopy | None = field(default=None, repr=False)
+    counted: int | None = field(default=None, init=False)  # count()'s answer, once asked
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         try:
@@ -58,8 +59,11 @@ class Extraction:
             self.close()
 
     def count(self) -> int:
-        """The number of rows the extraction delivers, counted by the engine (a second query)."""
-        return self._count()
+        """The number of rows the extraction delivers, counted by the engine (a second query,
+        made once)."""
+        if self.counted is None:
+            self.counted = self._count()
+        return self.counted
 
     def close(self) -> None:
         """Release the source; safe to call more than once."""

@@ -179,6 +179,7 @@ def _write_folder(
             on_batch,
             dictionary=keyed,
             engine_copy=getattr(batches, "copy_parquet", None),
+            expected_rows=getattr(batches, "counted", None),
         )
         written.append(data.written)
         rules = {f.name: f.rule.value for f in dataset.delivered}

@@ -132,19 +132,31 @@ def write_data(
     *,
     dictionary: Sequence[str] = (),
     engine_copy: Callable[[Path, Callable[[float], None]], bool] | None = None,
+    expected_rows: int | None = None,
 ) -> DataFile:
     """Stream batches into one Parquet or CSV file; only one batch is in memory at a time.
 
     Every batch must carry exactly ``columns``, in order: the plan is the contract, and a
     column the plan dropped must never reach a recipient because an extraction slipped.
     ``engine_copy``, when the source engine offers it, writes a Parquet file itself; the
-    batches are then not read, and the file is held to the same contract.
+    batches are then not read, and the file is held to the same contract. Its progress is a
+    share of ``expected_rows`` (when known), reported through ``on_batch`` as rows.
     """
     target = folder / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     if kind == "parquet" and engine_copy is not None:
-        if engine_copy(target, lambda _share: on_batch(0)):
-            return _copied(target, relative, columns, on_batch)
+        reported = 0
+
+        def on_share(share: float) -> None:
+            nonlocal reported
+            now = int(min(share, 1.0) * expected_rows) if expected_rows and share > 0 else 0
+            on_batch(max(now - reported, 0))  # also where a cancel is heard
+            reported = max(now, reported)
+
+        if engine_copy(target, on_share):
+            copied = _copied(target, relative, columns)
+            on_batch(copied.rows - reported)
+            return copied
         target.unlink(missing_ok=True)
     rows = 0
     schema: pa.Schema | None = None
@@ -174,9 +186,7 @@ def write_data(
     return DataFile(sink.done(relative), rows, schema)
 
 
-def _copied(
-    target: Path, relative: str, columns: list[str], on_batch: Callable[[int], None]
-) -> DataFile:
+def _copied(target: Path, relative: str, columns: list[str]) -> DataFile:
     """A Parquet file the engine wrote, checked against the plan, hashed and synced."""
     meta = pq.read_metadata(target)
     schema = meta.schema.to_arrow_schema()
@@ -190,7 +200,6 @@ def _copied(
             digest.update(chunk)
             size += len(chunk)
         os.fsync(written.fileno())
-    on_batch(meta.num_rows)
     return DataFile(Written(relative, size, digest.hexdigest()), meta.num_rows, schema)
 
 
