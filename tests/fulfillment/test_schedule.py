@@ -244,6 +244,9 @@ def test_the_commands_schedule_show_and_stop(
 ) -> None:
     pid = filed_agreement(w, monkeypatch)
     destination = str(sftp_destination(w, pid, sftp_server))
+    code, out = run("delivery", "destinations", str(pid), "--as", "cdw_data_engineer")
+    assert code == 0
+    assert f"{destination}  DCS research enclave: sftp://{sftp_server.username}@" in out
     code, out = run("delivery", "schedule", str(pid), destination, "--as", "dcs_data_coordinator")
     assert code == 3 and "Only the department providing the data" in out
     code, out = run(

@@ -19,9 +19,17 @@ from accord.db.engine import transaction
 from accord.fulfillment import deliveries
 from accord.jobs.worker import run_pending
 from tests.fulfillment.agreements import filed_agreement, fulfil_world
+from tests.fulfillment.conftest import (  # noqa: F401 - the SFTP server fixtures
+    PASSWORD,
+    UPLOAD_DIR,
+    client_key,
+    sftp_server,
+    start_sftp_server,
+)
 from tests.fulfillment.test_encryption import AGE_KEY
 from tests.fulfillment.test_roles import FAKE_HOST_KEY  # a destination never signed into
 from tests.proposals.conftest import World
+from tests.sftp_server import SftpTestServer
 from tests.web.test_proposal_api import Api
 
 pytestmark = pytest.mark.db
@@ -173,3 +181,32 @@ def test_packages_are_encrypted_for_the_key_the_recipient_gives(
     assert hashlib.sha256(taken.content).hexdigest() == run["sha256"]
     opened = pyrage.decrypt(taken.content, [identity])
     assert hashlib.sha256(opened).hexdigest() == run["zip_sha256"]
+
+
+def test_the_recipient_records_and_lists_its_sftp_server(
+    world: World,
+    api: Api,
+    monkeypatch: pytest.MonkeyPatch,
+    sftp_server: SftpTestServer,  # noqa: F811
+) -> None:
+    pid = filed_agreement(world, monkeypatch)
+    receiver, engineer = world.dcs["data_engineer"], world.cdw["data_engineer"]
+    body = {
+        "name": "DCS enclave",
+        "host": sftp_server.host,
+        "port": sftp_server.port,
+        "username": sftp_server.username,
+        "remote_dir": f"/{UPLOAD_DIR}",
+        "host_key": FAKE_HOST_KEY,  # not the server's: Accord refuses to sign in
+        "password": PASSWORD,
+    }
+    path = f"/agreements/{pid}/destinations"
+    refused = api.raw(receiver, "POST", path, body)
+    assert refused.status_code == 422 and "host key" in refused.text.lower()
+    assert api.raw(world.other, "POST", path, body).status_code == 404
+    made = api.raw(receiver, "POST", path, body | {"host_key": sftp_server.host_key})
+    assert made.status_code == 201, made.text
+    listed = api.raw(engineer, "GET", path).json()
+    assert [d["id"] for d in listed] == [made.json()["id"]]
+    assert PASSWORD not in made.text and "password" not in listed[0]
+    assert listed[0]["auth"] == "password"

@@ -106,6 +106,24 @@ def send(
     out.print(f"Delivery {delivery.id}: sent to {delivery.recipient} ({delivery.remote_path}).")
 
 
+@delivery_app.command("destinations")
+def destinations(
+    proposal: Annotated[int, typer.Argument(help="The agreement, by its proposal's number.")],
+    as_user: AsUser = None,
+) -> None:
+    """The recipient's SFTP servers recorded for an agreement, with their numbers."""
+    from accord.fulfillment.deliveries import destinations as recorded
+    from accord.fulfillment.deliveries import where_of
+
+    with unit_of_work(as_user) as (session, actor, _settings):
+        _, agreement = _agreement(session, actor, proposal)
+        found = recorded(session, agreement)
+        # one line each, not a table: the address stays whole, to copy
+        lines = [f"{d.id}  {d.name}: {where_of(d)} (signs in with a {d.auth})" for d in found]
+    for line in lines or [f"Proposal {proposal} has no SFTP destination yet."]:
+        out.print(line, soft_wrap=True, highlight=False)
+
+
 @delivery_app.command("schedule")
 def schedule(
     proposal: Annotated[int, typer.Argument(help="The agreement, by its proposal's number.")],

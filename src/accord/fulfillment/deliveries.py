@@ -288,12 +288,12 @@ def add_destination(
         "destination.add",
         "destination",
         destination.id,
-        after={"name": destination.name, "where": _where(destination)},
+        after={"name": destination.name, "where": where_of(destination)},
     )
     return destination
 
 
-def _where(d: Destination) -> str:
+def where_of(d: Destination) -> str:
     return f"sftp://{d.username}@{d.host}:{d.port}/{d.remote_dir.lstrip('/')}"
 
 
@@ -327,7 +327,7 @@ def send_sftp(
         who=actor.username,
         claim_as=claim_as,
     )
-    delivery = _delivery(run, actor, "sftp", f"{destination.name} ({_where(destination)})")
+    delivery = _delivery(run, actor, "sftp", f"{destination.name} ({where_of(destination)})")
     delivery.status, delivery.job_id, delivery.destination_id = "sending", job.id, destination.id
     session.add(delivery)
     session.flush()

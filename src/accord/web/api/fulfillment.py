@@ -27,6 +27,8 @@ from accord.fulfillment.planning import (
 )
 from accord.web.api.schemas.fulfillment import (
     DeliveryPublic,
+    DestinationCreate,
+    DestinationPublic,
     EncryptionUpdate,
     LinkCreate,
     LinkPublic,
@@ -208,3 +210,39 @@ def api_set_schedule(
 @router.delete("/agreements/{proposal_id}/schedule")
 def api_stop_schedule(proposal_id: RowId, session: DbSession, actor: Sender) -> SchedulePublic:
     return SchedulePublic.of(schedule.stop_schedule(session, actor, proposal_id))
+
+
+@router.get("/agreements/{proposal_id}/destinations")
+def api_destinations(
+    proposal_id: RowId, session: DbSession, actor: Viewer
+) -> list[DestinationPublic]:
+    """The recipient's SFTP servers recorded for the agreement (no password or key)."""
+    _, agreement = agreement_for(session, actor, proposal_id)
+    return [DestinationPublic.of(d) for d in sending.destinations(session, agreement)]
+
+
+@router.post("/agreements/{proposal_id}/destinations", status_code=201)
+def api_add_destination(
+    proposal_id: RowId,
+    body: DestinationCreate,
+    request: Request,
+    session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.MANAGE_DESTINATIONS))],
+) -> DestinationPublic:
+    """Record a destination after signing in to it and writing a probe file there; 422 with
+    the server's reason when that fails (a wrong host key, password or folder)."""
+    made = sending.add_destination(
+        session,
+        actor,
+        get_settings(request),
+        proposal_id,
+        name=body.name,
+        host=body.host,
+        port=body.port,
+        username=body.username,
+        remote_dir=body.remote_dir,
+        host_key=body.host_key,
+        password=body.password,
+        private_key=body.private_key,
+    )
+    return DestinationPublic.of(made)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from accord.fulfillment.models import Delivery, DeliverySchedule, FulfillmentRun
+from accord.fulfillment.models import Delivery, DeliverySchedule, Destination, FulfillmentRun
 from accord.fulfillment.plan import Rule
 from accord.fulfillment.planning import PlannedField
 from accord.jobs.models import Job
@@ -186,3 +186,37 @@ class SchedulePublic(BaseModel):
             {"active": s.stopped_at is None}
             | {name: getattr(s, name) for name in cls.model_fields if name != "active"}
         )
+
+
+class DestinationCreate(BaseModel):
+    """A recipient's SFTP server; Accord signs in and writes a probe file before saving it."""
+
+    name: str = Field(min_length=1, max_length=100)
+    host: str = Field(min_length=1, max_length=255)
+    port: int = Field(default=22, ge=1, le=65535)
+    username: str = Field(min_length=1, max_length=100)
+    remote_dir: str = Field(default=".", max_length=500)
+    host_key: str = Field(
+        min_length=1, max_length=20_000, description="The server's public host key, one line."
+    )
+    password: str = Field(default="", max_length=1_000, description="Or a private key.")
+    private_key: str = Field(default="", max_length=20_000, description="OpenSSH, no passphrase.")
+
+
+class DestinationPublic(BaseModel):
+    """A destination as anyone party to the agreement sees it: never its password or key."""
+
+    id: int
+    name: str
+    host: str
+    port: int
+    username: str
+    remote_dir: str
+    host_key: str
+    auth: str = Field(description="password | key: which one is kept, encrypted")
+    created_by: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, d: Destination) -> DestinationPublic:
+        return cls.model_validate(d, from_attributes=True)
