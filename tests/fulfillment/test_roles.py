@@ -18,13 +18,15 @@ from accord.db.engine import transaction
 from accord.errors import NotFound, PermissionDenied
 from accord.fulfillment import deliveries
 from accord.fulfillment.access import agreement_for
-from accord.fulfillment.planning import save_plan
+from accord.fulfillment.planning import save_plan, set_recipient_key
 from accord.fulfillment.runs import fulfill_now, start_run
+from accord.fulfillment.schedule import set_schedule
 from accord.proposals.drafting import transition
 from tests.auth.test_permission_matrix import EXPECTED
 from tests.auth.world import backend_database, drop_database, scratch
 from tests.conftest import BACKEND, PG_SERVER
 from tests.fulfillment.agreements import filed_agreement, fulfil_world
+from tests.fulfillment.test_encryption import AGE_KEY
 from tests.proposals.conftest import World
 
 pytestmark = pytest.mark.db
@@ -118,14 +120,30 @@ CASES: dict[str, tuple[Op, set[str]]] = {
 }
 
 
+def _schedule(s: object, a: object, st: Stage) -> object:
+    destination = _destination(s, st.world.cdw["data_coordinator"], st)
+    return set_schedule(s, a, st.pid, destination.id)  # type: ignore[arg-type, attr-defined]
+
+
+# other services guarded by the same actions ("action:service")
+SAME_ACTION: dict[str, tuple[Op, set[str]]] = {
+    "fulfillment.deliver:schedule": (_schedule, {"provider"}),
+    "fulfillment.destinations.manage:encryption": (
+        lambda s, a, st: set_recipient_key(s, a, st.world.settings, st.pid, AGE_KEY),  # type: ignore[arg-type]
+        {"provider", "recipient"},
+    ),
+}
+
+
 def test_every_fulfillment_action_is_tried() -> None:
     actions = {a for a in EXPECTED if a.startswith("fulfillment.")} | {"agreements.suspend"}
     assert set(CASES) == actions
 
 
-@pytest.mark.parametrize("action", sorted(CASES))
-def test_each_role_of_each_side_and_of_a_third_department(stage: Stage, action: str) -> None:
-    op, sides = CASES[action]
+@pytest.mark.parametrize("case", sorted(CASES | SAME_ACTION))
+def test_each_role_of_each_side_and_of_a_third_department(stage: Stage, case: str) -> None:
+    op, sides = (CASES | SAME_ACTION)[case]
+    action = case.split(":")[0]
     w = stage.world
     actors = [("provider", Role(r), a) for r, a in w.cdw.items()]
     actors += [("recipient", Role(r), a) for r, a in w.dcs.items()]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from accord.fulfillment.plan import DatasetPlan, RowFilter, Rule
@@ -18,7 +15,8 @@ from accord.fulfillment.spark import aggregate_on_spark, extract_on_spark, spark
 from accord.fulfillment.verify import verify_package
 from tests.fulfillment.agreements import filed_agreement, fulfil_world
 from tests.fulfillment.engines import Source
-from tests.fulfillment.test_aggregate import counted_world, counts_of
+from tests.fulfillment.test_aggregate import counted_world
+from tests.fulfillment.test_aggregate import counts_of as parquet_of
 from tests.fulfillment.test_extract import EXPECTED, FIELDS, KEY, by_county_and_month
 
 pytest.importorskip("pyspark")
@@ -71,16 +69,8 @@ def test_a_run_on_spark_packages_what_the_source_engine_does(
 ) -> None:
     w = fulfil_world(settings, tmp_path)
     pid = filed_agreement(w, monkeypatch)
-    runs = {}
-    for engine in ("source", "spark"):
-        on = w.settings.model_copy(update={"fulfillment_engine": engine})
-        run = fulfill_now(on, w.cdw["data_engineer"], pid)
-        path = packages_root(on) / f"{run.package}.zip"
-        assert verify_package(path).problems == ()
-        with zipfile.ZipFile(path) as z:
-            member = next(n for n in z.namelist() if n.endswith("visit.parquet"))
-            runs[engine] = sorted(map(str, pq.read_table(io.BytesIO(z.read(member))).to_pylist()))
-    assert runs["spark"] == runs["source"]  # the same rows, the same pseudonyms
+    source, spark_rows = _on_each_engine(w, pid, "visit")
+    assert spark_rows == source  # the same rows, the same pseudonyms
 
 
 @pytest.mark.db
@@ -89,11 +79,17 @@ def test_an_aggregate_run_on_spark_releases_the_same_counts(
 ) -> None:
     w = counted_world(settings, tmp_path)
     pid = filed_agreement(w, monkeypatch, deidentification="aggregate")
-    released = {}
+    source, spark_counts = _on_each_engine(w, pid, "client")
+    assert spark_counts == source
+
+
+def _on_each_engine(w: Any, pid: int, dataset: str) -> tuple[list[str], list[str]]:
+    """The dataset's rows in a package made on the source engine, then in one made on Spark."""
+    found = []
     for engine in ("source", "spark"):
         on = w.settings.model_copy(update={"fulfillment_engine": engine})
         run = fulfill_now(on, w.cdw["data_engineer"], pid)
         path = packages_root(on) / f"{run.package}.zip"
         assert verify_package(path).problems == ()
-        released[engine] = sorted(map(str, counts_of(path, "client").to_pylist()))
-    assert released["spark"] == released["source"]
+        found.append(sorted(map(str, parquet_of(path, dataset).to_pylist())))
+    return found[0], found[1]

@@ -103,7 +103,8 @@ def set_schedule(
             f"The agreement of proposal {proposal.id} is for a one-time delivery; "
             "make the package and deliver it once instead."
         )
-    blocked = undeliverable(proposal, agreement, max(today, agreement.start_date or today))
+    earliest = max(today, agreement.start_date or today)
+    blocked = undeliverable(proposal, agreement, earliest)
     if blocked:
         raise Conflict(blocked + " Deliveries cannot be scheduled under it.")
     destination = session.get(Destination, destination_id)
@@ -112,7 +113,6 @@ def set_schedule(
         problems.append(
             Problem("destination_id", "Choose one of this agreement's SFTP destinations.")
         )
-    earliest = max(today, agreement.start_date or today)
     first = first_due or earliest
     if first < earliest:
         problems.append(
