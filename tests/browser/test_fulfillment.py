@@ -117,7 +117,7 @@ def test_an_agreement_is_fulfilled_and_delivered_over_sftp_and_a_link(
             }
         assert "ssn" not in clients and "full_name" not in clients
         assert set(clients) <= described
-        assert len(clients["client_id"][0]) == 64
+        assert len(clients["client_id"][0]) == 32
 
         recipient.goto(url)
         recipient.get_by_role(

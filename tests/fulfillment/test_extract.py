@@ -40,7 +40,7 @@ DELIVERED = ["member_id", "mrn", "birth_date", "visit_date", "seen_at", "age", "
 
 
 def hashed(value: str, key: bytes = KEY) -> str:
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 EXPECTED = [

@@ -144,7 +144,7 @@ def test_a_run_packages_exactly_the_plan(w: World, monkeypatch: pytest.MonkeyPat
     assert clients["birth_date"] == [1980]
     assert clients["county"] == ["Yolo"]
     (pseudonym,) = clients["client_id"]
-    assert isinstance(pseudonym, str) and len(pseudonym) == 64 and pseudonym != "1"
+    assert isinstance(pseudonym, str) and len(pseudonym) == 32 and pseudonym != "1"
     with transaction(w.settings) as session:
         proposal = session.get(Proposal, pid)
         assert proposal is not None and proposal.state == "in_fulfillment"

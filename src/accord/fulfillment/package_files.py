@@ -221,7 +221,7 @@ def _open_writer(
         schema,
         compression="zstd",
         use_dictionary=dictionary,
-        # a batch's pseudonyms (64 characters each) fill more than the default 1 MiB page,
+        # a batch's pseudonyms (32 characters each) can fill more than the default 1 MiB page,
         # after which the writer silently falls back to plain encoding
         dictionary_pagesize_limit=DICTIONARY_PAGE,
     )

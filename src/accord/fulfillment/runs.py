@@ -61,7 +61,7 @@ DELIVERED_TYPE = {
     Rule.YEAR: "integer (year)",
     Rule.ZIP3: "text (first three digits of the ZIP code)",
     Rule.AGE_BAND: "text (ten-year age band)",
-    Rule.PSEUDONYMISE: "text (pseudonym: 64 hexadecimal characters)",
+    Rule.PSEUDONYMISE: "text (pseudonym: 32 hexadecimal characters)",
 }
 
 
