@@ -190,3 +190,118 @@ labels:
     person = classifier.classify(FieldSample("person", "name"))
     assert vendor[0].confidence == pytest.approx(person[0].confidence * 0.5, abs=0.001)
     assert "a vendor's name" in vendor[0].reason
+
+
+def batch_families(fields: list[FieldSample]) -> list[set[str]]:
+    """Families per field when the fields are classified together, as a harvest does."""
+    return [
+        {coarse_label(s.label) for s in found if s.confidence >= THRESHOLD}
+        for found in CLASSIFIER.classify_many(fields)
+    ]
+
+
+# "child-welfare involvement (maltreatment, removal, placement, services) ... The date of such
+# an event is PII and SENSITIVE." A file whose name does not say so is read from its fields.
+def test_a_child_welfare_file_is_recognised_from_its_fields() -> None:
+    fields = [
+        FieldSample("child_file", "ChMal1", "Maltreatment 1 type"),
+        FieldSample("child_file", "RmvDate", "Removal date"),
+        FieldSample("child_file", "FosterCr", "Foster care services"),
+        FieldSample("child_file", "Per1Rel", "Perpetrator 1 relationship to the child"),
+        FieldSample("child_file", "Counsel", "Counseling services"),
+        FieldSample("child_file", "ChSex", "Child sex"),
+        FieldSample("child_file", "ChBirthDate", "Child date of birth"),
+    ]
+    found = batch_families(fields)
+    assert found[1] == {"pii", "sensitive"}
+    assert "sensitive" in found[3] and "sensitive" in found[4]
+    assert found[5] == set()
+    assert found[6] == {"pii"}
+    # alone, with no sibling fields, "services" says nothing
+    assert "sensitive" not in families("child_file", "Counsel", "Counseling services")
+
+
+# "criminal history (charges, bookings, incarceration ...)": the codes of an offence are
+# sensitive; the keys linking an arrestee's rows, and an arrestee's sex, are not.
+def test_criminal_history_codes_versus_keys_in_a_justice_table() -> None:
+    fields = [
+        FieldSample("nibrs_arrestee", "arrestee_id"),
+        FieldSample("nibrs_arrestee", "arrest_date"),
+        FieldSample("nibrs_arrestee", "offense_type_id"),
+        FieldSample("nibrs_arrestee", "sex_code"),
+        FieldSample("nibrs_arrestee", "arrest_num"),
+        FieldSample("nibrs_arrestee_weapon", "nibrs_arrestee_weapon_id"),
+        FieldSample("nibrs_arrestee_weapon", "weapon_id"),
+    ]
+    found = batch_families(fields)
+    assert found[0] == set()
+    assert found[1] == {"pii", "sensitive"}
+    assert found[2] == {"sensitive"}
+    assert found[3] == set()
+    assert found[4] == {"pii"}
+    assert found[5] == set()
+    assert found[6] == {"sensitive"}
+
+
+# "names, addresses and phone numbers of organisations (a clinic's address is not a
+# person's)": a table with a company's name and no person's name holds companies.
+def test_a_table_of_companies_is_recognised_from_its_fields() -> None:
+    companies = batch_families(
+        [
+            FieldSample("Customers", "CompanyName"),
+            FieldSample("Customers", "ContactName"),
+            FieldSample("Customers", "Address"),
+            FieldSample("Customers", "Phone"),
+        ]
+    )
+    assert companies == [set(), {"pii"}, set(), set()]
+    people = batch_families(
+        [
+            FieldSample("Customer", "FirstName"),
+            FieldSample("Customer", "Company"),
+            FieldSample("Customer", "Address"),
+            FieldSample("Customer", "Phone"),
+        ]
+    )
+    assert people == [{"pii"}, set(), {"pii"}, {"pii"}]
+
+
+# Natural persons named by their role, not by "name" (HL7 v2 XCN fields).
+@pytest.mark.parametrize(
+    ("dataset", "name"),
+    [
+        ("PV1", "Attending Doctor"),
+        ("IN1", "Name Of Insured"),
+        ("NK1", "Contact Person's Name"),
+        ("PID", "Mother's Identifier"),
+        ("PV1", "Visit Number"),
+        ("Track", "Composer"),
+        ("Artist", "Name"),
+    ],
+)
+def test_persons_and_their_identifiers_named_without_name_or_number(
+    dataset: str, name: str
+) -> None:
+    assert "pii" in families(dataset, name)
+
+
+def test_a_things_name_is_not_a_persons() -> None:
+    assert "pii" not in families("Genre", "Name")
+    assert "pii" not in families("Playlist", "Name")
+
+
+# "Costs and charges alone ... are not PHI", and the provenance of a code is not the code.
+@pytest.mark.parametrize(
+    ("dataset", "name"),
+    [
+        ("diagnosis", "dx_source"),
+        ("diagnosis", "diagnosisid"),
+        ("vital", "bp_position"),
+        ("condition", "condition_type"),
+        ("encounter", "facility_location"),
+        ("harvest", "refresh_lab_result_cm_date"),
+        ("harvest", "birth_date_mgmt"),
+    ],
+)
+def test_provenance_and_metadata_of_clinical_columns_are_nothing(dataset: str, name: str) -> None:
+    assert families(dataset, name) == set()

@@ -170,3 +170,41 @@ labels:
         "labels.PII:name.context[2]",
         "labels.PII:name.context[3]",
     }
+
+
+def test_dataset_kinds_are_validated_and_feed_the_contexts() -> None:
+    found = problems(
+        """
+version: 1
+dataset_kinds:
+  - {fields: ['x']}
+  - {kind: k, fields: ['y'], min_fields: 0}
+  - {kind: j}
+labels:
+  PII:name: {name: ['name']}
+"""
+    )
+    assert set(found) == {
+        "dataset_kinds[0].kind",
+        "dataset_kinds[1].min_fields",
+        "dataset_kinds[2].fields",
+    }
+    rules = parse_rules(
+        """
+version: 1
+dataset_kinds:
+  - {kind: widgets, fields: ['widget \\w+'], min_fields: 2}
+labels:
+  SENSITIVE:
+    context:
+      - {dataset: ['widgets'], definition: ['secret'], confidence: 0.7}
+"""
+    )
+    classifier = Classifier(rules)
+    fields = [
+        FieldSample("t", "widget_size"),
+        FieldSample("t", "widget_colour"),
+        FieldSample("t", "code", "the secret code"),
+    ]
+    assert classifier.classify_many(fields)[2][0].label == "SENSITIVE"
+    assert classifier.classify(fields[2]) == []

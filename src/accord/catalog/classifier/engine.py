@@ -69,6 +69,13 @@ class Classifier:
             )
         )
         self._any_definition = _union(rule.definition for rule in self.rules.labels)
+        # Each label's name and definition matches, per distinct text: a harvest repeats the
+        # same column names ("id", "status", "created_at", "person_id") and definitions across
+        # tables, and these searches are most of the cost of a field. Pure functions of the
+        # text, so sharing the memo between threads can at worst repeat a computation.
+        self._name_memo: dict[str, _Hits] = {}
+        self._definition_memo: dict[str, _Hits] = {}
+        self._unless_memo: dict[tuple[str, str], bool] = {}
 
     @property
     def threshold(self) -> float:
@@ -78,53 +85,96 @@ class Classifier:
     def classify_many(self, fields: Iterable[FieldSample]) -> list[list[Suggestion]]:
         """Classify fields in order; one list of suggestions per field.
 
-        Fields arrive grouped by dataset, so what depends on the dataset alone is worked out
-        once per dataset in the batch.
+        What depends on the dataset alone is worked out once per dataset in the batch, and
+        that includes what kind of dataset it is as read from all of its fields in the batch
+        (``dataset_kinds``): a field classified alone with ``classify`` has no such siblings.
         """
+        batch = list(fields)
+        abbreviations = self.rules.abbreviations
+        names = [normalise_name(field.name or "", abbreviations) for field in batch]
         views: dict[str, _DatasetView] = {}
+        if self.rules.dataset_kinds:
+            grouped: dict[str, list[tuple[str, str]]] = {}
+            for field, name in zip(batch, names, strict=True):
+                grouped.setdefault(field.dataset or "", []).append(
+                    (name, (field.definition or "").lower())
+                )
+            for key, members in grouped.items():
+                views[key] = self._dataset_view(key, self._kinds(members))
         out: list[list[Suggestion]] = []
-        for field in fields:
+        for field, name in zip(batch, names, strict=True):
             key = field.dataset or ""
             view = views.get(key)
             if view is None:
                 view = views[key] = self._dataset_view(key)
-            out.append(self._classify(field, view))
+            out.append(self._classify(field, view, name))
         return out
 
     def classify(self, field: FieldSample) -> list[Suggestion]:
         """Suggestions for one field, most confident first; an empty list when nothing fits."""
         return self._classify(field, self._dataset_view(field.dataset or ""))
 
-    def _dataset_view(self, dataset: str) -> _DatasetView:
+    def _kinds(self, members: list[tuple[str, str]]) -> tuple[str, ...]:
+        """Kinds of dataset its fields (normalised name, lower-cased definition) point at."""
+        kinds: list[str] = []
+        for kind in self.rules.dataset_kinds:
+            hits = 0
+            for name, definition in members:
+                if kind.unless_fields is not None and (
+                    kind.unless_fields.search(name)
+                    or (definition and kind.unless_fields.search(definition))
+                ):
+                    hits = -1
+                    break
+                if kind.fields.search(name) or (definition and kind.fields.search(definition)):
+                    hits += 1
+            if hits >= kind.min_fields:
+                kinds.append(kind.kind)
+        return tuple(kinds)
+
+    def _dataset_view(self, dataset: str, kinds: tuple[str, ...] = ()) -> _DatasetView:
         rules = self.rules
         normalised = normalise_name(dataset, rules.abbreviations)
         reference = bool(rules.reference_datasets and rules.reference_datasets.search(normalised))
+        texts = (normalised, *kinds)
         contexts = tuple(
             tuple(
                 (context, hit)
                 for context in rule.contexts
-                if (hit := context.dataset.search(normalised)) is not None
+                if (hit := _first_hit(context.dataset, texts)) is not None
             )
             for rule in rules.labels
         )
-        return reference, contexts
+        return reference, contexts, normalised
 
-    def _classify(self, field: FieldSample, view: _DatasetView) -> list[Suggestion]:
+    def _classify(
+        self, field: FieldSample, view: _DatasetView, name: str | None = None
+    ) -> list[Suggestion]:
         rules = self.rules
-        name = normalise_name(field.name or "", rules.abbreviations)
+        if name is None:
+            name = normalise_name(field.name or "", rules.abbreviations)
         definition = (field.definition or "").lower()
-        reference, contexts = view
-        name_any = bool(name) and _hits(self._any_name, name)
-        definition_any = bool(definition) and _hits(self._any_definition, definition)
+        reference, contexts, dataset = view
+        if dataset and _own_key(name, dataset):
+            return []  # the dataset's own row key ("nibrs_arrestee_weapon_id"): a surrogate
+        name_hits = self._text_hits(name, self._any_name, self._name_memo, _NAME)
+        definition_hits = self._text_hits(
+            definition, self._any_definition, self._definition_memo, _DEFINITION
+        )
+        name_any = bool(name_hits)
         texts = sample_texts(field.values, rules.max_values)
         sampled = len(texts) if len(texts) >= rules.min_values else 0
         counts = self._count(texts) if sampled else {}
         found: list[tuple[str, float, list[str], bool]] = []
-        for rule, context in zip(rules.labels, contexts, strict=True):
+        for i, (rule, context) in enumerate(zip(rules.labels, contexts, strict=True)):
             result = self._evaluate(
                 rule,
                 field.name,
-                (name, name_any, definition, definition_any),
+                (name, name_any, definition),
+                (
+                    name_hits[i] if name_hits else _NO_HITS,
+                    definition_hits[i][0] if definition_hits else None,
+                ),
                 context,
                 counts,
                 sampled,
@@ -149,6 +199,42 @@ class Classifier:
                 out.append(Suggestion(label, round(min(confidence, 0.99), 3), "; ".join(reasons)))
         out.sort(key=lambda s: (-s.confidence, s.label))
         return out
+
+    def _text_hits(
+        self, text: str, gate: re.Pattern[str] | None, memo: dict[str, _Hits], kind: int
+    ) -> _Hits:
+        """Each label's (strong, weak) matches in a name, or (match, None) in a definition.
+
+        Empty when the union of all labels' patterns finds nothing, which is common.
+        """
+        hits = memo.get(text)
+        if hits is None:
+            if not (text and _hits(gate, text)):
+                hits = ()
+            elif kind == _NAME:
+                hits = tuple(_name_pair(rule, text) for rule in self.rules.labels)
+            else:
+                hits = tuple(
+                    (rule.definition.search(text) if rule.definition is not None else None, None)
+                    for rule in self.rules.labels
+                )
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[text] = hits
+        return hits
+
+    def _unless(self, rule: LabelRule, text: str) -> bool:
+        """Does the label's ``unless`` match ``text`` (a name or a definition)? Memoised."""
+        if rule.unless is None:
+            return False
+        key = (rule.label, text)
+        found = self._unless_memo.get(key)
+        if found is None:
+            found = rule.unless.search(text) is not None
+            if len(self._unless_memo) >= _MEMO_SIZE:
+                self._unless_memo.clear()
+            self._unless_memo[key] = found
+        return found
 
     def _count(self, texts: list[str]) -> dict[str, tuple[int, int]]:
         """Run the detectors the rules use over the sampled values, cheapest test first.
@@ -192,43 +278,43 @@ class Classifier:
         self,
         rule: LabelRule,
         raw_name: str,
-        text: tuple[str, bool, str, bool],
+        text: tuple[str, bool, str],
+        hits: tuple[tuple[re.Match[str] | None, re.Match[str] | None], re.Match[str] | None],
         contexts: _Contexts,
         counts: dict[str, tuple[int, int]],
         sampled: int,
     ) -> tuple[float, list[str], bool] | None:
         """(confidence, reasons, supported) or None; supported = not an ambiguous shape alone.
 
-        ``text`` is (name, any label's name pattern hits it, definition, any definition
-        pattern hits it); ``contexts`` are this rule's contexts whose dataset pattern matched.
+        ``text`` is (name, any label's name pattern hits it, definition); ``hits`` this
+        label's ((strong, weak) name match, definition match); ``contexts`` are this rule's
+        contexts whose dataset pattern matched.
         """
-        name, name_any, definition, definition_any = text
+        name, name_any, definition = text
         # Look for evidence first and build reasons only when there is some: most labels find
         # nothing on most fields, and this loop runs once per label per field.
-        name_hit = weak_hit = def_hit = None
-        if name_any:
-            name_hit = rule.name.search(name) if rule.name is not None else None
-            if name_hit is None and rule.name_weak is not None:
-                weak_hit = rule.name_weak.search(name)
-        if definition_any and rule.definition is not None:
-            def_hit = rule.definition.search(definition)
+        (name_hit, weak_hit), def_hit = hits
         context: tuple[ContextRule, re.Match[str]] | None = None
-        if name_any:
-            for candidate, hit in contexts:
-                if candidate.raises and candidate.name is not None and candidate.name.search(name):
-                    context = (candidate, hit)
-                    break
+        for candidate, hit in contexts:
+            if not candidate.raises:
+                continue
+            if (name_any and candidate.name is not None and candidate.name.search(name)) or (
+                definition
+                and candidate.definition is not None
+                and candidate.definition.search(definition)
+            ):
+                context = (candidate, hit)
+                break
         matches = [
             (check, counts[check.detector]) for check in rule.values if check.detector in counts
         ]
         if not (name_hit or weak_hit or def_hit or context or matches):
             return None
-        unless = rule.unless
-        if unless is not None and unless.search(name):
+        if self._unless(rule, name):
             return (
                 None  # about the identifier (a flag, a type) or an organisation's, not a person's
             )
-        if unless is not None and definition and unless.search(definition):
+        if definition and self._unless(rule, definition):
             # The definition says what the name did not ("the date the record was loaded"):
             # drop the definition, and the values too unless the name vouches for them.
             def_hit = None
@@ -269,7 +355,7 @@ class Classifier:
         supported = len(pieces) > (1 if value_piece else 0) or distinctive
         confidence = _combine(pieces)
         for candidate, hit in contexts:
-            if candidate.raises or (candidate.name is not None and not candidate.name.search(name)):
+            if candidate.raises or not _lowers(candidate, name, definition):
                 continue
             confidence *= candidate.factor
             reasons.append(candidate.reason or f"lowered in a '{hit.group(0)}' dataset")
@@ -294,10 +380,57 @@ def _value_evidence(
     return piece, reason, invalid, best_share, distinctive
 
 
+# Per label, (strong or definition match, weak match); empty when no label's pattern matched.
+_Hits = tuple[tuple[re.Match[str] | None, re.Match[str] | None], ...]
+_NO_HITS: tuple[None, None] = (None, None)
+_NAME, _DEFINITION = 0, 1
+_MEMO_SIZE = 50_000  # distinct names (or definitions) remembered before the memo starts over
+
+
+def _name_pair(rule: LabelRule, name: str) -> tuple[re.Match[str] | None, re.Match[str] | None]:
+    strong = rule.name.search(name) if rule.name is not None else None
+    if strong is None and rule.name_weak is not None:
+        return None, rule.name_weak.search(name)
+    return strong, None
+
+
 # The contexts of one rule whose dataset pattern matched, with the match.
 _Contexts = tuple[tuple[ContextRule, re.Match[str]], ...]
-# (is it a code list?, each rule's matching contexts) for one dataset name
-_DatasetView = tuple[bool, tuple[_Contexts, ...]]
+# (is it a code list?, each rule's matching contexts, normalised name) for one dataset
+_DatasetView = tuple[bool, tuple[_Contexts, ...], str]
+_KEY_SUFFIX = re.compile(r" (?:id|key|sk|uuid|guid|seq number|sequence number)$")
+
+
+def _lowers(context: ContextRule, name: str, definition: str) -> bool:
+    """Does a lowering context apply: no name or definition filter, or one of them matches?"""
+    if context.name is None and context.definition is None:
+        return True
+    return bool(
+        (context.name is not None and context.name.search(name))
+        or (definition and context.definition is not None and context.definition.search(definition))
+    )
+
+
+def _first_hit(pattern: re.Pattern[str], texts: tuple[str, ...]) -> re.Match[str] | None:
+    """The first match of ``pattern`` in the dataset's name or one of its inferred kinds."""
+    for text in texts:
+        hit = pattern.search(text)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _own_key(name: str, dataset: str) -> bool:
+    """Is ``name`` the dataset's own row key, its name plus "id" (two words at least)?
+
+    ``nibrs_victim_offender_id`` in ``nibrs_victim_offender_rel`` links the dataset's own
+    rows; one word ("victim id") is left to the rules, as it may name a code table.
+    """
+    suffix = _KEY_SUFFIX.search(name)
+    if suffix is None:
+        return False
+    stem = name[: suffix.start()]
+    return " " in stem and (dataset == stem or dataset.startswith(stem + " "))
 
 
 def _union(patterns: Iterable[re.Pattern[str] | None]) -> re.Pattern[str] | None:

@@ -105,5 +105,6 @@ def normalise_name(name: str, abbreviations: Mapping[str, str]) -> str:
 
     Unknown tokens are kept as they are, so a rule can still match the raw abbreviation.
     """
-    words = [abbreviations.get(token, token) for token in split_name(name)]
+    # A lone "s" is a possessive ("Mother's Identifier"): dropped so rules read "mother identifier".
+    words = [abbreviations.get(token, token) for token in split_name(name) if token != "s"]  # noqa: S105
     return " ".join(words)

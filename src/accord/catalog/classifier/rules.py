@@ -31,6 +31,7 @@ _TOP_KEYS = {
     "reference_factor",
     "value_only_factor",
     "abbreviations",
+    "dataset_kinds",
     "labels",
 }
 _LABEL_KEYS = {
@@ -49,7 +50,8 @@ _LABEL_KEYS = {
 _NOTE_KEYS = {"name", "text"}
 _EVIDENCE_KEYS = ("name", "name_weak", "definition", "values", "context")
 _VALUE_KEYS = {"detector", "confidence", "min_share", "invalid_confidence"}
-_CONTEXT_KEYS = {"dataset", "name", "confidence", "factor", "reason"}
+_CONTEXT_KEYS = {"dataset", "name", "definition", "confidence", "factor", "reason"}
+_KIND_KEYS = {"kind", "fields", "min_fields", "unless_fields"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,9 @@ class ContextRule:
     confidence: float
     factor: float
     reason: str
+    # A context also applies when the field's definition matches this: a federal file's
+    # element named ``Counsel`` is titled "Counseling services".
+    definition: re.Pattern[str] | None = None
 
     @property
     def raises(self) -> bool:
@@ -102,6 +107,23 @@ class LabelRule:
 
 
 @dataclass(frozen=True)
+class DatasetKind:
+    """What a dataset is, read from its fields when its own name does not say.
+
+    A file called ``child_file`` whose fields speak of maltreatment, removals and perpetrators
+    is a child-welfare file; a ``Customers`` table with a company-name field and no person's
+    name holds organisations. When at least ``min_fields`` of a dataset's fields (names or
+    definitions) match ``fields`` and none matches ``unless_fields``, ``kind`` is added to the
+    names that the rules' context ``dataset`` patterns are matched against.
+    """
+
+    kind: str
+    fields: re.Pattern[str]
+    min_fields: int
+    unless_fields: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
 class RuleSet:
     """A validated rule file."""
 
@@ -114,6 +136,7 @@ class RuleSet:
     value_only_factor: float
     abbreviations: Mapping[str, str]
     labels: tuple[LabelRule, ...]
+    dataset_kinds: tuple[DatasetKind, ...] = ()
 
 
 class _Reader:
@@ -239,13 +262,18 @@ def _read_contexts(reader: _Reader, where: str, data: object) -> tuple[ContextRu
         if not spec:
             continue
         lowers = "factor" in spec
-        if "dataset" not in spec or (not lowers and "name" not in spec):
-            reader.problem(cwhere, "needs both 'dataset' and 'name' patterns (or a 'factor')")
+        if "dataset" not in spec or (
+            not lowers and "name" not in spec and "definition" not in spec
+        ):
+            reader.problem(
+                cwhere, "needs 'dataset' and 'name' (or 'definition') patterns, or a 'factor'"
+            )
             continue
         if lowers and "confidence" in spec:
             reader.problem(cwhere, "either raises (confidence) or lowers (factor), not both")
         dataset = reader.pattern(f"{cwhere}.dataset", spec.get("dataset"))
         name = reader.pattern(f"{cwhere}.name", spec.get("name"))
+        definition = reader.pattern(f"{cwhere}.definition", spec.get("definition"))
         factor = reader.number(f"{cwhere}.factor", spec.get("factor"), 1.0)
         if lowers and factor >= 1.0:
             reader.problem(f"{cwhere}.factor", "must be below 1 (a factor lowers a confidence)")
@@ -261,9 +289,39 @@ def _read_contexts(reader: _Reader, where: str, data: object) -> tuple[ContextRu
                     confidence=reader.number(f"{cwhere}.confidence", spec.get("confidence"), 0.6),
                     factor=factor if lowers else 1.0,
                     reason=reason.strip(),
+                    definition=definition,
                 )
             )
     return tuple(contexts)
+
+
+def _read_kinds(reader: _Reader, data: object) -> tuple[DatasetKind, ...]:
+    """The ``dataset_kinds`` list: kinds of dataset recognised from their fields."""
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        reader.problem("dataset_kinds", "must be a list of {kind, fields, min_fields}")
+        return ()
+    kinds: list[DatasetKind] = []
+    for i, raw in enumerate(data):
+        where = f"dataset_kinds[{i}]"
+        spec = reader.keys(where, raw, _KIND_KEYS)
+        kind = spec.get("kind")
+        if not isinstance(kind, str) or not kind.strip():
+            reader.problem(f"{where}.kind", "must be a short name such as 'child welfare'")
+            continue
+        fields = reader.pattern(f"{where}.fields", spec.get("fields"))
+        if fields is None:
+            if "fields" not in spec:
+                reader.problem(f"{where}.fields", "is required")
+            continue
+        minimum = spec.get("min_fields", 2)
+        if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
+            reader.problem(f"{where}.min_fields", "must be a positive whole number")
+            minimum = 2
+        unless = reader.pattern(f"{where}.unless_fields", spec.get("unless_fields"))
+        kinds.append(DatasetKind(kind.strip().lower(), fields, minimum, unless))
+    return tuple(kinds)
 
 
 def _read_notes(
@@ -332,6 +390,7 @@ def parse_rules(text: str, origin: str = "rules") -> RuleSet:
         value_only_factor=reader.number("value_only_factor", top.get("value_only_factor"), 0.6),
         abbreviations=abbreviations,
         labels=tuple(labels),
+        dataset_kinds=_read_kinds(reader, top.get("dataset_kinds")),
     )
     if reader.problems:
         raise ValidationFailed(reader.problems, f"The classifier rule file {origin} has errors.")
