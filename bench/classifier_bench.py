@@ -8,9 +8,11 @@ under ``/work/shared/specs/CLASSIFICATION.md``:
 - the own set, ``bench/labelled_columns.csv`` (``labelled_columns.md``): the rules were written
   from it, so its figure is optimistic. It is scored twice: with its synthetic sample values,
   and from names, tables and definitions alone, as most catalogued fields arrive;
+- the retired held-out set, ``bench/retired_heldout_columns.csv``: held out once, scored, and
+  then studied to write rules, so it is development data now and its figure optimistic too;
 - the held-out set, ``bench/heldout_columns.csv`` (``heldout_columns.md``): columns of schemas
-  no rule was written from, labelled before the rules were changed and scored once they were
-  frozen. Its figure is the one to quote.
+  no rule was written from, labelled by someone who did not see the rules, before they were
+  changed, and scored once they were frozen. Its figure is the one to quote.
 
 Throughput: at least 50,000 fields are generated from the own set with variations (name case
 and affixes, 20-50 sampled values with perturbed digits) and classified with ``classify_many``.
@@ -34,6 +36,7 @@ from pathlib import Path
 from accord.catalog.classifier import Classifier, FieldSample, Suggestion, coarse_label
 
 LABELLED = Path(__file__).with_name("labelled_columns.csv")
+RETIRED = Path(__file__).with_name("retired_heldout_columns.csv")
 HELD_OUT = Path(__file__).with_name("heldout_columns.csv")
 COARSE = ("pii", "phi", "sensitive")
 
@@ -220,6 +223,10 @@ def main() -> None:
     quality(classifier, "Own set (the rules were written from it)", own, args.errors)
     names_only = [(schema, replace(field, values=()), truth) for schema, field, truth in own]
     quality(classifier, "Own set, names and definitions only", names_only, args.errors)
+    retired = read_labelled(RETIRED)
+    quality(
+        classifier, "Retired held-out set (rules were written from it since)", retired, args.errors
+    )
     if not args.own_only:
         held_out = read_labelled(HELD_OUT)
         quality(classifier, "Held out (schemas no rule was written from)", held_out, args.errors)
