@@ -40,6 +40,7 @@ from accord.deid.model.availability import NO_DATA
 from accord.deid.model.cube import Cube
 from accord.deid.model.groups import Groups, build_groups
 from accord.deid.model.tables import LoadedTable, published_view, undescribed_columns
+from accord.deid.quoting import quoted
 from accord.deid.scoring.assessment import Assessment, assess_loaded
 from accord.deid.spec.params import Parameters
 from accord.deid.spec.spec import TableSpec
@@ -262,7 +263,7 @@ def _release_percent_only(
             Finding(
                 "bad-spec",
                 "10.6",
-                f"percent_only.column {po.column!r} already exists in the table",
+                f"percent_only.column {quoted(po.column)} already exists in the table",
             )
         )
     if masked.allowed:
@@ -270,7 +271,7 @@ def _release_percent_only(
             Finding(
                 "percent-only-form",
                 "10.6",
-                f"{po.dimension!r} is published as whole percentages only: counts and "
+                f"{quoted(po.dimension)} is published as whole percentages only: counts and "
                 "statistics are withheld, no cell needs suppression",
                 Severity.INFO,
             )

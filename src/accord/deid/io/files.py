@@ -38,6 +38,7 @@ from accord.deid.model.tables import (
     read_table,
     undescribed_columns,
 )
+from accord.deid.quoting import quoted, shown
 from accord.deid.release import Release
 from accord.deid.scoring.assessment import assess_loaded
 from accord.deid.scoring.scoring import score_presentation
@@ -122,7 +123,7 @@ def _escaping_files(spec_path: Path, folder: Path) -> list[Finding]:
     hierarchies = raw.get("hierarchies")
     if isinstance(hierarchies, Mapping):
         named.extend(
-            (f"hierarchies.{dim}", entry.get("file"))
+            (f"hierarchies.{shown(str(dim))}", entry.get("file"))
             for dim, entry in hierarchies.items()
             if isinstance(entry, Mapping)
         )
@@ -134,9 +135,9 @@ def _escaping_files(spec_path: Path, folder: Path) -> list[Finding]:
         if not isinstance(file, str):
             continue
         if safe_file_name(file) is None:
-            message = f"{key}: file {file!r} must be a plain file name, no folders"
+            message = f"{key}: file {quoted(file)} must be a plain file name, no folders"
         elif not (folder / file).is_file():
-            message = f"{key}: file {file!r} was not uploaded with the SPEC"
+            message = f"{key}: file {quoted(file)} was not uploaded with the SPEC"
         else:
             continue
         problems.append(Finding("bad-spec", "10.4", message))

@@ -23,6 +23,7 @@ from accord.deid.model.availability import (
     row_availability,
 )
 from accord.deid.model.tables import TABLE_COLUMN
+from accord.deid.quoting import quoted
 from accord.deid.release import Release
 from accord.deid.spec.spec import table_name
 from accord.deid.survey.release_rules import FLAGGED, UNRELIABLE
@@ -146,7 +147,7 @@ def percent_only_note(release: Release) -> str:
     assert po is not None
     min_total = release.params.three_category_min_total
     return (
-        f"{po.footnote} Only whole-number percentages of {po.dimension!r} are published "
+        f"{po.footnote} Only whole-number percentages of {quoted(po.dimension)} are published "
         f"(non-zero values under 1% are shown as <1%); every percentage base is at least "
         f"{min_total:,} (CalHHS DDG Edition 2.0, 4.4.4)."
     )

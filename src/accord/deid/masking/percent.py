@@ -17,6 +17,7 @@ import numpy as np
 
 from accord.deid.findings import Finding, Severity
 from accord.deid.model.cube import Cube
+from accord.deid.quoting import quoted
 from accord.deid.spec.params import Parameters
 
 FOOTNOTE = (
@@ -139,7 +140,7 @@ def mask_cube_dimension(
             Finding(
                 "three-category-counts-elsewhere",
                 "10.6",
-                f"the counts of {dimension!r} are available elsewhere; percentages would not "
+                f"the counts of {quoted(dimension)} are available elsewhere; percentages would not "
                 "protect them",
             ),
         )
@@ -148,8 +149,8 @@ def mask_cube_dimension(
             Finding(
                 "three-category-shape",
                 "10.6",
-                f"{dimension!r} has {len(leaves)} categories; the percent-only method is meant "
-                "for variables with two large categories and one small one",
+                f"{quoted(dimension)} has {len(leaves)} categories; the percent-only method is "
+                "meant for variables with two large categories and one small one",
                 Severity.WARNING,
             )
         )

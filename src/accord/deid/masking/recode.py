@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from accord.deid.findings import Finding
 from accord.deid.model.tables import LongTable
+from accord.deid.quoting import quoted, shown
 from accord.deid.spec.spec import TableSpec
 
 _WHOLE = re.compile(r"^\d+(\.0*)?$")
@@ -63,8 +64,8 @@ def recode_hierarchies(spec: TableSpec) -> tuple[TableSpec, list[Finding]]:
                     Finding(
                         "recode-parent",
                         "10.1",
-                        f"recode.{dim}: {old!r} is a parent in the hierarchy; only categories "
-                        "without children can be merged",
+                        f"recode.{shown(dim)}: {quoted(old)} is a parent in the hierarchy; only "
+                        "categories without children can be merged",
                         cell={dim: old},
                     )
                 )
@@ -74,8 +75,8 @@ def recode_hierarchies(spec: TableSpec) -> tuple[TableSpec, list[Finding]]:
                     Finding(
                         "recode-parent",
                         "10.1",
-                        f"recode.{dim}: the new category {new!r} is already a parent in the "
-                        "hierarchy",
+                        f"recode.{shown(dim)}: the new category {quoted(new)} is already a parent "
+                        "in the hierarchy",
                         cell={dim: new},
                     )
                 )
@@ -91,9 +92,9 @@ def recode_hierarchies(spec: TableSpec) -> tuple[TableSpec, list[Finding]]:
                     Finding(
                         "recode-different-parents",
                         "10.1",
-                        f"recode.{dim}: {first!r} and {other!r} have different parents "
-                        f"({tree[first]!r}, {tree[other]!r}); merging them into {new!r} would "
-                        "break the hierarchy's totals",
+                        f"recode.{shown(dim)}: {quoted(first)} and {quoted(other)} have different "
+                        f"parents ({quoted(tree[first])}, {quoted(tree[other])}); merging them "
+                        f"into {quoted(new)} would break the hierarchy's totals",
                         cell={dim: new},
                     )
                 )
@@ -121,7 +122,8 @@ def _unknown_codes(table: LongTable, spec: TableSpec) -> list[Finding]:
                     Finding(
                         "recode-unknown-category",
                         "10.1",
-                        f"recode.{dim}: {old!r} is not a category of {dim!r} in the table",
+                        f"recode.{shown(dim)}: {quoted(old)} is not a category of {quoted(dim)} "
+                        "in the table",
                         cell={dim: old},
                     )
                 )

@@ -34,6 +34,7 @@ import numpy.typing as npt
 from accord.deid.findings import Finding
 from accord.deid.model.cube import Cube
 from accord.deid.model.groups import Groups
+from accord.deid.quoting import quoted, shown
 
 AVAILABLE, NO_DATA, INCOMPLETE = 0, 3, 5
 _WORDS = {
@@ -67,7 +68,7 @@ def read_availability(
                 Finding(
                     "bad-availability",
                     "11.1",
-                    f"{column} {mark!r} is not blank, 3 (no data) or 5 (incomplete)",
+                    f"{shown(column)} {quoted(mark)} is not blank, 3 (no data) or 5 (incomplete)",
                     row=i + 1,
                 )
             )
@@ -79,7 +80,8 @@ def read_availability(
                 Finding(
                     "bad-availability",
                     "11.1",
-                    f"the row has no data ({column} {mark!r}) but a count {counts[i]!r}",
+                    f"the row has no data ({shown(column)} {quoted(mark)}) "
+                    f"but a count {quoted(counts[i])}",
                     row=i + 1,
                 )
             )
@@ -88,8 +90,8 @@ def read_availability(
                 Finding(
                     "bad-availability",
                     "11.1",
-                    f"an incomplete row ({column} {mark!r}) still needs its count; a row "
-                    "without one has no data (3)",
+                    f"an incomplete row ({shown(column)} {quoted(mark)}) still needs its count; "
+                    "a row without one has no data (3)",
                     row=i + 1,
                 )
             )

@@ -15,6 +15,9 @@ import numpy as np
 import numpy.typing as npt
 
 from accord.deid.findings import Finding
+from accord.deid.quoting import quoted, shown
+
+MAX_CYCLE_SHOWN = 10  # categories of a cycle a finding names
 
 IntArray = npt.NDArray[np.int64]
 
@@ -108,14 +111,16 @@ def build_dimension(
             Finding(
                 "hierarchy-total-as-child",
                 "10.4",
-                f"hierarchy of {name!r} gives the total {total_label!r} a parent",
+                f"hierarchy of {quoted(name)} gives the total {quoted(total_label)} a parent",
             )
         )
         mapping.pop(total_label)
     for child, parent in mapping.items():
         if child == parent:
             findings.append(
-                Finding("hierarchy-cycle", "10.4", f"{name}: {child!r} is its own parent")
+                Finding(
+                    "hierarchy-cycle", "10.4", f"{shown(name)}: {quoted(child)} is its own parent"
+                )
             )
     # Cycles: follow parents; a repeat before reaching a root means a loop.
     bad: set[str] = set()
@@ -126,11 +131,14 @@ def build_dimension(
             if node in path:
                 loop = path[path.index(node) :]
                 if not bad.intersection(loop):
+                    through = " -> ".join(shown(c) for c in loop[:MAX_CYCLE_SHOWN])
+                    if len(loop) > MAX_CYCLE_SHOWN:
+                        through += f" -> ... ({len(loop):,} categories)"
                     findings.append(
                         Finding(
                             "hierarchy-cycle",
                             "10.4",
-                            f"{name}: hierarchy has a cycle through {' -> '.join(loop)}",
+                            f"{shown(name)}: hierarchy has a cycle through {through}",
                         )
                     )
                 bad.update(loop)
@@ -143,7 +151,7 @@ def build_dimension(
                 Finding(
                     "hierarchy-orphan",
                     "10.4",
-                    f"{name}: value {code!r} is not in the hierarchy",
+                    f"{shown(name)}: value {quoted(code)} is not in the hierarchy",
                     cell={name: code},
                 )
             )

@@ -31,6 +31,7 @@ from accord.deid.findings import Finding
 from accord.deid.model.availability import no_data_margins, read_availability
 from accord.deid.model.cube import Cube, cube_from_codes
 from accord.deid.model.hierarchy import Dimension, IntArray, build_dimension
+from accord.deid.quoting import quoted, shown
 from accord.deid.spec.spec import TableSpec, table_name
 
 MAX_ROW_FINDINGS = 50
@@ -102,7 +103,7 @@ def read_table(path: Path) -> tuple[LongTable | None, list[Finding]]:
                 for h, v in zip(header, rec, strict=True):
                     data[h].append(restored(v))
             return LongTable(header, data), []
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:  # csv: a field over 128 KB
         return None, [Finding("bad-table", "11.1", f"cannot read {path}: {exc}")]
 
 
@@ -136,12 +137,17 @@ def _parse_counts(
         elif _INT.match(t):
             counts[i] = float(t)
         elif _NUM.match(t) and float(t) < 0:
-            problems.append(Finding("count-negative", "2", f"negative count {t!r}", row=i + 1))
+            problems.append(
+                Finding("count-negative", "2", f"negative count {quoted(t)}", row=i + 1)
+            )
         else:
             hint = " (write it without thousands separators)" if _THOUSANDS.match(t) else ""
             problems.append(
                 Finding(
-                    "count-not-integer", "2", f"count {t!r} is not a whole number{hint}", row=i + 1
+                    "count-not-integer",
+                    "2",
+                    f"count {quoted(t)} is not a whole number{hint}",
+                    row=i + 1,
                 )
             )
     return counts, blank, problems
@@ -169,14 +175,14 @@ def build_cube(
     """
     faces = published and bool(spec.publish)
     findings: list[Finding] = []
-    has = ", ".join(repr(n) for n in table.names[:20]) + (", …" if len(table.names) > 20 else "")
+    has = ", ".join(quoted(n) for n in table.names[:20]) + (", …" if len(table.names) > 20 else "")
     for col in spec.columns():
         if col not in table.columns:
             findings.append(
                 Finding(
                     "unknown-column",
                     "11",
-                    f"SPEC names column {col!r}, which TABLE does not have (it has {has})",
+                    f"SPEC names column {quoted(col)}, which TABLE does not have (it has {has})",
                 )
             )
     if spec.publish and TABLE_COLUMN in table.columns and TABLE_COLUMN not in spec.columns():
@@ -204,7 +210,12 @@ def build_cube(
         for i, t in enumerate(table.columns[den]):
             if t.strip() and not _NUM.match(t):
                 problems.append(
-                    Finding("bad-denominator", "6", f"{den} {t!r} is not a number", row=i + 1)
+                    Finding(
+                        "bad-denominator",
+                        "6",
+                        f"{shown(den)} {quoted(t)} is not a number",
+                        row=i + 1,
+                    )
                 )
     dims: list[Dimension] = []
     codes: list[IntArray] = []
@@ -212,7 +223,9 @@ def build_cube(
         text = [v.strip() for v in table.columns[name]]
         for i, v in enumerate(text):
             if v == "":
-                problems.append(Finding("dimension-blank", "11.1", f"{name} is blank", row=i + 1))
+                problems.append(
+                    Finding("dimension-blank", "11.1", f"{shown(name)} is blank", row=i + 1)
+                )
         dim, hf = build_dimension(
             name,
             text,
@@ -290,7 +303,7 @@ def undescribed_columns(table: LongTable, spec: TableSpec) -> list[Finding]:
     for position, name in enumerate(table.names, start=1):
         if name in described:
             continue
-        label = repr(name) if name.strip() else f"number {position} (it has no header)"
+        label = quoted(name) if name.strip() else f"number {position} (it has no header)"
         problems.append(
             Finding(
                 "undescribed-column",
@@ -311,10 +324,10 @@ def undescribed_columns(table: LongTable, spec: TableSpec) -> list[Finding]:
                 Finding(
                     "pass-through-numeric",
                     "11",
-                    f"column {name!r} is passed through but holds numbers ({values[numbers[0]]!r} "
-                    f"in row {numbers[0] + 1}): a number published as it is may be a small count. "
-                    "Describe it (count, denominator, statistic), or say why it is safe: "
-                    f"pass_through: {{{name}: <reason>}}",
+                    f"column {quoted(name)} is passed through but holds numbers "
+                    f"({quoted(values[numbers[0]])} in row {numbers[0] + 1}): a number published "
+                    "as it is may be a small count. Describe it (count, denominator, statistic), "
+                    f"or say why it is safe: pass_through: {{{shown(name)}: <reason>}}",
                     details={"column": name},
                 )
             )
@@ -334,12 +347,12 @@ def melt_wide(table: LongTable, spec: TableSpec) -> tuple[LongTable | None, list
     value_columns = [*wide.columns, *([wide.total] if wide.total else [])]
     missing = [c for c in value_columns if c not in table.columns]
     if missing:
-        has = ", ".join(repr(n) for n in table.names[:20])
+        has = ", ".join(quoted(n) for n in table.names[:20])
         return None, [
             Finding(
                 "unknown-column",
                 "11.1",
-                f"wide names column {c!r}, which TABLE does not have (it has {has})",
+                f"wide names column {quoted(c)}, which TABLE does not have (it has {has})",
             )
             for c in missing
         ]
@@ -348,8 +361,8 @@ def melt_wide(table: LongTable, spec: TableSpec) -> tuple[LongTable | None, list
             Finding(
                 "bad-spec",
                 "11.1",
-                f"a wide table's counts are in its columns; the count {spec.count!r} names the "
-                "column the long form gets, and TABLE already has one of that name",
+                f"a wide table's counts are in its columns; the count {quoted(spec.count)} names "
+                "the column the long form gets, and TABLE already has one of that name",
             )
         ]
     labels = [*wide.columns, *([spec.total_label] if wide.total else [])]
@@ -364,7 +377,7 @@ def melt_wide(table: LongTable, spec: TableSpec) -> tuple[LongTable | None, list
                     Finding(
                         "count-not-integer",
                         "2",
-                        f"{column} {value.strip()!r} is not a whole number",
+                        f"{shown(column)} {quoted(value.strip())} is not a whole number",
                         row=i + 1,
                         details={"column": column},
                     )
@@ -529,8 +542,9 @@ def read_previously_suppressed(
             Finding(
                 "bad-previously-suppressed",
                 "10.4",
-                f"{path.name} has neither the annotation column {spec.annotation_column!r} nor "
-                f"the count column {spec.count!r}: which cells were withheld is unknown",
+                f"{path.name} has neither the annotation column "
+                f"{quoted(spec.annotation_column)} nor the count column {quoted(spec.count)}: "
+                "which cells were withheld is unknown",
             )
         ]
     mask = np.zeros(cube.size, dtype=bool)
@@ -544,7 +558,8 @@ def read_previously_suppressed(
                     Finding(
                         "previously-suppressed-unknown-label",
                         "10.4",
-                        f"{path.name}: {dim.name} {label!r} is not a category of this table",
+                        f"{path.name}: {shown(dim.name)} {quoted(label)} is not a category of "
+                        "this table",
                         row=i + 1,
                     )
                 )

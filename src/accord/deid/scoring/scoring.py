@@ -6,12 +6,12 @@ normative ones; problems in it come back as findings rather than exceptions.
 
 from __future__ import annotations
 
-import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from accord.deid.findings import Finding, Severity
+from accord.deid.quoting import quoted
 from accord.deid.scoring import bands
 from accord.deid.scoring.bands import band_score
 from accord.deid.scoring.reference import language_population
@@ -85,18 +85,8 @@ def describe_value(value: Any) -> str:
     """A wrong value as a finding quotes it: its type and (shortened) the value itself."""
     if value is None or isinstance(value, bool):
         return type_name(value) if value is None else f"boolean {str(value).lower()}"
-    text = _SHORT.repr(value)  # never the whole of a huge value: only what is shown
+    text = quoted(value)  # never the whole of a huge value: only what is shown
     return f"{type_name(value)} {text if len(text) <= 40 else text[:37] + '...'}"
-
-
-_SHORT = reprlib.Repr()
-_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
-
-
-def quoted(value: Any) -> str:
-    """A value from the ScoringUnit as a message quotes it: its repr, shortened (a name of a
-    megabyte, or a mapping of a thousand keys, must not become a megabyte message)."""
-    return _SHORT.repr(value)
 
 
 class _Bad(Exception):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from accord.deid.findings import Finding
+from accord.deid.quoting import quoted
 
 ReasonDisclosure = Literal["distinct", "undifferentiated"]
 Strategy = Literal["least_interesting", "smallest", "most_similar"]
@@ -118,7 +119,7 @@ def parameters_from_mapping(raw: Mapping[str, Any]) -> tuple[Parameters, list[Fi
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in fields:
-            findings.append(Finding("unknown-parameter", "3", f"unknown parameter {key!r}"))
+            findings.append(Finding("unknown-parameter", "3", f"unknown parameter {quoted(key)}"))
             continue
         expected = getattr(default, key)
         problem = _check_value(key, value, expected)
@@ -132,7 +133,7 @@ def parameters_from_mapping(raw: Mapping[str, Any]) -> tuple[Parameters, list[Fi
     for s in strategies:
         if s not in DEFAULT_STRATEGY:
             findings.append(
-                Finding("bad-parameter", "10.4", f"unknown complementary strategy {s!r}")
+                Finding("bad-parameter", "10.4", f"unknown complementary strategy {quoted(s)}")
             )
     if findings:
         return default, findings
@@ -158,7 +159,7 @@ def parameters_from_mapping(raw: Mapping[str, Any]) -> tuple[Parameters, list[Fi
 
 def _check_value(key: str, value: Any, expected: Any) -> str | None:
     if key in _CHOICES and value not in _CHOICES[key]:
-        return f"{key} must be one of {', '.join(_CHOICES[key])}, not {value!r}"
+        return f"{key} must be one of {', '.join(_CHOICES[key])}, not {quoted(value)}"
     if isinstance(expected, bool):
         return None if isinstance(value, bool) else f"{key} must be true or false"
     if isinstance(expected, int):

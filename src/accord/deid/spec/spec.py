@@ -29,6 +29,7 @@ import yaml
 
 from accord import plain_yaml
 from accord.deid.findings import Finding
+from accord.deid.quoting import quoted, shown
 from accord.deid.scoring.scoring import describe_value, type_name
 from accord.deid.spec.params import Parameters, parameters_from_mapping
 from accord.deid.survey.reliability import SurveyProfile, find_profile
@@ -311,7 +312,7 @@ def _previously_suppressed(raw: Any, base: Path | None) -> tuple[Path | None, li
     if not isinstance(raw.get("file"), str):
         return None, [_wrong("previously_suppressed.file", "a file name", raw.get("file"), "10.4")]
     f = [
-        Finding("bad-spec", "10.4", f"unknown previously_suppressed key {k!r}")
+        Finding("bad-spec", "10.4", f"unknown previously_suppressed key {quoted(k)}")
         for k in raw
         if k != "file"
     ]
@@ -349,15 +350,15 @@ def _recode(
     out: dict[str, dict[str, str]] = {}
     for name, mapping in raw.items():
         if name not in dims:
-            f.append(Finding("bad-spec", "10.1", f"recode for unknown dimension {name!r}"))
+            f.append(Finding("bad-spec", "10.1", f"recode for unknown dimension {quoted(name)}"))
             continue
-        key = f"recode.{name}"
+        key = f"recode.{shown(name)}"
         if name in inclusive:
             f.append(
                 Finding(
                     "bad-spec",
                     "10.1",
-                    f"{key}: {name!r} is select-all-that-apply (inclusive); its categories "
+                    f"{key}: {quoted(name)} is select-all-that-apply (inclusive); its categories "
                     "overlap, so their counts cannot be summed",
                 )
             )
@@ -372,16 +373,19 @@ def _recode(
                 f.append(_wrong(key, keyed, old, "10.1"))
                 continue
             if not _is_scalar(new):
-                f.append(_wrong(f"{key}[{old!r}]", "a new category (text or number)", new, "10.1"))
+                wanted = "a new category (text or number)"
+                f.append(_wrong(f"{key}[{quoted(old)}]", wanted, new, "10.1"))
                 continue
             o, n = str(old).strip(), str(new).strip()
             if not o or not n:
-                empty = "a category" if not o else f"the new category of {o!r}"
+                empty = "a category" if not o else f"the new category of {quoted(o)}"
                 f.append(Finding("bad-spec", "10.1", f"{key}: {empty} is empty"))
             elif o == total_label:
                 f.append(
                     Finding(
-                        "bad-spec", "10.1", f"{key}: the total {total_label!r} cannot be recoded"
+                        "bad-spec",
+                        "10.1",
+                        f"{key}: the total {quoted(total_label)} cannot be recoded",
                     )
                 )
             elif n == total_label:
@@ -389,13 +393,15 @@ def _recode(
                     Finding(
                         "bad-spec",
                         "10.1",
-                        f"{key}: {o!r} cannot become {n!r}, the total label",
+                        f"{key}: {quoted(o)} cannot become {quoted(n)}, the total label",
                     )
                 )
             elif codes.get(o, n) != n:
                 f.append(
                     Finding(
-                        "bad-spec", "10.1", f"{key}: {o!r} is recoded twice ({codes[o]!r}, {n!r})"
+                        "bad-spec",
+                        "10.1",
+                        f"{key}: {quoted(o)} is recoded twice ({quoted(codes[o])}, {quoted(n)})",
                     )
                 )
             else:
@@ -406,8 +412,8 @@ def _recode(
                     Finding(
                         "bad-spec",
                         "10.1",
-                        f"{key}: {n!r} is both a new category (of {o!r}) and recoded to "
-                        f"{codes[n]!r}; write the final category",
+                        f"{key}: {quoted(n)} is both a new category (of {quoted(o)}) and recoded "
+                        f"to {quoted(codes[n])}; write the final category",
                     )
                 )
         out[str(name)] = codes
@@ -427,7 +433,7 @@ def _drop(
     "split into tables with fewer variables", "multi-year aggregation")."""
     if not isinstance(raw, list) or not all(isinstance(d, str) for d in raw):
         return (), [_wrong("drop", "a list of dimension names", raw, "10.1")]
-    f = [Finding("bad-spec", "10.1", f"drop names {d!r}, not among dimensions") for d in raw
+    f = [Finding("bad-spec", "10.1", f"drop names {quoted(d)}, not among dimensions") for d in raw
          if d not in dims]
     if len(set(raw)) < len(raw):
         f.append(Finding("bad-spec", "10.1", "drop names a dimension twice"))
@@ -436,7 +442,7 @@ def _drop(
     recoded = spec.get("recode")
     if isinstance(recoded, Mapping):
         f.extend(
-            Finding("bad-spec", "10.1", f"recode names {d!r}, which drop leaves out")
+            Finding("bad-spec", "10.1", f"recode names {quoted(d)}, which drop leaves out")
             for d in raw
             if d in recoded
         )
@@ -450,7 +456,7 @@ def _drop(
 
 
 def _hierarchy(name: str, raw: Any, base: Path | None) -> tuple[dict[str, str], list[Finding]]:
-    key = f"hierarchies.{name}"
+    key = f"hierarchies.{shown(name)}"
     if not isinstance(raw, Mapping):
         return {}, [_wrong(key, "a mapping (map, or file with child and parent)", raw, "10.4")]
     if "map" in raw:
@@ -460,7 +466,7 @@ def _hierarchy(name: str, raw: Any, base: Path | None) -> tuple[dict[str, str], 
             return {}, [_wrong(f"{key}.map", expected, mapping, "10.4")]
         bad = [(k, v) for k, v in mapping.items() if not (_is_scalar(k) and _is_scalar(v))]
         if bad:
-            return {}, [_wrong(f"{key}.map[{bad[0][0]!r}]", expected, bad[0][1], "10.4")]
+            return {}, [_wrong(f"{key}.map[{quoted(bad[0][0])}]", expected, bad[0][1], "10.4")]
         return {str(k): str(v) for k, v in mapping.items()}, []
     f: list[Finding] = []
     file = _expect(raw, "file", _is_text, "a file name", f, "10.4", where=f"{key}.")
@@ -481,7 +487,9 @@ def _hierarchy(name: str, raw: Any, base: Path | None) -> tuple[dict[str, str], 
     if rows and (child not in rows[0] or parent not in rows[0]):
         return {}, [
             Finding(
-                "bad-spec", "10.4", f"hierarchy file {path} lacks column {child!r} or {parent!r}"
+                "bad-spec",
+                "10.4",
+                f"hierarchy file {path} lacks column {quoted(child)} or {quoted(parent)}",
             )
         ]
     out: dict[str, str] = {}
@@ -493,7 +501,7 @@ def _hierarchy(name: str, raw: Any, base: Path | None) -> tuple[dict[str, str], 
                 Finding(
                     "hierarchy-two-parents",
                     "10.4",
-                    f"{path}:{i}: {c!r} has two parents ({out[c]!r}, {p!r})",
+                    f"{path}:{i}: {quoted(c)} has two parents ({quoted(out[c])}, {quoted(p)})",
                 )
             )
         out[c] = p
@@ -506,7 +514,7 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
     f: list[Finding] = []
     for key in raw:
         if key not in KNOWN_KEYS:
-            f.append(Finding("bad-spec", "11", f"unknown SPEC key {key!r}"))
+            f.append(Finding("bad-spec", "11", f"unknown SPEC key {quoted(key)}"))
     dims = raw.get("dimensions")
     if not _is_texts(dims) or not dims:
         f.append(_wrong("dimensions", "a non-empty list of column names", dims, "2"))
@@ -529,7 +537,7 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
     )
     for name, h in hierarchies_raw.items():
         if name not in dims:
-            f.append(Finding("bad-spec", "10.4", f"hierarchy for unknown dimension {name!r}"))
+            f.append(Finding("bad-spec", "10.4", f"hierarchy for unknown dimension {quoted(name)}"))
             continue
         mapping, hf = _hierarchy(str(name), h, base)
         hierarchies[str(name)] = mapping
@@ -546,7 +554,9 @@ def parse_spec(raw: Any, base: Path | None = None) -> tuple[TableSpec | None, li
     inclusive = _expect(raw, "inclusive", _is_texts, "a list of dimension names", f, "16 A22", [])
     for d in inclusive:
         if d not in dims:
-            f.append(Finding("bad-spec", "16 A22", f"inclusive dimension {d!r} is not a dimension"))
+            f.append(
+                Finding("bad-spec", "16 A22", f"inclusive dimension {quoted(d)} is not a dimension")
+            )
     total_label = _expect(raw, "total_label", _is_text, "a text", f, "11", "Total")
     annotation = _expect(raw, "annotation_column", _is_text, "a column name", f, "11", "annotation")
     title = _expect(raw, "title", _is_text, "a text", f, "11", "")
@@ -652,9 +662,8 @@ def _pass_through(raw: Any) -> tuple[dict[str, str], list[Finding]]:
         if not isinstance(column, str):
             f.append(_wrong("pass_through", expected, column, "11"))
         elif not isinstance(why, str) or not why.strip():
-            f.append(
-                _wrong(f"pass_through.{column}", "the reason the column is safe (text)", why, "11")
-            )
+            reason = "the reason the column is safe (text)"
+            f.append(_wrong(f"pass_through.{shown(column)}", reason, why, "11"))
         else:
             out[column] = why.strip()
     return out, f
@@ -674,7 +683,11 @@ def _wide(
     """Parse `wide`: the dimension whose categories are columns, those columns, their total."""
     if not isinstance(raw, Mapping):
         return None, [_wrong("wide", "a mapping with dimension, columns and total", raw, "11.1")]
-    f = [Finding("bad-spec", "11.1", f"unknown wide key {k!r}") for k in raw if k not in WIDE_KEYS]
+    f = [
+        Finding("bad-spec", "11.1", f"unknown wide key {quoted(k)}")
+        for k in raw
+        if k not in WIDE_KEYS
+    ]
     dim = raw.get("dimension")
     if not isinstance(dim, str):
         f.append(_wrong("wide.dimension", "the dimension the columns make", dim, "11.1"))
@@ -683,7 +696,7 @@ def _wide(
             Finding(
                 "bad-spec",
                 "11.1",
-                f"wide.dimension {dim!r} must also be listed in dimensions",
+                f"wide.dimension {quoted(dim)} must also be listed in dimensions",
             )
         )
     columns = raw.get("columns")
@@ -741,18 +754,18 @@ def _named_twice(
                 Finding(
                     "bad-spec",
                     "11",
-                    f"column {column!r} is named twice, as {seen[column]} and as {role}",
+                    f"column {quoted(column)} is named twice, as {seen[column]} and as {role}",
                 )
             )
         elif column in seen and role != "a dimension":  # repeated dimensions are reported above
-            f.append(Finding("bad-spec", "11", f"column {column!r} is named twice as {role}"))
+            f.append(Finding("bad-spec", "11", f"column {quoted(column)} is named twice as {role}"))
         seen.setdefault(column, role)
     if wide is not None and total_label in wide.columns:
         f.append(
             Finding(
                 "bad-spec",
                 "11.1",
-                f"wide.columns names {total_label!r}, the total label: give it as wide.total",
+                f"wide.columns names {quoted(total_label)}, the total label: give it as wide.total",
             )
         )
     return f
@@ -797,7 +810,7 @@ def _statistics(raw: Any) -> tuple[list[Statistic], list[Finding]]:
             continue
         before = len(f)
         f.extend(
-            Finding("bad-spec", "10.3", f"unknown {key} key {k!r}")
+            Finding("bad-spec", "10.3", f"unknown {key} key {quoted(k)}")
             for k in s
             if k not in ("column", "per", "decimals")
         )
@@ -833,7 +846,9 @@ def _survey(raw: Any, params: Parameters) -> tuple[SurveySpec | None, list[Findi
     if not isinstance(raw, Mapping):
         return None, [_wrong("survey", "a mapping", raw, "12")]
     f = [
-        Finding("bad-spec", "12", f"unknown survey key {k!r}") for k in raw if k not in SURVEY_KEYS
+        Finding("bad-spec", "12", f"unknown survey key {quoted(k)}")
+        for k in raw
+        if k not in SURVEY_KEYS
     ]
     name = raw.get("profile")
     if name is not None and not isinstance(name, str):
@@ -841,7 +856,7 @@ def _survey(raw: Any, params: Parameters) -> tuple[SurveySpec | None, list[Findi
         name = None
     profile = find_profile(name, params)
     if profile is None:
-        f.append(Finding("bad-spec", "12", f"no reliability profile for survey {name!r}"))
+        f.append(Finding("bad-spec", "12", f"no reliability profile for survey {quoted(name)}"))
         return None, f
     per = raw.get("estimate_per", 100)
     if not (_is_number(per) and 0 < per < math.inf):
@@ -898,7 +913,7 @@ def _percent_only(
     if not isinstance(raw, Mapping):
         return None, [_wrong("percent_only", "a mapping", raw, "10.6")]
     f = [
-        Finding("bad-spec", "10.6", f"unknown percent_only key {k!r}")
+        Finding("bad-spec", "10.6", f"unknown percent_only key {quoted(k)}")
         for k in raw
         if k not in PERCENT_ONLY_KEYS
     ]
@@ -906,10 +921,14 @@ def _percent_only(
     if not isinstance(dim, str):
         f.append(_wrong("percent_only.dimension", "a dimension name", dim, "10.6"))
     elif dim not in dims:
-        f.append(Finding("bad-spec", "10.6", f"percent_only.dimension {dim!r} is not a dimension"))
+        f.append(
+            Finding("bad-spec", "10.6", f"percent_only.dimension {quoted(dim)} is not a dimension")
+        )
     elif dim in hierarchies:
         f.append(
-            Finding("bad-spec", "10.6", f"percent_only dimension {dim!r} cannot have a hierarchy")
+            Finding(
+                "bad-spec", "10.6", f"percent_only dimension {quoted(dim)} cannot have a hierarchy"
+            )
         )
     column = raw.get("column", "percent")
     if not isinstance(column, str) or not column:

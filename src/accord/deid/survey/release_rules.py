@@ -18,6 +18,7 @@ import numpy.typing as npt
 from accord.deid.findings import Finding, Severity
 from accord.deid.model.availability import NO_DATA
 from accord.deid.model.tables import LoadedTable
+from accord.deid.quoting import quoted, shown
 from accord.deid.spec.spec import SurveySpec
 from accord.deid.survey.reliability import ReliabilityResult, SurveyEstimate, survey_reliability
 
@@ -206,7 +207,7 @@ def apply_survey_rules(release: Release, survey: SurveySpec) -> None:
                 Finding(
                     "bad-survey-value",
                     "12",
-                    f"{column} {loaded.table.columns[column][i]!r} is not a number",
+                    f"{shown(column)} {quoted(loaded.table.columns[column][i])} is not a number",
                     cell=cell,
                     row=i + 1,
                 )

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 import yaml
 
+from accord.deid.quoting import quoted
 from accord.deid.spec.params import Parameters
 
 Action = Literal["suppress", "flag"]
@@ -259,13 +260,13 @@ def default_profile(params: Parameters | None = None) -> SurveyProfile:
 def _test(raw: Mapping[str, Any]) -> ReliabilityTest:
     check = str(raw["check"])
     if check not in CHECKS:
-        raise ValueError(f"unknown reliability check {check!r}")
+        raise ValueError(f"unknown reliability check {quoted(check)}")
     action = raw.get("action", "suppress")
     if action not in ("suppress", "flag"):
-        raise ValueError(f"unknown action {action!r}")
+        raise ValueError(f"unknown action {quoted(action)}")
     unstratified = raw.get("unstratified")
     if unstratified not in (None, "review"):
-        raise ValueError(f"unknown unstratified action {unstratified!r}")
+        raise ValueError(f"unknown unstratified action {quoted(unstratified)}")
     return ReliabilityTest(
         check,
         limit=float(raw.get("limit", 0)),
@@ -280,10 +281,10 @@ def _test(raw: Mapping[str, Any]) -> ReliabilityTest:
 def _rule(raw: Mapping[str, Any]) -> ConfidentialityRule:
     check = str(raw["check"])
     if check not in RULE_CHECKS:
-        raise ValueError(f"unknown confidentiality check {check!r}")
+        raise ValueError(f"unknown confidentiality check {quoted(check)}")
     action = raw.get("action", "suppress")
     if action not in ("suppress", "review"):
-        raise ValueError(f"unknown rule action {action!r}")
+        raise ValueError(f"unknown rule action {quoted(action)}")
     return ConfidentialityRule(
         check,
         float(raw["limit"]),
