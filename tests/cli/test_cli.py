@@ -166,3 +166,17 @@ def test_an_administrator_unlocks_a_user_from_the_command_line(cli_env: Settings
         assert session.query(LoginFailure).count() == 0
         last = session.query(AuditEntry).order_by(AuditEntry.id.desc()).first()
         assert last is not None and (last.action, last.actor) == ("user.unlock", "root")
+
+
+def test_a_database_behind_the_migrations_asks_for_an_upgrade(cli_env: Settings) -> None:
+    engine = get_engine(cli_env.resolved_database_url)
+    with engine.begin() as conn:
+        head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    try:
+        code, out = run("user", "list")
+    finally:  # the PostgreSQL test database is shared by the next tests
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+    assert code == 2 and "run `accord db upgrade`" in " ".join(out.split()), out
+    assert run("user", "list")[0] == 0

@@ -11,7 +11,8 @@ from sqlalchemy import inspect
 
 from accord.db.base import Base
 from accord.db.engine import get_engine
-from accord.db.migrate import MIGRATIONS, pending_revisions, upgrade_database
+from accord.db.migrate import upgrade_database
+from accord.db.revisions import MIGRATIONS, current_revisions, head_revisions, pending_revisions
 from tests.conftest import MODEL_MODULES
 
 BROKEN = """
@@ -39,6 +40,51 @@ def test_models_match_migrations(db_url: str) -> None:
     assert not pending_revisions(db_url)
     tables = set(inspect(get_engine(db_url)).get_table_names())
     assert set(Base.metadata.tables) <= tables
+
+
+def test_revisions_are_read_as_alembic_reads_them(db_url: str, tmp_path: Path) -> None:
+    """The CLI's quick check (no Alembic import) agrees with Alembic: on these migrations, on
+    two branches, on their merge (a tuple), and on a line it leaves to Alembic."""
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    def alembic_heads(location: Path) -> set[str]:
+        config = Config()
+        config.set_main_option("script_location", str(location))
+        return set(ScriptDirectory.from_config(config).get_heads())
+
+    assert head_revisions() == alembic_heads(MIGRATIONS) != set()
+    with get_engine(db_url).connect() as connection:
+        assert current_revisions(connection) == set(
+            MigrationContext.configure(connection).get_current_heads()
+        )
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for revision, down in (("a", None), ("b", "a"), ("c", "a")):
+        (versions / f"{revision}_x.py").write_text(
+            f"revision: str = {revision!r}\ndown_revision: str | None = {down!r}\n"
+        )
+    assert head_revisions(tmp_path) == alembic_heads(tmp_path) == {"b", "c"}
+    (versions / "d_merge.py").write_text('revision = "d"  # merge\ndown_revision = ("b", "c")\n')
+    assert head_revisions(tmp_path) == alembic_heads(tmp_path) == {"d"}
+    # a tuple over several lines is not read here: Alembic answers
+    (versions / "e_x.py").write_text('revision = "e"\ndown_revision = (\n    "d",\n)\n')
+    assert head_revisions(tmp_path) == alembic_heads(tmp_path) == {"e"}
+
+
+def test_a_database_behind_the_migrations_is_pending(db_url: str, tmp_path: Path) -> None:
+    (head,) = head_revisions()
+    try:
+        with get_engine(db_url).begin() as connection:
+            connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
+        assert pending_revisions(db_url)
+    finally:  # the PostgreSQL test database is shared by the next tests
+        with get_engine(db_url).begin() as connection:
+            connection.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{head}'")
+    never_migrated = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    assert pending_revisions(never_migrated)
+    get_engine(never_migrated).dispose()
 
 
 def test_migrations_env_imports_every_model_module() -> None:

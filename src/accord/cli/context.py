@@ -79,7 +79,7 @@ def unit_of_work(as_user: str | None = None) -> Iterator[tuple[Session, Actor, S
 
     from accord.config import get_settings
     from accord.db.engine import transaction
-    from accord.db.migrate import pending_revisions
+    from accord.db.revisions import pending_revisions
 
     settings = get_settings()
     try:

@@ -6,12 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from accord.db.engine import get_engine
-
-MIGRATIONS = Path(__file__).parent / "migrations"
+from accord.db.revisions import MIGRATIONS
 
 
 def include_object(
@@ -38,14 +35,6 @@ def upgrade_database(url: str, revision: str = "head", script_location: Path = M
     with get_engine(url).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
-
-
-def pending_revisions(url: str, script_location: Path = MIGRATIONS) -> bool:
-    """True if the database is behind the newest migration."""
-    script = ScriptDirectory.from_config(_config(script_location))
-    with get_engine(url).connect() as connection:
-        current = MigrationContext.configure(connection).get_current_heads()
-    return set(current) != set(script.get_heads())
 
 
 def make_revision(url: str, message: str) -> None:
