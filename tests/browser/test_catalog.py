@@ -199,11 +199,12 @@ def test_the_catalog_list_filters_by_program_and_sorts(
     settings: Settings, server: str, page: Page, harvested: Actor, tmp_path: Path
 ) -> None:
     coordinator = make_user(settings, "cas", "data_coordinator")
+    # by program, Visit comes first; by title (the default order), Client
+    programs = {"main.visit": "Clinic Care", "main.client": "Medi-Cal"}
     with transaction(settings) as session:
         for row in list_datasets(session, harvested):
-            if row.dataset.name == "main.visit":
-                update_inventory(session, coordinator, row.dataset.id,
-                                 Inventory(program="Clinic Care"))
+            update_inventory(session, coordinator, row.dataset.id,
+                             Inventory(program=programs[row.dataset.name]))
     sign_in(page, server, "eli")
     go(page, "Catalog")
     page.get_by_label("Program").select_option("Clinic Care")
@@ -214,19 +215,49 @@ def test_the_catalog_list_filters_by_program_and_sorts(
     expect(rows.first).to_contain_text("Visit — Clinic Care")
     assert not _violations(page)
 
+    # the column headers sort and keep the search; a second click turns the order round
     page.get_by_label("Program").select_option("")
-    page.get_by_label("Sort by").select_option("program")
-    page.get_by_label("Order").select_option("desc")
+    search = page.get_by_label("Search titles, names and descriptions")
+    search.fill("main")
     page.get_by_role("button", name="Show datasets").click()
     expect(rows).to_have_count(2)
-    expect(rows.nth(0)).to_contain_text("Visit")  # no program sorts last either way
+    title, program = (page.get_by_role("columnheader", name=n) for n in ("Dataset", "Program"))
+    expect(title).to_have_attribute("aria-sort", "ascending")
+    assert program.get_attribute("aria-sort") is None
+    program.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"q=main&sort=program&order=asc$"))
+    expect(program).to_have_attribute("aria-sort", "ascending")
+    expect(rows.nth(0)).to_contain_text("Visit")
     expect(rows.nth(1)).to_contain_text("Client")
-    expect(page.get_by_label("Sort by")).to_have_value("program")
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(_shots(tmp_path) / f"catalog-list-{width}.png"), full_page=True)
+    assert title.get_attribute("aria-sort") is None
+    expect(program).to_contain_text("▲")
+    expect(search).to_have_value("main")
+    program.get_by_role("link").click()
+    expect(program).to_have_attribute("aria-sort", "descending")
+    expect(program).to_contain_text("▼")
+    expect(rows.nth(0)).to_contain_text("Client")
+    expect(rows.nth(1)).to_contain_text("Visit")
+    expect(page.locator("caption")).to_contain_text("by program, descending")
+    assert not _violations(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(_shots(tmp_path) / "catalog-list-1280.png"), full_page=True)
 
-    page.get_by_label("Search titles, names and descriptions").fill("no such thing")
+    # on a phone the rows stack and the sortable headers stay in view as a "Sort by" bar
+    page.set_viewport_size({"width": 390, "height": 900})
+    expect(program).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Kind")).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert not _violations(page)
+    page.screenshot(path=str(_shots(tmp_path) / "catalog-list-390.png"), full_page=True)
+    title.get_by_role("link").click()
+    expect(title).to_have_attribute("aria-sort", "ascending")
+    expect(rows.nth(0)).to_contain_text("Client")
+
+    # a new search keeps the order the headers chose
+    search.fill("visit")
+    page.get_by_role("button", name="Show datasets").click()
+    expect(page).to_have_url(re.compile(r"q=visit.*sort=name&order=asc"))
+    search.fill("no such thing")
     page.get_by_role("button", name="Show datasets").click()
     expect(page.get_by_role("status")).to_contain_text("No dataset matches")
     assert not _violations(page)

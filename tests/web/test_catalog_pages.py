@@ -703,6 +703,25 @@ def test_catalog_list_searches_filters_sorts_and_pages_from_the_address(
     assert newest.text.index("main.visit") < newest.text.index("main.client")
     assert "by program, descending" in newest.text
 
+    # the column headers sort: each keeps the search and filters, the current one turns the
+    # order round and says its order; a new search keeps the order (hidden fields)
+    chosen = {"q": "main", "program": "Clinic Care", "source": "clinic", "removed": "true"}
+    sorted_page = app_client.get("/catalog", params={**chosen, "sort": "program", "order": "desc"})
+    kept = "q=main&amp;program=Clinic+Care&amp;source=clinic&amp;removed=true"
+    links = re.findall(
+        r'class="sortable"(?: aria-sort="(\w+)")?><a href="([^"]+)">([\w ]+)<', sorted_page.text
+    )
+    assert links == [
+        ("", f"/catalog?{kept}&amp;sort=name&amp;order=asc", "Dataset"),
+        ("descending", f"/catalog?{kept}&amp;sort=program&amp;order=asc", "Program"),
+        ("", f"/catalog?{kept}&amp;sort=completeness&amp;order=asc", "Described"),
+        ("", f"/catalog?{kept}&amp;sort=harvested&amp;order=asc", "Last harvest"),
+    ]
+    assert '<input type="hidden" name="sort" value="program">' in sorted_page.text
+    assert '<input type="hidden" name="order" value="desc">' in sorted_page.text
+    by_name = app_client.get("/catalog").text  # by title, ascending when nothing is chosen
+    assert 'aria-sort="ascending"><a href="/catalog?sort=name&amp;order=desc">Dataset' in by_name
+
     none = app_client.get("/catalog", params={"q": "nothing like it", "family": "PHI"})
     assert "No dataset matches this search and these filters" in none.text
     assert "look for fewer or other words than “nothing like it”" in none.text

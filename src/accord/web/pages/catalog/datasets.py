@@ -9,6 +9,8 @@ are shown only to roles allowed the action, and each POST route requires that ac
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -100,7 +102,8 @@ def catalog_home(
     page: Annotated[int, Query(ge=1, le=MAX_ID // 1000)] = 1,
 ) -> Response:
     """The dataset list: a GET form whose every choice is in the address, so that a search
-    can be bookmarked or sent; the service filters and sorts (and refuses unknown keys)."""
+    can be bookmarked or sent; the service filters and sorts (and refuses unknown keys). The
+    column headers are the sort control (``sort_headers``)."""
     sources = list_sources(session, actor)
     source_id = next((s.id for s in sources if s.name == source), None)
     where = DatasetFilter(
@@ -143,11 +146,36 @@ def catalog_home(
             "programs": list_programs(session, actor, include_removed=removed),
             "families": FAMILIES,
             "sorts": SORTS,
+            "sort_headers": sort_headers(kept, sort, order),
             "sources": sources,
             "lifecycles": LIFECYCLE,
             "notice": forms.notice(request),
         },
     )
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    """A sortable column's header: where its link goes, and the list's order by it."""
+
+    href: str
+    direction: Literal["ascending", "descending", ""]  # "" when the list is not sorted by it
+
+
+def sort_headers(kept: Mapping[str, object], sort: str, order: str) -> dict[str, SortHeader]:
+    """Per sort key, a link that keeps the search and filters and sorts by that column:
+    ascending at first, the other way round if the list is already sorted by it (from the
+    first page, since the pages change)."""
+    filters = {k: v for k, v in kept.items() if k not in ("sort", "order")}
+    headers = {}
+    for key in SORTS:
+        current = key == sort
+        turned = "desc" if current and order == "asc" else "asc"
+        headers[key] = SortHeader(
+            href=f"/catalog?{urlencode({**filters, 'sort': key, 'order': turned})}",
+            direction=("descending" if order == "desc" else "ascending") if current else "",
+        )
+    return headers
 
 
 class RegisterForm(forms.InventoryForm):
