@@ -2,7 +2,8 @@
 not at all.
 
 Everything is written into a hidden temporary folder beside the final one (same filesystem, so
-the move is one rename), fsynced, zipped into a hidden temporary file, and only then renamed to
+the move is one rename), fsynced, zipped into a hidden temporary file (each data file as soon as
+it is written, the rest once the manifest is), and only then renamed to
 ``root/<name>/`` and ``root/<name>.zip``. A failure at any point (a full disk, a bad batch, a
 job cancelled through ``progress``) removes the temporary files: a delivery that watches
 ``root`` sees a complete, checksummed package or nothing. No database is touched, so a job, a
@@ -16,7 +17,6 @@ import io
 import os
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -38,14 +38,12 @@ from accord.fulfillment.manifest import (
     file_stem,
     is_safe_path,
 )
-from accord.fulfillment.package_files import HashingFile, Written, write_bytes, write_data
+from accord.fulfillment.package_files import PackageZip, Written, write_bytes, write_data
 from accord.fulfillment.plan import DatasetPlan, Plan, Rule
 from accord.fulfillment.readme import About, readme_text
 
 Progress = Callable[[int, str], None]  # (rows written so far, what is being done)
 DICTIONARY_FORMATS = ("csv", "xlsx", "table-schema")
-# Parquet and Excel files are compressed already; deflating them again costs time for nothing.
-_STORED = (".parquet", ".xlsx")
 # Deflate's fastest level for the data: at 10M rows of CSV level 6 took about five times as
 # long for a zip only a fifth smaller (bench/package_bench.py).
 _DATA_LEVEL, _TEXT_LEVEL = 1, 6
@@ -93,15 +91,32 @@ def write_package(
     report: Progress = progress or (lambda rows, step: None)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
     tmp_zip = tmp.with_name(tmp.name + ".zip")
+    archive: PackageZip | None = None
     try:
+        archive = PackageZip(tmp_zip, name, data_level=_DATA_LEVEL, text_level=_TEXT_LEVEL)
         manifest, written = _write_folder(
-            tmp, name, plan, tables, dictionaries, glossary, about, created, report, extras or {}
+            tmp,
+            name,
+            plan,
+            tables,
+            dictionaries,
+            glossary,
+            about,
+            created,
+            report,
+            extras or {},
+            archive,
         )
         report(_total(manifest), f"Zipping {name}.zip")
-        zipped = _write_zip(tmp, tmp_zip, name, [w.path for w in written])
+        for w in written:
+            if w.path not in archive:  # the data files went in as they were written
+                archive.add(tmp, w.path)
+        zipped = archive.close(tmp_zip.name)
         _fsync_dir(tmp)
         _move_into_place(tmp, tmp_zip, final, final_zip)
     except BaseException:
+        if archive is not None:
+            archive.abort()
         shutil.rmtree(tmp, ignore_errors=True)
         tmp_zip.unlink(missing_ok=True)
         raise
@@ -149,8 +164,10 @@ def _write_folder(
     created: str,
     report: Progress,
     extras: Mapping[str, bytes],
+    archive: PackageZip,
 ) -> tuple[Manifest, list[Written]]:
-    """Write every file of the package; return the manifest and every file written."""
+    """Write every file of the package, each data file into ``archive`` too; return the
+    manifest and every file written."""
     written: list[Written] = []
     datasets: list[DatasetEntry] = []
     done = 0
@@ -180,7 +197,12 @@ def _write_folder(
             dictionary=keyed,
             engine_copy=getattr(batches, "copy_parquet", None),
             expected_rows=getattr(batches, "counted", None),
+            settle=archive.add,
         )
+        if data.written.path not in archive:  # streamed, so hashed as it was written
+            zipped = archive.add(folder, relative)
+            if zipped.sha256 != data.written.sha256:
+                raise OSError(f"{relative} changed on disk while the package was written.")
         written.append(data.written)
         rules = {f.name: f.rule.value for f in dataset.delivered}
         fields = tuple(FieldEntry(f.name, str(f.type), rules[f.name]) for f in data.schema)
@@ -244,21 +266,6 @@ def _glossary_csv(glossary: Sequence[GlossaryEntry]) -> bytes:
         writer.writerow(safe_row([g.term, g.acronym, g.definition, "; ".join(g.fields)]))
     # a byte-order mark, as the dictionary's CSV has, so that Excel reads it as UTF-8
     return out.getvalue().encode("utf-8-sig")
-
-
-def _write_zip(folder: Path, target: Path, name: str, paths: list[str]) -> Written:
-    """Zip the finished folder under a top folder ``<name>/``, so unzipping gives the same
-    folder; the zip is hashed as it is written (HashingFile cannot seek, so zipfile writes
-    each entry's sizes after its data instead of going back)."""
-    with HashingFile(target) as sink, zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
-        for relative in paths:
-            if relative.endswith(_STORED):
-                kind, level = zipfile.ZIP_STORED, None
-            else:
-                kind = zipfile.ZIP_DEFLATED
-                level = _DATA_LEVEL if relative.startswith("data/") else _TEXT_LEVEL
-            archive.write(folder / relative, f"{name}/{relative}", kind, level)
-    return sink.done(target.name)
 
 
 def _move_into_place(tmp: Path, tmp_zip: Path, final: Path, final_zip: Path) -> None:
