@@ -66,13 +66,13 @@ def test_remembered_pseudonyms_survive_a_full_memory() -> None:
 def test_a_batch_of_mostly_known_ids_hashes_only_the_new_ones() -> None:
     pseudonymiser = Pseudonymiser(KEY, remember=3)
     hashed_now: list[bytes] = []
-    digest = pseudonymiser._digest
+    digests = pseudonymiser._digests
 
-    def counting(message: bytes) -> str:
-        hashed_now.append(message)
-        return digest(message)
+    def counting(messages: list[bytes]) -> pa.Array:
+        hashed_now.extend(messages)
+        return digests(messages)
 
-    pseudonymiser._digest = counting  # type: ignore[method-assign]
+    pseudonymiser._digests = counting  # type: ignore[method-assign]
     pseudonymiser(pa.array(["a", "b"]))
     assert pseudonymiser(pa.array(["a", "b", "c"])).to_pylist() == [hashed(v) for v in "abc"]
     assert hashed_now == [b"a", b"b", b"c"]

