@@ -142,10 +142,10 @@ class Pseudonymiser:
         at = memory.find(ids)
         unknown = at < 0
         if unknown.any():
-            fresh = np.unique(ids[unknown])
+            fresh = _distinct(ids[unknown])
             if len(memory) + len(fresh) > self._remember:
                 memory.clear()
-                fresh = np.unique(ids)
+                fresh = _distinct(ids)
             texts = canonical_text(pa.array(fresh)).cast(pa.binary()).to_pylist()
             memory.add(fresh, self._digests(texts))
             at = memory.find(ids)
@@ -178,6 +178,12 @@ _DIGEST_BYTES = 32  # SHA-256's output
 PSEUDONYM_BYTES = 16  # 128 bits of the HMAC (NIST SP 800-107 allows truncating it)
 _SIGNED = {pa.int8(), pa.int16(), pa.int32(), pa.int64()}
 _SMALL_UNSIGNED = {pa.uint8(), pa.uint16(), pa.uint32()}  # uint64 may not fit an int64
+
+
+def _distinct(ids: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The distinct ids, sorted: numpy 2's ``unique`` (hash-based) took ten times as long."""
+    ordered = np.sort(ids)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ids) else ordered
 
 
 class _IdMemory:
