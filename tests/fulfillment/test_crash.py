@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from accord.auth import audit
 from accord.db.engine import transaction
 from accord.fulfillment.models import FulfillmentRun
 from accord.fulfillment.runs import fulfill_now, packages_root
@@ -87,3 +88,38 @@ def test_a_run_killed_mid_way_leaves_nothing_and_a_retry_succeeds(
     assert not list(root.glob(".*")), "the killed run's temporary files were not cleared"
     assert verify_package(root / f"{run.package}.zip").problems == ()
     assert run.rows["main.visit"] == VISITS
+
+
+class _Killed(BaseException):
+    """The process dying where no handler can run (kill -9), as far as this process can tell."""
+
+
+def test_a_package_moved_into_place_but_never_recorded_is_removed_by_the_next_run(
+    settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = fulfil_world(settings, tmp_path)
+    pid = filed_agreement(w, monkeypatch)
+    root = packages_root(settings)
+
+    record = audit.record
+
+    def killed(session: object, actor: object, action: str, *args: object, **kw: object) -> None:
+        if action == "fulfillment.package":
+            raise _Killed()
+        record(session, actor, action, *args, **kw)  # type: ignore[arg-type]
+
+    # killed after the package was moved into place, before the record of it was written
+    with monkeypatch.context() as patch:
+        patch.setattr("accord.fulfillment.runs.audit.record", killed)
+        with pytest.raises(_Killed):
+            fulfill_now(settings, w.cdw["data_engineer"], pid)
+    orphan = _visible(root)
+    assert len(orphan) == 2 and orphan[1] == f"{orphan[0]}.zip"
+    with transaction(settings, read_only=True) as session:
+        assert session.scalar(select(FulfillmentRun.package)) == ""  # no record knows it
+    run = fulfill_now(settings, w.cdw["data_engineer"], pid)
+    assert _visible(root) == [run.package, f"{run.package}.zip"]
+    again = fulfill_now(settings, w.cdw["data_engineer"], pid)
+    assert _visible(root) == sorted(
+        [run.package, f"{run.package}.zip", again.package, f"{again.package}.zip"]
+    )

@@ -416,25 +416,32 @@ def _about(session: Session, proposal: Proposal, agreement: Agreement) -> About:
 
 
 LEFTOVER = re.compile(r"^\.agreement-\d+-v\d+-run-(\d+)\b")
+# a package moved into place whose run was killed before it was recorded
+UNRECORDED = re.compile(r"^agreement-\d+-v\d+-run-(\d+)(\.zip(\.age)?)?$")
 
 
 def _remove_leftovers(settings: Settings, root: Path) -> None:
-    """A worker killed mid-run leaves its hidden temporary files; the next run removes those
-    of every run that is no longer going (a live run's are left alone)."""
-    found = {p: int(m.group(1)) for p in root.glob(".*") if (m := LEFTOVER.match(p.name))}
-    if not found:
+    """A worker killed mid-run leaves its hidden temporary files, or, killed between moving
+    its package into place and recording it, a package no record knows (so none can deliver
+    it); the next run removes those of every run that is no longer going, keeping the
+    packages of runs that recorded theirs (a live run's files are left alone)."""
+    hidden = {p: int(m.group(1)) for p in root.glob(".*") if (m := LEFTOVER.match(p.name))}
+    shown = {
+        p: int(m.group(1)) for p in root.glob("agreement-*") if (m := UNRECORDED.match(p.name))
+    }
+    if not hidden and not shown:
         return
     with transaction(settings, read_only=True) as session:
-        live = set(
-            session.scalars(
-                select(FulfillmentRun.id)
-                .join(Job, FulfillmentRun.job_id == Job.id)
-                .where(FulfillmentRun.id.in_(set(found.values())), Job.status.in_(ACTIVE))
-            )
-        )
-    for path, run_id in found.items():
-        if run_id in live:
-            continue
+        runs = session.execute(
+            select(FulfillmentRun.id, FulfillmentRun.package, Job.status)
+            .join(Job, FulfillmentRun.job_id == Job.id)
+            .where(FulfillmentRun.id.in_({*hidden.values(), *shown.values()}))
+        ).all()
+    live = {run for run, _, status in runs if status in ACTIVE}
+    recorded = {run for run, package, _ in runs if package}
+    doomed = [p for p, run in hidden.items() if run not in live]
+    doomed += [p for p, run in shown.items() if run not in live | recorded]
+    for path in doomed:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
         else:
