@@ -318,7 +318,7 @@ def test_deciding_on_the_field_page(
     name = ids["main.client.full_name"]
     as_user(app_client, "sam")
     text = app_client.get(f"/catalog/fields/{name}").text
-    assert "PII:name" in text and "85%" in text and 'value="accept:' not in text
+    assert "PII:name" in text and "92%" in text and 'value="accept:' not in text
     as_user(app_client, "sky")
     text = app_client.get(f"/catalog/fields/{name}").text
     suggestion = re.search(r'value="reject:(\d+)"', text)

@@ -305,3 +305,83 @@ def test_a_things_name_is_not_a_persons() -> None:
 )
 def test_provenance_and_metadata_of_clinical_columns_are_nothing(dataset: str, name: str) -> None:
     assert families(dataset, name) == set()
+
+
+# Names written without separators carry the same words: "...care units and services,
+# admission and discharge dispositions" are PHI however the schema spells them.
+@pytest.mark.parametrize(
+    ("dataset", "name", "expected"),
+    [
+        ("stay", "wardadmitsource", {"phi"}),
+        ("stay", "hospitaldischargestatus", {"phi"}),
+        ("meds", "drugname", {"phi"}),
+        ("vitals", "heartrate", {"phi"}),
+        ("staff", "username", {"pii"}),
+    ],
+)
+def test_run_together_names_are_read_as_words(dataset: str, name: str, expected: set[str]) -> None:
+    assert families(dataset, name) == expected
+
+
+def test_a_token_is_split_only_into_known_words() -> None:
+    rules = CLASSIFIER.rules
+    assert rules.words is not None
+    assert rules.words.split("labresult") == ("lab", "result")
+    assert rules.words.split("offender") == ()  # a word of its own, not "off|end|er"
+    assert rules.words.split("zzzdrug") == ()  # not wholly covered by known words
+
+
+# "every date element tied to a person except the year alone": a month, hour or quarter of an
+# admission, as discharge abstracts and vital records title them.
+@pytest.mark.parametrize(
+    ("name", "definition"),
+    [
+        ("ADMMO", "Month of admission"),
+        ("DSCHQ", "Quarter of discharge"),
+        ("BRTHHR", "Hour of birth"),
+    ],
+)
+def test_a_month_or_hour_of_an_event_is_a_date_element(name: str, definition: str) -> None:
+    assert "pii" in families("discharges", name, definition)
+
+
+def test_the_year_alone_is_not_a_date_element() -> None:
+    assert "pii" not in families("births", "DOB_YY", "Year of birth")
+
+
+# "public benefits and eligibility (... the payer of a person's care)": a payer titled in a
+# definition, a Medicare buy-in or dual status, an enrolment span.
+@pytest.mark.parametrize(
+    ("dataset", "name", "definition"),
+    [
+        ("discharges", "PAYER2", "Secondary expected payer"),
+        ("episodes", "INSTYPE", "Health insurance at intake"),
+        ("bene_summary", "BENE_DUAL_STUS_CD", ""),
+        ("bene_summary", "MDCD_BUYIN_IND", ""),
+        ("members", "ENRLMT_BGN_DT", ""),
+    ],
+)
+def test_payers_and_benefits_named_in_claims_short_forms(
+    dataset: str, name: str, definition: str
+) -> None:
+    assert "sensitive" in families(dataset, name, definition)
+
+
+# Aggregates about an area or a population are not information about one person.
+@pytest.mark.parametrize(
+    ("name", "definition"),
+    [
+        ("pct_hispanic_hh", ""),
+        ("ZIPINC_QUART", "Quartile of median household income of the patient's ZIP code"),
+    ],
+)
+def test_shares_and_area_quartiles_are_not_a_persons_sensitive_data(
+    name: str, definition: str
+) -> None:
+    assert "sensitive" not in families("projects", name, definition)
+
+
+# "Free-text clinical notes are PII and PHI": a comments column in a table of clinical events.
+def test_free_text_in_a_clinical_table_is_pii_and_phi() -> None:
+    assert families("problem_observations", "comments") == {"pii", "phi"}
+    assert families("problem_observations", "note_id") == set()

@@ -91,7 +91,8 @@ class Classifier:
         """
         batch = list(fields)
         abbreviations = self.rules.abbreviations
-        names = [normalise_name(field.name or "", abbreviations) for field in batch]
+        words = self.rules.words
+        names = [normalise_name(field.name or "", abbreviations, words) for field in batch]
         views: dict[str, _DatasetView] = {}
         if self.rules.dataset_kinds:
             grouped: dict[str, list[tuple[str, str]]] = {}
@@ -134,7 +135,7 @@ class Classifier:
 
     def _dataset_view(self, dataset: str, kinds: tuple[str, ...] = ()) -> _DatasetView:
         rules = self.rules
-        normalised = normalise_name(dataset, rules.abbreviations)
+        normalised = normalise_name(dataset, rules.abbreviations, rules.words)
         reference = bool(rules.reference_datasets and rules.reference_datasets.search(normalised))
         texts = (normalised, *kinds)
         contexts = tuple(
@@ -152,7 +153,7 @@ class Classifier:
     ) -> list[Suggestion]:
         rules = self.rules
         if name is None:
-            name = normalise_name(field.name or "", rules.abbreviations)
+            name = normalise_name(field.name or "", rules.abbreviations, rules.words)
         definition = (field.definition or "").lower()
         reference, contexts, dataset = view
         if dataset and _own_key(name, dataset):

@@ -7,7 +7,9 @@ officer to accept or reject a suggestion lives elsewhere.
 Source systems name columns ``BENE_BIRTH_DT``, ``patientDOB`` or ``ICD9_DGNS_CD_1``. Rules are
 easier to write, read and review against "beneficiary birth date" or "patient date of birth",
 so a name is split on case changes, digits and punctuation, lower-cased, and each token that is
-a known abbreviation is replaced by its expansion (``normalise_name``), once per field.
+a known abbreviation is replaced by its expansion (``normalise_name``), once per field. A token
+that is several known words run together (``hospitaladmitsource``) is split into them first
+(``Segmenter``), since unseen schemas write compounds without separators.
 """
 
 from __future__ import annotations
@@ -100,11 +102,81 @@ def split_name(name: str) -> list[str]:
     return [token.lower() for token in _TOKEN.findall(name)]
 
 
-def normalise_name(name: str, abbreviations: Mapping[str, str]) -> str:
+def normalise_name(
+    name: str, abbreviations: Mapping[str, str], words: Segmenter | None = None
+) -> str:
     """The name as words with abbreviations expanded, e.g. ``mbrDOB`` -> "member date of birth".
 
-    Unknown tokens are kept as they are, so a rule can still match the raw abbreviation.
+    Unknown tokens are kept as they are, so a rule can still match the raw abbreviation; with
+    ``words``, an unknown token that is several known words run together
+    (``hospitaladmitsource``) is split into them first, as rules are written for words.
     """
-    # A lone "s" is a possessive ("Mother's Identifier"): dropped so rules read "mother identifier".
-    words = [abbreviations.get(token, token) for token in split_name(name) if token != "s"]  # noqa: S105
-    return " ".join(words)
+    out: list[str] = []
+    for token in split_name(name):
+        # A lone "s" is a possessive ("Mother's Identifier"): dropped so rules read "mother
+        # identifier".
+        if token == "s":  # noqa: S105
+            continue
+        expansion = abbreviations.get(token)
+        if expansion is not None:
+            out.append(expansion)
+        elif words is not None and (pieces := words.split(token)):
+            out.extend(abbreviations.get(piece, piece) for piece in pieces)
+        else:
+            out.append(token)
+    return _ORDINAL.sub(_ordinal, " ".join(out))
+
+
+# "BENE_1ST_NAME" splits into "1 st name": an ordinal before a word reads as the word.
+_ORDINAL = re.compile(r"\b([123]) (st|nd|rd)\b")
+_ORDINALS = {"1": "first", "2": "second", "3": "third"}
+
+
+def _ordinal(match: re.Match[str]) -> str:
+    return _ORDINALS[match.group(1)]
+
+
+class Segmenter:
+    """Splits a token of run-together words (``drugname``) into known words, or not at all.
+
+    Many schemas (eICU, OpenEMR, i2b2) write compounds without separators, which hides every
+    word from rules that match words. A token is split only when it is wholly covered by
+    known words (fewest pieces win), so an unknown word is never cut into fragments. Results
+    are memoised per token: a harvest repeats the same names.
+    """
+
+    def __init__(self, words: frozenset[str], shortest: int = 6) -> None:
+        self.words = words
+        self.shortest = shortest
+        self._longest = max((len(w) for w in words), default=0)
+        self._memo: dict[str, tuple[str, ...]] = {}
+
+    def split(self, token: str) -> tuple[str, ...]:
+        """The known words ``token`` is made of (two at least), or ``()``."""
+        found = self._memo.get(token)
+        if found is None:
+            found = self._split(token)
+            if len(self._memo) >= 50_000:
+                self._memo.clear()
+            self._memo[token] = found
+        return found
+
+    def _split(self, token: str) -> tuple[str, ...]:
+        if len(token) < self.shortest or token in self.words or not token.isalpha():
+            return ()
+        n = len(token)
+        # best[i]: fewest words covering token[:i], as the list of cut points
+        best: list[list[int] | None] = [None] * (n + 1)
+        best[0] = []
+        for end in range(1, n + 1):
+            for start in range(max(0, end - self._longest), end):
+                before = best[start]
+                if before is None or token[start:end] not in self.words:
+                    continue
+                if best[end] is None or len(before) + 1 < len(best[end] or ()):
+                    best[end] = [*before, end]
+        cuts = best[n]
+        if cuts is None or len(cuts) < 2:
+            return ()
+        starts = [0, *cuts[:-1]]
+        return tuple(token[a:b] for a, b in zip(starts, cuts, strict=True))

@@ -16,7 +16,7 @@ import yaml
 
 from accord import plain_yaml
 from accord.catalog.classifier.detectors import DETECTORS
-from accord.catalog.classifier.model import VOCABULARY
+from accord.catalog.classifier.model import VOCABULARY, Segmenter
 from accord.errors import Problem, ValidationFailed
 
 DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
@@ -31,6 +31,7 @@ _TOP_KEYS = {
     "reference_factor",
     "value_only_factor",
     "abbreviations",
+    "words",
     "dataset_kinds",
     "labels",
 }
@@ -137,6 +138,8 @@ class RuleSet:
     abbreviations: Mapping[str, str]
     labels: tuple[LabelRule, ...]
     dataset_kinds: tuple[DatasetKind, ...] = ()
+    # Splits run-together names ("hospitaladmitsource") into the words rules are written for.
+    words: Segmenter | None = None
 
 
 class _Reader:
@@ -343,6 +346,29 @@ def _read_notes(
     return tuple(notes)
 
 
+def _read_words(
+    reader: _Reader, data: object, abbreviations: Mapping[str, str]
+) -> Segmenter | None:
+    """The ``words`` list: known words that run-together names are split into.
+
+    Abbreviations of three letters or more and one-word expansions count as known words too,
+    so ``admitdiag`` splits into "admit" and "diag" and then reads "admit diagnosis".
+    """
+    if data is None:
+        return None
+    if not isinstance(data, list) or not all(
+        isinstance(w, str) and w.isalpha() and len(w) >= 2 for w in data
+    ):
+        reader.problem("words", "must be a list of words (letters only, two at least)")
+        return None
+    known = {w.lower() for w in data}
+    # Two-letter abbreviations would cut real words ("report|ed", "off|end|er"); the list
+    # names the short words it wants.
+    known.update(k for k in abbreviations if k.isalpha() and len(k) >= 3)
+    known.update(v for v in abbreviations.values() if v.isalpha())
+    return Segmenter(frozenset(known))
+
+
 def parse_rules(text: str, origin: str = "rules") -> RuleSet:
     """Validate and compile rule-file text; raise ``ValidationFailed`` listing every problem."""
     reader = _Reader()
@@ -366,6 +392,7 @@ def parse_rules(text: str, origin: str = "rules") -> RuleSet:
         reader.problem("abbreviations", "must map short tokens to their expansions")
     else:
         abbreviations = {k.lower(): v.lower() for k, v in raw_abbr.items()}
+    words = _read_words(reader, top.get("words"), abbreviations)
     raw_labels = top.get("labels")
     labels: list[LabelRule] = []
     if not isinstance(raw_labels, dict) or not raw_labels:
@@ -391,6 +418,7 @@ def parse_rules(text: str, origin: str = "rules") -> RuleSet:
         abbreviations=abbreviations,
         labels=tuple(labels),
         dataset_kinds=_read_kinds(reader, top.get("dataset_kinds")),
+        words=words,
     )
     if reader.problems:
         raise ValidationFailed(reader.problems, f"The classifier rule file {origin} has errors.")
