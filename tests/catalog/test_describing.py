@@ -9,8 +9,10 @@ from accord.catalog.describing import (
     assign_steward,
     completeness,
     my_work,
+    ready_to_submit,
     review_description,
     set_statute_checked,
+    steward_name,
     submit_for_review,
 )
 from accord.catalog.fields import Description, classify_field, describe_field
@@ -57,6 +59,27 @@ def test_assign_describe_submit_review_publish(settings, people, catalog) -> Non
         describe_field(session, people["steward"], catalog["ssn"],
                        Description(definition="SSN of the person."))
         assert "ssn" in [i.field.name for i in my_work(session, people["steward"])[0]]
+
+
+def test_the_dataset_page_offers_only_this_stewards_described_drafts(
+    settings, people, catalog
+) -> None:
+    other = make_user(settings, "rev", "steward")
+    with transaction(settings) as session:
+        dataset_id = session.get(CatalogField, catalog["ssn"]).dataset_id
+        assign_steward(session, people["coordinator"], "sam", dataset_id=dataset_id)
+        # the harvest took birth_date's definition from the source; the others have none
+        assert [f.name for f in ready_to_submit(session, people["steward"], dataset_id)] == [
+            "birth_date"]
+        for name in ("ssn", "birth_date"):
+            describe_field(session, people["steward"], catalog[name],
+                           Description(definition=f"The person's {name}."))
+        submit_for_review(session, people["steward"], [catalog["ssn"]])
+        assert [f.name for f in ready_to_submit(session, people["steward"], dataset_id)] == [
+            "birth_date"]  # ssn is in review, person_id has no definition
+        assert ready_to_submit(session, other, dataset_id) == []  # not assigned to them
+        assert steward_name(session, other, people["steward"].user_id) == "sam"
+        assert steward_name(session, other, people["coordinator"].user_id) is None  # no steward
 
 
 def test_assign_only_to_stewards(settings, people, catalog) -> None:

@@ -274,6 +274,36 @@ def my_work(session: Session, actor: Actor) -> tuple[list[WorkItem], list[WorkIt
     return ([WorkItem(*row) for row in assigned], [WorkItem(*row) for row in reviews])
 
 
+def ready_to_submit(session: Session, actor: Actor, dataset_id: int) -> list[CatalogField]:
+    """Fields of one dataset assigned to the actor, in draft and with a definition: those the
+    dataset page offers to submit for review (one query, not the whole of ``my_work``)."""
+    check(actor, Action.VIEW_CATALOG)
+    return list(
+        session.scalars(
+            select(CatalogField)
+            .join(FieldWork, FieldWork.field_id == CatalogField.id)
+            .where(
+                CatalogField.dataset_id == dataset_id,
+                CatalogField.removed_at.is_(None),
+                CatalogField.definition != "",
+                FieldWork.steward_id == actor.user_id,
+                FieldWork.status == DescriptionState.DRAFT,
+            )
+            .order_by(CatalogField.position)
+        )
+    )
+
+
+def steward_name(session: Session, actor: Actor, user_id: int) -> str | None:
+    """The username of ``user_id`` if they are an active steward (one of ``list_stewards``)."""
+    check(actor, Action.VIEW_CATALOG)
+    return session.scalar(
+        select(User.username)
+        .join(UserRole)
+        .where(User.id == user_id, UserRole.role == Role.STEWARD.value, User.is_active)
+    )
+
+
 def _live_work() -> Select[int]:
     return (
         select(func.count())

@@ -58,14 +58,11 @@ def dataset_context(
     """Completeness, each field's workflow row, the stewards one may assign, and the fields
     of this dataset assigned to the viewer that are described and ready to submit."""
     stewards = describing.list_stewards(session, actor)
-    assigned, _reviews = describing.my_work(session, actor)
     return {
         "ready": [
-            item.field
-            for item in assigned
-            if item.dataset.id == dataset_id
-            and item.status == "draft"
-            and item.field.definition.strip()
+            f
+            for f in describing.ready_to_submit(session, actor, dataset_id)
+            if f.definition.strip()
         ],
         "progress": progress_of(session, [dataset_id])[dataset_id],
         "work": describing.work_status(session, field_ids),
@@ -80,8 +77,8 @@ def field_context(session: Session, actor: Actor, target: CatalogField) -> dict[
     work = describing.work_status(session, [target.id]).get(target.id)
     steward = ""
     if work is not None and work.steward_id is not None:
-        names = {u.id: u.username for u in describing.list_stewards(session, actor)}
-        steward = names.get(work.steward_id, "a former steward")
+        name = describing.steward_name(session, actor, work.steward_id)
+        steward = name or "a former steward"
     shown = work if work is not None else FieldWork(field_id=target.id, status="draft")
     return {
         "work": work,
