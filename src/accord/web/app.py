@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import gc
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio.to_thread
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from accord import __version__
@@ -23,6 +22,7 @@ from accord.web.api import deid as deid_api
 from accord.web.api import describe as describe_api
 from accord.web.api import fulfillment as fulfillment_api
 from accord.web.api import proposals as proposals_api
+from accord.web.context import RequestContext
 from accord.web.limits import BodySizeLimit
 from accord.web.pages import accounts, sso, users
 from accord.web.pages import audit as audit_pages
@@ -32,13 +32,6 @@ from accord.web.pages.deid import releases, tables
 from accord.web.pages.proposals import router as proposal_pages
 
 STATIC = Path(__file__).parent / "static"
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
-}
 
 
 def app_from_environment() -> FastAPI:
@@ -99,24 +92,5 @@ def create_app(settings: Settings, *, long_lived: bool = False) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_mb * 2**20)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request.state.request_id = uuid.uuid4().hex
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        new_csrf = getattr(request.state, "new_csrf_cookie", None)
-        if new_csrf and request.cookies.get("accord_csrf") != new_csrf:
-            response.set_cookie(
-                "accord_csrf",
-                new_csrf,
-                httponly=True,
-                samesite="strict",
-                secure=settings.secure_cookies,
-            )
-        return response
-
+    app.add_middleware(RequestContext, secure_cookies=settings.secure_cookies)
     return app
