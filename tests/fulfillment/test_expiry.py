@@ -20,7 +20,6 @@ from tests.proposals import stages
 from tests.proposals.conftest import World
 
 pytestmark = pytest.mark.db
-TODAY = date.today()
 
 
 @pytest.fixture
@@ -45,10 +44,11 @@ def _state(w: World, pid: int) -> str:
 def test_ended_agreements_expire_once_and_others_stay(
     w: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    today = date.today()  # per test: a run can cross midnight
     ended, suspended, current = (filed_agreement(w, monkeypatch) for _ in range(3))
-    _ending(w, ended, TODAY - timedelta(days=1))
-    _ending(w, suspended, TODAY - timedelta(days=1))
-    _ending(w, current, TODAY)  # its last day: still in force
+    _ending(w, ended, today - timedelta(days=1))
+    _ending(w, suspended, today - timedelta(days=1))
+    _ending(w, current, today)  # its last day: still in force
     stages.run(w, transition, w.cdw["data_coordinator"], suspended, "suspend", "Breach")
 
     moved = expire_ended(w.settings)
@@ -70,8 +70,9 @@ def test_ended_agreements_expire_once_and_others_stay(
 
 
 def test_workers_calling_at_once_expire_it_once(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    today = date.today()  # per test: a run can cross midnight
     pid = filed_agreement(w, monkeypatch)
-    _ending(w, pid, TODAY - timedelta(days=1))
+    _ending(w, pid, today - timedelta(days=1))
     said: list[list[str]] = []
     start = threading.Barrier(3)
 

@@ -33,8 +33,6 @@ from tests.proposals import stages
 from tests.proposals.conftest import World
 from tests.sftp_server import SftpTestServer
 
-TODAY = date.today()
-
 
 @pytest.mark.parametrize(
     ("first", "frequency", "n", "due"),
@@ -96,13 +94,14 @@ def _runs(w: World) -> int:
 def test_each_due_date_gets_a_fresh_package_sent_and_a_stopped_worker_catches_up_once(
     w: World, monkeypatch: pytest.MonkeyPatch, sftp_server: SftpTestServer
 ) -> None:
+    today = date.today()  # per test: a run can cross midnight
     pid = filed_agreement(w, monkeypatch)  # quarterly
     destination = sftp_destination(w, pid, sftp_server)
     with transaction(w.settings) as session:
         set_schedule(session, w.cdw["data_coordinator"], pid, destination)
 
     assert run_due(w.settings) == [
-        f"Proposal {pid}: Run 1 started for the delivery due on {TODAY:%d %B %Y}."
+        f"Proposal {pid}: Run 1 started for the delivery due on {today:%d %B %Y}."
     ]
     assert run_due(w.settings) == []  # the run is not finished: nothing to send yet
     run_pending(w.settings)  # the worker makes the package
@@ -111,14 +110,14 @@ def test_each_due_date_gets_a_fresh_package_sent_and_a_stopped_worker_catches_up
     run_pending(w.settings)  # ... and sends it
     assert _delivered(sftp_server) == ["run-1.zip"]
     schedule = _schedule(w, pid)
-    assert schedule.next_due == due_date(TODAY, "quarterly", 1)
+    assert schedule.next_due == due_date(today, "quarterly", 1)
     assert run_due(w.settings) == []  # nothing due until then
 
     # the worker was stopped for two quarters and more: one delivery makes up for them
-    later = due_date(TODAY, "quarterly", 2) + timedelta(days=3)
+    later = due_date(today, "quarterly", 2) + timedelta(days=3)
     assert len(run_due(w.settings, later)) == 1
     assert run_due(w.settings, later) == []
-    assert _schedule(w, pid).next_due == due_date(TODAY, "quarterly", 3)
+    assert _schedule(w, pid).next_due == due_date(today, "quarterly", 3)
     run_pending(w.settings)
     run_due(w.settings, later)
     run_pending(w.settings)
@@ -128,6 +127,7 @@ def test_each_due_date_gets_a_fresh_package_sent_and_a_stopped_worker_catches_up
 def test_who_may_schedule_and_what_is_refused(
     w: World, monkeypatch: pytest.MonkeyPatch, sftp_server: SftpTestServer
 ) -> None:
+    today = date.today()  # per test: a run can cross midnight
     pid = filed_agreement(w, monkeypatch)
     other = filed_agreement(w, monkeypatch)
     destination = sftp_destination(w, pid, sftp_server)
@@ -137,7 +137,7 @@ def test_who_may_schedule_and_what_is_refused(
             set_schedule(session, w.dcs["data_coordinator"], pid, destination)
         with pytest.raises(ValidationFailed) as refused:
             set_schedule(
-                session, coordinator, other, destination, first_due=TODAY - timedelta(days=1)
+                session, coordinator, other, destination, first_due=today - timedelta(days=1)
             )
         fields = {p.field for p in refused.value.problems}
         assert fields == {"destination_id", "first_due"}  # all problems at once
@@ -158,6 +158,7 @@ def test_who_may_schedule_and_what_is_refused(
 def test_a_suspended_agreement_skips_its_due_date_with_the_reason_and_a_stop_is_final(
     w: World, monkeypatch: pytest.MonkeyPatch, sftp_server: SftpTestServer
 ) -> None:
+    today = date.today()  # per test: a run can cross midnight
     pid = filed_agreement(w, monkeypatch)
     destination = sftp_destination(w, pid, sftp_server)
     coordinator = w.cdw["data_coordinator"]
@@ -168,24 +169,25 @@ def test_a_suspended_agreement_skips_its_due_date_with_the_reason_and_a_stop_is_
     (skipped,) = run_due(w.settings)
     assert "was not made" in skipped and "suspended" in skipped
     assert _runs(w) == 0
-    assert _schedule(w, pid).next_due > TODAY  # skipped, not retried every minute
+    assert _schedule(w, pid).next_due > today  # skipped, not retried every minute
 
     stages.run(w, transition, coordinator, pid, "resume", "Resolved")
     with transaction(w.settings) as session:
         stop_schedule(session, coordinator, pid)
-    assert run_due(w.settings, TODAY + timedelta(days=400)) == []
+    assert run_due(w.settings, today + timedelta(days=400)) == []
     assert _runs(w) == 0
 
 
 def test_the_schedule_ends_with_the_agreement(
     w: World, monkeypatch: pytest.MonkeyPatch, sftp_server: SftpTestServer
 ) -> None:
+    today = date.today()  # per test: a run can cross midnight
     pid = filed_agreement(w, monkeypatch)
     destination = sftp_destination(w, pid, sftp_server)
     with transaction(w.settings) as session:
         agreement = session.scalar(select(Agreement).where(Agreement.proposal_id == pid))
         assert agreement is not None
-        agreement.end_date = TODAY + timedelta(days=30)  # before the next quarter
+        agreement.end_date = today + timedelta(days=30)  # before the next quarter
         set_schedule(session, w.cdw["data_coordinator"], pid, destination)
     (line,) = run_due(w.settings)
     assert "no more are due" in line
@@ -242,6 +244,7 @@ def test_the_commands_schedule_show_and_stop(
     cli_env: object,  # noqa: F811
     sftp_server: SftpTestServer,
 ) -> None:
+    today = date.today()  # per test: a run can cross midnight
     pid = filed_agreement(w, monkeypatch)
     destination = str(sftp_destination(w, pid, sftp_server))
     code, out = run("delivery", "destinations", str(pid), "--as", "cdw_data_engineer")
@@ -262,7 +265,7 @@ def test_the_commands_schedule_show_and_stop(
     assert code != 0 and "tomorrow" in out
     code, out = run("delivery", "schedule", str(pid), destination, "--as", "cdw_data_coordinator")
     assert code == 0, out
-    assert f"Delivered every quarter; the next delivery is due on {TODAY:%d %B %Y}." in out
+    assert f"Delivered every quarter; the next delivery is due on {today:%d %B %Y}." in out
     code, out = run("delivery", "list", str(pid), "--as", "dcs_data_coordinator")
     assert code == 0 and "every quarter" in out
     code, out = run("delivery", "unschedule", str(pid), "--as", "cdw_data_coordinator")
