@@ -14,13 +14,9 @@ from pathlib import Path
 
 import pytest
 
+ENGINES = ("numba", "scipy", "pandas", "numpy", "ibis", "duckdb")  # the data engines
 HEAVY = (
-    "numba",
-    "scipy",
-    "pandas",
-    "numpy",
-    "ibis",
-    "duckdb",
+    *ENGINES,
     "sqlalchemy",
     "alembic",
     "openpyxl",
@@ -33,12 +29,7 @@ HEAVY = (
 # what a command that only reads the application database has no use for: the migrations
 # (Alembic, Mako) are checked without loading Alembic, and no capability beyond auth loads
 NOT_FOR_LISTING_USERS = (
-    "numba",
-    "scipy",
-    "pandas",
-    "numpy",
-    "ibis",
-    "duckdb",
+    *ENGINES,
     "alembic",
     "mako",
     "openpyxl",
