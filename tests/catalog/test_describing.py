@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from accord.auth.actor import Actor
+from accord.auth.models import User
 from accord.auth.roles import Role
 from accord.catalog.describing import (
     DESCRIPTION,
@@ -80,6 +81,8 @@ def test_the_dataset_page_offers_only_this_stewards_described_drafts(
         assert ready_to_submit(session, other, dataset_id) == []  # not assigned to them
         assert steward_name(session, other, people["steward"].user_id) == "sam"
         assert steward_name(session, other, people["coordinator"].user_id) is None  # no steward
+        session.get(User, people["steward"].user_id).is_active = False
+        assert steward_name(session, other, people["steward"].user_id) is None  # a former one
 
 
 def test_assign_only_to_stewards(settings, people, catalog) -> None:

@@ -23,11 +23,12 @@ if TYPE_CHECKING:
     from accord.proposals.models import Agreement, Proposal
 
 delivery_app = typer.Typer(help="Deliveries of fulfillment packages.", no_args_is_help=True)
+AgreementArg = Annotated[int, typer.Argument(help="The agreement, by its proposal's number.")]
 COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
 
 
 def fulfill(
-    proposal: Annotated[int, typer.Argument(help="The agreement, by its proposal's number.")],
+    proposal: AgreementArg,
     as_user: AsUser = None,
 ) -> None:
     """Extract, de-identify and package the data an agreement authorises (Ctrl+C stops;
@@ -108,7 +109,7 @@ def send(
 
 @delivery_app.command("destinations")
 def destinations(
-    proposal: Annotated[int, typer.Argument(help="The agreement, by its proposal's number.")],
+    proposal: AgreementArg,
     as_user: AsUser = None,
 ) -> None:
     """The recipient's SFTP servers recorded for an agreement, with their numbers."""
@@ -126,7 +127,7 @@ def destinations(
 
 @delivery_app.command("schedule")
 def schedule(
-    proposal: Annotated[int, typer.Argument(help="The agreement, by its proposal's number.")],
+    proposal: AgreementArg,
     destination: Annotated[int, typer.Argument(help="The SFTP destination's number.")],
     first: Annotated[
         datetime | None,
@@ -150,7 +151,7 @@ def schedule(
 
 @delivery_app.command("unschedule")
 def unschedule(
-    proposal: Annotated[int, typer.Argument(help="The agreement, by its proposal's number.")],
+    proposal: AgreementArg,
     as_user: AsUser = None,
 ) -> None:
     """Stop an agreement's scheduled deliveries."""
@@ -169,7 +170,7 @@ def _agreement(session: Session, actor: Actor, proposal: int) -> tuple[Proposal,
 
 @delivery_app.command("list")
 def list_(
-    proposal: Annotated[int, typer.Argument(help="The agreement, by its proposal's number.")],
+    proposal: AgreementArg,
     as_user: AsUser = None,
 ) -> None:
     """What was sent where under an agreement."""
