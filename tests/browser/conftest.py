@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -49,3 +50,12 @@ def page(browser: Browser) -> Iterator[Page]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where a test's screenshots go: ACCORD_SCREENSHOTS when it is set (to look at them),
+    else the test's own temporary folder."""
+    folder = Path(os.environ.get("ACCORD_SCREENSHOTS", "") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -3,7 +3,6 @@ dictionary, and searching, as a steward or engineer who is not a programmer woul
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 from pathlib import Path
@@ -196,7 +195,7 @@ def test_harvest_page_follows_a_run_and_cancels_it(
 
 
 def test_the_catalog_list_filters_by_program_and_sorts(
-    settings: Settings, server: str, page: Page, harvested: Actor, tmp_path: Path
+    settings: Settings, server: str, page: Page, harvested: Actor, shots: Path
 ) -> None:
     coordinator = make_user(settings, "cas", "data_coordinator")
     # by program, Visit comes first; by title (the default order), Client
@@ -240,7 +239,7 @@ def test_the_catalog_list_filters_by_program_and_sorts(
     expect(page.locator("caption")).to_contain_text("by program, descending")
     assert not _violations(page)
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.screenshot(path=str(_shots(tmp_path) / "catalog-list-1280.png"), full_page=True)
+    page.screenshot(path=str(shots / "catalog-list-1280.png"), full_page=True)
 
     # on a phone the rows stack and the sortable headers stay in view as a "Sort by" bar
     page.set_viewport_size({"width": 390, "height": 900})
@@ -248,7 +247,7 @@ def test_the_catalog_list_filters_by_program_and_sorts(
     expect(page.get_by_role("columnheader", name="Kind")).to_be_hidden()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert not _violations(page)
-    page.screenshot(path=str(_shots(tmp_path) / "catalog-list-390.png"), full_page=True)
+    page.screenshot(path=str(shots / "catalog-list-390.png"), full_page=True)
     title.get_by_role("link").click()
     expect(title).to_have_attribute("aria-sort", "ascending")
     expect(rows.nth(0)).to_contain_text("Client")
@@ -261,16 +260,9 @@ def test_the_catalog_list_filters_by_program_and_sorts(
     page.get_by_role("button", name="Show datasets").click()
     expect(page.get_by_role("status")).to_contain_text("No dataset matches")
     assert not _violations(page)
-    page.screenshot(path=str(_shots(tmp_path) / "catalog-list-empty-390.png"), full_page=True)
+    page.screenshot(path=str(shots / "catalog-list-empty-390.png"), full_page=True)
 
 
 def _violations(page: Page) -> list[str]:
     found = Axe().run(page).response["violations"]
     return [f"{v['id']} ({v['impact']}) {v['help']} at {v['nodes'][0]['target']}" for v in found]
-
-
-def _shots(tmp_path: Path) -> Path:
-    """Screenshots go to ACCORD_SCREENSHOTS when it is set (to look at them), else tmp_path."""
-    folder = Path(os.environ.get("ACCORD_SCREENSHOTS", "") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder

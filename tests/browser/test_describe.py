@@ -38,7 +38,7 @@ def sign_out(page: Page) -> None:
 
 
 def test_steward_describes_and_reviewer_decides(
-    settings: Settings, server: str, page: Page, clinic: None
+    settings: Settings, server: str, page: Page, clinic: None, shots: Path
 ) -> None:
     make_user(settings, "cas", "data_coordinator")
     make_user(settings, "sam", "steward")
@@ -74,6 +74,12 @@ def test_steward_describes_and_reviewer_decides(
     page.get_by_role("link", name="full_name").click()
     page.get_by_label("Definition").fill("The client's name.")
     page.get_by_role("button", name="Save the description").click()
+    expect(page.locator(".workflow-line")).to_contain_text("Steward: sam")
+    page.get_by_role("link", name="Client", exact=True).first.click()
+    ready = page.locator("form.submit-ready")
+    expect(ready.get_by_role("button")).to_have_text("Submit the described field for review")
+    expect(ready).to_contain_text("not in review: full_name.")  # ssn is in review already
+    page.screenshot(path=str(shots / "dataset-ready-to-submit.png"), full_page=True)
     go(page, "My work")
     page.get_by_label("Submit full_name of main.client for review").check()
     page.get_by_role("button", name="Submit the ticked fields for review").click()
