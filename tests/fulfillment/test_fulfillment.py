@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -18,7 +18,7 @@ from accord.catalog.fields import classify_field
 from accord.catalog.models import ClassificationSuggestion
 from accord.db.base import utcnow
 from accord.db.engine import transaction
-from accord.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from accord.errors import AccordError, Conflict, NotFound, PermissionDenied, ValidationFailed
 from accord.fulfillment import deliveries
 from accord.fulfillment.access import agreement_for
 from accord.fulfillment.models import Delivery
@@ -30,9 +30,11 @@ from accord.jobs.models import Job
 from accord.jobs.worker import run_pending
 from accord.proposals.drafting import transition
 from accord.proposals.models import Proposal
-from tests.fulfillment.agreements import filed_agreement, fulfil_world
+from tests.fulfillment.agreements import filed_agreement, fulfil_world, sftp_destination
+from tests.fulfillment.conftest import UPLOAD_DIR
 from tests.proposals import stages
 from tests.proposals.conftest import World
+from tests.sftp_server import SftpTestServer
 
 pytestmark = pytest.mark.db
 
@@ -231,3 +233,62 @@ def test_a_download_link_works_until_revoked_or_expired_and_every_use_is_audited
         deliveries.download(w.settings, second.token, "127.0.0.1")
     assert len(_audited(w, "delivery.download")) == 1
     assert len(_audited(w, "delivery.download_refused")) == 3
+
+
+def test_an_agreement_that_ends_before_its_queued_run_starts_stops_it(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = filed_agreement(w, monkeypatch)
+    with transaction(w.settings) as session:
+        job_id = start_run(session, w.cdw["data_engineer"], w.settings, pid).job_id
+        _, agreement = agreement_for(session, w.cdw["data_engineer"], pid)
+        agreement.end_date = date.today() - timedelta(days=1)  # it ended while the run waited
+    run_pending(w.settings)
+    with transaction(w.settings) as session:
+        job = session.get(Job, job_id)
+        assert job is not None and job.status == "failed"
+        assert "ended on" in job.message
+        with pytest.raises(Conflict, match="ended on"):
+            start_run(session, w.cdw["data_engineer"], w.settings, pid)
+    root = packages_root(w.settings)
+    assert not root.exists() or [p for p in root.iterdir() if not p.name.startswith(".")] == []
+
+
+def test_a_source_lost_before_the_run_fails_it_with_its_reason_and_a_retry_succeeds(
+    w: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pid = filed_agreement(w, monkeypatch)
+    source = tmp_path / "program.sqlite"
+    with transaction(w.settings) as session:
+        job_id = start_run(session, w.cdw["data_engineer"], w.settings, pid).job_id
+    source.rename(tmp_path / "moved.sqlite")  # the source's server is gone
+    run_pending(w.settings)
+    with transaction(w.settings) as session:
+        job = session.get(Job, job_id)
+        assert job is not None and job.status == "failed"
+        assert "there is no database file" in job.message and "no package was kept" in job.message
+    root = packages_root(w.settings)
+    assert not root.exists() or [p for p in root.iterdir() if not p.name.startswith(".")] == []
+    (tmp_path / "moved.sqlite").rename(source)
+    run = fulfill_now(w.settings, w.cdw["data_engineer"], pid)
+    assert verify_package(root / f"{run.package}.zip").problems == ()
+
+
+def test_a_failed_sftp_delivery_is_recorded_with_its_reason_and_can_be_sent_again(
+    w: World, monkeypatch: pytest.MonkeyPatch, sftp_server: SftpTestServer
+) -> None:
+    pid = filed_agreement(w, monkeypatch)
+    destination = sftp_destination(w, pid, sftp_server)
+    run = fulfill_now(w.settings, w.cdw["data_engineer"], pid)
+    folder = sftp_server.root / UPLOAD_DIR
+    folder.rmdir()  # the recipient's folder went away after the destination was checked
+    with pytest.raises(AccordError, match="incoming"):
+        deliveries.send_now(w.settings, w.cdw["data_engineer"], run.id, destination)
+    with transaction(w.settings) as session:
+        failed = session.scalars(select(Delivery).where(Delivery.run_id == run.id)).one()
+        assert failed.status == "failed" and "incoming" in failed.message
+        assert failed.sent_at is None
+    folder.mkdir()
+    sent = deliveries.send_now(w.settings, w.cdw["data_engineer"], run.id, destination)
+    assert sent.status == "sent" and sent.id != failed.id
+    assert [p.name for p in folder.iterdir()] == [f"{run.package}.zip"]
