@@ -399,3 +399,44 @@ def test_ddg_11_1_availability_marks_are_checked(tmp_path):
         {"dimensions": ["x"], "count": "n", "availability": "a", "drop": ["x"]}
     )
     assert any("availability cannot yet be combined with drop" in p.message for p in problems)
+
+
+def test_ddg_12_the_reviewer_records_the_judgement_and_the_release_follows_it(tmp_path):
+    """CHIS row: the reviewer judges whether a statewide estimate is misleading. The SPEC's
+    `review` column carries the judgement: `withhold` withholds the estimate as unreliable,
+    `keep` publishes it flagged; either is recorded in the release's findings, and the column
+    itself is never published."""
+    header, *rows = CHIS_TABLE.replace("d,50,10,100000", "d,50,25,100000").splitlines()
+    marks = {"d": "withhold"}
+    table = "\n".join(
+        [f"{header},judged", *(f"{r},{marks.get(r.split(',')[0], '')}" for r in rows)]
+    )
+    survey = "{profile: CHIS, rse: rse, weighted: w, stratified: false, review: judged}"
+    withheld = survey_release(tmp_path, survey, table + "\n", score=14)
+    assert withheld.row_reliability[3] == UNRELIABLE
+    assert [f.row for f in withheld.findings if f.rule == "survey-review-withheld"] == [4]
+    assert not [f for f in withheld.findings if f.rule == "survey-misleading-review"]
+    odp = render_odp(withheld)
+    assert "judged" not in odp.header and odp.rows[3][odp.header.index("rse")] == ""
+
+    kept = survey_release(tmp_path, survey, table.replace("withhold", "keep") + "\n", 14)
+    assert kept.row_reliability[3] == FLAGGED
+    assert [f.row for f in kept.findings if f.rule == "survey-review-kept"] == [4]
+    assert render_odp(kept).rows[3][render_odp(kept).header.index("rse")] == "25"
+
+    unreadable = survey_release(tmp_path, survey, table.replace("withhold", "maybe") + "\n", 14)
+    assert unreadable.blocked
+    assert any(f.rule == "bad-survey-value" and "maybe" in f.message for f in unreadable.findings)
+
+    waiting = survey_release(tmp_path, survey, table.replace("withhold", "") + "\n", 14)
+    pending = [f for f in waiting.findings if f.rule == "survey-misleading-review"]
+    assert [f.row for f in pending] == [4] and "column 'judged'" in pending[0].message
+
+
+def test_ddg_12_a_judgement_on_an_estimate_that_needs_none_is_a_warning(tmp_path):
+    header, *rows = CHIS_TABLE.splitlines()
+    table = "\n".join([f"{header},judged", *(f"{r},{'keep' if r[0] == 'b' else ''}" for r in rows)])
+    survey = "{profile: CHIS, rse: rse, weighted: w, stratified: false, review: judged}"
+    rel = survey_release(tmp_path, survey, table + "\n", score=14)
+    unasked = [f for f in rel.findings if f.rule == "survey-review-unasked"]
+    assert [f.row for f in unasked] == [2] and unasked[0].severity is Severity.WARNING

@@ -298,7 +298,7 @@ def undescribed_columns(table: LongTable, spec: TableSpec) -> list[Finding]:
     """Columns a release would publish without knowing what they hold, each named: any
     column the SPEC does not describe, and a column of numbers passed through without the
     reason it is safe (it may be a count, DDG.md §10.2)."""
-    described = set(spec.published_columns())
+    described = {*spec.published_columns(), *spec.read_only_columns()}
     problems = []
     for position, name in enumerate(table.names, start=1):
         if name in described:

@@ -72,6 +72,7 @@ SURVEY_KEYS = {
     "design_effect",
     "weighted",
     "stratified",
+    "review",
 }
 PERCENT_ONLY_KEYS = {"dimension", "column", "counts_published_elsewhere"}
 
@@ -98,7 +99,9 @@ class SurveySpec:
     (RSE = SE / estimate × 100). `design_effect` is a column or one number (CSFII).
     `weighted` is the cell's weighted count, read by a profile's weighted threshold (CHIS
     < 500, MEPS < 400,000) and withheld with the cell. `stratified: false` marks statewide or
-    non-stratified county-wide estimates, whose CHIS RSE failures go to a reviewer (§12).
+    non-stratified county-wide estimates, whose CHIS RSE failures go to a reviewer (§12);
+    `review` names the column where the reviewer records the judgement on each such estimate,
+    `withhold` (misleading) or `keep`. It is read, never published.
     """
 
     profile: SurveyProfile
@@ -111,10 +114,11 @@ class SurveySpec:
     design_effect: str | float | None = None
     weighted: str | None = None
     stratified: bool = True
+    review: str | None = None
 
     def columns(self) -> list[str]:
         named = [self.sample_size, self.numerator, self.estimate, self.rse, self.se]
-        named.append(self.weighted)
+        named.extend((self.weighted, self.review))
         if isinstance(self.design_effect, str):
             named.append(self.design_effect)
         return [c for c in named if c]
@@ -188,8 +192,15 @@ class TableSpec:
         return cols
 
     def published_columns(self) -> list[str]:
-        """Every column a release may write: the described ones and those passed through."""
-        return [*self.columns(), *(c for c in self.pass_through if c not in self.columns())]
+        """Every column a release may write: the described ones and those passed through,
+        less those only read (the reviewer's judgements)."""
+        read_only = self.read_only_columns()
+        described = [c for c in self.columns() if c not in read_only]
+        return [*described, *(c for c in self.pass_through if c not in self.columns())]
+
+    def read_only_columns(self) -> list[str]:
+        """Described columns a release reads and never writes."""
+        return [self.survey.review] if self.survey and self.survey.review else []
 
 
 def table_name(face: tuple[str, ...]) -> str:
@@ -433,8 +444,11 @@ def _drop(
     "split into tables with fewer variables", "multi-year aggregation")."""
     if not isinstance(raw, list) or not all(isinstance(d, str) for d in raw):
         return (), [_wrong("drop", "a list of dimension names", raw, "10.1")]
-    f = [Finding("bad-spec", "10.1", f"drop names {quoted(d)}, not among dimensions") for d in raw
-         if d not in dims]
+    f = [
+        Finding("bad-spec", "10.1", f"drop names {quoted(d)}, not among dimensions")
+        for d in raw
+        if d not in dims
+    ]
     if len(set(raw)) < len(raw):
         f.append(Finding("bad-spec", "10.1", "drop names a dimension twice"))
     if raw and set(dims) <= set(raw):
@@ -769,6 +783,8 @@ def _named_twice(
             )
         )
     return f
+
+
 # Each of these re-derives rows (sums, generated margins, percentages) that a row's own
 # availability mark would not describe.
 AVAILABILITY_CONFLICTS = ("publish", "recode", "drop", "percent_only")
@@ -881,6 +897,7 @@ def _survey(raw: Any, params: Parameters) -> tuple[SurveySpec | None, list[Findi
         design_effect=deff if isinstance(deff, str) else None if deff is None else float(deff),
         weighted=_optional_text(raw, "weighted", f),
         stratified=stratified,
+        review=_optional_text(raw, "review", f),
     )
     named = {
         "denominator": survey.sample_size,

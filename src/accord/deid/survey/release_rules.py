@@ -80,6 +80,16 @@ def survey_estimate(
     )
 
 
+WITHHOLD, KEEP = "withhold", "keep"
+
+
+def _judgement(loaded: LoadedTable, survey: SurveySpec, i: int) -> str:
+    """The reviewer's judgement on row `i`'s estimate ("" when none is recorded)."""
+    if survey.review is None:
+        return ""
+    return loaded.table.columns[survey.review][i].strip().lower()
+
+
 def _capped(problems: list[Finding], what: str) -> list[Finding]:
     if len(problems) <= MAX_SURVEY_FINDINGS:
         return problems
@@ -189,7 +199,10 @@ def apply_survey_rules(release: Release, survey: SurveySpec) -> None:
 
     A `review` verdict (CHIS RSE above 20% on an estimate marked `stratified: false`) keeps
     the value, flagged as unstable (code 4), and asks a reviewer whether it is misleading: the
-    DDG leaves that judgement to a person, and the finding records it in the release.
+    DDG leaves that judgement to a person. The reviewer records it in the SPEC's `review`
+    column, `withhold` (withheld as unreliable) or `keep` (published, flagged), and the
+    release's findings say which it was; until then the estimate waits, published flagged,
+    with a warning saying how to record the judgement.
     """
     loaded = release.loaded
     verdicts: list[ReliabilityResult | None] = []
@@ -225,6 +238,18 @@ def apply_survey_rules(release: Release, survey: SurveySpec) -> None:
                 )
             )
         verdicts.append(verdict)
+        if verdict.outcome != "review" and _judgement(loaded, survey, i):
+            problems.append(
+                Finding(
+                    "survey-review-unasked",
+                    "12",
+                    f"a judgement in column {quoted(survey.review)} on an estimate that needs no "
+                    "review: ignored",
+                    Severity.WARNING,
+                    cell=cell,
+                    row=i + 1,
+                )
+            )
         if verdict.outcome == "suppress":
             release.row_reliability[i] = UNRELIABLE
             for mask in release.stat_blank.values():
@@ -232,14 +257,55 @@ def apply_survey_rules(release: Release, survey: SurveySpec) -> None:
         elif verdict.outcome == "flag":
             release.row_reliability[i] = FLAGGED
         elif verdict.outcome == "review":
+            judged = _judgement(loaded, survey, i)
+            failed = f"{survey.profile.name}: {'; '.join(verdict.failed)}"
+            if judged == WITHHOLD:
+                release.row_reliability[i] = UNRELIABLE
+                for mask in release.stat_blank.values():
+                    mask[i] = True
+                reviews.append(
+                    Finding(
+                        "survey-review-withheld",
+                        "12",
+                        f"{failed}; the reviewer judged the estimate misleading: withheld",
+                        Severity.INFO,
+                        cell=cell,
+                        row=i + 1,
+                    )
+                )
+                continue
             release.row_reliability[i] = FLAGGED
+            if judged == KEEP:
+                message = f"{failed}; the reviewer judged the estimate not misleading: published"
+                reviews.append(
+                    Finding(
+                        "survey-review-kept", "12", message, Severity.INFO, cell=cell, row=i + 1
+                    )
+                )
+                continue
+            how = (
+                f"mark it {WITHHOLD} or {KEEP} in column {quoted(survey.review)}"
+                if survey.review
+                else "name a column for the judgements (survey: {review: <column>}) and mark "
+                f"it {WITHHOLD} or {KEEP} there"
+            )
+            if judged:
+                problems.append(
+                    Finding(
+                        "bad-survey-value",
+                        "12",
+                        f"{shown(survey.review or '')} {quoted(judged)} is neither "
+                        f"{WITHHOLD} nor {KEEP}",
+                        cell=cell,
+                        row=i + 1,
+                    )
+                )
             reviews.append(
                 Finding(
                     "survey-misleading-review",
                     "12",
-                    f"{survey.profile.name}: {'; '.join(verdict.failed)} on a statewide or "
-                    "non-stratified county-wide estimate: published, flagged as unstable; a "
-                    "reviewer withholds it if it is misleading",
+                    f"{failed} on a statewide or non-stratified county-wide estimate: published, "
+                    f"flagged as unstable, until a reviewer judges whether it is misleading: {how}",
                     Severity.WARNING,
                     cell=cell,
                     row=i + 1,
@@ -254,6 +320,7 @@ def apply_survey_rules(release: Release, survey: SurveySpec) -> None:
     release.reliability = verdicts
     release.findings.extend(problems)
     release.findings.extend(_capped(reviews, "estimates for review"))
+    pending = sum(f.rule == "survey-misleading-review" for f in reviews)
     flagged = int((release.row_reliability == FLAGGED).sum())
     withheld = int((release.row_reliability == UNRELIABLE).sum())
     release.findings.append(
@@ -261,8 +328,8 @@ def apply_survey_rules(release: Release, survey: SurveySpec) -> None:
             "survey-reliability",
             "12",
             f"{survey.profile.name} reliability rules: {withheld} estimate(s) withheld and "
-            f"{flagged} flagged as statistically unstable (annotation 4), {len(reviews)} of "
-            "them for a reviewer's judgement; the < "
+            f"{flagged} flagged as statistically unstable (annotation 4), {pending} of "
+            "them waiting for a reviewer's judgement; the < "
             f"{release.params.small_cell_threshold} rule was applied to unweighted respondents "
             "(§16 A15)",
             Severity.INFO,
