@@ -74,7 +74,10 @@ def test_allowed_offers_only_moves_the_state_roles_relations_and_guards_permit()
 def test_illegal_moves_are_refused_with_the_reason_and_change_nothing() -> None:
     with pytest.raises(InvalidTransition) as wrong_state:
         DOORS.check(Room(1, Door.OPEN), STEWARD, "lock")
-    assert wrong_state.value.message == "Cannot lock room 1: it is open."
+    assert wrong_state.value.message == (
+        "Cannot lock room 1: it is open. It can be done when it is shut, by any data "
+        "coordinator, data steward or program owner, but not its author."
+    )
     assert (wrong_state.value.status, wrong_state.value.code) == (409, "invalid_transition")
     assert (wrong_state.value.state, wrong_state.value.verb) == ("open", "lock")
     jammed = Room(2, jammed=True)
@@ -88,6 +91,49 @@ def test_illegal_moves_are_refused_with_the_reason_and_change_nothing() -> None:
     with pytest.raises(ValueError, match="no transition 'fly'"):
         DOORS.check(Room(5), STEWARD, "fly")
     assert jammed.state == Door.SHUT
+
+
+HALLS = Lifecycle[Door, Room](
+    name="hall",
+    states=Door,
+    transitions=(
+        Transition("sweep", frozenset({Door.LOCKED, Door.SHUT}), Door.OPEN, Action.SEND_PROPOSALS),
+        Transition("seal", frozenset({Door.SHUT}), Door.LOCKED, None),
+        Transition("seal", frozenset({Door.OPEN}), Door.LOCKED, Action.VIEW_HOME),
+    ),
+    state_of=lambda r: r.state,
+    set_state=_set,
+    key_of=lambda r: r.key,
+    title_of=lambda r: f"hall {r.key}",
+)
+
+
+def test_a_move_refused_in_the_wrong_state_names_where_it_is_made_and_who_makes_it() -> None:
+    """Who may act is read from the permission table (roles by their labels, in declaration
+    order, and the relation the rule needs), the states from the declaration in their order;
+    the error's fields and kind stay as they were."""
+    with pytest.raises(InvalidTransition) as refused:
+        HALLS.check(Room(1, Door.OPEN), STEWARD, "sweep")
+    assert refused.value.message == (
+        "Cannot sweep hall 1: it is open. It can be done when it is shut or locked, by the "
+        "data coordinator, requester or program owner of the department receiving the data."
+    )
+    assert (refused.value.lifecycle, refused.value.state, refused.value.verb) == (
+        "hall",
+        "open",
+        "sweep",
+    )
+    assert (refused.value.status, refused.value.code) == (409, "invalid_transition")
+    with pytest.raises(InvalidTransition) as twice:
+        HALLS.check(Room(2, Door.LOCKED), STEWARD, "seal")
+    assert twice.value.message == (
+        "Cannot seal hall 2: it is locked. Accord does that itself when it is shut; "
+        "it can be done when it is open, by anyone."
+    )
+    # a guard's refusal is the guard's reason alone: the state is right, who acts is not news
+    with pytest.raises(InvalidTransition) as guarded:
+        DOORS.check(Room(3, jammed=True), STEWARD, "open")
+    assert guarded.value.message == "Cannot open room 3: the door is jammed."
 
 
 def test_every_move_is_recorded_in_the_shared_history(settings: Settings) -> None:

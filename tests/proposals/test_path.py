@@ -26,6 +26,7 @@ from tests.proposals.stages import (
     run,
     save,
     start,
+    to_approved,
     to_review,
 )
 
@@ -183,6 +184,49 @@ def test_only_the_recipient_sends_and_an_illegal_move_names_the_state(world: Wor
     with pytest.raises(InvalidTransition) as refused:
         run(world, transition, world.cdw["data_coordinator"], pid, "start_review")
     assert refused.value.state == "draft" and "it is draft" in refused.value.message
+
+
+def test_an_illegal_move_names_the_states_it_is_made_from_and_who_makes_it(world: World) -> None:
+    """Who may act comes from the permission table: the relation the rule needs (provider,
+    recipient) and the roles by their labels; nothing moves and nothing is audited."""
+    pid = start(world)
+    with pytest.raises(InvalidTransition) as review:
+        run(world, transition, world.cdw["data_coordinator"], pid, "start_review")
+    assert review.value.message == (
+        f"Cannot start review proposal {pid} (Housing study): it is draft. It can be done "
+        "when it is in joint development, by the data coordinator of the department "
+        "providing the data."
+    )
+    assert (review.value.lifecycle, review.value.state, review.value.verb) == (
+        "proposal",
+        "draft",
+        "start_review",
+    )
+    with pytest.raises(InvalidTransition) as signed:
+        run(world, transition, world.cdw["data_coordinator"], pid, "request_signatures")
+    assert signed.value.message.endswith(
+        "It can be done when it is in review, by the data coordinator of a department that "
+        "is party to it."
+    )
+    pid = to_approved(world)
+    with pytest.raises(InvalidTransition) as withdraw:
+        run(world, transition, world.dcs["requester"], pid, "withdraw", "No longer needed.")
+    assert withdraw.value.message == (
+        f"Cannot withdraw proposal {pid} (Housing stability and clinic visits): it is "
+        "approved. It can be done when it is draft, sent to provider, in joint development or "
+        "in review, by the data coordinator, requester or program owner of the department "
+        "receiving the data."
+    )
+    with pytest.raises(InvalidTransition, match="Accord does that itself when it is awaiting"):
+        run(world, transition, world.cdw["data_coordinator"], pid, "approve")
+    with transaction(world.settings) as session:
+        assert load(session, world.dcs["requester"], pid).state == "approved"
+        verbs = session.scalars(
+            select(AuditEntry.action).where(
+                AuditEntry.object_type == "proposal", AuditEntry.object_id == str(pid)
+            )
+        ).all()
+    assert "proposal.withdraw" not in verbs
 
 
 def test_two_people_saving_the_same_version_the_second_is_refused_with_what_changed(

@@ -198,7 +198,11 @@ def test_an_illegal_describe_transition_is_refused_alike_by_page_api_and_cli(
     post(app_client, field, f"{field}/description-review", {"decision": "publish"})
     page = post(app_client, field, f"{field}/description-review", {"decision": "publish"})
     assert page.status_code == 409 and 'role="alert"' in page.text
-    message = f"Cannot publish the description of field {county}: it is published."
+    message = (
+        f"Cannot publish the description of field {county}: it is published. It can be done "
+        "when it is in review, by any data coordinator, data steward or program owner, but not "
+        "its author."
+    )
     assert message in page.text
 
     with transaction(settings) as session:

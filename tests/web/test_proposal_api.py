@@ -386,7 +386,9 @@ def test_a_move_not_possible_now_is_409_with_the_lifecycle_state_and_verb(
     )["error"]
     assert refused == {
         "code": "invalid_transition",
-        "message": f"Cannot start review proposal {pid} (Housing study): it is draft.",
+        "message": f"Cannot start review proposal {pid} (Housing study): it is draft. It can "
+        "be done when it is in joint development, by the data coordinator of the department "
+        "providing the data.",
         "lifecycle": "proposal",
         "state": "draft",
         "verb": "start_review",

@@ -196,9 +196,7 @@ PROPOSAL_RULES: dict[Action, Rule] = {
     ),
     Action.DECIDE_CHANGES: Rule(DEVELOPERS, to=Relation.PARTY),
     Action.START_REVIEW: Rule(frozenset({Role.DATA_COORDINATOR}), to=Relation.PROVIDER),
-    Action.RETURN_TO_DEVELOPMENT: Rule(
-        REVIEWERS | {Role.DATA_COORDINATOR}, to=Relation.PARTY
-    ),
+    Action.RETURN_TO_DEVELOPMENT: Rule(REVIEWERS | {Role.DATA_COORDINATOR}, to=Relation.PARTY),
     Action.REGISTER_OPINIONS: Rule(REVIEWERS, to=Relation.PARTY),
     Action.REQUEST_SIGNATURES: Rule(frozenset({Role.DATA_COORDINATOR}), to=Relation.PARTY),
     Action.SIGN_PROPOSALS: Rule(frozenset({Role.EXECUTIVE}), to=Relation.PARTY),
@@ -223,15 +221,52 @@ PROPOSAL_RULES |= {
 ROLES.update({action: rule.roles for action, rule in PROPOSAL_RULES.items()})
 
 # Where a relation to the record matters; every other action is decided by roles alone.
-PERMISSIONS: dict[Action, Rule] = {action: Rule(roles) for action, roles in ROLES.items()} | {
-    Action.MANAGE_OWN_TOKENS: Rule(EVERYONE, to=Relation.OWNER),
-    Action.REVIEW_DESCRIPTIONS: Rule(ROLES[Action.REVIEW_DESCRIPTIONS], never=Relation.AUTHOR),
-} | PROPOSAL_RULES
+PERMISSIONS: dict[Action, Rule] = (
+    {action: Rule(roles) for action, roles in ROLES.items()}
+    | {
+        Action.MANAGE_OWN_TOKENS: Rule(EVERYONE, to=Relation.OWNER),
+        Action.REVIEW_DESCRIPTIONS: Rule(ROLES[Action.REVIEW_DESCRIPTIONS], never=Relation.AUTHOR),
+    }
+    | PROPOSAL_RULES
+)
 
 
 def can(actor: Actor, action: Action, subject: Subject | None = None) -> bool:
     """Without a subject: may the actor's roles ever do this (menus, route guards)?"""
     return PERMISSIONS[action].refusal(actor, subject) is None
+
+
+# how refusals and help name the people a rule lets act, in plain words
+DEPARTMENT_WORDS = {
+    Relation.PARTY: "a department that is party to it",
+    Relation.SAME_DEPARTMENT: "its own department",
+    Relation.PROVIDER: "the department providing the data",
+    Relation.RECIPIENT: "the department receiving the data",
+}
+PERSON_WORDS = {
+    Relation.OWNER: "its owner",
+    Relation.AUTHOR: "its author",
+    Relation.ASSIGNEE: "the person it is assigned to",
+}
+
+
+def who_may(action: Action) -> str:
+    """The people the rule of ``action`` lets act, in words that follow "by": "the data
+    coordinator of the department providing the data", "any data steward, but not its author".
+    Roles are named by their labels, in the order ``Role`` declares them."""
+    rule = PERMISSIONS[action]
+    labels = [role.label.lower() for role in Role if role in rule.roles]
+    people = ", ".join(labels[:-1]) + " or " + labels[-1] if len(labels) > 1 else labels[0]
+    everyone = rule.roles == EVERYONE
+    if rule.to in DEPARTMENT_WORDS:
+        who = ("anyone in " if everyone else f"the {people} of ") + DEPARTMENT_WORDS[rule.to]
+    elif rule.to is not None:
+        who = PERSON_WORDS[rule.to] + ("" if everyone else f" ({people})")
+    else:
+        who = "anyone" if everyone else f"any {people}"
+    if rule.never is not None:
+        who += f", but not {(DEPARTMENT_WORDS | PERSON_WORDS)[rule.never]}"
+    return who
 
 
 def check(actor: Actor, action: Action, subject: Subject | None = None) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
-from accord.auth.permissions import Action, Subject, can, check
+from accord.auth.permissions import Action, Subject, can, check, who_may
 from accord.db.base import utcnow
 from accord.errors import Conflict, PermissionDenied
 from accord.lifecycle.models import StateChange
@@ -90,7 +90,9 @@ class Lifecycle(Generic[S, T]):
         state = self.state_of(subject)
         move = next((t for t in self._from(state) if t.verb == verb), None)
         if move is None:
-            raise self._invalid(subject, state, verb, f"it is {_words(state)}")
+            ways = self._where_and_who(verb)
+            where = f"it is {_words(state)}" + (f". {ways}" if ways else "")
+            raise self._invalid(subject, state, verb, where)
         if move.action is None:
             raise PermissionDenied(f"Only Accord itself makes this move ({self.name}.{verb}).")
         check(actor, move.action, subject)
@@ -153,6 +155,20 @@ class Lifecycle(Generic[S, T]):
     @staticmethod
     def _refusal(move: Transition[S, T], subject: T, actor: Actor) -> str | None:
         return next((r for g in move.guards if (r := g(subject, actor)) is not None), None)
+
+    def _where_and_who(self, verb: str) -> str:
+        """In which states ``verb`` is made and by whom, from the declaration and the one
+        permission table, so a refusal tells the reader where the record must be and who acts."""
+        ways = []
+        for move in (t for t in self.transitions if t.verb == verb):
+            states = [_words(s) for s in self.states if s in move.sources]
+            when = ", ".join(states[:-1]) + " or " + states[-1] if len(states) > 1 else states[0]
+            if move.action is None:
+                ways.append(f"Accord does that itself when it is {when}")
+            else:
+                ways.append(f"it can be done when it is {when}, by {who_may(move.action)}")
+        sentence = "; ".join(ways)
+        return sentence[:1].upper() + sentence[1:]
 
     def _invalid(self, subject: T, state: S, verb: str, reason: str) -> InvalidTransition:
         return InvalidTransition(
