@@ -11,7 +11,6 @@ runs once, on an empty installation; running it again changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -36,6 +35,7 @@ from accord.demo.deliveries import seed_deliveries
 from accord.demo.proposals import seed_proposals
 from accord.demo.sources import (
     PROGRAM_DESCRIPTIONS,
+    EventsWritten,
     ProgramSource,
     describe_sources,
     generate_sources,
@@ -91,7 +91,7 @@ def seed_demo(
     *,
     events: int = 5_000,
     seed: int = 2024,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: EventsWritten | None = None,
 ) -> list[ProgramSource]:
     """Create the demo department, its users, its program sources and their catalog, once."""
     check(actor, Action.SEED_DEMO)

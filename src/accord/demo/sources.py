@@ -24,7 +24,8 @@ from accord.demo.walk2work import WALK2WORK
 from accord.demo.your_environment import YOUR_ENVIRONMENT
 from accord.errors import Problem, ValidationFailed
 
-Progress = Callable[[str, int, int], None]
+# progress(program, activity events written so far, total events of the program)
+EventsWritten = Callable[[str, int, int], None]
 
 PROGRAMS: tuple[ProgramDesign, ...] = (WALK2WORK, HEALTHY_HABITS, YOUR_ENVIRONMENT)
 # Rows generated and inserted at a time: large enough for numpy to pay off, small enough
@@ -52,7 +53,7 @@ def generate_sources(
     *,
     seed: int = 2024,
     events: int = 5_000,
-    progress: Progress | None = None,
+    progress: EventsWritten | None = None,
 ) -> list[ProgramSource]:
     """Write ``<slug>.sqlite`` for each program into ``target_dir``, replacing earlier files.
 
@@ -86,7 +87,7 @@ def _write(
     events: int,
     people: int,
     population: Population,
-    progress: Progress | None,
+    progress: EventsWritten | None,
 ) -> ProgramSource:
     """Build in a hidden part-file and move it into place, so no reader sees half a database."""
     # A random name rather than mkstemp: SQLite then creates the file with the usual umask.
@@ -110,7 +111,7 @@ def _load(
     events: int,
     people: int,
     population: Population,
-    progress: Progress | None,
+    progress: EventsWritten | None,
 ) -> dict[str, int]:
     # A seed sequence of [seed, stream] keeps streams distinct; seed + stream would make
     # seed 2024's second program repeat seed 2025's first.

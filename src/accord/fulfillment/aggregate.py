@@ -32,7 +32,7 @@ from accord.deid.release import release_loaded
 from accord.deid.spec.spec import TableSpec, parse_spec
 from accord.errors import AccordError
 from accord.fulfillment.extract import aggregate
-from accord.fulfillment.package import PackageResult, write_package
+from accord.fulfillment.package import PackageResult, RowsWritten, write_package
 from accord.fulfillment.plan import (
     DIRECT,
     LINKING,
@@ -255,7 +255,7 @@ def package_counts(
     dictionaries: Mapping[str, Dictionary],
     glossary: Sequence[GlossaryEntry],
     about: About,
-    progress: Callable[[int, str], None] | None = None,
+    progress: RowsWritten | None = None,
     count: Count | None = None,
 ) -> tuple[PackageResult, dict[str, Any]]:
     """Count, release and package every dataset of an aggregate ``plan``; the package result

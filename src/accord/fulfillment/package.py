@@ -42,7 +42,8 @@ from accord.fulfillment.package_files import PackageZip, Written, write_bytes, w
 from accord.fulfillment.plan import DatasetPlan, Plan, Rule
 from accord.fulfillment.readme import About, readme_text
 
-Progress = Callable[[int, str], None]  # (rows written so far, what is being done)
+# progress(rows written so far, what is being done): a run adapts it to the job's Progress
+RowsWritten = Callable[[int, str], None]
 DICTIONARY_FORMATS = ("csv", "xlsx", "table-schema")
 # Deflate's fastest level for the data: at 10M rows of CSV level 6 took about five times as
 # long for a zip only a fifth smaller (bench/package_bench.py).
@@ -69,7 +70,7 @@ def write_package(
     dictionaries: Mapping[str, Dictionary],
     glossary: Sequence[GlossaryEntry],
     about: About,
-    progress: Progress | None = None,
+    progress: RowsWritten | None = None,
     created_at: datetime | None = None,
     extras: Mapping[str, bytes] | None = None,
 ) -> PackageResult:
@@ -88,7 +89,7 @@ def write_package(
     final, final_zip = root / name, root / f"{name}.zip"
     _refuse_existing(final, final_zip)
     created = (created_at or datetime.now(UTC)).isoformat(timespec="seconds")
-    report: Progress = progress or (lambda rows, step: None)
+    report: RowsWritten = progress or (lambda rows, step: None)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
     tmp_zip = tmp.with_name(tmp.name + ".zip")
     archive: PackageZip | None = None
@@ -162,7 +163,7 @@ def _write_folder(
     glossary: Sequence[GlossaryEntry],
     about: About,
     created: str,
-    report: Progress,
+    report: RowsWritten,
     extras: Mapping[str, bytes],
     archive: PackageZip,
 ) -> tuple[Manifest, list[Written]]:
