@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accord.cli.context import AsUser, err, fail, out, unit_of_work
+from accord.cli.context import AsUser, err, fail, out, progress_bar, unit_of_work
 from accord.errors import AccordError
 
 source_app = typer.Typer(help="Where datasets come from.", no_args_is_help=True)
@@ -50,13 +49,7 @@ def harvest(name: str, as_user: AsUser = None) -> None:
 
     with unit_of_work(as_user) as (_session, actor, settings):
         pass
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"Harvesting {name}", total=None)
 
         def report(done: int, total: int, what: str) -> None:

@@ -24,6 +24,7 @@ from accord.errors import (
 )
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
     from sqlalchemy.orm import Session
 
     from accord.auth.actor import Actor
@@ -36,6 +37,16 @@ AsUser = Annotated[
 
 err = Console(stderr=True)
 out = Console()
+
+
+def progress_bar() -> Progress:
+    """A bar on stderr that goes when done: description, bar, done of total, time taken.
+    rich.progress loads here, when a long command starts, not with every command."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    return Progress(*columns, TimeElapsedColumn(), console=err, transient=True)
+
 
 EXIT_CODES: dict[type[AccordError], int] = {
     ValidationFailed: 2,

@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accord.cli.context import AsUser, err, fail, out, unit_of_work
+from accord.cli.context import AsUser, err, fail, out, progress_bar, unit_of_work
 from accord.errors import AccordError
 
 if TYPE_CHECKING:
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
 
 delivery_app = typer.Typer(help="Deliveries of fulfillment packages.", no_args_is_help=True)
 AgreementArg = Annotated[int, typer.Argument(help="The agreement, by its proposal's number.")]
-COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
 
 
 def fulfill(
@@ -39,7 +37,7 @@ def fulfill(
 
     with unit_of_work(as_user) as (_session, actor, settings):
         pass
-    with Progress(*COLUMNS, console=err, transient=True) as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"Fulfilling proposal {proposal}", total=None)
 
         def report(done: int, total: int, what: str) -> None:
@@ -89,7 +87,7 @@ def send(
 
     with unit_of_work(as_user) as (_session, actor, settings):
         pass
-    with Progress(*COLUMNS, console=err, transient=True) as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"Sending run {run}", total=None)
         try:
             delivery = send_now(

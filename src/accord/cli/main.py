@@ -9,7 +9,6 @@ import threading
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from accord.cli import catalog, describe, fulfillment, metadata, worker
@@ -183,6 +182,8 @@ def _seed_demo(
         return
     with unit_of_work(as_user) as (_session, actor, _):
         pass
+    from rich.progress import Progress, TaskID
+
     with Progress(console=err) as progress:
         tasks: dict[str, TaskID] = {}
 
