@@ -171,7 +171,7 @@ def test_assess_shows_steps_two_and_three(settings: Settings, app_client: TestCl
     assert answer.startswith("200 ")
     assert "Assessment of visits.csv" in answer and "Masking is required" in answer
     assert re.search(r"Values that come from 1 to 10 people</th><td class=\"num\">1<", answer)
-    assert "Score: <strong>14</strong>" in answer
+    assert "The publication score is <strong>14</strong>, as the SPEC gives it." in answer
     assert _entries(settings) == []  # an assessment publishes nothing
 
 
@@ -298,8 +298,9 @@ def test_a_long_list_of_withheld_cells_is_cut_on_the_page(
 ) -> None:
     monkeypatch.setattr(release_pages, "SHOWN_CELLS", 2)
     token = _steward(settings, app_client)
-    answer = _post(app_client, token, "release", _upload(deid_pages.SAMPLE_TABLE,
-                                                          deid_pages.SAMPLE_SPEC))
+    answer = _post(
+        app_client, token, "release", _upload(deid_pages.SAMPLE_TABLE, deid_pages.SAMPLE_SPEC)
+    )
     assert answer.startswith("200 ")
     assert "… and 6 more withheld cells: report.json lists every one." in answer
 
@@ -387,8 +388,9 @@ def test_a_description_with_problems_is_shown_again_as_typed(
     assert 'value="county, age"' in answer and 'value="high"' in answer
     assert '<details class="edit" id="deid-describe" open>' in answer
     # a column the table does not have is the engine's finding, shown with the description
-    answer = _described(app_client, token, "release", COUNTY_AGE_CSV, dimensions="county, region",
-                        count="n")
+    answer = _described(
+        app_client, token, "release", COUNTY_AGE_CSV, dimensions="county, region", count="n"
+    )
     assert answer.startswith("422 ") and "region" in answer
     assert 'value="county, region"' in answer
     assert _entries(settings)[-1]["outcome"] == "invalid"
@@ -415,7 +417,12 @@ def test_a_refusal_offers_the_whole_spec_with_the_proposed_change(
     with the recode added, and that file releases the table."""
     token = _steward(settings, app_client)
     answer = _described(
-        app_client, token, "release", TINY_COUNTY_CSV, dimensions="county, age", count="n",
+        app_client,
+        token,
+        "release",
+        TINY_COUNTY_CSV,
+        dimensions="county, age",
+        count="n",
         score="14",
     )
     assert answer.startswith("422 ") and "Combining these categories lets the table pass" in answer
@@ -478,8 +485,9 @@ def test_an_incomplete_wide_description_says_what_is_missing(
     settings: Settings, app_client: TestClient
 ) -> None:
     token = _steward(settings, app_client)
-    answer = _described(app_client, token, "assess", WIDE_CSV, dimensions="County",
-                        wide_total="Total")
+    answer = _described(
+        app_client, token, "assess", WIDE_CSV, dimensions="County", wide_total="Total"
+    )
     assert answer.startswith("422 ")
     assert "name the dimension the category columns make" in answer
     assert "name the columns whose headers are its categories" in answer
@@ -534,7 +542,10 @@ def test_any_description_gets_a_page_never_a_server_error(
     )
 
     @hypothesis_settings(
-        max_examples=40, deadline=None, database=None, derandomize=True,
+        max_examples=40,
+        deadline=None,
+        database=None,
+        derandomize=True,
         suppress_health_check=list(HealthCheck),
     )
     @given(typed=fields)

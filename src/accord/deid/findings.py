@@ -23,7 +23,12 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem or decision, tied to the rule and the DDG.md section that caused it."""
+    """One problem or decision, tied to the rule and the DDG.md section that caused it.
+
+    ``message`` is said in plain words, for whoever reads it first; the sections are kept
+    apart from it (``section``, and ``see_also`` for further sections the decision rests on,
+    such as the project's choices of §16) so a page can show them to the reviewer only.
+    """
 
     rule: str
     section: str
@@ -32,6 +37,7 @@ class Finding:
     cell: Mapping[str, str] | None = None
     row: int | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    see_also: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -46,13 +52,18 @@ class Finding:
             out["row"] = self.row
         if self.details:
             out["details"] = dict(self.details)
+        if self.see_also:
+            out["see_also"] = list(self.see_also)
         return out
 
     def __str__(self) -> str:
         where = f" (row {self.row})" if self.row is not None else ""
         if self.cell:
             where += " [" + ", ".join(f"{k}={v}" for k, v in self.cell.items()) + "]"
-        return f"[{self.severity.value}] {self.rule} §{self.section}{where}: {self.message}"
+        sections = "".join(f", §{s}" for s in self.see_also)
+        return (
+            f"[{self.severity.value}] {self.rule} §{self.section}{sections}{where}: {self.message}"
+        )
 
 
 def errors(findings: Iterable[Finding]) -> list[Finding]:

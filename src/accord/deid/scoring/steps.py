@@ -156,9 +156,9 @@ def check_numerator_denominator(
                 "denominator-condition",
                 "6",
                 f"{result.failing_denominators} denominator(s) at or below "
-                f"{params.denominator_threshold:,} and {result.unknown_denominators} unknown "
-                "(§16 A1, A13)",
+                f"{params.denominator_threshold:,} and {result.unknown_denominators} unknown",
                 Severity.INFO,
+                see_also=("16 A1", "16 A13"),
             )
         )
     return result
@@ -200,8 +200,10 @@ def masking_decision(
                     "score-without-small-cells",
                     "16 A14",
                     f"score {total} requires masking but no cell is below the "
-                    "threshold; an expert must decide (aggregate or split, §10.1)",
+                    "threshold; an expert must decide whether to combine categories or "
+                    "split the table",
                     Severity.WARNING,
+                    see_also=("10.1",),
                 )
             )
         return True, notes

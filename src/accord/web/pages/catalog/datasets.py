@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from accord.auth.actor import Actor
-from accord.auth.permissions import Action
+from accord.auth.permissions import Action, can
 from accord.catalog import glossary
 from accord.catalog.datasets import (
     FAMILIES,
@@ -50,6 +50,7 @@ from accord.catalog.statutes import (
     set_field_statutes,
 )
 from accord.errors import Problem, ValidationFailed
+from accord.releases.service import list_releases
 from accord.web.deps import (
     MAX_ID,
     DbSession,
@@ -77,6 +78,7 @@ router = APIRouter(prefix="/catalog", dependencies=[Depends(csrf_protect)], incl
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 Editor = Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))]
 PAGE_SIZE = 100
+RELEASES_SHOWN = 20  # on a dataset's page; the history of releases lists every one
 SEARCH_KINDS = {"dataset": "Datasets", "field": "Fields", "term": "Glossary terms"}
 router.include_router(source_pages.router)
 router.include_router(library_pages.router)
@@ -271,11 +273,21 @@ def _dataset_page(
             "failed": failed,
             "notice": forms.notice(request),
             "assign": assign or {"steward": "", "scope": "all", "field_ids": []},
+            **_releases_of(session, actor, dataset_id),
             **dataset_context(session, actor, dataset_id, ids),
             **basket_context(request, session, actor),
         },
         status_code=status,
     )
+
+
+def _releases_of(session: DbSession, actor: Actor, dataset_id: int) -> dict[str, Any]:
+    """The de-identified tables released from the dataset, newest first, for those who may
+    see releases (``releases`` is None for others); ``more_releases`` when there are more."""
+    if not can(actor, Action.VIEW_RELEASES):
+        return {"releases": None, "more_releases": False}
+    found = list_releases(session, actor, dataset_id=dataset_id, limit=RELEASES_SHOWN + 1)
+    return {"releases": found[:RELEASES_SHOWN], "more_releases": len(found) > RELEASES_SHOWN}
 
 
 @router.get("/datasets/{dataset_id:int}")

@@ -12,9 +12,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
+from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
+from accord.catalog.datasets import get_dataset
+from accord.catalog.models import Dataset
 from accord.config import Settings
 from accord.deid.io.report import report_dimensions, withheld_rows
 from accord.releases.models import TableRelease
@@ -46,7 +49,13 @@ def releases_page(
     request: Request, session: DbSession, actor: Viewer, dataset: OptionalQueryId = None
 ) -> Response:
     records = list_releases(session, actor, dataset_id=dataset)
-    return render(request, "deid/releases.html", {"releases": records, "dataset": dataset})
+    linked = _datasets(session, actor, [r.dataset_id for r in records])
+    context = {
+        "releases": records,
+        "datasets": linked,
+        "dataset": None if dataset is None else get_dataset(session, actor, dataset),
+    }
+    return render(request, "deid/releases.html", context)
 
 
 @router.get("/deid/releases/{release_id}")
@@ -54,7 +63,11 @@ def release_page(
     request: Request, session: DbSession, settings: AppSettings, actor: Viewer, release_id: RowId
 ) -> Response:
     record = get_release(session, actor, release_id)
-    context: dict[str, Any] = {"release": record, "downloads": _downloads(record)}
+    context: dict[str, Any] = {
+        "release": record,
+        "downloads": _downloads(record),
+        "dataset": get_dataset(session, actor, record.dataset_id) if record.dataset_id else None,
+    }
     if record.outcome == "released":
         report = json.loads(release_file(settings, record, "report.json").read_text("utf-8"))
         shown, more = withheld_rows(report, SHOWN_CELLS)
@@ -76,6 +89,11 @@ def release_download(
     path = release_file(settings, record, name)
     mime = FILES.get(name, ("application/octet-stream", ""))[0]
     return FileResponse(path, media_type=mime, filename=f"release-{record.id}-{name}")
+
+
+def _datasets(session: Session, actor: Actor, ids: list[int | None]) -> dict[int, Dataset]:
+    """The catalog datasets releases are linked to, by id, to name them by title."""
+    return {i: get_dataset(session, actor, i) for i in sorted({i for i in ids if i is not None})}
 
 
 def _downloads(record: TableRelease) -> list[dict[str, str]]:

@@ -29,6 +29,8 @@ from accord.deid.findings import Finding, shortened
 from accord.deid.masking.aggregation import PROPOSAL
 from accord.errors import Problem
 from accord.web.deps import DbSession, csrf_protect, get_settings, require
+from accord.web.pages.deid.assessment import assessment_context
+from accord.web.pages.deid.linking import Linking, chosen_dataset, linking_choices
 from accord.web.pages.deid.uploads import Outcome, assess_uploads, engine, release_uploads
 from accord.web.render import render
 
@@ -195,7 +197,8 @@ publish: [[county, age_band], [county, sex]]   # optional: linked tables from on
 previously_suppressed: {file: earlier/table.csv}   # optional: keep earlier suppressions
 survey: {profile: CHIS, sample_size: n_unweighted, rse: rse,   # optional (DDG §12)
          weighted: n_weighted,  # weighted count: CHIS < 500 weighted is small (withheld)
-         stratified: true}      # false: statewide/county-wide, CHIS RSE > 20% to review
+         stratified: true,      # false: statewide/county-wide, CHIS RSE > 20% to review
+         review: judged}        # the reviewer's column: withhold (misleading) or keep
 percent_only: {dimension: sex}      # optional: three-category percentages (DDG §10.6)
 recode: {age_band: {"85-89": 85+, "90+": 85+}}   # optional: merge categories first (DDG §10.1)
 drop: [year]                        # optional: publish without a dimension, summed over it
@@ -263,6 +266,7 @@ def data_url(text: str, mime: str) -> str:
 
 def _form(
     request: Request,
+    linking: Linking,
     step: str = "assess",
     problems: list[Problem] | None = None,
     status: int = 200,
@@ -276,6 +280,7 @@ def _form(
             "step": step if step in STEPS else "assess",
             "problems": problems or [],
             "described": described or Described(),
+            "linking": linking,
             "example_spec": EXAMPLE_SPEC,
             "samples": [
                 ("healthy-habits.csv", data_url(SAMPLE_TABLE, "text/csv"), "the table"),
@@ -288,8 +293,8 @@ def _form(
 
 
 @router.get("/deid")
-def deid_form(request: Request, actor: Runner) -> Response:
-    return _form(request)
+def deid_form(request: Request, session: DbSession, actor: Runner) -> Response:
+    return _form(request, linking_choices(session, actor))
 
 
 @router.post("/deid")
@@ -321,35 +326,41 @@ def deid_run(
         missing.append(
             Problem("SPEC file", "choose the SPEC (YAML) that describes the table, or describe it")
         )
-    dataset_id = None
-    if dataset.strip():
-        try:
-            dataset_id = int(dataset.strip())
-        except ValueError:
-            missing.append(Problem("Catalog dataset", "give the dataset's number, or nothing"))
+    dataset_id, unlinkable = chosen_dataset(session, actor, dataset)
+    if unlinkable is not None:
+        missing.append(unlinkable)
     if missing or table is None or spec is None:
-        return _form(request, step, missing, 422, described)
+        return _form(
+            request, linking_choices(session, actor, dataset), step, missing, 422, described
+        )
     spec_text = spec.file.read().decode("utf-8", errors="replace")
     spec.file.seek(0)
     shown = {"written_spec": written, "spec_href": data_url(written, "application/yaml")}
     if step == "assess":
         out = assess_uploads(table, spec, extras, engine(settings))
         if out.doc is None:
-            return _refused(request, step, out, described, spec_text)
+            linking = linking_choices(session, actor, dataset)
+            return _refused(request, linking, step, out, described, spec_text)
         return render(
             request,
             "deid/assessment.html",
-            {"doc": out.doc, "name": out.inputs.name, **shown},
+            {"doc": out.doc, "name": out.inputs.name, **assessment_context(out.doc), **shown},
         )
     out = release_uploads(session, actor, settings, table, spec, extras, dataset_id)
     if out.release_id is None:
-        return _refused(request, step, out, described, spec_text)
+        linking = linking_choices(session, actor, dataset)
+        return _refused(request, linking, step, out, described, spec_text)
     # a GET after the POST: refreshing the report does not release the table again
     return RedirectResponse(f"/deid/releases/{out.release_id}", status_code=303)
 
 
 def _refused(
-    request: Request, step: str, out: Outcome, described: Described, spec_text: str
+    request: Request,
+    linking: Linking,
+    step: str,
+    out: Outcome,
+    described: Described,
+    spec_text: str,
 ) -> Response:
     """Bad input re-shows the form with every problem; a blocked release says why and what
     to do, on the same form so the person can upload a changed table. A release blocked only
@@ -359,6 +370,7 @@ def _refused(
     if out.status == "blocked" and not described_only:
         return _form(
             request,
+            linking,
             step,
             status=422,
             described=described,
@@ -367,7 +379,7 @@ def _refused(
             refused=out.refused,
             proposals=[_proposal(f, spec_text) for f in out.findings if f.rule == PROPOSAL],
         )
-    return _form(request, step, plain(out.findings), 422, described, refused=out.refused)
+    return _form(request, linking, step, plain(out.findings), 422, described, refused=out.refused)
 
 
 def _listed(findings: list[Finding]) -> list[Problem]:
