@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
@@ -126,72 +126,79 @@ def my_work(session: Session, actor: Actor, limit: int = 500) -> dict[str, list[
         return {}
     # Each kind of record is read only for the proposals in the states where it makes a task
     # (the loop below asks for nothing else), so a department's finished work costs nothing.
-    by_state: dict[str, list[int]] = defaultdict(list)
-    for r in rows:
-        by_state[r.state].append(r.id)
+    held = {r.state for r in rows}
 
-    def ids_in(*states: ProposalState) -> list[int]:
-        return [pid for s in states for pid in by_state[s.value]]
+    def waiting(*states: ProposalState) -> Select[int] | None:
+        """The department's proposals in ``states`` as a subquery the database joins (a busy
+        coordinator's thousands of ids written into each statement cost more than the reads),
+        or None when it holds none."""
+        if not held & {s.value for s in states}:
+            return None
+        return (
+            select(ProposalParty.proposal_id)
+            .join(Proposal, Proposal.id == ProposalParty.proposal_id)
+            .where(
+                ProposalParty.department_id == dept,
+                Proposal.state.in_([s.value for s in states]),
+            )
+        )
 
-    developing = ids_in(S.IN_JOINT_DEVELOPMENT, S.IN_REVIEW)
     roles = actor.roles
     areas = {AREA_OF_ROLE[r] for r in roles if r in AREA_OF_ROLE}
     parties: dict[int, set[int]] = defaultdict(set)
     opinions: set[tuple[int, int, str]] = set()
     signed: set[tuple[int, int, str]] = set()
-    concerns = []
+    concerns: list[Concern] = []
     changes: set[int] = set()
     undecided: set[int] = set()
     marks: set[int] = set()
-    for chunk in _chunks(ids_in(S.IN_REVIEW)):
+    if (in_review := waiting(S.IN_REVIEW)) is not None:
         for pid, d in session.execute(
             select(ProposalParty.proposal_id, ProposalParty.department_id).where(
-                ProposalParty.proposal_id.in_(bindparam("ids", chunk, literal_execute=True))
+                ProposalParty.proposal_id.in_(in_review)
             )
         ):
             parties[pid].add(d)
-    for chunk in _chunks(developing):
-        opinions |= {
+    if (developing := waiting(S.IN_JOINT_DEVELOPMENT, S.IN_REVIEW)) is not None:
+        opinions = {
             (pid, d, area)
             for pid, d, area in session.execute(
                 select(Opinion.proposal_id, Opinion.department_id, Opinion.area).where(
-                    Opinion.proposal_id.in_(bindparam("ids", chunk, literal_execute=True))
+                    Opinion.proposal_id.in_(developing)
                 )
             )
         }
-        concerns += list(
+        concerns = list(
             session.scalars(
                 select(Concern).where(
-                    Concern.proposal_id.in_(bindparam("ids", chunk, literal_execute=True)),
-                    Concern.resolved_at.is_(None),
+                    Concern.proposal_id.in_(developing), Concern.resolved_at.is_(None)
                 )
             )
         )
         for pid, by in session.execute(
             select(ChangeRequest.proposal_id, ChangeRequest.department_id).where(
-                ChangeRequest.proposal_id.in_(bindparam("ids", chunk, literal_execute=True)),
-                ChangeRequest.status == "open",
+                ChangeRequest.proposal_id.in_(developing), ChangeRequest.status == "open"
             )
         ):
             undecided.add(pid)  # keeps the review from opening and the sponsors from signing
             if by != dept:
                 changes.add(pid)  # ... and the other department decides it
-    for chunk in _chunks(ids_in(S.AWAITING_SIGNATURES, S.AWAITING_DC_FINAL_REVIEW)):
-        signed |= {
+    if (signing := waiting(S.AWAITING_SIGNATURES, S.AWAITING_DC_FINAL_REVIEW)) is not None:
+        signed = {
             (pid, d, kind)
             for pid, d, kind in session.execute(
                 select(Signature.proposal_id, Signature.department_id, Signature.kind).where(
-                    Signature.proposal_id.in_(bindparam("ids", chunk, literal_execute=True))
+                    Signature.proposal_id.in_(signing)
                 )
             )
         }
     # The provider may mark fields as soon as it receives the proposal, but the requester
     # answers the marks (takes a field out or justifies it) only in joint development.
-    for chunk in _chunks(ids_in(S.IN_JOINT_DEVELOPMENT)):
-        marks |= set(
+    if (answering := waiting(S.IN_JOINT_DEVELOPMENT)) is not None:
+        marks = set(
             session.scalars(
                 select(ProposalElement.proposal_id).where(
-                    ProposalElement.proposal_id.in_(bindparam("ids", chunk, literal_execute=True)),
+                    ProposalElement.proposal_id.in_(answering),
                     ProposalElement.removed.is_(False),
                     ProposalElement.not_needed != "",
                     ProposalElement.justification == "",
