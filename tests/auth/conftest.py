@@ -4,15 +4,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from accord.config import Settings
 from tests.auth.world import (
     World,
-    backend_database,
     build_world,
     drop_database,
     make_source_database,
+    module_settings,
 )
-from tests.conftest import BACKEND, PG_SERVER
+from tests.conftest import PG_SERVER
 
 
 @pytest.fixture(scope="module")
@@ -21,15 +20,9 @@ def world(
 ) -> Iterator[World]:
     """A department with a user for every role and something of every kind to act on."""
     folder = tmp_path_factory.mktemp("world")
-    template = request.getfixturevalue("sqlite_template") if BACKEND == "sqlite" else None
-    url = backend_database(folder, BACKEND, PG_SERVER, template)
+    settings = module_settings(request, folder, "world")
+    url = settings.database_url
     source_url = make_source_database(PG_SERVER)
-    settings = Settings(
-        database_url=url,
-        data_dir=folder / "data",
-        secret_key="world-secret-key-" + "y" * 32,
-        _env_file=None,  # type: ignore[call-arg]
-    )
     try:
         yield build_world(settings, source_url, folder)
     finally:

@@ -41,7 +41,6 @@ from accord.catalog.fields import Description, describe_field, mark_reviewed
 from accord.catalog.models import CatalogField, ClassificationSuggestion
 from accord.catalog.statutes import add_statute
 from accord.catalog.suggestions import decide, suggest
-from accord.config import Settings
 from accord.db.engine import transaction
 from accord.fulfillment import deliveries
 from accord.fulfillment.access import agreement_for
@@ -67,8 +66,7 @@ from accord.proposals.models import Agreement, ProposalElement
 from accord.proposals.records import public_record
 from accord.proposals.reviews import CHANGE
 from accord.proposals.states import PROPOSAL
-from tests.auth.world import backend_database, drop_database, scratch
-from tests.conftest import BACKEND, PG_SERVER
+from tests.auth.world import drop_database, module_settings, scratch
 from tests.fulfillment.agreements import filed_agreement, fulfil_world, sftp_destination
 from tests.fulfillment.test_encryption import AGE_KEY
 from tests.fulfillment.test_roles import FAKE_HOST_KEY
@@ -858,14 +856,8 @@ def stage(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stage]:
     folder = tmp_path_factory.mktemp("every-action")
-    template = request.getfixturevalue("sqlite_template") if BACKEND == "sqlite" else None
-    url = backend_database(folder, BACKEND, PG_SERVER, template)
-    settings = Settings(
-        database_url=url,
-        data_dir=folder / "data",
-        secret_key="every-action-key-" + "e" * 32,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = module_settings(request, folder, "every-action")
+    url = settings.database_url
     patch = pytest.MonkeyPatch()
     try:
         w = fulfil_world(settings, folder)

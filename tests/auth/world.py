@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -99,6 +100,21 @@ def snapshot(session: Session) -> str:
         rows = sorted(repr(tuple(row)) for row in session.execute(select(table)))
         digest.update(f"{table.name}:{len(rows)}:{rows}".encode())
     return digest.hexdigest()
+
+
+def module_settings(request: pytest.FixtureRequest, folder: Path, name: str) -> Settings:
+    """Settings over a migrated database of a test module's own (``backend_database``: the
+    SQLite template copied, or a scratch PostgreSQL database), for a module-scoped world.
+    Drop it with ``drop_database(settings.database_url)``."""
+    from tests.conftest import BACKEND, PG_SERVER
+
+    template = request.getfixturevalue("sqlite_template") if BACKEND == "sqlite" else None
+    return Settings(
+        database_url=backend_database(folder, BACKEND, PG_SERVER, template),
+        data_dir=folder / "data",
+        secret_key=f"{name}-secret-key-" + "k" * 32,
+        _env_file=None,  # type: ignore[call-arg]
+    )
 
 
 def backend_database(tmp: Path, backend: str, pg_server: str, template: Path | None) -> str:
@@ -184,9 +200,7 @@ def build_world(settings: Settings, source_url: str, folder: Path) -> World:
         token, _ = create_token(session, actor_for(victim), victim, name="script", days=30)
         suggestion_ids = list(
             session.scalars(
-                select(ClassificationSuggestion.id).where(
-                    ClassificationSuggestion.status == "open"
-                )
+                select(ClassificationSuggestion.id).where(ClassificationSuggestion.status == "open")
             )
         )
         release = release_table(

@@ -40,8 +40,7 @@ from accord.proposals.models import (
 )
 from accord.proposals.states import PROPOSAL, ProposalState, missing_opinions
 from accord.proposals.work import my_work
-from tests.auth.world import backend_database, drop_database
-from tests.conftest import BACKEND, PG_SERVER
+from tests.auth.world import drop_database, module_settings
 
 S = ProposalState
 README = Path(__file__).parents[2] / "README.md"
@@ -58,14 +57,8 @@ def seeded(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Seeded]:
     folder = tmp_path_factory.mktemp("demo")
-    template = request.getfixturevalue("sqlite_template") if BACKEND == "sqlite" else None
-    url = backend_database(folder, BACKEND, PG_SERVER, template)
-    settings = Settings(
-        database_url=url,
-        data_dir=folder / "data",
-        secret_key="demo-proposals-key-" + "d" * 32,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = module_settings(request, folder, "demo-proposals")
+    url = settings.database_url
     try:
         seed_demo(settings, Actor.system(), events=200)
         with transaction(settings, read_only=True) as session:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from accord.auth.roles import Role
-from accord.config import Settings
 from accord.db.engine import transaction
 from accord.errors import NotFound, PermissionDenied
 from accord.fulfillment import deliveries
@@ -23,8 +22,7 @@ from accord.fulfillment.runs import fulfill_now, start_run
 from accord.fulfillment.schedule import set_schedule
 from accord.proposals.drafting import transition
 from tests.auth.test_permission_matrix import EXPECTED
-from tests.auth.world import backend_database, drop_database, scratch
-from tests.conftest import BACKEND, PG_SERVER
+from tests.auth.world import drop_database, module_settings, scratch
 from tests.fulfillment.agreements import filed_agreement, fulfil_world
 from tests.fulfillment.test_encryption import AGE_KEY
 from tests.proposals.conftest import World
@@ -45,14 +43,8 @@ def stage(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stage]:
     folder = tmp_path_factory.mktemp("fulfillment")
-    template = request.getfixturevalue("sqlite_template") if BACKEND == "sqlite" else None
-    url = backend_database(folder, BACKEND, PG_SERVER, template)
-    settings = Settings(
-        database_url=url,
-        data_dir=folder / "data",
-        secret_key="fulfillment-roles-key-" + "z" * 32,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = module_settings(request, folder, "fulfillment-roles")
+    url = settings.database_url
     patch = pytest.MonkeyPatch()
     try:
         w = fulfil_world(settings, Path(folder))

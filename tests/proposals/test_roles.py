@@ -19,7 +19,6 @@ from sqlalchemy import select
 from accord.auth.actor import Actor
 from accord.auth.models import AuditEntry
 from accord.auth.roles import Role
-from accord.config import Settings
 from accord.db.engine import transaction
 from accord.errors import NotFound, PermissionDenied
 from accord.lifecycle import InvalidTransition
@@ -31,8 +30,7 @@ from accord.proposals.models import ChangeRequest, ProposalElement
 from accord.proposals.overview import overview
 from accord.proposals.records import public_record, to_html
 from tests.auth.test_permission_matrix import EXPECTED
-from tests.auth.world import backend_database, drop_database, scratch
-from tests.conftest import BACKEND, PG_SERVER
+from tests.auth.world import drop_database, module_settings, scratch
 from tests.proposals.conftest import World, build_world
 from tests.proposals.stages import (
     SIGN_ANSWERS,
@@ -58,14 +56,8 @@ def stage(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stage]:
     folder = tmp_path_factory.mktemp("proposals")
-    template = request.getfixturevalue("sqlite_template") if BACKEND == "sqlite" else None
-    url = backend_database(folder, BACKEND, PG_SERVER, template)
-    settings = Settings(
-        database_url=url,
-        data_dir=folder / "data",
-        secret_key="proposal-roles-key-" + "z" * 32,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = module_settings(request, folder, "proposal-roles")
+    url = settings.database_url
     try:
         w = build_world(settings, Path(folder))
         ids = {"draft": ready_to_send(w)}
