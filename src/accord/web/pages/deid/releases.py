@@ -12,12 +12,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
-from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
-from accord.catalog.datasets import get_dataset
-from accord.catalog.models import Dataset
+from accord.catalog.datasets import datasets_by_id, get_dataset
 from accord.config import Settings
 from accord.deid.io.report import report_dimensions, withheld_rows
 from accord.releases.models import TableRelease
@@ -49,7 +47,7 @@ def releases_page(
     request: Request, session: DbSession, actor: Viewer, dataset: OptionalQueryId = None
 ) -> Response:
     records = list_releases(session, actor, dataset_id=dataset)
-    linked = _datasets(session, actor, [r.dataset_id for r in records])
+    linked = datasets_by_id(session, actor, [r.dataset_id for r in records])
     context = {
         "releases": records,
         "datasets": linked,
@@ -66,7 +64,7 @@ def release_page(
     context: dict[str, Any] = {
         "release": record,
         "downloads": _downloads(record),
-        "dataset": get_dataset(session, actor, record.dataset_id) if record.dataset_id else None,
+        "dataset": datasets_by_id(session, actor, [record.dataset_id]).get(record.dataset_id or 0),
     }
     if record.outcome == "released":
         report = json.loads(release_file(settings, record, "report.json").read_text("utf-8"))
@@ -89,11 +87,6 @@ def release_download(
     path = release_file(settings, record, name)
     mime = FILES.get(name, ("application/octet-stream", ""))[0]
     return FileResponse(path, media_type=mime, filename=f"release-{record.id}-{name}")
-
-
-def _datasets(session: Session, actor: Actor, ids: list[int | None]) -> dict[int, Dataset]:
-    """The catalog datasets releases are linked to, by id, to name them by title."""
-    return {i: get_dataset(session, actor, i) for i in sorted({i for i in ids if i is not None})}
 
 
 def _downloads(record: TableRelease) -> list[dict[str, str]]:
