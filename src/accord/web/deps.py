@@ -44,11 +44,12 @@ def get_settings(request: Request) -> Settings:
 async def write_turn(request: Request) -> AsyncIterator[None]:
     """A request that may write waits here, in the event loop, for one of half the threads.
 
-    A writer's transaction holds SQLite's write lock (or PostgreSQL's row locks) until its
-    response is serialised, and FastAPI serialises a sync route's response in another thread.
-    Were every thread taken by writers waiting for that lock, the holder would never get one
-    and the server would hang (it did: tests/web/test_serving.py). Waiting here holds no
-    thread, and the other half of the threads serve readers and the holder's last step.
+    A writer's transaction holds SQLite's write lock (or PostgreSQL's row locks) until it
+    commits. Were every thread taken by writers waiting for that lock while the holder needed
+    one more trip through the pool to commit, the server would hang (it did, when the API's
+    changes committed after FastAPI built their reply in another thread:
+    tests/web/test_serving.py; they now commit first, ``api.routing``). Waiting here holds
+    no thread, and the other half of the threads stay free for readers.
     """
     if request.method not in UNSAFE:
         yield

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 
 from accord.auth import audit
 from accord.auth.actor import Actor
@@ -12,6 +12,7 @@ from accord.auth.models import ApiToken, AuditEntry
 from accord.auth.permissions import Action
 from accord.auth.tokens import create_token, list_tokens, revoke_token
 from accord.auth.users import create_user, disable_user, get_user, list_users
+from accord.web.api.routing import api_router
 from accord.web.api.schemas.accounts import (
     AuditEntryPublic,
     Me,
@@ -26,12 +27,11 @@ from accord.web.deps import (
     DbSession,
     OptionalQueryId,
     RowId,
-    csrf_protect,
     get_settings,
     require,
 )
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["accounts"])
+router = api_router("accounts")
 
 
 @router.get("/me")

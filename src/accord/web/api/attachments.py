@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from accord.catalog.dictionary import FORMATS
@@ -26,15 +26,16 @@ from accord.proposals.attachments import (
     requested_dictionary,
 )
 from accord.web.api.proposals import Commenter, Viewer, audit_reads
+from accord.web.api.routing import api_router
 from accord.web.api.schemas.attachments import (
     UPLOAD_HELP,
     AttachmentPublic,
     RequestedDictionaryPublic,
 )
-from accord.web.deps import MAX_ID, DbSession, RowId, csrf_protect, get_settings
+from accord.web.deps import MAX_ID, DbSession, RowId, get_settings
 from accord.web.downloads import download
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["proposals"])
+router = api_router("proposals")
 
 FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"description": "The file, as a download.", "content": {"*/*": {}}}

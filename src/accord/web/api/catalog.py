@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from accord.auth.actor import Actor
@@ -22,6 +22,7 @@ from accord.catalog.dictionary import FORMATS, build_dictionary
 from accord.catalog.harvest import runs as harvesting
 from accord.catalog.harvest import writeback
 from accord.catalog.models import CatalogField, Dataset, Source
+from accord.web.api.routing import api_router
 from accord.web.api.schemas.catalog import (
     CitationsIn,
     CodesIn,
@@ -42,12 +43,11 @@ from accord.web.deps import (
     MAX_ID,
     DbSession,
     RowId,
-    csrf_protect,
     get_settings,
     require,
 )
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["catalog"])
+router = api_router("catalog")
 
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, File, Form, UploadFile
+from fastapi import Body, Depends, File, Form, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
 from accord.auth.actor import Actor
@@ -22,12 +22,12 @@ from accord.deid.io.files import score_document
 from accord.errors import Problem
 from accord.releases.models import TableRelease
 from accord.releases.service import get_release, list_releases, release_file
+from accord.web.api.routing import api_router
 from accord.web.deps import (
     MAX_ID,
     DbSession,
     OptionalQueryId,
     RowId,
-    csrf_protect,
     get_settings,
     require,
 )
@@ -41,7 +41,7 @@ from accord.web.pages.deid.uploads import (
     release_uploads,
 )
 
-router = APIRouter(prefix="/api/v1/deid", dependencies=[Depends(csrf_protect)], tags=["deid"])
+router = api_router("deid", prefix="/api/v1/deid")
 
 Runner = Annotated[Actor, Depends(require(Action.DEID_RUN))]
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_RELEASES))]

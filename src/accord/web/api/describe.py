@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action
 from accord.catalog import checks, describing, suggestions
+from accord.web.api.routing import api_router
 from accord.web.api.schemas.describe import (
     AssignIn,
     DecideIn,
@@ -24,12 +25,11 @@ from accord.web.deps import (
     DbSession,
     OptionalQueryId,
     RowId,
-    csrf_protect,
     get_settings,
     require,
 )
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["describe"])
+router = api_router("describe")
 
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 Classifier = Annotated[Actor, Depends(require(Action.CLASSIFY_FIELDS))]

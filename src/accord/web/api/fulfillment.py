@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import FileResponse
 
 from accord.auth.actor import Actor
@@ -25,6 +25,7 @@ from accord.fulfillment.planning import (
     set_recipient_key,
     shown_record,
 )
+from accord.web.api.routing import api_router
 from accord.web.api.schemas.fulfillment import (
     DeliveryPublic,
     DestinationCreate,
@@ -40,9 +41,9 @@ from accord.web.api.schemas.fulfillment import (
     ScheduleSet,
     SftpSend,
 )
-from accord.web.deps import DbSession, RowId, csrf_protect, get_settings, require
+from accord.web.deps import DbSession, RowId, get_settings, require
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["fulfillment"])
+router = api_router("fulfillment")
 
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_FULFILLMENT))]
 Planner = Annotated[Actor, Depends(require(Action.PLAN_FULFILLMENT))]

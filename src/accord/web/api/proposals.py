@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from pydantic import Field
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,7 @@ from accord.proposals.overview import discussion_reads, overview
 from accord.proposals.records import public_record
 from accord.proposals.states import PROPOSAL, ProposalState, state_label
 from accord.proposals.work import TASK_LABELS, list_proposals, my_work
+from accord.web.api.routing import api_router
 from accord.web.api.schemas.proposals import (
     AnswerChangePublic,
     AuthorityPublic,
@@ -71,9 +72,9 @@ from accord.web.api.schemas.proposals import (
     VersionPublic,
 )
 from accord.web.api.schemas.records import AgreementPublic, PublicRecord, TaskGroup, TaskPublic
-from accord.web.deps import MAX_ID, DbSession, RowId, csrf_protect, get_settings, require
+from accord.web.deps import MAX_ID, DbSession, RowId, get_settings, require
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_protect)], tags=["proposals"])
+router = api_router("proposals")
 
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_PROPOSALS))]
 Drafter = Annotated[Actor, Depends(require(Action.DRAFT_PROPOSALS))]
