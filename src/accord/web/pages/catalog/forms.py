@@ -11,7 +11,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -22,9 +22,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from accord.catalog.datasets import Inventory
-from accord.catalog.fields import Description, parse_valid_values
+from accord.catalog.fields import ClassLabel, Description, parse_valid_values
 from accord.catalog.inventory_io import TARGETS
-from accord.catalog.models import Classification
 from accord.errors import Problem, ValidationFailed
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -167,10 +166,10 @@ def citation_lines(text: str) -> list[str]:
 
 
 def grouped_vocabulary(
-    vocabulary: list[Classification],
-) -> list[tuple[Classification, list[Classification]]]:
+    vocabulary: Sequence[ClassLabel],
+) -> list[tuple[ClassLabel, list[ClassLabel]]]:
     """Top-level classes, each with its sub-types, for checkboxes grouped by parent."""
-    children: dict[str, list[Classification]] = {}
+    children: dict[str, list[ClassLabel]] = {}
     for c in vocabulary:
         if c.parent_code:
             children.setdefault(c.parent_code, []).append(c)
