@@ -347,10 +347,10 @@ def update_inventory(session: Session, actor: Actor, dataset_id: int, change: In
         dataset.lifecycle_since = date.today()
     after = _snapshot(dataset)
     if after != before:
-        audit.record(
+        reindex_datasets(session, [dataset.id])
+        audit.record(  # last: it locks the audit head until the commit
             session, actor, "dataset.inventory", "dataset", dataset.id, before=before, after=after
         )
-        reindex_datasets(session, [dataset.id])
     return dataset
 
 

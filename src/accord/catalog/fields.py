@@ -97,11 +97,11 @@ def describe_field(
         target.tags = ", ".join(dict.fromkeys(t.strip() for t in change.tags if t.strip()))
     after = _snapshot(target)
     if after != before:
+        reindex_datasets(session, [target.dataset_id])  # first: the audit entry locks its head
         audit.record(
             session, actor, "field.describe", "field", target.id, before=before, after=after
         )
         description_changed(session, actor, target.id)
-        reindex_datasets(session, [target.dataset_id])
     return target
 
 
@@ -176,8 +176,9 @@ def classify_field(session: Session, actor: Actor, field_id: int, codes: list[st
     session.execute(delete(FieldClassification).where(FieldClassification.field_id == field_id))
     session.add_all(FieldClassification(field_id=field_id, code=c) for c in wanted)
     session.flush()
-    audit.record(session, actor, "field.classify", "field", field_id, before=before, after=wanted)
     reindex_datasets(session, [target.dataset_id])
+    # Last: it locks the audit head until the commit.
+    audit.record(session, actor, "field.classify", "field", field_id, before=before, after=wanted)
     return wanted
 
 

@@ -56,10 +56,10 @@ def save_term(
     existing.acronym, existing.definition = acronym.strip(), definition.strip()
     session.flush()
     after = {"term": existing.term, "acronym": existing.acronym, "definition": existing.definition}
-    audit.record(
+    reindex_term(session, existing)
+    audit.record(  # last: it locks the audit head until the commit
         session, actor, "glossary.save", "glossary_term", existing.id, before=before, after=after
     )
-    reindex_term(session, existing)
     return existing
 
 
