@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 import anyio
@@ -64,12 +64,34 @@ async def write_turn(request: Request) -> AsyncIterator[None]:
         yield
 
 
-def db_session(
+async def db_session(
     request: Request, _turn: Annotated[None, Depends(write_turn, scope="function")]
-) -> Iterator[Session]:
+) -> AsyncIterator[Session]:
+    """The request's unit of work, opened in the event loop and ended in a thread.
+
+    Opening does no I/O (the session connects at its first statement, in the handler's
+    thread), so it needs no trip through the thread pool. Ending commits or rolls back: in a
+    thread that waits for no pool token (the transaction may hold the write lock), shielded so
+    that a client hanging up cannot leave the connection open.
+    """
     reading = request.method not in UNSAFE  # a GET changes nothing, so it never queues
-    with transaction(get_settings(request), read_only=reading) as session:
+    unit = transaction(get_settings(request), read_only=reading)
+    session = unit.__enter__()
+    failure: BaseException | None = None
+    try:
         yield session
+    except BaseException as error:
+        failure = error
+        raise
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(
+                unit.__exit__,
+                type(failure) if failure else None,
+                failure,
+                failure.__traceback__ if failure else None,
+                limiter=anyio.CapacityLimiter(1),
+            )
 
 
 # scope="function": commit before the response is sent, so a redirect never outruns its write.
@@ -116,10 +138,12 @@ def _identify(request: Request, session: Session) -> Actor | None:
     return actor_for(user, via="api" if is_api(request) else "web", request_id=request_id)
 
 
-def require(action: Action) -> Callable[..., Actor]:
+def require(action: Action) -> Callable[..., Awaitable[Actor]]:
     """The permission check of one route: the caller must be signed in and allowed ``action``."""
 
-    def dependency(
+    # async: a check without I/O runs in the event loop, saving each request a trip through
+    # the thread pool.
+    async def dependency(
         request: Request, actor: Annotated[Actor | None, Depends(optional_actor)]
     ) -> Actor:
         if actor is None:
@@ -134,10 +158,10 @@ def require(action: Action) -> Callable[..., Actor]:
     return dependency
 
 
-def public() -> Callable[..., None]:
+def public() -> Callable[..., Awaitable[None]]:
     """Marks a route anyone may reach (login, health, the public pages)."""
 
-    def dependency() -> None:
+    async def dependency() -> None:
         return None
 
     dependency.accord_public = True  # type: ignore[attr-defined]
