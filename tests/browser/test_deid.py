@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from accord.catalog.datasets import register_dataset
 from accord.config import Settings
+from accord.db.engine import transaction
 from tests.browser.test_navigation import go, sign_in
 from tests.deid.conftest import COUNTY_AGE_CSV
 from tests.factories import make_user
@@ -294,3 +296,30 @@ def test_a_wide_spreadsheet_is_released_and_kept(
     expect(history).to_have_count(1)
     expect(history).to_contain_text("Released")
     expect(history).to_contain_text("6 of 20")
+
+
+def test_a_release_linked_to_a_dataset_is_found_from_the_dataset(
+    settings: Settings, server: str, page: Page, tmp_path: Path
+) -> None:
+    """The De-identify form links a release to the catalog dataset it was made from; the
+    dataset's page then lists it, and the link leads back to the stored release."""
+    coordinator = make_user(settings, "cora", "data_coordinator")
+    with transaction(settings) as session:
+        dataset = register_dataset(session, coordinator, name="visits_by_county", kind="report")
+        dataset_id = dataset.id
+    _choose_files(settings, server, page, tmp_path, COUNTY_AGE_CSV, SPEC)
+    page.get_by_label("Catalog dataset (optional)").select_option(str(dataset_id))
+    page.get_by_label("Release").check()
+    page.get_by_role("button", name="Run").click(timeout=60_000)
+    expect(page.get_by_role("heading", name=RELEASED)).to_be_visible()
+
+    page.get_by_role("link", name="its releases").click()
+    expect(
+        page.get_by_role("table").get_by_role("row").filter(has_text="visits.csv")
+    ).to_have_count(1)
+    page.goto(f"{server}/catalog/datasets/{dataset_id}")
+    section = page.get_by_role("region", name="Tables released from this dataset")
+    expect(section.get_by_role("listitem")).to_have_count(1)
+    expect(section).to_contain_text("sam, released")
+    section.get_by_role("link", name=re.compile(r"^Release \d+: Visits by county$")).click()
+    expect(page.get_by_role("heading", name=RELEASED)).to_be_visible()
