@@ -122,6 +122,8 @@ def normalise_name(
             out.append(expansion)
         elif words is not None and (pieces := words.split(token)):
             out.extend(abbreviations.get(piece, piece) for piece in pieces)
+        elif words is not None and (word := words.expand(token)):
+            out.append(abbreviations.get(word, word))
         else:
             out.append(token)
     return _ORDINAL.sub(_ordinal, " ".join(out))
@@ -150,6 +152,54 @@ class Segmenter:
         self.shortest = shortest
         self._longest = max((len(w) for w in words), default=0)
         self._memo: dict[str, tuple[str, ...]] = {}
+        self._skeletons = _skeleton_index(words)
+        self._by_first: dict[str, tuple[str, ...]] = {}
+        for word in sorted(words):
+            self._by_first[word[:2]] = (*self._by_first.get(word[:2], ()), word)
+        self._expand_memo: dict[str, str] = {}
+
+    def expand(self, token: str) -> str:
+        """The known word ``token`` is a contraction of, or ``""``.
+
+        Claims, eligibility and survey files shorten words in two regular ways that no list of
+        abbreviations keeps up with: dropping the vowels after the first letter (CMS T-MSIS
+        ``elgblty``, ``dsblty``, ``ctznshp``, ``wvr``) and cutting a word short (NYTD
+        ``Incarc``, ``Prescrip``). A token is read as a word only when exactly one known word
+        fits (or every fitting word continues the same way past the token), so an unknown
+        code (``pwgtp``) stays as it is.
+        """
+        found = self._expand_memo.get(token)
+        if found is None:
+            found = self._expand(token)
+            if len(self._expand_memo) >= 50_000:
+                self._expand_memo.clear()
+            self._expand_memo[token] = found
+        return found
+
+    def _expand(self, token: str) -> str:
+        if len(token) < 3 or not token.isalpha() or token in self.words:
+            return ""
+        if not _VOWELS.intersection(token[1:]):
+            return self._skeletons.get(token, "") if len(token) >= 4 else ""
+        if len(token) < 5:
+            return ""
+        # Some vowels dropped, not all (NYTD ``Outcm``, ``Mentl``, ``Delinqnt``): the letters
+        # that are not vowels must still spell the word's, four of them at least.
+        for form in _forms(token):
+            if len(form) >= 4 and (word := self._skeletons.get(form)):
+                return word
+        # A word cut short: the token is 40% to 70% of the word's start ("origin" is a word
+        # of its own, not "original" cut short).
+        fits = [
+            w
+            for w in self._by_first.get(token[:2], ())
+            if w.startswith(token) and 0.4 * len(w) <= len(token) <= 0.7 * len(w)
+        ]
+        if len(fits) == 1:
+            return fits[0]
+        if fits and len(_common_prefix(fits)) > len(token):
+            return min(fits, key=lambda w: (len(w), w))
+        return ""
 
     def split(self, token: str) -> tuple[str, ...]:
         """The known words ``token`` is made of (two at least), or ``()``."""
@@ -180,3 +230,54 @@ class Segmenter:
             return ()
         starts = [0, *cuts[:-1]]
         return tuple(token[a:b] for a, b in zip(starts, cuts, strict=True))
+
+
+_VOWELS = frozenset("aeiou")
+
+
+def _skeleton_index(words: frozenset[str]) -> dict[str, str]:
+    """Vowel-dropped forms of four letters or more of each word, mapped to the word.
+
+    Three-letter forms are left out: they are as often codes of their own (``drg`` is not
+    "drug").
+
+    ``eligibility`` gives ``elgblty``; doubled letters are also collapsed before and after the
+    vowels go (``beginning``: ``bgnng`` and ``bgng``), as both are written. A form that two
+    words share is left out: it could mean either.
+    """
+    index: dict[str, str] = {}
+    clash: set[str] = set()
+    for word in sorted(words):
+        if len(word) < 4 or not word.isalpha() or not _VOWELS.intersection(word[1:]):
+            continue  # too short to contract, or a short form already ("acct")
+        for form in _forms(word):
+            if len(form) < 4 or form == word or form in words:
+                continue
+            if index.get(form, word) != word:
+                clash.add(form)
+            index[form] = word
+    for form in clash:
+        del index[form]
+    return index
+
+
+def _forms(word: str) -> set[str]:
+    """``word`` without the vowels after its first letter, doubled letters collapsed or not."""
+    forms = set()
+    for base in (word, _collapse(word)):
+        bare = base[0] + "".join(c for c in base[1:] if c not in _VOWELS)
+        forms.update((bare, _collapse(bare)))
+    return forms
+
+
+def _collapse(text: str) -> str:
+    """``text`` with each run of one repeated letter written once (``ll`` -> ``l``)."""
+    return "".join(c for i, c in enumerate(text) if i == 0 or c != text[i - 1])
+
+
+def _common_prefix(words: list[str]) -> str:
+    first, last = min(words), max(words)
+    i = 0
+    while i < min(len(first), len(last)) and first[i] == last[i]:
+        i += 1
+    return first[:i]
