@@ -103,6 +103,12 @@ def test_a_lazy_group_loads_when_used(group: str) -> None:
     assert f"accord.cli {group} [OPTIONS] COMMAND" in shown
 
 
+@pytest.mark.parametrize("command", [["deid", "--help"], ["deid", "release", "--help"]])
+def test_the_help_of_the_deid_group_loads_no_engine(command: list[str], tmp_path: Path) -> None:
+    # the engine took over a second to load for a page of help
+    assert loaded_by((*ENGINES, "openpyxl"), *command, data_dir=tmp_path) == []
+
+
 def test_help_starts_within_a_few_bare_interpreters() -> None:
     bare = fastest("-c", "pass")
     cli = fastest("-m", "accord.cli", "--help")

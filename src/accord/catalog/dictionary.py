@@ -14,13 +14,8 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
@@ -33,6 +28,9 @@ from accord.catalog.statutes import field_statutes
 from accord.catalog.table_schema_types import table_schema_type
 from accord.csv_cells import safe_row
 from accord.errors import NotFound
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 SEPARATOR = "; "  # between the values of a multi-valued cell in CSV and Excel
 
@@ -251,6 +249,8 @@ def _dataset_rows(d: Dictionary) -> list[tuple[str, str]]:
 
 def to_xlsx(d: Dictionary) -> bytes:
     """A workbook with sheets "Fields", "Glossary" and "Dataset", ready to read and to filter."""
+    from openpyxl import Workbook  # a fifth of a second to import: only for a workbook
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # a new workbook always has one sheet
@@ -277,6 +277,10 @@ def to_xlsx(d: Dictionary) -> bytes:
 
 def _fill(sheet: Worksheet, headers: list[str], rows: list[list[str]]) -> None:
     """Write a bold, frozen, filterable header and wrapped text, widths fitted to the content."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     sheet.append(headers)
     for row in rows:
         # Excel refuses control characters, which database comments can contain.

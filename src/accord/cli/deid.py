@@ -15,24 +15,19 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from accord.cli.context import AsUser, unit_of_work
 from accord.deid.findings import Finding, has_errors, shortened
-from accord.deid.io.files import (
-    assess_document,
-    audit_document,
-    load_release_inputs,
-    load_table_meta,
-    score_document,
-)
-from accord.deid.masking.aggregation import PROPOSAL
-from accord.deid.model.tables import LoadedTable
-from accord.deid.scoring.steps import assess_step1
-from accord.deid.spec.spec import TableSpec
-from accord.releases.service import release_table
+
+if TYPE_CHECKING:
+    from accord.deid.model.tables import LoadedTable
+    from accord.deid.spec.spec import TableSpec
+
+# The engine (numba, scipy: over a second) is imported by the command that runs it, so that
+# `accord deid --help` answers at once.
 
 app = typer.Typer(help="De-identify aggregate tables under the CalHHS DDG (Edition 2.0).")
 
@@ -44,6 +39,8 @@ SHOWN_FINDINGS = 50  # the rest are counted by rule; report.json (on release) ha
 
 
 def _fail(findings: list[Finding]) -> typer.Exit:
+    from accord.deid.masking.aggregation import PROPOSAL
+
     typer.echo("Problems found; nothing was written:", err=True)
     proposals = [f for f in findings if f.rule == PROPOSAL]
     shown, more = shortened([f for f in findings if f.rule != PROPOSAL], SHOWN_FINDINGS)
@@ -57,6 +54,8 @@ def _fail(findings: list[Finding]) -> typer.Exit:
 
 
 def _load(table: Path, spec_path: Path, published: bool = False) -> tuple[LoadedTable, TableSpec]:
+    from accord.deid.io.files import load_release_inputs
+
     loaded, spec, findings = load_release_inputs(table, spec_path, published=published)
     if loaded is None or spec is None:
         raise _fail(findings)
@@ -96,6 +95,9 @@ def step1(
         str | None, typer.Option("--confirmed-by", help="The expert who confirms the answer.")
     ] = None,
 ) -> None:
+    from accord.deid.io.files import load_table_meta
+    from accord.deid.scoring.steps import assess_step1
+
     table_meta, findings = load_table_meta(meta)
     if table_meta is None:
         raise _fail(findings)
@@ -107,6 +109,8 @@ def step1(
 @app.command()
 def assess(table: TableArg, spec: SpecOpt) -> None:
     """Steps 2–3: numerator/denominator condition, publication score, and whether to mask."""
+    from accord.deid.io.files import assess_document
+
     loaded, tspec = _load(table, spec)
     doc, findings = assess_document(loaded, tspec)
     typer.echo(json.dumps(doc, indent=2))
@@ -158,6 +162,8 @@ def release(
     """Step 4: suppress, audit, keep the release, and write DIR/table.csv, report.json,
     report.html, table.md. Acts as a user (--as or ACCORD_TOKEN) and is audited like the web;
     the release is listed in the history with its files."""
+    from accord.releases.service import release_table
+
     with unit_of_work(as_user) as (session, actor, settings), _progress(quiet):
         result = release_table(session, actor, settings, table, spec, dataset_id=dataset)
         number, s = (result.record.id, result.record.summary) if result.record else (0, {})
@@ -174,6 +180,8 @@ def release(
 @app.command()
 def audit(table: TableArg, spec: SpecOpt) -> None:
     """Audit a released table (blank = suppressed) against the attacker model of §10.5."""
+    from accord.deid.io.files import audit_document
+
     loaded, tspec = _load(table, spec, published=True)
     doc = audit_document(loaded, tspec)
     typer.echo(json.dumps(doc, indent=2))
@@ -184,6 +192,8 @@ def audit(table: TableArg, spec: SpecOpt) -> None:
 @app.command()
 def score(unit: Annotated[Path, typer.Argument(help="ScoringUnit JSON (DDG.md §7.10).")]) -> None:
     """Score a ScoringUnit and print the ScoreReport as JSON."""
+    from accord.deid.io.files import score_document
+
     try:
         raw = json.loads(unit.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
