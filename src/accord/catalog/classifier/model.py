@@ -9,7 +9,9 @@ easier to write, read and review against "beneficiary birth date" or "patient da
 so a name is split on case changes, digits and punctuation, lower-cased, and each token that is
 a known abbreviation is replaced by its expansion (``normalise_name``), once per field. A token
 that is several known words run together (``hospitaladmitsource``) is split into them first
-(``Segmenter``), since unseen schemas write compounds without separators.
+(``Segmenter``), since unseen schemas write compounds without separators; a token that can only
+be one known word with vowels dropped or cut short (T-MSIS ``elgblty``, NYTD ``Incarc``) is read
+as that word (``Segmenter.expand``).
 """
 
 from __future__ import annotations
@@ -263,7 +265,7 @@ def _skeleton_index(words: frozenset[str]) -> dict[str, str]:
 
 def _forms(word: str) -> set[str]:
     """``word`` without the vowels after its first letter, doubled letters collapsed or not."""
-    forms = set()
+    forms: set[str] = set()
     for base in (word, _collapse(word)):
         bare = base[0] + "".join(c for c in base[1:] if c not in _VOWELS)
         forms.update((bare, _collapse(bare)))
