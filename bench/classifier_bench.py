@@ -11,6 +11,9 @@ under ``/work/shared/specs/CLASSIFICATION.md``:
 - the retired held-out sets, ``bench/retired_heldout1_columns.csv`` to ``retired_heldout4_…``:
   each held out once, scored, and then studied to write rules, so development data now, their
   figures optimistic too;
+- a second person's labels of part of a set (``*_second_labels.csv``), written blind to the
+  first: how far two readers of the policy agree, beside the classifier's score on the same
+  columns;
 - the held-out set, ``bench/heldout_columns.csv`` (``heldout_columns.md``): columns of schemas
   no rule was written from, labelled by someone who did not see the rules, before they were
   changed, and scored once they were frozen. Its figure is the one to quote.
@@ -39,6 +42,9 @@ from accord.catalog.classifier import Classifier, FieldSample, Suggestion, coars
 LABELLED = Path(__file__).with_name("labelled_columns.csv")
 RETIRED = sorted(Path(__file__).parent.glob("retired_heldout*_columns.csv"))
 HELD_OUT = Path(__file__).with_name("heldout_columns.csv")
+# A second person's labels of part of a set, written blind to the first's: how far two careful
+# readers of the policy agree bounds what the classifier can be asked to reach.
+SECOND_LABELS = sorted(Path(__file__).parent.glob("*_second_labels.csv"))
 COARSE = ("pii", "phi", "sensitive")
 
 
@@ -210,6 +216,36 @@ def throughput(classifier: Classifier, count: int) -> None:
     )
 
 
+def agreement(classifier: Classifier, second: Path) -> None:
+    """The two labellers against each other, and the classifier against each, on the columns
+    the second labelled."""
+    labelled = read_labelled(second.with_name(second.name.replace("_second_labels", "_columns")))
+    with second.open(newline="", encoding="utf-8") as handle:
+        other = {
+            (row["source_schema"], row["table"], row["column"]): frozenset(
+                x for x in row["labels"].split(";") if x
+            )
+            for row in csv.DictReader(handle)
+        }
+    both = [
+        (s, f, t, other[s, f.dataset, f.name])
+        for s, f, t in labelled
+        if (s, f.dataset, f.name) in other
+    ]
+    results = classifier.classify_many(f for _, f, _, _ in both)
+    guesses = [predicted(r, classifier.threshold) for r in results]
+    name = second.stem.replace("_second_labels", "")
+    print_quality(f"{name}: second labeller against the first", [(t, o) for _, _, t, o in both])
+    print_quality(
+        f"{name}: classifier against the first",
+        [(t, g) for (_, _, t, _), g in zip(both, guesses, strict=True)],
+    )
+    print_quality(
+        f"{name}: classifier against the second",
+        [(o, g) for (_, _, _, o), g in zip(both, guesses, strict=True)],
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fields", type=int, default=50_000)
@@ -227,6 +263,8 @@ def main() -> None:
     for path in RETIRED:
         title = f"Retired held-out set {path.stem} (rules were written from it since)"
         quality(classifier, title, read_labelled(path), args.errors)
+    for second in SECOND_LABELS:
+        agreement(classifier, second)
     if not args.own_only and HELD_OUT.exists():
         held_out = read_labelled(HELD_OUT)
         quality(classifier, "Held out (schemas no rule was written from)", held_out, args.errors)
