@@ -127,7 +127,7 @@ def test_disable_ends_sessions_and_tokens(settings: Settings) -> None:
     with transaction(settings) as session:
         disable_user(session, admin, "bo")
     with transaction(settings) as session:
-        assert resolve_session(session, cookie) is None
+        assert resolve_session(session, cookie, via="web", request_id="t") is None
         with pytest.raises(NotAuthenticated, match="revoked"):
             resolve_token(session, secret, via="api")
         with pytest.raises(NotAuthenticated):

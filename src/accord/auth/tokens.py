@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from accord.auth import audit
 from accord.auth.actor import Actor, actor_for
-from accord.auth.models import ApiToken, LoginSession, User
+from accord.auth.models import ApiToken, LoginSession, User, UserRole
 from accord.auth.permissions import Action, can, check
+from accord.auth.roles import Role
 from accord.db.base import utcnow
 from accord.errors import NotAuthenticated, NotFound, Problem, ValidationFailed
 
@@ -51,25 +52,41 @@ def start_session(session: Session, user: User, *, hours: int, client: str) -> N
     return NewSession(cookie, csrf)
 
 
-def resolve_session(session: Session, cookie: str) -> tuple[User, LoginSession] | None:
-    """The user and login of a session cookie, in one query (every page asks: it was three,
-    the session, the user with their department, then their roles)."""
-    found = (
-        session.execute(
-            select(LoginSession, User)
-            .join(User, User.id == LoginSession.user_id)
-            .options(joinedload(User.role_rows))
-            .where(LoginSession.token_hash == _digest(cookie))
+@dataclass(frozen=True)
+class SignedIn:
+    """Who a session cookie belongs to, and the CSRF token of that session."""
+
+    actor: Actor
+    csrf_token: str
+
+
+def resolve_session(session: Session, cookie: str, *, via: str, request_id: str) -> SignedIn | None:
+    """The signed-in user of a session cookie, in one statement of plain columns: every page
+    asks (building the session, user, department and role objects for it cost a sixth of
+    the catalog page's CPU)."""
+    rows = session.execute(
+        select(
+            LoginSession.csrf_token,
+            LoginSession.expires_at,
+            LoginSession.ended_at,
+            User.id,
+            User.username,
+            User.department_id,
+            User.is_active,
+            UserRole.role,
         )
-        .unique()
-        .first()
-    )
-    if found is None:
+        .join(User, User.id == LoginSession.user_id)
+        .outerjoin(UserRole, UserRole.user_id == User.id)
+        .where(LoginSession.token_hash == _digest(cookie))
+    ).all()
+    if not rows:
         return None
-    row, user = found
-    if row.ended_at is not None or row.expires_at <= utcnow() or not user.is_active:
+    first = rows[0]
+    if first.ended_at is not None or first.expires_at <= utcnow() or not first.is_active:
         return None
-    return user, row
+    roles = frozenset(Role(row.role) for row in rows if row.role is not None)
+    actor = Actor(first.id, first.username, roles, first.department_id, request_id, via)
+    return SignedIn(actor, first.csrf_token)
 
 
 def end_session(session: Session, actor: Actor, cookie: str) -> None:

@@ -18,7 +18,7 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from accord.auth.actor import Actor, actor_for
+from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
 from accord.auth.tokens import resolve_session, resolve_token
 from accord.config import Settings
@@ -130,12 +130,12 @@ def _identify(request: Request, session: Session) -> Actor | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    found = resolve_session(session, cookie)
+    via = "api" if is_api(request) else "web"
+    found = resolve_session(session, cookie, via=via, request_id=request_id)
     if found is None:
         return None
-    user, login = found
-    request.state.csrf_token = login.csrf_token
-    return actor_for(user, via="api" if is_api(request) else "web", request_id=request_id)
+    request.state.csrf_token = found.csrf_token
+    return found.actor
 
 
 def require(action: Action) -> Callable[..., Awaitable[Actor]]:
@@ -196,11 +196,12 @@ async def csrf_protect(request: Request) -> None:
 
 async def _session_csrf(request: Request) -> str | None:
     cookie = request.cookies.get(SESSION_COOKIE, "")
+    request_id: str = request.state.request_id
 
     def lookup() -> str | None:
         with transaction(get_settings(request), read_only=True) as session:
-            found = resolve_session(session, cookie)
-            return found[1].csrf_token if found else None
+            found = resolve_session(session, cookie, via="web", request_id=request_id)
+            return found.csrf_token if found else None
 
     return await run_in_threadpool(lookup)
 
