@@ -7,6 +7,7 @@ from calendar import monthrange
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -157,8 +158,10 @@ def list_programs(session: Session, actor: Actor, *, include_removed: bool = Fal
     return sorted(session.scalars(query), key=str.casefold)
 
 
+@cache
 def _field_counts() -> Subquery:
-    """Per dataset: current fields, and how many are defined, classified, statute-checked."""
+    """Per dataset: current fields, and how many are defined, classified, statute-checked.
+    Built once (every catalog list runs it)."""
     classified = exists().where(FieldClassification.field_id == CatalogField.id)
     cited = exists().where(FieldStatute.field_id == CatalogField.id)
     checked = exists().where(FieldWork.field_id == CatalogField.id, FieldWork.statute_checked)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
-from sqlalchemy import Integer, Select, exists, func, select
+from sqlalchemy import Executable, Integer, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from accord.auth import audit
@@ -214,14 +215,13 @@ class Completeness:
         return sum(self.share(p) for p in parts) / 3
 
 
-def completeness(session: Session, dataset_ids: list[int]) -> dict[int, Completeness]:
-    """One aggregate query for any number of datasets (the catalog list shows it for each)."""
-    if not dataset_ids:
-        return {}
+@cache
+def _completeness_statement() -> Executable:
+    # Built once: catalog pages run it on every view, and building it cost more than running it.
     classified = exists().where(FieldClassification.field_id == CatalogField.id)
     cited = exists().where(FieldStatute.field_id == CatalogField.id)
     checked = exists().where(FieldWork.field_id == CatalogField.id, FieldWork.statute_checked)
-    rows = session.execute(
+    return (
         select(
             CatalogField.dataset_id,
             func.count(),
@@ -229,9 +229,19 @@ def completeness(session: Session, dataset_ids: list[int]) -> dict[int, Complete
             func.sum(func.cast(classified, Integer)),
             func.sum(func.cast(cited | checked, Integer)),
         )
-        .where(CatalogField.dataset_id.in_(dataset_ids), CatalogField.removed_at.is_(None))
+        .where(
+            CatalogField.dataset_id.in_(bindparam("ids", expanding=True)),
+            CatalogField.removed_at.is_(None),
+        )
         .group_by(CatalogField.dataset_id)
-    ).all()
+    )
+
+
+def completeness(session: Session, dataset_ids: list[int]) -> dict[int, Completeness]:
+    """One aggregate query for any number of datasets (the catalog list shows it for each)."""
+    if not dataset_ids:
+        return {}
+    rows = session.execute(_completeness_statement(), {"ids": dataset_ids}).all()
     found = {
         row[0]: Completeness(int(row[1]), int(row[2] or 0), int(row[3] or 0), int(row[4] or 0))
         for row in rows
