@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from accord.catalog.classifier.detectors import DETECTORS
 from accord.catalog.classifier.model import FieldSample, Suggestion, normalise_name
 from accord.catalog.classifier.rules import (
+    ClinicalRecords,
     ContextRule,
     LabelRule,
     RuleSet,
@@ -76,6 +77,7 @@ class Classifier:
         self._name_memo: dict[str, _Hits] = {}
         self._definition_memo: dict[str, _Hits] = {}
         self._unless_memo: dict[tuple[str, str], bool] = {}
+        self._not_clinical_memo: dict[tuple[str, str], bool] = {}
 
     @property
     def threshold(self) -> float:
@@ -87,33 +89,110 @@ class Classifier:
 
         What depends on the dataset alone is worked out once per dataset in the batch, and
         that includes what kind of dataset it is as read from all of its fields in the batch
-        (``dataset_kinds``): a field classified alone with ``classify`` has no such siblings.
+        (``dataset_kinds``) and whether it is a clinical record (``clinical_records``), which
+        needs its fields' own suggestions first: a field classified alone with ``classify``
+        has no such siblings.
         """
         batch = list(fields)
         abbreviations = self.rules.abbreviations
         words = self.rules.words
         names = [normalise_name(field.name or "", abbreviations, words) for field in batch]
+        members: dict[str, list[int]] = {}
+        for i, field in enumerate(batch):
+            members.setdefault(field.dataset or "", []).append(i)
         views: dict[str, _DatasetView] = {}
-        if self.rules.dataset_kinds:
-            grouped: dict[str, list[tuple[str, str]]] = {}
-            for field, name in zip(batch, names, strict=True):
-                grouped.setdefault(field.dataset or "", []).append(
-                    (name, (field.definition or "").lower())
+        for key, indices in members.items():
+            kinds: tuple[str, ...] = ()
+            if self.rules.dataset_kinds:
+                kinds = self._kinds(
+                    [(names[i], (batch[i].definition or "").lower()) for i in indices]
                 )
-            for key, members in grouped.items():
-                views[key] = self._dataset_view(key, self._kinds(members))
-        out: list[list[Suggestion]] = []
-        for field, name in zip(batch, names, strict=True):
-            key = field.dataset or ""
-            view = views.get(key)
-            if view is None:
-                view = views[key] = self._dataset_view(key)
-            out.append(self._classify(field, view, name))
+            views[key] = self._dataset_view(key, kinds)
+        out = [
+            self._classify(field, views[field.dataset or ""], name)
+            for field, name in zip(batch, names, strict=True)
+        ]
+        if self.rules.clinical_records is not None:
+            for key, indices in members.items():
+                self._clinical(views[key], [(batch[i], names[i], out[i]) for i in indices], key)
         return out
 
     def classify(self, field: FieldSample) -> list[Suggestion]:
         """Suggestions for one field, most confident first; an empty list when nothing fits."""
-        return self._classify(field, self._dataset_view(field.dataset or ""))
+        view = self._dataset_view(field.dataset or "")
+        found = self._classify(field, view)
+        if self.rules.clinical_records is not None:
+            name = normalise_name(field.name or "", self.rules.abbreviations, self.rules.words)
+            self._clinical(view, [(field, name, found)], field.dataset or "")
+        return found
+
+    def _clinical(
+        self,
+        view: _DatasetView,
+        members: list[tuple[FieldSample, str, list[Suggestion]]],
+        dataset: str,
+    ) -> None:
+        """Add PHI, in place, to the fields of a dataset that is a clinical record.
+
+        CLASSIFICATION.md: what a person's health is or was, and the date of a clinical event,
+        are PHI. In a clinical record (an assessment, an EMS report, a registry abstract) most
+        columns are exactly that while their names carry no health word, so the dataset's
+        evidence stands in for the name's: a date already read as a person's gets PHI too, and
+        a field nothing else claimed gets PHI at a lower confidence, unless it is one of the
+        record's administrative or structural columns. Context only adds here; where a field's
+        own evidence already gives PHI, it is left alone.
+        """
+        clinical = self.rules.clinical_records
+        if clinical is None or view[0] or not members:
+            return
+        texts = view[3]
+        if clinical.unless_datasets is not None and _first_hit(clinical.unless_datasets, texts):
+            return
+        threshold = self.rules.threshold
+        hit = _first_hit(clinical.datasets, texts) if clinical.datasets is not None else None
+        phi = sum(
+            1
+            for _, _, found in members
+            if any(s.confidence >= threshold and s.label[:3] == "PHI" for s in found)
+        )
+        if hit is not None and phi >= clinical.named_min_phi_fields:
+            why = f"its name says '{hit.group(0)}'"
+        elif phi >= clinical.min_phi_fields and phi >= clinical.min_phi_share * len(members):
+            why = f"{phi} of its {len(members)} fields are clinical"
+        else:
+            return
+        where = f"'{dataset}' is a table of clinical records about people ({why})"
+        for field, name, found in members:
+            confident = [s for s in found if s.confidence >= threshold]
+            if any(s.label[:3] == "PHI" for s in confident):
+                continue
+            if self._not_clinical(clinical, name, (field.definition or "").lower()):
+                continue
+            if not confident:
+                confidence = clinical.field_confidence
+                reason = (
+                    f"{where}, and this field is not one of its keys or administrative "
+                    "columns, so it describes the person's health"
+                )
+            elif any(s.label == "PII:date" for s in confident):
+                confidence = clinical.date_confidence
+                reason = f"{where}, so a date in it dates a clinical event"
+            else:
+                continue
+            _add(found, "PHI", confidence, reason)
+
+    def _not_clinical(self, clinical: ClinicalRecords, name: str, definition: str) -> bool:
+        """Is the field a key, provenance, unit, cost, organisation or system column? Memoised."""
+        key = (name, definition)
+        found = self._not_clinical_memo.get(key)
+        if found is None:
+            found = _hits(clinical.not_clinical, name) or bool(
+                definition and _hits(clinical.not_clinical_definition, definition)
+            )
+            if len(self._not_clinical_memo) >= _MEMO_SIZE:
+                self._not_clinical_memo.clear()
+            self._not_clinical_memo[key] = found
+        return found
 
     def _kinds(self, members: list[tuple[str, str]]) -> tuple[str, ...]:
         """Kinds of dataset its fields (normalised name, lower-cased definition) point at."""
@@ -146,7 +225,7 @@ class Classifier:
             )
             for rule in rules.labels
         )
-        return reference, contexts, normalised
+        return reference, contexts, normalised, texts
 
     def _classify(
         self, field: FieldSample, view: _DatasetView, name: str | None = None
@@ -155,7 +234,7 @@ class Classifier:
         if name is None:
             name = normalise_name(field.name or "", rules.abbreviations, rules.words)
         definition = (field.definition or "").lower()
-        reference, contexts, dataset = view
+        reference, contexts, dataset, _ = view
         if dataset and _own_key(name, dataset):
             return []  # the dataset's own row key ("nibrs_arrestee_weapon_id"): a surrogate
         name_hits = self._text_hits(name, self._any_name, self._name_memo, _NAME)
@@ -397,9 +476,24 @@ def _name_pair(rule: LabelRule, name: str) -> tuple[re.Match[str] | None, re.Mat
 
 # The contexts of one rule whose dataset pattern matched, with the match.
 _Contexts = tuple[tuple[ContextRule, re.Match[str]], ...]
-# (is it a code list?, each rule's matching contexts, normalised name) for one dataset
-_DatasetView = tuple[bool, tuple[_Contexts, ...], str]
+# (is it a code list?, each rule's matching contexts, normalised name, name and kinds) for one
+# dataset
+_DatasetView = tuple[bool, tuple[_Contexts, ...], str, tuple[str, ...]]
 _KEY_SUFFIX = re.compile(r" (?:id|key|sk|uuid|guid|seq number|sequence number)$")
+
+
+def _add(found: list[Suggestion], label: str, confidence: float, reason: str) -> None:
+    """Add evidence for ``label`` to a field's suggestions (noisy-or with any already there)."""
+    for i, suggestion in enumerate(found):
+        if suggestion.label == label:
+            combined = _combine((suggestion.confidence, confidence))
+            found[i] = Suggestion(
+                label, round(min(combined, 0.99), 3), f"{suggestion.reason}; {reason}"
+            )
+            break
+    else:
+        found.append(Suggestion(label, round(confidence, 3), reason))
+    found.sort(key=lambda s: (-s.confidence, s.label))
 
 
 def _lowers(context: ContextRule, name: str, definition: str) -> bool:

@@ -33,6 +33,7 @@ _TOP_KEYS = {
     "abbreviations",
     "words",
     "dataset_kinds",
+    "clinical_records",
     "labels",
 }
 _LABEL_KEYS = {
@@ -53,6 +54,17 @@ _EVIDENCE_KEYS = ("name", "name_weak", "definition", "values", "context")
 _VALUE_KEYS = {"detector", "confidence", "min_share", "invalid_confidence"}
 _CONTEXT_KEYS = {"dataset", "name", "definition", "confidence", "factor", "reason"}
 _KIND_KEYS = {"kind", "fields", "min_fields", "unless_fields"}
+_CLINICAL_KEYS = {
+    "datasets",
+    "named_min_phi_fields",
+    "unless_datasets",
+    "min_phi_fields",
+    "min_phi_share",
+    "date_confidence",
+    "field_confidence",
+    "not_clinical",
+    "not_clinical_definition",
+}
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,34 @@ class DatasetKind:
 
 
 @dataclass(frozen=True)
+class ClinicalRecords:
+    """When a whole dataset is a clinical record about people, and what that says of its fields.
+
+    Names alone miss most of a clinical record: a nursing-home assessment's ``B0100_CMTS_CD``
+    ("Comatose") or an EMS report's ``eVitals.03`` carry no health word, yet CLASSIFICATION.md
+    counts what a person's health is, and the date of a clinical event, as PHI. The dataset
+    tells: its name (or a kind inferred from its fields) matches ``datasets``, or at least
+    ``min_phi_fields`` of its fields, and ``min_phi_share`` of them, are confidently PHI on
+    their own; one matching ``unless_datasets`` (a child-welfare or justice file, a code list)
+    is not read so. In such a dataset a date already read as a person's (``PII:date``) dates a
+    clinical event and gets PHI at ``date_confidence``; a field with no confident suggestion
+    at all gets PHI at ``field_confidence`` unless its name matches ``not_clinical`` or its
+    definition ``not_clinical_definition`` (keys, provenance, units, costs, organisations,
+    demographics the policy leaves out, system timestamps).
+    """
+
+    datasets: re.Pattern[str] | None
+    named_min_phi_fields: int
+    unless_datasets: re.Pattern[str] | None
+    min_phi_fields: int
+    min_phi_share: float
+    date_confidence: float
+    field_confidence: float
+    not_clinical: re.Pattern[str] | None
+    not_clinical_definition: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
 class RuleSet:
     """A validated rule file."""
 
@@ -138,6 +178,7 @@ class RuleSet:
     abbreviations: Mapping[str, str]
     labels: tuple[LabelRule, ...]
     dataset_kinds: tuple[DatasetKind, ...] = ()
+    clinical_records: ClinicalRecords | None = None
     # Splits run-together names ("hospitaladmitsource") into the words rules are written for.
     words: Segmenter | None = None
 
@@ -327,6 +368,38 @@ def _read_kinds(reader: _Reader, data: object) -> tuple[DatasetKind, ...]:
     return tuple(kinds)
 
 
+def _read_clinical(reader: _Reader, data: object) -> ClinicalRecords | None:
+    """The ``clinical_records`` mapping: when a dataset's context makes its fields PHI."""
+    if data is None:
+        return None
+    spec = reader.keys("clinical_records", data, _CLINICAL_KEYS)
+    if not spec:
+        return None
+    where = "clinical_records."
+    counts: dict[str, int] = {}
+    for key, default in (("min_phi_fields", 3), ("named_min_phi_fields", 1)):
+        value = spec.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            reader.problem(where + key, "must be a whole number, 0 or more")
+            value = default
+        counts[key] = value
+    return ClinicalRecords(
+        datasets=reader.pattern(where + "datasets", spec.get("datasets")),
+        named_min_phi_fields=counts["named_min_phi_fields"],
+        unless_datasets=reader.pattern(where + "unless_datasets", spec.get("unless_datasets")),
+        min_phi_fields=counts["min_phi_fields"],
+        min_phi_share=reader.number(where + "min_phi_share", spec.get("min_phi_share"), 0.2),
+        date_confidence=reader.number(where + "date_confidence", spec.get("date_confidence"), 0.6),
+        field_confidence=reader.number(
+            where + "field_confidence", spec.get("field_confidence"), 0.55
+        ),
+        not_clinical=reader.pattern(where + "not_clinical", spec.get("not_clinical")),
+        not_clinical_definition=reader.pattern(
+            where + "not_clinical_definition", spec.get("not_clinical_definition")
+        ),
+    )
+
+
 def _read_notes(
     reader: _Reader, where: str, data: object
 ) -> tuple[tuple[re.Pattern[str], str], ...]:
@@ -418,6 +491,7 @@ def parse_rules(text: str, origin: str = "rules") -> RuleSet:
         abbreviations=abbreviations,
         labels=tuple(labels),
         dataset_kinds=_read_kinds(reader, top.get("dataset_kinds")),
+        clinical_records=_read_clinical(reader, top.get("clinical_records")),
         words=words,
     )
     if reader.problems:
