@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
+from accord.catalog.fields import vocabulary
 from accord.catalog.models import (
     CatalogField,
-    Classification,
     Dataset,
     FieldClassification,
     FieldStatute,
@@ -210,7 +210,7 @@ def rollup(session: Session, actor: Actor, field_ids: list[int]) -> Rollup:
             .where(CatalogField.id.in_(field_ids))
         ).all()
     )
-    labels = dict(session.execute(select(Classification.code, Classification.label)).all())
+    labels = {c.code: c.label for c in vocabulary(session)}
     by_class: dict[str, RollupGroup] = {}
     classified: set[int] = set()
     rows = session.execute(
