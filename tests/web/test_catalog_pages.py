@@ -245,6 +245,11 @@ def test_steward_describes_and_security_officer_classifies(
     ) in dataset.text
     assert ">PII:date<" not in dataset.text
     assert "WIC § 10850(a)" in dataset.text and "birth_date" in dataset.text
+    restrictions = dataset.text.split('id="h-rollup"')[1].split("</section>")[0]
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</th><td>(.*?)</td></tr>", restrictions, re.S)
+    governing = {re.sub(r"<[^>]+>", " ", head).split()[0]: fields for head, fields in rows}
+    assert governing["PII"] == governing["WIC"] == governing["45"] == "birth_date", rows
+    assert "birth_date" not in restrictions.split("Not classified yet")[1]
     with transaction(settings) as session:
         assert get_field(session, Actor.system(), field_id).label == "Date of birth"
 

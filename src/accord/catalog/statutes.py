@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
@@ -16,11 +17,10 @@ from sqlalchemy.orm import Session
 from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
-from accord.catalog.fields import vocabulary
+from accord.catalog.fields import field_classifications, vocabulary
 from accord.catalog.models import (
     CatalogField,
     Dataset,
-    FieldClassification,
     FieldStatute,
     Statute,
 )
@@ -210,29 +210,38 @@ def rollup(session: Session, actor: Actor, field_ids: list[int]) -> Rollup:
             .where(CatalogField.id.in_(field_ids))
         ).all()
     )
-    labels = {c.code: c.label for c in vocabulary(session)}
-    by_class: dict[str, RollupGroup] = {}
-    classified: set[int] = set()
-    rows = session.execute(
-        select(FieldClassification.field_id, FieldClassification.code).where(
-            FieldClassification.field_id.in_(field_ids)
-        )
+    known = list(names)
+    return roll_up(
+        names,
+        field_classifications(session, known),
+        field_statutes(session, known),
+        {c.code: c.label for c in vocabulary(session)},
     )
-    for field_id, code in rows:
-        classified.add(field_id)
-        for key in {code, code.split(":")[0]}:
-            group = by_class.setdefault(key, RollupGroup(key, labels.get(key, key)))
-            if names[field_id] not in group.fields:
-                group.fields.append(names[field_id])
+
+
+def roll_up(
+    names: Mapping[int, str],
+    classes: Mapping[int, list[str]],
+    cites: Mapping[int, list[Statute]],
+    labels: Mapping[str, str],
+) -> Rollup:
+    """``rollup`` of what a page has already read: the fields' names ("dataset.field") by id,
+    their classification codes and statutes, and the vocabulary's labels."""
+    by_class: dict[str, RollupGroup] = {}
     by_statute: dict[int, RollupGroup] = {}
-    for field_id, statutes in field_statutes(session, field_ids).items():
-        for s in statutes:
+    for field_id, name in names.items():
+        for code in classes.get(field_id, []):
+            for key in {code, code.split(":")[0]}:
+                group = by_class.setdefault(key, RollupGroup(key, labels.get(key, key)))
+                if name not in group.fields:
+                    group.fields.append(name)
+        for s in cites.get(field_id, []):
             group = by_statute.setdefault(s.id, RollupGroup(s.citation, s.title, s.url))
-            group.fields.append(names[field_id])
+            group.fields.append(name)
     for group in [*by_class.values(), *by_statute.values()]:
         group.fields.sort()
     return Rollup(
         classifications=sorted(by_class.values(), key=lambda g: g.key),
         statutes=sorted(by_statute.values(), key=lambda g: g.key),
-        unclassified=sorted(names[i] for i in names if i not in classified),
+        unclassified=sorted(n for i, n in names.items() if not classes.get(i)),
     )

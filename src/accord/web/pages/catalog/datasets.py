@@ -46,7 +46,7 @@ from accord.catalog.search import Filters, search, suggest_query
 from accord.catalog.sources import list_sources
 from accord.catalog.statutes import (
     field_statutes,
-    rollup,
+    roll_up,
     set_field_statutes,
 )
 from accord.errors import Problem, ValidationFailed
@@ -254,17 +254,19 @@ def _dataset_page(
     dataset = get_dataset(session, actor, dataset_id)
     found = dataset_fields(session, actor, dataset_id)
     ids = [f.id for f in found]
-    current = [f.id for f in found if f.removed_at is None]
+    classes, cites = field_classifications(session, ids), field_statutes(session, ids)
+    labels = label_names(session)
+    current = {f.id: f"{dataset.name}.{f.name}" for f in found if f.removed_at is None}
     return render(
         request,
         "catalog/dataset.html",
         {
             "dataset": dataset,
             "fields": found,
-            "classes": field_classifications(session, ids),
-            "cites": field_statutes(session, ids),
-            "rollup": rollup(session, actor, current),
-            "label_names": label_names(session),
+            "classes": classes,
+            "cites": cites,
+            "rollup": roll_up(current, classes, cites, labels),
+            "label_names": labels,
             "formats": FORMATS,
             "review_count": sum(1 for f in found if f.review_needed),
             "lifecycles": LIFECYCLE,
