@@ -22,6 +22,8 @@ from sqlalchemy.exc import OperationalError
 from accord.catalog.datasets import register_dataset
 from accord.config import Settings
 from accord.db.engine import transaction
+from accord.web.api import catalog as catalog_api
+from accord.web.api.routing import _committing
 from tests.factories import make_user
 from tests.web.test_api import _token
 
@@ -82,3 +84,30 @@ def test_a_change_commits_before_fastapi_builds_its_reply(
     # The handler's trip, then the reply's against DatasetOut: free at both.
     assert seen and all(seen), seen
     assert app_client.get(path, headers=headers).json()["description"] == "Shared weekly"
+
+
+def test_a_change_whose_answer_cannot_be_built_is_said_to_be_saved(
+    settings: Settings, app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It committed before its answer was checked: "nothing was changed" would be untrue, and
+    # a client believing it would make the change twice.
+    secret = _token(settings, "cody", "data_coordinator")
+    registrar = make_user(settings, "reg", "data_coordinator")
+    with transaction(settings) as session:
+        dataset = register_dataset(session, registrar, name="Shared", kind="report").id
+    monkeypatch.setattr(catalog_api.DatasetOut, "model_validate", lambda _: {"id": "not one"})
+    headers = {"Authorization": f"Bearer {secret}"}
+    path = f"/api/v1/datasets/{dataset}"
+    answer = app_client.patch(path, json={"description": "Shared weekly"}, headers=headers)
+    assert answer.status_code == 500
+    assert answer.json()["error"]["message"].startswith("The change was saved, but Accord")
+    monkeypatch.undo()
+    assert app_client.get(path, headers=headers).json()["description"] == "Shared weekly"
+
+
+def test_a_route_wrapped_twice_commits_once(settings: Settings) -> None:
+    # FastAPI releases whose include_router rebuilds routes wrap an endpoint again
+    twice = _committing(_committing(lambda session: "answer"))
+    with transaction(settings) as session:
+        session.execute(text("SELECT 1"))
+        assert twice(session=session) == "answer"

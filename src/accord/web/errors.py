@@ -6,14 +6,14 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord.errors import AccordError, Problem, ValidationFailed
 from accord.lifecycle import InvalidTransition
-from accord.web.deps import LoginRequired, is_api
+from accord.web.deps import UNSAFE, LoginRequired, is_api
 from accord.web.render import render
 
 log = logging.getLogger("accord.web")
@@ -115,6 +115,24 @@ def install(app: FastAPI) -> None:
             "invalid_value",
             "A value cannot be stored: it is too long, out of range, or contains a NUL "
             "character. Nothing was saved.",
+        )
+
+    @app.exception_handler(ResponseValidationError)
+    async def answer_not_built(request: Request, exc: ResponseValidationError) -> Response:
+        # A defect, but not "nothing was changed": an API change commits before its answer
+        # is checked (web/api/routing.py), so a client told otherwise would send it again.
+        request_id = getattr(request.state, "request_id", "")
+        log.error("answer of %s not built (request %s): %s", request.url.path, request_id, exc)
+        done = (
+            "The change was saved, but Accord could not build its answer: do not send it again."
+            if request.method in UNSAFE
+            else "Accord could not build its answer; nothing was changed."
+        )
+        return respond(
+            request,
+            500,
+            "internal_error",
+            f"{done} The request id {request_id} identifies it in the server log.",
         )
 
     @app.exception_handler(Exception)

@@ -46,7 +46,8 @@ def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         answer = endpoint(*args, **kwargs)
         for value in kwargs.values():
-            if isinstance(value, Session):
+            # in_transaction: a route FastAPI wraps twice must not commit a closed transaction
+            if isinstance(value, Session) and value.in_transaction():
                 value.commit()
         return answer
 
