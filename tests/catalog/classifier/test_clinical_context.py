@@ -134,3 +134,10 @@ labels:
         "clinical_records.field_confidence",
         "clinical_records.colour",
     } <= where
+
+
+@pytest.mark.parametrize("name", ["OPIOID_DOSE", "THYROID_CD", "LIPID_LVL", "COVID_RSLT"])
+def test_a_health_word_ending_in_id_is_not_read_as_a_key(name: str) -> None:
+    # Glued keys (PATIENTID) are no clinical item; opioid, thyroid, lipid and covid are.
+    fields = [*ASSESSMENT, FieldSample("mds_asmt_summary", name, "")]
+    assert "phi" in families(by_name(fields)[name])

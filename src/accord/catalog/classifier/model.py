@@ -17,6 +17,7 @@ as that word (``Segmenter.expand``).
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -155,9 +156,10 @@ class Segmenter:
         self._longest = max((len(w) for w in words), default=0)
         self._memo: dict[str, tuple[str, ...]] = {}
         self._skeletons = _skeleton_index(words)
-        self._by_first: dict[str, tuple[str, ...]] = {}
+        by_first: dict[str, list[str]] = defaultdict(list)
         for word in sorted(words):
-            self._by_first[word[:2]] = (*self._by_first.get(word[:2], ()), word)
+            by_first[word[:2]].append(word)
+        self._by_first = {start: tuple(found) for start, found in by_first.items()}
         self._expand_memo: dict[str, str] = {}
 
     def expand(self, token: str) -> str:
