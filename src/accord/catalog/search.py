@@ -7,11 +7,25 @@ extracted and quoted, so FTS operators or SQL typed by a user are just words.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Subquery, delete, func, insert, literal, select, text
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Executable,
+    Subquery,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from accord.auth.actor import Actor
@@ -270,9 +284,21 @@ def _reindex_chunk(session: Session, dataset_ids: list[int]) -> None:
     """Rebuild documents inside the database: INSERT … SELECT, no rows through Python, which
     matters when a harvest indexes 50,000 fields at once."""
     where = f"dataset_id IN ({', '.join(str(int(i)) for i in dataset_ids)})"
+    params = {"dataset_ids": dataset_ids}
+    remove_docs, add_fields, add_datasets = _reindex_statements()
     _fts_sync(session, where, {}, remove=True)
-    session.execute(delete(SearchDoc).where(SearchDoc.dataset_id.in_(dataset_ids)))
-    in_chunk = CatalogField.dataset_id.in_(dataset_ids)
+    session.execute(remove_docs, params)
+    session.execute(add_fields, params)
+    session.execute(add_datasets, params)
+    _fts_sync(session, where, {}, remove=False)
+
+
+@functools.cache
+def _reindex_statements() -> tuple[Executable, Executable, Executable]:
+    """The statements of a reindex, built once: building them cost more than running them for
+    the one dataset a change touches (a fifth of a busy server's writes)."""
+    ids: BindParameter[list[int]] = bindparam("dataset_ids", expanding=True)
+    in_chunk = CatalogField.dataset_id.in_(ids)
     codes = (
         select(
             FieldClassification.field_id,
@@ -335,7 +361,7 @@ def _reindex_chunk(session: Session, dataset_ids: list[int]) -> None:
         )
         .outerjoin(set_codes, set_codes.c.key == Dataset.id)
         .outerjoin(set_cites, set_cites.c.key == Dataset.id)
-        .where(Dataset.id.in_(dataset_ids), Dataset.removed_at.is_(None))
+        .where(Dataset.id.in_(ids), Dataset.removed_at.is_(None))
     )
     columns = [
         "kind",
@@ -348,9 +374,13 @@ def _reindex_chunk(session: Session, dataset_ids: list[int]) -> None:
         "title",
         "body",
     ]
-    session.execute(insert(SearchDoc).from_select(columns, fields))
-    session.execute(insert(SearchDoc).from_select(columns, datasets))
-    _fts_sync(session, where, {}, remove=False)
+    # On the table, not the ORM class: the ORM would read the parameters as rows to insert.
+    docs = cast(Table, SearchDoc.__table__)
+    return (
+        delete(docs).where(docs.c.dataset_id.in_(ids)),
+        insert(docs).from_select(columns, fields),
+        insert(docs).from_select(columns, datasets),
+    )
 
 
 def _aggregate(values: Subquery, key: ColumnElement[int]) -> Subquery:
