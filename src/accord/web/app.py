@@ -30,6 +30,7 @@ from accord.web.pages import fulfillment as fulfillment_pages
 from accord.web.pages.catalog import datasets, describe
 from accord.web.pages.deid import releases, tables
 from accord.web.pages.proposals import router as proposal_pages
+from accord.web.render import templates
 
 STATIC = Path(__file__).parent / "static"
 
@@ -59,6 +60,9 @@ def create_app(settings: Settings, *, long_lived: bool = False) -> FastAPI:
             # for apps a test makes and drops: frozen, their cycles would never be freed.
             gc.collect()
             gc.freeze()
+            # A server's templates change only with a new release: no stat of each template
+            # (and of every template it extends or imports) on every page.
+            templates.env.auto_reload = False
         yield
 
     app = FastAPI(
