@@ -60,13 +60,23 @@ def _lock_is_free(url: str) -> Callable[[], bool]:
     return postgresql_free
 
 
-def test_a_change_commits_before_fastapi_builds_its_reply(
-    settings: Settings, app_client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def shared(settings: Settings) -> tuple[str, dict[str, str]]:
+    """A dataset's API path, and the headers of a coordinator who may change it."""
     secret = _token(settings, "cody", "data_coordinator")
     registrar = make_user(settings, "reg", "data_coordinator")
     with transaction(settings) as session:
         dataset = register_dataset(session, registrar, name="Shared", kind="report").id
+    return f"/api/v1/datasets/{dataset}", {"Authorization": f"Bearer {secret}"}
+
+
+def test_a_change_commits_before_fastapi_builds_its_reply(
+    settings: Settings,
+    app_client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+    shared: tuple[str, dict[str, str]],
+) -> None:
+    path, headers = shared
     lock_is_free = _lock_is_free(settings.resolved_database_url)
     seen: list[bool] = []
     real = routing.run_in_threadpool
@@ -76,8 +86,6 @@ def test_a_change_commits_before_fastapi_builds_its_reply(
         return await real(func, *args, **kwargs)
 
     monkeypatch.setattr(routing, "run_in_threadpool", probed)
-    headers = {"Authorization": f"Bearer {secret}"}
-    path = f"/api/v1/datasets/{dataset}"
     answer = app_client.patch(path, json={"description": "Shared weekly"}, headers=headers)
     assert answer.status_code == 200, answer.text
     assert answer.json()["description"] == "Shared weekly"
@@ -87,17 +95,15 @@ def test_a_change_commits_before_fastapi_builds_its_reply(
 
 
 def test_a_change_whose_answer_cannot_be_built_is_said_to_be_saved(
-    settings: Settings, app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    app_client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+    shared: tuple[str, dict[str, str]],
 ) -> None:
     # It committed before its answer was checked: "nothing was changed" would be untrue, and
     # a client believing it would make the change twice.
-    secret = _token(settings, "cody", "data_coordinator")
-    registrar = make_user(settings, "reg", "data_coordinator")
-    with transaction(settings) as session:
-        dataset = register_dataset(session, registrar, name="Shared", kind="report").id
+    path, headers = shared
     monkeypatch.setattr(catalog_api.DatasetOut, "model_validate", lambda _: {"id": "not one"})
-    headers = {"Authorization": f"Bearer {secret}"}
-    path = f"/api/v1/datasets/{dataset}"
     answer = app_client.patch(path, json={"description": "Shared weekly"}, headers=headers)
     assert answer.status_code == 500
     assert answer.json()["error"]["message"].startswith("The change was saved, but Accord")
