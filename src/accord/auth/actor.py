@@ -20,6 +20,9 @@ class Actor:
     department_id: int | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     via: str = "web"
+    # Works for the department whose catalog this installation holds (``home_department_id``),
+    # as the installation's operator does; others see the catalog but change nothing in it.
+    home: bool = True
 
     @classmethod
     def system(cls, via: str = "cli") -> Actor:
@@ -28,6 +31,11 @@ class Actor:
 
 
 def actor_for(user: User, *, via: str = "web", request_id: str | None = None) -> Actor:
+    from sqlalchemy.orm import object_session
+
+    from accord.auth.departments import is_home
+
+    session = object_session(user)
     roles = frozenset(Role(r) for r in user.role_names)
     return Actor(
         user.id,
@@ -36,4 +44,5 @@ def actor_for(user: User, *, via: str = "web", request_id: str | None = None) ->
         user.department_id,
         request_id=request_id or uuid.uuid4().hex,
         via=via,
+        home=session is None or is_home(session, user.department_id),
     )

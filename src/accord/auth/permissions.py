@@ -87,15 +87,19 @@ class Subject(Protocol):
 @dataclass(frozen=True)
 class Rule:
     """Roles that may act, and optionally a relation the actor must have (``to``) or must not
-    have (``never``: separation of duties, such as reviewing one's own work)."""
+    have (``never``: separation of duties, such as reviewing one's own work). ``home_only``:
+    only the staff of the department whose catalog this is (``Actor.home``)."""
 
     roles: frozenset[Role]
     to: Relation | None = None
     never: Relation | None = None
+    home_only: bool = False
 
     def refusal(self, actor: Actor, subject: Subject | None) -> str | None:
         if not actor.roles & self.roles:
             return "Your roles do not allow this"
+        if self.home_only and not actor.home:
+            return "Only the department whose catalog this is may do this"
         if subject is None or (self.to is None and self.never is None):
             return None
         relations = subject.relations_to(actor)
@@ -220,12 +224,33 @@ PROPOSAL_RULES |= {
 }
 ROLES.update({action: rule.roles for action, rule in PROPOSAL_RULES.items()})
 
+# The catalog is the home department's (MISSION.md, play 1): other departments' people read
+# what it describes and ask for data through proposals, but change nothing in it, decide none
+# of its suggestions and see none of its connections.
+HOME_ONLY = frozenset(
+    {
+        Action.MANAGE_SOURCES,
+        Action.VIEW_CONNECTIONS,
+        Action.HARVEST,
+        Action.EDIT_INVENTORY,
+        Action.DESCRIBE_FIELDS,
+        Action.CLASSIFY_FIELDS,
+        Action.CITE_STATUTES,
+        Action.EDIT_GLOSSARY,
+        Action.WRITE_BACK,
+        Action.ASSIGN_STEWARDS,
+        Action.REVIEW_DESCRIPTIONS,
+        Action.RUN_SUGGESTIONS,
+    }
+)
 # Where a relation to the record matters; every other action is decided by roles alone.
 PERMISSIONS: dict[Action, Rule] = (
-    {action: Rule(roles) for action, roles in ROLES.items()}
+    {action: Rule(roles, home_only=action in HOME_ONLY) for action, roles in ROLES.items()}
     | {
         Action.MANAGE_OWN_TOKENS: Rule(EVERYONE, to=Relation.OWNER),
-        Action.REVIEW_DESCRIPTIONS: Rule(ROLES[Action.REVIEW_DESCRIPTIONS], never=Relation.AUTHOR),
+        Action.REVIEW_DESCRIPTIONS: Rule(
+            ROLES[Action.REVIEW_DESCRIPTIONS], never=Relation.AUTHOR, home_only=True
+        ),
     }
     | PROPOSAL_RULES
 )

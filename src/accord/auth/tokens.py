@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from accord.auth import audit
 from accord.auth.actor import Actor, actor_for
+from accord.auth.departments import is_home
 from accord.auth.models import ApiToken, LoginSession, User, UserRole
 from accord.auth.permissions import Action, can, check
 from accord.auth.roles import Role
@@ -93,7 +94,8 @@ def resolve_session(session: Session, cookie: str, *, via: str, request_id: str)
     if first.ended_at is not None or first.expires_at <= utcnow() or not first.is_active:
         return None
     roles = frozenset(Role(row.role) for row in rows if row.role is not None)
-    actor = Actor(first.id, first.username, roles, first.department_id, request_id, via)
+    home = is_home(session, first.department_id)
+    actor = Actor(first.id, first.username, roles, first.department_id, request_id, via, home)
     return SignedIn(actor, first.csrf_token)
 
 

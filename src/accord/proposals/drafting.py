@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from accord.auth import audit
 from accord.auth.actor import Actor
+from accord.auth.departments import home_department_id
 from accord.auth.models import Department
 from accord.auth.permissions import Action, Relation, check
 from accord.catalog.fields import field_classifications
@@ -44,7 +45,8 @@ STEP_OF_VERB = {"send": Step.SEND, "start_review": Step.REVIEW, "request_signatu
 def home_department(session: Session) -> Department:
     """The department whose catalog this installation holds (the first one set up), and so
     the provider of the data every proposal here asks for."""
-    found = session.scalar(select(Department).order_by(Department.id).limit(1))
+    home = home_department_id(session)
+    found = None if home is None else session.get(Department, home)
     if found is None:
         raise NotFound("No department is set up yet.")
     return found

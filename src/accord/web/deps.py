@@ -7,6 +7,7 @@ neither.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -124,9 +125,7 @@ def _identify(request: Request, session: Session) -> Actor | None:
     header = request.headers.get("authorization", "")
     if is_api(request) and header.lower().startswith("bearer "):
         actor = resolve_token(session, header[7:].strip(), via="api")
-        return Actor(
-            actor.user_id, actor.username, actor.roles, actor.department_id, request_id, "api"
-        )
+        return dataclasses.replace(actor, request_id=request_id, via="api")
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None

@@ -1,0 +1,87 @@
+"""The catalog is the home department's: people of other departments read what it describes
+and ask for data through proposals, but change nothing in it and decide none of its
+suggestions (issue 15, item 5). Before, a security officer of the department asking for data
+could classify the provider's fields and decide its suggestions."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from accord.auth.actor import Actor
+from accord.auth.permissions import HOME_ONLY, PERMISSIONS, Action, can, check
+from accord.auth.roles import Role
+from accord.auth.tokens import create_token
+from accord.auth.users import get_user
+from accord.catalog.datasets import register_dataset
+from accord.config import Settings
+from accord.db.engine import transaction
+from accord.errors import PermissionDenied
+from tests.factories import make_user
+from tests.web.helpers import csrf_of, sign_in
+
+REFUSAL = "Only the department whose catalog this is may do this"
+
+
+@pytest.mark.parametrize("action", sorted(HOME_ONLY))
+def test_only_the_home_department_changes_the_catalog(action: Action) -> None:
+    roles = PERMISSIONS[action].roles
+    home = Actor(1, "home", roles, department_id=1)
+    other = Actor(2, "other", roles, department_id=2, home=False)
+    assert can(home, action) and not can(other, action)
+    with pytest.raises(PermissionDenied, match=REFUSAL):
+        check(other, action)
+
+
+def test_other_departments_still_read_the_catalog_and_ask_for_data() -> None:
+    everyone = frozenset(Role)
+    other = Actor(2, "other", everyone, department_id=2, home=False)
+    for action in (Action.VIEW_CATALOG, Action.DRAFT_PROPOSALS, Action.VIEW_HOME):
+        assert can(other, action), action
+
+
+def test_the_first_department_set_up_is_home(settings: Settings) -> None:
+    home = make_user(settings, "sky", "security_officer")  # CDW, set up first
+    other = make_user(settings, "kevin", "security_officer", department="DCS")
+    assert home.home and not other.home
+    assert can(home, Action.CLASSIFY_FIELDS) and not can(other, Action.CLASSIFY_FIELDS)
+
+
+def _bearer(settings: Settings, username: str) -> dict[str, str]:
+    with transaction(settings) as session:
+        user = get_user(session, username)
+        secret = create_token(session, Actor.system(), user, name="t", days=1)[1]
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_a_coordinator_of_another_department_cannot_change_a_dataset_over_the_api(
+    settings: Settings, app_client: TestClient
+) -> None:
+    coordinator = make_user(settings, "cas", "data_coordinator")
+    make_user(settings, "marisol", "data_coordinator", department="DCS")
+    with transaction(settings) as session:
+        dataset = register_dataset(session, coordinator, name="Visits", kind="report").id
+    path = f"/api/v1/datasets/{dataset}"
+    ours = app_client.patch(path, json={"description": "ours"}, headers=_bearer(settings, "cas"))
+    assert ours.status_code == 200
+    other = _bearer(settings, "marisol")
+    answer = app_client.patch(path, json={"description": "theirs"}, headers=other)
+    assert answer.status_code == 403 and REFUSAL in answer.json()["error"]["message"]
+    assert app_client.get(path, headers=other).json()["description"] == "ours"
+
+
+def test_a_security_officer_of_another_department_decides_no_suggestion(
+    settings: Settings, app_client: TestClient
+) -> None:
+    make_user(settings, "sky", "security_officer")
+    make_user(settings, "kevin", "security_officer", department="DCS")
+    sign_in(app_client, "kevin")
+    queue = app_client.get("/catalog/suggestions")
+    assert queue.status_code == 200  # the catalog is read by everyone
+    token = csrf_of(app_client, "/catalog")
+    answer = app_client.post(
+        "/catalog/suggestions/decide",
+        data={"single": "1", "decision": "accept", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 403 and REFUSAL in answer.text
