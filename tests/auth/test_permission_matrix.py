@@ -52,7 +52,7 @@ from accord.catalog.harvest.runs import cancel_harvest, start_harvest
 from accord.catalog.harvest.writeback import apply_write_back, preview_write_back
 from accord.catalog.sources import add_source, connection_details, get_source, list_sources
 from accord.catalog.statutes import add_statute, list_statutes, rollup, set_field_statutes
-from accord.catalog.suggestions import decide, decide_by_pattern, suggest
+from accord.catalog.suggestions import decide, decide_by_pattern, open_suggestions, suggest
 from accord.demo.seed import seed_demo
 from accord.errors import PermissionDenied
 from accord.releases.service import get_release, list_releases, release_table
@@ -99,6 +99,7 @@ catalog.write_back             .    .   .    .   .    .     .    x   .    .    x
 catalog.stewards.assign        x    .   .    .   .    .     .    .   .    .    x
 catalog.descriptions.review    x    .   x    .   .    .     x    .   .    .    .
 catalog.suggestions.run        x    .   .    x   x    .     .    x   .    .    .
+catalog.suggestions.view       x    x   x    x   x    x     x    x   x    x    x
 deid.run                       x    .   x    x   x    .     .    x   .    .    x
 deid.releases.view             x    .   x    x   x    .     .    x   .    x    x
 proposals.view                 x    x   x    x   x    x     x    x   x    x    x
@@ -309,6 +310,7 @@ OPS = [
     Op(Action.VIEW_CATALOG, "list_statutes", lambda s, a, w: list_statutes(s, a)),
     Op(Action.VIEW_CATALOG, "rollup", lambda s, a, w: rollup(s, a, list(w.fields.values()))),
     Op(Action.VIEW_CATALOG, "my_work", lambda s, a, w: my_work(s, a)),
+    Op(Action.VIEW_SUGGESTIONS, "open_suggestions", lambda s, a, w: open_suggestions(s, a)),
     Op(
         Action.VIEW_CONNECTIONS,
         "connection_details",

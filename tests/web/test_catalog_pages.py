@@ -28,6 +28,7 @@ from accord.catalog.datasets import (
 from accord.catalog.fields import Description, describe_field, get_field
 from accord.catalog.harvest.runs import harvest_now, start_harvest
 from accord.catalog.sources import add_source
+from accord.catalog.suggestions import suggest
 from accord.config import Settings
 from accord.db.engine import transaction
 from accord.jobs.worker import claim_next, run_pending
@@ -757,3 +758,20 @@ def test_catalog_list_refuses_bad_query_values_with_422(
     sign_in(app_client, "rae")
     response = app_client.get("/catalog", params=params)
     assert response.status_code == 422 and says in response.text
+
+
+def test_pages_show_other_departments_no_open_suggestion(  # issue 15, item 5
+    settings: Settings,
+    app_client: TestClient,
+    people: dict[str, Actor],
+    harvested: dict[str, int],
+) -> None:
+    assert suggest(settings, people["security"], "clinic", sample_size=5).created
+    birth_date = f"/catalog/fields/{harvested['main.client.birth_date']}"
+    make_user(settings, "kevin", "security_officer", department="DCS")
+    markers = {"/catalog": "open suggestion", birth_date: "waiting for a security officer"}
+    for username, shown in (("sky", True), ("kevin", False)):
+        switch_to(app_client, username)
+        for path, marker in markers.items():
+            page = app_client.get(path)
+            assert page.status_code == 200 and (marker in page.text) is shown, (username, path)

@@ -76,8 +76,11 @@ def test_a_security_officer_of_another_department_decides_no_suggestion(
     make_user(settings, "sky", "security_officer")
     make_user(settings, "kevin", "security_officer", department="DCS")
     sign_in(app_client, "kevin")
-    queue = app_client.get("/catalog/suggestions")
-    assert queue.status_code == 200  # the catalog is read by everyone
+    assert app_client.get("/catalog").status_code == 200  # the catalog is read by everyone
+    # the classifier's open proposals are the home department's working notes
+    for path in ("/catalog/suggestions", "/api/v1/suggestions"):
+        refused = app_client.get(path)
+        assert refused.status_code == 403 and REFUSAL in refused.text, path
     token = csrf_of(app_client, "/catalog")
     answer = app_client.post(
         "/catalog/suggestions/decide",
@@ -85,3 +88,4 @@ def test_a_security_officer_of_another_department_decides_no_suggestion(
         follow_redirects=False,
     )
     assert answer.status_code == 403 and REFUSAL in answer.text
+

@@ -39,6 +39,7 @@ class Action(StrEnum):
     ASSIGN_STEWARDS = "catalog.stewards.assign"
     REVIEW_DESCRIPTIONS = "catalog.descriptions.review"
     RUN_SUGGESTIONS = "catalog.suggestions.run"
+    VIEW_SUGGESTIONS = "catalog.suggestions.view"
     DEID_RUN = "deid.run"
     VIEW_RELEASES = "deid.releases.view"
     VIEW_PROPOSALS = "proposals.view"
@@ -142,6 +143,8 @@ ROLES: dict[Action, frozenset[Role]] = {
     Action.VERIFY_AUDIT: frozenset({Role.ADMIN, Role.AUDITOR}),
     Action.SEED_DEMO: frozenset({Role.ADMIN}),
     Action.VIEW_CATALOG: EVERYONE,
+    # the classifier's open proposals are the home department's working notes
+    Action.VIEW_SUGGESTIONS: EVERYONE,
     Action.MANAGE_SOURCES: frozenset({Role.DATA_ENGINEER, Role.ADMIN}),
     # where a source lives (host, database, server path) helps an attacker more than a reader
     Action.VIEW_CONNECTIONS: frozenset({Role.DATA_ENGINEER, Role.ADMIN}),
@@ -241,6 +244,7 @@ HOME_ONLY = frozenset(
         Action.ASSIGN_STEWARDS,
         Action.REVIEW_DESCRIPTIONS,
         Action.RUN_SUGGESTIONS,
+        Action.VIEW_SUGGESTIONS,
     }
 )
 # Where a relation to the record matters; every other action is decided by roles alone.

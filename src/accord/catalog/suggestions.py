@@ -247,7 +247,7 @@ def open_suggestions(
     offset: int = 0,
 ) -> list[QueueItem]:
     """Open suggestions, highest confidence first, optionally of one dataset, field or label."""
-    check(actor, Action.VIEW_CATALOG)
+    check(actor, Action.VIEW_SUGGESTIONS)
     query = (
         select(ClassificationSuggestion, CatalogField, Dataset)
         .join(CatalogField, ClassificationSuggestion.field_id == CatalogField.id)

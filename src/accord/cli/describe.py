@@ -74,17 +74,20 @@ def review(
 @describe_app.command("status")
 def status(dataset: Dataset, as_user: AsUser = None) -> None:
     """Completeness of a dataset and its open suggestions."""
+    from accord.auth.permissions import Action, can
     from accord.catalog import describing, suggestions
     from accord.catalog.datasets import find_dataset
 
     with unit_of_work(as_user) as (session, actor, _):
         found = find_dataset(session, actor, dataset)
         done = describing.completeness(session, [found.id])[found.id]
-        open_ = suggestions.open_counts(session, [found.id])[found.id]
+        shown = can(actor, Action.VIEW_SUGGESTIONS)
+        open_ = suggestions.open_counts(session, [found.id])[found.id] if shown else 0
     out.print(
         f"{found.name}: {done.fields} fields; definitions {done.share(done.defined):.0%}, "
         f"classified {done.share(done.classified):.0%}, statutes checked "
-        f"{done.share(done.statute_checked):.0%}; {open_} open suggestion(s)."
+        f"{done.share(done.statute_checked):.0%}"
+        + (f"; {open_} open suggestion(s)." if shown else ".")
     )
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 
 from accord.auth.actor import Actor
-from accord.auth.permissions import Action
+from accord.auth.permissions import Action, can
 from accord.catalog import checks, describing, suggestions
 from accord.web.api.routing import api_router
 from accord.web.api.schemas.describe import (
@@ -33,6 +33,7 @@ router = api_router("describe")
 
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 Classifier = Annotated[Actor, Depends(require(Action.CLASSIFY_FIELDS))]
+SuggestionReader = Annotated[Actor, Depends(require(Action.VIEW_SUGGESTIONS))]
 
 
 @router.post("/sources/{name}/suggest")
@@ -56,7 +57,7 @@ def api_suggest(
 @router.get("/suggestions")
 def api_open_suggestions(
     session: DbSession,
-    actor: Viewer,
+    actor: SuggestionReader,
     dataset_id: OptionalQueryId = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
@@ -150,7 +151,11 @@ def api_completeness(dataset_id: RowId, session: DbSession, actor: Viewer) -> di
     return {
         **asdict(found),
         "overall": found.overall,
-        "open_suggestions": suggestions.open_counts(session, [dataset_id])[dataset_id],
+        "open_suggestions": (
+            suggestions.open_counts(session, [dataset_id])[dataset_id]
+            if can(actor, Action.VIEW_SUGGESTIONS)
+            else 0
+        ),
     }
 
 

@@ -141,7 +141,7 @@ def catalog_home(
             "rows": rows[:PAGE_SIZE],
             "more": len(rows) > PAGE_SIZE,
             "page": page,
-            "progress": progress_of(session, [r.dataset.id for r in rows[:PAGE_SIZE]]),
+            "progress": progress_of(session, actor, [r.dataset.id for r in rows[:PAGE_SIZE]]),
             "filters": filters,
             "narrowed": bool(q.strip() or program.strip() or family or lifecycle or source),
             "query": urlencode(kept),
@@ -513,7 +513,9 @@ def search_page(
             "filters": filters,
             "hits": hits,
             "groups": [g for g in groups if g[1]],
-            "progress": progress_of(session, [h.ref_id for h in hits if h.kind == "dataset"]),
+            "progress": progress_of(
+                session, actor, [h.ref_id for h in hits if h.kind == "dataset"]
+            ),
             "kinds": SEARCH_KINDS,
             "lifecycles": LIFECYCLE,
             "vocabulary": vocabulary(session),

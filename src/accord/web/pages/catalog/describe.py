@@ -43,6 +43,7 @@ Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
 Describer = Annotated[Actor, Depends(require(Action.DESCRIBE_FIELDS))]
 Reviewer = Annotated[Actor, Depends(require(Action.REVIEW_DESCRIPTIONS))]
 Classifier = Annotated[Actor, Depends(require(Action.CLASSIFY_FIELDS))]
+SuggestionReader = Annotated[Actor, Depends(require(Action.VIEW_SUGGESTIONS))]
 FieldIds = Annotated[list[int] | None, Form()]
 
 QUEUE_PAGE_SIZE = 100
@@ -303,7 +304,7 @@ def _queue_page(
 def suggestions_page(
     request: Request,
     session: DbSession,
-    actor: Viewer,
+    actor: SuggestionReader,
     dataset: OptionalQueryId = None,
     label: str = "",
     page: Annotated[int, Query(ge=1, le=MAX_ID // 1000)] = 1,

@@ -113,7 +113,7 @@ def source_page(request: Request, session: DbSession, actor: Viewer, name: str) 
             "source": source,
             "facts": source_facts(actor, source),
             "rows": rows,
-            "progress": progress_of(session, [r.dataset.id for r in rows]),
+            "progress": progress_of(session, actor, [r.dataset.id for r in rows]),
             "runs": harvesting.list_harvest_runs(session, actor, source.id),
             "notice": forms.notice(request),
         },

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
-from accord.auth.permissions import Relation
+from accord.auth.permissions import Action, Relation, can
 from accord.catalog import describing, suggestions
 from accord.catalog.describing import Completeness
 from accord.catalog.fields import vocabulary
@@ -38,12 +38,19 @@ class DescribeProgress:
         return round(100 * self.completeness.overall)
 
 
-def progress_of(session: Session, dataset_ids: list[int]) -> dict[int, DescribeProgress]:
-    """Two aggregate queries whatever the number of datasets (lists show one per row)."""
+def progress_of(
+    session: Session, actor: Actor, dataset_ids: list[int]
+) -> dict[int, DescribeProgress]:
+    """Two aggregate queries whatever the number of datasets (lists show one per row); open
+    suggestions are counted for those who may see them, else shown as none."""
     if not dataset_ids:
         return {}
     found = describing.completeness(session, dataset_ids)
-    counts = suggestions.open_counts(session, dataset_ids)
+    counts = (
+        suggestions.open_counts(session, dataset_ids)
+        if can(actor, Action.VIEW_SUGGESTIONS)
+        else dict.fromkeys(dataset_ids, 0)
+    )
     return {i: DescribeProgress(found[i], counts[i]) for i in dataset_ids}
 
 
@@ -64,7 +71,7 @@ def dataset_context(
             for f in describing.ready_to_submit(session, actor, dataset_id)
             if f.definition.strip()
         ],
-        "progress": progress_of(session, [dataset_id])[dataset_id],
+        "progress": progress_of(session, actor, [dataset_id])[dataset_id],
         "work": describing.work_status(session, field_ids),
         "stewards": stewards,
         "steward_names": {u.id: u.username for u in stewards},
@@ -88,6 +95,10 @@ def field_context(session: Session, actor: Actor, target: CatalogField) -> dict[
         "steward": steward,
         "status_labels": STATUS_LABELS,
         "hints": describing.field_hints(session, actor, target.id),
-        "suggestions": suggestions.open_suggestions(session, actor, field_id=target.id),
+        "suggestions": (
+            suggestions.open_suggestions(session, actor, field_id=target.id)
+            if can(actor, Action.VIEW_SUGGESTIONS)
+            else []
+        ),
         "label_names": label_names(session),
     }
