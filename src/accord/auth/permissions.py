@@ -227,7 +227,7 @@ PROPOSAL_RULES |= {
 }
 ROLES.update({action: rule.roles for action, rule in PROPOSAL_RULES.items()})
 
-# The catalog is the home department's (MISSION.md, play 1): other departments' people read
+# The catalog is the home department's (MISSION.md, plays 2, 5, 6): other departments' people read
 # what it describes and ask for data through proposals, but change nothing in it, decide none
 # of its suggestions and see none of its connections.
 HOME_ONLY = frozenset(
