@@ -48,7 +48,7 @@ from accord.catalog.fields import Description, classify_field, describe_field, g
 from accord.catalog.fields import mark_reviewed as mark_field_reviewed
 from accord.catalog.glossary import import_csv, link_term, list_terms, save_term, unlink_term
 from accord.catalog.harvest.model import Harvest
-from accord.catalog.harvest.runs import cancel_harvest, start_harvest
+from accord.catalog.harvest.runs import cancel_harvest, failed_harvests, start_harvest
 from accord.catalog.harvest.writeback import apply_write_back, preview_write_back
 from accord.catalog.sources import add_source, connection_details, get_source, list_sources
 from accord.catalog.statutes import add_statute, list_statutes, rollup, set_field_statutes
@@ -100,6 +100,7 @@ catalog.stewards.assign        x    .   .    .   .    .     .    .   .    .    x
 catalog.descriptions.review    x    .   x    .   .    .     x    .   .    .    .
 catalog.suggestions.run        x    .   .    x   x    .     .    x   .    .    .
 catalog.suggestions.view       x    x   x    x   x    x     x    x   x    x    x
+catalog.harvests.view          x    x   x    x   x    x     x    x   x    x    x
 deid.run                       x    .   x    x   x    .     .    x   .    .    x
 deid.releases.view             x    .   x    x   x    .     .    x   .    x    x
 proposals.view                 x    x   x    x   x    x     x    x   x    x    x
@@ -311,6 +312,7 @@ OPS = [
     Op(Action.VIEW_CATALOG, "rollup", lambda s, a, w: rollup(s, a, list(w.fields.values()))),
     Op(Action.VIEW_CATALOG, "my_work", lambda s, a, w: my_work(s, a)),
     Op(Action.VIEW_SUGGESTIONS, "open_suggestions", lambda s, a, w: open_suggestions(s, a)),
+    Op(Action.VIEW_HARVESTS, "failed_harvests", lambda s, a, w: failed_harvests(s, a)),
     Op(
         Action.VIEW_CONNECTIONS,
         "connection_details",

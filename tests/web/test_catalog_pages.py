@@ -760,7 +760,7 @@ def test_catalog_list_refuses_bad_query_values_with_422(
     assert response.status_code == 422 and says in response.text
 
 
-def test_pages_show_other_departments_no_open_suggestion(  # issue 15, item 5
+def test_pages_show_other_departments_no_open_suggestion_or_harvest(  # issue 15, item 5
     settings: Settings,
     app_client: TestClient,
     people: dict[str, Actor],
@@ -769,9 +769,15 @@ def test_pages_show_other_departments_no_open_suggestion(  # issue 15, item 5
     assert suggest(settings, people["security"], "clinic", sample_size=5).created
     birth_date = f"/catalog/fields/{harvested['main.client.birth_date']}"
     make_user(settings, "kevin", "security_officer", department="DCS")
-    markers = {"/catalog": "open suggestion", birth_date: "waiting for a security officer"}
+    markers = {
+        "/catalog": "open suggestion",
+        birth_date: "waiting for a security officer",
+        "/catalog/sources/clinic": 'id="h-runs"',  # the harvests and their reports
+    }
     for username, shown in (("sky", True), ("kevin", False)):
         switch_to(app_client, username)
         for path, marker in markers.items():
             page = app_client.get(path)
             assert page.status_code == 200 and (marker in page.text) is shown, (username, path)
+        for path in ("/catalog/harvests/1", "/api/v1/harvests/1"):
+            assert app_client.get(path).status_code == (200 if shown else 403), (username, path)

@@ -40,6 +40,7 @@ class Action(StrEnum):
     REVIEW_DESCRIPTIONS = "catalog.descriptions.review"
     RUN_SUGGESTIONS = "catalog.suggestions.run"
     VIEW_SUGGESTIONS = "catalog.suggestions.view"
+    VIEW_HARVESTS = "catalog.harvests.view"
     DEID_RUN = "deid.run"
     VIEW_RELEASES = "deid.releases.view"
     VIEW_PROPOSALS = "proposals.view"
@@ -145,6 +146,8 @@ ROLES: dict[Action, frozenset[Role]] = {
     Action.VIEW_CATALOG: EVERYONE,
     # the classifier's open proposals are the home department's working notes
     Action.VIEW_SUGGESTIONS: EVERYONE,
+    # a harvest's report and messages speak of the source's tables, paths and errors
+    Action.VIEW_HARVESTS: EVERYONE,
     Action.MANAGE_SOURCES: frozenset({Role.DATA_ENGINEER, Role.ADMIN}),
     # where a source lives (host, database, server path) helps an attacker more than a reader
     Action.VIEW_CONNECTIONS: frozenset({Role.DATA_ENGINEER, Role.ADMIN}),
@@ -229,7 +232,7 @@ ROLES.update({action: rule.roles for action, rule in PROPOSAL_RULES.items()})
 
 # The catalog is the home department's (MISSION.md, plays 2, 5, 6): other departments' people read
 # what it describes and ask for data through proposals, but change nothing in it, decide none
-# of its suggestions and see none of its connections.
+# of its suggestions and see none of its connections or harvests.
 HOME_ONLY = frozenset(
     {
         Action.MANAGE_SOURCES,
@@ -245,6 +248,7 @@ HOME_ONLY = frozenset(
         Action.REVIEW_DESCRIPTIONS,
         Action.RUN_SUGGESTIONS,
         Action.VIEW_SUGGESTIONS,
+        Action.VIEW_HARVESTS,
     }
 )
 # Where a relation to the record matters; every other action is decided by roles alone.

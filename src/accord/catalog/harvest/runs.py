@@ -73,7 +73,7 @@ class FailedHarvest:
 
 def failed_harvests(session: Session, actor: Actor) -> list[FailedHarvest]:
     """Sources whose latest harvest failed (a later success clears one), in one query."""
-    check(actor, Action.VIEW_CATALOG)
+    check(actor, Action.VIEW_HARVESTS)
     latest = (
         select(func.max(HarvestRun.id).label("run_id"))
         .group_by(HarvestRun.source_id)
@@ -207,7 +207,7 @@ def _run(session: Session, run_id: int) -> HarvestRun:
 
 def get_harvest_run(session: Session, actor: Actor, run_id: int) -> HarvestRun:
     """One run, for the pages that show its progress and drift report."""
-    check(actor, Action.VIEW_CATALOG)
+    check(actor, Action.VIEW_HARVESTS)
     return _run(session, run_id)
 
 
@@ -215,7 +215,7 @@ def list_harvest_runs(
     session: Session, actor: Actor, source_id: int, limit: int = 20
 ) -> list[HarvestRun]:
     """The latest runs of one source, newest first."""
-    check(actor, Action.VIEW_CATALOG)
+    check(actor, Action.VIEW_HARVESTS)
     return list(
         session.scalars(
             select(HarvestRun)

@@ -88,7 +88,11 @@ def api_harvest(
 
 
 @router.get("/harvests/{run_id}")
-def api_run(run_id: RowId, session: DbSession, actor: Viewer) -> RunOut:
+def api_run(
+    run_id: RowId,
+    session: DbSession,
+    actor: Annotated[Actor, Depends(require(Action.VIEW_HARVESTS))],
+) -> RunOut:
     return RunOut.of(harvesting.get_harvest_run(session, actor, run_id))
 
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from accord.auth.actor import Actor
-from accord.auth.permissions import Action
+from accord.auth.permissions import Action, can
 from accord.catalog.datasets import list_datasets
 from accord.catalog.harvest import runs as harvesting
 from accord.catalog.harvest.errors import SourceUnavailable, WriteBackNotSupported
@@ -38,6 +38,7 @@ log = logging.getLogger("accord.web")
 router = APIRouter()
 
 Viewer = Annotated[Actor, Depends(require(Action.VIEW_CATALOG))]
+HarvestReader = Annotated[Actor, Depends(require(Action.VIEW_HARVESTS))]
 
 
 def _sources_page(
@@ -114,7 +115,11 @@ def source_page(request: Request, session: DbSession, actor: Viewer, name: str) 
             "facts": source_facts(actor, source),
             "rows": rows,
             "progress": progress_of(session, actor, [r.dataset.id for r in rows]),
-            "runs": harvesting.list_harvest_runs(session, actor, source.id),
+            "runs": (
+                harvesting.list_harvest_runs(session, actor, source.id)
+                if can(actor, Action.VIEW_HARVESTS)
+                else None
+            ),
             "notice": forms.notice(request),
         },
     )
@@ -133,7 +138,9 @@ def source_harvest(
 
 
 @router.get("/harvests/{run_id:int}")
-def harvest_page(request: Request, session: DbSession, actor: Viewer, run_id: RowId) -> Response:
+def harvest_page(
+    request: Request, session: DbSession, actor: HarvestReader, run_id: RowId
+) -> Response:
     run = harvesting.get_harvest_run(session, actor, run_id)
     source = next((s for s in list_sources(session, actor) if s.id == run.source_id), None)
     return render(
@@ -149,7 +156,7 @@ def harvest_page(request: Request, session: DbSession, actor: Viewer, run_id: Ro
 
 
 @router.get("/harvests/{run_id:int}/progress")
-def harvest_progress(session: DbSession, actor: Viewer, run_id: RowId) -> JSONResponse:
+def harvest_progress(session: DbSession, actor: HarvestReader, run_id: RowId) -> JSONResponse:
     """What catalog.js polls to move the progress bar without reloading the page."""
     run = harvesting.get_harvest_run(session, actor, run_id)
     return JSONResponse(
