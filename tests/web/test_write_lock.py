@@ -95,7 +95,6 @@ def test_a_change_commits_before_fastapi_builds_its_reply(
 
 
 def test_a_change_whose_answer_cannot_be_built_is_said_to_be_saved(
-    settings: Settings,
     app_client: TestClient,
     monkeypatch: pytest.MonkeyPatch,
     shared: tuple[str, dict[str, str]],
