@@ -250,3 +250,100 @@ def test_agreement_record_migration_marks_only_untouched_catalog_answers_as_gene
         filled = dict(conn.execute(text("SELECT id, prefilled FROM proposal")).all())
     assert json.loads(filled[1]) == {"volumes": volumes, "data_categories": categories}
     assert json.loads(filled[2]) == {"data_categories": categories}
+
+
+def test_published_descriptions_migration_indexes_as_a_reindex_would(tmp_path: Path) -> None:
+    """A description published before the migration stays what other departments read;
+    drafts become the home department's, and the split index is the one a reindex builds."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from accord.catalog.search import reindex_datasets
+
+    [script] = (MIGRATIONS / "versions").glob("*_published_descriptions.py")
+    spec = importlib.util.spec_from_file_location("published_descriptions", script)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    url = f"sqlite:///{tmp_path / 'before.sqlite'}"
+    upgrade_database(url, migration.down_revision)
+    with get_engine(url).begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO catalog_dataset (id, name, kind, schema_name, title, title_source,"
+                " description, source_comment, program, system, owner, contacts,"
+                " related_programs, objectives, lifecycle) VALUES (1, 'main.person', 'table', '',"
+                " 'Person', 'steward', '', '', 'Walk 2 Work', '', '', '', '', '', 'active')"
+            )
+        )
+        for i, name, label, definition, status in (
+            (1, "ssn", "SSN", "Number issued by the SSA.", "published"),
+            (2, "dob", "Birth", "Draft wording, unreviewed.", "draft"),
+            (3, "zip", "", "", None),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO catalog_field (id, dataset_id, name, position, data_type,"
+                    " nullable, primary_key, foreign_key, label, definition, source_comment,"
+                    " valid_values, standard_element, tags, drift, drift_note, review_needed)"
+                    " VALUES (:i, 1, :name, :i, 'TEXT', 1, 0, '', :label, :definition, '', '',"
+                    " '', '', '', '', 0)"
+                ),
+                {"i": i, "name": name, "label": label, "definition": definition},
+            )
+            if status:
+                conn.execute(
+                    text(
+                        "INSERT INTO catalog_field_work (field_id, status, statute_checked,"
+                        " submitted_by, review_note, updated_at)"
+                        " VALUES (:i, :status, 0, 'sam', '', '2026-12-01 10:00:00')"
+                    ),
+                    {"i": i, "status": status},
+                )
+        conn.execute(
+            text(
+                "INSERT INTO catalog_search_doc (kind, ref_id, dataset_id, program, lifecycle,"
+                " classifications, statutes, title, body) SELECT 'field', id, dataset_id,"
+                " 'Walk 2 Work', 'active', '||', '||', trim(name || ' ' || label), definition"
+                " FROM catalog_field"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO catalog_search_fts(rowid, title, body) "
+                "SELECT id, title, body FROM catalog_search_doc"
+            )
+        )
+    get_engine(url).dispose()
+    upgrade_database(url)
+    def others_match(conn: object, word: str) -> list[int]:
+        return list(
+            conn.scalars(  # type: ignore[attr-defined]
+                text(
+                    "SELECT d.ref_id FROM catalog_search_fts f JOIN catalog_search_doc d"
+                    " ON d.id = f.rowid WHERE catalog_search_fts MATCH :w"
+                    " AND d.audience IN ('all', 'others')"
+                ),
+                {"w": word},
+            )
+        )
+
+    others = "SELECT ref_id, title, body FROM catalog_search_doc WHERE audience = 'others'"
+    audiences = "SELECT ref_id, audience FROM catalog_search_doc WHERE kind = 'field'"
+    with get_engine(url).connect() as conn:
+        published = conn.execute(
+            text("SELECT field_id, label, definition FROM catalog_field_published")
+        ).all()
+        assert sorted(conn.execute(text(audiences)).all()) == [
+            (1, "all"), (2, "home"), (2, "others"), (3, "all")]
+        migrated = [tuple(r) for r in conn.execute(text(others))]
+        assert others_match(conn, "ssa") == [1] and others_match(conn, "unreviewed") == []
+        assert others_match(conn, "dob") == [2]
+    assert [tuple(r) for r in published] == [(1, "SSN", "Number issued by the SSA.")]
+    with Session(get_engine(url)) as session, session.begin():
+        reindex_datasets(session, [1])
+    with get_engine(url).connect() as conn:
+        rebuilt = [tuple(r) for r in conn.execute(text(others))]
+        assert sorted(conn.execute(text(audiences)).all()) == [
+            (1, "all"), (2, "home"), (2, "others"), (3, "all")]
+    assert migrated == rebuilt == [(2, "dob", "\nPerson\nTEXT\n\n")]

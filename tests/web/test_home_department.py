@@ -29,6 +29,7 @@ HOME_ONLY_ACTIONS = {
     "catalog.sources.connections",
     "catalog.harvest",
     "catalog.harvests.view",
+    "catalog.drafts.view",
     "catalog.inventory.edit",
     "catalog.fields.describe",
     "catalog.fields.classify",

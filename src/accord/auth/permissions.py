@@ -41,6 +41,7 @@ class Action(StrEnum):
     RUN_SUGGESTIONS = "catalog.suggestions.run"
     VIEW_SUGGESTIONS = "catalog.suggestions.view"
     VIEW_HARVESTS = "catalog.harvests.view"
+    VIEW_DRAFTS = "catalog.drafts.view"
     DEID_RUN = "deid.run"
     VIEW_RELEASES = "deid.releases.view"
     VIEW_PROPOSALS = "proposals.view"
@@ -148,6 +149,8 @@ ROLES: dict[Action, frozenset[Role]] = {
     Action.VIEW_SUGGESTIONS: EVERYONE,
     # a harvest's report and messages speak of the source's tables, paths and errors
     Action.VIEW_HARVESTS: EVERYONE,
+    # a description not yet published, and the source's comments it is often drafted from
+    Action.VIEW_DRAFTS: EVERYONE,
     Action.MANAGE_SOURCES: frozenset({Role.DATA_ENGINEER, Role.ADMIN}),
     # where a source lives (host, database, server path) helps an attacker more than a reader
     Action.VIEW_CONNECTIONS: frozenset({Role.DATA_ENGINEER, Role.ADMIN}),
@@ -249,6 +252,7 @@ HOME_ONLY = frozenset(
         Action.RUN_SUGGESTIONS,
         Action.VIEW_SUGGESTIONS,
         Action.VIEW_HARVESTS,
+        Action.VIEW_DRAFTS,
     }
 )
 # Where a relation to the record matters; every other action is decided by roles alone.

@@ -37,6 +37,7 @@ from accord.catalog.models import (
     FieldWork,
     Source,
 )
+from accord.catalog.published import as_read_by
 from accord.catalog.search import reindex_datasets
 from accord.catalog.titles import TITLE_NONE, TITLE_STEWARD, TITLE_SUGGESTED, suggest_title
 from accord.errors import NotFound, Problem, ValidationFailed
@@ -302,17 +303,13 @@ def find_dataset(session: Session, actor: Actor, name: str) -> Dataset:
 def dataset_fields(
     session: Session, actor: Actor, dataset_id: int, *, include_removed: bool = True
 ) -> list[CatalogField]:
+    """The fields as the actor may read them (see ``published``): for reading, not changing."""
     check(actor, Action.VIEW_CATALOG)
     query = select(CatalogField).where(CatalogField.dataset_id == dataset_id)
     if not include_removed:
         query = query.where(CatalogField.removed_at.is_(None))
-    return list(
-        session.scalars(
-            query.order_by(
-                CatalogField.removed_at.is_not(None), CatalogField.position, CatalogField.name
-            )
-        )
-    )
+    order = (CatalogField.removed_at.is_not(None), CatalogField.position, CatalogField.name)
+    return as_read_by(session, actor, list(session.scalars(query.order_by(*order))))
 
 
 def inventory_problems(change: Inventory) -> list[Problem]:

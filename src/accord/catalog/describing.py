@@ -1,6 +1,7 @@
 """The describe workflow (Play 6): stewards are assigned fields, write descriptions, submit
 them for review; a reviewer other than the author publishes them or sends them back. Editing
-a description that is in review or published reopens it as a draft.
+a description that is in review or published reopens it as a draft; other departments go on
+reading the text last published (see ``published``).
 
 Completeness is derived, never stored: the share of a dataset's fields that have a
 definition, a classification, and a statute check (statutes cited, or "none apply" recorded).
@@ -31,6 +32,8 @@ from accord.catalog.models import (
     FieldWork,
     GlossaryTerm,
 )
+from accord.catalog.published import publish
+from accord.catalog.search import reindex_datasets
 from accord.db.base import utcnow
 from accord.errors import NotFound, Problem, ValidationFailed
 from accord.lifecycle import Lifecycle, Transition
@@ -170,6 +173,11 @@ def review_description(
     before = work.status
     DESCRIPTION.apply(session, work, actor, verb, note.strip())
     work.review_note = note.strip()
+    if approve:
+        field = session.get_one(CatalogField, field_id)
+        publish(session, field, actor.username)
+        session.flush()
+        reindex_datasets(session, [field.dataset_id])  # first: the audit entry locks its head
     audit.record(
         session,
         actor,

@@ -24,6 +24,7 @@ from accord.auth.permissions import Action, check
 from accord.catalog.fields import field_classifications, valid_values_of
 from accord.catalog.glossary import terms_of_fields
 from accord.catalog.models import CatalogField, Dataset
+from accord.catalog.published import as_read_by
 from accord.catalog.statutes import field_statutes
 from accord.catalog.table_schema_types import table_schema_type
 from accord.csv_cells import safe_row
@@ -118,13 +119,17 @@ def build_dictionary(session: Session, actor: Actor, dataset_id: int) -> Diction
     dataset = session.get(Dataset, dataset_id)
     if dataset is None:
         raise NotFound(f"No dataset {dataset_id}.")
-    rows = list(
-        session.scalars(
-            select(CatalogField)
-            .options(lazyload(CatalogField.dataset))  # already loaded: skip the eager join
-            .where(CatalogField.dataset_id == dataset_id, CatalogField.removed_at.is_(None))
-            .order_by(CatalogField.position, CatalogField.name)
-        )
+    rows = as_read_by(
+        session,
+        actor,
+        list(
+            session.scalars(
+                select(CatalogField)
+                .options(lazyload(CatalogField.dataset))  # already loaded: skip the eager join
+                .where(CatalogField.dataset_id == dataset_id, CatalogField.removed_at.is_(None))
+                .order_by(CatalogField.position, CatalogField.name)
+            )
+        ),
     )
     ids = [f.id for f in rows]
     classes = field_classifications(session, ids) if ids else {}

@@ -15,6 +15,7 @@ from accord.auth.permissions import Action, check
 from accord.catalog.datasets import find_dataset
 from accord.catalog.describing import description_changed
 from accord.catalog.models import CatalogField, Classification, FieldClassification
+from accord.catalog.published import read_by
 from accord.catalog.search import reindex_datasets
 from accord.errors import NotFound, Problem, ValidationFailed
 
@@ -36,6 +37,11 @@ def get_field(session: Session, actor: Actor, field_id: int) -> CatalogField:
     if found is None:
         raise NotFound(f"No field {field_id}.")
     return found
+
+
+def read_field(session: Session, actor: Actor, field_id: int) -> CatalogField:
+    """The field as the actor may read it (see ``published``): for reading, not changing."""
+    return read_by(session, actor, get_field(session, actor, field_id))
 
 
 def parse_valid_values(text: str) -> list[tuple[str, str]]:

@@ -216,12 +216,15 @@ class SearchDoc(Base):
     """
 
     __tablename__ = "catalog_search_doc"
-    __table_args__ = (UniqueConstraint("kind", "ref_id"),)
+    __table_args__ = (UniqueConstraint("kind", "ref_id", "audience"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # dataset | field | term
     ref_id: Mapped[int] = mapped_column(Integer)
     dataset_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # "all"; or, for a field whose description differs from what was last published, "home"
+    # (the text as it stands, for the home department) and "others" (the published text)
+    audience: Mapped[str] = mapped_column(String(8), default="all")
     program: Mapped[str] = mapped_column(String(200), default="")
     lifecycle: Mapped[str] = mapped_column(String(32), default="")
     classifications: Mapped[str] = mapped_column(Text, default="")  # " PII PHI:diagnosis "
@@ -250,6 +253,25 @@ class FieldWork(Base):
         if self.steward_id is not None and self.steward_id == actor.user_id:
             mine.add(Relation.ASSIGNEE)
         return frozenset(mine)
+
+
+class PublishedDescription(Base):
+    """A field's description as its reviewer last published it: what other departments read.
+
+    Editing the field reopens its description as a draft but leaves this row as it was, so
+    other departments go on reading the reviewed text until the new one is published.
+    """
+
+    __tablename__ = "catalog_field_published"
+
+    field_id: Mapped[int] = mapped_column(ForeignKey("catalog_field.id"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    definition: Mapped[str] = mapped_column(Text, default="")
+    valid_values: Mapped[str] = mapped_column(Text, default="")
+    standard_element: Mapped[str] = mapped_column(String(200), default="")
+    tags: Mapped[str] = mapped_column(Text, default="")
+    published_by: Mapped[str] = mapped_column(String(64), default="")
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class ClassificationSuggestion(Base):

@@ -16,13 +16,17 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Executable,
+    Select,
     Subquery,
     Table,
+    and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
     literal,
+    not_,
     select,
     text,
 )
@@ -36,9 +40,11 @@ from accord.catalog.models import (
     FieldClassification,
     FieldStatute,
     GlossaryTerm,
+    PublishedDescription,
     SearchDoc,
     Statute,
 )
+from accord.catalog.published import reads_drafts
 from accord.catalog.search_words import Term, did_you_mean, expand, forget_glossary
 from accord.catalog.snippets import best_snippet
 
@@ -94,12 +100,15 @@ def search(
         return []
     terms = expand(session, found)
     limit = min(max(limit, 1), 500)
-    rows = _ranked(session, terms, filters, limit, titles_only=True)
+    audience = "home" if reads_drafts(actor) else "others"
+    rows = _ranked(session, terms, filters, audience, limit, titles_only=True)
     if len(rows) < limit:
         seen = {(r["kind"], r["ref_id"]) for r in rows}
-        more = _ranked(session, terms, filters, limit, titles_only=False)
+        more = _ranked(session, terms, filters, audience, limit, titles_only=False)
         rows += [r for r in more if (r["kind"], r["ref_id"]) not in seen][: limit - len(rows)]
-    return _hits(session, rows, [[(t.word,), *t.alternatives] for t in terms])
+    return _hits(
+        session, rows, [[(t.word,), *t.alternatives] for t in terms], drafts=audience == "home"
+    )
 
 
 def suggest_query(session: Session, actor: Actor, query: str) -> str:
@@ -133,10 +142,17 @@ def _tsquery(terms: list[Term]) -> str:
 
 
 def _ranked(
-    session: Session, terms: list[Term], filters: Filters, limit: int, *, titles_only: bool
+    session: Session,
+    terms: list[Term],
+    filters: Filters,
+    audience: str,
+    limit: int,
+    *,
+    titles_only: bool,
 ) -> list[dict[str, Any]]:
     clauses, params = _filter_sql(filters)
-    params.update(limit=limit, cap=CANDIDATES)
+    clauses += " AND d.audience IN ('all', :audience)"
+    params.update(audience=audience, limit=limit, cap=CANDIDATES)
     columns = (
         "d.kind, d.ref_id, d.dataset_id, d.title, substr(d.body, 1, 1000) AS body,"
         " d.program, d.classifications"
@@ -171,18 +187,24 @@ def _ranked(
 
 
 def _hits(
-    session: Session, rows: list[dict[str, Any]], terms: list[list[tuple[str, ...]]]
+    session: Session,
+    rows: list[dict[str, Any]],
+    terms: list[list[tuple[str, ...]]],
+    *,
+    drafts: bool,
 ) -> list[Hit]:
-    """Results named as people know them: one look-up of titles and names for the page."""
+    """Results named as people know them: one look-up of titles and names for the page (a
+    field's label as published, for those who read no drafts)."""
     field_ids = [r["ref_id"] for r in rows if r["kind"] == "field"]
     dataset_ids = {r["dataset_id"] for r in rows if r["dataset_id"] is not None}
+    shown_label = CatalogField.label if drafts else func.coalesce(PublishedDescription.label, "")
     fields = (
         {
-            i: (name, label)
-            for i, name, label in session.execute(
-                select(CatalogField.id, CatalogField.name, CatalogField.label).where(
-                    CatalogField.id.in_(field_ids)
-                )
+            i: (name, shown)
+            for i, name, shown in session.execute(
+                select(CatalogField.id, CatalogField.name, shown_label)
+                .outerjoin(PublishedDescription)
+                .where(CatalogField.id.in_(field_ids))
             )
         }
         if field_ids
@@ -285,16 +307,14 @@ def _reindex_chunk(session: Session, dataset_ids: list[int]) -> None:
     matters when a harvest indexes 50,000 fields at once."""
     where = f"dataset_id IN ({', '.join(str(int(i)) for i in dataset_ids)})"
     params = {"dataset_ids": dataset_ids}
-    remove_docs, add_fields, add_datasets = _reindex_statements()
     _fts_sync(session, where, {}, remove=True)
-    session.execute(remove_docs, params)
-    session.execute(add_fields, params)
-    session.execute(add_datasets, params)
+    for statement in _reindex_statements():
+        session.execute(statement, params)
     _fts_sync(session, where, {}, remove=False)
 
 
 @functools.cache
-def _reindex_statements() -> tuple[Executable, Executable, Executable]:
+def _reindex_statements() -> tuple[Executable, ...]:
     """The statements of a reindex, built once: building them cost more than running them for
     the one dataset a change touches (a fifth of a busy server's writes)."""
     ids: BindParameter[list[int]] = bindparam("dataset_ids", expanding=True)
@@ -322,29 +342,44 @@ def _reindex_statements() -> tuple[Executable, Executable, Executable]:
     )
     field_codes = _aggregate(codes, codes.c.field_id)
     field_cites = _aggregate(cites, cites.c.field_id)
-    fields = (
-        select(
-            literal("field"),
-            CatalogField.id,
-            CatalogField.dataset_id,
-            Dataset.program,
-            Dataset.lifecycle,
-            _delimited(field_codes.c.joined),
-            _delimited(field_cites.c.joined),
-            func.trim(CatalogField.name + " " + CatalogField.label),
-            _parts(
-                CatalogField.definition,
-                func.coalesce(func.nullif(Dataset.title, ""), Dataset.name),
-                CatalogField.data_type,
-                CatalogField.standard_element,
-                CatalogField.tags,
-            ),
+    published = PublishedDescription
+    parts = ("label", "definition", "standard_element", "tags")
+    current = [getattr(CatalogField, part) for part in parts]
+    shown_elsewhere = [func.coalesce(getattr(published, part), "") for part in parts]
+    # one document for everyone, unless other departments read a different (published) text
+    same = and_(*(a == b for a, b in zip(current, shown_elsewhere, strict=True)))
+
+    def field_docs(
+        audience: ColumnElement[str], label: Any, definition: Any, standard: Any, tags: Any
+    ) -> Select[Any]:
+        return (
+            select(
+                literal("field"),
+                CatalogField.id,
+                CatalogField.dataset_id,
+                audience,
+                Dataset.program,
+                Dataset.lifecycle,
+                _delimited(field_codes.c.joined),
+                _delimited(field_cites.c.joined),
+                func.trim(CatalogField.name + " " + label),
+                _parts(
+                    definition,
+                    func.coalesce(func.nullif(Dataset.title, ""), Dataset.name),
+                    CatalogField.data_type,
+                    standard,
+                    tags,
+                ),
+            )
+            .join_from(CatalogField, Dataset, CatalogField.dataset_id == Dataset.id)
+            .outerjoin(published, published.field_id == CatalogField.id)
+            .outerjoin(field_codes, field_codes.c.key == CatalogField.id)
+            .outerjoin(field_cites, field_cites.c.key == CatalogField.id)
+            .where(in_chunk, CatalogField.removed_at.is_(None))
         )
-        .join_from(CatalogField, Dataset, CatalogField.dataset_id == Dataset.id)
-        .outerjoin(field_codes, field_codes.c.key == CatalogField.id)
-        .outerjoin(field_cites, field_cites.c.key == CatalogField.id)
-        .where(in_chunk, CatalogField.removed_at.is_(None))
-    )
+
+    home = field_docs(case((same, literal("all")), else_=literal("home")), *current)
+    others = field_docs(literal("others"), *shown_elsewhere).where(not_(same))
     set_codes = _aggregate(codes, codes.c.dataset_id)
     set_cites = _aggregate(cites, cites.c.dataset_id)
     datasets = (
@@ -352,6 +387,7 @@ def _reindex_statements() -> tuple[Executable, Executable, Executable]:
             literal("dataset"),
             Dataset.id,
             Dataset.id,
+            literal("all"),
             Dataset.program,
             Dataset.lifecycle,
             _delimited(set_codes.c.joined),
@@ -367,6 +403,7 @@ def _reindex_statements() -> tuple[Executable, Executable, Executable]:
         "kind",
         "ref_id",
         "dataset_id",
+        "audience",
         "program",
         "lifecycle",
         "classifications",
@@ -378,7 +415,8 @@ def _reindex_statements() -> tuple[Executable, Executable, Executable]:
     docs = cast(Table, SearchDoc.__table__)
     return (
         delete(docs).where(docs.c.dataset_id.in_(ids)),
-        insert(docs).from_select(columns, fields),
+        insert(docs).from_select(columns, home),
+        insert(docs).from_select(columns, others),
         insert(docs).from_select(columns, datasets),
     )
 

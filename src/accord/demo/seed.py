@@ -2,7 +2,8 @@
 
 Seeding creates the department (and one partner department that requests data), a demo user
 for every role, one generated source database per program, and harvests those sources into the
-catalog with their program and a few business definitions, then the catalog work in progress
+catalog with their program and a few business definitions (published, but for the program
+whose review is in progress), then the catalog work in progress
 (``accord.demo.workflow``: glossary, steward assignments, retention due, a failed harvest), then
 the partner's proposals in
 every state (``accord.demo.proposals``), each step done by the demo user whose role it is. It
@@ -22,6 +23,7 @@ from accord.auth.permissions import Action, check
 from accord.auth.roles import Role
 from accord.auth.users import create_department, create_user, get_user
 from accord.catalog.datasets import Inventory, list_datasets, update_inventory
+from accord.catalog.describing import review_description, submit_for_review
 from accord.catalog.fields import Description, describe_field
 from accord.catalog.harvest.runs import harvest_now
 from accord.catalog.models import CatalogField, Dataset, Source
@@ -40,7 +42,7 @@ from accord.demo.sources import (
     describe_sources,
     generate_sources,
 )
-from accord.demo.workflow import seed_workflow
+from accord.demo.workflow import REVIEWED_PROGRAM, seed_workflow
 
 DEMO_PASSWORD = "wellness-demo"  # noqa: S105 - published demo credential, demo data only
 
@@ -220,7 +222,15 @@ def _catalog(settings: Settings, program: ProgramSource) -> None:
             .join(Dataset)
             .where(Dataset.source_id == source_id)
         ).all()
+        described = []
         for field_id, table, column in fields:
             text = definitions.get(table.split(".", 1)[-1], {}).get(column)
             if text:
                 describe_field(session, steward, field_id, Description(definition=text))
+                described.append(field_id)
+        if program.slug != REVIEWED_PROGRAM and described:
+            # the program's settled dictionary, read by other departments too; the reviewed
+            # program's definitions are the steward's work in progress (accord.demo.workflow)
+            submit_for_review(session, steward, described)
+            for field_id in described:
+                review_description(session, coordinator, field_id, approve=True)

@@ -15,6 +15,7 @@ from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
 from accord.catalog.models import CatalogField, Dataset
+from accord.catalog.published import as_read_by
 from accord.errors import NotFound, Problem, ValidationFailed
 from accord.proposals.models import BasketItem
 
@@ -47,6 +48,7 @@ def basket(session: Session, actor: Actor) -> list[BasketLine]:
         .where(BasketItem.user_id == _user(actor))
         .order_by(Dataset.name, CatalogField.position, CatalogField.name)
     ).all()
+    shown = as_read_by(session, actor, [f for f, _ in rows])
     return [
         BasketLine(
             f.id,
@@ -57,7 +59,7 @@ def basket(session: Session, actor: Actor) -> list[BasketLine]:
             f.removed_at is not None or d.removed_at is not None,
             d.title,
         )
-        for f, d in rows
+        for f, (_, d) in zip(shown, rows, strict=True)
     ]
 
 

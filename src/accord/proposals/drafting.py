@@ -20,6 +20,7 @@ from accord.auth.models import Department
 from accord.auth.permissions import Action, Relation, check
 from accord.catalog.fields import field_classifications
 from accord.catalog.models import CatalogField, Dataset
+from accord.catalog.published import published_of
 from accord.catalog.statutes import field_statutes
 from accord.db.base import utcnow
 from accord.errors import Conflict, NotFound, Problem, ValidationFailed
@@ -114,15 +115,19 @@ def start_proposal(
 
 
 def _add_elements(session: Session, proposal: Proposal, field_ids: list[int]) -> None:
-    """Copy what the catalog says of each field, so the proposal reads right if it changes."""
+    """Copy what the catalog says of each field, so the proposal reads right if it changes.
+
+    Its description as published, whoever adds it: both departments read the proposal."""
     classes = field_classifications(session, field_ids)
     statutes = field_statutes(session, field_ids)
+    published = published_of(session, field_ids)
     rows = session.execute(
         select(CatalogField, Dataset)
         .join(Dataset, Dataset.id == CatalogField.dataset_id)
         .where(CatalogField.id.in_(field_ids))
     ).all()
     for f, d in rows:
+        shown = published.get(f.id)
         session.add(
             ProposalElement(
                 proposal_id=proposal.id,
@@ -130,10 +135,10 @@ def _add_elements(session: Session, proposal: Proposal, field_ids: list[int]) ->
                 field_id=f.id,
                 dataset_name=d.name,
                 field_name=f.name,
-                label=f.label,
-                definition=f.definition,
+                label=shown.label if shown else "",
+                definition=shown.definition if shown else "",
                 data_type=f.data_type,
-                valid_values=f.valid_values,
+                valid_values=shown.valid_values if shown else "",
                 classifications=SEP.join(classes.get(f.id, [])),
                 statutes=SEP.join(s.citation for s in statutes.get(f.id, [])),
                 row_count=d.row_count,

@@ -36,8 +36,8 @@ from accord.catalog.fields import (
     classify_field,
     describe_field,
     field_classifications,
-    get_field,
     mark_reviewed,
+    read_field,
     valid_values_of,
     vocabulary,
 )
@@ -343,7 +343,7 @@ def _field_page(
 ) -> Response:
     """The field page; after a refused post, ``failed`` names the form shown with its problems
     and ``posted`` keeps what the person typed there."""
-    target = get_field(session, actor, field_id)
+    target = read_field(session, actor, field_id)
     cited = field_statutes(session, [field_id])[field_id]
     values = {
         "label": target.label,
