@@ -781,3 +781,32 @@ def test_pages_show_other_departments_no_open_suggestion_or_harvest(  # issue 15
             assert page.status_code == 200 and (marker in page.text) is shown, (username, path)
         for path in ("/catalog/harvests/1", "/api/v1/harvests/1"):
             assert app_client.get(path).status_code == (200 if shown else 403), (username, path)
+
+
+def test_pages_show_other_departments_no_draft_description(  # issue 15, item 5
+    settings: Settings,
+    app_client: TestClient,
+    people: dict[str, Actor],
+    harvested: dict[str, int],
+) -> None:
+    birth_date = harvested["main.client.birth_date"]
+    with transaction(settings) as session:
+        describe_field(session, people["steward"], birth_date,
+                       Description(label="Quixotic label", definition="Quixotic draft wording."))
+        dataset_id = get_field(session, people["steward"], birth_date).dataset_id
+    make_user(settings, "kevin", "security_officer", department="DCS")
+    paths = (
+        f"/catalog/fields/{birth_date}",
+        f"/catalog/datasets/{dataset_id}",
+        f"/catalog/datasets/{dataset_id}/dictionary.csv",
+        f"/api/v1/datasets/{dataset_id}",
+        "/catalog/search?q=quixotic",
+        "/api/v1/search?q=quixotic",
+    )
+    for username, shown in (("sky", True), ("kevin", False)):
+        switch_to(app_client, username)
+        for path in paths:
+            page = app_client.get(path)
+            assert page.status_code == 200 and ("Quixotic" in page.text) is shown, (username, path)
+        field_page = app_client.get(paths[0]).text
+        assert ("Comment in the source" in field_page) is shown

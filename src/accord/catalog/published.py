@@ -1,6 +1,6 @@
 """What other departments read of a field (issue 15, item 5): its description as its reviewer
 last published it, never a draft; and none of what harvests bring in beside it (the source's
-comment, which drafts are often made from, and the drift note).
+comment, which drafts are often made from, and what the last harvest found changed).
 
 The home department reads every field as it stands. Everyone else gets ``AsPublished``, a
 read-only stand-in that pages, exports and the API read as they read the field, so no
@@ -21,8 +21,14 @@ from accord.catalog.models import CatalogField, PublishedDescription
 from accord.db.base import utcnow
 
 DESCRIPTION = ("label", "definition", "valid_values", "standard_element", "tags")
-# what harvests bring in: read by the home department only, like the harvests themselves
-WITHHELD = frozenset({"source_comment", "drift_note"})
+# what harvests bring in, read by the home department only like the harvests themselves: the
+# source's comment, and what the last harvest found changed (and asks the home staff to review)
+WITHHELD: dict[str, object] = {
+    "source_comment": "",
+    "drift": "",
+    "drift_note": "",
+    "review_needed": False,
+}
 
 
 class AsPublished:
@@ -40,7 +46,7 @@ class AsPublished:
             published = self._published
             return "" if published is None else getattr(published, name)
         if name in WITHHELD:
-            return ""
+            return WITHHELD[name]
         return getattr(self._field, name)
 
     def __setattr__(self, name: str, value: object) -> None:
