@@ -10,7 +10,8 @@ from accord.catalog.describing import review_description, submit_for_review
 from accord.catalog.dictionary import build_dictionary
 from accord.catalog.fields import Description, describe_field, read_field
 from accord.catalog.models import CatalogField
-from accord.catalog.search import search
+from accord.catalog.search import search, suggest_query
+from accord.catalog.search_words import forget_vocabulary
 from accord.db.engine import transaction
 from accord.proposals.basket import add_to_basket, basket
 from accord.proposals.drafting import elements, start_proposal
@@ -72,6 +73,10 @@ def test_a_draft_is_read_by_the_home_department_only(settings, people, world) ->
     assert _found(settings, people["security"], "issued SSA") == ["SSN"]
     assert _found(settings, other, "issued SSA") == []
     assert _found(settings, other, "ssn") == ["ssn"]  # its name is no draft
+    forget_vocabulary()
+    with transaction(settings) as session:  # nor is a draft's word offered as a hint
+        assert suggest_query(session, people["security"], "isued") == "issued"
+        assert "issued" not in suggest_query(session, other, "isued")
 
 
 def test_others_read_the_published_text_until_the_next_one_is_published(

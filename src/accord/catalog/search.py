@@ -100,7 +100,7 @@ def search(
         return []
     terms = expand(session, found)
     limit = min(max(limit, 1), 500)
-    audience = "home" if reads_drafts(actor) else "others"
+    audience = _audience(actor)
     rows = _ranked(session, terms, filters, audience, limit, titles_only=True)
     if len(rows) < limit:
         seen = {(r["kind"], r["ref_id"]) for r in rows}
@@ -115,7 +115,12 @@ def suggest_query(session: Session, actor: Actor, query: str) -> str:
     """For a search that found nothing: the query in the index's own words ("diagnosys" ->
     "diagnosis"), or "" when no word is far from a known one."""
     check(actor, Action.VIEW_CATALOG)
-    return did_you_mean(session, words(query))
+    return did_you_mean(session, words(query), _audience(actor))
+
+
+def _audience(actor: Actor) -> str:
+    """Which documents of a field the actor searches (see reindex): drafts or published text."""
+    return "home" if reads_drafts(actor) else "others"
 
 
 def _fts5_match(terms: list[Term]) -> str:

@@ -148,16 +148,17 @@ def forget_glossary() -> None:
 
 
 # The vocabulary of each database's index, read again when it may have changed.
-_VOCABULARY: dict[str, tuple[float, frozenset[str]]] = {}
+_VOCABULARY: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
 VOCABULARY_SECONDS = 600.0  # a suggestion a few minutes behind the index is still good
 VOCABULARY_BODIES = 20_000
 MIN_SUGGESTED_LENGTH = 3
 
 
-def did_you_mean(session: Session, words: list[str]) -> str:
+def did_you_mean(session: Session, words: list[str], audience: str) -> str:
     """The query with each word the index does not know replaced by its nearest known word,
-    or "" when there is nothing better to offer. For a search that found nothing."""
-    vocabulary = _vocabulary(session)
+    or "" when there is nothing better to offer. For a search that found nothing; only the
+    words of the documents ``audience`` reads (a draft's words are no one else's hint)."""
+    vocabulary = _vocabulary(session, audience)
     changed, better = False, []
     for word in words:
         if word in vocabulary or word in ABBREVIATIONS or len(word) < MIN_SUGGESTED_LENGTH:
@@ -170,22 +171,25 @@ def did_you_mean(session: Session, words: list[str]) -> str:
     return " ".join(better) if changed else ""
 
 
-def _vocabulary(session: Session) -> frozenset[str]:
+def _vocabulary(session: Session, audience: str) -> frozenset[str]:
     """The words of every name, label, title and glossary term, and of the definitions and
     descriptions of the first ``VOCABULARY_BODIES`` documents: reading every definition of a
     500,000-field catalog took seven seconds, names alone take a fraction of that. Read at
     most once per ``VOCABULARY_SECONDS``, and only for searches that found nothing."""
-    url = str(session.get_bind().engine.url)
+    key = (str(session.get_bind().engine.url), audience)
     now = time.monotonic()
     with _LOCK:
-        cached = _VOCABULARY.get(url)
+        cached = _VOCABULARY.get(key)
     if cached is not None and now - cached[0] < VOCABULARY_SECONDS:
         return cached[1]
-    titles = session.scalars(select(SearchDoc.title))
-    bodies = session.scalars(select(SearchDoc.body).order_by(SearchDoc.id).limit(VOCABULARY_BODIES))
+    shown = SearchDoc.audience.in_(("all", audience))
+    titles = session.scalars(select(SearchDoc.title).where(shown))
+    bodies = session.scalars(
+        select(SearchDoc.body).where(shown).order_by(SearchDoc.id).limit(VOCABULARY_BODIES)
+    )
     words = frozenset(_words_of(titles)) | frozenset(_words_of(bodies)) | frozenset(ABBREVIATIONS)
     with _LOCK:
-        _VOCABULARY[url] = (now, words)
+        _VOCABULARY[key] = (now, words)
     return words
 
 
