@@ -6,8 +6,11 @@ a real ``accord worker`` process on a real harvest.
 
 from __future__ import annotations
 
+import errno
 import os
+import resource
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from accord.catalog.harvest.runs import start_harvest
 from accord.catalog.models import Dataset, HarvestRun
@@ -28,7 +32,7 @@ from accord.jobs import registry, service
 from accord.jobs.models import Job
 from accord.jobs.progress import JobFailed
 from accord.jobs.states import JOB
-from accord.jobs.worker import claim_next, run_job, run_pending
+from accord.jobs.worker import claim_next, run_job, run_pending, unexpected
 from tests.factories import make_user
 
 
@@ -148,7 +152,15 @@ def many_files(tmp_path: Path) -> Path:
     return folder
 
 
-def _worker(settings: Settings) -> subprocess.Popen[bytes]:
+def _full_disk(limit: int) -> None:
+    """In a child before it runs: no file it writes may grow past ``limit`` bytes, so the
+    kernel refuses the write (EFBIG) as a full disk would (ENOSPC). SIGXFSZ, which would kill
+    the process instead, is ignored."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def _worker(settings: Settings, room: int | None = None) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "ACCORD_DATABASE_URL": settings.resolved_database_url,
@@ -163,6 +175,7 @@ def _worker(settings: Settings) -> subprocess.Popen[bytes]:
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=None if room is None else lambda: _full_disk(room),
     )
 
 
@@ -208,3 +221,52 @@ def test_a_worker_killed_mid_harvest_leaves_the_run_failed_never_running(
         assert session.scalars(select(Dataset)).all() == []  # the catalog is unchanged
     with transaction(settings) as session:  # and a new harvest of the source may start
         start_harvest(session, engineer, "extracts")
+
+
+def test_a_database_disk_that_fills_mid_harvest_leaves_no_run_running(
+    settings: Settings, many_files: Path, workers: list[subprocess.Popen[bytes]]
+) -> None:
+    if not settings.resolved_database_url.startswith("sqlite"):
+        pytest.skip("the database's disk is the server's, not this process's")
+    engineer = make_user(settings, "eli", "data_engineer")
+    with transaction(settings) as session:
+        add_source(session, engineer, settings.key, name="extracts", location=str(many_files))
+        run = start_harvest(session, engineer, "extracts")
+        run_id, job_id = run.id, run.job_id
+    database = Path(settings.resolved_database_url.removeprefix("sqlite:///"))
+    files = [database, database.with_name(database.name + "-wal")]
+    room = max(f.stat().st_size for f in files if f.exists()) + 64 * 2**10
+    workers.append(_worker(settings, room))  # the harvest's catalog does not fit
+
+    def given_up() -> bool:  # the worker can record nothing, not even the job's end
+        job = _job(settings, job_id)
+        return job.status == "running" and job.heartbeat_at is not None and (
+            utcnow() - job.heartbeat_at > timedelta(seconds=3))
+
+    _wait_for("the full disk to stop the harvest", given_up)
+    assert workers[0].poll() is None, "the worker died of the database's error"
+    workers.append(_worker(settings))  # room again (another process): the sweep fails the job
+    _wait_for("the sweep", lambda: _job(settings, job_id).status != "running")
+    with transaction(settings) as session:
+        run = session.get(HarvestRun, run_id)
+        assert run is not None and run.status == "failed" and "Interrupted" in run.message
+        assert session.scalars(select(Dataset)).all() == []  # the catalog is unchanged
+    with transaction(settings) as session:  # and a new harvest of the source may start
+        start_harvest(session, engineer, "extracts")
+    assert workers[0].poll() is None
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(errno.ENOSPC, "No space left on device"),
+        OperationalError("COMMIT", {}, sqlite3.OperationalError("database or disk is full")),
+    ],
+)
+def test_a_job_stopped_by_a_full_disk_says_so(error: Exception) -> None:
+    try:
+        raise RuntimeError("while writing the package") from error
+    except RuntimeError as exc:
+        message = unexpected(exc)
+    assert message.startswith("Stopped: the disk is full") and "Free some space" in message
+    assert unexpected(ValueError("x")).startswith("Stopped on an unexpected error (ValueError)")

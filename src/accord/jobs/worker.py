@@ -10,15 +10,18 @@ start-up) marks the job failed.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from accord.config import Settings
 from accord.db.base import utcnow
@@ -144,17 +147,63 @@ def run_job(
         if reraise:
             raise
     except Exception as exc:
-        message = f"Stopped on an unexpected error ({type(exc).__name__}); see the worker log."
+        message = unexpected(exc)
         if reraise:
             raise
         log.exception("job %s (%s) failed unexpectedly", job_id, kind)
     finally:
         # Also reached on KeyboardInterrupt and on errors re-raised to a foreground caller:
         # the job is never left "running" by a process that is still alive to say so.
-        with transaction(settings) as session:
-            service.finish(session, job_id, status, message, me)
-            status = service.get_job(session, job_id).status
+        status = _record_end(settings, job_id, status, message, me)
     return Outcome(status, result)
+
+
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+# what SQLite and PostgreSQL say when a write finds no room (SQLite's I/O error is how it
+# reports a write the kernel refused part-way, a full disk among the causes)
+DISK_WORDS = ("database or disk is full", "disk I/O error", "No space left on device")
+
+
+def unexpected(exc: BaseException) -> str:
+    """The message of a job stopped by an error no handler expected: in words when the disk
+    is full (what the person can act on), else its type and where to look."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if (isinstance(cause, OSError) and cause.errno in DISK_ERRNOS) or any(
+            words in str(cause) for words in DISK_WORDS
+        ):
+            return (
+                "Stopped: the disk is full, or refused a write "
+                f"({cause.strerror if isinstance(cause, OSError) else _first_line(cause)}); "
+                "nothing it was doing was kept. Free some space, then start it again."
+            )
+        cause = cause.__cause__ or cause.__context__
+    return f"Stopped on an unexpected error ({type(exc).__name__}); see the worker log."
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+
+
+RECORD_RETRIES = (0.2, 0.5, 1.0)  # seconds before each new try at recording a job's end
+
+
+def _record_end(settings: Settings, job_id: int, status: str, message: str, me: str) -> str:
+    """Record how the job ended and return its status. A database that refuses the write (a
+    full disk, a lost connection) is tried again a few times: the failed work's rollback often
+    frees the room the short record needs. If it never lands the job stays "running" with no
+    heartbeat, and the next sweep (this worker's or another's) marks it failed."""
+    for wait in (*RECORD_RETRIES, None):
+        try:
+            with transaction(settings) as session:
+                service.finish(session, job_id, status, message, me)
+                return service.get_job(session, job_id).status
+        except SQLAlchemyError:
+            if wait is None:
+                log.exception("job %s: could not record its end; a sweep will", job_id)
+                return "running"
+            time.sleep(wait)
+    raise AssertionError("unreachable")
 
 
 def run_periodic(settings: Settings, announce: Callable[[str], None]) -> None:
@@ -191,17 +240,24 @@ def run_worker(
     swept_at = ticked_at = 0.0
     announce(f"Worker {me} runs: {', '.join(registry.kinds()) or 'nothing'}.")
     while not stopping.is_set() and alive():
-        now = utcnow().timestamp()
-        if now - swept_at >= settings.job_stale_seconds / 2:
-            for stale in service.sweep_stale(settings):
-                announce(f"Job {stale} was interrupted by a stopped worker; marked failed.")
-            swept_at = now
-        if now - ticked_at >= settings.job_periodic_seconds:
-            run_periodic(settings, announce)
-            ticked_at = now
-        job_id = claim_next(settings, me)
-        if job_id is None:
-            stopping.wait(settings.job_poll_seconds)
-            continue
-        outcome = run_job(settings, job_id, me, stopping=stopping)
-        announce(f"Job {job_id}: {outcome.status}.")
+        try:
+            now = utcnow().timestamp()
+            if now - swept_at >= settings.job_stale_seconds / 2:
+                for stale in service.sweep_stale(settings):
+                    announce(f"Job {stale} was interrupted by a stopped worker; marked failed.")
+                swept_at = now
+            if now - ticked_at >= settings.job_periodic_seconds:
+                run_periodic(settings, announce)
+                ticked_at = now
+            job_id = claim_next(settings, me)
+            if job_id is None:
+                stopping.wait(settings.job_poll_seconds)
+                continue
+            outcome = run_job(settings, job_id, me, stopping=stopping)
+            announce(f"Job {job_id}: {outcome.status}.")
+        except SQLAlchemyError as exc:
+            # a database that is down or out of room: keep going, so that this worker sweeps
+            # what it could not record once the database takes writes again
+            announce(f"The database refused the worker ({_first_line(exc)}); trying again.")
+            log.warning("worker: database error", exc_info=True)
+            stopping.wait(max(settings.job_poll_seconds, 1.0))
