@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accord.catalog.datasets import dataset_fields
-from accord.catalog.describing import review_description, submit_for_review
+from accord.catalog.describing import completeness, review_description, submit_for_review
 from accord.catalog.dictionary import build_dictionary
 from accord.catalog.fields import Description, describe_field, read_field
 from accord.catalog.models import CatalogField
@@ -70,6 +70,9 @@ def test_a_draft_is_read_by_the_home_department_only(settings, people, world) ->
         assert listed == {"person_id": "", "birth_date": "", "ssn": ""}
         exported = build_dictionary(session, other, dataset_id)
         assert {f.name: (f.label, f.definition) for f in exported.fields}["ssn"] == ("", "")
+        # completeness counts the definitions each reads (birth_date's came from its comment)
+        assert completeness(session, [dataset_id], people["security"])[dataset_id].defined == 2
+        assert completeness(session, [dataset_id], other)[dataset_id].defined == 0
     assert _found(settings, people["security"], "issued SSA") == ["SSN"]
     assert _found(settings, other, "issued SSA") == []
     assert _found(settings, other, "ssn") == ["ssn"]  # its name is no draft
@@ -89,6 +92,9 @@ def test_others_read_the_published_text_until_the_next_one_is_published(
                  "identifier", "", "ssn")
     assert _seen(settings, other, ids["ssn"]) == published
     assert _found(settings, other, "issued SSA") == ["SSN"]
+    with transaction(settings) as session:
+        dataset_id = session.get(CatalogField, ids["ssn"]).dataset_id
+        assert completeness(session, [dataset_id], other)[dataset_id].defined == 1
 
     _describe(settings, people, ids["ssn"], SECOND)  # reopened as a draft
     assert _seen(settings, other, ids["ssn"]) == published

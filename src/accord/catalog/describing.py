@@ -31,8 +31,9 @@ from accord.catalog.models import (
     FieldStatute,
     FieldWork,
     GlossaryTerm,
+    PublishedDescription,
 )
-from accord.catalog.published import publish
+from accord.catalog.published import publish, read_by, reads_drafts
 from accord.catalog.search import reindex_datasets
 from accord.db.base import utcnow
 from accord.errors import NotFound, Problem, ValidationFailed
@@ -224,8 +225,16 @@ class Completeness:
 
 
 @cache
-def _completeness_statement() -> Executable:
+def _completeness_statement(published: bool) -> Executable:
     # Built once: catalog pages run it on every view, and building it cost more than running it.
+    defined = (
+        exists().where(
+            PublishedDescription.field_id == CatalogField.id,
+            PublishedDescription.definition != "",
+        )
+        if published
+        else CatalogField.definition != ""
+    )
     classified = exists().where(FieldClassification.field_id == CatalogField.id)
     cited = exists().where(FieldStatute.field_id == CatalogField.id)
     checked = exists().where(FieldWork.field_id == CatalogField.id, FieldWork.statute_checked)
@@ -233,7 +242,7 @@ def _completeness_statement() -> Executable:
         select(
             CatalogField.dataset_id,
             func.count(),
-            func.sum(func.cast(CatalogField.definition != "", Integer)),
+            func.sum(func.cast(defined, Integer)),
             func.sum(func.cast(classified, Integer)),
             func.sum(func.cast(cited | checked, Integer)),
         )
@@ -245,11 +254,15 @@ def _completeness_statement() -> Executable:
     )
 
 
-def completeness(session: Session, dataset_ids: list[int]) -> dict[int, Completeness]:
-    """One aggregate query for any number of datasets (the catalog list shows it for each)."""
+def completeness(
+    session: Session, dataset_ids: list[int], actor: Actor | None = None
+) -> dict[int, Completeness]:
+    """One aggregate query for any number of datasets (the catalog list shows it for each).
+    Definitions count as the actor reads them: published ones only, for other departments."""
     if not dataset_ids:
         return {}
-    rows = session.execute(_completeness_statement(), {"ids": dataset_ids}).all()
+    published = actor is not None and not reads_drafts(actor)
+    rows = session.execute(_completeness_statement(published), {"ids": dataset_ids}).all()
     found = {
         row[0]: Completeness(int(row[1]), int(row[2] or 0), int(row[3] or 0), int(row[4] or 0))
         for row in rows
@@ -352,11 +365,13 @@ def count_to_review(session: Session, actor: Actor) -> int:
 
 
 def field_hints(session: Session, actor: Actor, field_id: int) -> list[Hint]:
-    """Definition hints for one field, knowing the glossary's acronyms."""
+    """Definition hints for one field's text as the actor reads it, knowing the glossary's
+    acronyms."""
     check(actor, Action.VIEW_CATALOG)
-    target = session.get(CatalogField, field_id)
-    if target is None:
+    found = session.get(CatalogField, field_id)
+    if found is None:
         raise NotFound(f"No field {field_id}.")
+    target = read_by(session, actor, found)
     acronyms = frozenset(a for a in session.scalars(select(GlossaryTerm.acronym)) if a)
     return definition_hints(
         target.name,

@@ -80,7 +80,7 @@ def status(dataset: Dataset, as_user: AsUser = None) -> None:
 
     with unit_of_work(as_user) as (session, actor, _):
         found = find_dataset(session, actor, dataset)
-        done = describing.completeness(session, [found.id])[found.id]
+        done = describing.completeness(session, [found.id], actor)[found.id]
         shown = can(actor, Action.VIEW_SUGGESTIONS)
         open_ = suggestions.open_counts(session, [found.id])[found.id] if shown else 0
     out.print(

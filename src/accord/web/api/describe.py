@@ -147,7 +147,7 @@ def api_my_work(session: DbSession, actor: Viewer) -> dict[str, list[dict[str, A
 
 @router.get("/datasets/{dataset_id}/completeness")
 def api_completeness(dataset_id: RowId, session: DbSession, actor: Viewer) -> dict[str, Any]:
-    found = describing.completeness(session, [dataset_id])[dataset_id]
+    found = describing.completeness(session, [dataset_id], actor)[dataset_id]
     return {
         **asdict(found),
         "overall": found.overall,

@@ -45,7 +45,7 @@ def progress_of(
     suggestions are counted for those who may see them, else shown as none."""
     if not dataset_ids:
         return {}
-    found = describing.completeness(session, dataset_ids)
+    found = describing.completeness(session, dataset_ids, actor)
     counts = (
         suggestions.open_counts(session, dataset_ids)
         if can(actor, Action.VIEW_SUGGESTIONS)
