@@ -4,7 +4,6 @@ next sweep, and a retry succeeds and clears what the killed run left behind."""
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import sqlite3
 import subprocess
@@ -124,49 +123,3 @@ def test_a_package_moved_into_place_but_never_recorded_is_removed_by_the_next_ru
     assert _visible(root) == sorted(
         [run.package, f"{run.package}.zip", again.package, f"{again.package}.zip"]
     )
-
-
-def _full_disk(limit: int) -> None:
-    """In the child, before it runs: no file it writes may grow past ``limit`` bytes. The
-    kernel then refuses the write (EFBIG), as a full disk refuses it (ENOSPC); ignoring
-    SIGXFSZ turns the signal that would kill the process into that error."""
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-
-def test_a_disk_that_fills_mid_run_fails_the_job_and_leaves_nothing(
-    settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    w = fulfil_world(settings, tmp_path)
-    pid = filed_agreement(w, monkeypatch)
-    _grow(tmp_path / "program.sqlite")  # about 40 MB of records to write
-    database = Path(settings.resolved_database_url.removeprefix("sqlite:///"))
-    room = (database.stat().st_size if database.exists() else 0) + 8 * 2**20
-    env = {
-        **os.environ,
-        "ACCORD_DATABASE_URL": settings.database_url,
-        "ACCORD_DATA_DIR": str(settings.data_dir),
-        "ACCORD_SECRET_KEY": settings.secret_key.get_secret_value(),
-    }
-    child = subprocess.run(
-        [sys.executable, "-m", "accord.cli", "fulfill", str(pid), "--as", "cdw_data_engineer"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        preexec_fn=lambda: _full_disk(room),
-        check=False,
-    )
-    assert child.returncode != 0
-    assert "could not be written: File too large" in child.stdout + child.stderr
-    root = packages_root(settings)
-    assert _visible(root) == []
-    with transaction(settings, read_only=True) as session:
-        job = session.scalar(select(Job).where(Job.kind == "fulfillment"))
-        assert job is not None and job.status == "failed"  # not left "running"
-        assert "could not be written: File too large" in job.message
-        assert session.scalar(select(FulfillmentRun.package)) == ""
-    run = fulfill_now(settings, w.cdw["data_engineer"], pid)  # with room again
-    assert _visible(root) == [run.package, f"{run.package}.zip"]
-    assert not list(root.glob(".*")), "the failed run's temporary files were not cleared"
-    assert run.rows["main.visit"] == VISITS

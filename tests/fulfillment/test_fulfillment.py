@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select, update
 
 from accord.auth.models import AuditEntry
-from accord.catalog.fields import classify_field
+from accord.catalog.describing import review_description, submit_for_review
+from accord.catalog.fields import Description, classify_field, describe_field
 from accord.catalog.models import ClassificationSuggestion
 from accord.db.base import utcnow
 from accord.db.engine import transaction
@@ -292,3 +293,21 @@ def test_a_failed_sftp_delivery_is_recorded_with_its_reason_and_can_be_sent_agai
     sent = deliveries.send_now(w.settings, w.cdw["data_engineer"], run.id, destination)
     assert sent.status == "sent" and sent.id != failed.id
     assert [p.name for p in folder.iterdir()] == [f"{run.package}.zip"]
+
+
+def test_a_package_describes_its_fields_as_published_never_as_drafts(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steward, coordinator = w.cdw["steward"], w.cdw["data_coordinator"]
+    with transaction(w.settings) as session:
+        for key, words in (("client.county", "Published county"), ("client.birth_date", "Draft")):
+            describe_field(session, steward, w.fields[key], Description(definition=words))
+        submit_for_review(session, steward, [w.fields["client.county"]])
+    with transaction(w.settings) as session:
+        review_description(session, coordinator, w.fields["client.county"], approve=True)
+    pid = filed_agreement(w, monkeypatch)
+    run = fulfill_now(w.settings, w.cdw["data_engineer"], pid)
+    with zipfile.ZipFile(packages_root(w.settings) / f"{run.package}.zip") as z:
+        name = next(n for n in z.namelist() if "/dictionary/" in n and n.endswith("client.csv"))
+        text = z.read(name).decode()
+    assert "Published county" in text and "Draft" not in text

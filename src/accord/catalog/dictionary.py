@@ -24,7 +24,7 @@ from accord.auth.permissions import Action, check
 from accord.catalog.fields import field_classifications, valid_values_of
 from accord.catalog.glossary import terms_of_fields
 from accord.catalog.models import CatalogField, Dataset
-from accord.catalog.published import as_read_by
+from accord.catalog.published import as_published, as_read_by
 from accord.catalog.statutes import field_statutes
 from accord.catalog.table_schema_types import table_schema_type
 from accord.csv_cells import safe_row
@@ -109,8 +109,11 @@ class Dictionary:
     glossary: tuple[GlossaryEntry, ...]
 
 
-def build_dictionary(session: Session, actor: Actor, dataset_id: int) -> Dictionary:
-    """Snapshot a dataset's current fields (removed ones left out) and their metadata.
+def build_dictionary(
+    session: Session, actor: Actor, dataset_id: int, *, published: bool = False
+) -> Dictionary:
+    """Snapshot a dataset's current fields (removed ones left out) and their metadata, each
+    described as the actor reads it, or as published (``published``: for another department).
 
     Five queries whatever the number of fields: the dataset, its fields, then classifications,
     statutes and glossary terms in bulk. Raises PermissionDenied, or NotFound for an unknown id.
@@ -119,18 +122,15 @@ def build_dictionary(session: Session, actor: Actor, dataset_id: int) -> Diction
     dataset = session.get(Dataset, dataset_id)
     if dataset is None:
         raise NotFound(f"No dataset {dataset_id}.")
-    rows = as_read_by(
-        session,
-        actor,
-        list(
-            session.scalars(
-                select(CatalogField)
-                .options(lazyload(CatalogField.dataset))  # already loaded: skip the eager join
-                .where(CatalogField.dataset_id == dataset_id, CatalogField.removed_at.is_(None))
-                .order_by(CatalogField.position, CatalogField.name)
-            )
-        ),
+    found = list(
+        session.scalars(
+            select(CatalogField)
+            .options(lazyload(CatalogField.dataset))  # already loaded: skip the eager join
+            .where(CatalogField.dataset_id == dataset_id, CatalogField.removed_at.is_(None))
+            .order_by(CatalogField.position, CatalogField.name)
+        )
     )
+    rows = as_published(session, found) if published else as_read_by(session, actor, found)
     ids = [f.id for f in rows]
     classes = field_classifications(session, ids) if ids else {}
     statutes = field_statutes(session, ids) if ids else {}

@@ -356,8 +356,9 @@ def _location(session: Session, settings: Settings, dataset: DatasetPlan) -> Sou
 
 def delivered_dictionary(session: Session, actor: Actor, dataset: DatasetPlan) -> Dictionary:
     """The catalog's dictionary of the dataset, cut to the fields that leave, each described as
-    it is in the package (a generalised date is text, a pseudonym has no valid values)."""
-    full = build_dictionary(session, actor, dataset.dataset_id)
+    it is in the package (a generalised date is text, a pseudonym has no valid values) and as
+    published: a draft does not leave the department."""
+    full = build_dictionary(session, actor, dataset.dataset_id, published=True)
     rules = {f.name: f.rule for f in dataset.delivered}
     fields = []
     for f in full.fields:
