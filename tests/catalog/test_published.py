@@ -10,9 +10,11 @@ from accord.catalog.describing import completeness, review_description, submit_f
 from accord.catalog.dictionary import build_dictionary
 from accord.catalog.fields import Description, describe_field, read_field
 from accord.catalog.models import CatalogField
+from accord.catalog.published import fingerprint
 from accord.catalog.search import search, suggest_query
 from accord.catalog.search_words import forget_vocabulary
 from accord.db.engine import transaction
+from accord.errors import Conflict
 from accord.proposals.basket import add_to_basket, basket
 from accord.proposals.drafting import elements, start_proposal
 from tests.catalog.test_drift import fields_by_name, harvest, person_table
@@ -142,3 +144,23 @@ def test_a_proposal_copies_the_published_description(settings, people, world) ->
         proposal = start_proposal(session, other, use_case_name="Outreach")
         copied = {e.field_name: (e.label, e.definition) for e in elements(session, proposal)}
     assert copied == {"ssn": ("SSN", FIRST.definition), "person_id": ("", "")}
+
+
+def test_a_reviewer_publishes_only_the_text_they_read(settings, people, world) -> None:
+    ids, reviewer, other = world
+    _describe(settings, people, ids["ssn"], FIRST)
+    with transaction(settings) as session:
+        submit_for_review(session, people["steward"], [ids["ssn"]])
+        read = fingerprint(session.get(CatalogField, ids["ssn"]))
+    _describe(settings, people, ids["ssn"], SECOND)  # reopened, changed and submitted again
+    with transaction(settings) as session:
+        submit_for_review(session, people["steward"], [ids["ssn"]])
+    with pytest.raises(Conflict, match="changed after you read it"), transaction(
+        settings
+    ) as session:
+        review_description(session, reviewer, ids["ssn"], approve=True, seen=read)
+    assert _seen(settings, other, ids["ssn"])[1] == ""  # nothing was published
+    with transaction(settings) as session:
+        now = fingerprint(session.get(CatalogField, ids["ssn"]))
+        review_description(session, reviewer, ids["ssn"], approve=True, seen=now)
+    assert _seen(settings, other, ids["ssn"])[1] == SECOND.definition

@@ -181,6 +181,31 @@ def test_publishing_from_the_field_page(
     assert "The description was published." in text and "wf-published" in text
 
 
+def test_a_reviewer_whose_page_is_out_of_date_publishes_nothing(
+    app_client: TestClient, people: dict[str, Actor], ids: dict[str, int]
+) -> None:
+    field = f"/catalog/fields/{ids['main.client.county']}"
+    as_user(app_client, "sam")
+    post(app_client, field, f"{field}/describe", {"definition": COUNTY})
+    post(app_client, field, f"{field}/submit", {})
+    as_user(app_client, "sue")
+    seen = re.search(r'name="seen" value="(\w+)"', app_client.get(field).text)
+    assert seen is not None
+    reviewer_cookies = dict(app_client.cookies)
+    as_user(app_client, "sam")  # meanwhile the steward rewrites it and submits it again
+    post(app_client, field, f"{field}/describe", {"definition": "Rewritten after review began."})
+    post(app_client, field, f"{field}/submit", {})
+    app_client.cookies.clear()
+    app_client.cookies.update(reviewer_cookies)
+    refused = post(app_client, field, f"{field}/description-review",
+                   {"decision": "publish", "seen": seen.group(1)})
+    assert refused.status_code == 409
+    assert "changed after you read it" in refused.text
+    assert "Rewritten after review began." in refused.text  # the page shows the new text
+    page = app_client.get(field).text
+    assert "wf-in_review" in page and "wf-published" not in page
+
+
 def test_an_illegal_describe_transition_is_refused_alike_by_page_api_and_cli(
     settings: Settings, app_client: TestClient, people: dict[str, Actor], ids: dict[str, int]
 ) -> None:

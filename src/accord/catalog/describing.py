@@ -33,10 +33,10 @@ from accord.catalog.models import (
     GlossaryTerm,
     PublishedDescription,
 )
-from accord.catalog.published import publish, read_by, reads_drafts
+from accord.catalog.published import fingerprint, publish, read_by, reads_drafts
 from accord.catalog.search import reindex_datasets
 from accord.db.base import utcnow
-from accord.errors import NotFound, Problem, ValidationFailed
+from accord.errors import Conflict, NotFound, Problem, ValidationFailed
 from accord.lifecycle import Lifecycle, Transition
 
 
@@ -162,20 +162,35 @@ def submit_for_review(session: Session, actor: Actor, field_ids: list[int]) -> i
 
 
 def review_description(
-    session: Session, actor: Actor, field_id: int, *, approve: bool, note: str = ""
+    session: Session,
+    actor: Actor,
+    field_id: int,
+    *,
+    approve: bool,
+    note: str = "",
+    seen: str = "",
 ) -> FieldWork:
-    """Publish a submitted description, or send it back to draft with a note."""
+    """Publish a submitted description, or send it back to draft with a note.
+
+    ``seen``: the ``fingerprint`` of the description the reviewer read. Publishing refuses a
+    description that changed since (edited, reopened and submitted again), since what is
+    published is what other departments read; pages always send it."""
     check(actor, Action.REVIEW_DESCRIPTIONS)
-    work = _work(session, field_id)
+    locked = session.get(FieldWork, field_id, with_for_update=True, populate_existing=True)
+    work = locked or _work(session, field_id)
     verb = "publish" if approve else "send_back"
     DESCRIPTION.check(work, actor, verb)
     if not approve and not note.strip():
         raise ValidationFailed([Problem("note", "Say what should change.")])
+    field = session.get_one(CatalogField, field_id)
+    if approve and seen and seen != fingerprint(field):
+        raise Conflict(
+            "The description changed after you read it: read it again before publishing it."
+        )
     before = work.status
     DESCRIPTION.apply(session, work, actor, verb, note.strip())
     work.review_note = note.strip()
     if approve:
-        field = session.get_one(CatalogField, field_id)
         publish(session, field, actor.username)
         session.flush()
         reindex_datasets(session, [field.dataset_id])  # first: the audit entry locks its head

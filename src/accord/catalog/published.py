@@ -9,6 +9,8 @@ template or schema has to know whom it renders for.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -51,6 +53,13 @@ class AsPublished:
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{name}: a field as other departments read it cannot be changed")
+
+
+def fingerprint(field: CatalogField) -> str:
+    """A short digest of the description as it stands: the review form carries the one its
+    reviewer read, so what they publish is what they read (see describing)."""
+    text = json.dumps([getattr(field, part) for part in DESCRIPTION])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def reads_drafts(actor: Actor) -> bool:

@@ -11,6 +11,7 @@ from fastapi import Depends, Query, Request
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, can
 from accord.catalog import checks, describing, suggestions
+from accord.catalog.published import fingerprint
 from accord.web.api.routing import api_router
 from accord.web.api.schemas.describe import (
     AssignIn,
@@ -121,7 +122,7 @@ def api_review(
     actor: Annotated[Actor, Depends(require(Action.REVIEW_DESCRIPTIONS))],
 ) -> dict[str, str]:
     work = describing.review_description(
-        session, actor, field_id, approve=body.approve, note=body.note
+        session, actor, field_id, approve=body.approve, note=body.note, seen=body.seen
     )
     return {"status": work.status}
 
@@ -138,6 +139,7 @@ def api_my_work(session: DbSession, actor: Viewer) -> dict[str, list[dict[str, A
                 "field": i.field.name,
                 "status": i.status,
                 "note": i.note,
+                "seen": fingerprint(i.field),
             }
             for i in items
         ]

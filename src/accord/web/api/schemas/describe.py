@@ -35,3 +35,6 @@ class SubmitIn(BaseModel):
 class ReviewIn(BaseModel):
     approve: bool
     note: str = ""
+    # the description's fingerprint as the reviewer read it (GET …/describe/my-work gives it):
+    # publishing is refused if it has changed since
+    seen: str = ""

@@ -20,9 +20,10 @@ from accord.auth.permissions import Action
 from accord.catalog import describing, suggestions
 from accord.catalog.datasets import list_datasets
 from accord.catalog.fields import vocabulary
+from accord.catalog.published import fingerprint
 from accord.catalog.sources import list_sources
 from accord.db.engine import transaction
-from accord.errors import AccordError, Problem, ValidationFailed
+from accord.errors import AccordError, Conflict, Problem, ValidationFailed
 from accord.web.deps import (
     MAX_ID,
     DbSession,
@@ -32,7 +33,7 @@ from accord.web.deps import (
     get_settings,
     require,
 )
-from accord.web.forms import submit
+from accord.web.forms import REFUSED, submit
 from accord.web.pages.catalog import datasets, forms
 from accord.web.pages.catalog.views import STATUS_LABELS, label_names
 from accord.web.render import render
@@ -96,6 +97,7 @@ def _my_work_page(
         {
             "assigned": assigned,
             "reviews": reviews,
+            "seen": {item.field.id: fingerprint(item.field) for item in reviews},
             "status_labels": STATUS_LABELS,
             "problems": problems or [],
             "failed": failed,
@@ -164,15 +166,17 @@ def field_review(
     decision: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "",
+    seen: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Publish or send back, from the field page or inline from My work (``back``)."""
+    """Publish or send back, from the field page or inline from My work (``back``); ``seen``
+    is the description the reviewer read (its fingerprint)."""
     from_my_work = back == "my-work"
 
     def change() -> object:
         if decision not in ("publish", "send_back"):
             raise ValidationFailed([Problem("decision", "Choose Publish or Send back.")])
         return describing.review_description(
-            session, actor, field_id, approve=decision == "publish", note=note
+            session, actor, field_id, approve=decision == "publish", note=note, seen=seen
         )
 
     def done(_: object) -> Response:
@@ -195,7 +199,8 @@ def field_review(
             {"note": note},
         )
 
-    return submit(session, change, done=done, again=again)
+    # Conflict: the description changed since the reviewer read it; the page shows it anew
+    return submit(session, change, done=done, again=again, refused=(*REFUSED, Conflict))
 
 
 @router.post("/fields/{field_id:int}/statute-check")

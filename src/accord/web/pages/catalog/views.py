@@ -19,6 +19,7 @@ from accord.catalog import describing, suggestions
 from accord.catalog.describing import Completeness
 from accord.catalog.fields import vocabulary
 from accord.catalog.models import CatalogField, FieldWork
+from accord.catalog.published import fingerprint
 
 STATUS_LABELS = {"draft": "Draft", "in_review": "In review", "published": "Published"}
 
@@ -92,6 +93,7 @@ def field_context(session: Session, actor: Actor, target: CatalogField) -> dict[
         "work_status": shown.status,
         "moves": describing.DESCRIPTION.verbs(shown, actor),
         "own_submission": Relation.AUTHOR in shown.relations_to(actor),
+        "seen": fingerprint(target),
         "steward": steward,
         "status_labels": STATUS_LABELS,
         "hints": describing.field_hints(session, actor, target.id),
