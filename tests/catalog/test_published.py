@@ -9,7 +9,7 @@ from accord.catalog.datasets import dataset_fields
 from accord.catalog.describing import completeness, review_description, submit_for_review
 from accord.catalog.dictionary import build_dictionary
 from accord.catalog.fields import Description, describe_field, read_field
-from accord.catalog.models import CatalogField
+from accord.catalog.models import CatalogField, FieldWork
 from accord.catalog.published import fingerprint
 from accord.catalog.search import search, suggest_query
 from accord.catalog.search_words import forget_vocabulary
@@ -164,3 +164,16 @@ def test_a_reviewer_publishes_only_the_text_they_read(settings, people, world) -
         now = fingerprint(session.get(CatalogField, ids["ssn"]))
         review_description(session, reviewer, ids["ssn"], approve=True, seen=now)
     assert _seen(settings, other, ids["ssn"])[1] == SECOND.definition
+
+
+def test_a_definition_that_follows_a_changed_source_comment_is_reviewed_again(
+    settings, people, world, source
+) -> None:
+    ids, reviewer, other = world
+    _publish(settings, people, reviewer, ids["birth_date"])  # the harvest's "Date of birth"
+    harvest(settings, people["engineer"], source, person_table(comment="Birth date, as told"))
+    assert _seen(settings, people["steward"], ids["birth_date"])[1] == "Birth date, as told"
+    assert _seen(settings, other, ids["birth_date"])[1] == "Date of birth"
+    with transaction(settings) as session:
+        work = session.get(FieldWork, ids["birth_date"])
+        assert work is not None and work.status == "draft"

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from accord.auth import audit
 from accord.auth.actor import Actor
 from accord.auth.permissions import Action, check
+from accord.catalog.describing import DESCRIPTION, DescriptionState
 from accord.catalog.harvest.model import Harvest, HarvestedDataset, HarvestedField
-from accord.catalog.models import CatalogField, Dataset, Source
+from accord.catalog.models import CatalogField, Dataset, FieldWork, Source
 from accord.catalog.search import reindex_datasets
 from accord.catalog.tagging import attach_declared_metadata
 from accord.catalog.titles import TITLE_NONE, TITLE_SUGGESTED, suggest_title
@@ -129,6 +130,7 @@ def apply_harvest(session: Session, actor: Actor, source: Source, harvest: Harve
         insert_rows(session.connection(), CatalogField, inserts)
     if updates:
         session.execute(update(CatalogField), updates)
+        _reopen(session, actor, [u["id"] for u in updates if "definition" in u])
     session.flush()
     all_ids = [*new_ids.values(), *(d.id for d in existing.values())]
     report.warnings += attach_declared_metadata(session, actor, harvest, source.id)
@@ -246,6 +248,28 @@ def _diff_fields(
         if name not in seen and before["removed_at"] is None:
             updates.append(_removed(before, now))
             report.fields_removed.append(f"{dataset.name}.{name}")
+
+
+def _reopen(session: Session, actor: Actor, field_ids: list[int]) -> None:
+    """A definition that followed its source's changed comment is new text: like an edit, it
+    reopens a description in review or published, so it is reviewed before other departments
+    read it (they go on reading the published text meanwhile)."""
+    for chunk in (field_ids[i : i + 500] for i in range(0, len(field_ids), 500)):
+        for work in session.scalars(
+            select(FieldWork).where(
+                FieldWork.field_id.in_(chunk), FieldWork.status != DescriptionState.DRAFT
+            )
+        ):
+            state = DescriptionState(work.status)
+            DESCRIPTION.set_state(work, DescriptionState.DRAFT)
+            DESCRIPTION.record(
+                session,
+                work.field_id,
+                "reopen",
+                state,
+                actor.username,
+                "the comment in the source changed, and the definition with it",
+            )
 
 
 def _removed(before: dict[str, Any], now: datetime) -> dict[str, Any]:
