@@ -155,9 +155,9 @@ def many_files(tmp_path: Path) -> Path:
 def _full_disk(limit: int) -> None:
     """In a child before it runs: no file it writes may grow past ``limit`` bytes, so the
     kernel refuses the write (EFBIG) as a full disk would (ENOSPC). SIGXFSZ, which would kill
-    the process instead, is ignored."""
+    the process instead, is ignored. (Only the soft limit: the test may lift it again.)"""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
 
 
 def _worker(settings: Settings, room: int | None = None) -> subprocess.Popen[bytes]:
@@ -245,11 +245,14 @@ def test_a_database_disk_that_fills_mid_harvest_leaves_no_run_running(
 
     _wait_for("the full disk to stop the harvest", given_up)
     assert workers[0].poll() is None, "the worker died of the database's error"
-    workers.append(_worker(settings))  # room again (another process): the sweep fails the job
-    _wait_for("the sweep", lambda: _job(settings, job_id).status != "running")
+    # room again: the same worker records how the job ended, with the reason
+    resource.prlimit(workers[0].pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)
+    _wait_for("the job's end", lambda: _job(settings, job_id).status != "running")
     with transaction(settings) as session:
         run = session.get(HarvestRun, run_id)
-        assert run is not None and run.status == "failed" and "Interrupted" in run.message
+        assert run is not None and run.status == "failed"
+        assert run.message.startswith("The harvest stopped: the disk is full"), run.message
+        assert "Free some space" in run.message
         assert session.scalars(select(Dataset)).all() == []  # the catalog is unchanged
     with transaction(settings) as session:  # and a new harvest of the source may start
         start_harvest(session, engineer, "extracts")

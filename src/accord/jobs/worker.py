@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 
 from accord.config import Settings
 from accord.db.base import utcnow
@@ -95,6 +95,8 @@ def heartbeat(settings: Settings, job_id: int, me: str) -> Iterator[None]:
 class Outcome:
     status: str
     result: object = None  # what the handler returned, for an in-process caller
+    # how it ended, when the database would not take the record: (status, message)
+    unrecorded: tuple[str, str] | None = None
 
 
 def run_job(
@@ -154,8 +156,12 @@ def run_job(
     finally:
         # Also reached on KeyboardInterrupt and on errors re-raised to a foreground caller:
         # the job is never left "running" by a process that is still alive to say so.
-        status = _record_end(settings, job_id, status, message, me)
-    return Outcome(status, result)
+        recorded = _record_end(settings, job_id, status, message, me)
+        if recorded is None:
+            log.error("job %s ended %s but the database refused the record", job_id, status)
+    if recorded is None:
+        return Outcome("running", result, (status, message))
+    return Outcome(recorded, result)
 
 
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
@@ -164,46 +170,80 @@ DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
 DISK_WORDS = ("database or disk is full", "disk I/O error", "No space left on device")
 
 
+def disk_full(exc: BaseException) -> str:
+    """The system's reason when ``exc``, or an error that led to it, is a write refused for
+    want of room; "" otherwise."""
+    cause: BaseException | None = exc
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.errno in DISK_ERRNOS:
+            return cause.strerror or type(cause).__name__
+        if any(words in str(cause) for words in DISK_WORDS):
+            return _first_line(cause)
+        cause = cause.__cause__ or cause.__context__
+    return ""
+
+
+FULL_DISK = (
+    "the disk is full, or refused a write ({reason}); {kept}. Free some space, then start it again."
+)
+
+
 def unexpected(exc: BaseException) -> str:
     """The message of a job stopped by an error no handler expected: in words when the disk
     is full (what the person can act on), else its type and where to look."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if (isinstance(cause, OSError) and cause.errno in DISK_ERRNOS) or any(
-            words in str(cause) for words in DISK_WORDS
-        ):
-            return (
-                "Stopped: the disk is full, or refused a write "
-                f"({cause.strerror if isinstance(cause, OSError) else _first_line(cause)}); "
-                "nothing it was doing was kept. Free some space, then start it again."
-            )
-        cause = cause.__cause__ or cause.__context__
+    reason = disk_full(exc)
+    if reason:
+        return "Stopped: " + FULL_DISK.format(reason=reason, kept="nothing it was doing was kept")
     return f"Stopped on an unexpected error ({type(exc).__name__}); see the worker log."
 
 
 def _first_line(exc: BaseException) -> str:
-    return str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+    lines = str(getattr(exc, "orig", None) or exc).splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
 
 
 RECORD_RETRIES = (0.2, 0.5, 1.0)  # seconds before each new try at recording a job's end
 
 
-def _record_end(settings: Settings, job_id: int, status: str, message: str, me: str) -> str:
-    """Record how the job ended and return its status. A database that refuses the write (a
-    full disk, a lost connection) is tried again a few times: the failed work's rollback often
-    frees the room the short record needs. If it never lands the job stays "running" with no
-    heartbeat, and the next sweep (this worker's or another's) marks it failed."""
-    for wait in (*RECORD_RETRIES, None):
+def _record_end(
+    settings: Settings,
+    job_id: int,
+    status: str,
+    message: str,
+    me: str,
+    retries: tuple[float, ...] = RECORD_RETRIES,
+) -> str | None:
+    """Record how the job ended and return its status, or None if the database refused. A
+    refusal (a full disk, a lost connection) is tried again after each of ``retries``
+    seconds: the failed work's rollback often frees the room the short record needs. The
+    worker tries again later (``run_worker``); meanwhile the job has no heartbeat, so another
+    worker's sweep may fail it first."""
+    for wait in (*retries, None):
         try:
             with transaction(settings) as session:
                 service.finish(session, job_id, status, message, me)
                 return service.get_job(session, job_id).status
-        except SQLAlchemyError:
+        except OperationalError:
             if wait is None:
-                log.exception("job %s: could not record its end; a sweep will", job_id)
-                return "running"
+                return None
             time.sleep(wait)
     raise AssertionError("unreachable")
+
+
+def _record_unrecorded(
+    settings: Settings,
+    me: str,
+    unrecorded: dict[int, tuple[str, str]],
+    announce: Callable[[str], None],
+) -> None:
+    """Once the database takes writes again, the ends this worker could not record."""
+    for job_id, (status, message) in list(unrecorded.items()):
+        recorded = _record_end(settings, job_id, status, message, me, retries=())
+        if recorded is not None:
+            del unrecorded[job_id]
+            announce(f"Job {job_id}: {recorded} (recorded late: the database refused it).")
 
 
 def run_periodic(settings: Settings, announce: Callable[[str], None]) -> None:
@@ -238,14 +278,17 @@ def run_worker(
     """Claim and run jobs until ``stopping`` is set or ``alive()`` turns false."""
     me = worker_id()
     swept_at = ticked_at = 0.0
+    refusals = 0  # the database's refusals in a row
+    unrecorded: dict[int, tuple[str, str]] = {}  # job -> how it ended, not yet recorded
     announce(f"Worker {me} runs: {', '.join(registry.kinds()) or 'nothing'}.")
     while not stopping.is_set() and alive():
         try:
+            _record_unrecorded(settings, me, unrecorded, announce)
             now = utcnow().timestamp()
             if now - swept_at >= settings.job_stale_seconds / 2:
                 for stale in service.sweep_stale(settings):
                     announce(f"Job {stale} was interrupted by a stopped worker; marked failed.")
-                swept_at = now
+                swept_at, refusals = now, 0
             if now - ticked_at >= settings.job_periodic_seconds:
                 run_periodic(settings, announce)
                 ticked_at = now
@@ -254,10 +297,16 @@ def run_worker(
                 stopping.wait(settings.job_poll_seconds)
                 continue
             outcome = run_job(settings, job_id, me, stopping=stopping)
+            if outcome.unrecorded is not None:
+                unrecorded[job_id] = outcome.unrecorded
             announce(f"Job {job_id}: {outcome.status}.")
-        except SQLAlchemyError as exc:
-            # a database that is down or out of room: keep going, so that this worker sweeps
-            # what it could not record once the database takes writes again
-            announce(f"The database refused the worker ({_first_line(exc)}); trying again.")
-            log.warning("worker: database error", exc_info=True)
-            stopping.wait(max(settings.job_poll_seconds, 1.0))
+            refusals = 0
+        except OperationalError as exc:
+            # A database that is down or out of room: wait (longer each time, up to a minute),
+            # then go on, to record what it refused once it takes writes again. Said once per
+            # outage, not once a turn. Any other error is a defect: the worker stops on it.
+            if refusals == 0:
+                announce(f"The database refused the worker ({_first_line(exc)}); trying again.")
+                log.warning("worker: the database refused", exc_info=True)
+            refusals += 1
+            stopping.wait(min(60.0, max(settings.job_poll_seconds, 2.0 ** (refusals - 1))))

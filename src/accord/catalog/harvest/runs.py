@@ -130,6 +130,10 @@ def run_harvest_job(ctx: registry.JobContext) -> DriftReport:
         reason = exc.strerror or type(exc).__name__
         raise JobFailed(f"The harvest could not read the source: {reason}; {NOT_CHANGED}.") from exc
     except SQLAlchemyError as exc:
+        reason = worker.disk_full(exc)
+        if reason:
+            full = worker.FULL_DISK.format(reason=reason, kept=NOT_CHANGED)
+            raise JobFailed(f"The harvest stopped: {full}") from exc
         raise JobFailed(f"The harvest failed: {type(exc).__name__}; {NOT_CHANGED}.") from exc
 
 
