@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from accord.auth.actor import Actor
+from accord.auth.models import User
 from accord.auth.permissions import PERMISSIONS, Action, can, check
 from accord.auth.roles import Role
 from accord.auth.tokens import create_token
@@ -23,8 +25,15 @@ from tests.web.helpers import csrf_of, sign_in
 REFUSAL = "Only the department whose catalog this is may do this"
 
 
-# Written from issue 15 item 5, not read from the permission table: the catalog's own work.
+# Written from issue 15 item 5, not read from the permission table: the catalog's own work,
+# and the installation's administration and audit log.
 HOME_ONLY_ACTIONS = {
+    "users.view",
+    "users.manage",
+    "users.groups.map",
+    "audit.view",
+    "audit.verify",
+    "demo.seed",
     "catalog.sources.manage",
     "catalog.sources.connections",
     "catalog.harvest",
@@ -108,3 +117,30 @@ def test_a_security_officer_of_another_department_decides_no_suggestion(
         follow_redirects=False,
     )
     assert answer.status_code == 403 and REFUSAL in answer.text
+
+
+def test_another_department_s_administrator_reads_no_audit_log_and_manages_no_one(
+    settings: Settings, app_client: TestClient
+) -> None:
+    make_user(settings, "ada", "admin", "auditor")
+    make_user(settings, "ola", "admin", "auditor", department="DCS")
+    for username, allowed in (("ada", True), ("ola", False)):
+        headers = _bearer(settings, username)
+        for path in ("/api/v1/users", "/api/v1/audit/verify"):
+            answer = app_client.get(path, headers=headers)
+            assert (answer.status_code == 200) is allowed, (username, path, answer.status_code)
+        if not allowed:
+            made = app_client.post(
+                "/api/v1/users",
+                json={"username": "mole", "full_name": "Mole", "password": "x" * 16,
+                      "department": "CDW", "roles": ["admin"]},
+                headers=headers,
+            )
+            assert made.status_code == 403 and REFUSAL in made.json()["error"]["message"]
+        app_client.cookies.clear()
+        sign_in(app_client, username)
+        for path in ("/audit", "/admin/users"):
+            page = app_client.get(path)
+            assert (page.status_code == 200) is allowed, (username, path)
+    with transaction(settings) as session:
+        assert session.scalar(select(User).where(User.username == "mole")) is None

@@ -235,9 +235,17 @@ ROLES.update({action: rule.roles for action, rule in PROPOSAL_RULES.items()})
 
 # The catalog is the home department's (MISSION.md, plays 2, 5, 6): other departments' people read
 # what it describes and ask for data through proposals, but change nothing in it, decide none
-# of its suggestions and see none of its connections or harvests.
+# of its suggestions and see none of its connections or harvests. So is the installation:
+# its people, its sign-in mapping and its audit log, which records every department's drafts
+# and proposals (another department's administrator or auditor has no business there).
 HOME_ONLY = frozenset(
     {
+        Action.VIEW_USERS,
+        Action.MANAGE_USERS,
+        Action.MAP_GROUPS,
+        Action.VIEW_AUDIT,
+        Action.VERIFY_AUDIT,
+        Action.SEED_DEMO,
         Action.MANAGE_SOURCES,
         Action.VIEW_CONNECTIONS,
         Action.HARVEST,
