@@ -35,6 +35,7 @@ from accord.auth.users import (
     list_users,
     set_roles,
 )
+from accord.catalog.checks import check_metadata
 from accord.catalog.datasets import Inventory, register_dataset, update_inventory
 from accord.catalog.describing import (
     assign_steward,
@@ -154,8 +155,6 @@ EXPECTED = _parse(EXPECTED_TABLE)
 
 # Actions that only a route checks: there is no service behind them to call.
 ROUTE_ONLY = {Action.VIEW_HOME.value}
-# Decides which text of a field is shown, and refuses nothing: tests/catalog/test_published.py.
-SHOWN_ONLY = {Action.VIEW_DRAFTS.value}
 # Proposal actions also need a relation to the proposal (provider, recipient, party), which
 # this one-department world cannot give: tests/proposals/test_roles.py sends every role of
 # both sides and of a third department through each of them.
@@ -316,6 +315,8 @@ OPS = [
     Op(Action.VIEW_CATALOG, "my_work", lambda s, a, w: my_work(s, a)),
     Op(Action.VIEW_SUGGESTIONS, "open_suggestions", lambda s, a, w: open_suggestions(s, a)),
     Op(Action.VIEW_HARVESTS, "failed_harvests", lambda s, a, w: failed_harvests(s, a)),
+    # also decides which text of a field is shown: tests/catalog/test_published.py
+    Op(Action.VIEW_DRAFTS, "check_metadata", lambda s, a, w: check_metadata(s, a, SOURCE)),
     Op(
         Action.VIEW_CONNECTIONS,
         "connection_details",
@@ -434,7 +435,7 @@ OPS = [
 
 def test_every_action_has_a_service_operation() -> None:
     covered = {op.action.value for op in OPS}
-    assert covered == {a.value for a in Action} - ROUTE_ONLY - SHOWN_ONLY - WITH_RELATIONS
+    assert covered == {a.value for a in Action} - ROUTE_ONLY - WITH_RELATIONS
 
 
 def _pairs() -> list[object]:

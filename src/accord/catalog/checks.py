@@ -92,8 +92,11 @@ def check_metadata(
     target: str,
     require: tuple[str, ...] = ("definition", "classification"),
 ) -> list[Missing]:
-    """Fields of ``target`` (a source name or a database URL) that lack a requirement."""
+    """Fields of ``target`` (a source name or a database URL) that lack a requirement.
+
+    A check of the descriptions as they stand, drafts included: for those who read drafts."""
     check(actor, Action.VIEW_CATALOG)
+    check(actor, Action.VIEW_DRAFTS)
     unknown = [r for r in require if r not in REQUIREMENTS]
     if unknown or not require:
         raise ValidationFailed([Problem("require", f"Choose from {', '.join(REQUIREMENTS)}.")])
