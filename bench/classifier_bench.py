@@ -8,7 +8,7 @@ under ``/work/shared/specs/CLASSIFICATION.md``:
 - the own set, ``bench/labelled_columns.csv`` (``labelled_columns.md``): the rules were written
   from it, so its figure is optimistic. It is scored twice: with its synthetic sample values,
   and from names, tables and definitions alone, as most catalogued fields arrive;
-- the retired held-out sets, ``bench/retired_heldout1_columns.csv`` to ``retired_heldout5_…``:
+- the retired held-out sets, ``bench/retired_heldout1_columns.csv`` to ``retired_heldout6_…``:
   each held out once, scored, and then studied to write rules, so development data now, their
   figures optimistic too;
 - a second person's labels of part of a set (``*_second_labels.csv``), written blind to the
