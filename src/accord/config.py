@@ -63,7 +63,9 @@ class IdentityProvider(BaseModel):
 
     @property
     def resolved_discovery_url(self) -> str:
-        return self.discovery_url or (self.issuer.rstrip("/") + "/.well-known/openid-configuration")
+        return self.discovery_url or (
+            self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+        )
 
     def secret(self) -> str:
         given = self.client_secret.get_secret_value()
@@ -184,7 +186,6 @@ class Settings(BaseSettings):
 
     def identity_provider(self, name: str) -> IdentityProvider | None:
         return next((p for p in self.identity_providers if p.name == name), None)
-
     @property
     def threads_per_worker(self) -> int:
         """Requests one web process runs at once, and so its pool's size (a request holds

@@ -53,3 +53,4 @@ def group_roles_remove(
         out.print(
             f"Group {mapping.group_name} at {mapping.provider} no longer gives {mapping.role}."
         )
+

@@ -31,7 +31,6 @@ from accord.fulfillment.plan import DatasetPlan, SourceLocation
 
 FILE_SUFFIXES = (".csv", ".parquet")
 
-
 def _driver_errors() -> tuple[type[Exception], ...]:
     """What the drivers raise when a server or file cannot be reached or read; MariaDB's
     driver only where the "mariadb" extra is installed."""

@@ -36,11 +36,7 @@ def enqueue(
     session.flush()
     if claim_as:
         job.status, job.worker_id, job.started_at, job.heartbeat_at = (
-            JOB.move("claim").target.value,
-            claim_as,
-            now,
-            now,
-        )
+            JOB.move("claim").target.value, claim_as, now, now)
         JOB.record(session, job.id, "claim", JobState.QUEUED, claim_as)
     return job
 
@@ -52,7 +48,9 @@ def get_job(session: Session, job_id: int) -> Job:
     return job
 
 
-def list_jobs(session: Session, *, kind: str = "", status: str = "", limit: int = 50) -> list[Job]:
+def list_jobs(
+    session: Session, *, kind: str = "", status: str = "", limit: int = 50
+) -> list[Job]:
     query = select(Job).order_by(Job.id.desc()).limit(limit)
     if kind:
         query = query.where(Job.kind == kind)

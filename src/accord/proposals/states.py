@@ -66,7 +66,9 @@ OPEN_STATES = frozenset(
 )
 EDITABLE = frozenset({ProposalState.DRAFT, ProposalState.IN_JOINT_DEVELOPMENT})
 # an agreement in one of these may be fulfilled and delivered against
-DELIVERABLE = frozenset({ProposalState.FILED, ProposalState.IN_FULFILLMENT, ProposalState.ACTIVE})
+DELIVERABLE = frozenset(
+    {ProposalState.FILED, ProposalState.IN_FULFILLMENT, ProposalState.ACTIVE}
+)
 
 
 def state_label(proposal: Proposal) -> str:

@@ -75,7 +75,9 @@ def failed_harvests(session: Session, actor: Actor) -> list[FailedHarvest]:
     """Sources whose latest harvest failed (a later success clears one), in one query."""
     check(actor, Action.VIEW_HARVESTS)
     latest = (
-        select(func.max(HarvestRun.id).label("run_id")).group_by(HarvestRun.source_id).subquery()
+        select(func.max(HarvestRun.id).label("run_id"))
+        .group_by(HarvestRun.source_id)
+        .subquery()
     )
     rows = session.execute(
         select(HarvestRun.id, Source.name, Job.message, Job.finished_at)

@@ -243,7 +243,9 @@ def audit_pattern(
     if not solver:
         to_solve = []
     report.intervals.update(solve_intervals(cube, groups, bounds, to_solve, max_component))
-    unverified = [c for c in targets.tolist() if c not in report.intervals and status[c] == PRIMARY]
+    unverified = [
+        c for c in targets.tolist() if c not in report.intervals and status[c] == PRIMARY
+    ]
     if unverified:  # beyond the solver: the rank check still tells what the equations fix
         fixed = reader_derivable(cube, groups, status).fixed
         for cell in unverified:

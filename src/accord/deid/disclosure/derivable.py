@@ -209,7 +209,9 @@ def _null_vector(
                     count[c] += 1  # a new column in r2 (fill-in)
                     if n_hold == len(hold_row):
                         hold_row = np.concatenate((hold_row, np.empty(n_hold, dtype=np.int64)))
-                        hold_next = np.concatenate((hold_next, np.full(n_hold, -1, dtype=np.int64)))
+                        hold_next = np.concatenate(
+                            (hold_next, np.full(n_hold, -1, dtype=np.int64))
+                        )
                     hold_row[n_hold] = r2
                     hold_next[n_hold] = head[c]
                     head[c] = n_hold

@@ -114,9 +114,7 @@ def propose_aggregation(
         result = suppress_cube(cube, build_groups(cube), params, hidden=hidden)
         log.info(
             "combining categories, round %d: %d merges; %d cells still unprotected",
-            rounds,
-            len(pairs),
-            len(result.audit.failing) + len(result.unprotectable),
+            rounds, len(pairs), len(result.audit.failing) + len(result.unprotectable),
         )
     if not rounds and not started_merged:
         return None
@@ -185,9 +183,8 @@ def _propose_split(cube: Cube, without: Coarsening, params: Parameters) -> Coars
         return None
     key = max(others, key=lambda i: (int(cube.dims[i].is_leaf.sum()), -i))
     faces = (tuple(others), tuple(sorted((key, j))))
-    log.info(
-        "trying %s published beside it, linked", " × ".join(cube.dims[i].name for i in faces[1])
-    )
+    log.info("trying %s published beside it, linked", " × ".join(cube.dims[i].name
+             for i in faces[1]))
     start, merged = _apply(cube, without.merges)
     result = suppress_cube(start, build_groups(start), params, hidden=hidden_by_faces(start, faces))
     option = propose_aggregation(start, result, params, faces=faces, merged=merged)
@@ -301,7 +298,9 @@ def _merge(
         groups: dict[int, tuple[str, ...]] = {}
         for b, a in into.items():
             groups[a] = groups.get(a, originals[a]) + originals[b]
-        codes = [" + ".join(groups[n]) if n in groups else dim.codes[n] for n in keep]
+        codes = [
+            " + ".join(groups[n]) if n in groups else dim.codes[n] for n in keep
+        ]
         parents = [int(new_index[dim.parents[n]]) if dim.parents[n] >= 0 else -1 for n in keep]
         dims[j] = replace(dim, codes=tuple(codes), parents=tuple(parents))
         moved = np.moveaxis(leaf, j, 0)

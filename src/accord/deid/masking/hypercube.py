@@ -49,7 +49,9 @@ class Bounds:
 
 # the dimension trees as the compiled code takes them (see Trees); flat arrays only, so that
 # one compiled version serves tables of any number of dimensions
-Packed = tuple[IntArray, IntArray, IntArray, IntArray, IntArray, BoolArray, IntArray, IntArray, int]
+Packed = tuple[
+    IntArray, IntArray, IntArray, IntArray, IntArray, BoolArray, IntArray, IntArray, int
+]
 
 
 # the state of the table being protected: suppressed, usable as a new complement, values,
@@ -280,18 +282,8 @@ def _options(
             sgn[:mine_end] = 1
             sgn[mine_end:end] = -1
             count = _offer(
-                cost,
-                abs(sib - coord),
-                buf,
-                sgn,
-                end,
-                opt_nodes,
-                opt_signs,
-                opt_len,
-                opt_cost,
-                opt_tie,
-                count,
-                limit,
+                cost, abs(sib - coord), buf, sgn, end,
+                opt_nodes, opt_signs, opt_len, opt_cost, opt_tie, count, limit,
             )
     # cousins: climb to an ancestor below the root, pair it with one of its siblings
     climbed = np.empty(width, dtype=np.int64)
@@ -314,17 +306,8 @@ def _options(
             for i in range(n_climbed):
                 buf[i] = climbed[n_climbed - 1 - i]
             end, cost = _down(
-                coord,
-                cell,
-                coord,
-                stride,
-                child_ptr,
-                child_idx,
-                sup,
-                usable,
-                values,
-                buf,
-                n_climbed,
+                coord, cell, coord, stride, child_ptr, child_idx, sup, usable, values,
+                buf, n_climbed,
             )
             end, their_cost = _down(
                 sib, cell, coord, stride, child_ptr, child_idx, sup, usable, values, buf, head
@@ -336,18 +319,8 @@ def _options(
             sgn[:head] = 1
             sgn[head:end] = -1
             count = _offer(
-                cost,
-                width + abs(sib - anc),
-                buf,
-                sgn,
-                end,
-                opt_nodes,
-                opt_signs,
-                opt_len,
-                opt_cost,
-                opt_tie,
-                count,
-                limit,
+                cost, width + abs(sib - anc), buf, sgn, end,
+                opt_nodes, opt_signs, opt_len, opt_cost, opt_tie, count, limit,
             )
         anc = up
     # the chain from the root down through this node, all +; below a margin, one chain per
@@ -368,18 +341,8 @@ def _options(
         if n > 0 and cost < ceiling:
             sgn[: n + 1] = 1
             count = _offer(
-                cost + lead,
-                2 * width,
-                buf,
-                sgn,
-                n + 1,
-                opt_nodes,
-                opt_signs,
-                opt_len,
-                opt_cost,
-                opt_tie,
-                count,
-                limit,
+                cost + lead, 2 * width, buf, sgn, n + 1,
+                opt_nodes, opt_signs, opt_len, opt_cost, opt_tie, count, limit,
             )
         return count
     for p in range(first, last):
@@ -392,18 +355,8 @@ def _options(
             continue
         sgn[:end] = 1
         count = _offer(
-            total + lead,
-            2 * width + kid,
-            buf,
-            sgn,
-            end,
-            opt_nodes,
-            opt_signs,
-            opt_len,
-            opt_cost,
-            opt_tie,
-            count,
-            limit,
+            total + lead, 2 * width + kid, buf, sgn, end,
+            opt_nodes, opt_signs, opt_len, opt_cost, opt_tie, count, limit,
         )
     return count
 
@@ -451,7 +404,9 @@ def search_one(
     then the department's strategy order; lb/ub must already hold, for usable cells, the
     bounds they would have once suppressed.
     """
-    parents, node_off, child_ptr, child_idx, kid_off, inclusive, strides, coords, max_option = tree
+    parents, node_off, child_ptr, child_idx, kid_off, inclusive, strides, coords, max_option = (
+        tree
+    )
     sup, usable, values, lb, ub = pattern
     least, interior, strategy = costs
     k = strides.shape[0]
@@ -463,24 +418,11 @@ def search_one(
     n_opts = np.zeros(k, dtype=np.int64)
     for j in range(k):
         n_opts[j] = _options(
-            cell,
-            coords[j, cell],
-            strides[j],
-            parents[node_off[j] : node_off[j + 1]],
+            cell, coords[j, cell], strides[j], parents[node_off[j] : node_off[j + 1]],
             child_ptr[node_off[j] + j : node_off[j + 1] + j + 1],
             child_idx[kid_off[j] : kid_off[j + 1]],
-            inclusive[j],
-            sup,
-            usable,
-            values,
-            allow_new,
-            margins_first,
-            per_dim,
-            opt_nodes[j],
-            opt_signs[j],
-            opt_len[j],
-            opt_cost[j],
-            opt_tie[j],
+            inclusive[j], sup, usable, values, allow_new, margins_first, per_dim,
+            opt_nodes[j], opt_signs[j], opt_len[j], opt_cost[j], opt_tie[j],
         )
         if n_opts[j] == 0:
             return 0, 0.0, 0.0, -1

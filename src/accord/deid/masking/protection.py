@@ -69,17 +69,8 @@ def _protect_all(
     for i in range(order.shape[0]):
         cell = order[i]
         n, lo, hi, fresh = search_one(
-            cell,
-            tree,
-            pattern,
-            costs,
-            need,
-            allow_new,
-            margins_first,
-            per_dim,
-            budget,
-            out,
-            out_signs,
+            cell, tree, pattern, costs, need, allow_new,
+            margins_first, per_dim, budget, out, out_signs,
         )
         if fresh < 0:
             continue
@@ -289,16 +280,7 @@ def _prune(
             if not still:
                 continue
             n, lo, hi, fresh = search_one(
-                primaries[i],
-                tree,
-                pattern,
-                costs,
-                need,
-                False,
-                False,
-                per_dim,
-                budget,
-                out,
+                primaries[i], tree, pattern, costs, need, False, False, per_dim, budget, out,
                 out_signs,
             )
             if fresh < 0:
@@ -413,18 +395,8 @@ def _walk_all(
             moved = 0.0
             for _ in range(max_steps):
                 n, lo, hi, fresh = search_one(
-                    cell,
-                    tree,
-                    (sup, usable, current, lb, ub),
-                    costs,
-                    1.0,
-                    allow_new,
-                    True,
-                    per_dim,
-                    budget,
-                    out,
-                    out_signs,
-                    direction,
+                    cell, tree, (sup, usable, current, lb, ub), costs, 1.0, allow_new, True,
+                    per_dim, budget, out, out_signs, direction,
                 )
                 if fresh < 0:
                     break
@@ -486,17 +458,8 @@ def walk(
     if len(cells):
         free = np.zeros(cube.size, dtype=bool) if usable is None else usable
         _walk_all(
-            cells,
-            trees.packed,
-            (sup, free, values_of(cube), lb, ub),
-            costs_of(cube, least, strategy),
-            float(need),
-            usable is not None,
-            per_dim_limit(len(cube.dims), 3),
-            BUDGET,
-            max_steps,
-            down,
-            up,
-            added,
+            cells, trees.packed, (sup, free, values_of(cube), lb, ub),
+            costs_of(cube, least, strategy), float(need), usable is not None,
+            per_dim_limit(len(cube.dims), 3), BUDGET, max_steps, down, up, added,
         )
     return down, up, added

@@ -297,11 +297,8 @@ def suppress_cube(
         intervals, leftovers = _protect_primaries(cube, groups, status, params, closure)
         final.intervals.update(intervals)
     closure.run()
-    log.info(
-        "group rules applied; %d cells for the audit (%.1f s)",
-        len(leftovers),
-        time.perf_counter() - started,
-    )
+    log.info("group rules applied; %d cells for the audit (%.1f s)", len(leftovers),
+             time.perf_counter() - started)
     # too narrow even with every candidate withheld: no widening helps (the widest pattern is
     # the same whatever the rounds add, so this is computed once)
     structural = structurally_narrow(cube, groups, status, params, leftovers)
@@ -372,9 +369,8 @@ def _unfixable(
     elif not parts:
         cell, what = total, "this total is withheld but all its parts are published"
     else:
-        cell, what = (
-            total,
-            (f"the withheld parts of this total are all 3 or less or sum to less than {threshold}"),
+        cell, what = total, (
+            f"the withheld parts of this total are all 3 or less or sum to less than {threshold}"
         )
     return Finding(
         "R1-unprotectable",
@@ -419,13 +415,8 @@ def _protect_primaries(
         )
 
     prot = protect_cells(_protection_order(cube, prim), 1)
-    log.info(
-        "protected %d of %d primary cells, %d complements (%.1f s)",
-        prot.proved.sum(),
-        len(prim),
-        prot.added.sum(),
-        time.perf_counter() - started,
-    )
+    log.info("protected %d of %d primary cells, %d complements (%.1f s)",
+             prot.proved.sum(), len(prim), prot.added.sum(), time.perf_counter() - started)
     if not prot.proved.all():  # a wider search for the few cells the first one missed
         prot.merge(protect_cells(prot.cells[~prot.proved], 3))
     cells_g, cell_groups = groups.inverse
@@ -451,12 +442,8 @@ def _protect_primaries(
             break
     usable |= removed
     unproved = prot.cells[~prot.proved]
-    log.info(
-        "published again %d complements; %d cells unproved (%.1f s)",
-        removed.sum(),
-        len(unproved),
-        time.perf_counter() - started,
-    )
+    log.info("published again %d complements; %d cells unproved (%.1f s)",
+             removed.sum(), len(unproved), time.perf_counter() - started)
     down, up, walked = walk(
         cube,
         trees,
@@ -477,10 +464,7 @@ def _protect_primaries(
             intervals[cell] = CellInterval(cell, v - d, v + u, "proof", False)
     values = cube.values
     for cell, ok, lo, hi in zip(
-        prot.cells.tolist(),
-        prot.proved.tolist(),
-        prot.t_lo.tolist(),
-        prot.t_hi.tolist(),
+        prot.cells.tolist(), prot.proved.tolist(), prot.t_lo.tolist(), prot.t_hi.tolist(),
         strict=True,
     ):
         if ok:

@@ -20,16 +20,8 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-RUN_COLUMNS = (
-    "status",
-    "started_at",
-    "finished_at",
-    "done",
-    "total",
-    "cancel_requested",
-    "message",
-    "started_by",
-)
+RUN_COLUMNS = ("status", "started_at", "finished_at", "done", "total", "cancel_requested",
+               "message", "started_by")
 
 
 def upgrade() -> None:
@@ -85,20 +77,17 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("catalog_harvest_run", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("status", sa.String(16), nullable=False, server_default="failed")
-        )
+        batch_op.add_column(sa.Column("status", sa.String(16), nullable=False,
+                                      server_default="failed"))
         batch_op.add_column(sa.Column("started_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("done", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("total", sa.Integer(), nullable=False, server_default="0"))
-        batch_op.add_column(
-            sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch_op.add_column(sa.Column("cancel_requested", sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
         batch_op.add_column(sa.Column("message", sa.Text(), nullable=False, server_default=""))
-        batch_op.add_column(
-            sa.Column("started_by", sa.String(64), nullable=False, server_default="")
-        )
+        batch_op.add_column(sa.Column("started_by", sa.String(64), nullable=False,
+                                      server_default=""))
     op.execute(
         """
         UPDATE catalog_harvest_run SET
@@ -115,12 +104,10 @@ def downgrade() -> None:
         """
     )
     with op.batch_alter_table("catalog_harvest_run", schema=None) as batch_op:
-        batch_op.alter_column(
-            "started_at", existing_type=sa.DateTime(timezone=True), nullable=False
-        )
-        batch_op.drop_constraint(
-            batch_op.f("fk_catalog_harvest_run_job_id_job"), type_="foreignkey"
-        )
+        batch_op.alter_column("started_at", existing_type=sa.DateTime(timezone=True),
+                              nullable=False)
+        batch_op.drop_constraint(batch_op.f("fk_catalog_harvest_run_job_id_job"),
+                                 type_="foreignkey")
         batch_op.drop_constraint(batch_op.f("uq_catalog_harvest_run_job_id"), type_="unique")
         batch_op.drop_column("job_id")
     with op.batch_alter_table("job", schema=None) as batch_op:

@@ -34,7 +34,9 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_group_role")),
-        sa.UniqueConstraint("provider", "group_name", "role", name=op.f("uq_group_role_provider")),
+        sa.UniqueConstraint(
+            "provider", "group_name", "role", name=op.f("uq_group_role_provider")
+        ),
     )
     op.create_index("ix_group_role_provider", "group_role", ["provider"], unique=False)
 

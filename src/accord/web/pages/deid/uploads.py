@@ -103,9 +103,9 @@ def upload_problems(table: UploadFile, spec: UploadFile, extras: Sequence[Upload
     return problems
 
 
-def _read(
-    folder: Path, table: str, spec: str, published: bool
-) -> tuple[Inputs, LoadedTable | None, TableSpec | None]:
+def _read(folder: Path, table: str, spec: str, published: bool) -> tuple[
+    Inputs, LoadedTable | None, TableSpec | None
+]:
     loaded, tspec, findings = load_release_inputs(
         folder / table, folder / spec, published=published, confine_to=folder
     )

@@ -325,7 +325,9 @@ def waiting_for(view: Overview) -> list[str]:
         more = f" and {len(marks) - 5} more" if len(marks) > 5 else ""
         # the requester answers marks in joint development; the provider may mark earlier
         when = (
-            " once joint development begins" if view.state is ProposalState.SENT_TO_PROVIDER else ""
+            " once joint development begins"
+            if view.state is ProposalState.SENT_TO_PROVIDER
+            else ""
         )
         found.append(
             "The requesting department has not answered the provider's minimum-necessary "
