@@ -93,13 +93,13 @@ def test_assign_only_to_stewards(settings, people, catalog) -> None:
 def test_completeness_counts_each_part(settings, people, catalog) -> None:
     with transaction(settings) as session:
         dataset_id = session.get(CatalogField, catalog["ssn"]).dataset_id
-        before = completeness(session, [dataset_id])[dataset_id]
+        before = completeness(session, [dataset_id], people["steward"])[dataset_id]
         assert (before.fields, before.defined, before.classified, before.statute_checked) == (
             3, 1, 0, 0)
         classify_field(session, people["security"], catalog["ssn"], ["PII:ssn"])
         set_field_statutes(session, people["steward"], catalog["ssn"], ["WIC 10850"])
         set_statute_checked(session, people["steward"], catalog["person_id"], True)
-        after = completeness(session, [dataset_id, 999])
+        after = completeness(session, [dataset_id, 999], people["steward"])
     assert (after[dataset_id].classified, after[dataset_id].statute_checked) == (1, 2)
     assert after[dataset_id].overall == pytest.approx((1 / 3 + 1 / 3 + 2 / 3) / 3)
     assert after[999].fields == 0 and after[999].overall == 1.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from accord.catalog.checks import check_metadata
 from accord.catalog.datasets import dataset_fields
 from accord.catalog.describing import completeness, review_description, submit_for_review
 from accord.catalog.dictionary import build_dictionary
@@ -14,7 +15,7 @@ from accord.catalog.published import fingerprint
 from accord.catalog.search import search, suggest_query
 from accord.catalog.search_words import forget_vocabulary
 from accord.db.engine import transaction
-from accord.errors import Conflict
+from accord.errors import Conflict, PermissionDenied
 from accord.proposals.basket import add_to_basket, basket
 from accord.proposals.drafting import elements, start_proposal
 from tests.catalog.test_drift import fields_by_name, harvest, person_table
@@ -177,3 +178,13 @@ def test_a_definition_that_follows_a_changed_source_comment_is_reviewed_again(
     with transaction(settings) as session:
         work = session.get(FieldWork, ids["birth_date"])
         assert work is not None and work.status == "draft"
+
+
+def test_another_department_cannot_check_metadata_that_reads_drafts(
+    settings, people, world
+) -> None:
+    _, _, other = world
+    with transaction(settings) as session:
+        assert check_metadata(session, people["steward"], "hr") is not None
+        with pytest.raises(PermissionDenied, match="department whose catalog"):
+            check_metadata(session, other, "hr")

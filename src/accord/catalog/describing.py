@@ -269,15 +269,13 @@ def _completeness_statement(published: bool) -> Executable:
     )
 
 
-def completeness(
-    session: Session, dataset_ids: list[int], actor: Actor | None = None
-) -> dict[int, Completeness]:
+def completeness(session: Session, dataset_ids: list[int], actor: Actor) -> dict[int, Completeness]:
     """One aggregate query for any number of datasets (the catalog list shows it for each).
     Definitions count as the actor reads them: published ones only, for other departments."""
     if not dataset_ids:
         return {}
-    published = actor is not None and not reads_drafts(actor)
-    rows = session.execute(_completeness_statement(published), {"ids": dataset_ids}).all()
+    statement = _completeness_statement(published=not reads_drafts(actor))
+    rows = session.execute(statement, {"ids": dataset_ids}).all()
     found = {
         row[0]: Completeness(int(row[1]), int(row[2] or 0), int(row[3] or 0), int(row[4] or 0))
         for row in rows

@@ -202,15 +202,15 @@ def _hits(
     field's label as published, for those who read no drafts)."""
     field_ids = [r["ref_id"] for r in rows if r["kind"] == "field"]
     dataset_ids = {r["dataset_id"] for r in rows if r["dataset_id"] is not None}
-    shown_label = CatalogField.label if drafts else func.coalesce(PublishedDescription.label, "")
+    names = select(CatalogField.id, CatalogField.name, CatalogField.label)
+    if not drafts:
+        names = select(
+            CatalogField.id, CatalogField.name, func.coalesce(PublishedDescription.label, "")
+        ).outerjoin(PublishedDescription)
     fields = (
         {
             i: (name, shown)
-            for i, name, shown in session.execute(
-                select(CatalogField.id, CatalogField.name, shown_label)
-                .outerjoin(PublishedDescription)
-                .where(CatalogField.id.in_(field_ids))
-            )
+            for i, name, shown in session.execute(names.where(CatalogField.id.in_(field_ids)))
         }
         if field_ids
         else {}
