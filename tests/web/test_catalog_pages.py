@@ -773,6 +773,9 @@ def test_pages_show_other_departments_no_open_suggestion_or_harvest(  # issue 15
         "/catalog": "open suggestion",
         birth_date: "waiting for a security officer",
         "/catalog/sources/clinic": 'id="h-runs"',  # the harvests and their reports
+        # neither "3 open … wait" nor "none is waiting": not theirs to know
+        f"/catalog/datasets/{harvested['main.client']}": "classification suggestion",
+        f"/catalog/datasets/{harvested['main.visit']}": "classification suggestion",
     }
     for username, shown in (("sky", True), ("kevin", False)):
         switch_to(app_client, username)

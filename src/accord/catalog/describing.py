@@ -185,7 +185,8 @@ def review_description(
     field = session.get_one(CatalogField, field_id)
     if approve and seen and seen != fingerprint(field):
         raise Conflict(
-            "The description changed after you read it: read it again before publishing it."
+            f"The description of {field.name} changed after you read it: read the text shown "
+            "now before publishing it."
         )
     before = work.status
     DESCRIPTION.apply(session, work, actor, verb, note.strip())

@@ -26,10 +26,11 @@ STATUS_LABELS = {"draft": "Draft", "in_review": "In review", "published": "Publi
 
 @dataclass(frozen=True)
 class DescribeProgress:
-    """One dataset's completeness and how many suggestions wait for a decision."""
+    """One dataset's completeness and how many suggestions wait for a decision (None for
+    those who may not see suggestions: "none waiting" would be untrue)."""
 
     completeness: Completeness
-    open_suggestions: int
+    open_suggestions: int | None
 
     def percent(self, part: int) -> int:
         return round(100 * self.completeness.share(part))
@@ -43,14 +44,14 @@ def progress_of(
     session: Session, actor: Actor, dataset_ids: list[int]
 ) -> dict[int, DescribeProgress]:
     """Two aggregate queries whatever the number of datasets (lists show one per row); open
-    suggestions are counted for those who may see them, else shown as none."""
+    suggestions are counted for those who may see them."""
     if not dataset_ids:
         return {}
     found = describing.completeness(session, dataset_ids, actor)
-    counts = (
-        suggestions.open_counts(session, dataset_ids)
+    counts: dict[int, int | None] = (
+        dict(suggestions.open_counts(session, dataset_ids))
         if can(actor, Action.VIEW_SUGGESTIONS)
-        else dict.fromkeys(dataset_ids, 0)
+        else dict.fromkeys(dataset_ids)
     )
     return {i: DescribeProgress(found[i], counts[i]) for i in dataset_ids}
 
