@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from accord.auth.actor import Actor
 from accord.catalog.datasets import (
@@ -20,10 +20,12 @@ from accord.catalog.datasets import (
 from accord.catalog.fields import classify_field
 from accord.catalog.harvest.model import HarvestedDataset, HarvestedField
 from accord.catalog.models import CatalogField, Dataset, Source
+from accord.catalog.published import publish
 from accord.config import Settings
 from accord.db.engine import transaction
 from accord.errors import ValidationFailed
 from tests.catalog.test_drift import harvest, person_table
+from tests.factories import make_user
 
 # completeness = (defined + classified + statute-checked) / (3 × current fields):
 #   person 2/9, visit 2/6, county 3/6, the hand-registered report has no fields (none)
@@ -127,6 +129,22 @@ def test_each_sort_both_ways(
     settings, people, catalog, sort: str, descending: bool, expected: list[str]
 ) -> None:
     assert names(settings, people["auditor"], sort=sort, descending=descending) == expected
+
+
+def test_another_department_s_completeness_order_counts_published_definitions_only(
+    settings, people, catalog
+) -> None:
+    """Harvested comments are draft definitions: counted for the department (visit 2/6 before
+    county 3/6), not for another one, whose order would otherwise tell it where drafts are
+    (visit and county both 1/6, then by title)."""
+    requester = make_user(settings, "riley", "requester", department="DCS")
+    assert names(settings, requester, sort="completeness") == [PERSON, COUNTY_, VISIT_, REPORT]
+    with transaction(settings) as session:
+        visit = session.scalars(select(CatalogField).where(CatalogField.name == "diagnosis")).one()
+        publish(session, visit, "sam")
+    # published, it counts: visit 2/6 above county 1/6
+    expected = [VISIT_, COUNTY_, PERSON, REPORT]
+    assert names(settings, requester, sort="completeness", descending=True) == expected
 
 
 @pytest.mark.parametrize(

@@ -35,9 +35,10 @@ from accord.catalog.models import (
     FieldClassification,
     FieldStatute,
     FieldWork,
+    PublishedDescription,
     Source,
 )
-from accord.catalog.published import as_read_by
+from accord.catalog.published import as_read_by, reads_drafts
 from accord.catalog.search import reindex_datasets
 from accord.catalog.titles import TITLE_NONE, TITLE_STEWARD, TITLE_SUGGESTED, suggest_title
 from accord.errors import NotFound, Problem, ValidationFailed
@@ -138,7 +139,7 @@ def list_datasets(
     problems = where.problems()
     if problems:
         raise ValidationFailed(problems)
-    counts = _field_counts()
+    counts = _field_counts(published=not reads_drafts(actor))
     query = (
         select(Dataset, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.dataset_id == Dataset.id)
@@ -160,17 +161,22 @@ def list_programs(session: Session, actor: Actor, *, include_removed: bool = Fal
 
 
 @cache
-def _field_counts() -> Subquery:
+def _field_counts(published: bool) -> Subquery:
     """Per dataset: current fields, and how many are defined, classified, statute-checked.
-    Built once (every catalog list runs it)."""
+    Built once per audience (every catalog list runs it): other departments' completeness
+    counts published definitions, or its order would tell them where drafts are."""
+    defined = (
+        exists().where(
+            PublishedDescription.field_id == CatalogField.id,
+            PublishedDescription.definition != "",
+        )
+        if published
+        else CatalogField.definition != ""
+    )
     classified = exists().where(FieldClassification.field_id == CatalogField.id)
     cited = exists().where(FieldStatute.field_id == CatalogField.id)
     checked = exists().where(FieldWork.field_id == CatalogField.id, FieldWork.statute_checked)
-    described = (
-        cast(CatalogField.definition != "", Integer)
-        + cast(classified, Integer)
-        + cast(cited | checked, Integer)
-    )
+    described = cast(defined, Integer) + cast(classified, Integer) + cast(cited | checked, Integer)
     return (
         select(
             CatalogField.dataset_id,
