@@ -11,6 +11,7 @@ import pytest
 from accord.catalog.harvest.errors import SourceUnavailable, WriteBackNotSupported
 from accord.catalog.harvest.model import HarvestCancelled, HarvestedDataset, HarvestedField
 from accord.catalog.harvest.sql import comment_statements, harvest_database
+from accord.catalog.harvest.sql_writeback import writes_back
 from accord.errors import ValidationFailed
 
 SQLITE_SCHEMA = """
@@ -98,6 +99,21 @@ def test_sqlite_write_back_is_not_supported(sqlite_url: str) -> None:
     with pytest.raises(WriteBackNotSupported) as caught:
         comment_statements(sqlite_url, [("main", "person", "id", "x")])
     assert caught.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("location", "offered"),
+    [
+        ("postgresql+psycopg://svc@10.1.2.3:5432/medi_cal", True),
+        ("mariadb+mariadbconnector://root@127.0.0.1/test", True),
+        ("mysql://root@127.0.0.1/test", True),
+        ("sqlite:////data/walk2work.sqlite", False),
+        ("duckdb:////data/trips.duckdb", False),
+        ("not a url", False),
+    ],
+)
+def test_pages_offer_write_back_only_where_it_can_run(location: str, offered: bool) -> None:
+    assert writes_back(location) is offered
 
 
 def test_uninstalled_dialect_is_a_validation_problem() -> None:

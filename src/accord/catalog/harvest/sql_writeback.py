@@ -21,7 +21,8 @@ import re
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import bindparam, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
 
 from accord.catalog.harvest.errors import WriteBackNotSupported
 from accord.catalog.harvest.sql_connect import open_source
@@ -30,6 +31,16 @@ from accord.errors import Problem, ValidationFailed
 # (schema, table, column, definition); the definition becomes the column comment.
 CommentTarget = tuple[str, str, str, str]
 MARIADB_COMMENT_LIMIT = 1024  # characters a MariaDB/MySQL column comment may hold
+WRITABLE = ("postgresql", "mysql", "mariadb")
+
+
+def writes_back(location: str) -> bool:
+    """Can definitions be written back to the database at ``location``? (Pages offer it only
+    where it can work.)"""
+    try:
+        return make_url(location).get_backend_name() in WRITABLE
+    except ArgumentError:
+        return False
 
 
 def comment_statements(url: str, comments: Sequence[CommentTarget]) -> list[str]:
@@ -56,7 +67,7 @@ def apply_comments(url: str, comments: Sequence[CommentTarget]) -> None:
 
 def _statements(conn: Connection, comments: Sequence[CommentTarget]) -> list[str]:
     dialect = conn.dialect.name
-    if dialect not in ("postgresql", "mysql", "mariadb"):
+    if dialect not in WRITABLE:
         raise WriteBackNotSupported(
             f"Definitions can be written back to PostgreSQL and MariaDB/MySQL, not {dialect}."
         )

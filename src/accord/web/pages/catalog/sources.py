@@ -19,6 +19,7 @@ from accord.auth.permissions import Action, can
 from accord.catalog.datasets import list_datasets
 from accord.catalog.harvest import runs as harvesting
 from accord.catalog.harvest.errors import SourceUnavailable, WriteBackNotSupported
+from accord.catalog.harvest.sql_writeback import writes_back
 from accord.catalog.harvest.writeback import apply_write_back, preview_write_back
 from accord.catalog.sources import add_source, get_source, list_sources, source_facts
 from accord.errors import Conflict, Problem, ValidationFailed
@@ -113,6 +114,7 @@ def source_page(request: Request, session: DbSession, actor: Viewer, name: str) 
         {
             "source": source,
             "facts": source_facts(actor, source),
+            "writes_back": source.kind == "database" and writes_back(source.location),
             "rows": rows,
             "progress": progress_of(session, actor, [r.dataset.id for r in rows]),
             "runs": (
