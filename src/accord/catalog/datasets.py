@@ -35,10 +35,9 @@ from accord.catalog.models import (
     FieldClassification,
     FieldStatute,
     FieldWork,
-    PublishedDescription,
     Source,
 )
-from accord.catalog.published import as_read_by, reads_drafts
+from accord.catalog.published import as_read_by, has_definition, reads_drafts
 from accord.catalog.search import reindex_datasets
 from accord.catalog.titles import TITLE_NONE, TITLE_STEWARD, TITLE_SUGGESTED, suggest_title
 from accord.errors import NotFound, Problem, ValidationFailed
@@ -165,14 +164,7 @@ def _field_counts(published: bool) -> Subquery:
     """Per dataset: current fields, and how many are defined, classified, statute-checked.
     Built once per audience (every catalog list runs it): other departments' completeness
     counts published definitions, or its order would tell them where drafts are."""
-    defined = (
-        exists().where(
-            PublishedDescription.field_id == CatalogField.id,
-            PublishedDescription.definition != "",
-        )
-        if published
-        else CatalogField.definition != ""
-    )
+    defined = has_definition(published)
     classified = exists().where(FieldClassification.field_id == CatalogField.id)
     cited = exists().where(FieldStatute.field_id == CatalogField.id)
     checked = exists().where(FieldWork.field_id == CatalogField.id, FieldWork.statute_checked)

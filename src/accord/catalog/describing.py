@@ -31,9 +31,14 @@ from accord.catalog.models import (
     FieldStatute,
     FieldWork,
     GlossaryTerm,
-    PublishedDescription,
 )
-from accord.catalog.published import fingerprint, publish, read_by, reads_drafts
+from accord.catalog.published import (
+    fingerprint,
+    has_definition,
+    publish,
+    read_by,
+    reads_drafts,
+)
 from accord.catalog.search import reindex_datasets
 from accord.db.base import utcnow
 from accord.errors import Conflict, NotFound, Problem, ValidationFailed
@@ -243,14 +248,7 @@ class Completeness:
 @cache
 def _completeness_statement(published: bool) -> Executable:
     # Built once: catalog pages run it on every view, and building it cost more than running it.
-    defined = (
-        exists().where(
-            PublishedDescription.field_id == CatalogField.id,
-            PublishedDescription.definition != "",
-        )
-        if published
-        else CatalogField.definition != ""
-    )
+    defined = has_definition(published)
     classified = exists().where(FieldClassification.field_id == CatalogField.id)
     cited = exists().where(FieldStatute.field_id == CatalogField.id)
     checked = exists().where(FieldWork.field_id == CatalogField.id, FieldWork.statute_checked)

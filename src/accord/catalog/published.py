@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
@@ -64,6 +64,17 @@ def fingerprint(field: CatalogField) -> str:
 
 def reads_drafts(actor: Actor) -> bool:
     return can(actor, Action.VIEW_DRAFTS)
+
+
+def has_definition(published: bool) -> ColumnElement[bool]:
+    """SQL: the field has a definition, as draft readers read it or (``published``) as other
+    departments do; completeness figures and the order by them count the same one."""
+    if not published:
+        return CatalogField.definition != ""
+    return exists().where(
+        PublishedDescription.field_id == CatalogField.id,
+        PublishedDescription.definition != "",
+    )
 
 
 def as_read_by(
