@@ -32,13 +32,7 @@ from accord.catalog.models import (
     FieldWork,
     GlossaryTerm,
 )
-from accord.catalog.published import (
-    fingerprint,
-    has_definition,
-    publish,
-    read_by,
-    reads_drafts,
-)
+from accord.catalog.published import fingerprint, has_definition, publish, read_by, reads_drafts
 from accord.catalog.search import reindex_datasets
 from accord.db.base import utcnow
 from accord.errors import Conflict, NotFound, Problem, ValidationFailed
