@@ -128,6 +128,9 @@ def test_transition_moves_or_names_what_stops_it_with_its_exit_code(world: World
         assert f"  - {missing}: " in out
     code, out = accord("proposal", "transition", str(fresh), "send", user="cdw_data_coordinator")
     assert code == 3 and "receiving" in out
+    # the help no longer lists the moves (it would load the lifecycle): the refusal does
+    code, out = accord("proposal", "transition", str(fresh), "launch", user="dcs_requester")
+    assert code == 2 and "No move 'launch'" in out and "send, " in out and "withdraw" in out
 
 
 def test_diff_compares_field_by_field_hiding_what_the_reader_may_not_read(world: World) -> None:

@@ -1,4 +1,6 @@
-"""`accord group-roles`: the table of which identity-provider groups give which role."""
+"""`accord group-roles`: the table of which identity-provider groups give which role.
+
+The service loads in each command, so that `accord group-roles --help` starts at once."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from accord.auth.group_roles import add_group_role, list_group_roles, remove_group_role
 from accord.cli.context import AsUser, out, unit_of_work
 
 app = typer.Typer(
@@ -19,6 +20,8 @@ app = typer.Typer(
 @app.command("list")
 def group_roles_list(as_user: AsUser = None) -> None:
     """List the groups and the roles they give."""
+    from accord.auth.group_roles import list_group_roles
+
     with unit_of_work(as_user) as (session, actor, _):
         table = Table("id", "provider", "group", "role")
         for mapping in list_group_roles(session, actor):
@@ -34,6 +37,8 @@ def group_roles_add(
     as_user: AsUser = None,
 ) -> None:
     """Give a role to the members of a group (from their next sign-in)."""
+    from accord.auth.group_roles import add_group_role
+
     with unit_of_work(as_user) as (session, actor, settings):
         names = [p.name for p in settings.identity_providers]
         mapping = add_group_role(
@@ -48,6 +53,8 @@ def group_roles_remove(
     as_user: AsUser = None,
 ) -> None:
     """Stop giving a role to a group (its members lose it at their next sign-in)."""
+    from accord.auth.group_roles import remove_group_role
+
     with unit_of_work(as_user) as (session, actor, _):
         mapping = remove_group_role(session, actor, mapping_id)
         out.print(

@@ -5,11 +5,14 @@ ACCORD_TOKEN (cli/context.py).
 Restricted content a command prints is written to the audit log in the command's own
 transaction, which commits before anything is printed: a read that cannot be recorded is not
 shown.
+
+The services load in the commands that use them, so that `accord proposal --help` starts at
+once (their models bring in the whole database layer).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Group, RenderableType
@@ -17,15 +20,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from accord.catalog.datasets import find_dataset
-from accord.catalog.fields import find_field
 from accord.cli.context import AsUser, out, unit_of_work
-from accord.proposals import basket, drafting
-from accord.proposals.access import record_reads
 from accord.proposals.form import BY_KEY, DEFAULT_PATH, PATHS, SECTIONS, questions_for
-from accord.proposals.overview import Overview, overview
-from accord.proposals.states import PROPOSAL, VERB_LABELS, ProposalState, state_label
-from accord.proposals.work import list_proposals
+from accord.proposals.state_names import ProposalState
+
+if TYPE_CHECKING:
+    from accord.proposals.overview import Overview
 
 proposal_app = typer.Typer(
     help="Business use case proposals (BUCP): ask another department for data.",
@@ -54,6 +54,10 @@ def basket_add(
     as_user: AsUser = None,
 ) -> None:
     """Add a dataset's fields (all, or the named ones) to your basket."""
+    from accord.catalog.datasets import find_dataset
+    from accord.catalog.fields import find_field
+    from accord.proposals import basket
+
     with unit_of_work(as_user) as (session, actor, _):
         found = find_dataset(session, actor, dataset)
         ids = [find_field(session, actor, str(found.id), f).id for f in field or []]
@@ -67,6 +71,8 @@ def basket_add(
 @basket_app.command("list")
 def basket_list(as_user: AsUser = None) -> None:
     """The fields in your basket."""
+    from accord.proposals import basket
+
     with unit_of_work(as_user) as (session, actor, _):
         lines = basket.basket(session, actor)
     if not lines:
@@ -92,6 +98,8 @@ def start(
     as_user: AsUser = None,
 ) -> None:
     """Start a draft from the fields in your basket (which it empties)."""
+    from accord.proposals import drafting
+
     with unit_of_work(as_user) as (session, actor, _):
         proposal = drafting.start_proposal(
             session, actor, use_case_name=name, path=path, program=program
@@ -109,6 +117,8 @@ def list_(
     as_user: AsUser = None,
 ) -> None:
     """The proposals your department is party to, newest first."""
+    from accord.proposals.work import list_proposals
+
     with unit_of_work(as_user) as (session, actor, _):
         rows, total = list_proposals(
             session,
@@ -132,6 +142,9 @@ def list_(
 def show(proposal_id: ProposalId, as_user: AsUser = None) -> None:
     """The proposal as you may see it, section by section; restricted answers only if your
     role may read them (and each such reading is audited)."""
+    from accord.proposals.access import record_reads
+    from accord.proposals.overview import overview
+
     with unit_of_work(as_user) as (session, actor, _):
         seen = overview(session, actor, proposal_id)
         record_reads(session, actor, proposal_id, seen.restricted_shown)
@@ -140,6 +153,8 @@ def show(proposal_id: ProposalId, as_user: AsUser = None) -> None:
 
 
 def _render(ov: Overview) -> RenderableType:
+    from accord.proposals.states import VERB_LABELS
+
     p = ov.proposal
     parties = "; ".join(
         f"{x.side}: {x.name} ({x.code})" + (f", {x.program}" if x.program else "")
@@ -181,6 +196,8 @@ def _answers(ov: Overview, section: str) -> Table:
 
 
 def _elements(ov: Overview) -> Table:
+    from accord.proposals.drafting import SEP
+
     table = Table("id", "dataset", "field", "classification", "statutes", "note", title="Fields")
     table.title_justify = "left"
     for e in ov.elements:
@@ -197,8 +214,8 @@ def _elements(ov: Overview) -> Table:
             str(e.id),
             e.dataset_name,
             e.field_name,
-            e.classifications.replace(drafting.SEP, ", "),
-            e.statutes.replace(drafting.SEP, ", "),
+            e.classifications.replace(SEP, ", "),
+            e.statutes.replace(SEP, ", "),
             Text("\n".join(notes)),
         )
     return table
@@ -278,14 +295,15 @@ def transition(
     proposal_id: ProposalId,
     verb: Annotated[
         str,
-        typer.Argument(
-            help=", ".join(t.verb for t in PROPOSAL.transitions if t.action is not None)
-        ),
+        typer.Argument(help="The move: `accord proposal show N` lists those you may make now."),
     ],
     note: Annotated[str, typer.Option(help="Why (needed to decline or withdraw).")] = "",
     as_user: AsUser = None,
 ) -> None:
     """Make one lifecycle move (exit 5 if it cannot be made now, 2 listing what is missing)."""
+    from accord.proposals import drafting
+    from accord.proposals.states import PROPOSAL, state_label
+
     with unit_of_work(as_user) as (session, actor, _):
         proposal = drafting.transition(session, actor, proposal_id, verb, note)
         label = state_label(proposal)
@@ -302,6 +320,9 @@ def diff(
     as_user: AsUser = None,
 ) -> None:
     """Two versions compared question by question, and the fields added or removed."""
+    from accord.proposals import drafting
+    from accord.proposals.access import record_reads
+
     with unit_of_work(as_user) as (session, actor, _):
         changes, added, removed = drafting.diff(session, actor, proposal_id, a, b)
         shown = [c.key for c in changes if not c.restricted and _restricted(c.key)]

@@ -482,7 +482,10 @@ def transition(
     missing one is listed. Refused moves change nothing."""
     proposal = load(session, actor, proposal_id, lock=True)
     if verb not in {t.verb for t in PROPOSAL.transitions}:
-        raise ValidationFailed([Problem("verb", f"No move {verb!r} for a proposal.")])
+        moves = ", ".join(sorted({t.verb for t in PROPOSAL.transitions if t.action is not None}))
+        raise ValidationFailed(
+            [Problem("verb", f"No move {verb!r} for a proposal; moves: {moves}.")]
+        )
     PROPOSAL.check(proposal, actor, verb)
     if verb in STEP_OF_VERB:
         problems = step_problems(session, proposal, STEP_OF_VERB[verb])

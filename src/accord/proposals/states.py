@@ -8,8 +8,6 @@ within a state: when the last department has acted, Accord itself makes the move
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
@@ -20,42 +18,8 @@ from accord.db.base import utcnow
 from accord.lifecycle import Lifecycle, Transition
 from accord.proposals.form import PATHS
 from accord.proposals.models import ChangeRequest, Concern, Opinion, Proposal, ProposalElement
+from accord.proposals.state_names import ProposalState as ProposalState  # re-exported
 
-
-class ProposalState(StrEnum):
-    DRAFT = "draft"
-    SENT_TO_PROVIDER = "sent_to_provider"
-    IN_JOINT_DEVELOPMENT = "in_joint_development"
-    IN_REVIEW = "in_review"
-    AWAITING_SIGNATURES = "awaiting_signatures"
-    AWAITING_DC_FINAL_REVIEW = "awaiting_dc_final_review"
-    APPROVED = "approved"
-    FILED = "filed"
-    WITHDRAWN = "withdrawn"
-    DENIED = "denied"
-    # declared for the dispute, fulfillment and disposal work that follows
-    DISPUTED = "disputed"
-    IN_MEDIATION = "in_mediation"
-    IN_FULFILLMENT = "in_fulfillment"
-    ACTIVE = "active"
-    AMENDMENT_IN_PROGRESS = "amendment_in_progress"
-    SUSPENDED = "suspended"
-    TERMINATED = "terminated"
-    EXPIRED = "expired"
-    DISPOSAL_PENDING = "disposal_pending"
-    RETAINED_WITH_PROTECTIONS = "retained_with_protections"
-    CLOSED = "closed"
-
-    @property
-    def label(self) -> str:
-        return STATE_LABELS.get(self, self.value.replace("_", " ").capitalize())
-
-
-STATE_LABELS = {
-    ProposalState.SENT_TO_PROVIDER: "Sent to provider",
-    ProposalState.IN_JOINT_DEVELOPMENT: "In joint development",
-    ProposalState.AWAITING_DC_FINAL_REVIEW: "Awaiting data coordinators' final review",
-}
 OPEN_STATES = frozenset(
     {
         ProposalState.DRAFT,
