@@ -33,9 +33,9 @@ from scipy import optimize, sparse
 
 from accord.catalog.classifier.model import normalise_name
 from accord.catalog.classifier.rules import load_rules
+from classifier_bench import COARSE, prf, scores  # run as a file: bench/ is on the path
 
 ROOT = Path(__file__).resolve().parent.parent
-FAMILIES = ("pii", "phi", "sensitive")
 # Each retired set, the commit whose classifier scored it once while it was held out, and the
 # micro F1 it scored then (the probe checks that it reproduces them).
 HONEST = {
@@ -131,20 +131,10 @@ def fit(x: sparse.csr_matrix, y: np.ndarray, l2: float = 1.0) -> np.ndarray:
 
 
 def micro_f1(truths: list[set[str]], guesses: list[set[str]]) -> dict[str, float]:
-    def f1(tp: int, fp: int, fn: int) -> float:
-        return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-    out, total = {}, [0, 0, 0]
-    for family in FAMILIES:
-        pairs = [(family in t, family in g) for t, g in zip(truths, guesses, strict=True)]
-        counts = [
-            sum(t and g for t, g in pairs),
-            sum(g and not t for t, g in pairs),
-            sum(t and not g for t, g in pairs),
-        ]
-        out[family] = f1(*counts)
-        total = [a + b for a, b in zip(total, counts, strict=True)]
-    out["micro"] = f1(*total)
+    """F1 per family and micro, as the classifier bench scores them."""
+    table = scores([(frozenset(t), frozenset(g)) for t, g in zip(truths, guesses, strict=True)])
+    out = {family: prf(*counts)[2] for family, counts in table.items()}
+    out["micro"] = prf(*(sum(counts[i] for counts in table.values()) for i in range(3)))[2]
     return out
 
 
@@ -165,7 +155,7 @@ def score(train: list[Part], test: Part) -> tuple[dict[str, float], dict[str, fl
     )
     truths = [{x for x in r["labels"].split(";") if x} for rows_, _, _ in train for r in rows_]
     guesses: list[set[str]] = [set() for _ in rows]
-    for family in FAMILIES:
+    for family in COARSE:
         w = fit(x, np.array([1.0 if family in t else 0.0 for t in truths]))
         for i in np.flatnonzero(x_test @ w >= 0):
             guesses[i].add(family)
@@ -205,7 +195,7 @@ def main() -> None:
     for name, rules, model in results:
         expected = HONEST.get(name, (None, None))[1]
         assert expected is None or round(rules["micro"], 3) == expected, (name, rules["micro"])
-        cells = "  ".join(f"{f} {rules[f]:.2f}->{model[f]:.2f}" for f in FAMILIES)
+        cells = "  ".join(f"{f} {rules[f]:.2f}->{model[f]:.2f}" for f in COARSE)
         print(f"{name:<20} {rules['micro']:>6.3f} {model['micro']:>6.3f}   {cells}")
 
 

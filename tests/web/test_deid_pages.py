@@ -208,6 +208,13 @@ def test_release_shows_the_report_and_offers_the_files(
     )
     assert app_client.get("/deid/releases/1").status_code == 200
     assert len(_entries(settings)) == 1
+    # an auditor reads the releases but is offered no De-identify link, which would refuse them
+    make_user(settings, "ava", "auditor")
+    app_client.cookies.clear()
+    sign_in(app_client, "ava")
+    for path in ("/deid/releases", "/deid/releases/1"):
+        page = app_client.get(path)
+        assert page.status_code == 200 and 'href="/deid"' not in page.text, path
 
 
 def test_blocked_release_says_why_and_what_to_do(

@@ -50,9 +50,10 @@ def dead_links(client: TestClient) -> tuple[int, list[tuple[str, str, int]]]:
             link = href.replace("&amp;", "&")
             if link in seen or SKIP.search(link):
                 continue
-            if per_kind.get(kind(link), 0) >= PER_KIND:
+            key = kind(link)
+            if per_kind.get(key, 0) >= PER_KIND:
                 continue
-            per_kind[kind(link)] = per_kind.get(kind(link), 0) + 1
+            per_kind[key] = per_kind.get(key, 0) + 1
             seen.add(link)
             queue.append((path, link))
     return len(seen), dead
