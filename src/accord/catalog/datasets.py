@@ -59,6 +59,7 @@ class Inventory:
     lifecycle: str | None = None
     lifecycle_since: date | None = None
     retention_months: int | None = None
+    listed_publicly: bool | None = None
 
 
 INVENTORY_ATTRIBUTES = tuple(f.name for f in fields(Inventory))
@@ -181,7 +182,7 @@ def _field_counts(published: bool) -> Subquery:
     )
 
 
-def _like(words: str) -> str:
+def like_pattern(words: str) -> str:
     """A LIKE pattern that finds ``words`` literally: % and _ are not wildcards here."""
     escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -204,7 +205,7 @@ def _conditions(where: DatasetFilter) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     text = where.text.strip()
     if text:
-        pattern = _like(text)
+        pattern = like_pattern(text)
         found.append(
             or_(
                 Dataset.title.ilike(pattern, escape="\\"),

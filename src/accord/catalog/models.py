@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -66,6 +67,8 @@ class Dataset(Base):
     lifecycle: Mapped[str] = mapped_column(String(32), default="active", index=True)
     lifecycle_since: Mapped[date | None] = mapped_column(Date)
     retention_months: Mapped[int | None] = mapped_column(Integer)
+    # on the public request-data page (accord.catalog.public_listing): never unless chosen
+    listed_publicly: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     row_count: Mapped[int | None] = mapped_column(BigInteger)
     harvested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -215,6 +215,8 @@ def _catalog(settings: Settings, program: ProgramSource) -> None:
                     system=f"{program.program} enrollment system",
                     owner=f"{program.program} program office",
                     retention_months=84,
+                    # the public request-data page lists the programs whose dictionary is settled
+                    listed_publicly=program.slug != REVIEWED_PROGRAM,
                 ),
             )
         fields = session.execute(

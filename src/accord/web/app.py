@@ -24,7 +24,7 @@ from accord.web.api import fulfillment as fulfillment_api
 from accord.web.api import proposals as proposals_api
 from accord.web.context import RequestContext
 from accord.web.limits import BodySizeLimit
-from accord.web.pages import accounts, sso, users
+from accord.web.pages import accounts, public, sso, users
 from accord.web.pages import audit as audit_pages
 from accord.web.pages import fulfillment as fulfillment_pages
 from accord.web.pages.catalog import datasets, describe
@@ -77,6 +77,7 @@ def create_app(settings: Settings, *, long_lived: bool = False) -> FastAPI:
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(accounts.router)
+    app.include_router(public.router)
     app.include_router(sso.router)
     app.include_router(users.router)
     app.include_router(audit_pages.router)

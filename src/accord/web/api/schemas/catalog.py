@@ -64,6 +64,7 @@ class DatasetOut(BaseModel):
     owner: str
     lifecycle: str
     retention_months: int | None
+    listed_publicly: bool
     row_count: int | None
     removed_at: datetime | None
 
@@ -105,6 +106,7 @@ class InventoryIn(BaseModel):
     lifecycle: str | None = None
     lifecycle_since: date | None = None
     retention_months: int | None = None
+    listed_publicly: bool | None = None
 
 
 class DescriptionIn(BaseModel):

@@ -235,6 +235,7 @@ def _inventory_form(d: Dataset) -> dict[str, str]:
         "vendor_managed": "" if d.vendor_managed is None else ("yes" if d.vendor_managed else "no"),
         "lifecycle_since": d.lifecycle_since.isoformat() if d.lifecycle_since else "",
         "retention_months": "" if d.retention_months is None else str(d.retention_months),
+        "listed_publicly": "yes" if d.listed_publicly else "",
     }
 
 

@@ -104,6 +104,7 @@ class InventoryForm(BaseModel):
     lifecycle: str = ""
     lifecycle_since: str = ""
     retention_months: str = ""
+    listed_publicly: str = ""  # "yes" when the box is ticked; a form without it unlists
 
     def to_inventory(self) -> Inventory:
         """Raise ValidationFailed listing every value that cannot be read."""
@@ -136,6 +137,7 @@ class InventoryForm(BaseModel):
             lifecycle=self.lifecycle or None,
             lifecycle_since=since,
             retention_months=retention,
+            listed_publicly=self.listed_publicly == "yes",
         )
 
 
