@@ -20,8 +20,9 @@ PUBLIC = {
     "/login/sso/{name}",
     "/login/sso/{name}/callback",
     "/reset/{token}",
-    "/download/{token}",
-}  # a download link too
+    "/download/{token}",  # a download link too
+    "/request-data",  # what the department shares, for anyone (accord.catalog.public_listing)
+}
 
 
 def _api_routes(routes: list[object]) -> list[APIRoute]:

@@ -19,13 +19,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# A plain ALTER TABLE on both backends: SQLite adds (and, since 3.35, drops) a column in place,
+# where a batch operation would copy the table, which other tables' foreign keys refuse.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("catalog_dataset") as table:
-        table.add_column(
-            sa.Column("listed_publicly", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    op.add_column(
+        "catalog_dataset",
+        sa.Column("listed_publicly", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("catalog_dataset") as table:
-        table.drop_column("listed_publicly")
+    op.drop_column("catalog_dataset", "listed_publicly")
