@@ -37,6 +37,7 @@ from accord.demo.deliveries import seed_deliveries
 from accord.demo.proposals import seed_proposals
 from accord.demo.sources import (
     PROGRAM_DESCRIPTIONS,
+    TABLE_DESCRIPTIONS,
     EventsWritten,
     ProgramSource,
     describe_sources,
@@ -211,6 +212,9 @@ def _catalog(settings: Settings, program: ProgramSource) -> None:
                 coordinator,
                 row.dataset.id,
                 Inventory(
+                    description=TABLE_DESCRIPTIONS.get(
+                        row.dataset.name.split(".", 1)[-1], ""
+                    ).format(program=program.program),
                     program=program.program,
                     system=f"{program.program} enrollment system",
                     owner=f"{program.program} program office",

@@ -162,6 +162,41 @@ PROGRAM_DESCRIPTIONS: dict[str, str] = {
     "sites, inspections of regulated facilities, and residents enrolled in air-quality alerts.",
 }
 
+# Each table's business description, by table name; {program} is the program's name.
+TABLE_DESCRIPTIONS: dict[str, str] = {
+    "person": "The people enrolled in {program}: name, birth date, sex, race and ethnicity, "
+    "language, address and contact details, and their Social Security and Medi-Cal numbers "
+    "when given.",
+    "enrollment": "Each spell of a person's enrolment in {program}, from the day they joined to "
+    "the day they left.",
+    "county_code": "California's counties with their codes, regions and 2020 populations.",
+    "commute_mode": "The ways of commuting Walk 2 Work counts, and which of them are active "
+    "travel.",
+    "commute_trip": "Every commute a participant logged: the day, the mode, the distance and "
+    "time, and whether GPS confirmed it.",
+    "employer": "The employers taking part in Walk 2 Work, with their industry, county and "
+    "number of employees.",
+    "monthly_commute_summary": "Trips, participants, distance and time per month and mode.",
+    "clinic": "The clinics that enrol and screen Healthy Habits participants.",
+    "health_condition": "Chronic conditions of Healthy Habits participants, coded in ICD-10, with "
+    "their onset and status.",
+    "icd10_code": "The ICD-10 diagnosis codes Healthy Habits uses, with their descriptions.",
+    "screening": "Every health screening of a participant: the clinic, the day, the kind of "
+    "screening and its measures (BMI, HbA1c, blood pressure, cholesterol).",
+    "screening_type": "The kinds of screening Healthy Habits offers and what each measures.",
+    "monthly_screening_summary": "Screenings, people and mean measures per month and kind of "
+    "screening.",
+    "air_quality_reading": "Daily readings of each pollutant at each monitoring site, and whether "
+    "they exceeded the standard.",
+    "facility": "The permitted facilities Your Environment inspects.",
+    "monitoring_site": "The air-quality monitoring sites, with their address and opening date.",
+    "pollutant": "The pollutants measured, with their units, averaging periods and standards.",
+    "site_inspection": "Inspections of facilities: the day, the pollutant, the result and when a "
+    "follow-up is due.",
+    "monthly_air_quality": "Readings, mean and peak measures and exceedances per month, county "
+    "and pollutant.",
+}
+
 _SHARED_DEFINITIONS: dict[str, dict[str, str]] = {
     "person": {
         "person_id": "The identifier the program assigns to a person on enrolment; unique within "
