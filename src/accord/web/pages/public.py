@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from accord.catalog.public_listing import public_listing
-from accord.web.deps import MAX_ID, DbSession, public
+from accord.web.deps import MAX_ID, DbSession, optional_actor, public
 from accord.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -24,6 +24,8 @@ def request_data(
     program: Annotated[str, Query(max_length=200)] = "",
     page: Annotated[int, Query(ge=1, le=MAX_ID // 1000)] = 1,
 ) -> Response:
+    # the same page for everyone; someone signed in keeps their navigation
+    request.state.actor = optional_actor(request)
     listing = public_listing(session, text=q, program=program, page=page)
     kept = {k: v.strip() for k, v in {"q": q, "program": program}.items() if v.strip()}
     return render(
