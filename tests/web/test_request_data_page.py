@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from accord.auth.actor import Actor
 from accord.auth.models import AuditEntry
-from accord.catalog.datasets import Inventory, register_dataset, update_inventory
+from accord.catalog.datasets import Inventory, list_datasets, register_dataset, update_inventory
 from accord.catalog.fields import Description, classify_field, describe_field
+from accord.catalog.inventory_io import import_inventory, read_sheet, suggest_mapping
 from accord.catalog.public_listing import PAGE_SIZE
 from accord.config import Settings
 from accord.db.engine import transaction
+from accord.errors import ValidationFailed
 from tests.web.helpers import csrf_of, sign_in
 from tests.web.test_catalog_pages import clinic_db, harvested, people, post  # noqa: F401
 
@@ -163,3 +166,43 @@ def test_the_page_pages_and_refuses_bad_addresses(
     assert "Report 000 — Counts" not in second
     for bad in ({"page": "0"}, {"page": "x"}, {"q": "x" * 201}):
         assert app_client.get("/request-data", params=bad).status_code == 422
+
+
+def test_an_inventory_spreadsheet_lists_and_unlists_and_refuses_other_words(
+    app_client: TestClient,
+    settings: Settings,
+    people: dict[str, Actor],  # noqa: F811
+) -> None:
+    coordinator = people["coordinator"]
+
+    def load(rows: str) -> None:
+        sheet = read_sheet(f"Dataset,Listed publicly\n{rows}".encode(), "inventory.csv")
+        with transaction(settings) as session:
+            import_inventory(session, coordinator, sheet, suggest_mapping(sheet.headers))
+
+    def listed() -> dict[str, bool]:
+        with transaction(settings) as session:
+            return {
+                r.dataset.name: r.dataset.listed_publicly
+                for r in list_datasets(session, coordinator)
+            }
+
+    load("Caseload,yes\nWaitlist,\n")
+    assert listed() == {"Caseload": True, "Waitlist": False}
+    with pytest.raises(ValidationFailed) as refused:
+        load("Caseload,no\nWaitlist,maybe\n")
+    assert [(p.field, p.message) for p in refused.value.listed()] == [
+        ("row 3", "Listed publicly must be yes or no.")
+    ]
+    assert listed() == {"Caseload": True, "Waitlist": False}  # nothing of the file applied
+    load("Caseload,\nWaitlist,Y\n")  # an empty cell leaves the listing as it was
+    assert listed() == {"Caseload": True, "Waitlist": True}
+    load("Caseload,No\n")
+    assert listed()["Caseload"] is False
+    sign_in(app_client, "cas")
+    exported = app_client.get("/catalog/inventory/export.csv").text.splitlines()
+    assert exported[0].endswith(",listed_publicly")
+    assert {line.split(",")[0]: line.split(",")[-1] for line in exported[1:]} == {
+        "Caseload": "no",
+        "Waitlist": "yes",
+    }

@@ -45,7 +45,9 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "objectives": ("objective", "objectives"),
     "lifecycle": ("lifecycle", "status"),
     "retention_months": ("retention", "retention months"),
+    "listed_publicly": ("listed publicly", "public", "request data"),
 }
+YES, NO = ("yes", "y", "true", "1"), ("no", "n", "false", "0")
 EXPORT_COLUMNS = ("name", "kind", "source", *[t for t in TARGETS if t not in ("name", "kind")])
 
 
@@ -149,6 +151,13 @@ def _parse_row(
     if values.get("vendor_managed"):
         vendor = values["vendor_managed"].lower() in ("yes", "y", "true", "1", "vendor")
     lifecycle = values.get("lifecycle", "").lower().replace(" ", "_") or None
+    # an empty cell leaves the listing as it is; anything but yes or no is refused, since a
+    # misread word would put a dataset before the public or take it away
+    listed: bool | None = None
+    if answer := values.get("listed_publicly", "").lower():
+        listed = answer in YES
+        if answer not in YES + NO:
+            problems.append(Problem(where, "Listed publicly must be yes or no."))
 
     def text(attribute: str) -> str | None:
         return values.get(attribute) or None
@@ -165,6 +174,7 @@ def _parse_row(
         retention_months=retention,
         vendor_managed=vendor,
         lifecycle=lifecycle,
+        listed_publicly=listed,
     )
     problems += [Problem(where, p.message) for p in inventory_problems(change)]
     return (values.get("name", ""), kind.lower(), change), problems
@@ -179,6 +189,7 @@ def export_rows(session: Session, actor: Actor) -> list[list[str]]:
             "vendor_managed": (
                 "" if d.vendor_managed is None else ("yes" if d.vendor_managed else "no")
             ),
+            "listed_publicly": "yes" if d.listed_publicly else "no",
         }
         rows.append([str(values.get(c, getattr(d, c, "")) or "") for c in EXPORT_COLUMNS])
     return rows

@@ -287,4 +287,5 @@ TARGET_LABELS: dict[str, str] = {
     "objectives": "Relation to objectives",
     "lifecycle": "Lifecycle status",
     "retention_months": "Retention period (months)",
+    "listed_publicly": "Listed on the public request-data page (yes / no)",
 }
