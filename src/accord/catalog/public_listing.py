@@ -43,7 +43,7 @@ class ListedDataset:
 
 @dataclass(frozen=True)
 class PublicListing:
-    department: str
+    department: str  # "" before any department is set up
     datasets: list[ListedDataset]
     programs: list[str]  # every program with a listed dataset, for the filter
     more: bool
@@ -122,4 +122,4 @@ def _programs(session: Session) -> list[str]:
 def _department_name(session: Session) -> str:
     home = home_department_id(session)
     name = session.scalar(select(Department.name).where(Department.id == home))
-    return name or "This department"
+    return name or ""
