@@ -5,6 +5,8 @@ what the public may read."""
 from __future__ import annotations
 
 import json
+import sqlite3
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +16,7 @@ from accord.auth.actor import Actor
 from accord.auth.models import AuditEntry
 from accord.catalog.datasets import Inventory, list_datasets, register_dataset, update_inventory
 from accord.catalog.fields import Description, classify_field, describe_field
+from accord.catalog.harvest.runs import harvest_now
 from accord.catalog.inventory_io import import_inventory, read_sheet, suggest_mapping
 from accord.catalog.public_listing import PAGE_SIZE
 from accord.config import Settings
@@ -34,6 +37,7 @@ def test_the_public_reads_only_the_datasets_listed_and_only_what_describes_them(
     settings: Settings,
     people: dict[str, Actor],  # noqa: F811
     harvested: dict[str, int],  # noqa: F811
+    clinic_db: Path,  # noqa: F811
 ) -> None:
     assert "has not listed any data here yet" in _listing(app_client)
     with transaction(settings) as session:
@@ -100,6 +104,17 @@ def test_the_public_reads_only_the_datasets_listed_and_only_what_describes_them(
             harvested["main.client"],
             Inventory(lifecycle="archived"),
         )
+    assert "Clinic clients" not in _listing(app_client)
+    with transaction(settings) as session:
+        update_inventory(
+            session, people["coordinator"], harvested["main.client"], Inventory(lifecycle="active")
+        )
+    assert "Clinic clients" in _listing(app_client)
+    # nor does a table gone from its source, once a harvest has seen it go
+    with sqlite3.connect(clinic_db) as source:
+        source.executescript("DROP TABLE visit; DROP TABLE client;")
+    source.close()
+    harvest_now(settings, people["engineer"], "clinic")
     assert "Clinic clients" not in _listing(app_client)
 
 

@@ -182,10 +182,16 @@ def _field_counts(published: bool) -> Subquery:
     )
 
 
-def like_pattern(words: str) -> str:
-    """A LIKE pattern that finds ``words`` literally: % and _ are not wildcards here."""
+def matches_text(words: str) -> ColumnElement[bool]:
+    """The dataset's title, technical name or description holds ``words`` literally, in any
+    case (% and _ are not wildcards here): the catalog list's search and the public page's."""
     escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    pattern = f"%{escaped}%"
+    return or_(
+        Dataset.title.ilike(pattern, escape="\\"),
+        Dataset.name.ilike(pattern, escape="\\"),
+        Dataset.description.ilike(pattern, escape="\\"),
+    )
 
 
 def _in_family(family: str) -> ColumnElement[bool]:
@@ -205,14 +211,7 @@ def _conditions(where: DatasetFilter) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     text = where.text.strip()
     if text:
-        pattern = like_pattern(text)
-        found.append(
-            or_(
-                Dataset.title.ilike(pattern, escape="\\"),
-                Dataset.name.ilike(pattern, escape="\\"),
-                Dataset.description.ilike(pattern, escape="\\"),
-            )
-        )
+        found.append(matches_text(text))
     if where.program.strip():
         found.append(Dataset.program == where.program.strip())
     if where.family == "none":

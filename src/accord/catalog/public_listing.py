@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from accord.auth.departments import home_department_id
 from accord.auth.models import Department
-from accord.catalog.datasets import like_pattern
+from accord.catalog.datasets import matches_text
 from accord.catalog.models import CatalogField, Dataset, FieldClassification
 
 PAGE_SIZE = 50
@@ -64,14 +64,7 @@ def public_listing(
     name or description) and ``program`` when given."""
     conditions = _listed()
     if text.strip():
-        pattern = like_pattern(text.strip())
-        conditions.append(
-            or_(
-                Dataset.title.ilike(pattern, escape="\\"),
-                Dataset.name.ilike(pattern, escape="\\"),
-                Dataset.description.ilike(pattern, escape="\\"),
-            )
-        )
+        conditions.append(matches_text(text.strip()))
     if program.strip():
         conditions.append(Dataset.program == program.strip())
     title = func.coalesce(func.nullif(Dataset.title, ""), Dataset.name)
