@@ -74,10 +74,12 @@ def test_the_public_reads_only_the_datasets_listed_and_only_what_describes_them(
     )
     assert saved.status_code == 303
     assert '<a href="/request-data">Listed</a>' in app_client.get(page).text
-    assert 'aria-label="Main"' in app_client.get("/request-data").text  # signed in: the menu
+    signed_in = app_client.get("/request-data").text
+    assert 'aria-label="Main"' in signed_in and "Start a request from the catalog" in signed_in
     app_client.cookies.clear()  # the public: nobody signed in
 
-    assert 'aria-label="Main"' not in app_client.get("/request-data").text
+    anonymous = app_client.get("/request-data").text
+    assert 'aria-label="Main"' not in anonymous and "Sign in to start a request" in anonymous
     shown = _listing(app_client)
     assert "Clinic clients" in shown and "Everyone the clinics served." in shown
     assert "Holds personal information" in shown
