@@ -8,12 +8,14 @@ chain in the database alone stays valid (see ``test_without_the_file_a_rewind_go
 from __future__ import annotations
 
 import multiprocessing
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from accord.auth import audit
 from accord.auth.actor import Actor
@@ -249,3 +251,41 @@ def test_audit_page_shows_the_anchor_the_warning_and_the_cut(
     _cut_and_rewind(settings, keep=2)
     page = app_client.get("/audit/verify").text
     assert "broken at entry 3" in page and "cut from the end" in page
+
+
+def test_two_first_audited_changes_at_once_are_numbered_one_after_the_other(
+    settings: Settings,
+) -> None:
+    """Before the first entry there is no head row to lock: the second change must wait for
+    the first, not number its entry 1 too (it did, on PostgreSQL: a unique violation)."""
+
+    def second_change() -> int:
+        with transaction(settings) as session:
+            return audit.record(session, Actor.system(), "test.event", "thing", 2).seq
+
+    with ThreadPoolExecutor(1) as pool:
+        with transaction(settings) as first:
+            assert first.scalar(select(func.count()).select_from(AuditEntry)) == 0
+            assert audit.record(first, Actor.system(), "test.event", "thing", 1).seq == 1
+            second = pool.submit(second_change)
+            _until_the_second_waits(settings)
+        # the first has committed
+        assert second.result(timeout=60) == 2
+    assert _verify(settings).ok
+
+
+def _until_the_second_waits(settings: Settings) -> None:
+    """Return once another transaction waits for a lock (PostgreSQL's lock table); SQLite,
+    where the second waits for the write lock at BEGIN, gives it a moment to get there."""
+    if BACKEND != "postgresql":
+        time.sleep(0.3)
+        return
+    deadline = time.monotonic() + 30
+    with get_engine(settings.resolved_database_url).connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+            conn.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second change never waited for the first")

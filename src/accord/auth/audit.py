@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from accord.auth.actor import Actor
@@ -79,10 +80,7 @@ def record(
 ) -> AuditEntry:
     """Append one entry in the caller's transaction: the change and its record commit together."""
     key: bytes = session.info[KEY_INFO]
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar()
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
+    head = _locked_head(session)
     entry = AuditEntry(
         seq=head.seq + 1,
         at=utcnow(),
@@ -102,6 +100,24 @@ def record(
     session.flush()
     session.info[_WROTE] = True
     return entry
+
+
+def _locked_head(session: Session) -> AuditHead:
+    """The head row, locked until the commit: entries are numbered one at a time.
+
+    Before the first entry there is no row to lock, so two first changes at once would both
+    number theirs 1 (seen on PostgreSQL). The row is made first with an insert that does
+    nothing if it exists: the loser of that race waits for the winner's commit, and its lock
+    then reads the winner's head. (SQLite runs one writer at a time, so it never races.)
+    """
+    locking = select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    head = session.execute(locking).scalar()
+    if head is not None:
+        return head
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing())
+    return session.execute(locking.execution_options(populate_existing=True)).scalar_one()
 
 
 # On the class, once: each listener is a dictionary look-up for sessions that wrote no entry.
