@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from calendar import monthrange
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
-from datetime import date
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Float,
     Integer,
+    Select,
     SQLColumnExpression,
     Subquery,
+    bindparam,
     cast,
     exists,
     func,
@@ -128,7 +131,6 @@ def list_datasets(
     older spelling of the same and are used when ``where`` is not given. Raises
     ``ValidationFailed`` for an unknown sort key, family or lifecycle status.
     """
-    check(actor, Action.VIEW_CATALOG)
     if where is None:
         where = DatasetFilter(
             program=program,
@@ -136,19 +138,98 @@ def list_datasets(
             source_id=source_id,
             include_removed=include_removed,
         )
+    query, params = _page_of(actor, where, "datasets", limit, offset)
+    return [DatasetRow(d, int(n)) for d, n in session.execute(query, params)]
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetListing:
+    """What the catalog list shows of a dataset: a row of plain values, since loading whole
+    datasets (and their sources) cost more than the rest of that page together."""
+
+    id: int
+    name: str
+    title: str
+    kind: str
+    program: str
+    lifecycle: str
+    harvested_at: datetime | None
+    removed_at: datetime | None
+    source_name: str | None
+    field_count: int
+
+
+def browse_datasets(
+    session: Session, actor: Actor, where: DatasetFilter, *, limit: int, offset: int = 0
+) -> list[DatasetListing]:
+    """``list_datasets`` for the catalog page: the same datasets in the same order, as
+    ``DatasetListing`` rows."""
+    query, params = _page_of(actor, where, "listings", limit, offset)
+    return [DatasetListing(*row) for row in session.execute(query, params)]
+
+
+def _page_of(
+    actor: Actor, where: DatasetFilter, selected: Selected, limit: int, offset: int
+) -> tuple[Select[Any], dict[str, object]]:
+    """The page's statement and its parameters. The statement depends only on which filters
+    are set, not on their values, so it is built once per combination (``_page_statement``):
+    building it anew cost more than SQLite took to run it."""
+    check(actor, Action.VIEW_CATALOG)
     problems = where.problems()
     if problems:
         raise ValidationFailed(problems)
-    counts = _field_counts(published=not reads_drafts(actor))
-    query = (
-        select(Dataset, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.dataset_id == Dataset.id)
-        .where(*_conditions(where))
-        .order_by(*_order(where, counts))
-        .limit(limit)
-        .offset(offset)
+    params: dict[str, object] = {"limit": limit, "offset": offset}
+    text, program = where.text.strip(), where.program.strip()
+    if text:
+        params["pattern"] = _like_pattern(text)
+    if program:
+        params["program"] = program
+    if where.lifecycle:
+        params["lifecycle"] = where.lifecycle
+    if where.source_id is not None:
+        params["source_id"] = where.source_id
+    shape = replace(
+        where,
+        text="?" if text else "",
+        program="?" if program else "",
+        lifecycle="?" if where.lifecycle else "",
+        source_id=0 if where.source_id is not None else None,
     )
-    return [DatasetRow(d, int(n)) for d, n in session.execute(query)]
+    return _page_statement(not reads_drafts(actor), selected, shape), params
+
+
+Selected = Literal["datasets", "listings"]
+
+
+@cache
+def _page_statement(published: bool, selected: Selected, shape: DatasetFilter) -> Select[Any]:
+    counts = _field_counts(published)
+    columns: tuple[Any, ...] = (
+        (Dataset,)
+        if selected == "datasets"
+        else (
+            Dataset.id,
+            Dataset.name,
+            Dataset.title,
+            Dataset.kind,
+            Dataset.program,
+            Dataset.lifecycle,
+            Dataset.harvested_at,
+            Dataset.removed_at,
+            Source.name,
+        )
+    )
+    query = select(*columns, func.coalesce(counts.c.n, 0)).outerjoin(
+        counts, counts.c.dataset_id == Dataset.id
+    )
+    if selected == "listings":
+        query = query.outerjoin(Source, Source.id == Dataset.source_id)
+    return (
+        query.where(*_conditions(shape))
+        .order_by(*_order(shape, counts))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
 
 
 def list_programs(session: Session, actor: Actor, *, include_removed: bool = False) -> list[str]:
@@ -185,8 +266,15 @@ def _field_counts(published: bool) -> Subquery:
 def matches_text(words: str) -> ColumnElement[bool]:
     """The dataset's title, technical name or description holds ``words`` literally, in any
     case (% and _ are not wildcards here): the catalog list's search and the public page's."""
+    return _matches(_like_pattern(words))
+
+
+def _like_pattern(words: str) -> str:
     escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
+    return f"%{escaped}%"
+
+
+def _matches(pattern: str | BindParameter[str]) -> ColumnElement[bool]:
     return or_(
         Dataset.title.ilike(pattern, escape="\\"),
         Dataset.name.ilike(pattern, escape="\\"),
@@ -207,22 +295,22 @@ def _in_family(family: str) -> ColumnElement[bool]:
     )
 
 
-def _conditions(where: DatasetFilter) -> list[ColumnElement[bool]]:
+def _conditions(shape: DatasetFilter) -> list[ColumnElement[bool]]:
+    """WHERE terms for the filters ``shape`` sets; their values are bound parameters."""
     found: list[ColumnElement[bool]] = []
-    text = where.text.strip()
-    if text:
-        found.append(matches_text(text))
-    if where.program.strip():
-        found.append(Dataset.program == where.program.strip())
-    if where.family == "none":
+    if shape.text:
+        found.append(_matches(bindparam("pattern")))
+    if shape.program:
+        found.append(Dataset.program == bindparam("program"))
+    if shape.family == "none":
         found.extend(~_in_family(f) for f in FAMILIES if f != "none")
-    elif where.family:
-        found.append(_in_family(where.family))
-    if where.lifecycle:
-        found.append(Dataset.lifecycle == where.lifecycle)
-    if where.source_id is not None:
-        found.append(Dataset.source_id == where.source_id)
-    if not where.include_removed:
+    elif shape.family:
+        found.append(_in_family(shape.family))
+    if shape.lifecycle:
+        found.append(Dataset.lifecycle == bindparam("lifecycle"))
+    if shape.source_id is not None:
+        found.append(Dataset.source_id == bindparam("source_id"))
+    if not shape.include_removed:
         found.append(Dataset.removed_at.is_(None))
     return found
 

@@ -24,6 +24,7 @@ from accord.catalog.datasets import (
     FAMILIES,
     SORTS,
     DatasetFilter,
+    browse_datasets,
     dataset_fields,
     get_dataset,
     list_datasets,
@@ -118,8 +119,8 @@ def catalog_home(
         sort=sort,
         descending=order == "desc",
     )
-    rows = list_datasets(
-        session, actor, where=where, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+    rows = browse_datasets(
+        session, actor, where, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
     )
     filters = {
         "q": q.strip(),
@@ -141,7 +142,7 @@ def catalog_home(
             "rows": rows[:PAGE_SIZE],
             "more": len(rows) > PAGE_SIZE,
             "page": page,
-            "progress": progress_of(session, actor, [r.dataset.id for r in rows[:PAGE_SIZE]]),
+            "progress": progress_of(session, actor, [r.id for r in rows[:PAGE_SIZE]]),
             "filters": filters,
             "narrowed": bool(q.strip() or program.strip() or family or lifecycle or source),
             "query": urlencode(kept),
