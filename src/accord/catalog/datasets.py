@@ -235,10 +235,12 @@ def _page_statement(published: bool, selected: Selected, shape: DatasetFilter) -
 def list_programs(session: Session, actor: Actor, *, include_removed: bool = False) -> list[str]:
     """The programs datasets belong to, each once, alphabetically (for the list's filter)."""
     check(actor, Action.VIEW_CATALOG)
-    query = select(Dataset.program).where(Dataset.program != "").distinct()
-    if not include_removed:
-        query = query.where(Dataset.removed_at.is_(None))
+    query = _PROGRAMS if include_removed else _CURRENT_PROGRAMS
     return sorted(session.scalars(query), key=str.casefold)
+
+
+_PROGRAMS = select(Dataset.program).where(Dataset.program != "").distinct()
+_CURRENT_PROGRAMS = _PROGRAMS.where(Dataset.removed_at.is_(None))
 
 
 @cache

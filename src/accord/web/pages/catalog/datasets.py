@@ -27,7 +27,6 @@ from accord.catalog.datasets import (
     browse_datasets,
     dataset_fields,
     get_dataset,
-    list_datasets,
     list_programs,
     register_dataset,
     update_inventory,
@@ -44,7 +43,7 @@ from accord.catalog.fields import (
 )
 from accord.catalog.models import DATASET_KINDS, LIFECYCLE, Dataset
 from accord.catalog.search import Filters, search, suggest_query
-from accord.catalog.sources import list_sources
+from accord.catalog.sources import source_ids
 from accord.catalog.statutes import (
     field_statutes,
     roll_up,
@@ -107,14 +106,13 @@ def catalog_home(
     """The dataset list: a GET form whose every choice is in the address, so that a search
     can be bookmarked or sent; the service filters and sorts (and refuses unknown keys). The
     column headers are the sort control (``sort_headers``)."""
-    sources = list_sources(session, actor)
-    source_id = next((s.id for s in sources if s.name == source), None)
+    sources = source_ids(session, actor)
     where = DatasetFilter(
         text=q.strip(),
         program=program.strip(),
         family=family,
         lifecycle=lifecycle,
-        source_id=source_id,
+        source_id=sources.get(source),
         include_removed=removed,
         sort=sort,
         descending=order == "desc",
