@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from accord.auth import audit
@@ -155,14 +155,17 @@ def _format(c: Citation) -> str:
 def field_statutes(session: Session, field_ids: list[int]) -> dict[int, list[Statute]]:
     found: dict[int, list[Statute]] = defaultdict(list)
     if field_ids:
-        rows = session.execute(
-            select(FieldStatute.field_id, Statute)
-            .join(Statute)
-            .where(FieldStatute.field_id.in_(field_ids))
-        )
-        for field_id, statute in rows:
+        for field_id, statute in session.execute(_FIELD_STATUTES, {"ids": field_ids}):
             found[field_id].append(statute)
     return found
+
+
+# built once (every dataset and field page runs it; see catalog.fields._CLASSIFICATIONS)
+_FIELD_STATUTES = (
+    select(FieldStatute.field_id, Statute)
+    .join(Statute)
+    .where(FieldStatute.field_id.in_(bindparam("ids", expanding=True)))
+)
 
 
 def statute_titles(session: Session, citations: list[str]) -> dict[str, str]:

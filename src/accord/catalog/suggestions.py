@@ -15,7 +15,7 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Executable, bindparam, func, select
+from sqlalchemy import Executable, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from accord.auth import audit
@@ -248,6 +248,23 @@ def open_suggestions(
 ) -> list[QueueItem]:
     """Open suggestions, highest confidence first, optionally of one dataset, field or label."""
     check(actor, Action.VIEW_SUGGESTIONS)
+    params: dict[str, object] = {"limit": limit, "offset": offset}
+    if dataset_id is not None:
+        params["dataset_id"] = dataset_id
+    if field_id is not None:
+        params["field_id"] = field_id
+    if label:
+        params["label"] = label
+    query = _open_statement(dataset_id is not None, field_id is not None, bool(label))
+    return [QueueItem(*row) for row in session.execute(query, params).all()]
+
+
+@cache
+def _open_statement(
+    of_dataset: bool, of_field: bool, of_label: bool
+) -> Select[ClassificationSuggestion, CatalogField, Dataset]:
+    """Built once per combination of filters, with their values bound (every field page runs
+    one): building it cost more than running it."""
     query = (
         select(ClassificationSuggestion, CatalogField, Dataset)
         .join(CatalogField, ClassificationSuggestion.field_id == CatalogField.id)
@@ -262,16 +279,16 @@ def open_suggestions(
             CatalogField.name,
             ClassificationSuggestion.label,
         )
-        .limit(limit)
-        .offset(offset)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
-    if dataset_id is not None:
-        query = query.where(Dataset.id == dataset_id)
-    if field_id is not None:
-        query = query.where(CatalogField.id == field_id)
-    if label:
-        query = query.where(ClassificationSuggestion.label == label)
-    return [QueueItem(*row) for row in session.execute(query).all()]
+    if of_dataset:
+        query = query.where(Dataset.id == bindparam("dataset_id"))
+    if of_field:
+        query = query.where(CatalogField.id == bindparam("field_id"))
+    if of_label:
+        query = query.where(ClassificationSuggestion.label == bindparam("label"))
+    return query
 
 
 def count_open(session: Session, actor: Actor) -> int:

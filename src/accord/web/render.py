@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,16 @@ templates.env.loader = ChoiceLoader(
 )
 templates.env.globals["version"] = __version__
 templates.env.globals["role_label"] = lambda name: ROLE_LABELS.get(Role(name), name)
+
+
+def codes_in(codes: str | Iterable[str]) -> list[str]:
+    """Classification codes in any of the forms the services give them: a list, "|A|B|" or
+    "A; B". In Python, since a template's filters cost lists of results a tenth of a ms."""
+    found = codes.replace(";", "|").split("|") if isinstance(codes, str) else codes
+    return [c.strip() for c in found if c.strip()]
+
+
+templates.env.globals["codes_in"] = codes_in
 
 
 def render(
