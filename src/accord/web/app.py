@@ -76,19 +76,22 @@ def create_app(settings: Settings, *, long_lived: bool = False) -> FastAPI:
     )
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # A request tries the routes in this order until one matches: the busiest first, the
+    # catalog's pages and API (matching took 8% of a loaded server's CPU when they came after
+    # the accounts, sign-in, users and audit routes).
+    app.include_router(datasets.router)  # with the catalog's sources, library and inventory
+    app.include_router(describe.router)
+    app.include_router(catalog_api.router)
     app.include_router(accounts.router)
     app.include_router(public.router)
     app.include_router(sso.router)
     app.include_router(users.router)
     app.include_router(audit_pages.router)
-    app.include_router(datasets.router)  # with the catalog's sources, library and inventory
-    app.include_router(describe.router)
     app.include_router(tables.router)
     app.include_router(releases.router)
     app.include_router(proposal_pages)
     app.include_router(fulfillment_pages.router)
     app.include_router(accounts_api.router)
-    app.include_router(catalog_api.router)
     app.include_router(describe_api.router)
     app.include_router(deid_api.router)
     app.include_router(proposals_api.router)

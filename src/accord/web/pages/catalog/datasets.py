@@ -80,9 +80,6 @@ Editor = Annotated[Actor, Depends(require(Action.EDIT_INVENTORY))]
 PAGE_SIZE = 100
 RELEASES_SHOWN = 20  # on a dataset's page; the history of releases lists every one
 SEARCH_KINDS = {"dataset": "Datasets", "field": "Fields", "term": "Glossary terms"}
-router.include_router(source_pages.router)
-router.include_router(library_pages.router)
-router.include_router(inventory_pages.router)
 
 
 # --- Datasets ----------------------------------------------------------------------------------
@@ -523,3 +520,10 @@ def search_page(
             "suggestion": suggestion,
         },
     )
+
+
+# After this module's routes: a request tries routes in order, and the dataset list, dataset,
+# field and search pages are the catalog's busiest.
+router.include_router(source_pages.router)
+router.include_router(library_pages.router)
+router.include_router(inventory_pages.router)
