@@ -201,26 +201,17 @@ def _hits(
     """Results named as people know them: one look-up of titles and names for the page (a
     field's label as published, for those who read no drafts)."""
     field_ids = [r["ref_id"] for r in rows if r["kind"] == "field"]
-    dataset_ids = {r["dataset_id"] for r in rows if r["dataset_id"] is not None}
-    names = select(CatalogField.id, CatalogField.name, CatalogField.label)
-    if not drafts:
-        names = select(
-            CatalogField.id, CatalogField.name, func.coalesce(PublishedDescription.label, "")
-        ).outerjoin(PublishedDescription)
-    fields = (
-        {
-            i: (name, shown)
-            for i, name, shown in session.execute(names.where(CatalogField.id.in_(field_ids)))
-        }
+    dataset_ids = list({r["dataset_id"] for r in rows if r["dataset_id"] is not None})
+    names = _DRAFT_FIELD_NAMES if drafts else _PUBLISHED_FIELD_NAMES
+    fields: dict[int, tuple[str, str]] = (
+        {i: (name, shown) for i, name, shown in session.execute(names, {"ids": field_ids})}
         if field_ids
         else {}
     )
-    datasets = (
+    datasets: dict[int, tuple[str, str]] = (
         {
             i: (title, name)
-            for i, title, name in session.execute(
-                select(Dataset.id, Dataset.title, Dataset.name).where(Dataset.id.in_(dataset_ids))
-            )
+            for i, title, name in session.execute(_DATASET_NAMES, {"ids": dataset_ids})
         }
         if dataset_ids
         else {}
@@ -250,6 +241,20 @@ def _hits(
             )
         )
     return hits
+
+
+# Built once, with the ids bound (every search runs them): building a statement cost
+# SQLAlchemy more than SQLite took to run it.
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_DRAFT_FIELD_NAMES = select(CatalogField.id, CatalogField.name, CatalogField.label).where(
+    CatalogField.id.in_(_IDS)
+)
+_PUBLISHED_FIELD_NAMES = (
+    select(CatalogField.id, CatalogField.name, func.coalesce(PublishedDescription.label, ""))
+    .outerjoin(PublishedDescription)
+    .where(CatalogField.id.in_(_IDS))
+)
+_DATASET_NAMES = select(Dataset.id, Dataset.title, Dataset.name).where(Dataset.id.in_(_IDS))
 
 
 def _filter_sql(filters: Filters) -> tuple[str, dict[str, Any]]:

@@ -157,7 +157,7 @@ def source_ids(session: Session, actor: Actor) -> dict[str, int]:
     """Each source's id by name, in name order: what the catalog list's filter needs, without
     loading whole sources on every view of it."""
     check(actor, Action.VIEW_CATALOG)
-    return dict(session.execute(_SOURCE_IDS).tuples().all())
+    return {name: id_ for name, id_ in session.execute(_SOURCE_IDS)}
 
 
 _SOURCE_IDS = select(Source.name, Source.id).order_by(Source.name)

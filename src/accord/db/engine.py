@@ -15,6 +15,11 @@ from accord.config import Settings
 
 
 @lru_cache(maxsize=8)
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+@lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
