@@ -43,8 +43,8 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def write_turn(request: Request) -> AsyncIterator[None]:
-    """A request that may write waits here, in the event loop, for one of half the threads.
+def _write_turns(request: Request) -> anyio.Semaphore:
+    """What a request that may write waits for, in the event loop: one of half the threads.
 
     A writer's transaction holds SQLite's write lock (or PostgreSQL's row locks) until it
     commits. Were every thread taken by writers waiting for that lock while the holder needed
@@ -53,23 +53,18 @@ async def write_turn(request: Request) -> AsyncIterator[None]:
     tests/web/test_serving.py; they now commit first, ``api.routing``). Waiting here holds
     no thread, and the other half of the threads stay free for readers.
     """
-    if request.method not in UNSAFE:
-        yield
-        return
     state = request.app.state
-    turns = getattr(state, "write_turns", None)
+    turns: anyio.Semaphore | None = getattr(state, "write_turns", None)
     if turns is None:  # made in the event loop, on first use
         turns = state.write_turns = anyio.Semaphore(
             max(1, get_settings(request).threads_per_worker // 2)
         )
-    async with turns:
-        yield
+    return turns
 
 
-async def db_session(
-    request: Request, _turn: Annotated[None, Depends(write_turn, scope="function")]
-) -> AsyncIterator[Session]:
-    """The request's unit of work, opened in the event loop and ended in a thread.
+async def db_session(request: Request) -> AsyncIterator[Session]:
+    """The request's unit of work, opened in the event loop and ended in a thread; a request
+    that may write first waits for its turn (``_write_turns``).
 
     Opening does no I/O (the session connects at its first statement, in the handler's
     thread), so it needs no trip through the thread pool. Ending commits or rolls back: in a
@@ -80,26 +75,33 @@ async def db_session(
     """
     settings = get_settings(request)
     reading = request.method not in UNSAFE  # a GET changes nothing, so it never queues
-    unit = transaction(settings, read_only=reading)
-    session = unit.__enter__()
-    failure: BaseException | None = None
+    turn = None if reading else _write_turns(request)
+    if turn is not None:
+        await turn.acquire()
     try:
-        yield session
-    except BaseException as error:
-        failure = error
-        raise
+        unit = transaction(settings, read_only=reading)
+        session = unit.__enter__()
+        failure: BaseException | None = None
+        try:
+            yield session
+        except BaseException as error:
+            failure = error
+            raise
+        finally:
+            end = partial(
+                unit.__exit__,
+                type(failure) if failure else None,
+                failure,
+                failure.__traceback__ if failure else None,
+            )
+            if reading and is_sqlite(settings.resolved_database_url):
+                end()
+            else:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(end, limiter=anyio.CapacityLimiter(1))
     finally:
-        end = partial(
-            unit.__exit__,
-            type(failure) if failure else None,
-            failure,
-            failure.__traceback__ if failure else None,
-        )
-        if reading and is_sqlite(settings.resolved_database_url):
-            end()
-        else:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(end, limiter=anyio.CapacityLimiter(1))
+        if turn is not None:
+            turn.release()
 
 
 # scope="function": commit before the response is sent, so a redirect never outruns its write.
