@@ -406,6 +406,7 @@ def work_status(session: Session, field_ids: list[int]) -> dict[int, FieldWork]:
     return {w.field_id: w for w in rows}
 
 
+# built once, like _READY
 _ACRONYMS = select(GlossaryTerm.acronym)
 _STEWARDS = (
     select(User)

@@ -29,7 +29,8 @@ templates.env.globals["role_label"] = lambda name: ROLE_LABELS.get(Role(name), n
 
 def codes_in(codes: str | Iterable[str]) -> list[str]:
     """Classification codes in any of the forms the services give them: a list, "|A|B|" or
-    "A; B". In Python, since a template's filters cost lists of results a tenth of a ms."""
+    "A; B". Split here rather than with a template's filters, which cost the search page a
+    tenth of a millisecond."""
     found = codes.replace(";", "|").split("|") if isinstance(codes, str) else codes
     return [c.strip() for c in found if c.strip()]
 
