@@ -23,6 +23,7 @@ from accord.catalog.datasets import (
     Inventory,
     dataset_fields,
     list_datasets,
+    register_dataset,
     update_inventory,
 )
 from accord.catalog.fields import Description, describe_field, get_field
@@ -703,6 +704,14 @@ def test_catalog_list_searches_filters_sorts_and_pages_from_the_address(
     assert "main.visit" in mine.text and "main.client" not in mine.text
     by_day = app_client.get("/catalog", params={"q": "BY DAY"})
     assert "main.visit" in by_day.text and "main.client" not in by_day.text
+
+    # the source filter: the source's datasets, not one registered by hand
+    with transaction(settings) as session:
+        register_dataset(session, people["coordinator"], name="monthly.report", kind="report")
+    assert "monthly.report" in app_client.get("/catalog").text
+    clinic = app_client.get("/catalog", params={"source": "clinic"})
+    assert '<option value="clinic" selected>' in clinic.text
+    assert "main.visit" in clinic.text and "monthly.report" not in clinic.text
     assert 'value="BY DAY"' in by_day.text and "Clear the search and filters" in by_day.text
 
     newest = app_client.get("/catalog", params={"sort": "program", "order": "desc"})

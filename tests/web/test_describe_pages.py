@@ -271,12 +271,21 @@ def test_completeness_and_statute_check(
     assert response.headers["location"] == f"{field}?notice=statute_check_saved"
     assert "Checked: no statute applies to this field." in app_client.get(field).text
 
-    # client has five fields: one defined, one statute-checked, none classified.
+    for key, words in (("full_name", "The client's name as on their documents."),
+                       ("ssn", "The client's Social Security number.")):
+        f = f"/catalog/fields/{ids[f'main.client.{key}']}"
+        post(app_client, f, f"{f}/describe", {"definition": words})
+
+    # client has five fields: three defined, one statute-checked, none classified (each share
+    # its own number, so that one shown in another's place fails)
     for page in ("/catalog", "/catalog/sources/clinic", "/catalog/search?q=main"):
         text = app_client.get(page).text
-        assert "Definitions 20% · Classified 0% · Statutes 20%" in text, page
+        assert "Definitions 60% · Classified 0% · Statutes 20%" in text, page
+        assert 'aria-label="Described 27% overall"' in text, page
     text = app_client.get(f"/catalog/datasets/{dataset}").text
-    assert "1 of 5 fields have a definition" in text
+    assert "3 of 5 fields have a definition" in text
+    assert 'aria-label="Definitions: 60%">60%</meter> <strong>60%</strong>' in text
+    assert 'aria-label="Statutes: 20%">20%</meter> <strong>20%</strong>' in text
     assert "No classification suggestion is waiting" in text
 
 
